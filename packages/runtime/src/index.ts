@@ -1,0 +1,17 @@
+/**
+ * @cajal/runtime — the TensorFlow.js library compiled Cajal programs import: backend
+ * selection, encoders/decoders for Cajal values, and the neurons (gates, recurrent
+ * iteration, multilinear contraction) that compiled code is made of. Depends only on
+ * tfjs, so generated modules run under plain Node.
+ */
+export { initBackend, currentBackend } from './backend.js';
+export type { BackendChoice, BackendName, BackendOptions, BackendPreference } from './backend.js';
+export { DEFAULT_NAT_BOUND, basisLabels, dimOf, isDiscrete, shapeOf, typeToString, validateType } from './types.js';
+export type { TypeDesc } from './types.js';
+export { encode, encodeBool, encodeNat, encodeOne } from './encode.js';
+export type { JsValue, NestedNumbers } from './encode.js';
+export { decode, decodeVector } from './decode.js';
+export type { Decoded } from './decode.js';
+export { applyMatrix, basisBatch, contract, flatten, gate, iterate, outer, reshapeBatched, splitPair, succ } from './neurons.js';
+export { MissingNetworksError, callNetwork, missingNetworks, requireNetworks } from './networks.js';
+export type { LinkedNetworks, Network } from './networks.js';
