@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { contract, currentBackend, encodeNat, gate, initBackend, iterate } from '@cajal/runtime';
+
+const runtimeEntry = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../out/index.js')).href;
+
+/** Runs an ES module snippet in a fresh Node process (backend state is per process). */
+function runNode(source: string): { stdout: string; stderr: string; status: number | null } {
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8', timeout: 60_000 });
+    return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+/** A small compiled-style program: a recurrent neuron whose step is a bilinear contraction, gated. */
+function program(seed: number): number[] {
+    return tf.tidy(() => {
+        const t = tf.randomUniform([6, 6, 3], -1, 1, 'float32', seed);
+        const w = tf.randomUniform([6, 6], -0.5, 0.5, 'float32', seed + 1);
+        const u = tf.randomUniform([4, 3], 0, 1, 'float32', seed + 2);
+        const base = tf.randomUniform([4, 6], -1, 1, 'float32', seed + 3);
+        const n = encodeNat([0, 2, 5, 7], 8);
+        const iterated = iterate(n, base, x => contract(t, [tf.matMul(x, w), u]));
+        const c = tf.tensor2d([[1, 0], [0, 1], [0.5, 0.5], [0.9, 0.1]]);
+        return Array.from(gate(c, iterated, base).dataSync());
+    });
+}
+
+describe('backend selection', () => {
+    it('initialises both backends, and auto prefers WASM', async () => {
+        expect(await initBackend('cpu')).toEqual({ backend: 'cpu', reason: 'requested' });
+        expect(currentBackend()).toBe('cpu');
+        expect(await initBackend('wasm')).toEqual({ backend: 'wasm', reason: 'requested' });
+        expect(currentBackend()).toBe('wasm');
+        await initBackend('cpu');
+        expect(await initBackend('auto')).toEqual({ backend: 'wasm', reason: 'auto: WASM initialised' });
+        expect(await initBackend()).toEqual({ backend: 'wasm', reason: 'auto: WASM initialised' });
+    });
+
+    it('gives equal results on WASM and CPU', async () => {
+        await initBackend('cpu');
+        const onCpu = program(7);
+        await initBackend('wasm');
+        const onWasm = program(7);
+        expect(onWasm.length).toBe(onCpu.length);
+        expect(onCpu.some(x => x !== 0)).toBe(true);
+        onCpu.forEach((x, i) => expect(Math.abs(onWasm[i] - x)).toBeLessThan(1e-4 * Math.max(1, Math.abs(x))));
+    });
+
+    it('rejects an unknown preference', async () => {
+        await expect(initBackend('gpu' as never)).rejects.toThrow("unknown backend 'gpu': expected auto, wasm or cpu");
+    });
+
+    it('auto falls back to CPU with the reason when the WASM binaries are missing; wasm then fails clearly', () => {
+        const result = runNode(`
+            import { initBackend } from ${JSON.stringify(runtimeEntry)};
+            const auto = await initBackend('auto', { wasmDirectory: '/nonexistent/cajal-wasm' });
+            let wasmError = null;
+            try { await initBackend('wasm'); } catch (error) { wasmError = error.message; }
+            console.log(JSON.stringify({ auto, wasmError }));
+        `);
+        expect(result.status).toBe(0);
+        const { auto, wasmError } = JSON.parse(result.stdout);
+        expect(auto.backend).toBe('cpu');
+        expect(auto.reason).toMatch(/^auto: WASM unavailable \(missing tfjs-backend-wasm\.wasm, tfjs-backend-wasm-simd\.wasm in \/nonexistent\/cajal-wasm\); using CPU$/);
+        expect(wasmError).toMatch(/^the WASM backend could not be initialised: missing tfjs-backend-wasm\.wasm/);
+    });
+
+    it('reports why WASM failed when a binary is corrupt, and computes on CPU without tfjs banners', () => {
+        const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-bad-wasm-'));
+        for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) fs.writeFileSync(path.join(directory, file), 'garbage');
+        const result = runNode(`
+            import * as tf from '@tensorflow/tfjs';
+            import { initBackend } from ${JSON.stringify(runtimeEntry)};
+            const auto = await initBackend('auto', { wasmDirectory: ${JSON.stringify(directory)} });
+            const sum = tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).arraySync();
+            console.log(JSON.stringify({ auto, sum }));
+        `);
+        fs.rmSync(directory, { recursive: true, force: true });
+        expect(result.status).toBe(0);
+        const { auto, sum } = JSON.parse(result.stdout);
+        expect(auto.backend).toBe('cpu');
+        expect(auto.reason).toMatch(/^auto: WASM unavailable \(.*CompileError.*\); using CPU$/);
+        expect(sum).toEqual([4, 6]);
+        expect(result.stderr).not.toMatch(/looks like you are running TensorFlow\.js in Node/);
+    });
+});
