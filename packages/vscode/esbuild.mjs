@@ -1,0 +1,106 @@
+// Bundles the extension's three programs into dist/ as CommonJS:
+//   dist/extension.cjs  the client (src/extension.ts; `vscode` is provided by the editor)
+//   dist/server.cjs     the language server (packages/language-server/out/main.js) — no tfjs
+//   dist/cli.cjs        the cajal CLI for Run/Train (packages/cli/out/main.js) with tfjs, plus
+//                       tfjs-backend-wasm's .wasm files copied next to it
+// and copies the grammar and language configuration (which live at the repo root) into the
+// package, where the manifest references them. Usage: node esbuild.mjs [--production] [--only=extension,server,cli]
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+
+const here = import.meta.dirname;
+const root = path.resolve(here, '..', '..');
+const dist = path.join(here, 'dist');
+const production = process.argv.includes('--production');
+const onlyArg = process.argv.find(a => a.startsWith('--only='));
+const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;
+const wanted = name => !only || only.has(name);
+
+// ESM sources use import.meta.url (e.g. createRequire(import.meta.url)); in a CommonJS
+// bundle it becomes the bundle file's own URL.
+const importMetaShim = {
+    banner: { js: 'const __cajal_import_meta_url = require("url").pathToFileURL(__filename).href;' },
+    define: { 'import.meta.url': '__cajal_import_meta_url', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' }
+};
+
+const common = {
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: production ? false : 'linked',
+    minify: production,
+    legalComments: 'none',
+    logLevel: 'warning',
+    logOverride: { 'empty-import-meta': 'silent' }
+};
+
+/** An entry built from another package's compiled output: skipped with a note when not built yet. */
+function requireBuilt(file, what) {
+    if (fs.existsSync(file)) return true;
+    const message = `${what}: ${path.relative(root, file)} does not exist; run \`npx tsc -b tsconfig.build.json\` at the repository root first.`;
+    if (only) throw new Error(message);
+    console.warn(`esbuild.mjs: skipping ${message}`);
+    return false;
+}
+
+fs.mkdirSync(dist, { recursive: true });
+const built = [];
+
+if (wanted('extension')) {
+    await esbuild.build({
+        ...common,
+        entryPoints: [path.join(here, 'src', 'extension.ts')],
+        outfile: path.join(dist, 'extension.cjs'),
+        external: ['vscode'],
+        // vscode-languageclient ships CommonJS; prefer its main over any ESM entry.
+        mainFields: ['main', 'module']
+    });
+    built.push('extension.cjs');
+}
+
+if (wanted('server')) {
+    const entry = path.join(root, 'packages', 'language-server', 'out', 'main.js');
+    if (requireBuilt(entry, 'language server')) {
+        await esbuild.build({
+            ...common,
+            ...importMetaShim,
+            entryPoints: [entry],
+            outfile: path.join(dist, 'server.cjs'),
+            mainFields: ['module', 'main']
+        });
+        built.push('server.cjs');
+    }
+}
+
+if (wanted('cli')) {
+    const entry = path.join(root, 'packages', 'cli', 'out', 'main.js');
+    if (requireBuilt(entry, 'CLI')) {
+        await esbuild.build({
+            ...common,
+            ...importMetaShim,
+            entryPoints: [path.join(here, 'src', 'bundle', 'cli-entry.ts')],
+            outfile: path.join(dist, 'cli.cjs'),
+            mainFields: ['module', 'main'],
+            // Optional native/browser-only modules tfjs probes for under Node.
+            external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'worker_threads']
+        });
+        const requireFromRuntime = createRequire(path.join(root, 'packages', 'runtime', 'package.json'));
+        const wasmDir = path.dirname(requireFromRuntime.resolve('@tensorflow/tfjs-backend-wasm'));
+        for (const file of fs.readdirSync(wasmDir).filter(f => f.endsWith('.wasm') && !f.includes('threaded'))) {
+            fs.copyFileSync(path.join(wasmDir, file), path.join(dist, file));
+            built.push(file);
+        }
+        built.push('cli.cjs');
+    }
+}
+
+// The grammar is generated from the Langium grammar into the repo's syntaxes/ folder and the
+// language configuration lives at the repo root; the packaged extension needs its own copies.
+fs.mkdirSync(path.join(here, 'syntaxes'), { recursive: true });
+fs.copyFileSync(path.join(root, 'syntaxes', 'cajal.tmLanguage.json'), path.join(here, 'syntaxes', 'cajal.tmLanguage.json'));
+fs.copyFileSync(path.join(root, 'language-configuration.json'), path.join(here, 'language-configuration.json'));
+
+console.log(`esbuild.mjs: built ${built.join(', ')} in ${path.relative(root, dist)}${production ? ' (production)' : ''}`);
