@@ -130,7 +130,7 @@ describe('clear errors for bad values', () => {
 
     it('rejects values of the wrong kind', () => {
         expect(() => encode(Bool, [1])).toThrow('batch element 0: expected a Bool (true or false), got 1');
-        expect(() => encode(pair(Bool, Bool), [[true]])).toThrow(/expected a pair \[a, b\] of type Bool \* Bool/);
+        expect(() => encode(pair(Bool, Bool), [[true] as unknown as JsValue])).toThrow(/expected a pair \[a, b\] of type Bool \* Bool/);
         expect(() => encode(pair(Bool, nat(2)), [[true, 5]])).toThrow('batch element 0, second component: 5 is out of range for Nat[2]');
         expect(() => encode(nat(3), [[1, 0]])).toThrow(/expected \[3\] \(3 values\), got \[2\]/);
     });

@@ -1,0 +1,28 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { MissingNetworksError, callNetwork, initBackend, missingNetworks, requireNetworks, type LinkedNetworks } from '@cajal/runtime';
+
+beforeAll(async () => { await initBackend('cpu'); });
+
+describe('linked networks', () => {
+    const isEven = (x: tf.Tensor) => tf.softmax(tf.ones([x.shape[0], 2]));
+    const linked: LinkedNetworks = { isEven };
+
+    it('names every missing extern, once', () => {
+        expect(missingNetworks(['isEven'], linked)).toBeUndefined();
+        const error = missingNetworks(['isEven', 'dilate', 'classify', 'dilate'], linked);
+        expect(error).toBeInstanceOf(MissingNetworksError);
+        expect(error?.missing).toEqual(['dilate', 'classify']);
+        expect(error?.message).toBe("externs 'dilate', 'classify' are not linked: pass a network for each");
+        expect(() => requireNetworks(['dilate'], undefined)).toThrow("extern 'dilate' is not linked: pass a network for it");
+    });
+
+    it('checks the shape a network returns, reshaping a flat result', () => {
+        const x = tf.zeros([3, 28, 28]);
+        expect(callNetwork('isEven', isEven, x, [2]).shape).toEqual([3, 2]);
+        const flatImage = (input: tf.Tensor) => tf.zeros([input.shape[0], 784]);
+        expect(callNetwork('dilate', flatImage, x, [28, 28]).shape).toEqual([3, 28, 28]);
+        expect(() => callNetwork('isEven', (input: tf.Tensor) => tf.zeros([input.shape[0], 10]), x, [2]))
+            .toThrow("extern 'isEven': the linked network returned shape [3, 10], expected [3, 2]");
+    });
+});
