@@ -1,0 +1,342 @@
+#!/usr/bin/env node
+// End-to-end test of the Cajal extension in a real VS Code: code-server (VS Code served to a
+// browser, with a normal Node extension host) driven through headless Chromium by
+// playwright-core. It installs the built .vsix, opens the fixtures and checks what a user
+// would see. Screenshots go to test-artifacts/vscode-e2e/.
+//
+//   node test/vscode-e2e/run-e2e.mjs [--no-build] [--vsix FILE] [--keep] [--smoke]
+//     --no-build  use the existing .vsix instead of running `npm run package`
+//     --smoke     only start code-server without the extension and take one screenshot
+//     --keep      keep the temporary user-data/workspace directories
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const repo = path.resolve(import.meta.dirname, '..', '..');
+const artifacts = path.join(repo, 'test-artifacts', 'vscode-e2e');
+const args = process.argv.slice(2);
+const flag = name => args.includes(name);
+const option = name => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+const log = message => console.log(`[e2e ${elapsed()}] ${message}`);
+
+fs.rmSync(artifacts, { recursive: true, force: true });
+fs.mkdirSync(artifacts, { recursive: true });
+
+// 1. The environment: apt packages, Node 24, code-server (cached under ~/.cache).
+log('installing/locating code-server (cached after the first run)');
+const env = JSON.parse(execFileSync('bash', [path.join(import.meta.dirname, 'install-code-server.sh')], { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim().split('\n').pop());
+log(`code-server: ${env.entry}`);
+
+// 2. The extension package.
+let vsix = option('--vsix');
+if (!flag('--smoke') && !vsix) {
+    if (!flag('--no-build')) {
+        log('building the .vsix (npm run package)');
+        execFileSync('npm', ['run', '--silent', 'package'], { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
+    }
+    const manifest = JSON.parse(fs.readFileSync(path.join(repo, 'packages', 'vscode', 'package.json'), 'utf8'));
+    vsix = path.join(repo, 'packages', 'vscode', `${manifest.name}-${manifest.version}.vsix`);
+}
+if (vsix && !fs.existsSync(vsix)) throw new Error(`no .vsix at ${vsix}`);
+
+// 3. A private code-server profile and a workspace holding copies of the fixtures.
+const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-vscode-e2e-'));
+const userData = path.join(temp, 'user-data');
+const extensionsDir = path.join(temp, 'extensions');
+const workspace = path.join(temp, 'workspace');
+fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+fs.mkdirSync(workspace, { recursive: true });
+for (const file of fs.readdirSync(path.join(import.meta.dirname, 'fixtures'))) {
+    fs.copyFileSync(path.join(import.meta.dirname, 'fixtures', file), path.join(workspace, file));
+}
+fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({
+    'security.workspace.trust.enabled': false,
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'telemetry.telemetryLevel': 'off',
+    'update.mode': 'none',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'editor.hover.delay': 200,
+    'files.autoSave': 'off',
+    'window.commandCenter': false,
+    'chat.disableAIFeatures': true
+}, null, 2));
+
+const codeServerArgs = ['--user-data-dir', userData, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust'];
+const codeServerEnv = { ...process.env, PATH: `${path.dirname(env.node)}:${process.env.PATH}` };
+if (vsix) {
+    log(`installing ${path.relative(repo, vsix)} (${(fs.statSync(vsix).size / 1024).toFixed(0)} KB)`);
+    const out = execFileSync(env.node, [env.entry, ...codeServerArgs, '--install-extension', vsix], { env: codeServerEnv, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    if (!/successfully installed/i.test(out)) throw new Error(`installing the .vsix failed:\n${out}`);
+}
+
+async function freePort() {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
+        server.on('error', reject);
+    });
+}
+
+const port = await freePort();
+log(`starting code-server on 127.0.0.1:${port}`);
+const codeServer = spawn(env.node, [env.entry, ...codeServerArgs, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', workspace], {
+    env: codeServerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: false
+});
+let serverLog = '';
+codeServer.stdout.on('data', d => { serverLog += d; });
+codeServer.stderr.on('data', d => { serverLog += d; });
+await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`code-server did not start:\n${serverLog}`)), 60_000);
+    const check = () => { if (/HTTP server listening/.test(serverLog)) { clearTimeout(timer); resolve(); } };
+    codeServer.stdout.on('data', check); codeServer.stderr.on('data', check);
+    codeServer.on('exit', code => { clearTimeout(timer); reject(new Error(`code-server exited with ${code}:\n${serverLog}`)); });
+});
+
+const browser = await chromium.launch({
+    executablePath: env.chromium || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const results = [];
+let screenshotIndex = 0;
+async function screenshot(name) {
+    const file = path.join(artifacts, `${String(++screenshotIndex).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: file });
+    return file;
+}
+
+/** Runs one named check; a failure is recorded (with a screenshot) and the run continues. */
+async function check(name, body) {
+    const t0 = Date.now();
+    try {
+        await body();
+        results.push({ name, ok: true, ms: Date.now() - t0 });
+        log(`PASS ${name}`);
+    } catch (error) {
+        results.push({ name, ok: false, ms: Date.now() - t0, error: error instanceof Error ? error.message : String(error) });
+        log(`FAIL ${name}: ${error instanceof Error ? error.message : String(error)}`);
+        await screenshot(`failed-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`).catch(() => {});
+    }
+}
+
+async function until(description, probe, timeoutMs = 30_000, intervalMs = 250) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    while (Date.now() < deadline) {
+        try {
+            last = await probe();
+            if (last) return last;
+        } catch (error) { last = error; }
+        await page.waitForTimeout(intervalMs);
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${last instanceof Error ? ` (${last.message})` : ''}`);
+}
+
+async function runCommand(title) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.press('Enter');
+}
+
+async function openFile(name) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(name);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator(`.tab[aria-label^="${name}"]`).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: 10_000 });
+}
+
+async function goToLine(line, column) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+G');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`${line}:${column}`);
+    await page.keyboard.press('Enter');
+}
+
+/** The Problems panel's rows (file headers and markers), as text. */
+async function problemRows() {
+    return page.locator('.markers-panel .monaco-list-row').allInnerTexts();
+}
+
+let exitCode = 0;
+try {
+    log('opening the workbench');
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ state: 'visible', timeout: 60_000 }).catch(() => {});
+    await page.waitForTimeout(1500);
+    await screenshot('workbench');
+
+    if (flag('--smoke')) {
+        await check('workbench loads', async () => {
+            const title = await page.title();
+            if (!title) throw new Error('no title');
+        });
+    } else {
+        await runChecks();
+    }
+} catch (error) {
+    exitCode = 1;
+    console.error(error);
+    await screenshot('crash').catch(() => {});
+} finally {
+    const summary = { elapsedSeconds: (Date.now() - started) / 1000, vsix: vsix ?? null, results };
+    fs.writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify(summary, null, 2));
+    fs.writeFileSync(path.join(artifacts, 'code-server.log'), serverLog);
+    copyExtensionHostLogs();
+    await browser.close().catch(() => {});
+    codeServer.kill('SIGTERM');
+    if (!flag('--keep')) fs.rmSync(temp, { recursive: true, force: true });
+    else log(`kept ${temp}`);
+}
+const failed = results.filter(r => !r.ok);
+log(`${results.length - failed.length}/${results.length} checks passed; artifacts in ${path.relative(repo, artifacts)}`);
+process.exit(exitCode || (failed.length > 0 || results.length === 0 ? 1 : 0));
+
+function copyExtensionHostLogs() {
+    const logsRoot = path.join(userData, 'logs');
+    if (!fs.existsSync(logsRoot)) return;
+    const wanted = [];
+    const walk = dir => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) walk(full);
+            else if (/exthost\.log$|Cajal/.test(entry.name) || /output_logging/.test(full) && /Cajal/.test(entry.name)) wanted.push(full);
+        }
+    };
+    walk(logsRoot);
+    for (const file of wanted) fs.copyFileSync(file, path.join(artifacts, path.basename(path.dirname(file)) + '-' + path.basename(file)));
+}
+
+function extensionHostLog() {
+    const logsRoot = path.join(userData, 'logs');
+    let text = '';
+    const walk = dir => {
+        if (!fs.existsSync(dir)) return;
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) walk(full);
+            else if (entry.name === 'exthost.log') text += fs.readFileSync(full, 'utf8');
+        }
+    };
+    walk(logsRoot);
+    return text;
+}
+
+async function runChecks() {
+    const extensionId = 'cajal-tools.cajal-vscode';
+
+    await check('extension activates on a .cajal file', async () => {
+        await openFile('good.cajal');
+        await until('the Cajal language mode in the status bar', async () =>
+            (await page.locator('.statusbar-item[id="status.editor.mode"]').innerText()).includes('Cajal'));
+        await until(`exthost.log to report activating ${extensionId}`, async () => {
+            const text = extensionHostLog();
+            if (new RegExp(`(failed|error).*${extensionId.replace('.', '\\.')}`, 'i').test(text) && /Activating extension .*failed/i.test(text)) {
+                throw new Error('activation failed:\n' + text.split('\n').filter(l => l.includes(extensionId)).join('\n'));
+            }
+            return new RegExp(`ExtensionService#_doActivateExtension ${extensionId.replace('.', '\\.')}`).test(text);
+        }, 60_000, 500);
+        await screenshot('good-file-open');
+    });
+
+    await check('no problems for the good file', async () => {
+        // Give the server time to check the file, then open the Problems panel.
+        await until('the language server to publish (CodeLens or semantic tokens appear)', async () =>
+            (await page.locator('.editor-instance .codelens-decoration').count()) > 0, 60_000, 500).catch(() => {});
+        await runCommand('View: Focus Problems');
+        await page.locator('.markers-panel-container').first().waitFor({ state: 'visible', timeout: 10_000 });
+        await page.waitForTimeout(1000);
+        const rows = await problemRows();
+        if (rows.some(r => /good\.cajal/.test(r))) throw new Error(`problems reported for good.cajal: ${JSON.stringify(rows)}`);
+        await screenshot('problems-good');
+    });
+
+    await check('Problems panel shows the linearity error of the bad file', async () => {
+        await openFile('bad.cajal');
+        await runCommand('View: Focus Problems');
+        const rows = await until('a linearity problem in the Problems panel', async () => {
+            const current = await problemRows();
+            return current.some(r => /branch|linear/i.test(r)) ? current : undefined;
+        }, 60_000, 500);
+        const text = rows.join('\n');
+        if (!/bad\.cajal/.test(text)) throw new Error(`no bad.cajal group in ${JSON.stringify(rows)}`);
+        if (!/\by\b/.test(text)) throw new Error(`the error does not name the variable y: ${JSON.stringify(rows)}`);
+        if (/good\.cajal/.test(text)) throw new Error(`good.cajal has problems: ${JSON.stringify(rows)}`);
+        const errors = await page.locator('.markers-panel .monaco-list-row .codicon-error').count();
+        if (errors < 1) throw new Error('no error icon among the problems');
+        await screenshot('problems-bad');
+    });
+
+    await check('hover on a definition shows its neuron shape', async () => {
+        await openFile('good.cajal');
+        await goToLine(2, 6);
+        await runCommand('Show or Focus Hover');
+        const hover = await until('a hover with the weight matrix shape', async () => {
+            const texts = await page.locator('.monaco-hover-content, .monaco-hover .hover-contents').allInnerTexts();
+            const joined = texts.join('\n');
+            return /\[\s*4\s*,\s*2\s*\]/.test(joined) ? joined : undefined;
+        }, 30_000, 500);
+        if (!/Bool\s*(-o|⊸)\s*Bool\s*(-o|⊸)\s*Bool/.test(hover)) throw new Error(`hover lacks the type: ${hover}`);
+        if (!/\b8\b/.test(hover)) throw new Error(`hover lacks the weight count 8: ${hover}`);
+        await screenshot('hover-and');
+        await page.keyboard.press('Escape');
+    });
+
+    await check('Cajal: Run prints the value of main', async () => {
+        await openFile('good.cajal');
+        await goToLine(4, 6);
+        await runCommand('Cajal: Run');
+        const toast = await until('a notification with the value', async () => {
+            const texts = await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+            return texts.find(t => /main : Bool = /.test(t));
+        }, 90_000, 500);
+        if (!/main : Bool = false\b/.test(toast)) throw new Error(`unexpected value: ${toast}`);
+        const outputText = await until('the Cajal output channel to show the tensor', async () => {
+            const text = (await page.locator('.part.panel .output-view, .part.panel [id="workbench.panel.output"]').first().innerText().catch(() => ''));
+            return /main : Bool = false/.test(text) && /tensor/.test(text) ? text : undefined;
+        }, 20_000, 500);
+        if (!/\[\s*0\s*,\s*1\s*\]/.test(outputText.replace(/\s+/g, ' '))) throw new Error(`the tensor of false ([0, 1]) is not in the output: ${outputText}`);
+        await screenshot('run-main');
+    });
+
+    await check('Cajal: Show Neuron opens a webview with the matrix', async () => {
+        await openFile('good.cajal');
+        await goToLine(2, 6);
+        await runCommand('Cajal: Show Neuron');
+        await page.locator('.tab[aria-label^="Neuron: and"]').first().waitFor({ state: 'visible', timeout: 30_000 });
+        const table = await until('the heatmap inside the webview', async () => {
+            for (const frame of page.frames()) {
+                const count = await frame.locator('table.heatmap').count().catch(() => 0);
+                if (count > 0) {
+                    const t = frame.locator('table.heatmap').first();
+                    return { rows: await t.getAttribute('data-rows'), cols: await t.getAttribute('data-cols'), text: await frame.locator('body').innerText() };
+                }
+            }
+            return undefined;
+        }, 30_000, 500);
+        if (table.rows !== '4' || table.cols !== '2') throw new Error(`matrix is ${table.rows}×${table.cols}, expected 4×2`);
+        if (!/\[4, 2\]/.test(table.text) || !/8 weights/.test(table.text)) throw new Error(`no shape/weight count: ${table.text}`);
+        for (const label of ['true', 'false']) if (!table.text.includes(label)) throw new Error(`label ${label} missing: ${table.text}`);
+        await screenshot('show-neuron');
+    });
+}
