@@ -1,0 +1,303 @@
+// Command wiring against a fake `vscode` module and real child processes (a stand-in CLI
+// script that follows the `cajal run --json` / `cajal train --events` contract).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CajalCommands, commandIds, type VscodeApi } from '../src/commands.js';
+import type { NeuronInfo } from '../src/protocol.js';
+import { createFakeVscode, fakeOutput, FakePanel, FakeUri } from './fakeVscode.js';
+
+const andNeuron: NeuronInfo = {
+    name: 'and', type: 'Bool -o Bool -o Bool', shape: [4, 2], weights: 8,
+    data: [1, 0, 0, 0, 0, 1, 0, 0],
+    rows: ['true↦true', 'true↦false', 'false↦true', 'false↦false'], cols: ['true', 'false']
+};
+
+const goodSource = `-- the and gate
+def and (x : Bool) (y : Bool) : Bool = if x then y else if y then false else false
+
+def main : Bool = and true false
+`;
+
+// The stand-in CLI records its argv, then behaves per subcommand. `train` prints events,
+// pausing between epochs, and on SIGTERM reports the last completed epoch's weights.
+const fakeCliSource = `
+const fs = require('node:fs');
+const path = require('node:path');
+const args = process.argv.slice(2);
+fs.writeFileSync(path.join(__dirname, 'argv.json'), JSON.stringify({ args, cwd: process.cwd(), wasmDir: process.env.CAJAL_WASM_DIR ?? null }));
+const mode = fs.existsSync(path.join(__dirname, 'mode')) ? fs.readFileSync(path.join(__dirname, 'mode'), 'utf8').trim() : 'ok';
+const out = v => process.stdout.write(JSON.stringify(v) + '\\n');
+if (args[0] === 'run') {
+  if (mode === 'fail') { process.stderr.write('good.cajal:3:19: error: unknown name foo\\n'); process.exit(1); }
+  out({ def: args[args.indexOf('--def') + 1], type: 'Bool', backend: 'cpu', shape: [2], data: [0, 1], decoded: 'false', probability: 1 });
+} else if (args[0] === 'train') {
+  const epochs = 3;
+  let epoch = 0, saved = null;
+  out({ event: 'start', train: args[args.indexOf('--train') + 1], epochs, examples: 100 });
+  process.stdout.write('tfjs says hello (not JSON)\\n');
+  process.on('SIGTERM', () => { out({ event: 'cancelled', weights: saved }); process.exit(130); });
+  const step = () => {
+    epoch++;
+    out({ event: 'batch', epoch, batch: 1, batches: 2, loss: 1 / epoch });
+    // One event split over two writes, as a pipe may deliver it.
+    const line = JSON.stringify({ event: 'batch', epoch, batch: 2, batches: 2, loss: 0.9 / epoch }) + '\\n';
+    process.stdout.write(line.slice(0, 10)); process.stdout.write(line.slice(10));
+    out({ event: 'epoch', epoch, loss: 0.9 / epoch, accuracy: 0.5 + epoch / 10, testLoss: 1 / epoch, testAccuracy: 0.5 });
+    saved = path.join(__dirname, 'weights-epoch' + epoch + '.json');
+    if (mode === 'slow' && epoch === 1) return setTimeout(() => {}, 60000);
+    if (epoch < epochs) setTimeout(step, 20); else out({ event: 'done', weights: path.join(__dirname, 'weights.json'), seconds: 0.1 });
+  };
+  setTimeout(step, 20);
+}
+`;
+
+let dir: string;
+let cliPath: string;
+let file: string;
+
+beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-vscode-commands-'));
+    cliPath = path.join(dir, 'cli.cjs');
+    fs.writeFileSync(cliPath, fakeCliSource);
+    file = path.join(dir, 'good.cajal');
+    fs.writeFileSync(file, goodSource);
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function setup(options: Parameters<typeof createFakeVscode>[0] = {}, respond: (method: string, params: any) => Promise<unknown> = async () => andNeuron) {
+    const fake = createFakeVscode(options);
+    const output = fakeOutput();
+    const requests: { method: string; params: any }[] = [];
+    const commands = new CajalCommands({
+        vscode: fake.api as unknown as VscodeApi,
+        request: (method, params) => { requests.push({ method, params }); return respond(method, params); },
+        cli: { nodePath: process.execPath, cliPath, env: { CAJAL_WASM_DIR: '/ext/dist' } },
+        output: output as never
+    });
+    commands.register();
+    return { fake, output, requests, commands };
+}
+
+const recordedArgv = () => JSON.parse(fs.readFileSync(path.join(dir, 'argv.json'), 'utf8')) as { args: string[]; cwd: string; wasmDir: string | null };
+const uriOf = (p: string) => pathToFileURL(p).href;
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+describe('command registration', () => {
+    it('registers the four commands the server code lenses name', () => {
+        const { fake } = setup();
+        expect([...fake.commands.keys()].sort()).toEqual(['cajal.compileTfjs', 'cajal.run', 'cajal.showNeuron', 'cajal.train']);
+        expect(Object.values(commandIds).sort()).toEqual([...fake.commands.keys()].sort());
+    });
+});
+
+describe('Cajal: Show Neuron', () => {
+    it('asks the server for the code lens target and shows its heatmap', async () => {
+        const { fake, requests } = setup();
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
+        expect(requests).toEqual([{ method: 'cajal/neuron', params: { uri: uriOf(file), name: 'and' } }]);
+        expect(fake.panels).toHaveLength(1);
+        const panel = fake.panels[0];
+        expect(panel.title).toBe('Neuron: and');
+        expect(panel.options.enableScripts).toBe(true);
+        expect(panel.webview.html).toContain('data-rows="4" data-cols="2"');
+        expect(panel.webview.html).toContain('true↦false');
+        expect(panel.webview.html).toMatch(/<span class="shape">\[4, 2\]<\/span>, <span class="weights">8<\/span> weights/);
+    });
+
+    it('uses the definition under the cursor, or main, when run from the palette', async () => {
+        const { fake, requests } = setup();
+        const document = await fake.api.workspace.openTextDocument(FakeUri.file(file));
+        fake.api.window.activeTextEditor = { document, selection: { active: { line: 1, character: 50 } } };
+        await fake.commands.get('cajal.showNeuron')!();
+        fake.api.window.activeTextEditor = { document, selection: { active: { line: 0, character: 3 } } };
+        await fake.commands.get('cajal.showNeuron')!();
+        expect(requests.map(r => r.params.name)).toEqual(['and', 'main']);
+    });
+
+    it('reuses the panel for the same definition and refreshes it after the file changes', async () => {
+        let version = 0;
+        const { fake, requests } = setup({}, async () => { const n = ++version; return { ...andNeuron, data: andNeuron.data!.map(v => v * n) }; });
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
+        expect(fake.panels).toHaveLength(1);
+        expect(fake.panels[0].reveals).toBe(1);
+        const before = requests.length;
+        const document = fake.documents[0] ?? await fake.api.workspace.openTextDocument(FakeUri.file(file));
+        fake.fireChange(document as never);
+        fake.fireChange(document as never); // debounced: two quick edits, one request
+        await sleep(600);
+        expect(requests.length).toBe(before + 1);
+        const last = fake.panels[0].webview.posted.at(-1) as { type: string; html: string };
+        expect(last.type).toBe('update');
+        expect(version).toBe(3);
+        expect(last.html).toContain('>3</td>');
+        expect(last.html).not.toContain('>1</td>');
+    });
+
+    it('keeps the newest answer when an older request finishes last', async () => {
+        const pending: ((value: unknown) => void)[] = [];
+        let first = true;
+        const { fake } = setup({}, () => first ? (first = false, Promise.resolve(andNeuron)) : new Promise(resolve => pending.push(resolve)));
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
+        const panel = fake.panels[0];
+        panel.webview.received.fire({ type: 'refresh' });
+        panel.webview.received.fire({ type: 'refresh' });
+        await sleep(10);
+        expect(pending).toHaveLength(2);
+        pending[1]({ ...andNeuron, type: 'newer' });
+        await sleep(10);
+        pending[0]({ ...andNeuron, type: 'older' });
+        await sleep(10);
+        const updates = panel.webview.posted as { html: string }[];
+        expect(updates).toHaveLength(1);
+        expect(updates[0].html).toContain('newer');
+    });
+
+    it('copies the neuron as JSON when the webview asks, and ignores unknown messages', async () => {
+        const { fake } = setup();
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
+        fake.panels[0].webview.received.fire({ type: 'copy' });
+        fake.panels[0].webview.received.fire({ type: 'delete-everything' });
+        await sleep(10);
+        expect(JSON.parse(fake.clipboard[0])).toEqual(andNeuron);
+        expect(fake.clipboard).toHaveLength(1);
+    });
+
+    it('shows a server error in the view instead of a matrix', async () => {
+        const { fake } = setup({}, async () => { throw new Error('connection lost'); });
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
+        expect(fake.panels[0].webview.html).toContain('connection lost');
+        expect(fake.panels[0].webview.html).not.toContain('<table');
+    });
+});
+
+describe('Cajal: Run', () => {
+    it('runs the CLI in a child process and prints value, decoding and tensor', async () => {
+        const { fake, output } = setup({ settings: { 'cajal.run.backend': 'wasm' } });
+        const text = await fake.commands.get('cajal.run')!(uriOf(file), 'main');
+        const argv = recordedArgv();
+        expect(argv.args).toEqual(['run', file, '--def', 'main', '--backend', 'wasm', '--json']);
+        expect(argv.cwd).toBe(dir);
+        expect(argv.wasmDir).toBe('/ext/dist');
+        expect(text).toContain('main : Bool = false');
+        expect(output.text).toContain('main : Bool = false');
+        expect(output.text).toContain('tensor [2] on cpu: [0, 1]');
+        expect(fake.shown).toContainEqual({ level: 'info', message: 'Cajal: main : Bool = false' });
+    });
+
+    it('saves unsaved edits before running (the CLI reads the file)', async () => {
+        const { fake } = setup();
+        const document = await fake.api.workspace.openTextDocument(FakeUri.file(file));
+        document.setText(goodSource + '\ndef other : Bool = true\n');
+        await fake.commands.get('cajal.run')!(uriOf(file), 'main');
+        expect(document.saves).toBe(1);
+        expect(fs.readFileSync(file, 'utf8')).toContain('def other');
+    });
+
+    it('reports the CLI error', async () => {
+        fs.writeFileSync(path.join(dir, 'mode'), 'fail');
+        const { fake, output } = setup();
+        const text = await fake.commands.get('cajal.run')!(uriOf(file), 'main');
+        expect(text).toBeUndefined();
+        expect(output.text).toContain('unknown name foo');
+        expect(fake.shown.find(s => s.level === 'error')?.message).toContain('good.cajal:3:19: error: unknown name foo');
+    });
+
+    it('does not run anything in an untrusted workspace', async () => {
+        const { fake } = setup({ trusted: false });
+        await fake.commands.get('cajal.run')!(uriOf(file), 'main');
+        await fake.commands.get('cajal.train')!(uriOf(file), 't');
+        await fake.commands.get('cajal.compileTfjs')!(uriOf(file));
+        expect(fs.existsSync(path.join(dir, 'argv.json'))).toBe(false);
+        expect(fake.shown.filter(s => s.level === 'warning')).toHaveLength(3);
+        expect(fake.shown[0].message).toMatch(/Restricted Mode/);
+    });
+});
+
+describe('Cajal: Compile to TensorFlow.js', () => {
+    const files = [{ name: 'good.js', text: 'export const x = 1;\n' }, { name: 'good.d.ts', text: 'export declare const x: number;\n' }];
+
+    it('writes the server-generated module next to the file', async () => {
+        const { fake, requests } = setup({}, async () => ({ files }));
+        const written = await fake.commands.get('cajal.compileTfjs')!(uriOf(file));
+        expect(requests).toEqual([{ method: 'cajal/compileTfjs', params: { uri: uriOf(file) } }]);
+        expect(written).toEqual([path.join(dir, 'good.js'), path.join(dir, 'good.d.ts')]);
+        expect(fs.readFileSync(path.join(dir, 'good.js'), 'utf8')).toBe(files[0].text);
+    });
+
+    it('resolves a relative cajal.compile.outputDir against the workspace folder', async () => {
+        const { fake } = setup({ settings: { 'cajal.compile.outputDir': 'build/tfjs' }, workspaceFolder: dir }, async () => ({ files }));
+        await fake.commands.get('cajal.compileTfjs')!(uriOf(file));
+        expect(fs.readFileSync(path.join(dir, 'build', 'tfjs', 'good.d.ts'), 'utf8')).toBe(files[1].text);
+    });
+
+    it('refuses file names that would escape the output directory', async () => {
+        const { fake } = setup({}, async () => ({ files: [{ name: '../escape.js', text: 'x' }] }));
+        const written = await fake.commands.get('cajal.compileTfjs')!(uriOf(file));
+        expect(written).toBeUndefined();
+        expect(fs.existsSync(path.join(path.dirname(dir), 'escape.js'))).toBe(false);
+        expect(fake.shown.at(-1)?.level).toBe('error');
+    });
+
+    it('shows the server error', async () => {
+        const { fake } = setup({}, async () => ({ error: 'bad.cajal:2:1: linearity/branch-mismatch' }));
+        await fake.commands.get('cajal.compileTfjs')!(uriOf(file));
+        expect(fake.shown.at(-1)).toEqual({ level: 'error', message: 'Cajal: Compile to TensorFlow.js failed: bad.cajal:2:1: linearity/branch-mismatch' });
+    });
+});
+
+describe('Cajal: Train', () => {
+    it('streams events into the progress notification and a retained chart view', async () => {
+        const { fake, output } = setup({ settings: { 'cajal.train.epochs': 3 } });
+        const state = await fake.commands.get('cajal.train')!(uriOf(file), 'andEven') as { status: string; epochPoints: unknown[]; weights: string };
+        expect(recordedArgv().args).toEqual(['train', file, '--train', 'andEven', '--events', '--epochs', '3']);
+        expect(state.status).toBe('done');
+        expect(state.epochPoints).toHaveLength(3);
+        expect(state.weights).toBe(path.join(dir, 'weights.json'));
+        const panel = fake.panels[0] as FakePanel;
+        expect(panel.viewType).toBe('cajal.training');
+        expect(panel.options.retainContextWhenHidden).toBe(true);
+        const states = panel.webview.posted as { type: string; state: { status: string }; sequence: number; html: string }[];
+        expect(states.length).toBeGreaterThanOrEqual(10);
+        expect(states.map(s => s.sequence)).toEqual([...states.map(s => s.sequence)].sort((a, b) => a - b));
+        expect(states.at(-1)!.state.status).toBe('done');
+        expect(states.at(-1)!.html).toContain('<path class="series train"');
+        const total = fake.progressReports.reduce((sum, r) => sum + (r.increment ?? 0), 0);
+        expect(total).toBeCloseTo(100, 5);
+        expect(output.text).toContain('tfjs says hello (not JSON)');
+        expect(fake.shown.at(-1)?.message).toContain(path.join(dir, 'weights.json'));
+    });
+
+    it('cancels from the notification: SIGTERM, and the last completed epoch is kept', async () => {
+        fs.writeFileSync(path.join(dir, 'mode'), 'slow');
+        const { fake } = setup();
+        const running = fake.commands.get('cajal.train')!(uriOf(file), 'andEven') as Promise<{ status: string; weights: string }>;
+        for (let i = 0; i < 100 && !(fake.panels[0]?.webview.posted as { state: { epochPoints: unknown[] } }[] | undefined)?.some(m => m.state.epochPoints.length === 1); i++) await sleep(50);
+        fake.cancelProgress();
+        const state = await running;
+        expect(state.status).toBe('cancelled');
+        expect(state.weights).toBe(path.join(dir, 'weights-epoch1.json'));
+        expect(fake.shown.at(-1)).toMatchObject({ level: 'warning' });
+    });
+
+    it('cancels from the chart view\'s button', async () => {
+        fs.writeFileSync(path.join(dir, 'mode'), 'slow');
+        const { fake } = setup();
+        const running = fake.commands.get('cajal.train')!(uriOf(file), 'andEven') as Promise<{ status: string }>;
+        for (let i = 0; i < 100 && !(fake.panels[0]?.webview.posted as { state: { epochPoints: unknown[] } }[] | undefined)?.some(m => m.state.epochPoints.length === 1); i++) await sleep(50);
+        fake.panels[0].webview.received.fire({ type: 'cancel' });
+        expect((await running).status).toBe('cancelled');
+    });
+
+    it('finds the training declaration when run from the palette', async () => {
+        fs.writeFileSync(file, goodSource + '\ntrain andEven {\n  epochs 1;\n}\n');
+        const { fake } = setup();
+        const document = await fake.api.workspace.openTextDocument(FakeUri.file(file));
+        fake.api.window.activeTextEditor = { document, selection: { active: { line: 0, character: 0 } } };
+        await fake.commands.get('cajal.train')!();
+        expect(recordedArgv().args.slice(2, 4)).toEqual(['--train', 'andEven']);
+    });
+});
