@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { useTransposeFreeMatMulOnWasm } from './wasm-kernels.js';
 
 export type BackendName = 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -105,7 +106,10 @@ async function startWasm(wasmDirectory: string | undefined): Promise<{ ok: true 
     } finally {
         console.warn = originalWarn;
     }
-    if (ok) return { ok: true };
+    if (ok) {
+        useTransposeFreeMatMulOnWasm();
+        return { ok: true };
+    }
     // The first line is the actual cause; later ones are tfjs's generic advice for browsers.
     const detail = warnings.map(w => w.split('\n')[0].trim()).find(w => w.length > 0);
     return { ok: false, reason: detail ?? 'tf.setBackend("wasm") returned false' };

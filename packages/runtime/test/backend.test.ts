@@ -50,6 +50,30 @@ describe('backend selection', () => {
         onCpu.forEach((x, i) => expect(Math.abs(onWasm[i] - x)).toBeLessThan(1e-4 * Math.max(1, Math.abs(x))));
     });
 
+    it('computes transposed matrix products on WASM (a wrapped kernel) exactly as on CPU, with gradients', async () => {
+        const cases: Array<[number[], number[], boolean, boolean]> = [
+            [[5, 7], [7, 3], false, false], [[7, 5], [7, 3], true, false], [[5, 7], [3, 7], false, true], [[7, 5], [3, 7], true, true],
+            [[4, 7, 5], [4, 3, 7], true, true], [[4, 5, 7], [1, 7, 3], false, false], [[1, 7, 5], [4, 7, 3], true, false],
+        ];
+        const compute = () => cases.map(([shapeA, shapeB, transposeA, transposeB], i) => tf.tidy(() => {
+            const a = tf.randomUniform(shapeA, -1, 1, 'float32', 100 + i);
+            const b = tf.randomUniform(shapeB, -1, 1, 'float32', 200 + i);
+            const product = tf.matMul(a, b, transposeA, transposeB);
+            const [da, db] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, transposeA, transposeB).square().sum())([a, b]);
+            return [product, da, db].map(t => Array.from(t.dataSync()));
+        }));
+        await initBackend('cpu');
+        const onCpu = compute();
+        await initBackend('wasm');
+        const tensorsBefore = tf.memory().numTensors;
+        const onWasm = compute();
+        expect(tf.memory().numTensors).toBe(tensorsBefore);
+        onCpu.forEach((results, i) => results.forEach((values, j) => {
+            expect(onWasm[i][j].length).toBe(values.length);
+            values.forEach((x, k) => expect(Math.abs(onWasm[i][j][k] - x)).toBeLessThan(1e-4 * Math.max(1, Math.abs(x))));
+        }));
+    });
+
     it('rejects an unknown preference', async () => {
         await expect(initBackend('gpu' as never)).rejects.toThrow("unknown backend 'gpu': expected auto, wasm or cpu");
     });

@@ -1,0 +1,93 @@
+/**
+ * Runtime benchmarks with the built @cajal/runtime (packages/runtime/out):
+ * - matmul throughput on each backend (why 'auto' prefers WASM);
+ * - a recurrent neuron: iterate over Nat (k = 10) whose step is a 784→784 linear layer,
+ *   per example, the shape of the papers' iterative-dilation experiment.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+
+const runtimeEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../packages/runtime/out/index.js');
+
+/**
+ * Median wall time in ms of `repetitions` calls of fn (after `warmup` untimed calls); fn must
+ * force its result. (A tf.tidy callback must not return the downloaded data: tidy walks a
+ * returned typed array element by element looking for tensors, which costs far more than the op.)
+ */
+function timeMs(fn, { warmup, repetitions }) {
+    for (let i = 0; i < warmup; i++) fn();
+    const times = [];
+    for (let i = 0; i < repetitions; i++) {
+        const start = performance.now();
+        fn();
+        times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+}
+
+export default async function run(ctx) {
+    if (!existsSync(runtimeEntry)) throw new Error('packages/runtime/out is missing: build it with npx tsc -b packages/runtime');
+    const { initBackend, iterate, encodeNat } = await import(pathToFileURL(runtimeEntry).href);
+    const rows = [];
+
+    for (const backend of ['wasm', 'cpu']) {
+        const choice = await initBackend(backend);
+        if (choice.backend !== backend) throw new Error(`asked for ${backend}, got ${choice.backend}`);
+
+        const size = 512;
+        if (ctx.wants('runtime', `matmul ${size}x${size} ${backend}`)) {
+            const a = tf.randomNormal([size, size]);
+            const b = tf.randomNormal([size, size]);
+            const slow = backend === 'cpu';
+            const ms = timeMs(() => tf.tidy(() => { tf.matMul(a, b).dataSync(); }), {
+                warmup: 1, repetitions: ctx.quick ? (slow ? 1 : 3) : (slow ? 3 : 10),
+            });
+            rows.push({ suite: 'runtime', name: `matmul ${size}x${size} ${backend}`, value: (2 * size ** 3) / (ms * 1e6), unit: 'GFLOP/s' });
+            ctx.log(`matmul ${backend}: ${ms.toFixed(1)} ms`);
+            tf.dispose([a, b]);
+        }
+
+        const k = 10;
+        const width = 784;
+        // CPU is ~30x slower; a smaller batch keeps the quick run short (per-example cost is what we report).
+        const batch = ctx.quick ? (backend === 'cpu' ? 64 : 256) : 1024;
+        const name = `iterate Nat k=${k}, step 784→784 linear, batch ${batch}, ${backend}`;
+        if (ctx.wants('runtime', name)) {
+            const weight = tf.randomNormal([width, width], 0, 1 / Math.sqrt(width));
+            const images = tf.randomUniform([batch, width]);
+            const counts = encodeNat(Array.from({ length: batch }, (_, i) => i % k), k);
+            const step = x => tf.matMul(x, weight);
+            const forward = () => tf.tidy(() => { iterate(counts, images, step).dataSync(); });
+            const ms = timeMs(forward, { warmup: 1, repetitions: ctx.quick || backend === 'cpu' ? 1 : 3 });
+            rows.push({
+                suite: 'runtime', name, value: (ms * 1000) / batch, unit: 'µs/example',
+                note: 'forward; the authors\' PyTorch reference takes ~140 µs/example on one CPU core',
+            });
+            ctx.log(`${name}: ${ms.toFixed(0)} ms per batch`);
+
+            if (backend === 'wasm') {
+                // Training cost: forward and backward through the unrolled recurrence.
+                const gradName = `iterate Nat k=${k} forward+backward (d/dW), batch ${batch}, ${backend}`;
+                if (ctx.wants('runtime', gradName)) {
+                    const lossAndGrad = () => tf.tidy(() => {
+                        const { value, grads } = tf.variableGrads(() => iterate(counts, images, x => tf.matMul(x, variable)).square().mean(), [variable]);
+                        value.dataSync();
+                        grads[variable.name].dataSync();
+                    });
+                    const variable = tf.variable(weight);
+                    const gradMs = timeMs(lossAndGrad, { warmup: 1, repetitions: ctx.quick ? 1 : 3 });
+                    rows.push({
+                        suite: 'runtime', name: gradName, value: (gradMs * 1000) / batch, unit: 'µs/example',
+                        note: 'one training step\'s gradient, without the optimiser update',
+                    });
+                    variable.dispose();
+                }
+            }
+            tf.dispose([weight, images, counts]);
+        }
+    }
+    return rows;
+}

@@ -1,0 +1,13 @@
+export * from './cajal-module.js';
+export * as ast from './generated/ast.js';
+export { CajalLanguageMetaData } from './generated/module.js';
+export * from './typing/types.js';
+export * from './typing/type-checker.js';
+export * from './linearity/linearity-checker.js';
+export * from './interpreter/interpreter.js';
+export * from './problems.js';
+export * from './syntax.js';
+export * from './references/cajal-scope.js';
+export * from './validation/cajal-validator.js';
+export { MAX_NESTING_DEPTH } from './parser/cajal-lexer.js';
+export * from './workspace.js';

@@ -1,0 +1,179 @@
+import { AstUtils, DocumentCache, DocumentState, type AstNode, type LangiumSharedCoreServices } from 'langium';
+import * as ast from '../generated/ast.js';
+import { Codes, type CheckProblem } from '../problems.js';
+import { applicationSpine, isLinearBinder, referencedBinder } from '../syntax.js';
+import type { CajalTypeChecker } from '../typing/type-checker.js';
+import { dim } from '../typing/types.js';
+
+/** The uses of each linear variable bound outside a term, in source order. */
+type Uses = Map<ast.Binder, ast.Var[]>;
+
+function merge(into: Uses, from: Uses): Uses {
+    for (const [binder, vars] of from) {
+        const existing = into.get(binder);
+        if (existing) existing.push(...vars);
+        else into.set(binder, [...vars]);
+    }
+    return into;
+}
+
+/**
+ * Checks that every linear variable is used exactly once on every execution path
+ * (spec §5): unused and duplicated variables, `if` branches that use different
+ * variables, and `iter` steps that replicate an outer variable (a warning).
+ */
+export class CajalLinearityChecker {
+    private readonly cache: DocumentCache<AstNode, readonly CheckProblem[]>;
+
+    constructor(shared: LangiumSharedCoreServices, private readonly typeChecker: () => CajalTypeChecker) {
+        this.cache = new DocumentCache(shared, DocumentState.Linked);
+    }
+
+    checkDeclaration(declaration: ast.Declaration): readonly CheckProblem[] {
+        const document = AstUtils.getDocument(declaration);
+        return this.cache.get(document.uri, declaration, () => new LinearityCheck(this.typeChecker()).run(declaration));
+    }
+}
+
+class LinearityCheck {
+    readonly problems: CheckProblem[] = [];
+
+    constructor(private readonly typeChecker: CajalTypeChecker) { }
+
+    run(declaration: ast.Declaration): CheckProblem[] {
+        if (ast.isDefinition(declaration)) {
+            const uses = declaration.body ? this.uses(declaration.body) : new Map();
+            this.bind(declaration.params, uses, declaration.body);
+        } else if (ast.isTraining(declaration)) {
+            // Data fields are inputs, not linear variables; the terms are still checked inside.
+            for (const option of declaration.options) {
+                if ((ast.isModelOption(option) || ast.isTargetOption(option)) && option.term) {
+                    this.uses(option.term);
+                }
+            }
+        }
+        return this.problems;
+    }
+
+    /** Checks binders against the uses of their scope and removes them from it. */
+    private bind(binders: readonly ast.Binder[], uses: Uses, scope: AstNode | undefined): void {
+        for (const binder of binders) {
+            if (!binder?.name) continue;
+            const vars = uses.get(binder) ?? [];
+            uses.delete(binder);
+            if (vars.length === 0 && scope) {
+                this.problems.push({
+                    code: Codes.unused, severity: 'error', node: binder, property: 'name',
+                    message: `The linear variable '${binder.name}' is never used: every execution path must use it exactly once.`,
+                    data: { name: binder.name }
+                });
+            } else if (vars.length > 1) {
+                for (let i = 1; i < vars.length; i++) {
+                    this.problems.push({
+                        code: Codes.duplicateUse, severity: 'error', node: vars[i],
+                        message: `The linear variable '${binder.name}' is used ${vars.length === 2 ? 'twice' : `${vars.length} times`}: it must be used exactly once.`,
+                        related: [
+                            { node: binder, property: 'name', message: `'${binder.name}' is bound here` },
+                            { node: vars[0], message: `first use of '${binder.name}'` },
+                            { node: vars[i], message: `${ordinal(i + 1)} use of '${binder.name}'` }
+                        ]
+                    });
+                }
+            }
+        }
+    }
+
+    private uses(term: ast.Term | undefined): Uses {
+        if (!term) return new Map();
+        switch (term.$type) {
+            case 'Var': {
+                const binder = referencedBinder(term);
+                return binder && isLinearBinder(binder) ? new Map([[binder, [term]]]) : new Map();
+            }
+            case 'BoolLiteral': case 'Zero': case 'Numeral': return new Map();
+            case 'Succ': return this.uses(term.argument);
+            case 'Ascription': return this.uses(term.term);
+            case 'Pair': return merge(this.uses(term.first), this.uses(term.second));
+            case 'Application': {
+                const { head, args } = applicationSpine(term);
+                const uses = this.uses(head);
+                for (const argument of args) merge(uses, this.uses(argument));
+                return uses;
+            }
+            case 'Lambda': {
+                const uses = this.uses(term.body);
+                this.bind(term.binders, uses, term.body);
+                return uses;
+            }
+            case 'LetTerm': {
+                const body = this.uses(term.body);
+                if (term.binder) this.bind([term.binder], body, term.body);
+                return merge(this.uses(term.value), body);
+            }
+            case 'LetPairTerm': {
+                const body = this.uses(term.body);
+                this.bind([term.first, term.second].filter(b => b), body, term.body);
+                return merge(this.uses(term.value), body);
+            }
+            case 'IfTerm': return this.ifUses(term);
+            case 'Iter': return this.iterUses(term);
+        }
+    }
+
+    private ifUses(term: ast.IfTerm): Uses {
+        const condition = this.uses(term.condition);
+        const thenUses = this.uses(term.thenBranch);
+        const elseUses = this.uses(term.elseBranch);
+        const onlyThen = [...thenUses.keys()].filter(b => !elseUses.has(b));
+        const onlyElse = [...elseUses.keys()].filter(b => !thenUses.has(b));
+        if ((onlyThen.length > 0 || onlyElse.length > 0) && term.thenBranch && term.elseBranch) {
+            const parts = [
+                ...onlyThen.map(b => `'${b.name}' is used only in the then-branch`),
+                ...onlyElse.map(b => `'${b.name}' is used only in the else-branch`)
+            ];
+            this.problems.push({
+                code: Codes.branchMismatch, severity: 'error', node: term, keyword: 'if',
+                message: `The branches of this if use different linear variables: ${parts.join('; ')}. Both branches must use exactly the same variables.`,
+                related: [
+                    ...onlyThen.map(b => ({ node: thenUses.get(b)![0] as AstNode, message: `'${b.name}' is used in the then-branch` })),
+                    ...onlyThen.map(b => ({ node: term.elseBranch as AstNode, message: `the else-branch does not use '${b.name}'` })),
+                    ...onlyElse.map(b => ({ node: elseUses.get(b)![0] as AstNode, message: `'${b.name}' is used in the else-branch` })),
+                    ...onlyElse.map(b => ({ node: term.thenBranch as AstNode, message: `the then-branch does not use '${b.name}'` }))
+                ],
+                data: {
+                    onlyThen: onlyThen.map(b => ({ name: b.name, type: this.typeChecker.typeOf(b).toString() })),
+                    onlyElse: onlyElse.map(b => ({ name: b.name, type: this.typeChecker.typeOf(b).toString() }))
+                }
+            });
+        }
+        // Each path takes one branch: a variable counts as often as the branch using it most.
+        const branches: Uses = new Map(thenUses);
+        for (const [binder, vars] of elseUses) {
+            const other = branches.get(binder);
+            if (!other || vars.length > other.length) branches.set(binder, vars);
+        }
+        return merge(condition, branches);
+    }
+
+    private iterUses(term: ast.Iter): Uses {
+        const uses = merge(this.uses(term.count), this.uses(term.base));
+        const step = this.uses(term.step);
+        if (term.stepBinder) this.bind([term.stepBinder], step, term.step);
+        const countType = term.count ? this.typeChecker.typeOf(term.count) : undefined;
+        const steps = countType?.kind === 'nat' ? `up to ${dim(countType) - 1} times` : 'once per step';
+        for (const [binder, vars] of step) {
+            for (const use of vars) {
+                this.problems.push({
+                    code: Codes.iterReplicates, severity: 'warning', node: use,
+                    message: `The step of this iter uses '${binder.name}', which is bound outside it: '${binder.name}' is used once per step (${steps}), so the compiled neuron is polynomial, not linear, in '${binder.name}'.`,
+                    related: [{ node: binder, property: 'name', message: `'${binder.name}' is bound here, outside the iter` }]
+                });
+            }
+        }
+        return merge(uses, step);
+    }
+}
+
+function ordinal(n: number): string {
+    return n === 2 ? 'second' : n === 3 ? 'third' : `${n}th`;
+}

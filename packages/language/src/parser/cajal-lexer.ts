@@ -1,0 +1,111 @@
+import type { ILexingError, IToken } from 'chevrotain';
+import { DefaultLexer, type LexerResult, type TokenizeOptions } from 'langium';
+
+import { isMainThread, resourceLimits } from 'node:worker_threads';
+
+/**
+ * The parser, the checkers and the interpreter are recursive, so how deeply a program may
+ * nest depends on the thread's stack. Each construct costs roughly the stack its parse
+ * needs, measured on Node 20 (about 120 nested parentheses or 370 nested `if`s fit in
+ * Node's default ~1 MB stack). A declaration that would need more than half the stack is
+ * reported (code `parse`) instead of parsed. The CLI and the language server run on a
+ * thread with a 256 MB stack, where 10,000 nested parentheses or `if`s check fine.
+ */
+export const NESTING_COST: Readonly<Record<string, number>> = {
+    '(': 10, '{': 10, '[': 10, 'if': 3, 'fun': 4, '\\': 4, 'λ': 4, 'let': 4, '-o': 3, '⊸': 3
+};
+const COST_UNITS_PER_MB = 600;
+
+function threadStackMb(): number {
+    if (!isMainThread && resourceLimits.stackSizeMb) {
+        return resourceLimits.stackSizeMb;
+    }
+    const flag = process.execArgv.map(arg => /^--stack[-_]size=(\d+)$/.exec(arg)).find(match => match);
+    return flag ? Number(flag[1]) / 1024 : 0.98;
+}
+
+/** The nesting budget of this thread, in {@link NESTING_COST} units. */
+export const MAX_NESTING_COST = Math.floor(threadStackMb() * COST_UNITS_PER_MB);
+/** How many parentheses deep a term may nest on this thread. */
+export const MAX_NESTING_DEPTH = Math.floor(MAX_NESTING_COST / NESTING_COST['(']);
+
+export const NESTING_MESSAGE_START = 'This declaration nests too deeply';
+
+/** Tokens that open a construct extending to the right until its enclosing bracket closes. */
+const OPENS_RIGHT = new Set(['if', 'fun', '\\', 'λ', 'let', '-o', '⊸']);
+const OPENING = new Set(['(', '{', '[']);
+const CLOSING = new Set([')', '}', ']']);
+const DECLARATION_START = new Set(['def', 'extern', 'train', 'import', 'module']);
+
+/**
+ * The default lexer plus a nesting guard: a declaration whose nesting exceeds
+ * {@link MAX_NESTING_DEPTH} keeps its head (`def name : T =`) but loses its body tokens,
+ * with a lexing error at the point where the limit was crossed. The rest of the file
+ * parses and checks as usual.
+ */
+export class CajalLexer extends DefaultLexer {
+    override tokenize(text: string, options?: TokenizeOptions): LexerResult {
+        const result = super.tokenize(text, options);
+        const guarded = guardNesting(result.tokens);
+        if (guarded.errors.length > 0) {
+            result.tokens = guarded.tokens;
+            result.errors = [...result.errors, ...guarded.errors];
+        }
+        return result;
+    }
+}
+
+export function guardNesting(tokens: IToken[]): { tokens: IToken[]; errors: ILexingError[] } {
+    const kept: IToken[] = [];
+    const errors: ILexingError[] = [];
+    // Stack of open constructs: brackets and right-extending constructs since the last bracket.
+    const stack: string[] = [];
+    let cost = 0;
+    let bodyStart = -1; // index in `kept` just after the current declaration's `=`
+    let skipping = false;
+    for (const token of tokens) {
+        const image = token.image;
+        if (DECLARATION_START.has(image)) {
+            stack.length = 0;
+            cost = 0;
+            skipping = false;
+            bodyStart = -1;
+        }
+        if (skipping) {
+            continue;
+        }
+        if (OPENING.has(image) || OPENS_RIGHT.has(image)) {
+            stack.push(image);
+            cost += NESTING_COST[image];
+            if (cost > MAX_NESTING_COST) {
+                errors.push({
+                    offset: token.startOffset,
+                    line: token.startLine,
+                    column: token.startColumn,
+                    length: token.image.length,
+                    message: `${NESTING_MESSAGE_START} to check here (about ${MAX_NESTING_DEPTH} parentheses or ${Math.floor(MAX_NESTING_COST / NESTING_COST['if'])} nested ifs fit in this thread's stack); it was not checked. Split it into smaller definitions.`
+                });
+                // Drop the body collected so far; keep the declaration's head.
+                if (bodyStart >= 0) {
+                    kept.length = bodyStart;
+                }
+                skipping = true;
+                continue;
+            }
+        } else if (CLOSING.has(image)) {
+            // Pop right-extending constructs up to and including the matching bracket.
+            while (stack.length > 0 && !OPENING.has(stack[stack.length - 1])) {
+                cost -= NESTING_COST[stack.pop()!];
+            }
+            const bracket = stack.pop();
+            if (bracket) cost -= NESTING_COST[bracket];
+        } else if (image === '=' && bodyStart < 0 && !stack.some(open => OPENING.has(open))) {
+            // The declaration's `=`: its type's arrows are closed, its body starts here.
+            stack.length = 0;
+            cost = 0;
+            bodyStart = kept.length + 1;
+        }
+        kept.push(token);
+    }
+    return { tokens: kept, errors };
+}

@@ -1,0 +1,326 @@
+import { AstUtils, DocumentCache, DocumentState, type AstNode, type LangiumSharedCoreServices } from 'langium';
+import * as ast from '../generated/ast.js';
+import {
+    Bool, ErrorType, FunctionT, ProductT, RealT, containsError, fn, fnN, isError, natOf, type CajalType
+} from './types.js';
+import { applicationSpine } from '../syntax.js';
+import type { CheckProblem } from '../problems.js';
+
+
+/** The typing of one declaration: a type for each of its terms and binders. */
+export interface DeclarationTyping {
+    readonly types: ReadonlyMap<AstNode, CajalType>;
+    readonly problems: readonly CheckProblem[];
+}
+
+/** Fields of the built-in data sources, by position within each field group. */
+export const BUILTIN_DATA_FIELDS: Record<string, CajalType[]> = {
+    mnist: [new RealT([28, 28]), natOf(10)]
+};
+
+/** The type an AST type expression denotes; malformed sizes become the error type. */
+export function typeFromSyntax(node: ast.Type | undefined): CajalType {
+    if (!node) {
+        return ErrorType;
+    }
+    switch (node.$type) {
+        case 'BoolType': return Bool;
+        case 'NatType': {
+            const bound = node.bound ?? 10;
+            return bound >= 1 ? natOf(bound) : ErrorType;
+        }
+        case 'RealType': return node.dims.length > 0 && node.dims.every(d => d >= 1) ? new RealT(node.dims) : ErrorType;
+        case 'FunctionType': return fn(typeFromSyntax(node.domain), typeFromSyntax(node.codomain));
+        case 'ProductType': return new ProductT(typeFromSyntax(node.left), typeFromSyntax(node.right));
+    }
+}
+
+/** The declared type of a global: `def f (x : A) : B` is `A -o B`; an extern its annotation. */
+export function declaredType(declaration: ast.Definition | ast.Extern): CajalType {
+    if (ast.isExtern(declaration)) {
+        return typeFromSyntax(declaration.type);
+    }
+    return fnN(declaration.params.map(param => typeFromSyntax(param.type)), typeFromSyntax(declaration.returnType));
+}
+
+/**
+ * Bidirectional type checking (spec §5). Each declaration is checked once per build and
+ * the result cached; `typeOf` answers for any term or binder inside it. Checking never
+ * throws: ill-typed parts get the error type, which suppresses follow-on errors.
+ */
+export class CajalTypeChecker {
+    private readonly cache: DocumentCache<AstNode, DeclarationTyping>;
+
+    constructor(shared: LangiumSharedCoreServices) {
+        // Linked state: evicted for every document a change affects, including importers.
+        this.cache = new DocumentCache(shared, DocumentState.Linked);
+    }
+
+    /** The type of a term or binder; the error type where none could be determined. */
+    typeOf(node: AstNode): CajalType {
+        if (ast.isDefinition(node) || ast.isExtern(node)) {
+            return declaredType(node);
+        }
+        const declaration = AstUtils.getContainerOfType(node, ast.isDeclaration);
+        if (!declaration) {
+            return ErrorType;
+        }
+        return this.checkDeclaration(declaration).types.get(node) ?? ErrorType;
+    }
+
+    checkDeclaration(declaration: ast.Declaration): DeclarationTyping {
+        const document = AstUtils.getDocument(declaration);
+        return this.cache.get(document.uri, declaration, () => new DeclarationCheck().run(declaration));
+    }
+}
+
+class DeclarationCheck {
+    readonly types = new Map<AstNode, CajalType>();
+    readonly problems: CheckProblem[] = [];
+
+    run(declaration: ast.Declaration): DeclarationTyping {
+        if (ast.isDefinition(declaration)) {
+            for (const param of declaration.params) {
+                this.types.set(param, this.checkedTypeSyntax(param.type));
+            }
+            const result = this.checkedTypeSyntax(declaration.returnType);
+            if (declaration.body) {
+                this.check(declaration.body, result);
+            }
+        } else if (ast.isExtern(declaration)) {
+            this.checkedTypeSyntax(declaration.type);
+        } else if (ast.isTraining(declaration)) {
+            this.checkTraining(declaration);
+        }
+        return { types: this.types, problems: this.problems };
+    }
+
+    private report(code: string, message: string, node: AstNode, extra: Partial<CheckProblem> = {}): void {
+        this.problems.push({ code, message, node, severity: 'error', ...extra });
+    }
+
+    /** Converts a type expression, reporting `Nat[0]` and `Real[…, 0, …]`. */
+    private checkedTypeSyntax(node: ast.Type | undefined): CajalType {
+        if (node) {
+            for (const part of AstUtils.streamAst(node)) {
+                if (ast.isNatType(part) && part.bound !== undefined && part.bound < 1) {
+                    this.report('nat/out-of-range', `Nat[${part.bound}] has no numbers: the bound of Nat[k] must be at least 1.`, part);
+                } else if (ast.isRealType(part) && part.dims.some(d => d < 1)) {
+                    this.report('type/mismatch', `Every dimension of Real[${part.dims.join(', ')}] must be at least 1.`, part);
+                }
+            }
+        }
+        return typeFromSyntax(node);
+    }
+
+    private checkTraining(training: ast.Training): void {
+        for (const option of training.options) {
+            if (ast.isDataOption(option)) {
+                const builtin = option.source ? BUILTIN_DATA_FIELDS[option.source] : undefined;
+                for (const group of option.groups) {
+                    group.fields.forEach((field, index) => {
+                        const type = field.type ? this.checkedTypeSyntax(field.type) : builtin?.[index];
+                        if (type) {
+                            this.types.set(field, type);
+                        } else {
+                            this.types.set(field, ErrorType);
+                            this.report('type/cannot-infer', `Cannot infer the type of the data field '${field.name}': annotate it, e.g. (${field.name} : Real[28, 28]).`, field, { property: 'name' });
+                        }
+                    });
+                }
+            }
+        }
+        const model = training.options.find(ast.isModelOption);
+        const target = training.options.find(ast.isTargetOption);
+        const modelType = model?.term ? this.infer(model.term) : undefined;
+        if (target?.term) {
+            if (modelType && !isError(modelType)) {
+                this.check(target.term, modelType);
+            } else {
+                this.infer(target.term);
+            }
+        }
+    }
+
+    /** Infers the type of a term with no expectation. */
+    infer(term: ast.Term): CajalType {
+        return this.check(term, undefined);
+    }
+
+    /**
+     * Checks a term against an expected type (if known) and records its type. The recorded
+     * type is the expected one when the term fits it, so later phases see precise types.
+     */
+    check(term: ast.Term, expected: CajalType | undefined): CajalType {
+        const actual = this.synthesize(term, expected);
+        this.types.set(term, actual);
+        if (expected && !isError(actual) && !containsError(expected) && !containsError(actual) && !actual.equals(expected)) {
+            this.report('type/mismatch', `Expected ${expected}, but this has type ${actual}.`, term);
+            return ErrorType;
+        }
+        return actual;
+    }
+
+    private synthesize(term: ast.Term, expected: CajalType | undefined): CajalType {
+        switch (term.$type) {
+            case 'BoolLiteral': return Bool;
+            case 'Zero': return expected?.kind === 'nat' ? expected : natOf(10);
+            case 'Numeral': {
+                const type = expected?.kind === 'nat' ? expected : natOf(10);
+                if (term.value >= type.bound) {
+                    this.report('nat/out-of-range', `The numeral ${term.value} is out of range for ${type}, whose numbers are 0 … ${type.bound - 1}.`, term);
+                    return ErrorType;
+                }
+                return type;
+            }
+            case 'Succ': {
+                const argumentType = term.argument ? this.check(term.argument, expected?.kind === 'nat' ? expected : undefined) : ErrorType;
+                if (isError(argumentType)) return ErrorType;
+                if (argumentType.kind !== 'nat') {
+                    this.report('type/mismatch', `succ expects a Nat, but its argument has type ${argumentType}.`, term.argument!);
+                    return ErrorType;
+                }
+                return argumentType;
+            }
+            case 'Var': return this.synthesizeVar(term);
+            case 'IfTerm': {
+                if (term.condition) this.check(term.condition, Bool);
+                if (expected) {
+                    if (term.thenBranch) this.check(term.thenBranch, expected);
+                    if (term.elseBranch) this.check(term.elseBranch, expected);
+                    return expected;
+                }
+                const thenType = term.thenBranch ? this.infer(term.thenBranch) : ErrorType;
+                if (isError(thenType)) {
+                    return term.elseBranch ? this.infer(term.elseBranch) : ErrorType;
+                }
+                if (term.elseBranch) this.check(term.elseBranch, thenType);
+                return thenType;
+            }
+            case 'Lambda': return this.synthesizeLambda(term, expected);
+            case 'Application': return this.synthesizeApplication(term);
+            case 'Iter': {
+                const countType = term.count ? this.infer(term.count) : ErrorType;
+                if (!isError(countType) && countType.kind !== 'nat') {
+                    this.report('type/mismatch', `iter counts with a Nat, but this has type ${countType}.`, term.count!);
+                }
+                const stateType = term.base ? this.check(term.base, expected) : (expected ?? ErrorType);
+                if (term.stepBinder) this.types.set(term.stepBinder, stateType);
+                if (term.step) this.check(term.step, isError(stateType) ? undefined : stateType);
+                return stateType;
+            }
+            case 'LetTerm': {
+                const binder = term.binder;
+                const annotation = binder?.type ? this.checkedTypeSyntax(binder.type) : undefined;
+                const valueType = term.value ? this.check(term.value, annotation) : ErrorType;
+                if (binder) this.types.set(binder, annotation ?? valueType);
+                return term.body ? this.check(term.body, expected) : ErrorType;
+            }
+            case 'LetPairTerm': {
+                const valueType = term.value ? this.infer(term.value) : ErrorType;
+                let left: CajalType = ErrorType, right: CajalType = ErrorType;
+                if (valueType.kind === 'product') {
+                    left = valueType.left;
+                    right = valueType.right;
+                } else if (!isError(valueType)) {
+                    this.report('type/mismatch', `A pair pattern needs a value of a pair type A * B, but this has type ${valueType}.`, term.value!);
+                }
+                if (term.first) this.types.set(term.first, left);
+                if (term.second) this.types.set(term.second, right);
+                return term.body ? this.check(term.body, expected) : ErrorType;
+            }
+            case 'Pair': {
+                const parts = expected?.kind === 'product' ? expected : undefined;
+                const left = term.first ? this.check(term.first, parts?.left) : ErrorType;
+                const right = term.second ? this.check(term.second, parts?.right) : ErrorType;
+                if (expected && !parts && !containsError(expected)) {
+                    this.report('type/mismatch', `Expected ${expected}, but this is a pair.`, term);
+                    return ErrorType;
+                }
+                return containsError(left) || containsError(right) ? ErrorType : new ProductT(left, right);
+            }
+            case 'Ascription': {
+                const type = this.checkedTypeSyntax(term.type);
+                if (term.term) this.check(term.term, containsError(type) ? undefined : type);
+                return type;
+            }
+        }
+    }
+
+    private synthesizeVar(term: ast.Var): CajalType {
+        const target = term.ref?.ref;
+        if (!target) {
+            return ErrorType; // reported by the linker as name/unknown
+        }
+        if (ast.isDefinition(target) || ast.isExtern(target)) {
+            return declaredType(target);
+        }
+        // A binder: its type was recorded when it was bound (binders precede their scope).
+        return this.types.get(target) ?? ErrorType;
+    }
+
+    private synthesizeLambda(term: ast.Lambda, expected: CajalType | undefined): CajalType {
+        let remaining = expected && !containsError(expected) ? expected : undefined;
+        const binderTypes: CajalType[] = [];
+        for (const binder of term.binders) {
+            const expectedDomain = remaining?.kind === 'function' ? remaining.domain : undefined;
+            if (remaining && remaining.kind !== 'function') {
+                this.report('type/mismatch', `Expected ${remaining}, but this is a function of ${term.binders.length} argument${term.binders.length === 1 ? '' : 's'}.`, term);
+                return ErrorType;
+            }
+            let type: CajalType;
+            if (binder.type) {
+                type = this.checkedTypeSyntax(binder.type);
+                if (expectedDomain && !containsError(type) && !type.equals(expectedDomain)) {
+                    this.report('type/mismatch', `Expected a parameter of type ${expectedDomain}, but '${binder.name}' is annotated ${type}.`, binder.type);
+                }
+            } else if (expectedDomain) {
+                type = expectedDomain;
+            } else {
+                type = ErrorType;
+                this.report('type/cannot-infer', `Cannot infer the type of '${binder.name}': add an annotation, e.g. fun (${binder.name} : Bool) => …`, binder, { property: 'name' });
+            }
+            this.types.set(binder, type);
+            binderTypes.push(type);
+            remaining = remaining?.kind === 'function' ? remaining.codomain : undefined;
+        }
+        const bodyType = term.body ? this.check(term.body, remaining) : ErrorType;
+        return fnN(binderTypes, bodyType);
+    }
+
+    /** Application spines are walked iteratively, so `f x1 … x10000` needs no deep recursion. */
+    private synthesizeApplication(term: ast.Application): CajalType {
+        const { head, args } = applicationSpine(term);
+        let current = this.infer(head);
+        for (let i = 0; i < args.length; i++) {
+            const argument = args[i];
+            if (!argument) {
+                current = ErrorType; // a parse error already stands here
+                continue;
+            }
+            const application = argument.$container as ast.Application;
+            if (isError(current)) {
+                this.infer(argument);
+            } else if (current instanceof FunctionT) {
+                this.check(argument, containsError(current.domain) ? undefined : current.domain);
+                current = current.codomain;
+            } else {
+                const applied = i === 0 ? describeHead(head) : 'This application';
+                this.report('type/not-a-function', `${applied} has type ${current}, which is not a function, so it cannot be applied to an argument.`, i === 0 ? head : application.function, {
+                    related: [{ node: argument, message: 'the argument it is applied to' }]
+                });
+                this.infer(argument);
+                current = ErrorType;
+            }
+            if (application !== term) {
+                this.types.set(application, current);
+            }
+        }
+        return current;
+    }
+}
+
+function describeHead(head: ast.Term): string {
+    if (ast.isVar(head)) return `'${head.ref?.$refText ?? '?'}'`;
+    return 'This term';
+}

@@ -1,0 +1,157 @@
+import { AstUtils, type AstNode, type ValidationAcceptor, type ValidationChecks, type LangiumDocument } from 'langium';
+import type { DiagnosticRelatedInformation } from 'vscode-languageserver';
+import * as ast from '../generated/ast.js';
+import type { CajalServices } from '../cajal-module.js';
+import { Codes, type CheckProblem } from '../problems.js';
+
+export function registerValidationChecks(services: CajalServices): void {
+    const registry = services.validation.ValidationRegistry;
+    const validator = services.validation.CajalValidator;
+    const checks: ValidationChecks<ast.CajalAstType> = {
+        Module: [validator.checkImports, validator.checkDuplicateNames, validator.checkCycles],
+        Definition: validator.checkDeclaration,
+        Extern: validator.checkDeclaration,
+        Training: validator.checkDeclaration
+    };
+    registry.register(checks, validator);
+}
+
+/** Reports the problems the type and linearity checkers found, plus module-level checks. */
+export class CajalValidator {
+    constructor(private readonly services: CajalServices) { }
+
+    checkDeclaration(declaration: ast.Declaration, accept: ValidationAcceptor): void {
+        const typing = this.services.typing.TypeChecker.checkDeclaration(declaration);
+        const linearity = this.services.linearity.LinearityChecker.checkDeclaration(declaration);
+        for (const problem of [...typing.problems, ...linearity]) {
+            this.report(problem, accept);
+        }
+    }
+
+    checkImports(module: ast.Module, accept: ValidationAcceptor): void {
+        const document = AstUtils.getDocument(module);
+        const scopes = this.services.references.ScopeProvider;
+        for (const imp of module.imports) {
+            if (imp.module && scopes.resolveImport(document, imp.module) === undefined) {
+                accept('error', `Cannot find module '${imp.module}': expected a file ${imp.module}.cajal beside this one, or a workspace file starting with 'module ${imp.module}'.`, {
+                    node: imp, property: 'module', code: Codes.unknownName
+                });
+            }
+        }
+    }
+
+    checkDuplicateNames(module: ast.Module, accept: ValidationAcceptor): void {
+        const document = AstUtils.getDocument(module);
+        const seen = new Map<string, ast.Declaration>();
+        for (const declaration of module.declarations) {
+            if (!declaration.name) continue;
+            const first = seen.get(declaration.name);
+            if (first) {
+                accept('error', `'${declaration.name}' is already defined in this module (line ${line(first)}); give this ${kind(declaration)} another name.`, {
+                    node: declaration, property: 'name', code: Codes.duplicateName,
+                    relatedInformation: [this.relatedAt(first, 'name', `first definition of '${declaration.name}'`)],
+                    data: { name: declaration.name }
+                });
+            } else {
+                seen.set(declaration.name, declaration);
+            }
+        }
+        // Names that imports bring in may not clash with ours or with each other's.
+        const scopes = this.services.references.ScopeProvider;
+        const importedBy = new Map<string, string>();
+        for (const imp of module.imports) {
+            const uri = scopes.resolveImport(document, imp.module);
+            if (!uri || uri === document.uri.toString()) continue;
+            const names = this.services.shared.workspace.IndexManager.allElements(undefined, new Set([uri]))
+                .filter(description => description.type !== ast.Module.$type)
+                .map(description => description.name);
+            for (const name of names) {
+                const own = seen.get(name);
+                const other = importedBy.get(name);
+                if (own) {
+                    accept('error', `'${name}' is defined both in this module and in the imported module '${imp.module}'.`, {
+                        node: own, property: 'name', code: Codes.duplicateName,
+                        relatedInformation: [this.relatedAt(imp, 'module', `'${imp.module}' also defines '${name}'`)]
+                    });
+                } else if (other !== undefined && other !== imp.module) {
+                    accept('error', `'${name}' is defined in both imported modules '${other}' and '${imp.module}'.`, {
+                        node: imp, property: 'module', code: Codes.duplicateName
+                    });
+                } else {
+                    importedBy.set(name, imp.module);
+                }
+            }
+        }
+    }
+
+    /** Definitions may not refer to themselves, even indirectly: Cajal recurses only with iter. */
+    checkCycles(module: ast.Module, accept: ValidationAcceptor): void {
+        const edges = (definition: ast.Definition): Array<{ target: ast.Definition; via: ast.Var }> =>
+            AstUtils.streamAllContents(definition)
+                .filter(ast.isVar)
+                .map(v => ({ target: v.ref?.ref, via: v }))
+                .filter((e): e is { target: ast.Definition; via: ast.Var } => ast.isDefinition(e.target))
+                .toArray();
+        for (const definition of module.declarations.filter(ast.isDefinition)) {
+            const path = findCycle(definition, edges);
+            if (path) {
+                const names = [definition, ...path.map(step => step.target)].map(d => d.name).join(' → ');
+                accept('error', `'${definition.name}' refers to itself (${names}); Cajal has no recursion: use iter for bounded repetition.`, {
+                    node: definition, property: 'name', code: Codes.cycle,
+                    relatedInformation: path.map(step => this.relatedAt(step.via, undefined, `refers to '${step.target.name}'`))
+                });
+            }
+        }
+    }
+
+    report(problem: CheckProblem, accept: ValidationAcceptor): void {
+        accept(problem.severity, problem.message, {
+            node: problem.node,
+            property: problem.property as never,
+            keyword: problem.keyword,
+            code: problem.code,
+            data: problem.data,
+            relatedInformation: problem.related?.map(r => this.relatedAt(r.node, r.property, r.message))
+        });
+    }
+
+    relatedAt(node: AstNode, property: string | undefined, message: string): DiagnosticRelatedInformation {
+        const document: LangiumDocument = AstUtils.getDocument(node);
+        const cst = property ? this.services.references.NameProvider.getNameNode(node) ?? node.$cstNode : node.$cstNode;
+        const range = cst?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+        return { location: { uri: document.uri.toString(), range }, message };
+    }
+}
+
+/** A path of references from `start` back to itself, if there is one (depth-first search). */
+function findCycle<T extends AstNode>(start: T, edges: (node: T) => Array<{ target: T; via: ast.Var }>): Array<{ target: T; via: ast.Var }> | undefined {
+    const visited = new Set<T>();
+    const stack: Array<{ node: T; next: Array<{ target: T; via: ast.Var }>; index: number }> = [{ node: start, next: edges(start), index: 0 }];
+    const path: Array<{ target: T; via: ast.Var }> = [];
+    while (stack.length > 0) {
+        const frame = stack[stack.length - 1];
+        if (frame.index >= frame.next.length) {
+            stack.pop();
+            path.pop();
+            continue;
+        }
+        const edge = frame.next[frame.index++];
+        if (edge.target === start) {
+            return [...path, edge];
+        }
+        if (!visited.has(edge.target)) {
+            visited.add(edge.target);
+            path.push(edge);
+            stack.push({ node: edge.target, next: edges(edge.target), index: 0 });
+        }
+    }
+    return undefined;
+}
+
+function line(node: AstNode): number {
+    return (node.$cstNode?.range.start.line ?? 0) + 1;
+}
+
+function kind(declaration: ast.Declaration): string {
+    return ast.isDefinition(declaration) ? 'definition' : ast.isExtern(declaration) ? 'extern' : 'training';
+}

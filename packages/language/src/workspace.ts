@@ -1,0 +1,66 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { URI, type LangiumDocument } from 'langium';
+import { NodeFileSystem } from 'langium/node';
+import type { Diagnostic } from 'vscode-languageserver';
+import { createCajalCoreServices } from './cajal-module.js';
+import type { CajalServices } from './cajal-module.js';
+import * as ast from './generated/ast.js';
+
+/** Documents loaded from disk and checked, with their diagnostics. */
+export interface CheckedWorkspace {
+    readonly services: CajalServices;
+    /** The documents asked for, in order, followed by the modules they import. */
+    readonly documents: LangiumDocument<ast.Module>[];
+    readonly requested: LangiumDocument<ast.Module>[];
+}
+
+/**
+ * Loads Cajal files from disk (with every module they import, found as `name.cajal`
+ * beside the importing file) and builds them with validation: the CLI's view of a program.
+ */
+export async function loadFiles(files: string[], services?: CajalServices): Promise<CheckedWorkspace> {
+    const cajal = services ?? createCajalCoreServices(NodeFileSystem).Cajal;
+    const documents = cajal.shared.workspace.LangiumDocuments;
+    const requested: LangiumDocument<ast.Module>[] = [];
+    const loaded = new Map<string, LangiumDocument<ast.Module>>();
+    const queue = files.map(file => path.resolve(file));
+    let first = true;
+    while (queue.length > 0) {
+        const file = queue.shift()!;
+        const uri = URI.file(file);
+        let document = loaded.get(uri.toString());
+        if (!document) {
+            const text = fs.readFileSync(file, 'utf-8');
+            document = cajal.shared.workspace.LangiumDocumentFactory.fromString<ast.Module>(text, uri);
+            documents.addDocument(document);
+            loaded.set(uri.toString(), document);
+            for (const imp of document.parseResult.value.imports ?? []) {
+                const beside = path.join(path.dirname(file), `${imp.module}.cajal`);
+                if (imp.module && fs.existsSync(beside)) {
+                    queue.push(beside);
+                }
+            }
+        }
+        if (first || files.some(f => path.resolve(f) === file)) {
+            if (!requested.includes(document)) requested.push(document);
+        }
+        first = false;
+    }
+    const all = [...loaded.values()];
+    await cajal.shared.workspace.DocumentBuilder.build(all, { validation: true });
+    return { services: cajal, documents: all, requested };
+}
+
+/** Parses and checks source text as if it were the file `name` (default: an in-memory file). */
+export async function checkText(text: string, services?: CajalServices, name = `/virtual/${Math.random().toString(36).slice(2)}.cajal`): Promise<{ services: CajalServices; document: LangiumDocument<ast.Module>; diagnostics: Diagnostic[] }> {
+    const cajal = services ?? createCajalCoreServices().Cajal;
+    const document = cajal.shared.workspace.LangiumDocumentFactory.fromString<ast.Module>(text, URI.file(name));
+    cajal.shared.workspace.LangiumDocuments.addDocument(document);
+    await cajal.shared.workspace.DocumentBuilder.build([document], { validation: true });
+    return { services: cajal, document, diagnostics: document.diagnostics ?? [] };
+}
+
+export function errorsOf(document: LangiumDocument): Diagnostic[] {
+    return (document.diagnostics ?? []).filter(d => d.severity === 1);
+}
