@@ -20,6 +20,18 @@ export function reshapeBatched(t: tf.Tensor, shape: readonly number[]): tf.Tenso
     return t.reshape([t.shape[0], ...shape]);
 }
 
+/**
+ * Broadcasts a batch of 1 to the other operand's batch before a batched matMul: tfjs has
+ * no gradient for matMul's own batch broadcasting, and compiled code must stay differentiable.
+ */
+function sameBatch(a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor] {
+    const [batchA, batchB] = [a.shape[0], b.shape[0]];
+    if (batchA === batchB) return [a, b];
+    if (batchA === 1) return [tf.broadcastTo(a, [batchB, ...a.shape.slice(1)]), b];
+    if (batchB === 1) return [a, tf.broadcastTo(b, [batchA, ...b.shape.slice(1)])];
+    throw new Error(`batch sizes ${batchA} and ${batchB} differ (only a batch of 1 broadcasts)`);
+}
+
 /** Column i of a [batch, k] tensor as [batch, 1, …, 1] so it scales a tensor of the given rank. */
 function coefficient(c: tf.Tensor, i: number, rank: number): tf.Tensor {
     const column = c.slice([0, i], [-1, 1]);
@@ -85,8 +97,7 @@ export function applyMatrix(m: tf.Tensor, x: tf.Tensor, mode?: 'constant' | 'bat
             throw new Error(`applyMatrix: a batched function value of shape [${m.shape.join(', ')}] cannot apply to an input of shape [${x.shape.join(', ')}]`);
         }
         const dimB = size / dimA;
-        const matrices = m.reshape([m.shape[0], dimB, dimA]) as tf.Tensor3D;
-        const columns = xs.reshape([batch, dimA, 1]) as tf.Tensor3D;
+        const [matrices, columns] = sameBatch(m.reshape([m.shape[0], dimB, dimA]), xs.reshape([batch, dimA, 1])) as [tf.Tensor3D, tf.Tensor3D];
         const out = tf.matMul(matrices, columns);
         return out.reshape([out.shape[0], dimB]);
     });
@@ -134,10 +145,8 @@ export function contract(t: tf.Tensor, inputs: readonly tf.Tensor[]): tf.Tensor2
         for (const i of order.slice(1)) {
             const d = t.shape[i + 1];
             rest /= d;
-            const batch = Math.max(state.shape[0], xs[i].shape[0]);
-            const matrices = state.reshape([state.shape[0], rest, d]) as tf.Tensor3D;
-            const vectors = xs[i].reshape([xs[i].shape[0], d, 1]) as tf.Tensor3D;
-            state = tf.matMul(matrices, vectors).reshape([batch, rest]);
+            const [matrices, vectors] = sameBatch(state.reshape([state.shape[0], rest, d]), xs[i].reshape([xs[i].shape[0], d, 1])) as [tf.Tensor3D, tf.Tensor3D];
+            state = tf.matMul(matrices, vectors).reshape([matrices.shape[0], rest]);
         }
         return state as tf.Tensor2D;
     });

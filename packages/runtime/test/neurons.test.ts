@@ -146,6 +146,20 @@ for (const backend of ['cpu', 'wasm'] as const) {
             expect(() => applyMatrix(tf.ones([2, 3]), tf.ones([1, 4]), 'constant')).toThrow(/must have shape \[dim B, 4\]/);
         });
 
+        it('a batch of 1 broadcasts in applyMatrix and contract, and stays differentiable', () => {
+            const f = tf.tensor2d([[1, 2, 3, 4, 5, 6]]); // one function value Nat[3] -o Nat[2]
+            const x = tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
+            expectClose(applyMatrix(f, x, 'batched'), [[1, 4], [3, 6]]);
+            const [df] = tf.grads((f: tf.Tensor) => applyMatrix(f, x, 'batched').sum())([f]);
+            expectClose(df, [[1, 0, 1, 1, 0, 1]]);
+            const t = tf.tensor3d([[[1, 2], [3, 4]]]); // [1, 2, 2]: out = x1ᵀ T x2
+            const x1 = tf.tensor2d([[1, 0]]);
+            const x2 = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+            expectClose(contract(t, [x1, x2]), [[1], [2], [3]]);
+            const [dx1] = tf.grads((x1: tf.Tensor) => contract(t, [x1, x2]).sum())([x1]);
+            expectClose(dx1, [[1 + 2 + 3, 3 + 4 + 7]]);
+        });
+
         it('outer is the row-major tensor product', () => {
             expectClose(outer(tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4, 5]])), [[3, 4, 5, 6, 8, 10]]);
         });
