@@ -77,6 +77,8 @@ export class CajalTypeChecker {
 class DeclarationCheck {
     readonly types = new Map<AstNode, CajalType>();
     readonly problems: CheckProblem[] = [];
+    /** Types for unannotated binders of a lambda applied directly to arguments. */
+    private readonly binderHints = new Map<ast.Binder, CajalType>();
 
     run(declaration: ast.Declaration): DeclarationTyping {
         if (ast.isDefinition(declaration)) {
@@ -276,6 +278,8 @@ class DeclarationCheck {
                 }
             } else if (expectedDomain) {
                 type = expectedDomain;
+            } else if (this.binderHints.has(binder)) {
+                type = this.binderHints.get(binder)!;
             } else {
                 type = ErrorType;
                 this.report('type/cannot-infer', `Cannot infer the type of '${binder.name}': add an annotation, e.g. fun (${binder.name} : Bool) => …`, binder, { property: 'name' });
@@ -291,6 +295,17 @@ class DeclarationCheck {
     /** Application spines are walked iteratively, so `f x1 … x10000` needs no deep recursion. */
     private synthesizeApplication(term: ast.Application): CajalType {
         const { head, args } = applicationSpine(term);
+        // `(fun x => t) u`: an unannotated binder takes its type from the argument.
+        const preInferred = new Map<number, CajalType>();
+        if (ast.isLambda(head)) {
+            head.binders.forEach((binder, i) => {
+                if (binder && !binder.type && args[i]) {
+                    const type = this.infer(args[i]);
+                    preInferred.set(i, type);
+                    if (!containsError(type)) this.binderHints.set(binder, type);
+                }
+            });
+        }
         let current = this.infer(head);
         for (let i = 0; i < args.length; i++) {
             const argument = args[i];
@@ -299,17 +314,22 @@ class DeclarationCheck {
                 continue;
             }
             const application = argument.$container as ast.Application;
+            const known = preInferred.get(i);
             if (isError(current)) {
-                this.infer(argument);
+                if (!known) this.infer(argument);
             } else if (current instanceof FunctionT) {
-                this.check(argument, containsError(current.domain) ? undefined : current.domain);
+                if (!known) {
+                    this.check(argument, containsError(current.domain) ? undefined : current.domain);
+                } else if (!containsError(known) && !containsError(current.domain) && !known.equals(current.domain)) {
+                    this.report('type/mismatch', `Expected ${current.domain}, but this has type ${known}.`, argument);
+                }
                 current = current.codomain;
             } else {
                 const applied = i === 0 ? describeHead(head) : 'This application';
                 this.report('type/not-a-function', `${applied} has type ${current}, which is not a function, so it cannot be applied to an argument.`, i === 0 ? head : application.function, {
                     related: [{ node: argument, message: 'the argument it is applied to' }]
                 });
-                this.infer(argument);
+                if (!known) this.infer(argument);
                 current = ErrorType;
             }
             if (application !== term) {
