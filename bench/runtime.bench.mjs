@@ -4,6 +4,7 @@
  * - a recurrent neuron: iterate over Nat (k = 10) whose step is a 784→784 linear layer,
  *   per example, the shape of the papers' iterative-dilation experiment.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,6 +33,25 @@ export default async function run(ctx) {
     if (!existsSync(runtimeEntry)) throw new Error('packages/runtime/out is missing: build it with npx tsc -b packages/runtime');
     const { initBackend, iterate, encodeNat } = await import(pathToFileURL(runtimeEntry).href);
     const rows = [];
+
+    // What `cajal run` pays before computing anything: loading tfjs and starting WASM, in a fresh process.
+    if (ctx.wants('runtime', 'startup: import runtime + initBackend(auto)')) {
+        const script = `const t0 = performance.now();
+            const { initBackend } = await import(${JSON.stringify(pathToFileURL(runtimeEntry).href)});
+            const choice = await initBackend('auto');
+            console.log(JSON.stringify({ ms: performance.now() - t0, backend: choice.backend }));`;
+        const times = [];
+        let backend;
+        for (let i = 0; i < (ctx.quick ? 1 : 3); i++) {
+            const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+            if (result.status !== 0) throw new Error(`startup probe failed: ${result.stderr}`);
+            const parsed = JSON.parse(result.stdout.trim().split('\n').pop());
+            times.push(parsed.ms);
+            backend = parsed.backend;
+        }
+        times.sort((a, b) => a - b);
+        rows.push({ suite: 'runtime', name: 'startup: import runtime + initBackend(auto)', value: times[Math.floor(times.length / 2)], unit: 'ms', note: `backend ${backend}; excludes Node's own start` });
+    }
 
     for (const backend of ['wasm', 'cpu']) {
         const choice = await initBackend(backend);
