@@ -54,6 +54,8 @@ describe('backend selection', () => {
         const cases: Array<[number[], number[], boolean, boolean]> = [
             [[5, 7], [7, 3], false, false], [[7, 5], [7, 3], true, false], [[5, 7], [3, 7], false, true], [[7, 5], [3, 7], true, true],
             [[4, 7, 5], [4, 3, 7], true, true], [[4, 5, 7], [1, 7, 3], false, false], [[1, 7, 5], [4, 7, 3], true, false],
+            // Axes of size 1 make the transpose a no-op that shares its input's data.
+            [[1, 7], [3, 7], false, true], [[7, 1], [7, 3], true, false], [[7, 1], [1, 7], true, true],
         ];
         const compute = () => cases.map(([shapeA, shapeB, transposeA, transposeB], i) => tf.tidy(() => {
             const a = tf.randomUniform(shapeA, -1, 1, 'float32', 100 + i);
@@ -62,7 +64,8 @@ describe('backend selection', () => {
             // tfjs has no gradient for products that broadcast the batch axis (on any backend).
             const broadcasts = shapeA.length === 3 && shapeA[0] !== shapeB[0];
             const gradients = broadcasts ? [] : tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, transposeA, transposeB).square().sum())([a, b]);
-            return [product, ...gradients].map(t => Array.from(t.dataSync()));
+            // Reading the inputs again checks the wrapper released only its own copies.
+            return [product, ...gradients, a, b].map(t => Array.from(t.dataSync()));
         }));
         await initBackend('cpu');
         const onCpu = compute();
