@@ -12,6 +12,6 @@ export { encode, encodeBool, encodeNat, encodeOne } from './encode.js';
 export type { JsValue, NestedNumbers } from './encode.js';
 export { decode, decodeVector } from './decode.js';
 export type { Decoded } from './decode.js';
-export { applyMatrix, basisBatch, contract, flatten, gate, iterate, outer, reshapeBatched, splitPair, succ } from './neurons.js';
+export { applyMatrix, basisBatch, contract, flatten, gate, iterate, outer, reshapeBatched, splitPair, succ, tabulate } from './neurons.js';
 export { MissingNetworksError, callNetwork, missingNetworks, requireNetworks } from './networks.js';
 export type { LinkedNetworks, Network } from './networks.js';

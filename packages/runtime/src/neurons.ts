@@ -185,6 +185,25 @@ export function splitPair(p: tf.Tensor, dimA: number, dimB: number, body: (x: tf
     });
 }
 
+/**
+ * `fun x => body` as a batched function value [batch, dim B, dim A]: column j is the body
+ * applied to the basis vector e_j (spec section 7). The basis vectors have a batch of 1, so
+ * the result's batch is that of the batched values the body captures (1 when it captures none).
+ */
+export function tabulate(dimA: number, body: (x: tf.Tensor) => tf.Tensor): tf.Tensor3D {
+    if (!Number.isInteger(dimA) || dimA < 1) throw new Error(`tabulate: dim A must be an integer ≥ 1, got ${dimA}`);
+    return tf.tidy(() => {
+        const columns = Array.from({ length: dimA }, (_, j) => flatten(body(basisBatch(1, j, dimA))));
+        const batch = Math.max(...columns.map(c => c.shape[0]));
+        const dimB = columns[0].shape[1];
+        const same = columns.map((c, j) => {
+            if (c.shape[1] !== dimB) throw new Error(`tabulate: the body gave ${c.shape[1]} values for basis vector ${j} but ${dimB} for basis vector 0`);
+            return c.shape[0] === batch ? c : tf.broadcastTo(c, [batch, dimB]);
+        });
+        return tf.stack(same, 2) as tf.Tensor3D;
+    });
+}
+
 /** The basis vector e_i of a dim-d space, repeated batch times: [batch, d]. */
 export function basisBatch(batch: number, i: number, d: number): tf.Tensor2D {
     return tf.tidy(() => tf.oneHot(tf.fill([batch], i, 'int32') as tf.Tensor1D, d).toFloat() as tf.Tensor2D);

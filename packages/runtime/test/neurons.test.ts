@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import {
-    applyMatrix, contract, decode, encodeBool, encodeNat, gate, initBackend, iterate, outer, splitPair, succ,
+    applyMatrix, contract, decode, encodeBool, encodeNat, gate, initBackend, iterate, outer, splitPair, succ, tabulate,
 } from '@cajal/runtime';
 
 /** Compiled `not` : Bool -o Bool, [dim B, dim A]. */
@@ -196,6 +196,18 @@ for (const backend of ['cpu', 'wasm'] as const) {
                 const direct = applyMatrix(t.reshape([3, dimA * dimB]), p);
                 expectClose(viaSplit, direct.arraySync() as number[][], 1e-4);
             }
+        });
+
+        it('tabulate builds batched function values from a body that captures batched values', () => {
+            const notMatrix = tf.tensor2d(NOT);
+            const c = encodeBool([true, false]);
+            // fun x => if c then x else not x, with c a batched Bool captured from outside.
+            const f = tabulate(2, x => gate(c, x, applyMatrix(notMatrix, x)));
+            expect(f.shape).toEqual([2, 2, 2]);
+            expectClose(f, [[[1, 0], [0, 1]], NOT]);
+            expectClose(applyMatrix(f, encodeBool([false, false])), [[0, 1], [1, 0]]);
+            // A closed body gives a batch of 1: the constant matrix itself.
+            expectClose(tabulate(2, x => applyMatrix(notMatrix, x)), [NOT]);
         });
 
         it('succ shifts a Nat up and overflows to the zero vector', () => {
