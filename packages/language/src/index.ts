@@ -11,3 +11,4 @@ export * from './references/cajal-scope.js';
 export * from './validation/cajal-validator.js';
 export { MAX_NESTING_DEPTH } from './parser/cajal-lexer.js';
 export * from './workspace.js';
+export * from './lsp-support/index.js';
