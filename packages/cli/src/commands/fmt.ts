@@ -1,0 +1,81 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createCajalCoreServices } from '@cajal/language';
+import { CliError, UsageError, type Command } from '../command.js';
+import { parseCommandArgs } from '../util/args.js';
+import { displayPath, resolveInputFiles } from '../util/files.js';
+
+const usage = `Usage: cajal fmt FILE… [--check | --write]
+
+Formats Cajal files (comments are kept). Without options, prints the formatted text.
+
+Options:
+  --check   print the files that are not formatted; exit code 1 if there are any
+  --write   rewrite the files in place`;
+
+type Formatter = (text: string) => string;
+
+/** The formatter lives in the language server package; it is loaded only when needed. */
+async function loadFormatter(): Promise<Formatter> {
+    const packageName = '@cajal/language-server';
+    let loaded: { formatCajalText?: unknown };
+    try {
+        loaded = await import(packageName) as { formatCajalText?: unknown };
+    } catch (error) {
+        throw new CliError(`the formatter is not available: cannot load ${packageName} (${error instanceof Error ? error.message.split('\n')[0] : String(error)}).`);
+    }
+    if (typeof loaded.formatCajalText !== 'function') {
+        throw new CliError(`the formatter is not available: ${packageName} does not export formatCajalText.`);
+    }
+    return loaded.formatCajalText as Formatter;
+}
+
+export const fmtCommand: Command = {
+    name: 'fmt',
+    summary: 'format Cajal files',
+    usage,
+    async run(args, io) {
+        const { positionals, options } = parseCommandArgs(args, { check: { type: 'boolean' }, write: { type: 'boolean' } }, usage);
+        if (positionals.length === 0) throw new UsageError('fmt needs at least one file.', usage);
+        if (options.check && options.write) throw new UsageError('give either --check or --write, not both.', usage);
+        const files = resolveInputFiles(positionals, io.cwd);
+        const format = await loadFormatter();
+        const parser = createCajalCoreServices().Cajal.parser.LangiumParser;
+        let unformatted = 0;
+        let failed = 0;
+        for (const file of files) {
+            const shown = displayPath(file, io.cwd);
+            const text = fs.readFileSync(file, 'utf-8');
+            // Formatting a file that does not parse could lose text: refuse it instead.
+            const parsed = parser.parse(text);
+            if (parsed.lexerErrors.length > 0 || parsed.parserErrors.length > 0) {
+                const where = parsed.lexerErrors[0]
+                    ? `${parsed.lexerErrors[0].line ?? 1}:${parsed.lexerErrors[0].column ?? 1}`
+                    : `${parsed.parserErrors[0].token.startLine ?? 1}:${parsed.parserErrors[0].token.startColumn ?? 1}`;
+                io.stderr.write(`${shown}:${where}: error[parse]: not formatted, the file has syntax errors (run cajal check ${shown}).\n`);
+                failed++;
+                continue;
+            }
+            const formatted = format(text);
+            if (options.check) {
+                if (formatted !== text) {
+                    io.stdout.write(`${shown}\n`);
+                    unformatted++;
+                }
+            } else if (options.write) {
+                if (formatted !== text) {
+                    // Write beside the file and rename, so an interruption never leaves half a file.
+                    const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+                    fs.writeFileSync(temporary, formatted);
+                    fs.renameSync(temporary, file);
+                }
+            } else {
+                io.stdout.write(formatted);
+            }
+        }
+        if (options.check && unformatted > 0) {
+            io.stderr.write(`${unformatted} file${unformatted === 1 ? ' is' : 's are'} not formatted; run cajal fmt --write.\n`);
+        }
+        return failed > 0 || unformatted > 0 ? 1 : 0;
+    }
+};
