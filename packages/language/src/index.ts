@@ -12,3 +12,4 @@ export * from './validation/cajal-validator.js';
 export { MAX_NESTING_DEPTH } from './parser/cajal-lexer.js';
 export * from './workspace.js';
 export * from './lsp-support/index.js';
+export * from './training/training-checks.js';
