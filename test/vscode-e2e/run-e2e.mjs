@@ -66,7 +66,8 @@ fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({
     'editor.hover.delay': 200,
     'files.autoSave': 'off',
     'window.commandCenter': false,
-    'chat.disableAIFeatures': true
+    'chat.disableAIFeatures': true,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden'
 }, null, 2));
 
 const codeServerArgs = ['--user-data-dir', userData, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust'];
@@ -146,8 +147,10 @@ async function runCommand(title) {
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ state: 'visible', timeout: 10_000 });
+    await until(`the command palette to select "${title}"`, async () => {
+        const label = await page.locator('.quick-input-widget .monaco-list-row.focused .quick-input-list-label').first().innerText();
+        return label.split('\n')[0].trim().startsWith(title);
+    }, 10_000, 100);
     await page.keyboard.press('Enter');
 }
 
@@ -157,9 +160,10 @@ async function openFile(name) {
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(name);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await until(`quick open to select ${name}`, async () =>
+        (await page.locator('.quick-input-widget .monaco-list-row.focused').first().innerText()).includes(name), 10_000, 100);
     await page.keyboard.press('Enter');
-    await page.locator(`.tab[aria-label^="${name}"]`).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator(`.tab.active[aria-label^="${name}"]`).first().waitFor({ state: 'visible', timeout: 10_000 });
     await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: 10_000 });
 }
 
@@ -168,8 +172,11 @@ async function goToLine(line, column) {
     await page.keyboard.press('Control+G');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(`${line}:${column}`);
+    // Go to Line is quick input with a ':' prefix; without it the text is a file search.
+    await input.fill(`:${line}:${column}`);
     await page.keyboard.press('Enter');
+    await until(`the cursor at ${line}:${column}`, async () =>
+        (await page.locator('.statusbar-item[id="status.editor.selection"]').innerText()).includes(`Ln ${line}, Col ${column}`), 10_000, 100);
 }
 
 /** The Problems panel's rows (file headers and markers), as text. */
@@ -235,7 +242,7 @@ function extensionHostLog() {
         for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
             const full = path.join(dir, entry.name);
             if (entry.isDirectory()) walk(full);
-            else if (entry.name === 'exthost.log') text += fs.readFileSync(full, 'utf8');
+            else if (entry.name.endsWith('exthost.log')) text += fs.readFileSync(full, 'utf8');
         }
     };
     walk(logsRoot);
@@ -312,7 +319,7 @@ async function runChecks() {
         }, 90_000, 500);
         if (!/main : Bool = false\b/.test(toast)) throw new Error(`unexpected value: ${toast}`);
         const outputText = await until('the Cajal output channel to show the tensor', async () => {
-            const text = (await page.locator('.part.panel .output-view, .part.panel [id="workbench.panel.output"]').first().innerText().catch(() => ''));
+            const text = (await page.locator('.part.panel .view-lines').first().innerText().catch(() => '')).replace(/\u00a0/g, ' ');
             return /main : Bool = false/.test(text) && /tensor/.test(text) ? text : undefined;
         }, 20_000, 500);
         if (!/\[\s*0\s*,\s*1\s*\]/.test(outputText.replace(/\s+/g, ' '))) throw new Error(`the tensor of false ([0, 1]) is not in the output: ${outputText}`);
