@@ -4,7 +4,8 @@
 //   dist/cli.cjs        the cajal CLI for Run/Train (packages/cli/out/main.js) with tfjs, plus
 //                       tfjs-backend-wasm's .wasm files copied next to it
 // and copies the grammar and language configuration (which live at the repo root) into the
-// package, where the manifest references them. Usage: node esbuild.mjs [--production] [--only=extension,server,cli]
+// package, where the manifest references them.
+// Usage: node esbuild.mjs [--production] [--only=extension,server,cli] [--outdir=DIR]
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +13,8 @@ import { createRequire } from 'node:module';
 
 const here = import.meta.dirname;
 const root = path.resolve(here, '..', '..');
-const dist = path.join(here, 'dist');
+const outdirArg = process.argv.find(a => a.startsWith('--outdir='));
+const dist = outdirArg ? path.resolve(outdirArg.slice('--outdir='.length)) : path.join(here, 'dist');
 const production = process.argv.includes('--production');
 const onlyArg = process.argv.find(a => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;

@@ -1,0 +1,120 @@
+// The bundles that go into the .vsix, built from the workspace's compiled packages (run
+// `npx tsc -b tsconfig.build.json` first) and exercised as the extension uses them: the
+// server over stdio, the CLI as a child process — from a directory outside the repository,
+// so nothing can fall back on node_modules.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node.js';
+
+const packageDir = path.resolve(import.meta.dirname, '..');
+const fixtures = path.resolve(packageDir, '..', '..', 'test', 'vscode-e2e', 'fixtures');
+let outDir: string;
+let workDir: string;
+
+beforeAll(() => {
+    outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-vscode-bundles-'));
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-vscode-work-'));
+    execFileSync(process.execPath, [path.join(packageDir, 'esbuild.mjs'), '--only=server,cli', `--outdir=${outDir}`], { stdio: 'pipe' });
+    for (const f of fs.readdirSync(fixtures)) fs.copyFileSync(path.join(fixtures, f), path.join(workDir, f));
+}, 180_000);
+
+afterAll(() => {
+    fs.rmSync(outDir, { recursive: true, force: true });
+    fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('server bundle (dist/server.cjs)', () => {
+    it('contains no TensorFlow.js', () => {
+        const text = fs.readFileSync(path.join(outDir, 'server.cjs'), 'utf8');
+        // esbuild marks every bundled module with a `// node_modules/<package>/…` comment.
+        const bundled = new Set([...text.matchAll(/^\/\/ (?:.*\/)?node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map(m => m[1]));
+        expect(bundled.has('langium')).toBe(true);
+        expect([...bundled].filter(p => p.startsWith('@tensorflow'))).toEqual([]);
+        expect(text).not.toMatch(/tfjs-core|tfjs-backend|@tensorflow\//);
+    });
+
+    describe('speaks LSP over stdio', () => {
+        let server: ChildProcess;
+        let connection: MessageConnection;
+        const diagnostics = new Map<string, { code?: string | number; message: string; severity?: number }[]>();
+
+        beforeAll(async () => {
+            server = spawn(process.execPath, [path.join(outDir, 'server.cjs'), '--stdio'], { cwd: workDir, stdio: ['pipe', 'pipe', 'pipe'] });
+            connection = createMessageConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
+            connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: never[] }) => diagnostics.set(p.uri, p.diagnostics));
+            connection.onRequest(() => null);
+            connection.listen();
+            const result = await connection.sendRequest('initialize', { processId: process.pid, rootUri: pathToFileURL(workDir).href, capabilities: {}, workspaceFolders: [{ uri: pathToFileURL(workDir).href, name: 'w' }] }) as { capabilities: Record<string, unknown> };
+            expect(result.capabilities.hoverProvider).toBeTruthy();
+            await connection.sendNotification('initialized', {});
+            for (const name of ['good.cajal', 'bad.cajal']) {
+                await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: pathToFileURL(path.join(workDir, name)).href, languageId: 'cajal', version: 1, text: fs.readFileSync(path.join(workDir, name), 'utf8') } });
+            }
+        }, 60_000);
+
+        afterAll(async () => {
+            await connection.sendRequest('shutdown').catch(() => {});
+            await connection.sendNotification('exit').catch(() => {});
+            connection.dispose();
+            server.kill();
+        });
+
+        async function diagnosticsOf(name: string) {
+            const uri = pathToFileURL(path.join(workDir, name)).href;
+            for (let i = 0; i < 200 && !diagnostics.has(uri); i++) await new Promise(r => setTimeout(r, 100));
+            return diagnostics.get(uri);
+        }
+
+        it('reports the linearity error of the bad fixture and nothing for the good one', async () => {
+            expect(await diagnosticsOf('good.cajal')).toEqual([]);
+            const bad = await diagnosticsOf('bad.cajal');
+            expect(bad?.map(d => d.code)).toContain('linearity/branch-mismatch');
+        }, 30_000);
+
+        it('answers cajal/neuron with the and gate\'s matrix', async () => {
+            const neuron = await connection.sendRequest('cajal/neuron', { uri: pathToFileURL(path.join(workDir, 'good.cajal')).href, name: 'and' }) as { shape: number[]; weights: number; data: number[]; cols: string[] };
+            expect(neuron.shape).toEqual([4, 2]);
+            expect(neuron.weights).toBe(8);
+            expect(neuron.cols).toEqual(['true', 'false']);
+            expect(neuron.data).toHaveLength(8);
+        }, 30_000);
+    });
+});
+
+describe('CLI bundle (dist/cli.cjs)', () => {
+    function runCli(args: string[], env: Record<string, string> = {}) {
+        // Copied away from the repository so module resolution cannot reach node_modules.
+        const isolated = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-cli-bundle-'));
+        for (const f of fs.readdirSync(outDir).filter(f => f === 'cli.cjs' || f.endsWith('.wasm'))) fs.copyFileSync(path.join(outDir, f), path.join(isolated, f));
+        try {
+            return execFileSync(process.execPath, [path.join(isolated, 'cli.cjs'), ...args], { cwd: workDir, env: { ...process.env, CAJAL_WASM_DIR: isolated, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+        } finally {
+            fs.rmSync(isolated, { recursive: true, force: true });
+        }
+    }
+
+    it('runs main of the good fixture on the CPU backend', () => {
+        const result = JSON.parse(runCli(['run', 'good.cajal', '--def', 'main', '--backend', 'cpu', '--json']));
+        expect(result).toMatchObject({ def: 'main', backend: 'cpu', decoded: 'false' });
+        expect(result.data.slice(-2)).toEqual([0, 1]);
+    }, 60_000);
+
+    it('runs on the WASM backend with the .wasm files shipped next to the bundle', () => {
+        const result = JSON.parse(runCli(['run', 'good.cajal', '--def', 'main', '--backend', 'wasm', '--json']));
+        expect(result).toMatchObject({ def: 'main', backend: 'wasm', decoded: 'false' });
+    }, 60_000);
+
+    it('fails with a located error on the bad fixture', () => {
+        let stderr = '';
+        try {
+            runCli(['run', 'bad.cajal', '--def', 'bad', '--json']);
+        } catch (error) {
+            stderr = String((error as { stderr?: Buffer }).stderr ?? '') + String((error as { stdout?: Buffer }).stdout ?? '');
+        }
+        expect(stderr).toMatch(/bad\.cajal:2:\d+/);
+    }, 60_000);
+});
