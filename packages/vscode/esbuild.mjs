@@ -1,7 +1,7 @@
 // Bundles the extension's three programs into dist/ as CommonJS:
 //   dist/extension.cjs  the client (src/extension.ts; `vscode` is provided by the editor)
 //   dist/server.cjs     the language server (packages/language-server/out/main.js) — no tfjs
-//   dist/cli.cjs        the cajal CLI for Run/Train (packages/cli/out/main.js) with tfjs, plus
+//   dist/cli.mjs        the cajal CLI for Run/Train (packages/cli/out/worker.js) with tfjs, plus
 //                       tfjs-backend-wasm's .wasm files copied next to it
 // and copies the grammar and language configuration (which live at the repo root) into the
 // package, where the manifest references them.
@@ -78,16 +78,27 @@ if (wanted('server')) {
 }
 
 if (wanted('cli')) {
-    const entry = path.join(root, 'packages', 'cli', 'out', 'main.js');
+    const entry = path.join(root, 'packages', 'cli', 'out', 'worker.js');
     if (requireBuilt(entry, 'CLI')) {
+        // ESM, because the CLI's worker uses top-level await. Bundled CommonJS dependencies
+        // (tfjs-backend-wasm's Emscripten loader) still call require and read __dirname:
+        // the banner provides both, __dirname being dist/ where the .wasm files are copied.
         await esbuild.build({
             ...common,
-            ...importMetaShim,
+            format: 'esm',
+            banner: { js: [
+                "import { createRequire as __cajalCreateRequire } from 'node:module';",
+                "import { fileURLToPath as __cajalFileURLToPath } from 'node:url';",
+                "import { dirname as __cajalDirname } from 'node:path';",
+                'const require = __cajalCreateRequire(import.meta.url);',
+                'const __filename = __cajalFileURLToPath(import.meta.url);',
+                'const __dirname = __cajalDirname(__filename);'
+            ].join('\n') },
             entryPoints: [path.join(here, 'src', 'bundle', 'cli-entry.ts')],
-            outfile: path.join(dist, 'cli.cjs'),
+            outfile: path.join(dist, 'cli.mjs'),
             mainFields: ['module', 'main'],
-            // Optional native/browser-only modules tfjs probes for under Node.
-            external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'worker_threads']
+            // Optional native modules tfjs probes for under Node.
+            external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']
         });
         const requireFromRuntime = createRequire(path.join(root, 'packages', 'runtime', 'package.json'));
         const wasmDir = path.dirname(requireFromRuntime.resolve('@tensorflow/tfjs-backend-wasm'));
@@ -95,7 +106,7 @@ if (wanted('cli')) {
             fs.copyFileSync(path.join(wasmDir, file), path.join(dist, file));
             built.push(file);
         }
-        built.push('cli.cjs');
+        built.push('cli.mjs');
     }
 }
 

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 
 const here = path.resolve(import.meta.dirname, '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(here, 'package.json'), 'utf8'));
-const required = ['dist/extension.cjs', 'dist/server.cjs', 'dist/cli.cjs', 'syntaxes/cajal.tmLanguage.json', 'language-configuration.json', 'images/icon.png'];
+const required = ['dist/extension.cjs', 'dist/server.cjs', 'dist/cli.mjs', 'syntaxes/cajal.tmLanguage.json', 'language-configuration.json', 'images/icon.png'];
 const missing = required.filter(f => !fs.existsSync(path.join(here, f)));
 if (missing.length > 0) {
     console.error(`package-vsix: missing ${missing.join(', ')}. Build the workspace (npx tsc -b tsconfig.build.json) and run node esbuild.mjs --production first.`);

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 export interface CliLauncher {
     /** The Node executable; in VS Code the extension host's own (with ELECTRON_RUN_AS_NODE). */
     nodePath: string;
-    /** The CLI script, `dist/cli.cjs` inside the extension. */
+    /** The CLI script, `dist/cli.mjs` inside the extension. */
     cliPath: string;
     /** Extra environment, e.g. CAJAL_WASM_DIR pointing at the bundled .wasm files. */
     env: Record<string, string>;

@@ -36,7 +36,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<CajalE
         request: (method, params) => client!.sendRequest(method, params),
         cli: {
             nodePath: process.execPath,
-            cliPath: context.asAbsolutePath('dist/cli.cjs'),
+            cliPath: context.asAbsolutePath('dist/cli.mjs'),
             // The bundled CLI cannot resolve @tensorflow/tfjs-backend-wasm; its .wasm files are copied next to it.
             env: { CAJAL_WASM_DIR: context.asAbsolutePath('dist') }
         },

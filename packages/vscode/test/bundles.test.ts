@@ -85,13 +85,13 @@ describe('server bundle (dist/server.cjs)', () => {
     });
 });
 
-describe('CLI bundle (dist/cli.cjs)', () => {
+describe('CLI bundle (dist/cli.mjs)', () => {
     function runCli(args: string[], env: Record<string, string> = {}) {
         // Copied away from the repository so module resolution cannot reach node_modules.
         const isolated = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-cli-bundle-'));
-        for (const f of fs.readdirSync(outDir).filter(f => f === 'cli.cjs' || f.endsWith('.wasm'))) fs.copyFileSync(path.join(outDir, f), path.join(isolated, f));
+        for (const f of fs.readdirSync(outDir).filter(f => f === 'cli.mjs' || f.endsWith('.wasm'))) fs.copyFileSync(path.join(outDir, f), path.join(isolated, f));
         try {
-            return execFileSync(process.execPath, [path.join(isolated, 'cli.cjs'), ...args], { cwd: workDir, env: { ...process.env, CAJAL_WASM_DIR: isolated, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+            return execFileSync(process.execPath, [path.join(isolated, 'cli.mjs'), ...args], { cwd: workDir, env: { ...process.env, CAJAL_WASM_DIR: isolated, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
         } finally {
             fs.rmSync(isolated, { recursive: true, force: true });
         }
