@@ -1,0 +1,79 @@
+/**
+ * The linear neuron of a closed definition — its constant tensor with shape, weight count
+ * and basis labels — for hovers, the `cajal/neuron` request and `cajal compile --emit weights`.
+ */
+import { ast, basisLabels, dim, shape, type CajalServices, type CajalType } from '@cajal/language';
+import { ProgramAnalysis } from './analysis.js';
+import { Folder, NotConstantError, TensorTooLargeError, DEFAULT_MAX_ENTRIES } from './fold.js';
+
+export interface Neuron {
+    name: string;
+    /** Cajal syntax of the type, e.g. `Bool -o Bool -o Bool`. */
+    type: string;
+    /** Spec §7 shape: [dim B, dim A] for A -o B, [dim A, dim B] for A * B, [k] for Nat[k]. */
+    shape: number[];
+    /** Number of entries (dim of the type). */
+    weights: number;
+    /** Entries, flat row-major; null when above `maxEntries` or not a constant. */
+    data: number[] | null;
+    /** Labels of the first axis (codomain basis for functions). Empty when above `maxLabels`. */
+    rows: string[];
+    /** Labels of the second axis (domain basis for functions); empty for vectors. */
+    cols: string[];
+    /** Why data is null, when it is. */
+    note?: string;
+}
+
+export interface NeuronOptions {
+    /** Largest tensor to compute and return (entries). Default 2^24. */
+    maxEntries?: number;
+    /** Largest number of labels per axis to build. Default 65,536. */
+    maxLabels?: number;
+    /** Reuse a folder (and its cache of definition tensors) across calls. */
+    folder?: Folder;
+}
+
+/** Row and column types of a type's tensor layout. */
+function axisTypes(type: CajalType): [CajalType | undefined, CajalType | undefined] {
+    switch (type.kind) {
+        case 'function': return [type.codomain, type.domain];
+        case 'product': return [type.left, type.right];
+        default: return [type, undefined];
+    }
+}
+
+function labels(type: CajalType | undefined, maxLabels: number): string[] {
+    if (!type || dim(type) > maxLabels) return [];
+    return basisLabels(type);
+}
+
+/** A closed definition's neuron. Definitions that call externs get `data: null` and a note. */
+export function neuronOf(definition: ast.Definition, services: CajalServices, options: NeuronOptions = {}): Neuron {
+    const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    const maxLabels = options.maxLabels ?? 65_536;
+    const type = services.typing.TypeChecker.typeOf(definition);
+    if (type.kind === 'error') throw new Error(`'${definition.name}' is ill-typed; fix its errors first`);
+    const [rowType, colType] = axisTypes(type);
+    const neuron: Neuron = {
+        name: definition.name, type: type.toString(), shape: shape(type), weights: dim(type), data: null,
+        rows: labels(rowType, maxLabels), cols: labels(colType, maxLabels)
+    };
+    if (neuron.weights > maxEntries) {
+        neuron.note = `${neuron.weights.toLocaleString('en-US')} weights, above the limit of ${maxEntries.toLocaleString('en-US')}`;
+        return neuron;
+    }
+    const folder = options.folder ?? new Folder(services, new ProgramAnalysis(), maxEntries);
+    try {
+        neuron.data = Array.from(folder.definition(definition).data);
+    } catch (error) {
+        if (error instanceof NotConstantError || error instanceof TensorTooLargeError) {
+            neuron.note = error.message;
+        } else {
+            throw error;
+        }
+    }
+    return neuron;
+}
+
+/** Alias kept for callers that think of neurons as weights. */
+export const weightsOf = neuronOf;

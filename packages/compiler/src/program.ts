@@ -1,0 +1,326 @@
+/**
+ * Compilation of terms that must run on tensors at run time — terms with free linear
+ * variables (inputs) or externs (linked networks) — to a small IR ("program") that
+ * `@cajal/runtime`'s `runProgram` executes and `generateTfjsModule` turns into code.
+ * Extern-free subterms are folded to constant tensors here; what is left is run-time
+ * work proportional to tensor sizes. The IR is plain data (see docs/compiler.md); every
+ * node evaluates to a flat batched tensor [batch, dim] where batch may be 1 for constants.
+ */
+import { ast, applicationSpine, dim, shape, uncurry, type CajalServices, type CajalType } from '@cajal/language';
+import type { AstNode } from 'langium';
+import { ProgramAnalysis } from './analysis.js';
+import { CompileError, Folder, TensorTooLargeError } from './fold.js';
+import { OUT, type NamedTensor } from './named-tensor.js';
+
+/** Structural run-time type description (the same shape as @cajal/runtime's TypeDesc). */
+export type TypeDesc =
+    | { readonly kind: 'bool' }
+    | { readonly kind: 'nat'; readonly bound: number }
+    | { readonly kind: 'real'; readonly dims: readonly number[] }
+    | { readonly kind: 'function'; readonly domain: TypeDesc; readonly codomain: TypeDesc }
+    | { readonly kind: 'product'; readonly left: TypeDesc; readonly right: TypeDesc };
+
+/** A run-time variable: a program input or a binder bound inside the IR. */
+export interface VarRef { readonly id: number; readonly name: string }
+
+export type IrNode =
+    /** Σ T[o, i1, …, in] · x1[i1] ⋯ xn[in]: a folded multilinear map applied to its inputs (a constant when n = 0). */
+    | { readonly op: 'tensor'; readonly shape: readonly number[]; readonly data: Float32Array; readonly inputs: readonly IrNode[] }
+    | { readonly op: 'var'; readonly var: VarRef }
+    /** A linked network for an extern, applied to a batch of its input shape. */
+    | { readonly op: 'network'; readonly name: string; readonly argument: IrNode; readonly inputShape: readonly number[]; readonly outputShape: readonly number[] }
+    /** A batched function value [batch, dim B · dim A] applied to [batch, dim A]. */
+    | { readonly op: 'apply'; readonly function: IrNode; readonly argument: IrNode }
+    | { readonly op: 'gate'; readonly condition: IrNode; readonly then: IrNode; readonly else: IrNode }
+    | { readonly op: 'iterate'; readonly count: IrNode; readonly base: IrNode; readonly binder: VarRef; readonly step: IrNode }
+    | { readonly op: 'pair'; readonly left: IrNode; readonly right: IrNode }
+    | { readonly op: 'letPair'; readonly pair: IrNode; readonly first: VarRef; readonly second: VarRef; readonly dims: readonly [number, number]; readonly body: IrNode }
+    | { readonly op: 'let'; readonly binder: VarRef; readonly value: IrNode; readonly body: IrNode }
+    | { readonly op: 'succ'; readonly argument: IrNode }
+    /** A function value built by evaluating the body on each basis vector of the domain (spec §7, ⟦fun x => t⟧). */
+    | { readonly op: 'lambda'; readonly binder: VarRef; readonly domainDim: number; readonly body: IrNode };
+
+export interface ProgramInput { readonly id: number; readonly name: string; readonly type: TypeDesc; readonly shape: readonly number[] }
+export interface ProgramExtern { readonly name: string; readonly type: TypeDesc; readonly inputShape: readonly number[]; readonly outputShape: readonly number[] }
+
+/** A compiled definition or term, ready for `runProgram` (runtime) or code generation. */
+export interface Program {
+    readonly name: string;
+    /** Cajal syntax of the whole definition's type, e.g. `Bool -o Bool -o Bool`. */
+    readonly typeText: string;
+    readonly type: TypeDesc;
+    /** Inputs in call order (the definition's parameters, uncurried). */
+    readonly inputs: readonly ProgramInput[];
+    readonly output: TypeDesc;
+    readonly outputShape: readonly number[];
+    /** Externs the program calls, each needing a linked network. */
+    readonly externs: readonly ProgramExtern[];
+    readonly body: IrNode;
+}
+
+export interface ProgramOptions {
+    /** Fold extern-free subterms to constant tensors (default true); false compiles every node structurally. */
+    fold?: boolean;
+    /** Largest tensor (entries) folding may build; bigger subterms are compiled structurally. Default 2^22. */
+    maxFoldEntries?: number;
+    /** Definitions: take every parameter of the (curried) type as an input (default true), or none. */
+    uncurry?: boolean;
+}
+
+export function toTypeDesc(type: CajalType): TypeDesc {
+    switch (type.kind) {
+        case 'bool': return { kind: 'bool' };
+        case 'nat': return { kind: 'nat', bound: type.bound };
+        case 'real': return { kind: 'real', dims: [...type.dims] };
+        case 'function': return { kind: 'function', domain: toTypeDesc(type.domain), codomain: toTypeDesc(type.codomain) };
+        case 'product': return { kind: 'product', left: toTypeDesc(type.left), right: toTypeDesc(type.right) };
+        case 'error': throw new CompileError('the program has type errors; fix them first');
+    }
+}
+
+function stripAscriptions(term: ast.Term): ast.Term {
+    let current = term;
+    while (ast.isAscription(current) && current.term) current = current.term;
+    return current;
+}
+
+/** A definition's binders and body: `def f (x : A) : B = fun y => t` gives [x, y] and t. */
+export function peelBinders(definition: ast.Definition): { binders: ast.Binder[]; body: ast.Term } {
+    const binders = [...definition.params];
+    let body = definition.body;
+    for (let lambda = stripAscriptions(body); ast.isLambda(lambda); lambda = stripAscriptions(body)) {
+        binders.push(...lambda.binders);
+        body = lambda.body;
+    }
+    return { binders, body };
+}
+
+export class ProgramCompiler {
+    readonly folder: Folder;
+    private readonly doFold: boolean;
+    private readonly maxFoldEntries: number;
+    private externs = new Map<string, ProgramExtern>();
+    private nextFresh = 1_000_000;
+
+    constructor(private readonly services: CajalServices, options: ProgramOptions = {}, analysis = new ProgramAnalysis()) {
+        this.maxFoldEntries = options.maxFoldEntries ?? (1 << 22);
+        this.doFold = options.fold ?? true;
+        this.folder = new Folder(services, analysis, this.maxFoldEntries);
+    }
+
+    private get analysis(): ProgramAnalysis { return this.folder.analysis; }
+
+    private typeOf(node: AstNode): CajalType { return this.folder.typeOf(node); }
+
+    private varOf(binder: ast.Binder): VarRef { return { id: this.folder.axisOf(binder), name: binder.name }; }
+
+    private fresh(name: string): VarRef { return { id: this.nextFresh++, name }; }
+
+    /** Compiles a definition to a program whose inputs are its parameters (uncurried). */
+    compileDefinition(definition: ast.Definition, options: ProgramOptions = {}): Program {
+        this.externs = new Map();
+        const type = this.typeOf(definition);
+        const uncurried = options.uncurry ?? true;
+        let body: IrNode;
+        let inputs: ProgramInput[] = [];
+        let resultType = type;
+        if (uncurried) {
+            const { binders, body: term } = peelBinders(definition);
+            inputs = binders.map(binder => this.input(this.varOf(binder), this.typeOf(binder)));
+            body = this.compile(term);
+            resultType = this.typeOf(term);
+            // Eta-expand whatever function type is left, so every parameter is an input.
+            const { params, result } = uncurry(resultType);
+            for (const param of params) {
+                const ref = this.fresh(`arg${inputs.length + 1}`);
+                inputs.push(this.input(ref, param));
+                body = this.apply(body, { op: 'var', var: ref }, dim(param));
+            }
+            resultType = result;
+        } else {
+            body = this.definitionAsValue(definition);
+        }
+        return this.program(definition.name, type, inputs, resultType, body);
+    }
+
+    /**
+     * Compiles a term whose free variables are `inputs` (e.g. a training block's model,
+     * whose data fields may be used any number of times).
+     */
+    compileTerm(term: ast.Term, inputs: readonly ast.Binder[], name = 'term'): Program {
+        this.externs = new Map();
+        const type = this.typeOf(term);
+        const body = this.compile(term);
+        return this.program(name, type, inputs.map(binder => this.input(this.varOf(binder), this.typeOf(binder))), type, body);
+    }
+
+    /** A definition as one value (a closed definition's tensor, a function's matrix), batch 1 unless it calls networks. */
+    private definitionAsValue(definition: ast.Definition): IrNode {
+        if (this.doFold && !this.analysis.externOfDefinition(definition) && dim(this.typeOf(definition)) <= this.maxFoldEntries) {
+            try {
+                return this.constant(this.folder.definition(definition), []);
+            } catch (error) {
+                if (!(error instanceof TensorTooLargeError)) throw error;
+            }
+        }
+        return this.definitionValue(definition);
+    }
+
+    private program(name: string, type: CajalType, inputs: ProgramInput[], output: CajalType, body: IrNode): Program {
+        return {
+            name, typeText: type.toString(), type: toTypeDesc(type), inputs,
+            output: toTypeDesc(output), outputShape: shape(output), externs: [...this.externs.values()], body
+        };
+    }
+
+    private input(ref: VarRef, type: CajalType): ProgramInput {
+        return { id: ref.id, name: ref.name, type: toTypeDesc(type), shape: shape(type) };
+    }
+
+    /** The IR of a term; free variables are looked up at run time. */
+    compile(term: ast.Term): IrNode {
+        const folded = this.tryFold(term);
+        if (folded) return folded;
+        switch (term.$type) {
+            case 'Ascription': return this.compile(term.term);
+            case 'Var': {
+                const target = term.ref?.ref;
+                if (ast.isBinder(target)) return { op: 'var', var: this.varOf(target) };
+                if (ast.isDefinition(target)) return this.definitionValue(target);
+                if (ast.isExtern(target)) {
+                    // An extern used as a value: its matrix on the domain's basis (spec §7, fun x => f x).
+                    const type = this.typeOf(target);
+                    if (type.kind !== 'function') throw new CompileError(`the extern '${target.name}' must have a function type`, target);
+                    const x = this.fresh('x');
+                    return { op: 'lambda', binder: x, domainDim: dim(type.domain), body: this.network(target, { op: 'var', var: x }) };
+                }
+                throw new CompileError(`unknown name '${term.ref?.$refText}'`, term);
+            }
+            case 'BoolLiteral': case 'Zero': case 'Numeral':
+                return this.constant(this.folder.fold(term), []);
+            case 'Succ': return { op: 'succ', argument: this.compile(term.argument) };
+            case 'IfTerm':
+                return { op: 'gate', condition: this.compile(term.condition), then: this.compile(term.thenBranch), else: this.compile(term.elseBranch) };
+            case 'Lambda': return this.lambdas(term.binders, term.body);
+            case 'Application': return this.application(term);
+            case 'Iter':
+                return { op: 'iterate', count: this.compile(term.count), base: this.compile(term.base), binder: this.varOf(term.stepBinder), step: this.compile(term.step) };
+            case 'LetTerm':
+                return { op: 'let', binder: this.varOf(term.binder), value: this.compile(term.value), body: this.compile(term.body) };
+            case 'LetPairTerm':
+                return {
+                    op: 'letPair', pair: this.compile(term.value), first: this.varOf(term.first), second: this.varOf(term.second),
+                    dims: [dim(this.typeOf(term.first)), dim(this.typeOf(term.second))], body: this.compile(term.body)
+                };
+            case 'Pair': return { op: 'pair', left: this.compile(term.first), right: this.compile(term.second) };
+        }
+    }
+
+    /** Folds an extern-free term when its tensor (over OUT and its free variables) is small enough. */
+    private tryFold(term: ast.Term): IrNode | undefined {
+        if (!this.doFold) return undefined;
+        const facts = this.analysis.factsOf(term);
+        if (facts.extern) return undefined;
+        const inner = stripAscriptions(term);
+        if (ast.isVar(inner) && ast.isBinder(inner.ref?.ref)) return undefined; // a plain variable is cheapest as is
+        let entries = dim(this.typeOf(term));
+        for (const binder of facts.free) entries *= dim(this.typeOf(binder));
+        if (entries > this.maxFoldEntries) return undefined;
+        try {
+            return this.constant(this.folder.fold(term), facts.free);
+        } catch (error) {
+            if (error instanceof TensorTooLargeError) return undefined;
+            throw error;
+        }
+    }
+
+    /** A folded tensor as an IR node whose inputs are its free variables, read at run time. */
+    private constant(t: NamedTensor, free: readonly ast.Binder[]): IrNode {
+        const present = free.filter(binder => t.has(this.folder.axisOf(binder)));
+        const ordered = t.permute([OUT, ...present.map(binder => this.folder.axisOf(binder))]);
+        return {
+            op: 'tensor', shape: [...ordered.dims], data: Float32Array.from(ordered.data),
+            inputs: present.map(binder => ({ op: 'var', var: this.varOf(binder) }) as IrNode)
+        };
+    }
+
+    /**
+     * Applies a compiled function to an argument of dim dA. Applying a folded tensor only
+     * reshapes it and adds an input, so `and (f a) (g b)` becomes one contraction.
+     */
+    apply(f: IrNode, argument: IrNode, dA: number): IrNode {
+        if (f.op === 'tensor') {
+            const [dFunction, ...rest] = f.shape;
+            return { op: 'tensor', shape: [dFunction / dA, dA, ...rest], data: f.data, inputs: [argument, ...f.inputs] };
+        }
+        return { op: 'apply', function: f, argument };
+    }
+
+    private lambdas(binders: readonly ast.Binder[], body: ast.Term | IrNode): IrNode {
+        let node = isIrNode(body) ? body : this.compile(body);
+        for (let i = binders.length - 1; i >= 0; i--) {
+            node = { op: 'lambda', binder: this.varOf(binders[i]), domainDim: dim(this.typeOf(binders[i])), body: node };
+        }
+        return node;
+    }
+
+    /** The value of a definition that cannot be folded: its body, with parameters as function binders. */
+    private definitionValue(definition: ast.Definition): IrNode {
+        if (definition.params.length === 0) return this.guardCycle(definition, () => this.compile(definition.body));
+        return this.guardCycle(definition, () => this.lambdas(definition.params, definition.body));
+    }
+
+    private readonly compiling = new Set<ast.Definition>();
+    private guardCycle<T>(definition: ast.Definition, work: () => T): T {
+        if (this.compiling.has(definition)) throw new CompileError(`'${definition.name}' refers to itself (a definition cycle)`, definition);
+        this.compiling.add(definition);
+        try { return work(); } finally { this.compiling.delete(definition); }
+    }
+
+    private network(extern: ast.Extern, argument: IrNode): IrNode {
+        const type = this.typeOf(extern);
+        if (type.kind !== 'function') throw new CompileError(`the extern '${extern.name}' must have a function type`, extern);
+        const entry: ProgramExtern = { name: extern.name, type: toTypeDesc(type), inputShape: shape(type.domain), outputShape: shape(type.codomain) };
+        this.externs.set(extern.name, entry);
+        return { op: 'network', name: extern.name, argument, inputShape: entry.inputShape, outputShape: entry.outputShape };
+    }
+
+    private application(term: ast.Application): IrNode {
+        const { head, args } = applicationSpine(term);
+        const callee = stripAscriptions(head);
+        if (ast.isLambda(callee)) return this.beta(callee.binders, callee.body, args);
+        if (ast.isVar(callee)) {
+            const target = callee.ref?.ref;
+            if (ast.isDefinition(target) && this.analysis.externOfDefinition(target)) {
+                // Inline a definition that calls networks: its parameters bind the arguments.
+                return this.guardCycle(target, () => {
+                    const { binders, body } = peelBinders(target);
+                    return this.beta(binders, body, args);
+                });
+            }
+            if (ast.isExtern(target)) {
+                let node = this.network(target, this.compile(args[0]));
+                for (const argument of args.slice(1)) node = this.apply(node, this.compile(argument), dim(this.typeOf(argument)));
+                return node;
+            }
+        }
+        let node = this.compile(head);
+        for (const argument of args) node = this.apply(node, this.compile(argument), dim(this.typeOf(argument)));
+        return node;
+    }
+
+    /** (fun x1 … xn => body) a1 … am as lets (and lambdas for missing arguments, applications for extra ones). */
+    private beta(binders: readonly ast.Binder[], body: ast.Term, args: readonly ast.Term[]): IrNode {
+        const bound = Math.min(binders.length, args.length);
+        let node = this.lambdas(binders.slice(bound), body);
+        for (let i = bound - 1; i >= 0; i--) {
+            node = { op: 'let', binder: this.varOf(binders[i]), value: this.compile(args[i]), body: node };
+        }
+        for (const argument of args.slice(bound)) node = this.apply(node, this.compile(argument), dim(this.typeOf(argument)));
+        return node;
+    }
+}
+
+function isIrNode(value: unknown): value is IrNode {
+    return typeof value === 'object' && value !== null && typeof (value as { op?: unknown }).op === 'string' && !('$type' in value);
+}
