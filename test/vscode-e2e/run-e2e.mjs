@@ -346,4 +346,56 @@ async function runChecks() {
         for (const label of ['true', 'false']) if (!table.text.includes(label)) throw new Error(`label ${label} missing: ${table.text}`);
         await screenshot('show-neuron');
     });
+
+    await check('the neuron view refreshes when the file changes', async () => {
+        const heatmapText = async () => {
+            for (const frame of page.frames()) {
+                if ((await frame.locator('table.heatmap').count().catch(() => 0)) > 0) return frame.locator('table.heatmap').first().innerText();
+            }
+            return undefined;
+        };
+        const before = await heatmapText();
+        if (!before) throw new Error('no heatmap to refresh');
+        // Turn the last `false` of `and` into `true`: and false false becomes true, so the
+        // column for x = false, y = false changes.
+        const editor = page.locator('.editor-instance .monaco-editor').first();
+        await openFile('good.cajal');
+        const line = fs.readFileSync(path.join(workspace, 'good.cajal'), 'utf8').split('\n')[1];
+        await goToLine(2, line.lastIndexOf('false') + 1);
+        await page.keyboard.press('Shift+End');
+        await page.keyboard.type('true');
+        await editor.waitFor({ state: 'visible' });
+        const after = await until('the heatmap to change', async () => {
+            const text = await heatmapText();
+            return text && text !== before ? text : undefined;
+        }, 30_000, 500);
+        await screenshot('neuron-refreshed');
+        // Undo so later checks see the fixture as written.
+        await page.keyboard.press('Control+Z');
+        if (!after.includes('true')) throw new Error(`unexpected refreshed matrix: ${after}`);
+    });
+
+    await check('Cajal: Compile to TensorFlow.js writes the module next to the file', async () => {
+        await openFile('good.cajal');
+        await runCommand('Cajal: Compile to TensorFlow.js');
+        const written = await until('compiled files in the workspace', async () => {
+            const files = fs.readdirSync(workspace).filter(f => /\.(m?js|ts)$/.test(f));
+            return files.length > 0 ? files : undefined;
+        }, 30_000, 500);
+        const js = written.find(f => /\.m?js$/.test(f));
+        if (!js) throw new Error(`no JavaScript module among ${written.join(', ')}`);
+        const text = fs.readFileSync(path.join(workspace, js), 'utf8');
+        if (!/\band\b/.test(text) || !/\bmain\b/.test(text)) throw new Error(`the module does not define and/main: ${text.slice(0, 300)}`);
+        await screenshot('compiled');
+    });
+
+    await check('CodeLens above runnable definitions', async () => {
+        await openFile('good.cajal');
+        const lenses = await until('code lenses', async () => {
+            const texts = await page.locator('.editor-instance .codelens-decoration').allInnerTexts();
+            return texts.length > 0 ? texts : undefined;
+        }, 30_000, 500);
+        if (!lenses.some(t => /run/i.test(t))) throw new Error(`no Run lens among ${JSON.stringify(lenses)}`);
+        if (!lenses.some(t => /neuron/i.test(t))) throw new Error(`no neuron lens among ${JSON.stringify(lenses)}`);
+    });
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node.js';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 
 const packageDir = path.resolve(import.meta.dirname, '..');
 const fixtures = path.resolve(packageDir, '..', '..', 'test', 'vscode-e2e', 'fixtures');
@@ -45,7 +45,7 @@ describe('server bundle (dist/server.cjs)', () => {
         beforeAll(async () => {
             server = spawn(process.execPath, [path.join(outDir, 'server.cjs'), '--stdio'], { cwd: workDir, stdio: ['pipe', 'pipe', 'pipe'] });
             connection = createMessageConnection(new StreamMessageReader(server.stdout!), new StreamMessageWriter(server.stdin!));
-            connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: never[] }) => diagnostics.set(p.uri, p.diagnostics));
+            connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: never[] }) => { diagnostics.set(p.uri, p.diagnostics); });
             connection.onRequest(() => null);
             connection.listen();
             const result = await connection.sendRequest('initialize', { processId: process.pid, rootUri: pathToFileURL(workDir).href, capabilities: {}, workspaceFolders: [{ uri: pathToFileURL(workDir).href, name: 'w' }] }) as { capabilities: Record<string, unknown> };
