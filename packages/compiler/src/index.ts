@@ -13,3 +13,5 @@ export type { IrNode, Program, ProgramExtern, ProgramInput, ProgramOptions, Type
 export { neuronOf, weightsOf } from './neuron.js';
 export type { Neuron, NeuronOptions } from './neuron.js';
 export { encodeNpy, decodeNpy } from './npy.js';
+export { generateTfjsModule, compileDocumentPrograms, compileDocumentToTfjs, jsIdentifier } from './generate.js';
+export type { GenerateOptions, GeneratedModule } from './generate.js';

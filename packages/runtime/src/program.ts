@@ -76,6 +76,11 @@ export function materialize(domainDim: number, body: (x: tf.Tensor) => tf.Tensor
     return tf.tidy(() => flatten(tabulate(domainDim, body)));
 }
 
+/** `let x = value in body` in generated code: the body with x bound. */
+export function bindValue(value: tf.Tensor, body: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+    return body(value);
+}
+
 /** Broadcasts a batch-1 result to the batch of the inputs. */
 export function toBatch(t: tf.Tensor, batch: number): tf.Tensor {
     return t.shape[0] === batch || t.shape[0] !== 1 ? t : tf.broadcastTo(t, [batch, ...t.shape.slice(1)]);
