@@ -1,0 +1,122 @@
+/**
+ * The learned (and fixed) networks of externs, built with tfjs layers from the
+ * architecture the extern names (`= mlp(64)`, `= cnn(8, 16)`, `= conv(8)`, `= dilation(3)`).
+ * Every network takes its inputs flattened and concatenated ([batch, Σ dim Ai]) and
+ * returns [batch, dim B]; the caller reshapes to the result type's shape.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ast, declaredType, resolveArchitecture, architectureRequest, type CajalType, type ResolvedArchitecture } from '@cajal/language';
+import { deriveSeed } from './random.js';
+
+/** An extern linked to a network. */
+export interface ExternNetwork {
+    readonly name: string;
+    readonly type: CajalType;
+    readonly resolved: ResolvedArchitecture;
+    readonly model: tf.LayersModel;
+    /** Applies the network to one batched tensor per curried argument; returns [batch, ...output shape]. */
+    call(inputs: readonly tf.Tensor[]): tf.Tensor;
+}
+
+const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+/** Builds the tfjs model of a resolved architecture; weights are initialised from `seed`. */
+export function buildModel(name: string, resolved: ResolvedArchitecture, seed: number): tf.LayersModel {
+    const { signature } = resolved;
+    const inDim = signature.inputs.reduce((total, s) => total + size(s), 0);
+    const outDim = size(signature.output);
+    let layerIndex = 0;
+    // One seed per layer, so each layer's initial weights are reproducible and distinct.
+    const init = () => tf.initializers.glorotUniform({ seed: deriveSeed(seed, `${name}/${layerIndex++}`) });
+    const model = tf.sequential({ name: safeName(name) });
+    const activation = resolved.activation;
+    const imageShape = (): [number, number, number] => {
+        const input = signature.inputs[0];
+        return input.length === 2 ? [input[0], input[1], 1] : [input[0], input[1], input[2]];
+    };
+    switch (resolved.architecture) {
+        case 'mlp':
+        case 'linear': {
+            let first = true;
+            for (const width of resolved.layers) {
+                model.add(tf.layers.dense({ units: width, activation, kernelInitializer: init(), ...(first ? { inputShape: [inDim] } : {}) }));
+                first = false;
+            }
+            model.add(tf.layers.dense({ units: outDim, kernelInitializer: init(), ...(first ? { inputShape: [inDim] } : {}) }));
+            break;
+        }
+        case 'cnn': {
+            model.add(tf.layers.reshape({ targetShape: imageShape(), inputShape: [inDim] }));
+            for (const filters of resolved.layers) {
+                model.add(tf.layers.conv2d({ filters, kernelSize: resolved.kernel, padding: 'same', activation, kernelInitializer: init() }));
+                model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+            }
+            model.add(tf.layers.flatten());
+            if (resolved.dense > 0) model.add(tf.layers.dense({ units: resolved.dense, activation, kernelInitializer: init() }));
+            model.add(tf.layers.dense({ units: outDim, kernelInitializer: init() }));
+            break;
+        }
+        case 'conv': {
+            model.add(tf.layers.reshape({ targetShape: imageShape(), inputShape: [inDim] }));
+            for (const filters of resolved.layers) {
+                model.add(tf.layers.conv2d({ filters, kernelSize: resolved.kernel, padding: 'same', activation, kernelInitializer: init() }));
+            }
+            const out = signature.output;
+            model.add(tf.layers.conv2d({ filters: out.length === 3 ? out[2] : 1, kernelSize: resolved.kernel, padding: 'same', kernelInitializer: init() }));
+            model.add(tf.layers.flatten());
+            break;
+        }
+        case 'dilation': {
+            model.add(tf.layers.reshape({ targetShape: imageShape(), inputShape: [inDim] }));
+            model.add(tf.layers.maxPooling2d({ poolSize: resolved.kernel, strides: 1, padding: 'same' }));
+            model.add(tf.layers.flatten());
+            break;
+        }
+        default:
+            throw new Error(`extern '${name}': architecture '${resolved.architecture}' has no tfjs builder`);
+    }
+    const final = resolved.output === 'raw' ? 'linear' : resolved.output;
+    if (final !== 'linear') model.add(tf.layers.activation({ activation: final }));
+    if (!resolved.learnable) model.trainable = false;
+    return model;
+}
+
+/** tfjs layer and model names allow fewer characters than Cajal names (no primes). */
+function safeName(name: string): string {
+    return name.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** Wraps a model as an extern's network. */
+export function externNetwork(name: string, type: CajalType, resolved: ResolvedArchitecture, model: tf.LayersModel): ExternNetwork {
+    const outShape = [...resolved.signature.output];
+    return {
+        name, type, resolved, model,
+        call(inputs) {
+            if (inputs.length !== resolved.signature.inputs.length) {
+                throw new Error(`extern '${name}' takes ${resolved.signature.inputs.length} inputs, got ${inputs.length}`);
+            }
+            return tf.tidy(() => {
+                const batch = Math.max(...inputs.map(x => x.shape[0]));
+                const flat = inputs.map((x, i) => {
+                    const expected = size(resolved.signature.inputs[i]);
+                    const perExample = x.size / x.shape[0];
+                    if (perExample !== expected) throw new Error(`extern '${name}': input ${i + 1} has ${perExample} numbers per example, expected ${expected} (shape [${resolved.signature.inputs[i].join(', ')}])`);
+                    const rows = x.reshape([x.shape[0], expected]);
+                    return x.shape[0] === batch ? rows : tf.broadcastTo(rows, [batch, expected]);
+                });
+                const joined = flat.length === 1 ? flat[0] : tf.concat(flat, 1);
+                const y = model.apply(joined) as tf.Tensor;
+                return y.reshape([batch, ...outShape]);
+            });
+        }
+    };
+}
+
+/** Builds the network of an extern declaration (which must name a valid architecture). */
+export function buildExternNetwork(extern: ast.Extern, seed: number): ExternNetwork {
+    if (!extern.net?.architecture) throw new Error(`extern '${extern.name}' names no architecture; declare one, e.g. = mlp(64)`);
+    const type = declaredType(extern);
+    const result = resolveArchitecture(architectureRequest(extern.net), type);
+    if (!result.ok) throw new Error(`extern '${extern.name}': ${result.message}`);
+    return externNetwork(extern.name, type, result.resolved, buildModel(extern.name, result.resolved, seed));
+}

@@ -1,0 +1,323 @@
+/**
+ * The training loop: a `train` block's data, model, target and settings → trained extern
+ * networks, with seeded shuffling, a held-out test split, metrics per epoch, cancellation
+ * (the last completed epoch's weights are kept) and atomic saving after every epoch.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {
+    ast, dim, externsUsed, isDiscrete, trainingSettings, type CajalServices, type CajalType, type LossName, type TrainingSettings
+} from '@cajal/language';
+import { initBackend, type BackendPreference } from '@cajal/runtime';
+import { loadData, type DataRequest, type ExampleSet, type LoadedData } from './data.js';
+import { TermEvaluator, type TensorValue } from './evaluate.js';
+import { writeHistory, type EpochMetrics } from './history.js';
+import { buildExternNetwork, type ExternNetwork } from './networks.js';
+import { deriveSeed, permutation, seededRandom } from './random.js';
+import { saveNetworks } from './weights.js';
+
+export interface TrainOverrides {
+    readonly epochs?: number;
+    readonly examples?: number;
+    readonly test?: number;
+    readonly seed?: number;
+    readonly batch?: number;
+    readonly lr?: number;
+    /** At most this many training (and test) examples: a quick run. */
+    readonly limit?: number;
+}
+
+export interface TrainOptions extends TrainOverrides {
+    /** Where weights and history go; default `<file>.weights/<train name>` beside the source file. `null`: save nothing. */
+    readonly weightsDirectory?: string | null;
+    readonly backend?: BackendPreference;
+    /** Aborting stops after the current batch; the last completed epoch's weights stay saved. */
+    readonly signal?: AbortSignal;
+    readonly onEvent?: (event: TrainEvent) => void;
+    /** Evaluate the test set every this many epochs (and after the last); default 1. */
+    readonly testEvery?: number;
+}
+
+export type TrainEvent =
+    | { event: 'start'; train: string; epochs: number; examples: number; test: number; batches: number; backend: string; parameters: number; data: string }
+    | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number }
+    | ({ event: 'epoch' } & EpochMetrics)
+    | { event: 'done'; train: string; epochs: number; seconds: number; weights: string | null; final: FinalMetrics }
+    | { event: 'cancelled'; train: string; epochs: number; weights: string | null };
+
+export interface FinalMetrics {
+    readonly loss: number | null;
+    readonly accuracy: number | null;
+    readonly psnr: number | null;
+    readonly testLoss: number | null;
+    readonly testAccuracy: number | null;
+    readonly testPsnr: number | null;
+}
+
+export interface TrainResult {
+    readonly train: string;
+    /** Completed epochs. */
+    readonly epochs: number;
+    readonly examples: number;
+    readonly seconds: number;
+    readonly final: FinalMetrics;
+    /** The weights directory (holding weights of the last completed epoch), or null when nothing was saved. */
+    readonly weights: string | null;
+    readonly history: EpochMetrics[];
+    readonly cancelled: boolean;
+    readonly backend: string;
+}
+
+/** A train block made ready: data loaded, networks built, targets computed. */
+export interface PreparedTraining {
+    readonly name: string;
+    readonly settings: TrainingSettings & { loss: LossName };
+    readonly data: LoadedData;
+    readonly networks: Map<string, ExternNetwork>;
+    readonly modelType: CajalType;
+    readonly discrete: boolean;
+    readonly fields: ReadonlyArray<ast.Binder>;
+    /** The model's prediction for a batch of field tensors. */
+    predict(fields: ReadonlyMap<ast.Binder, tf.Tensor>, batch: number): tf.Tensor;
+    readonly trainTargets: tf.Tensor;
+    readonly testTargets: tf.Tensor;
+    dispose(): void;
+}
+
+export class TrainingError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'TrainingError';
+    }
+}
+
+/** The default weights directory of a train block: `<file without .cajal>.weights/<name>`. */
+export function defaultWeightsDirectory(sourceFile: string, train: string): string {
+    const base = sourceFile.replace(/\.cajal$/, '');
+    return path.join(`${base}.weights`, train);
+}
+
+function fieldTensors(set: ExampleSet, fields: readonly ast.Binder[], indices?: tf.Tensor1D): Map<ast.Binder, tf.Tensor> {
+    const result = new Map<ast.Binder, tf.Tensor>();
+    for (const field of fields) {
+        const column = set.fields.get(field.name)!;
+        const size = dim(column.type);
+        const all = tf.tensor2d(column.data, [set.size, size]);
+        result.set(field, indices ? tf.gather(all, indices) : all);
+    }
+    return result;
+}
+
+/** Loads data, builds networks and computes targets for a train block (which must have no errors). */
+export async function prepareTraining(training: ast.Training, services: CajalServices, options: TrainOptions = {}): Promise<PreparedTraining> {
+    // Before any tensor exists, so models are built on the backend that will train them.
+    await initBackend(options.backend ?? 'auto');
+    const typeOf = (node: ast.Term | ast.Binder | ast.Definition) => services.typing.TypeChecker.typeOf(node);
+    const dataOption = training.options.find(ast.isDataOption);
+    const model = training.options.find(ast.isModelOption)?.term;
+    const target = training.options.find(ast.isTargetOption)?.term;
+    if (!dataOption || !model || !target) throw new TrainingError(`train ${training.name} needs data, model and target.`);
+    const base = trainingSettings(training);
+    const modelType = typeOf(model);
+    const discrete = isDiscrete(modelType);
+    const settings = {
+        ...base,
+        loss: base.loss ?? (discrete ? 'cross_entropy' : 'l2'),
+        ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(options.batch !== undefined ? { batch: options.batch } : {}),
+        ...(options.lr !== undefined ? { lr: options.lr } : {}),
+        ...(options.examples !== undefined ? { examples: options.examples } : {}),
+        ...(options.test !== undefined ? { test: options.test } : {})
+    } as TrainingSettings & { loss: LossName };
+
+    const fields = dataOption.groups.flatMap(group => group.fields);
+    const document = training.$document ?? (training.$container as ast.Module).$document;
+    const baseDirectory = document ? path.dirname(document.uri.fsPath) : process.cwd();
+    const request: DataRequest = {
+        source: dataOption.source, file: dataOption.file, baseDirectory,
+        groups: dataOption.groups.map(group => group.fields.map(field => ({ name: field.name, type: typeOf(field) })))
+    };
+    const limit = options.limit;
+    let examples = settings.examples;
+    let test = settings.test;
+    if (limit !== undefined) {
+        examples = Math.min(examples ?? limit, limit);
+        test = Math.min(test ?? limit, limit);
+    }
+    const data = loadData(request, { examples, test, seed: settings.seed });
+    settings.examples = data.train.size;
+    settings.test = data.test.size;
+
+    const externs = [...new Set([...externsUsed(model), ...externsUsed(target)])];
+    const networks = new Map<string, ExternNetwork>();
+    for (const extern of externs) networks.set(extern.name, buildExternNetwork(extern, deriveSeed(settings.seed, 'init')));
+    const evaluatorFor = () => new TermEvaluator({ typeOf, networks });
+    const envOf = (tensors: ReadonlyMap<ast.Binder, tf.Tensor>) => new Map<ast.Binder, TensorValue>([...tensors].map(([binder, tensor]) => [binder, { kind: 'tensor', tensor }]));
+
+    const computeTargets = (set: ExampleSet): tf.Tensor => {
+        const chunks: tf.Tensor[] = [];
+        const chunk = 256;
+        for (let start = 0; start < set.size; start += chunk) {
+            const end = Math.min(set.size, start + chunk);
+            chunks.push(tf.tidy(() => {
+                const indices = tf.range(start, end, 1, 'int32') as tf.Tensor1D;
+                const tensors = fieldTensors(set, fields, indices);
+                return evaluatorFor().evaluateToTensor(target, envOf(tensors), end - start).reshape([end - start, -1]);
+            }));
+        }
+        const all = chunks.length === 0 ? tf.zeros([0, dim(modelType)]) : tf.concat(chunks, 0);
+        tf.dispose(chunks);
+        return all;
+    };
+    const trainTargets = computeTargets(data.train);
+    const testTargets = computeTargets(data.test);
+
+    return {
+        name: training.name, settings, data, networks, modelType, discrete, fields,
+        predict: (tensors, batch) => evaluatorFor().evaluateToTensor(model, envOf(tensors), batch).reshape([batch, -1]),
+        trainTargets, testTargets,
+        dispose: () => {
+            tf.dispose([trainTargets, testTargets]);
+            for (const network of networks.values()) network.model.dispose();
+        }
+    };
+}
+
+function lossOf(loss: LossName, prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {
+    switch (loss) {
+        case 'cross_entropy': return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(tf.clipByValue(prediction, 1e-7, 1))), 1))) as tf.Scalar;
+        case 'l1': return tf.mean(tf.abs(tf.sub(prediction, target)));
+        case 'l2': return tf.mean(tf.square(tf.sub(prediction, target)));
+    }
+}
+
+/** Per-example correct predictions (discrete) or PSNR in dB (Real), summed over the batch. */
+function qualitySum(discrete: boolean, prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {
+    if (discrete) return tf.sum(tf.cast(tf.equal(tf.argMax(prediction, 1), tf.argMax(target, 1)), 'float32'));
+    const mse = tf.maximum(tf.mean(tf.square(tf.sub(prediction, target)), 1), 1e-10);
+    return tf.sum(tf.mul(-10 / Math.LN10, tf.log(mse))) as tf.Scalar;
+}
+
+function optimizerFor(settings: TrainingSettings): tf.Optimizer {
+    switch (settings.optimizer) {
+        case 'adam': return tf.train.adam(settings.lr);
+        case 'sgd': return tf.train.sgd(settings.lr);
+        case 'rmsprop': return tf.train.rmsprop(settings.lr);
+    }
+}
+
+/** Loss and quality of the model on a whole example set, without gradients. */
+export function evaluateSet(prepared: PreparedTraining, set: ExampleSet, targets: tf.Tensor, batchSize = 256): { loss: number; quality: number } | null {
+    if (set.size === 0) return null;
+    let lossSum = 0, qualitySumTotal = 0;
+    for (let start = 0; start < set.size; start += batchSize) {
+        const end = Math.min(set.size, start + batchSize);
+        const [loss, quality] = tf.tidy(() => {
+            const indices = tf.range(start, end, 1, 'int32') as tf.Tensor1D;
+            const prediction = prepared.predict(fieldTensors(set, prepared.fields, indices), end - start);
+            const target = tf.gather(targets, indices);
+            return [lossOf(prepared.settings.loss, prediction, target).dataSync()[0], qualitySum(prepared.discrete, prediction, target).dataSync()[0]];
+        });
+        lossSum += loss * (end - start);
+        qualitySumTotal += quality;
+    }
+    return { loss: lossSum / set.size, quality: qualitySumTotal / set.size };
+}
+
+const yieldToEventLoop = () => new Promise<void>(resolve => setImmediate(resolve));
+
+/** Trains a prepared block; saves weights after every completed epoch. */
+export async function runTraining(prepared: PreparedTraining, options: TrainOptions & { sourceFile?: string } = {}): Promise<TrainResult> {
+    const backend = await initBackend(options.backend ?? 'auto');
+    const { settings, data, name } = prepared;
+    const emit = options.onEvent ?? (() => undefined);
+    const weightsDirectory = options.weightsDirectory === null ? null
+        : options.weightsDirectory ?? (options.sourceFile ? defaultWeightsDirectory(options.sourceFile, name) : null);
+    const variables = [...prepared.networks.values()].filter(n => n.resolved.learnable).flatMap(n => n.model.trainableWeights.map(w => w.read() as tf.Variable));
+    const parameters = [...prepared.networks.values()].reduce((total, n) => total + n.resolved.parameters, 0);
+    const optimizer = optimizerFor(settings);
+    const batchSize = Math.max(1, Math.min(settings.batch, data.train.size));
+    const batches = Math.ceil(data.train.size / batchSize);
+    const testEvery = Math.max(1, options.testEvery ?? 1);
+    const shuffle = seededRandom(deriveSeed(settings.seed, 'shuffle'));
+    const trainTensors = fieldTensors(data.train, prepared.fields);
+    const started = performance.now();
+    const history: EpochMetrics[] = [];
+    let saved: string | null = null;
+    let cancelled = false;
+    emit({ event: 'start', train: name, epochs: settings.epochs, examples: data.train.size, test: data.test.size, batches, backend: backend.backend, parameters, data: data.describe });
+
+    try {
+        for (let epoch = 1; epoch <= settings.epochs && !cancelled; epoch++) {
+            const order = permutation(data.train.size, shuffle);
+            let lossSum = 0, qualityTotal = 0;
+            for (let b = 0; b < batches; b++) {
+                if (options.signal?.aborted) { cancelled = true; break; }
+                const slice = order.subarray(b * batchSize, Math.min(data.train.size, (b + 1) * batchSize));
+                const indices = tf.tensor1d(slice, 'int32');
+                let quality: tf.Scalar | undefined;
+                const loss = optimizer.minimize(() => {
+                    const inputs = new Map<ast.Binder, tf.Tensor>();
+                    for (const [binder, all] of trainTensors) inputs.set(binder, tf.gather(all, indices));
+                    const prediction = prepared.predict(inputs, slice.length);
+                    const target = tf.gather(prepared.trainTargets, indices);
+                    quality = tf.keep(qualitySum(prepared.discrete, prediction, target));
+                    return lossOf(settings.loss, prediction, target);
+                }, true, variables);
+                const lossValue = loss!.dataSync()[0];
+                lossSum += lossValue * slice.length;
+                qualityTotal += quality!.dataSync()[0];
+                tf.dispose([loss!, quality!, indices]);
+                if (!Number.isFinite(lossValue)) throw new TrainingError(`the loss became ${lossValue} in epoch ${epoch}, batch ${b + 1}; try a smaller lr.`);
+                emit({ event: 'batch', epoch, batch: b + 1, batches, loss: lossValue });
+                await yieldToEventLoop();
+            }
+            if (cancelled) break;
+            const n = data.train.size;
+            const evaluated = epoch % testEvery === 0 || epoch === settings.epochs ? evaluateSet(prepared, data.test, prepared.testTargets) : null;
+            const metrics: EpochMetrics = {
+                epoch, examplesSeen: epoch * n, seconds: (performance.now() - started) / 1000,
+                loss: lossSum / n,
+                accuracy: prepared.discrete ? qualityTotal / n : null,
+                psnr: prepared.discrete ? null : qualityTotal / n,
+                testLoss: evaluated?.loss ?? null,
+                testAccuracy: evaluated && prepared.discrete ? evaluated.quality : null,
+                testPsnr: evaluated && !prepared.discrete ? evaluated.quality : null
+            };
+            history.push(metrics);
+            if (weightsDirectory) {
+                await saveNetworks(weightsDirectory, prepared.networks.values(), { train: name, source: options.sourceFile, epoch });
+                writeHistory(weightsDirectory, name, history);
+                saved = weightsDirectory;
+            }
+            emit({ event: 'epoch', ...metrics });
+            if (options.signal?.aborted) cancelled = epoch < settings.epochs;
+        }
+    } finally {
+        tf.dispose([...trainTensors.values()]);
+        optimizer.dispose();
+    }
+    const last = history[history.length - 1];
+    const final: FinalMetrics = {
+        loss: last?.loss ?? null, accuracy: last?.accuracy ?? null, psnr: last?.psnr ?? null,
+        testLoss: last?.testLoss ?? null, testAccuracy: last?.testAccuracy ?? null, testPsnr: last?.testPsnr ?? null
+    };
+    const seconds = (performance.now() - started) / 1000;
+    if (cancelled) emit({ event: 'cancelled', train: name, epochs: history.length, weights: saved });
+    else emit({ event: 'done', train: name, epochs: history.length, seconds, weights: saved, final });
+    return { train: name, epochs: history.length, examples: data.train.size, seconds, final, weights: saved, history, cancelled, backend: backend.backend };
+}
+
+/** Finds a train block by name in a module (or the only one when no name is given). */
+export function findTraining(module: ast.Module, name?: string): ast.Training {
+    const blocks = module.declarations.filter(ast.isTraining);
+    if (name !== undefined) {
+        const found = blocks.find(block => block.name === name);
+        if (!found) throw new TrainingError(`no train block '${name}'${blocks.length > 0 ? `; the file has ${blocks.map(b => b.name).join(', ')}` : '; the file has none'}.`);
+        return found;
+    }
+    if (blocks.length === 0) throw new TrainingError('the file has no train block.');
+    if (blocks.length > 1) throw new TrainingError(`the file has ${blocks.length} train blocks (${blocks.map(b => b.name).join(', ')}); choose one with --train NAME.`);
+    return blocks[0];
+}
