@@ -1,0 +1,5 @@
+export { createCajalServices, CajalLspModule, CajalLspSharedModule, type CajalLspServices, type CajalLspAddedServices } from './cajal-lsp-module.js';
+export { formatCajalText, CajalFormatError } from './format.js';
+export { formatText } from './lsp/format-text.js';
+export { startServer, startServerOnPort } from './server.js';
+export type { NeuronInfo } from './lsp/neurons.js';

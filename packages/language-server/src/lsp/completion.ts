@@ -1,0 +1,62 @@
+import type { AstNodeDescription, GrammarAST, ReferenceInfo } from 'langium';
+import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionValueItem, type LangiumServices } from 'langium/lsp';
+import { CompletionItemKind, InsertTextFormat } from 'vscode-languageserver';
+import { ast, declaredType, isError } from '@cajal/language';
+import type { CajalLspServices } from '../cajal-lsp-module.js';
+
+/** Snippets offered beside their keyword. */
+const SNIPPETS: Record<string, { label: string; body: string; doc: string }> = {
+    fun: { label: 'fun … => …', body: 'fun ${1:x} => ${0}', doc: 'A linear function: the binder must be used exactly once.' },
+    if: { label: 'if … then … else …', body: 'if ${1:condition} then ${2:a} else ${0:b}', doc: 'A bilinear gate: both branches must use the same linear variables.' },
+    iter: { label: 'iter … { zero => … ; succ … => … }', body: 'iter ${1:n} { zero => ${2:base} ; succ ${3:y} => ${0:step} }', doc: 'Bounded iteration: a recurrent neuron, unrolled k-1 steps for a Nat[k] count.' },
+    def: { label: 'def … : … = …', body: 'def ${1:name} (${2:x} : ${3:Bool}) : ${4:Bool} =\n  ${0}', doc: 'A named, closed definition.' },
+    let: { label: 'let … = … in …', body: 'let ${1:x} = ${2:value} in ${0}', doc: 'Binds a linear variable: it must be used exactly once in the body.' }
+};
+
+/**
+ * Langium's grammar-driven completion (names in scope, keywords) with each name's type as
+ * its detail, and snippets for the binding forms.
+ */
+export class CajalCompletionProvider extends DefaultCompletionProvider {
+    constructor(private readonly cajal: CajalLspServices) {
+        super(cajal as unknown as LangiumServices);
+    }
+
+    protected override createReferenceCompletionItem(description: AstNodeDescription, refInfo: ReferenceInfo, context: CompletionContext): CompletionValueItem {
+        const item = super.createReferenceCompletionItem(description, refInfo, context);
+        const node = description.node;
+        let detail: string | undefined;
+        if (ast.isDefinition(node) || ast.isExtern(node)) {
+            detail = `${declaredType(node)}`;
+            item.kind = ast.isExtern(node) ? CompletionItemKind.Interface : CompletionItemKind.Function;
+        } else if (node && ast.isBinder(node)) {
+            const type = this.cajal.typing.TypeChecker.typeOf(node);
+            detail = isError(type) ? undefined : `${type}`;
+            item.kind = CompletionItemKind.Variable;
+            item.sortText = '0'; // locals first
+        }
+        if (detail) {
+            item.detail = detail;
+            item.labelDetails = { description: detail };
+        }
+        if (!item.sortText || item.sortText === '0') item.sortText = ast.isBinder(node) ? '0' : '1';
+        return item;
+    }
+
+    protected override completionForKeyword(context: CompletionContext, keyword: GrammarAST.Keyword, acceptor: CompletionAcceptor): void {
+        super.completionForKeyword(context, keyword, acceptor);
+        const snippet = SNIPPETS[keyword.value];
+        if (snippet) {
+            acceptor(context, {
+                label: snippet.label,
+                filterText: keyword.value,
+                kind: CompletionItemKind.Snippet,
+                insertText: snippet.body,
+                insertTextFormat: InsertTextFormat.Snippet,
+                documentation: snippet.doc,
+                detail: 'snippet',
+                sortText: '2'
+            });
+        }
+    }
+}

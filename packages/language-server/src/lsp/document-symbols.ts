@@ -1,0 +1,38 @@
+import type { AstNode, LangiumDocument } from 'langium';
+import { DefaultDocumentSymbolProvider, type LangiumServices } from 'langium/lsp';
+import type { DocumentSymbol } from 'vscode-languageserver';
+import { ast, declaredType, isError } from '@cajal/language';
+import type { CajalLspServices } from '../cajal-lsp-module.js';
+
+/** The outline: the module's declarations with their types; a definition's parameters beneath it. */
+export class CajalDocumentSymbolProvider extends DefaultDocumentSymbolProvider {
+    constructor(private readonly services: CajalLspServices) {
+        super(services as unknown as LangiumServices);
+    }
+
+    protected override getSymbol(document: LangiumDocument, node: AstNode): DocumentSymbol[] {
+        if (ast.isModule(node)) {
+            return node.declarations.flatMap(declaration => this.getSymbol(document, declaration));
+        }
+        const symbols = super.getSymbol(document, node);
+        for (const symbol of symbols) {
+            if (ast.isDefinition(node) || ast.isExtern(node)) {
+                symbol.detail = `${declaredType(node)}`;
+            } else if (ast.isBinder(node)) {
+                const type = this.services.typing.TypeChecker.typeOf(node);
+                if (!isError(type)) symbol.detail = `${type}`;
+            } else if (ast.isTraining(node)) {
+                symbol.detail = 'train';
+            }
+        }
+        return symbols;
+    }
+
+    protected override getChildSymbols(document: LangiumDocument, node: AstNode): DocumentSymbol[] | undefined {
+        if (ast.isDefinition(node)) {
+            const children = node.params.flatMap(param => this.getSymbol(document, param));
+            return children.length > 0 ? children : undefined;
+        }
+        return undefined;
+    }
+}

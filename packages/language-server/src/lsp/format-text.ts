@@ -1,0 +1,221 @@
+/**
+ * The house layout of Cajal source, computed from tokens so that every comment, string
+ * and token survives and the result does not depend on how the input was laid out
+ * beyond its line breaks (which are kept: the author decides where lines break, the
+ * formatter decides indentation and spacing). Formatting is idempotent.
+ *
+ * Rules: top-level declarations start in column 0 and are separated by one blank line
+ * (a run of one-line declarations of the same kind may stay together); continuation lines
+ * of a `def`/`extern` are indented by 2 plus 2 per open bracket, lines inside a `train`
+ * block by 2 per open bracket (plus 2 when an option continues); at most one blank line
+ * in a row; single spaces around operators (`:`, `=`, `=>`, `-o`, `*`), none inside
+ * brackets or before `,` and `;`; no trailing whitespace; one final newline.
+ */
+
+type TokenKind = 'word' | 'number' | 'string' | 'symbol' | 'line-comment' | 'block-comment';
+
+interface Token {
+    kind: TokenKind;
+    text: string;
+    /** Line breaks between the previous token and this one. */
+    breaksBefore: number;
+    /** Column of the token in its original line (for comments at column 0). */
+    column: number;
+}
+
+const SYMBOLS = ['-o', '=>', '⊸', '⊗', 'λ', '\\', '(', ')', '[', ']', '{', '}', ',', ';', ':', '=', '*'];
+const NUMBER = /[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
+const WORD = /[A-Za-z_][A-Za-z0-9_']*/y;
+const DECLARATION_KEYWORDS = new Set(['def', 'extern', 'train']);
+const HEADER_KEYWORDS = new Set(['module', 'import']);
+const OPENING = new Set(['(', '[', '{']);
+const CLOSING = new Set([')', ']', '}']);
+
+export function tokenize(text: string): Token[] {
+    const tokens: Token[] = [];
+    let i = 0;
+    let breaks = 0;
+    let lineStart = 0;
+    const push = (kind: TokenKind, end: number): void => {
+        tokens.push({ kind, text: text.slice(i, end), breaksBefore: breaks, column: i - lineStart });
+        breaks = 0;
+        i = end;
+    };
+    while (i < text.length) {
+        const c = text[i];
+        if (c === '\n') {
+            breaks++;
+            i++;
+            lineStart = i;
+            continue;
+        }
+        if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v' || c === '\u00a0') {
+            i++;
+            continue;
+        }
+        if (text.startsWith('--', i)) {
+            const end = text.indexOf('\n', i);
+            push('line-comment', end < 0 ? text.length : end);
+            continue;
+        }
+        if (text.startsWith('{-', i)) {
+            let depth = 0, j = i;
+            while (j < text.length) {
+                if (text.startsWith('{-', j)) { depth++; j += 2; }
+                else if (text.startsWith('-}', j)) { depth--; j += 2; if (depth === 0) break; }
+                else j++;
+            }
+            const start = i;
+            push('block-comment', j);
+            // Line breaks inside the comment belong to it; the next line starts after its last one.
+            const lastBreak = text.lastIndexOf('\n', j - 1);
+            if (lastBreak >= start) lineStart = lastBreak + 1;
+            continue;
+        }
+        if (c === '"') {
+            let j = i + 1;
+            while (j < text.length && text[j] !== '"' && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+            push('string', Math.min(text.length, text[j] === '"' ? j + 1 : j));
+            continue;
+        }
+        NUMBER.lastIndex = i;
+        const number = NUMBER.exec(text);
+        if (number) {
+            push('number', i + number[0].length);
+            continue;
+        }
+        WORD.lastIndex = i;
+        const word = WORD.exec(text);
+        if (word) {
+            push('word', i + word[0].length);
+            continue;
+        }
+        const symbol = SYMBOLS.find(s => text.startsWith(s, i));
+        // Unknown characters (garbage) are kept as one-character symbols.
+        const length = symbol ? symbol.length : (text.codePointAt(i)! > 0xffff ? 2 : 1);
+        push('symbol', i + length);
+    }
+    return tokens;
+}
+
+/** Whether two adjacent tokens on one line are separated by a space. */
+function spaceBetween(previous: Token, next: Token): boolean {
+    if (next.kind === 'line-comment' || next.kind === 'block-comment' || previous.kind === 'block-comment') return true;
+    const p = previous.text, n = next.text;
+    if (p === '(' || p === '[') return false;
+    if (n === ')' || n === ']' || n === ',' || n === ';') return false;
+    if (p === '\\' || p === 'λ') return false;
+    if (n === '[' && (p === 'Nat' || p === 'Real')) return false;
+    return true;
+}
+
+interface Line {
+    tokens: Token[];
+    /** Blank lines before this one in the input (0 or more). */
+    blanksBefore: number;
+    depth: number;
+    commentOnly: boolean;
+    startsDeclaration: boolean;
+    startsHeader: boolean;
+    /** Index of the declaration the line belongs to (-1 for the module header). */
+    declaration: number;
+}
+
+export function formatText(text: string): string {
+    const tokens = tokenize(text.replace(/^\uFEFF/, ''));
+    if (tokens.length === 0) return '';
+    const lines: Line[] = [];
+    let depth = 0;
+    for (const token of tokens) {
+        if (lines.length === 0 || token.breaksBefore > 0) {
+            const first = token.text;
+            lines.push({
+                tokens: [],
+                blanksBefore: lines.length === 0 ? 0 : Math.max(0, token.breaksBefore - 1),
+                depth,
+                commentOnly: false,
+                startsDeclaration: depth === 0 && DECLARATION_KEYWORDS.has(first),
+                startsHeader: depth === 0 && HEADER_KEYWORDS.has(first),
+                declaration: -1
+            });
+        }
+        lines[lines.length - 1].tokens.push(token);
+        if (token.kind === 'symbol') {
+            if (OPENING.has(token.text)) depth++;
+            else if (CLOSING.has(token.text)) depth = Math.max(0, depth - 1);
+        }
+        // A declaration keyword at depth 0 resets any bracket left open by broken input.
+        if (token.kind === 'word' && DECLARATION_KEYWORDS.has(token.text) && lines[lines.length - 1].tokens.length === 1) {
+            lines[lines.length - 1].depth = 0;
+            lines[lines.length - 1].startsDeclaration = true;
+            depth = 0;
+        }
+    }
+    for (const line of lines) {
+        line.commentOnly = line.tokens.every(t => t.kind === 'line-comment' || t.kind === 'block-comment');
+    }
+    // Assign lines to declarations; comment lines directly above a declaration belong to it.
+    let current = -1;
+    const kinds: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        if (line.startsDeclaration) {
+            current = kinds.length;
+            kinds.push(line.tokens[0].text);
+            line.declaration = current;
+            for (let j = i - 1; j >= 0 && lines[j].commentOnly && lines[j].depth === 0 && lines[j + 1].blanksBefore === 0 && lines[j].tokens[0].column === 0; j--) {
+                lines[j].declaration = current;
+            }
+        } else if (line.startsHeader) {
+            line.declaration = -1;
+            current = -1;
+        } else {
+            line.declaration = current;
+        }
+    }
+    const spans = new Map<number, number>();
+    for (const line of lines) if (line.declaration >= 0 && !line.commentOnly) spans.set(line.declaration, (spans.get(line.declaration) ?? 0) + 1);
+
+    const out: string[] = [];
+    let previousCode: Line | undefined;
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i];
+        let blanks = Math.min(1, line.blanksBefore);
+        const firstOfDeclaration = line.declaration >= 0 && (i === 0 || lines[i - 1].declaration !== line.declaration);
+        if (firstOfDeclaration && out.length > 0) {
+            const previousDeclaration = previousCode?.declaration ?? -1;
+            const tight = previousDeclaration >= 0 && kinds[previousDeclaration] === kinds[line.declaration]
+                && spans.get(previousDeclaration) === 1 && spans.get(line.declaration) === 1;
+            if (!tight) blanks = 1;
+        }
+        if (out.length === 0) blanks = 0;
+        for (let b = 0; b < blanks; b++) out.push('');
+        const indent = indentation(line, lines, i, kinds);
+        let rendered = ' '.repeat(indent) + line.tokens[0].text;
+        for (let t = 1; t < line.tokens.length; t++) {
+            rendered += (spaceBetween(line.tokens[t - 1], line.tokens[t]) ? ' ' : '') + line.tokens[t].text;
+        }
+        out.push(rendered.replace(/[ \t]+$/gm, ''));
+        if (!line.commentOnly) previousCode = line;
+    }
+    return out.join('\n') + '\n';
+}
+
+function indentation(line: Line, lines: Line[], index: number, kinds: string[]): number {
+    if (line.startsDeclaration || line.startsHeader) return 0;
+    const first = line.tokens[0];
+    if (line.depth === 0 && line.commentOnly) {
+        // Comments between declarations stay in column 0; those inside one follow its body.
+        const next = lines.slice(index + 1).find(l => !l.commentOnly);
+        if (first.column === 0 || !next || next.startsDeclaration || next.startsHeader || line.declaration < 0) return 0;
+    }
+    if (line.declaration < 0) return line.depth === 0 ? 0 : 2 * line.depth;
+    const depth = Math.max(0, line.depth - (first.kind === 'symbol' && CLOSING.has(first.text) ? 1 : 0));
+    if (kinds[line.declaration] === 'train') {
+        const previous = lines.slice(0, index).reverse().find(l => !l.commentOnly && l.declaration === line.declaration);
+        const last = previous?.tokens.filter(t => t.kind !== 'line-comment' && t.kind !== 'block-comment').pop()?.text;
+        const continuing = depth > 0 && last !== undefined && last !== ';' && last !== '{' && !(first.kind === 'symbol' && CLOSING.has(first.text));
+        return 2 * depth + (continuing ? 2 : 0);
+    }
+    return 2 + 2 * depth;
+}

@@ -1,0 +1,150 @@
+import { AstUtils, GrammarUtils, type AstNode, type CstNode, type LangiumDocument } from 'langium';
+import type { HoverProvider } from 'langium/lsp';
+import type { CancellationToken, Hover, HoverParams } from 'vscode-languageserver';
+import { ast, declaredType, isError, typeFromSyntax, dim, shape, type CajalType } from '@cajal/language';
+import type { CajalLspServices } from '../cajal-lsp-module.js';
+import { externNetworkText, formatShape, ifNeuronText, iterNeuronText, matrixTable, neuronShapeText } from './describe.js';
+import { MATRIX_HOVER_LIMIT } from './neurons.js';
+import { docCommentOf, kindOfTarget, leafAt } from './syntax-queries.js';
+import { architectureInfo } from './architectures.js';
+
+const KIND_TEXT = {
+    linear: 'linear variable',
+    data: 'data field (an input, usable many times)',
+    definition: 'definition',
+    extern: 'extern',
+    training: 'training',
+    module: 'module'
+} as const;
+
+/**
+ * Hover on any name, binder, keyword or expression: its type and what it compiles to
+ * (linear neuron, recurrent neuron, gate, linked network), the doc comment of the global
+ * it names, and for a closed definition with a small matrix the matrix itself.
+ */
+export class CajalHoverProvider implements HoverProvider {
+    constructor(private readonly services: CajalLspServices) { }
+
+    async getHoverContent(document: LangiumDocument, params: HoverParams, _cancelToken?: CancellationToken): Promise<Hover | undefined> {
+        const offset = document.textDocument.offsetAt(params.position);
+        const leaf = leafAt(document, offset);
+        if (!leaf) return undefined;
+        const markdown = await this.hoverFor(document, leaf);
+        return markdown ? { contents: { kind: 'markdown', value: markdown }, range: leaf.range } : undefined;
+    }
+
+    private typeOf(node: AstNode): CajalType {
+        return this.services.typing.TypeChecker.typeOf(node);
+    }
+
+    async hoverFor(document: LangiumDocument, leaf: CstNode): Promise<string | undefined> {
+        const node = leaf.astNode;
+        // A name: a variable, a binder, or a declaration's own name.
+        if (ast.isVar(node)) {
+            const target = node.ref?.ref;
+            if (ast.isDefinition(target) || ast.isExtern(target)) {
+                return this.declarationHover(target);
+            }
+            const type = this.typeOf(node);
+            return this.nameHover(node.ref?.$refText ?? leaf.text, type, kindOfTarget(target), target ? undefined : 'unknown name');
+        }
+        if (ast.isBinder(node) && isNameLeaf(leaf, node)) {
+            return this.nameHover(node.name, this.typeOf(node), kindOfTarget(node));
+        }
+        if ((ast.isDefinition(node) || ast.isExtern(node)) && (isNameLeaf(leaf, node) || ['def', 'extern'].includes(leaf.text))) {
+            return this.declarationHover(node);
+        }
+        if (ast.isTraining(node)) {
+            return this.trainingHover(node, document);
+        }
+        if (ast.isModule(node) || ast.isImport(node)) {
+            return undefined;
+        }
+        // A type expression: the type, its dimension and tensor shape.
+        const typeNode = AstUtils.getContainerOfType(node, ast.isType);
+        if (typeNode) {
+            let outermost: ast.Type = typeNode;
+            while (ast.isType(outermost.$container)) outermost = outermost.$container;
+            const type = typeFromSyntax(typeNode);
+            if (isError(type)) return undefined;
+            return `${code(`${type}`)}\n\ntype of dimension ${dim(type)}, tensor shape ${formatShape(shape(type))}`;
+        }
+        // Any other token: the innermost term around it.
+        const term = AstUtils.getContainerOfType(node, ast.isTerm);
+        if (term) {
+            return this.termHover(term);
+        }
+        return undefined;
+    }
+
+    private nameHover(name: string, type: CajalType, kind: keyof typeof KIND_TEXT | undefined, note?: string): string {
+        const parts = [code(`${name} : ${type}`)];
+        const described = [kind ? KIND_TEXT[kind] : note, neuronShapeText(type)].filter(Boolean);
+        if (described.length > 0) parts.push(described.join(' · '));
+        return parts.join('\n\n');
+    }
+
+    private termHover(term: ast.Term): string | undefined {
+        const type = this.typeOf(term);
+        if (isError(type)) return undefined;
+        const parts = [code(`${type}`)];
+        if (ast.isIter(term)) {
+            const recurrent = term.count ? iterNeuronText(this.typeOf(term.count), type) : undefined;
+            if (recurrent) parts.push(recurrent);
+        } else if (ast.isIfTerm(term)) {
+            const gate = ifNeuronText(type);
+            if (gate) parts.push(gate);
+        } else {
+            const neuron = neuronShapeText(type);
+            if (neuron) parts.push(neuron);
+        }
+        return parts.join('\n\n');
+    }
+
+    async declarationHover(declaration: ast.Definition | ast.Extern): Promise<string> {
+        const type = declaredType(declaration);
+        const parts = [code(`${ast.isExtern(declaration) ? 'extern ' : ''}${declaration.name} : ${type}`)];
+        if (ast.isExtern(declaration)) {
+            const architecture = architectureInfo(declaration);
+            const network = externNetworkText(type, architecture?.parameters);
+            const lines = [network, architecture?.description].filter(Boolean);
+            if (lines.length > 0) parts.push(lines.join(' · '));
+        } else {
+            const neuron = neuronShapeText(type);
+            if (neuron) parts.push(neuron);
+        }
+        const document = AstUtils.getDocument(declaration);
+        const doc = docCommentOf(document, declaration);
+        if (doc) parts.push(doc);
+        if (ast.isDefinition(declaration) && dim(type) > 0 && dim(type) <= MATRIX_HOVER_LIMIT) {
+            const neurons = this.services.neurons.Neurons;
+            if (neurons.isRunnable(declaration)) {
+                const neuron = await neurons.neuronOf(declaration);
+                if (!('error' in neuron) && neuron.data && neuron.data.length <= MATRIX_HOVER_LIMIT) {
+                    const rows = neuron.shape.length === 1 ? [''] : neuron.rows;
+                    parts.push(matrixTable(neuron.data, rows, neuron.cols));
+                }
+            }
+        }
+        return parts.join('\n\n');
+    }
+
+    private trainingHover(training: ast.Training, document: LangiumDocument): string {
+        const model = training.options.find(ast.isModelOption);
+        const modelType = model?.term ? this.typeOf(model.term) : undefined;
+        const parts = [code(`train ${training.name}`)];
+        if (modelType && !isError(modelType)) parts.push(`model : ${modelType}`);
+        const doc = docCommentOf(document, training);
+        if (doc) parts.push(doc);
+        return parts.join('\n\n');
+    }
+}
+
+function code(text: string): string {
+    return '```cajal\n' + text + '\n```';
+}
+
+function isNameLeaf(leaf: CstNode, node: AstNode): boolean {
+    const nameNode = GrammarUtils.findNodeForProperty(node.$cstNode, 'name');
+    return nameNode !== undefined && nameNode.offset === leaf.offset;
+}

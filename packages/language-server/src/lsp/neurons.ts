@@ -1,0 +1,109 @@
+import { AstUtils, type AstNode } from 'langium';
+import { ast, declaredType, type CajalType } from '@cajal/language';
+import type { CajalLspServices } from '../cajal-lsp-module.js';
+
+/** The `cajal/neuron` answer (see the interfaces of the project). */
+export interface NeuronInfo {
+    name: string;
+    type: string;
+    shape: number[];
+    weights: number;
+    data: number[] | null;
+    rows: string[];
+    cols: string[];
+}
+
+/** The part of @cajal/compiler the server uses (pure TypeScript, no tfjs). */
+interface CompilerApi {
+    neuronOf(definition: ast.Definition, services: unknown): NeuronInfo;
+    generateTfjsModule?(...args: unknown[]): unknown;
+}
+
+let compilerPromise: Promise<CompilerApi | undefined> | undefined;
+
+/** Loads the compiler once; the server still works (without matrices) if it cannot. */
+export function loadCompiler(): Promise<CompilerApi | undefined> {
+    // @ts-ignore -- the compiler package is built alongside; until then hovers show no matrix.
+    compilerPromise ??= import('@cajal/compiler')
+        .then(module => module as unknown as CompilerApi)
+        .catch(() => undefined);
+    return compilerPromise;
+}
+
+/** Hover shows a closed definition's matrix itself when it has at most this many entries. */
+export const MATRIX_HOVER_LIMIT = 64;
+
+/**
+ * Neurons of closed definitions, computed by the compiler in plain TypeScript. Results are
+ * cached per definition node: a node lives until its document is re-parsed, and the
+ * matrix of a definition depends only on the definitions it refers to, which are re-linked
+ * (new nodes) when they change.
+ */
+export class CajalNeurons {
+    private readonly cache = new WeakMap<ast.Definition, NeuronInfo | { error: string }>();
+
+    constructor(private readonly services: CajalLspServices) { }
+
+    /** Externs a definition depends on, directly or through other definitions. */
+    externsUsedBy(definition: ast.Definition): ast.Extern[] {
+        const seen = new Set<AstNode>([definition]);
+        const externs = new Set<ast.Extern>();
+        const queue: ast.Definition[] = [definition];
+        while (queue.length > 0) {
+            const current = queue.pop()!;
+            for (const node of AstUtils.streamAllContents(current)) {
+                if (!ast.isVar(node)) continue;
+                const target = node.ref?.ref;
+                if (ast.isExtern(target)) externs.add(target);
+                else if (ast.isDefinition(target) && !seen.has(target)) {
+                    seen.add(target);
+                    queue.push(target);
+                }
+            }
+        }
+        return [...externs];
+    }
+
+    /** True when the definition's type has no Real inside and it uses no extern: it compiles to a constant tensor we can print. */
+    isRunnable(definition: ast.Definition): boolean {
+        return isDiscreteType(declaredType(definition)) && this.externsUsedBy(definition).length === 0;
+    }
+
+    async neuronOf(definition: ast.Definition): Promise<NeuronInfo | { error: string }> {
+        const cached = this.cache.get(definition);
+        if (cached) return cached;
+        const result = await this.computeNeuron(definition);
+        this.cache.set(definition, result);
+        return result;
+    }
+
+    private async computeNeuron(definition: ast.Definition): Promise<NeuronInfo | { error: string }> {
+        const externs = this.externsUsedBy(definition);
+        if (externs.length > 0) {
+            return { error: `'${definition.name}' uses the extern${externs.length === 1 ? '' : 's'} ${externs.map(e => `'${e.name}'`).join(', ')}, a learned network: its neuron is known only once it is linked.` };
+        }
+        const document = AstUtils.getDocument(definition);
+        const errors = (document.diagnostics ?? []).filter(d => d.severity === 1);
+        if (errors.length > 0) {
+            return { error: `'${definition.name}' cannot be compiled while its file has errors (${errors.length}).` };
+        }
+        const compiler = await loadCompiler();
+        if (!compiler?.neuronOf) {
+            return { error: 'The compiler (@cajal/compiler) is not available in this server.' };
+        }
+        try {
+            return compiler.neuronOf(definition, this.services);
+        } catch (error) {
+            return { error: error instanceof Error ? error.message : String(error) };
+        }
+    }
+}
+
+export function isDiscreteType(type: CajalType): boolean {
+    switch (type.kind) {
+        case 'bool': case 'nat': return true;
+        case 'function': return isDiscreteType(type.domain) && isDiscreteType(type.codomain);
+        case 'product': return isDiscreteType(type.left) && isDiscreteType(type.right);
+        default: return false;
+    }
+}

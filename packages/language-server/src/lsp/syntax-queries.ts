@@ -1,0 +1,78 @@
+import { CstUtils, AstUtils, type AstNode, type CstNode, type LangiumDocument } from 'langium';
+import { ast, isLinearBinder } from '@cajal/language';
+
+/** The leaf token at an offset; at the end of a word (cursor just after it) the word itself. */
+export function leafAt(document: LangiumDocument, offset: number): CstNode | undefined {
+    const root = document.parseResult.value.$cstNode;
+    if (!root) return undefined;
+    const leaf = CstUtils.findLeafNodeAtOffset(root, offset);
+    if (leaf && !leaf.hidden && offset >= leaf.offset && offset < leaf.end) return leaf;
+    if (offset > 0) {
+        const before = CstUtils.findLeafNodeAtOffset(root, offset - 1);
+        if (before && !before.hidden && offset - 1 >= before.offset && offset - 1 < before.end) return before;
+    }
+    return leaf && !leaf.hidden ? leaf : undefined;
+}
+
+/** The innermost term (or binder, declaration, type) a leaf belongs to. */
+export function nodeOfLeaf(leaf: CstNode): AstNode {
+    return leaf.astNode;
+}
+
+/** Kinds of names, as editors should tell them apart. */
+export type NameKind = 'linear' | 'data' | 'definition' | 'extern' | 'training' | 'module';
+
+export function kindOfTarget(target: AstNode | undefined): NameKind | undefined {
+    if (!target) return undefined;
+    if (ast.isDefinition(target)) return 'definition';
+    if (ast.isExtern(target)) return 'extern';
+    if (ast.isTraining(target)) return 'training';
+    if (ast.isModule(target)) return 'module';
+    if (ast.isBinder(target)) return isLinearBinder(target) ? 'linear' : 'data';
+    return undefined;
+}
+
+/** The declaration a node belongs to, if any. */
+export function declarationOf(node: AstNode): ast.Declaration | undefined {
+    return AstUtils.getContainerOfType(node, ast.isDeclaration);
+}
+
+/**
+ * The text of the comment block right above a declaration: `--|` doc lines, ordinary
+ * `--` lines or a `{- … -}` block ending on the line before it. Blank lines end the block.
+ */
+export function docCommentOf(document: LangiumDocument, node: AstNode): string | undefined {
+    const cst = node.$cstNode;
+    if (!cst) return undefined;
+    const text = document.textDocument.getText();
+    const lines = text.slice(0, cst.offset).split(/\r?\n/);
+    // The declaration's own line up to its start must be blank.
+    if (lines.pop()!.trim() !== '') return undefined;
+    const collected: string[] = [];
+    let index = lines.length - 1;
+    if (index >= 0 && lines[index].trim().endsWith('-}')) {
+        const block: string[] = [];
+        while (index >= 0) {
+            block.unshift(lines[index]);
+            if (lines[index].includes('{-')) break;
+            index--;
+        }
+        const joined = block.join('\n').trim();
+        const start = joined.lastIndexOf('{-');
+        if (start < 0) return undefined;
+        const body = joined.slice(start + 2, joined.length - 2).replace(/^\|/, '');
+        return dedent(body.split('\n')).trim() || undefined;
+    }
+    while (index >= 0 && /^\s*--/.test(lines[index])) {
+        collected.unshift(lines[index].replace(/^\s*--\|?\s?/, ''));
+        index--;
+    }
+    const result = collected.join('\n').trim();
+    return result || undefined;
+}
+
+function dedent(lines: string[]): string {
+    const indents = lines.filter(line => line.trim()).map(line => /^\s*/.exec(line)![0].length);
+    const common = indents.length > 0 ? Math.min(...indents.slice(1).length > 0 ? indents.slice(1) : indents) : 0;
+    return lines.map((line, i) => i === 0 ? line.trimStart() : line.slice(Math.min(common, /^\s*/.exec(line)![0].length))).join('\n');
+}

@@ -1,0 +1,81 @@
+import type { MessagePort } from 'node:worker_threads';
+import { DocumentState, URI, type LangiumDocument } from 'langium';
+import { startLanguageServer } from 'langium/lsp';
+import { NodeFileSystem } from 'langium/node';
+import {
+    createConnection, PortMessageReader, PortMessageWriter, ProposedFeatures, type CancellationToken, type Connection
+} from 'vscode-languageserver/node';
+import { ast } from '@cajal/language';
+import { createCajalServices, type CajalLspServices } from './cajal-lsp-module.js';
+import { loadCompiler, type NeuronInfo } from './lsp/neurons.js';
+
+/** Starts the language server on a message port (the worker side of main.ts). */
+export function startServerOnPort(port: MessagePort): Connection {
+    const connection = createConnection(ProposedFeatures.all, new PortMessageReader(port), new PortMessageWriter(port));
+    return startServer(connection);
+}
+
+/** Starts the language server on a connection: Langium's handlers plus Cajal's custom requests. */
+export function startServer(connection: Connection): Connection {
+    const { shared, Cajal } = createCajalServices({ connection, ...NodeFileSystem });
+    startLanguageServer(shared);
+    registerCustomRequests(connection, Cajal);
+    return connection;
+}
+
+async function checkedDocument(services: CajalLspServices, uri: string, cancel: CancellationToken): Promise<LangiumDocument<ast.Module>> {
+    const shared = services.shared;
+    await shared.workspace.WorkspaceManager.ready;
+    const parsed = URI.parse(uri);
+    const documents = shared.workspace.LangiumDocuments;
+    if (!documents.hasDocument(parsed)) {
+        // A file that is not open and not in the workspace: load and check it now.
+        const document = await documents.getOrCreateDocument(parsed);
+        await shared.workspace.DocumentBuilder.build([document], { validation: true }, cancel);
+    }
+    await shared.workspace.DocumentBuilder.waitUntil(DocumentState.Validated, parsed, cancel);
+    return documents.getDocument(parsed) as LangiumDocument<ast.Module>;
+}
+
+/** `cajal/neuron` and `cajal/compileTfjs`: computed with @cajal/compiler in plain TypeScript. */
+function registerCustomRequests(connection: Connection, services: CajalLspServices): void {
+    connection.onRequest('cajal/neuron', async (params: { uri: string; name: string }, cancel: CancellationToken): Promise<NeuronInfo | { error: string }> => {
+        try {
+            const document = await checkedDocument(services, params.uri, cancel);
+            const module = document.parseResult.value;
+            const declaration = module.declarations?.find(d => d.name === params.name);
+            if (!declaration) return { error: `There is no definition '${params.name}' in ${document.uri.path.split('/').pop()}.` };
+            if (!ast.isDefinition(declaration)) return { error: `'${params.name}' is ${ast.isExtern(declaration) ? 'an extern (a learned network)' : 'a train block'}, not a definition: it has no compiled matrix.` };
+            return await services.neurons.Neurons.neuronOf(declaration);
+        } catch (error) {
+            return { error: error instanceof Error ? error.message : String(error) };
+        }
+    });
+    connection.onRequest('cajal/compileTfjs', async (params: { uri: string }, cancel: CancellationToken): Promise<{ files: Array<{ name: string; text: string }> } | { error: string }> => {
+        try {
+            const document = await checkedDocument(services, params.uri, cancel);
+            const errors = (document.diagnostics ?? []).filter(d => d.severity === 1);
+            if (errors.length > 0) {
+                const first = errors[0];
+                return { error: `${document.uri.path.split('/').pop()}:${first.range.start.line + 1}:${first.range.start.character + 1}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : ''}` };
+            }
+            const compiler = await loadCompiler() as { generateTfjsModule?: (document: LangiumDocument, services: unknown) => unknown } | undefined;
+            if (!compiler?.generateTfjsModule) return { error: 'The compiler (@cajal/compiler) is not available in this server.' };
+            const result = await compiler.generateTfjsModule(document, services);
+            return normaliseFiles(result, document);
+        } catch (error) {
+            return { error: error instanceof Error ? error.message : String(error) };
+        }
+    });
+}
+
+function normaliseFiles(result: unknown, document: LangiumDocument): { files: Array<{ name: string; text: string }> } | { error: string } {
+    if (result && typeof result === 'object' && Array.isArray((result as { files?: unknown }).files)) {
+        return result as { files: Array<{ name: string; text: string }> };
+    }
+    if (typeof result === 'string') {
+        const base = document.uri.path.split('/').pop()!.replace(/\.cajal$/, '');
+        return { files: [{ name: `${base}.js`, text: result }] };
+    }
+    return { error: 'The compiler returned no files.' };
+}
