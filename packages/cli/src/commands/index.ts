@@ -1,5 +1,7 @@
 import type { Command } from '../command.js';
 import { checkCommand } from './check.js';
+import { compileCommand } from './compile.js';
+import { runCommand } from './run.js';
 import { evalCommand } from './eval.js';
 import { fmtCommand } from './fmt.js';
 import { createHelpCommand } from './help.js';
@@ -11,6 +13,8 @@ import { createHelpCommand } from './help.js';
 export const commands: readonly Command[] = [
     checkCommand,
     evalCommand,
+    compileCommand,
+    runCommand,
     fmtCommand,
     createHelpCommand(() => commands)
 ];

@@ -1,0 +1,130 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ast, type CajalServices } from '@cajal/language';
+import { compileDocumentToTfjs, encodeNpy, neuronOf, CompileError, Folder, ProgramAnalysis, type Neuron } from '@cajal/compiler';
+import type { LangiumDocument } from 'langium';
+import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
+import { parseCommandArgs } from '../util/args.js';
+import { diagnosticAtNode, diagnosticsJson, writeDiagnostics } from '../util/diagnostics.js';
+import { displayPath, loadProgram } from '../util/files.js';
+
+const usage = `Usage: cajal compile FILE --emit tfjs|weights [-o DIR] [--json]
+
+Checks FILE, then compiles its definitions to linear and recurrent neurons.
+Ill-typed programs are refused with their diagnostics and nothing is written.
+
+  --emit tfjs      write NAME.js, an ES module for @tensorflow/tfjs (one function per
+                   definition over batched tf.Tensors, networks for externs as the last
+                   argument, plus metadata), and its NAME.d.ts
+  --emit weights   write each closed definition's tensor as NAME.json (type, shape,
+                   data, row and column labels) and NAME.npy (float32, for NumPy/PyTorch)
+
+Options:
+  -o, --out DIR    output directory (default: beside FILE for tfjs, FILE-weights/ for weights)
+  --json           also print {"definitions":{NAME:{"type","shape","data","rows","cols"}}}
+                   (weights) or {"files":[…]} (tfjs) on stdout`;
+
+/** Largest neuron `--emit weights` writes (entries); bigger ones are skipped with a note. */
+const MAX_WEIGHTS = 1 << 26;
+
+export const compileCommand: Command = {
+    name: 'compile',
+    summary: 'compile to TensorFlow.js code or weight files (JSON and .npy)',
+    usage,
+    async run(args, io) {
+        const { positionals, options } = parseCommandArgs(args, {
+            emit: { type: 'string' }, out: { type: 'string', short: 'o' }, json: { type: 'boolean' }
+        }, usage);
+        if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'compile needs a file.' : 'compile takes exactly one file.', usage);
+        const emit = options.emit;
+        if (emit !== 'tfjs' && emit !== 'weights') {
+            throw new UsageError(emit === undefined ? 'compile needs --emit tfjs or --emit weights.' : `--emit must be tfjs or weights, not '${emit}'.`, usage);
+        }
+        const json = options.json === true;
+        const program = await loadProgram(positionals, io);
+        if (program.hasErrors) {
+            writeDiagnostics(io.stderr, program.diagnostics);
+            if (json) io.stdout.write(diagnosticsJson(program.diagnostics));
+            return 1;
+        }
+        writeDiagnostics(io.stderr, program.diagnostics); // warnings only
+        const document = program.workspace.requested[0];
+        const services = program.workspace.services;
+        const source = document.uri.fsPath;
+        const base = path.basename(source).replace(/\.cajal$/, '');
+        try {
+            if (emit === 'tfjs') {
+                const directory = path.resolve(io.cwd, options.out ?? path.dirname(source));
+                return emitTfjs(document, services, directory, base, json, io);
+            }
+            const directory = path.resolve(io.cwd, options.out ?? path.join(path.dirname(source), `${base}-weights`));
+            return emitWeights(document, services, directory, json, io);
+        } catch (error) {
+            if (error instanceof CompileError) {
+                const diagnostic = error.node
+                    ? diagnosticAtNode(error.node, 'compile', error.message, io.cwd)
+                    : undefined;
+                if (diagnostic) {
+                    writeDiagnostics(io.stderr, [diagnostic]);
+                    if (json) io.stdout.write(diagnosticsJson([diagnostic]));
+                    return 1;
+                }
+                throw new CliError(error.message);
+            }
+            throw error;
+        }
+    }
+};
+
+/** Writes a file atomically (temporary file, then rename), so readers never see half a file. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    fs.writeFileSync(temporary, data);
+    fs.renameSync(temporary, file);
+}
+
+function emitTfjs(document: LangiumDocument, services: CajalServices, directory: string, base: string, json: boolean, io: CommandIO): number {
+    const module = compileDocumentToTfjs(document, services, { source: path.basename(document.uri.fsPath) });
+    const files = [path.join(directory, `${base}.js`), path.join(directory, `${base}.d.ts`)];
+    writeFileAtomic(files[0], module.js);
+    writeFileAtomic(files[1], module.dts);
+    const shown = files.map(file => displayPath(file, io.cwd));
+    if (json) {
+        io.stdout.write(JSON.stringify({
+            files: shown,
+            definitions: Object.fromEntries(module.programs.map(p => [p.name, { type: p.typeText, inputs: p.inputs.map(i => i.name), outputShape: p.outputShape, externs: p.externs.map(e => e.name) }]))
+        }) + '\n');
+    } else {
+        io.stdout.write(`Wrote ${shown.join(' and ')} (${module.programs.length} definition${module.programs.length === 1 ? '' : 's'}).\n`);
+    }
+    return 0;
+}
+
+function emitWeights(document: LangiumDocument, services: CajalServices, directory: string, json: boolean, io: CommandIO): number {
+    const definitions = (document.parseResult.value as ast.Module).declarations.filter(ast.isDefinition);
+    const folder = new Folder(services, new ProgramAnalysis(), MAX_WEIGHTS);
+    const neurons: Neuron[] = [];
+    for (const definition of definitions) {
+        const neuron = neuronOf(definition, services, { maxEntries: MAX_WEIGHTS, maxLabels: Number.MAX_SAFE_INTEGER, folder });
+        if (neuron.data === null) {
+            io.stderr.write(`note: '${definition.name}' is not written: ${neuron.note}.\n`);
+            continue;
+        }
+        neurons.push(neuron);
+    }
+    for (const neuron of neurons) {
+        const { name, type, shape, data, rows, cols } = neuron;
+        writeFileAtomic(path.join(directory, `${name}.json`), JSON.stringify({ name, type, shape, data, rows, cols }) + '\n');
+        writeFileAtomic(path.join(directory, `${name}.npy`), encodeNpy(data!, shape));
+    }
+    if (json) {
+        io.stdout.write(JSON.stringify({
+            definitions: Object.fromEntries(neurons.map(n => [n.name, { type: n.type, shape: n.shape, data: n.data, rows: n.rows, cols: n.cols }]))
+        }) + '\n');
+    } else {
+        for (const n of neurons) io.stdout.write(`${n.name} : ${n.type}  [${n.shape.join(', ')}], ${n.weights} weight${n.weights === 1 ? '' : 's'}\n`);
+        io.stdout.write(`Wrote ${neurons.length} neuron${neurons.length === 1 ? '' : 's'} to ${displayPath(directory, io.cwd)} (.json and .npy).\n`);
+    }
+    return 0;
+}
