@@ -54,8 +54,11 @@ fs.mkdirSync(workspace, { recursive: true });
 for (const file of fs.readdirSync(path.join(import.meta.dirname, 'fixtures'))) {
     fs.copyFileSync(path.join(import.meta.dirname, 'fixtures', file), path.join(workspace, file));
 }
-fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({
-    'security.workspace.trust.enabled': false,
+function writeSettings(dir, trustEnabled) {
+    fs.mkdirSync(path.join(dir, 'User'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'User', 'settings.json'), JSON.stringify({
+    'security.workspace.trust.enabled': trustEnabled,
+    'security.workspace.trust.startupPrompt': 'never',
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
     'workbench.welcomePage.walkthroughs.openOnInstall': false,
@@ -69,8 +72,10 @@ fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({
     'chat.disableAIFeatures': true,
     'workbench.secondarySideBar.defaultVisibility': 'hidden'
 }, null, 2));
+}
+writeSettings(userData, false);
 
-const codeServerArgs = ['--user-data-dir', userData, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust'];
+const codeServerArgs = ['--user-data-dir', userData, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check'];
 const codeServerEnv = { ...process.env, PATH: `${path.dirname(env.node)}:${process.env.PATH}` };
 if (vsix) {
     log(`installing ${path.relative(repo, vsix)} (${(fs.statSync(vsix).size / 1024).toFixed(0)} KB)`);
@@ -86,26 +91,33 @@ async function freePort() {
     });
 }
 
-const port = await freePort();
-log(`starting code-server on 127.0.0.1:${port}`);
-const codeServer = spawn(env.node, [env.entry, ...codeServerArgs, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', workspace], {
-    env: codeServerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: false
-});
-let serverLog = '';
-codeServer.stdout.on('data', d => { serverLog += d; });
-codeServer.stderr.on('data', d => { serverLog += d; });
-await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`code-server did not start:\n${serverLog}`)), 60_000);
-    const check = () => { if (/HTTP server listening/.test(serverLog)) { clearTimeout(timer); resolve(); } };
-    codeServer.stdout.on('data', check); codeServer.stderr.on('data', check);
-    codeServer.on('exit', code => { clearTimeout(timer); reject(new Error(`code-server exited with ${code}:\n${serverLog}`)); });
-});
+/** Starts code-server on a free loopback port with the given profile; resolves once it listens. */
+async function startCodeServer(profileDir, label) {
+    const port = await freePort();
+    log(`starting code-server (${label}) on 127.0.0.1:${port}`);
+    const child = spawn(env.node, [env.entry, '--user-data-dir', profileDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check',
+        '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', workspace], { env: codeServerEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const record = { port, child, log: '' };
+    child.stdout.on('data', d => { record.log += d; });
+    child.stderr.on('data', d => { record.log += d; });
+    await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`code-server did not start:\n${record.log}`)), 60_000);
+        const ready = () => { if (/HTTP server listening/.test(record.log)) { clearTimeout(timer); resolve(); } };
+        child.stdout.on('data', ready); child.stderr.on('data', ready);
+        child.on('exit', code => { clearTimeout(timer); reject(new Error(`code-server exited with ${code}:\n${record.log}`)); });
+    });
+    return record;
+}
+
+const servers = [];
+const main = await startCodeServer(userData, 'trusted workspace');
+servers.push(main);
 
 const browser = await chromium.launch({
     executablePath: env.chromium || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 });
-const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+let page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 const results = [];
 let screenshotIndex = 0;
 async function screenshot(name) {
@@ -139,6 +151,11 @@ async function until(description, probe, timeoutMs = 30_000, intervalMs = 250) {
         await page.waitForTimeout(intervalMs);
     }
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${last instanceof Error ? ` (${last.message})` : ''}`);
+}
+
+async function openWorkbench(port) {
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
 }
 
 async function runCommand(title) {
@@ -187,8 +204,7 @@ async function problemRows() {
 let exitCode = 0;
 try {
     log('opening the workbench');
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    await openWorkbench(main.port);
     await page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ state: 'visible', timeout: 60_000 }).catch(() => {});
     await page.waitForTimeout(1500);
     await screenshot('workbench');
@@ -208,10 +224,10 @@ try {
 } finally {
     const summary = { elapsedSeconds: (Date.now() - started) / 1000, vsix: vsix ?? null, results };
     fs.writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify(summary, null, 2));
-    fs.writeFileSync(path.join(artifacts, 'code-server.log'), serverLog);
+    fs.writeFileSync(path.join(artifacts, 'code-server.log'), servers.map(server => server.log).join('\n----\n'));
     copyExtensionHostLogs();
     await browser.close().catch(() => {});
-    codeServer.kill('SIGTERM');
+    for (const server of servers) server.child.kill('SIGTERM');
     if (!flag('--keep')) fs.rmSync(temp, { recursive: true, force: true });
     else log(`kept ${temp}`);
 }
@@ -364,6 +380,7 @@ async function runChecks() {
         await goToLine(2, line.lastIndexOf('false') + 1);
         await page.keyboard.press('Shift+End');
         await page.keyboard.type('true');
+        await page.keyboard.press('Escape'); // close the completion list the typing opened
         await editor.waitFor({ state: 'visible' });
         const after = await until('the heatmap to change', async () => {
             const text = await heatmapText();
@@ -398,4 +415,38 @@ async function runChecks() {
         if (!lenses.some(t => /run/i.test(t))) throw new Error(`no Run lens among ${JSON.stringify(lenses)}`);
         if (!lenses.some(t => /neuron/i.test(t))) throw new Error(`no neuron lens among ${JSON.stringify(lenses)}`);
     });
+
+    // Last: a second code-server whose profile enables workspace trust, so the same folder
+    // opens in Restricted Mode.
+    await check('Restricted Mode: language features only, no Run/Compile/Train', async () => {
+        const restrictedProfile = path.join(temp, 'user-data-restricted');
+        writeSettings(restrictedProfile, true);
+        const restricted = await startCodeServer(restrictedProfile, 'untrusted workspace');
+        servers.push(restricted);
+        await page.close();
+        page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+        await openWorkbench(restricted.port);
+        await until('the Restricted Mode indicator', async () =>
+            (await page.locator('.statusbar-item[id="status.workspaceTrust"], .statusbar-item:has-text("Restricted Mode")').count()) > 0, 30_000, 500);
+        await openFile('bad.cajal');
+        await runCommand('View: Focus Problems');
+        await until('the linearity error (the server still runs)', async () =>
+            (await problemRows()).some(r => /branch|linear/i.test(r)), 60_000, 500);
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('F1');
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill('>Cajal:');
+        const labels = await until('Cajal commands in the palette', async () => {
+            const rows = await page.locator('.quick-input-widget .monaco-list-row .quick-input-list-label').allInnerTexts();
+            const names = rows.map(r => r.split('\n')[0].trim());
+            return names.includes('Cajal: Show Neuron') ? names : undefined;
+        }, 15_000, 200);
+        await screenshot('restricted-palette');
+        await page.keyboard.press('Escape');
+        for (const forbidden of ['Cajal: Run', 'Cajal: Compile to TensorFlow.js', 'Cajal: Train']) {
+            if (labels.includes(forbidden)) throw new Error(`${forbidden} is offered in Restricted Mode: ${JSON.stringify(labels)}`);
+        }
+    });
+
 }
