@@ -7,7 +7,8 @@ import {
 } from 'vscode-languageserver/node';
 import { ast } from '@cajal/language';
 import { createCajalServices, type CajalLspServices } from './cajal-lsp-module.js';
-import { loadCompiler, type NeuronInfo } from './lsp/neurons.js';
+import { compileDocumentToTfjs } from '@cajal/compiler';
+import type { NeuronInfo } from './lsp/neurons.js';
 
 /** Starts the language server on a message port (the worker side of main.ts). */
 export function startServerOnPort(port: MessagePort): Connection {
@@ -59,23 +60,11 @@ function registerCustomRequests(connection: Connection, services: CajalLspServic
                 const first = errors[0];
                 return { error: `${document.uri.path.split('/').pop()}:${first.range.start.line + 1}:${first.range.start.character + 1}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : ''}` };
             }
-            const compiler = await loadCompiler() as { generateTfjsModule?: (document: LangiumDocument, services: unknown) => unknown } | undefined;
-            if (!compiler?.generateTfjsModule) return { error: 'The compiler (@cajal/compiler) is not available in this server.' };
-            const result = await compiler.generateTfjsModule(document, services);
-            return normaliseFiles(result, document);
+            const base = document.uri.path.split('/').pop()!.replace(/\.cajal$/, '');
+            const generated = compileDocumentToTfjs(document, services, { source: `${base}.cajal` });
+            return { files: [{ name: `${base}.js`, text: generated.js }, { name: `${base}.d.ts`, text: generated.dts }] };
         } catch (error) {
             return { error: error instanceof Error ? error.message : String(error) };
         }
     });
-}
-
-function normaliseFiles(result: unknown, document: LangiumDocument): { files: Array<{ name: string; text: string }> } | { error: string } {
-    if (result && typeof result === 'object' && Array.isArray((result as { files?: unknown }).files)) {
-        return result as { files: Array<{ name: string; text: string }> };
-    }
-    if (typeof result === 'string') {
-        const base = document.uri.path.split('/').pop()!.replace(/\.cajal$/, '');
-        return { files: [{ name: `${base}.js`, text: result }] };
-    }
-    return { error: 'The compiler returned no files.' };
 }

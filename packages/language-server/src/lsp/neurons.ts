@@ -1,5 +1,6 @@
 import { AstUtils, type AstNode } from 'langium';
 import { ast, declaredType, type CajalType } from '@cajal/language';
+import { neuronOf } from '@cajal/compiler';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 
 /** The `cajal/neuron` answer (see the interfaces of the project). */
@@ -13,25 +14,10 @@ export interface NeuronInfo {
     cols: string[];
 }
 
-/** The part of @cajal/compiler the server uses (pure TypeScript, no tfjs). */
-interface CompilerApi {
-    neuronOf(definition: ast.Definition, services: unknown): NeuronInfo;
-    generateTfjsModule?(...args: unknown[]): unknown;
-}
-
-let compilerPromise: Promise<CompilerApi | undefined> | undefined;
-
-/** Loads the compiler once; the server still works (without matrices) if it cannot. */
-export function loadCompiler(): Promise<CompilerApi | undefined> {
-    // @ts-ignore -- the compiler package is built alongside; until then hovers show no matrix.
-    compilerPromise ??= import('@cajal/compiler')
-        .then(module => module as unknown as CompilerApi)
-        .catch(() => undefined);
-    return compilerPromise;
-}
-
 /** Hover shows a closed definition's matrix itself when it has at most this many entries. */
 export const MATRIX_HOVER_LIMIT = 64;
+/** Largest matrix whose entries `cajal/neuron` sends (larger ones come with `data: null`). */
+export const NEURON_REQUEST_LIMIT = 1 << 16;
 
 /**
  * Neurons of closed definitions, computed by the compiler in plain TypeScript. Results are
@@ -69,15 +55,15 @@ export class CajalNeurons {
         return isDiscreteType(declaredType(definition)) && this.externsUsedBy(definition).length === 0;
     }
 
-    async neuronOf(definition: ast.Definition): Promise<NeuronInfo | { error: string }> {
+    neuronOf(definition: ast.Definition): NeuronInfo | { error: string } {
         const cached = this.cache.get(definition);
         if (cached) return cached;
-        const result = await this.computeNeuron(definition);
+        const result = this.computeNeuron(definition);
         this.cache.set(definition, result);
         return result;
     }
 
-    private async computeNeuron(definition: ast.Definition): Promise<NeuronInfo | { error: string }> {
+    private computeNeuron(definition: ast.Definition): NeuronInfo | { error: string } {
         const externs = this.externsUsedBy(definition);
         if (externs.length > 0) {
             return { error: `'${definition.name}' uses the extern${externs.length === 1 ? '' : 's'} ${externs.map(e => `'${e.name}'`).join(', ')}, a learned network: its neuron is known only once it is linked.` };
@@ -87,12 +73,9 @@ export class CajalNeurons {
         if (errors.length > 0) {
             return { error: `'${definition.name}' cannot be compiled while its file has errors (${errors.length}).` };
         }
-        const compiler = await loadCompiler();
-        if (!compiler?.neuronOf) {
-            return { error: 'The compiler (@cajal/compiler) is not available in this server.' };
-        }
         try {
-            return compiler.neuronOf(definition, this.services);
+            const neuron = neuronOf(definition, this.services, { maxEntries: NEURON_REQUEST_LIMIT });
+            return { name: neuron.name, type: neuron.type, shape: neuron.shape, weights: neuron.weights, data: neuron.data, rows: neuron.rows, cols: neuron.cols };
         } catch (error) {
             return { error: error instanceof Error ? error.message : String(error) };
         }
