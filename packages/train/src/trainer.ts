@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
-    ast, dim, externsUsed, isDiscrete, trainingSettings, type CajalServices, type CajalType, type LossName, type TrainingSettings
+    ast, dim, externsUsed, shape, isDiscrete, trainingSettings, type CajalServices, type CajalType, type LossName, type TrainingSettings
 } from '@cajal/language';
 import { initBackend, type BackendPreference } from '@cajal/runtime';
 import { loadData, type DataRequest, type ExampleSet, type LoadedData } from './data.js';
@@ -15,6 +15,7 @@ import { writeHistory, type EpochMetrics } from './history.js';
 import { buildExternNetwork, type ExternNetwork } from './networks.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
 import { saveNetworks } from './weights.js';
+import { ensureConv2dFilterGradientOnWasm } from './wasm-conv.js';
 
 export interface TrainOverrides {
     readonly epochs?: number;
@@ -101,8 +102,7 @@ function fieldTensors(set: ExampleSet, fields: readonly ast.Binder[], indices?: 
     const result = new Map<ast.Binder, tf.Tensor>();
     for (const field of fields) {
         const column = set.fields.get(field.name)!;
-        const size = dim(column.type);
-        const all = tf.tensor2d(column.data, [set.size, size]);
+        const all = tf.tensor(column.data, [set.size, ...shape(column.type)]);
         result.set(field, indices ? tf.gather(all, indices) : all);
     }
     return result;
@@ -111,7 +111,8 @@ function fieldTensors(set: ExampleSet, fields: readonly ast.Binder[], indices?: 
 /** Loads data, builds networks and computes targets for a train block (which must have no errors). */
 export async function prepareTraining(training: ast.Training, services: CajalServices, options: TrainOptions = {}): Promise<PreparedTraining> {
     // Before any tensor exists, so models are built on the backend that will train them.
-    await initBackend(options.backend ?? 'auto');
+    const choice = await initBackend(options.backend ?? 'auto');
+    if (choice.backend === 'wasm') ensureConv2dFilterGradientOnWasm();
     const typeOf = (node: ast.Term | ast.Binder | ast.Definition) => services.typing.TypeChecker.typeOf(node);
     const dataOption = training.options.find(ast.isDataOption);
     const model = training.options.find(ast.isModelOption)?.term;

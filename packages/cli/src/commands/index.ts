@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { checkCommand } from './check.js';
 import { compileCommand } from './compile.js';
 import { runCommand } from './run.js';
+import { trainCommand } from './train.js';
 import { evalCommand } from './eval.js';
 import { fmtCommand } from './fmt.js';
 import { createHelpCommand } from './help.js';
@@ -15,6 +16,7 @@ export const commands: readonly Command[] = [
     evalCommand,
     compileCommand,
     runCommand,
+    trainCommand,
     fmtCommand,
     createHelpCommand(() => commands)
 ];

@@ -1,0 +1,137 @@
+import * as path from 'node:path';
+import * as tty from 'node:tty';
+import { ast } from '@cajal/language';
+import type { BackendPreference } from '@cajal/runtime';
+import { DataError, TrainingError, defaultWeightsDirectory, findTraining, prepareTraining, runTraining, type TrainEvent } from '@cajal/train';
+import { CliError, UsageError, type Command, type Writer } from '../command.js';
+import { integerOption, parseCommandArgs } from '../util/args.js';
+import { diagnosticsJson, writeDiagnostics } from '../util/diagnostics.js';
+import { displayPath, loadProgram } from '../util/files.js';
+
+const usage = `Usage: cajal train FILE [--train NAME] [--epochs N] [--limit N] [--seed S] [--out DIR]
+                   [--backend auto|wasm|cpu] [--json | --events]
+
+Checks FILE, then runs one of its train blocks: loads the data, builds the networks of
+the externs the model uses, and trains them by gradient descent on TensorFlow.js. After
+every epoch the weights (tfjs format) and the metric history (history.json, .csv, .svg)
+are saved atomically to DIR (default: FILE's name with .weights/NAME). Ctrl-C stops
+after the current batch and keeps the last completed epoch's weights.
+
+Options:
+  --train NAME   the train block to run (needed when the file has several)
+  --epochs N     override the block's epochs
+  --limit N      use at most N training and N test examples (a quick run)
+  --seed S       override the block's seed
+  --out DIR      where to save weights and history
+  --backend B    auto (default: WASM, else CPU), wasm or cpu
+  --json         print {"train","epochs","examples","seconds","final":{"loss","accuracy"},"weights"} at the end
+  --events       print one JSON object per line as training goes (start, batch, epoch, done/cancelled)`;
+
+function positive(name: string, value: string | undefined): number | undefined {
+    const n = integerOption(name, value, usage);
+    if (n !== undefined && n < 1) throw new UsageError(`--${name} must be at least 1.`, usage);
+    return n;
+}
+
+function format(value: number | null, digits = 4): string {
+    return value === null ? '–' : value.toFixed(digits);
+}
+
+/** Progress on a terminal: one line redrawn in place. */
+function progressBar(done: number, total: number, width = 24): string {
+    const filled = Math.round((done / Math.max(total, 1)) * width);
+    return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+export const trainCommand: Command = {
+    name: 'train',
+    summary: 'train the learned networks (externs) of a train block',
+    usage,
+    cancellable: true,
+    async run(args, io) {
+        const { positionals, options } = parseCommandArgs(args, {
+            train: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' },
+            out: { type: 'string', short: 'o' }, backend: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' }
+        }, usage);
+        if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'train needs a file.' : 'train takes exactly one file.', usage);
+        if (options.json && options.events) throw new UsageError('--json and --events both write to stdout; choose one.', usage);
+        const backend = options.backend ?? 'auto';
+        if (!['auto', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or cpu, got '${backend}'.`, usage);
+        const epochs = positive('epochs', options.epochs);
+        const limit = positive('limit', options.limit);
+        const seed = integerOption('seed', options.seed, usage);
+
+        const program = await loadProgram(positionals, io);
+        if (program.hasErrors) {
+            writeDiagnostics(io.stderr, program.diagnostics);
+            if (options.json) io.stdout.write(diagnosticsJson(program.diagnostics));
+            return 1;
+        }
+        writeDiagnostics(io.stderr, program.diagnostics); // warnings only
+        const document = program.workspace.requested[0];
+        const sourceFile = document.uri.fsPath;
+        let training: ast.Training;
+        try {
+            training = findTraining(document.parseResult.value as ast.Module, options.train);
+        } catch (error) {
+            throw new CliError(`${displayPath(sourceFile, io.cwd)}: ${(error as Error).message}`);
+        }
+        const weightsDirectory = options.out ? path.resolve(io.cwd, options.out) : defaultWeightsDirectory(sourceFile, training.name);
+
+        const terminal = !options.json && !options.events && tty.isatty(2);
+        const log = io.stderr;
+        const onEvent = (event: TrainEvent) => {
+            if (options.events) {
+                io.stdout.write(JSON.stringify(event) + '\n');
+                return;
+            }
+            if (options.json) return;
+            describeEvent(event, log, terminal, io.cwd);
+        };
+        try {
+            const prepared = await prepareTraining(training, program.workspace.services, { epochs, limit, seed, backend: backend as BackendPreference });
+            try {
+                const result = await runTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, backend: backend as BackendPreference });
+                if (options.json) {
+                    io.stdout.write(JSON.stringify({
+                        train: result.train, epochs: result.epochs, examples: result.examples, seconds: Number(result.seconds.toFixed(3)),
+                        final: { loss: result.final.loss, accuracy: result.final.accuracy, psnr: result.final.psnr, testLoss: result.final.testLoss, testAccuracy: result.final.testAccuracy, testPsnr: result.final.testPsnr },
+                        weights: result.weights, cancelled: result.cancelled, backend: result.backend
+                    }) + '\n');
+                }
+                return result.cancelled ? 130 : 0;
+            } finally {
+                prepared.dispose();
+            }
+        } catch (error) {
+            if (error instanceof DataError || error instanceof TrainingError) {
+                throw new CliError(`${displayPath(sourceFile, io.cwd)}: train ${training.name}: ${error.message}`);
+            }
+            throw error;
+        }
+    }
+};
+
+function describeEvent(event: TrainEvent, log: Writer, terminal: boolean, cwd: string): void {
+    switch (event.event) {
+        case 'start':
+            log.write(`training ${event.train}: ${event.examples} examples (${event.test} held out for testing), ${event.epochs} epochs of ${event.batches} batches, ${event.parameters.toLocaleString('en-US')} parameters, ${event.backend} backend\n  data: ${event.data}\n`);
+            break;
+        case 'batch':
+            if (terminal) log.write(`\r  epoch ${event.epoch} ${progressBar(event.batch, event.batches)} ${event.batch}/${event.batches} loss ${event.loss.toFixed(4)}   `);
+            break;
+        case 'epoch': {
+            const quality = event.accuracy !== null
+                ? `accuracy ${format(event.accuracy)}  test loss ${format(event.testLoss)}  test accuracy ${format(event.testAccuracy)}`
+                : `PSNR ${format(event.psnr, 2)} dB  test loss ${format(event.testLoss)}  test PSNR ${format(event.testPsnr, 2)} dB`;
+            log.write(`${terminal ? '\r\x1b[K' : ''}  epoch ${event.epoch}: loss ${format(event.loss)}  ${quality}  (${event.seconds.toFixed(1)} s)\n`);
+            break;
+        }
+        case 'done':
+            log.write(`done in ${event.seconds.toFixed(1)} s; weights and history in ${event.weights ? displayPath(event.weights, cwd) : '(not saved)'}\n`);
+            break;
+        case 'cancelled':
+            log.write(`${terminal ? '\r\x1b[K' : ''}cancelled after ${event.epochs} completed epoch${event.epochs === 1 ? '' : 's'}; ${event.weights ? `their weights are in ${displayPath(event.weights, cwd)}` : 'no weights were saved'}\n`);
+            break;
+    }
+}
