@@ -15,5 +15,5 @@ export type { Decoded } from './decode.js';
 export { applyMatrix, basisBatch, contract, flatten, gate, iterate, outer, reshapeBatched, splitPair, succ, tabulate } from './neurons.js';
 export { MissingNetworksError, callNetwork, missingNetworks, requireNetworks } from './networks.js';
 export type { LinkedNetworks, Network } from './networks.js';
-export { applyTensor, bindValue, constantTensor, float32FromBase64, materialize, networkCall, runProgram, toBatch } from './program.js';
+export { applyTensor, bindValue, constantTensor, float32FromBase64, materialize, networkCall, releaseProgram, runProgram, toBatch } from './program.js';
 export type { CompiledProgram, ProgramInputs, ProgramNode, ProgramVar } from './program.js';

@@ -187,6 +187,27 @@ function evaluate(node: ProgramNode, env: Env, networks: LinkedNetworks): tf.Ten
     }
 }
 
+/** Frees the constant tensors runProgram cached for a program (they are otherwise kept for reuse). */
+export function releaseProgram(program: CompiledProgram): void {
+    const stack: ProgramNode[] = [program.body];
+    while (stack.length > 0) {
+        const node = stack.pop()!;
+        if (node.op === 'tensor') {
+            const cache = constants.get(node);
+            if (cache?.tensor && !cache.tensor.isDisposed) cache.tensor.dispose();
+            constants.delete(node);
+        }
+        for (const value of Object.values(node)) {
+            if (Array.isArray(value)) stack.push(...value.filter(isNode));
+            else if (isNode(value)) stack.push(value);
+        }
+    }
+}
+
+function isNode(value: unknown): value is ProgramNode {
+    return typeof value === 'object' && value !== null && typeof (value as { op?: unknown }).op === 'string';
+}
+
 function extend(env: Env, binder: ProgramVar, value: tf.Tensor): Env {
     return new Map(env).set(binder.id, value);
 }
