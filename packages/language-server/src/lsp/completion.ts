@@ -1,7 +1,7 @@
-import type { AstNodeDescription, GrammarAST, ReferenceInfo } from 'langium';
+import { AstUtils, stream, type AstNode, type AstNodeDescription, type GrammarAST, type ReferenceInfo, type Stream } from 'langium';
 import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionValueItem, type LangiumServices } from 'langium/lsp';
 import { CompletionItemKind, InsertTextFormat } from 'vscode-languageserver';
-import { ast, declaredType, isError } from '@cajal/language';
+import { ast, declaredType, isError, visibleBinders } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 
 /** Snippets offered beside their keyword. */
@@ -20,6 +20,23 @@ const SNIPPETS: Record<string, { label: string; body: string; doc: string }> = {
 export class CajalCompletionProvider extends DefaultCompletionProvider {
     constructor(private readonly cajal: CajalLspServices) {
         super(cajal as unknown as LangiumServices);
+    }
+
+    /**
+     * While a term is being typed its variable node may not exist yet (the completion
+     * parser gives a detached one), so the binders in scope at the cursor are added here.
+     */
+    protected override getReferenceCandidates(refInfo: ReferenceInfo, context: CompletionContext): Stream<AstNodeDescription> {
+        const candidates = super.getReferenceCandidates(refInfo, context);
+        const container = refInfo.container;
+        const attached = container.$container && AstUtils.streamContents(container.$container).some(child => child === container);
+        if (attached || !context.node) return candidates;
+        const binders = [...bindersAtCursor(context.node, context.offset), ...visibleBinders(context.node)];
+        const seen = new Set<string>();
+        const locals = binders.filter(binder => binder?.name && !seen.has(binder.name) && (seen.add(binder.name), true))
+            .map(binder => this.cajal.workspace.AstNodeDescriptionProvider.createDescription(binder, binder.name));
+        const shadowed = new Set(locals.map(l => l.name));
+        return stream(locals).concat(candidates.filter(c => !shadowed.has(c.name)));
     }
 
     protected override createReferenceCompletionItem(description: AstNodeDescription, refInfo: ReferenceInfo, context: CompletionContext): CompletionValueItem {
@@ -59,4 +76,15 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
             });
         }
     }
+}
+
+/** Binders that `node` itself binds and whose scope the cursor is in (innermost last). */
+function bindersAtCursor(node: AstNode, offset: number): ast.Binder[] {
+    const after = (n: AstNode | undefined): boolean => n?.$cstNode !== undefined && n.$cstNode.end <= offset;
+    if (ast.isLambda(node)) return after(node.binders[node.binders.length - 1]) ? [...node.binders].reverse() : [];
+    if (ast.isDefinition(node)) return after(node.returnType) ? [...node.params].reverse() : [];
+    if (ast.isLetTerm(node)) return after(node.value) ? [node.binder] : [];
+    if (ast.isLetPairTerm(node)) return after(node.value) ? [node.second, node.first] : [];
+    if (ast.isIter(node)) return after(node.stepBinder) ? [node.stepBinder] : [];
+    return [];
 }
