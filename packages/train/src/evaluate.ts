@@ -142,6 +142,16 @@ export class TermEvaluator {
         }
     }
 
+    /** A definition's value: a curried function of its parameters, or a constant. */
+    evaluateDefinition(definition: ast.Definition): TensorValue {
+        let value = this.globals.get(definition);
+        if (!value) {
+            value = definition.params.length === 0 ? this.evaluate(definition.body, new Map()) : this.closure(definition.params, definition.body, new Map());
+            this.globals.set(definition, value);
+        }
+        return value;
+    }
+
     /** The value of a model or target, as a tensor [batch, ...shape(type)]. */
     evaluateToTensor(term: ast.Term, env: ReadonlyMap<ast.Binder, TensorValue>, batch: number): tf.Tensor {
         const type = this.context.typeOf(term);
@@ -163,14 +173,7 @@ export class TermEvaluator {
             if (!value) throw new ModelEvaluationError(`'${target.name}' has no value here.`, term);
             return value;
         }
-        if (ast.isDefinition(target)) {
-            let value = this.globals.get(target);
-            if (!value) {
-                value = target.params.length === 0 ? this.evaluate(target.body, new Map()) : this.closure(target.params, target.body, new Map());
-                this.globals.set(target, value);
-            }
-            return value;
-        }
+        if (ast.isDefinition(target)) return this.evaluateDefinition(target);
         if (ast.isExtern(target)) {
             const network = this.context.networks.get(target.name);
             if (!network) throw new ModelEvaluationError(`extern '${target.name}' is not linked to a network.`, term);

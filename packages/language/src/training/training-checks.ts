@@ -155,7 +155,7 @@ export function resolveArchitecture(request: ArchitectureRequest, type: CajalTyp
         }
         case 'cnn': {
             const image = singleImage(signature, request.architecture);
-            if (typeof image === 'string') return fail(image);
+            if (typeof image === 'string') return fail(`${image}.`);
             if (positional.length === 0) return fail('give at least one convolution\'s channel count, e.g. cnn(8, 16).');
             let [height, width, channels] = image;
             let parameters = 0;
@@ -172,7 +172,7 @@ export function resolveArchitecture(request: ArchitectureRequest, type: CajalTyp
         }
         case 'conv': {
             const image = singleImage(signature, request.architecture);
-            if (typeof image === 'string') return fail(image);
+            if (typeof image === 'string') return fail(`${image}.`);
             const [height, width, channels] = image;
             const out = signature.output;
             const outChannels = out.length === 2 ? 1 : out.length === 3 ? out[2] : -1;
@@ -189,7 +189,7 @@ export function resolveArchitecture(request: ArchitectureRequest, type: CajalTyp
         }
         case 'dilation': {
             const image = singleImage(signature, request.architecture);
-            if (typeof image === 'string') return fail(image);
+            if (typeof image === 'string') return fail(`${image}.`);
             if (positional.length > 1) return fail('takes one argument, the window size.');
             const window = positional[0] ?? 3;
             if (window % 2 === 0) return fail(`the window size must be odd (the window is centred on each pixel), got ${window}.`);
