@@ -265,6 +265,38 @@ function extensionHostLog() {
     return text;
 }
 
+/** The neuron view's heatmap as { cols, rows: [{ label, values }] }, from whichever webview frame shows it. */
+async function readHeatmap() {
+    for (const frame of page.frames()) {
+        if ((await frame.locator('table.heatmap').count().catch(() => 0)) === 0) continue;
+        return frame.locator('table.heatmap').first().evaluate(table => ({
+            cols: [...table.querySelectorAll('thead th.col-label')].map(th => th.textContent.trim()),
+            rows: [...table.querySelectorAll('tbody tr')].map(tr => ({
+                label: tr.querySelector('th').textContent.trim(),
+                values: [...tr.querySelectorAll('td')].map(td => Number(td.textContent))
+            })),
+            text: table.ownerDocument.body.innerText
+        }));
+    }
+    return undefined;
+}
+
+/**
+ * Checks a Bool -o Bool -o Bool matrix cell by cell against a truth table: column x, row
+ * 'a↦b' (the function x returns maps a to b) is 1 exactly when f(x, a) = b.
+ */
+function expectBoolMatrix(heatmap, f, what) {
+    const bool = text => { if (text !== 'true' && text !== 'false') throw new Error(`not a Bool label: ${text}`); return text === 'true'; };
+    if (heatmap.rows.length !== 4 || heatmap.cols.length !== 2) throw new Error(`${what}: expected 4×2, got ${heatmap.rows.length}×${heatmap.cols.length}`);
+    for (const row of heatmap.rows) {
+        const [a, b] = row.label.split('↦').map(bool);
+        heatmap.cols.forEach((col, j) => {
+            const expected = f(bool(col), a) === b ? 1 : 0;
+            if (row.values[j] !== expected) throw new Error(`${what}: cell (${row.label}, ${col}) is ${row.values[j]}, expected ${expected}`);
+        });
+    }
+}
+
 async function runChecks() {
     const extensionId = 'cajal-tools.cajal-vscode';
 
@@ -347,30 +379,14 @@ async function runChecks() {
         await goToLine(2, 6);
         await runCommand('Cajal: Show Neuron');
         await page.locator('.tab[aria-label^="Neuron: and"]').first().waitFor({ state: 'visible', timeout: 30_000 });
-        const table = await until('the heatmap inside the webview', async () => {
-            for (const frame of page.frames()) {
-                const count = await frame.locator('table.heatmap').count().catch(() => 0);
-                if (count > 0) {
-                    const t = frame.locator('table.heatmap').first();
-                    return { rows: await t.getAttribute('data-rows'), cols: await t.getAttribute('data-cols'), text: await frame.locator('body').innerText() };
-                }
-            }
-            return undefined;
-        }, 30_000, 500);
-        if (table.rows !== '4' || table.cols !== '2') throw new Error(`matrix is ${table.rows}×${table.cols}, expected 4×2`);
-        if (!/\[4, 2\]/.test(table.text) || !/8 weights/.test(table.text)) throw new Error(`no shape/weight count: ${table.text}`);
-        for (const label of ['true', 'false']) if (!table.text.includes(label)) throw new Error(`label ${label} missing: ${table.text}`);
+        const heatmap = await until('the heatmap inside the webview', readHeatmap, 30_000, 500);
+        if (!/\[4, 2\]/.test(heatmap.text) || !/8 weights/.test(heatmap.text)) throw new Error(`no shape/weight count: ${heatmap.text}`);
+        expectBoolMatrix(heatmap, (x, y) => x && y, 'and');
         await screenshot('show-neuron');
     });
 
     await check('the neuron view refreshes when the file changes', async () => {
-        const heatmapText = async () => {
-            for (const frame of page.frames()) {
-                if ((await frame.locator('table.heatmap').count().catch(() => 0)) > 0) return frame.locator('table.heatmap').first().innerText();
-            }
-            return undefined;
-        };
-        const before = await heatmapText();
+        const before = await readHeatmap();
         if (!before) throw new Error('no heatmap to refresh');
         // Turn the last `false` of `and` into `true`: and false false becomes true, so the
         // column for x = false, y = false changes.
@@ -383,13 +399,14 @@ async function runChecks() {
         await page.keyboard.press('Escape'); // close the completion list the typing opened
         await editor.waitFor({ state: 'visible' });
         const after = await until('the heatmap to change', async () => {
-            const text = await heatmapText();
-            return text && text !== before ? text : undefined;
+            const current = await readHeatmap();
+            return current && JSON.stringify(current.rows) !== JSON.stringify(before.rows) ? current : undefined;
         }, 30_000, 500);
         await screenshot('neuron-refreshed');
         // Undo so later checks see the fixture as written.
         await page.keyboard.press('Control+Z');
-        if (!after.includes('true')) throw new Error(`unexpected refreshed matrix: ${after}`);
+        // Now and x y = if x then y else (if y then false else true), i.e. x ? y : not y.
+        expectBoolMatrix(after, (x, y) => (x ? y : !y), 'edited and');
     });
 
     await check('Cajal: Compile to TensorFlow.js writes the module next to the file', async () => {

@@ -34,7 +34,8 @@ describe('server bundle (dist/server.cjs)', () => {
         const bundled = new Set([...text.matchAll(/^\/\/ (?:.*\/)?node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map(m => m[1]));
         expect(bundled.has('langium')).toBe(true);
         expect([...bundled].filter(p => p.startsWith('@tensorflow'))).toEqual([]);
-        expect(text).not.toMatch(/tfjs-core|tfjs-backend|@tensorflow\//);
+        // (The string '@tensorflow/tfjs' itself is allowed: the compiler emits it into generated code.)
+        expect(text).not.toMatch(/tfjs-core|tfjs-backend/);
     });
 
     describe('speaks LSP over stdio', () => {
