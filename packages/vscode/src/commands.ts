@@ -15,7 +15,7 @@ import {
 } from './protocol.js';
 import { runnableDefinitionAt, trainingAt } from './source.js';
 import {
-    applyTrainEvent, initialTrainingState, renderTrainingPage, trainingProgress, trainingViewMessage, type TrainingState
+    applyTrainEvent, epochSummary, initialTrainingState, renderTrainingPage, trainingProgress, trainingViewMessage, type TrainingState
 } from './training.js';
 
 export type VscodeApi = typeof vscodeTypes;
@@ -403,7 +403,7 @@ class TrainingSession {
                     const last = this.state.epochPoints[this.state.epochPoints.length - 1];
                     progress.report({
                         increment,
-                        message: last ? `epoch ${last.epoch}${this.state.epochs ? `/${this.state.epochs}` : ''}: loss ${last.loss.toFixed(4)}, accuracy ${(last.accuracy * 100).toFixed(1)}%` : 'starting…'
+                        message: last ? `epoch ${last.epoch}${this.state.epochs ? `/${this.state.epochs}` : ''}: ${epochSummary(last)}` : 'starting…'
                     });
                     this.postState();
                 }, line => output.appendLine(line));
@@ -424,7 +424,7 @@ class TrainingSession {
             });
         switch (this.state.status) {
             case 'done':
-                void vscode.window.showInformationMessage(`Cajal: trained ${this.name}; weights saved to ${this.state.weights}`);
+                void vscode.window.showInformationMessage(`Cajal: trained ${this.name}${this.state.weights ? `; weights saved to ${this.state.weights}` : ''}.`);
                 break;
             case 'cancelled':
                 void vscode.window.showWarningMessage(`Cajal: training ${this.name} cancelled${this.state.weights ? `; last completed epoch's weights in ${this.state.weights}` : ''}.`);

@@ -36,10 +36,11 @@ export interface RunResult {
 
 /** One line of `cajal train FILE --events`. */
 export type TrainEvent =
-    | { event: 'start'; train: string; epochs: number; examples: number }
+    | { event: 'start'; train: string; epochs: number; examples: number; backend?: string }
     | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number }
-    | { event: 'epoch'; epoch: number; loss: number; accuracy: number; testLoss?: number | null; testAccuracy?: number | null }
-    | { event: 'done'; weights: string; [key: string]: unknown }
+    /** accuracy is null for models with Real outputs, which report psnr (dB) instead. */
+    | { event: 'epoch'; epoch: number; loss: number; accuracy: number | null; psnr?: number | null; testLoss?: number | null; testAccuracy?: number | null; testPsnr?: number | null }
+    | { event: 'done'; weights: string | null; [key: string]: unknown }
     | { event: 'cancelled'; weights: string | null }
     | { event: 'error'; message: string };
 

@@ -7,9 +7,13 @@ import { escapeHtml, jsonForScript, webviewPage } from './html.js';
 export interface EpochPoint {
     epoch: number;
     loss: number;
-    accuracy: number;
+    /** Classification accuracy in [0, 1], or null for Real-valued models. */
+    accuracy: number | null;
+    /** Peak signal-to-noise ratio in dB for Real-valued models, else null. */
+    psnr: number | null;
     testLoss: number | null;
     testAccuracy: number | null;
+    testPsnr: number | null;
 }
 
 export interface TrainingState {
@@ -17,6 +21,7 @@ export interface TrainingState {
     status: 'starting' | 'running' | 'done' | 'cancelled' | 'failed';
     epochs: number | null;
     examples: number | null;
+    backend: string | null;
     /** Batch losses against fractional epochs (x = epochs completed when the batch ended). */
     batchLosses: { x: number; loss: number }[];
     epochPoints: EpochPoint[];
@@ -35,7 +40,7 @@ export const maxBatchPoints = 400;
 
 export function initialTrainingState(name: string): TrainingState {
     return {
-        name, status: 'starting', epochs: null, examples: null, batchLosses: [], epochPoints: [],
+        name, status: 'starting', epochs: null, examples: null, backend: null, batchLosses: [], epochPoints: [],
         epoch: null, batch: null, batches: null, firstEpoch: null, firstBatch: null, weights: null, message: null
     };
 }
@@ -47,7 +52,7 @@ function numberOrNull(value: unknown): number | null {
 export function applyTrainEvent(state: TrainingState, event: TrainEvent): TrainingState {
     switch (event.event) {
         case 'start':
-            return { ...state, status: 'running', name: event.train ?? state.name, epochs: numberOrNull(event.epochs), examples: numberOrNull(event.examples) };
+            return { ...state, status: 'running', name: event.train ?? state.name, epochs: numberOrNull(event.epochs), examples: numberOrNull(event.examples), backend: typeof event.backend === 'string' ? event.backend : null };
         case 'batch': {
             const firstEpoch = state.firstEpoch ?? event.epoch;
             const firstBatch = state.firstBatch ?? event.batch;
@@ -62,9 +67,11 @@ export function applyTrainEvent(state: TrainingState, event: TrainEvent): Traini
             const point: EpochPoint = {
                 epoch: event.epoch - firstEpoch + 1,
                 loss: event.loss,
-                accuracy: event.accuracy,
+                accuracy: numberOrNull(event.accuracy),
+                psnr: numberOrNull(event.psnr),
                 testLoss: numberOrNull(event.testLoss),
-                testAccuracy: numberOrNull(event.testAccuracy)
+                testAccuracy: numberOrNull(event.testAccuracy),
+                testPsnr: numberOrNull(event.testPsnr)
             };
             return { ...state, status: 'running', firstEpoch, epoch: event.epoch, epochPoints: [...state.epochPoints, point] };
         }
@@ -131,16 +138,23 @@ export function renderLineChart(title: string, series: Series[], options: { xMax
     return parts.join('');
 }
 
+/** 'loss 0.1234, accuracy 97.5%' (or PSNR for Real-valued models) for one epoch. */
+export function epochSummary(point: EpochPoint): string {
+    const quality = point.accuracy !== null ? `, accuracy ${(point.accuracy * 100).toFixed(1)}%`
+        : point.psnr !== null ? `, PSNR ${point.psnr.toFixed(2)} dB` : '';
+    return `loss ${point.loss.toFixed(4)}${quality}`;
+}
+
 function statusLine(state: TrainingState): string {
     const last = state.epochPoints[state.epochPoints.length - 1];
-    const lastText = last ? ` — epoch ${last.epoch}: loss ${last.loss.toFixed(4)}, accuracy ${(last.accuracy * 100).toFixed(1)}%` : '';
+    const lastText = last ? ` — epoch ${last.epoch}: ${epochSummary(last)}` : '';
     switch (state.status) {
         case 'starting': return 'Starting…';
         case 'running': {
             const epochs = state.epochs ? ` of ${state.epochs}` : '';
             return `Training: ${state.epochPoints.length}${epochs} epochs done${lastText}`;
         }
-        case 'done': return `Done${lastText}. Weights saved to ${state.weights ?? '(unknown)'}`;
+        case 'done': return `Done${lastText}. ${state.weights ? `Weights saved to ${state.weights}` : 'No weights were saved.'}`;
         case 'cancelled': return `Cancelled${lastText}. ${state.weights ? `Last completed epoch's weights kept in ${state.weights}` : 'No epoch completed; no weights saved.'}`;
         case 'failed': return `Failed: ${state.message ?? 'unknown error'}`;
     }
@@ -153,14 +167,23 @@ export function renderTrainingContent(state: TrainingState): string {
         { label: 'epoch loss', cssClass: 'train', points: state.epochPoints.map(p => ({ x: p.epoch, y: p.loss })), markers: true },
         { label: 'test loss', cssClass: 'test', points: state.epochPoints.filter(p => p.testLoss !== null).map(p => ({ x: p.epoch, y: p.testLoss as number })), markers: true }
     ], { xMax });
-    const accuracy = renderLineChart('Accuracy', [
-        { label: 'train accuracy', cssClass: 'train', points: state.epochPoints.map(p => ({ x: p.epoch, y: p.accuracy })), markers: true },
-        { label: 'test accuracy', cssClass: 'test', points: state.epochPoints.filter(p => p.testAccuracy !== null).map(p => ({ x: p.epoch, y: p.testAccuracy as number })), markers: true }
-    ], { xMax, yMax: 1 });
-    const examples = state.examples !== null ? `, ${state.examples} examples` : '';
+    const points = (pick: (p: EpochPoint) => number | null) =>
+        state.epochPoints.filter(p => pick(p) !== null).map(p => ({ x: p.epoch, y: pick(p) as number }));
+    // Real-valued models have no accuracy; they report PSNR, charted on its own scale.
+    const usePsnr = state.epochPoints.length > 0 && state.epochPoints.every(p => p.accuracy === null) && state.epochPoints.some(p => p.psnr !== null);
+    const quality = usePsnr
+        ? renderLineChart('PSNR (dB)', [
+            { label: 'train PSNR', cssClass: 'train', points: points(p => p.psnr), markers: true },
+            { label: 'test PSNR', cssClass: 'test', points: points(p => p.testPsnr), markers: true }
+        ], { xMax })
+        : renderLineChart('Accuracy', [
+            { label: 'train accuracy', cssClass: 'train', points: points(p => p.accuracy), markers: true },
+            { label: 'test accuracy', cssClass: 'test', points: points(p => p.testAccuracy), markers: true }
+        ], { xMax, yMax: 1 });
+    const examples = (state.examples !== null ? `, ${state.examples} examples` : '') + (state.backend ? ` on ${state.backend}` : '');
     return `<header><h1>Training <span class="name">${escapeHtml(state.name)}</span>${escapeHtml(examples)}</h1>
 <p class="status status-${state.status}" role="status">${escapeHtml(statusLine(state))}</p></header>
-<div class="charts">${loss}${accuracy}</div>`;
+<div class="charts">${loss}${quality}</div>`;
 }
 
 const trainingStyle = `

@@ -19,7 +19,7 @@ describe('training state', () => {
         expect(state.name).toBe('andEven');
         expect(state.status).toBe('running');
         expect(state.batchLosses.map(p => p.x)).toEqual([0.5, 1, 1.5]);
-        expect(state.epochPoints).toEqual([{ epoch: 1, loss: 0.65, accuracy: 0.5, testLoss: 0.7, testAccuracy: 0.55 }]);
+        expect(state.epochPoints).toEqual([{ epoch: 1, loss: 0.65, accuracy: 0.5, psnr: null, testLoss: 0.7, testAccuracy: 0.55, testPsnr: null }]);
         expect(trainingProgress(state)).toBeCloseTo(0.75);
         const done = applyTrainEvent(state, { event: 'done', weights: '/w/andEven.json' });
         expect(done.status).toBe('done');
@@ -52,6 +52,22 @@ describe('training state', () => {
         expect(run([{ event: 'cancelled', weights: null }]).weights).toBeNull();
         expect(renderTrainingContent(run([{ event: 'cancelled', weights: null }]))).toContain('No epoch completed; no weights saved.');
         expect(renderTrainingContent(run([{ event: 'error', message: 'data.csv:3: expected 2 columns' }]))).toContain('Failed: data.csv:3: expected 2 columns');
+    });
+});
+
+describe('training chart HTML for Real-valued models', () => {
+    it('charts PSNR instead of accuracy when the model has no accuracy', () => {
+        const state = run([
+            { event: 'start', train: 'dilate', epochs: 2, examples: 10, backend: 'wasm' },
+            { event: 'epoch', epoch: 1, loss: 0.2, accuracy: null, psnr: 12.5, testLoss: 0.3, testAccuracy: null, testPsnr: 11 },
+            { event: 'done', weights: null }
+        ]);
+        const html = renderTrainingContent(state);
+        expect(html).toContain('<figcaption>PSNR (dB)</figcaption>');
+        expect(html).not.toContain('<figcaption>Accuracy</figcaption>');
+        expect(html).toContain('loss 0.2000, PSNR 12.50 dB');
+        expect(html).toContain('No weights were saved.');
+        expect(html).toContain('10 examples on wasm');
     });
 });
 
