@@ -265,7 +265,7 @@ export class CajalCommands {
         if (!target) return undefined;
         const file = await this.fileOnDisk(target);
         if (!file) return undefined;
-        const session = new TrainingSession(this.deps, file, target.name!, this.setting('train.epochs', target.uri, 0));
+        const session = new TrainingSession(this.deps, file, target.name!, this.setting('train.epochs', target.uri, 0), this.setting('run.backend', target.uri, 'auto'));
         this.trainings.add(session);
         try {
             return await session.start();
@@ -348,7 +348,7 @@ class TrainingSession {
     private cancelled = false;
 
     constructor(private readonly deps: CommandDeps, private readonly file: string, private readonly name: string,
-                private readonly epochs: number) {
+                private readonly epochs: number, private readonly backend: string) {
         this.state = initialTrainingState(name);
     }
 
@@ -385,7 +385,7 @@ class TrainingSession {
     async start(): Promise<TrainingState> {
         const { vscode, output } = this.deps;
         this.openPanel();
-        const args = ['train', this.file, '--train', this.name, '--events'];
+        const args = ['train', this.file, '--train', this.name, '--events', '--backend', this.backend];
         if (this.epochs > 0) args.push('--epochs', String(this.epochs));
         output.appendLine(`▶ cajal ${args.join(' ')}`);
         await vscode.window.withProgress(

@@ -8,6 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { CajalCommands, type VscodeApi } from '../src/commands.js';
+import type { TrainingState } from '../src/training.js';
+import { createFakeVscode, fakeOutput } from './fakeVscode.js';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 
 const packageDir = path.resolve(import.meta.dirname, '..');
@@ -118,4 +121,46 @@ describe('CLI bundle (dist/cli.mjs)', () => {
         }
         expect(stderr).toMatch(/bad\.cajal:2:\d+/);
     }, 60_000);
+});
+
+describe('Cajal: Train with the real CLI bundle', () => {
+    function trainWith(fake: ReturnType<typeof createFakeVscode>) {
+        const output = fakeOutput();
+        const commands = new CajalCommands({
+            vscode: fake.api as unknown as VscodeApi,
+            request: async () => ({ error: 'unused' }),
+            cli: { nodePath: process.execPath, cliPath: path.join(outDir, 'cli.mjs'), env: { CAJAL_WASM_DIR: outDir } },
+            output: output as never
+        });
+        commands.register();
+        const uri = pathToFileURL(path.join(workDir, 'points.cajal')).href;
+        return { output, running: fake.commands.get('cajal.train')!(uri, 'points') as Promise<TrainingState> };
+    }
+
+    it('trains to the end, charting every epoch, and saves the weights', async () => {
+        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu' } });
+        const { running, output } = trainWith(fake);
+        const state = await running;
+        expect(state.status, output.text).toBe('done');
+        expect(state.epochs).toBe(4);
+        expect(state.epochPoints.map(p => p.epoch)).toEqual([1, 2, 3, 4]);
+        expect(state.batchLosses.length).toBeGreaterThanOrEqual(4 * 16);
+        expect(state.weights && fs.existsSync(state.weights)).toBe(true);
+        const last = fake.panels[0].webview.posted.at(-1) as { state: TrainingState; html: string };
+        expect(last.state.status).toBe('done');
+        expect(last.html).toContain('Weights saved to');
+    }, 120_000);
+
+    it('cancels with SIGTERM after an epoch and keeps that epoch\'s weights', async () => {
+        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu', 'cajal.train.epochs': 50 } });
+        const { running } = trainWith(fake);
+        const epochsSeen = () => ((fake.panels[0]?.webview.posted ?? []) as { state: TrainingState }[]).reduce((n, m) => Math.max(n, m.state.epochPoints.length), 0);
+        for (let i = 0; i < 600 && epochsSeen() < 1; i++) await new Promise(r => setTimeout(r, 100));
+        expect(epochsSeen()).toBeGreaterThanOrEqual(1);
+        fake.cancelProgress();
+        const state = await running;
+        expect(state.status).toBe('cancelled');
+        expect(state.epochPoints.length).toBeLessThan(50);
+        expect(state.weights && fs.existsSync(state.weights)).toBe(true);
+    }, 120_000);
 });

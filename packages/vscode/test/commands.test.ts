@@ -253,7 +253,7 @@ describe('Cajal: Train', () => {
     it('streams events into the progress notification and a retained chart view', async () => {
         const { fake, output } = setup({ settings: { 'cajal.train.epochs': 3 } });
         const state = await fake.commands.get('cajal.train')!(uriOf(file), 'andEven') as { status: string; epochPoints: unknown[]; weights: string };
-        expect(recordedArgv().args).toEqual(['train', file, '--train', 'andEven', '--events', '--epochs', '3']);
+        expect(recordedArgv().args).toEqual(['train', file, '--train', 'andEven', '--events', '--backend', 'auto', '--epochs', '3']);
         expect(state.status).toBe('done');
         expect(state.epochPoints).toHaveLength(3);
         expect(state.weights).toBe(path.join(dir, 'weights.json'));
