@@ -433,6 +433,40 @@ async function runChecks() {
         if (!lenses.some(t => /neuron/i.test(t))) throw new Error(`no neuron lens among ${JSON.stringify(lenses)}`);
     });
 
+    await check('Cajal: Train shows a live chart, reports progress and saves weights', async () => {
+        await openFile('points.cajal');
+        await goToLine(7, 3);
+        await runCommand('Cajal: Train');
+        await page.locator('.tab[aria-label^="Training: points"]').first().waitFor({ state: 'visible', timeout: 30_000 });
+        const progress = await until('the progress notification', async () => {
+            const texts = await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+            return texts.find(t => /training points/i.test(t));
+        }, 30_000, 200).catch(() => undefined);
+        const chart = async () => {
+            for (const frame of page.frames()) {
+                if ((await frame.locator('body[data-status]').count().catch(() => 0)) === 0) continue;
+                return frame.locator('body').evaluate(body => ({
+                    status: body.dataset.status,
+                    text: body.innerText,
+                    lossPoints: (body.querySelector('figure path.series.train')?.getAttribute('d') ?? '').split(/[ML]/).filter(Boolean).length,
+                    accuracyCharts: [...body.querySelectorAll('figcaption')].map(f => f.textContent)
+                }));
+            }
+            return undefined;
+        };
+        const done = await until('training to finish in the chart view', async () => {
+            const current = await chart();
+            return current && current.status === 'done' ? current : undefined;
+        }, 180_000, 500);
+        await screenshot('train-done');
+        if (done.lossPoints !== 4) throw new Error(`the loss chart has ${done.lossPoints} epoch points, expected 4`);
+        if (!done.accuracyCharts.includes('Accuracy')) throw new Error(`no accuracy chart: ${done.accuracyCharts}`);
+        const weights = done.text.match(/Weights saved to (\S+)/);
+        if (!weights) throw new Error(`no saved weights reported: ${done.text}`);
+        if (!fs.existsSync(weights[1])) throw new Error(`reported weights ${weights[1]} do not exist`);
+        if (!progress) log('note: the progress notification was not seen (training may have finished first)');
+    });
+
     // Last: a second code-server whose profile enables workspace trust, so the same folder
     // opens in Restricted Mode.
     await check('Restricted Mode: language features only, no Run/Compile/Train', async () => {

@@ -192,7 +192,8 @@ h1 { font-size: 1.2em; font-weight: 600; }
 .status { color: var(--vscode-descriptionForeground); }
 .status-failed { color: var(--vscode-errorForeground); }
 .charts { display: flex; flex-wrap: wrap; gap: 1em; }
-figure { margin: 0; }
+figure { margin: 0; max-width: 100%; }
+svg { max-width: 100%; height: auto; }
 figcaption { font-weight: 600; margin-bottom: .3em; }
 svg .axis { stroke: var(--vscode-foreground); stroke-opacity: .5; }
 svg .tick { fill: var(--vscode-descriptionForeground); font-size: 11px; }
