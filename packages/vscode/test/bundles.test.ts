@@ -21,13 +21,28 @@ let workDir: string;
 beforeAll(() => {
     outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-vscode-bundles-'));
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-vscode-work-'));
-    execFileSync(process.execPath, [path.join(packageDir, 'esbuild.mjs'), '--only=server,cli', `--outdir=${outDir}`], { stdio: 'pipe' });
+    execFileSync(process.execPath, [path.join(packageDir, 'esbuild.mjs'), '--only=extension,server,cli', `--outdir=${outDir}`], { stdio: 'pipe' });
     for (const f of fs.readdirSync(fixtures)) fs.copyFileSync(path.join(fixtures, f), path.join(workDir, f));
 }, 180_000);
 
 afterAll(() => {
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+/** Packages esbuild put into a (non-minified) bundle: it marks each module with a `// node_modules/<package>/…` comment. */
+function bundledPackages(file: string): Set<string> {
+    const text = fs.readFileSync(file, 'utf8');
+    return new Set([...text.matchAll(/^\/\/ (?:.*\/)?node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map(m => m[1]));
+}
+
+describe('client bundle (dist/extension.cjs)', () => {
+    it('holds the language client only: no TensorFlow.js, no language server, and vscode left external', () => {
+        const bundled = bundledPackages(path.join(outDir, 'extension.cjs'));
+        expect(bundled.has('vscode-languageclient')).toBe(true);
+        expect([...bundled].filter(p => p.startsWith('@tensorflow') || p === 'langium' || p.startsWith('@cajal'))).toEqual([]);
+        expect(fs.readFileSync(path.join(outDir, 'extension.cjs'), 'utf8')).toMatch(/require\("vscode"\)/);
+    });
 });
 
 describe('server bundle (dist/server.cjs)', () => {
