@@ -1,0 +1,130 @@
+// Robustness: random edits (insertions, deletions, garbage, unbalanced brackets, very deep
+// nesting) to the example files, sent to the real server process; after each edit a batch
+// of requests. The server must answer every request (a result, or a protocol error that is
+// not an internal failure) and never exit.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ResponseError } from 'vscode-languageserver-protocol/node';
+import { repositoryRoot, startServer, type ServerSession } from './lsp-client.js';
+
+const INTERNAL_ERROR = -32603;
+
+function exampleFiles(): Array<{ name: string; text: string }> {
+    const found: Array<{ name: string; text: string }> = [];
+    const walk = (directory: string): void => {
+        for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
+            const full = path.join(directory, entry.name);
+            if (entry.isDirectory()) walk(full);
+            else if (entry.name.endsWith('.cajal')) found.push({ name: path.relative(repositoryRoot, full), text: fs.readFileSync(full, 'utf-8') });
+        }
+    };
+    walk(path.join(repositoryRoot, 'examples'));
+    return found;
+}
+
+type Edit =
+    | { kind: 'insert'; at: number; text: string }
+    | { kind: 'delete'; at: number; length: number };
+
+const FRAGMENTS = ['(', ')', '{', '}', '[', ']', ' if ', ' then ', ' else ', ' fun x => ', ' iter ', ' zero => ', ' ; succ ', ' let ', ' in ',
+    ' def ', ' extern ', ' train ', ' -o ', ' : ', ' = ', ' => ', ',', ';', '{-', '-}', '--', '"', 'λ', '\\', '⊸', '⊗', '\n', 'true', 'x', '0', '99999999999999999999'];
+
+const editArbitrary: fc.Arbitrary<Edit> = fc.oneof(
+    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom(...FRAGMENTS) }),
+    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.string({ maxLength: 12 }) }),
+    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 8 }).map(parts => parts.join('')) }),
+    fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }) })
+);
+
+function apply(text: string, edit: Edit): string {
+    const at = text.length === 0 ? 0 : edit.at % (text.length + 1);
+    return edit.kind === 'insert' ? text.slice(0, at) + edit.text + text.slice(at) : text.slice(0, at) + text.slice(at + edit.length);
+}
+
+let server: ServerSession;
+let exitedEarly = false;
+
+beforeAll(async () => {
+    server = await startServer();
+    void server.exited.then(() => { exitedEarly = true; });
+});
+afterAll(async () => { await server.close(); });
+
+/** Sends requests of every kind at a position; each must be answered without an internal error. */
+async function probe(uri: string, text: string, offset: number): Promise<void> {
+    const before = text.slice(0, Math.min(offset, text.length)).split('\n');
+    const position = { line: before.length - 1, character: before[before.length - 1].length };
+    const textDocument = { uri };
+    const requests: Array<[string, unknown]> = [
+        ['textDocument/hover', { textDocument, position }],
+        ['textDocument/completion', { textDocument, position }],
+        ['textDocument/definition', { textDocument, position }],
+        ['textDocument/references', { textDocument, position, context: { includeDeclaration: true } }],
+        ['textDocument/signatureHelp', { textDocument, position }],
+        ['textDocument/documentSymbol', { textDocument }],
+        ['textDocument/semanticTokens/full', { textDocument }],
+        ['textDocument/foldingRange', { textDocument }],
+        ['textDocument/inlayHint', { textDocument, range: { start: { line: 0, character: 0 }, end: position } }],
+        ['textDocument/codeLens', { textDocument }],
+        ['textDocument/formatting', { textDocument, options: { tabSize: 2, insertSpaces: true } }],
+        ['textDocument/prepareRename', { textDocument, position }],
+        ['textDocument/codeAction', { textDocument, range: { start: position, end: position }, context: { diagnostics: [] } }]
+    ];
+    await Promise.all(requests.map(async ([method, params]) => {
+        try {
+            await server.request(method, params);
+        } catch (error) {
+            expect(error, `${method} failed`).toBeInstanceOf(ResponseError);
+            expect((error as ResponseError<unknown>).code, `${method}: ${(error as Error).message}`).not.toBe(INTERNAL_ERROR);
+        }
+    }));
+}
+
+test('random edits of the examples never stop the server, and every request is answered', async () => {
+    const examples = exampleFiles();
+    expect(examples.length).toBeGreaterThan(0);
+    let documentCounter = 0;
+    await fc.assert(fc.asyncProperty(
+        fc.constantFrom(...examples), fc.array(editArbitrary, { minLength: 1, maxLength: 6 }), fc.nat(),
+        async (example, edits, probeAt) => {
+            const uri = `file:///virtual/robust/${++documentCounter}-${path.basename(example.name)}`;
+            let text = example.text;
+            await server.open(uri, text);
+            let version = 1;
+            for (const edit of edits) {
+                text = apply(text, edit);
+                // Diagnostics must come for every state of the text.
+                await server.change(uri, text, ++version);
+            }
+            await probe(uri, text, text.length === 0 ? 0 : probeAt % (text.length + 1));
+            expect(exitedEarly).toBe(false);
+        }
+    ), { numRuns: 60, seed: 20251122 });
+}, 600_000);
+
+test('unbalanced brackets, garbage and 10,000-deep nesting are answered too', async () => {
+    const depth = 10_000;
+    const texts = [
+        `def f : Bool = ${'('.repeat(depth)}true`,
+        `def f : Bool = ${')'.repeat(depth)}`,
+        `def f : Bool = ${'{'.repeat(200)}${'['.repeat(200)}`,
+        `def f : Bool = ${'fun x => '.repeat(depth)}x`,
+        `def f : Bool = ${'let x = true in '.repeat(depth)}x`,
+        `def f : Nat = ${'succ ('.repeat(depth)}zero${')'.repeat(depth)}`,
+        `def f : Bool = ${'if true then '.repeat(depth)}true`,
+        `${'{-'.repeat(depth)} never closed`,
+        '\u0000\u0001\uffff\ud800 garbage ☃ def def def : : = = =>',
+        `def f (x : ${'Bool -o '.repeat(depth)}Bool) : Bool = x`,
+        `def g : Bool = ${'not '.repeat(depth)}true\ndef not : Bool -o Bool = fun x => if x then false else true`
+    ];
+    for (const [index, text] of texts.entries()) {
+        const uri = `file:///virtual/robust/extreme-${index}.cajal`;
+        const diagnostics = await server.open(uri, text);
+        expect(Array.isArray(diagnostics)).toBe(true);
+        await probe(uri, text, Math.floor(text.length / 2));
+        await probe(uri, text, text.length);
+        expect(exitedEarly).toBe(false);
+    }
+}, 600_000);
