@@ -1,6 +1,7 @@
 import {
-    AstUtils, DefaultScopeComputation, DefaultScopeProvider, EMPTY_SCOPE, MultiMap, UriUtils,
-    type AstNode, type AstNodeDescription, type LangiumDocument, type LocalSymbols, type ReferenceInfo, type Scope
+    AstUtils, DefaultScopeComputation, DefaultScopeProvider, DocumentState, EMPTY_SCOPE, MultiMap, UriUtils, WorkspaceCache, stream,
+    type AstNode, type AstNodeDescription, type LangiumCoreServices, type LangiumDocument, type LocalSymbols, type ReferenceInfo, type Scope,
+    type Stream
 } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
@@ -76,13 +77,51 @@ export function visibleBinders(node: AstNode): ast.Binder[] {
     return result;
 }
 
+/**
+ * The global names of a document, looked up by name in constant time. Like a stream scope,
+ * the first description of a name wins (the document's own declarations come first).
+ */
+class GlobalScope implements Scope {
+    private readonly byName = new Map<string, AstNodeDescription>();
+
+    constructor(private readonly elements: readonly AstNodeDescription[]) {
+        for (const element of elements) {
+            if (!this.byName.has(element.name)) this.byName.set(element.name, element);
+        }
+    }
+
+    getElement(name: string): AstNodeDescription | undefined {
+        return this.byName.get(name);
+    }
+
+    getElements(name: string): Stream<AstNodeDescription> {
+        return stream(this.elements).filter(element => element.name === name);
+    }
+
+    getAllElements(): Stream<AstNodeDescription> {
+        return stream(this.elements);
+    }
+}
+
 export class CajalScopeProvider extends DefaultScopeProvider {
+    /**
+     * Each document's global scope, computed once per indexing: rebuilding it for every
+     * reference made linking quadratic in the number of declarations. The index changes
+     * only in the IndexedContent phase (and on deletions), which clear this cache.
+     */
+    private readonly globalScopes: WorkspaceCache<string, Scope>;
+
+    constructor(services: LangiumCoreServices) {
+        super(services);
+        this.globalScopes = new WorkspaceCache(services.shared, DocumentState.IndexedContent);
+    }
+
     override getScope(context: ReferenceInfo): Scope {
         if (!(ast.isVar(context.container) && context.property === 'ref')) {
             return EMPTY_SCOPE;
         }
         const document = AstUtils.getDocument(context.container);
-        const globals = this.createScope(this.globalDescriptions(document));
+        const globals = this.globalScopes.get(document.uri.toString(), () => new GlobalScope(this.globalDescriptions(document)));
         const binders = visibleBinders(context.container).filter(binder => binder.name);
         return binders.length === 0 ? globals : this.createScopeForNodes(binders, globals);
     }

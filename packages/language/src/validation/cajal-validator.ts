@@ -87,14 +87,25 @@ export class CajalValidator {
 
     /** Definitions may not refer to themselves, even indirectly: Cajal recurses only with iter. */
     checkCycles(module: ast.Module, accept: ValidationAcceptor): void {
-        const edges = (definition: ast.Definition): Array<{ target: ast.Definition; via: ast.Var }> =>
-            AstUtils.streamAllContents(definition)
-                .filter(ast.isVar)
-                .map(v => ({ target: v.ref?.ref, via: v }))
-                .filter((e): e is { target: ast.Definition; via: ast.Var } => ast.isDefinition(e.target))
-                .toArray();
-        for (const definition of module.declarations.filter(ast.isDefinition)) {
-            const path = findCycle(definition, edges);
+        // Each definition's references are collected once: a search per definition that
+        // recollected them made this check quadratic (minutes for a few thousand definitions).
+        const edgeCache = new Map<ast.Definition, Edge[]>();
+        const edges = (definition: ast.Definition): Edge[] => {
+            let result = edgeCache.get(definition);
+            if (!result) {
+                result = AstUtils.streamAllContents(definition)
+                    .filter(ast.isVar)
+                    .map(v => ({ target: v.ref?.ref, via: v }))
+                    .filter((e): e is Edge => ast.isDefinition(e.target))
+                    .toArray();
+                edgeCache.set(definition, result);
+            }
+            return result;
+        };
+        const definitions = module.declarations.filter(ast.isDefinition);
+        const component = stronglyConnectedComponents(definitions, definition => edges(definition).map(edge => edge.target));
+        for (const definition of definitions) {
+            const path = shortestCycle(definition, edges, component);
             if (path) {
                 const names = [definition, ...path.map(step => step.target)].map(d => d.name).join(' → ');
                 accept('error', `'${definition.name}' refers to itself (${names}); Cajal has no recursion: use iter for bounded repetition.`, {
@@ -124,26 +135,91 @@ export class CajalValidator {
     }
 }
 
-/** A path of references from `start` back to itself, if there is one (depth-first search). */
-function findCycle<T extends AstNode>(start: T, edges: (node: T) => Array<{ target: T; via: ast.Var }>): Array<{ target: T; via: ast.Var }> | undefined {
-    const visited = new Set<T>();
-    const stack: Array<{ node: T; next: Array<{ target: T; via: ast.Var }>; index: number }> = [{ node: start, next: edges(start), index: 0 }];
-    const path: Array<{ target: T; via: ast.Var }> = [];
-    while (stack.length > 0) {
-        const frame = stack[stack.length - 1];
-        if (frame.index >= frame.next.length) {
-            stack.pop();
-            path.pop();
-            continue;
+/** A reference from one definition to another. */
+interface Edge {
+    readonly target: ast.Definition;
+    readonly via: ast.Var;
+}
+
+/**
+ * Tarjan's strongly connected components of the graph reachable from `roots`, iteratively
+ * (no recursion, so long chains of definitions cost no stack). Maps each node to its component.
+ */
+function stronglyConnectedComponents<T>(roots: readonly T[], successors: (node: T) => T[]): Map<T, number> {
+    const index = new Map<T, number>();
+    const low = new Map<T, number>();
+    const onStack = new Set<T>();
+    const stack: T[] = [];
+    const component = new Map<T, number>();
+    let counter = 0;
+    let components = 0;
+    const work: Array<{ node: T; next: T[]; position: number }> = [];
+    const visit = (node: T): void => {
+        index.set(node, counter);
+        low.set(node, counter);
+        counter++;
+        stack.push(node);
+        onStack.add(node);
+        work.push({ node, next: successors(node), position: 0 });
+    };
+    for (const root of roots) {
+        if (index.has(root)) continue;
+        visit(root);
+        while (work.length > 0) {
+            const frame = work[work.length - 1];
+            if (frame.position < frame.next.length) {
+                const next = frame.next[frame.position++];
+                if (!index.has(next)) {
+                    visit(next);
+                } else if (onStack.has(next)) {
+                    low.set(frame.node, Math.min(low.get(frame.node)!, index.get(next)!));
+                }
+                continue;
+            }
+            work.pop();
+            if (work.length > 0) {
+                const parent = work[work.length - 1].node;
+                low.set(parent, Math.min(low.get(parent)!, low.get(frame.node)!));
+            }
+            if (low.get(frame.node) === index.get(frame.node)) {
+                let member: T;
+                do {
+                    member = stack.pop()!;
+                    onStack.delete(member);
+                    component.set(member, components);
+                } while (member !== frame.node);
+                components++;
+            }
         }
-        const edge = frame.next[frame.index++];
-        if (edge.target === start) {
-            return [...path, edge];
-        }
-        if (!visited.has(edge.target)) {
-            visited.add(edge.target);
-            path.push(edge);
-            stack.push({ node: edge.target, next: edges(edge.target), index: 0 });
+    }
+    return component;
+}
+
+/**
+ * The shortest path of references from `start` back to itself, if `start` lies on a cycle
+ * (breadth-first search within its strongly connected component).
+ */
+function shortestCycle(start: ast.Definition, edges: (node: ast.Definition) => Edge[], component: Map<ast.Definition, number>): Edge[] | undefined {
+    const home = component.get(start);
+    const previous = new Map<ast.Definition, { from: ast.Definition; edge: Edge }>();
+    const queue: ast.Definition[] = [start];
+    for (let head = 0; head < queue.length; head++) {
+        const node = queue[head];
+        for (const edge of edges(node)) {
+            if (component.get(edge.target) !== home) continue;
+            if (edge.target === start) {
+                const path = [edge];
+                for (let current = node; current !== start;) {
+                    const step = previous.get(current)!;
+                    path.push(step.edge);
+                    current = step.from;
+                }
+                return path.reverse();
+            }
+            if (!previous.has(edge.target)) {
+                previous.set(edge.target, { from: node, edge });
+                queue.push(edge.target);
+            }
         }
     }
     return undefined;
