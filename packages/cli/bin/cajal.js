@@ -29,6 +29,15 @@ function onSignal(signal) {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
+// The reader went away (e.g. `cajal check … | head`): nobody wants the rest of the output.
+for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', error => {
+        if (error?.code !== 'EPIPE') throw error;
+        forcedCode ??= 141; // 128 + SIGPIPE, as if the pipe had killed us
+        void worker.terminate();
+    });
+}
+
 worker.on('message', message => {
     if (message?.type === 'start') {
         cancellable = message.cancellable === true;
