@@ -46,6 +46,9 @@ const PLAN = quick
 /** Evaluations of the test set per run (at evenly spaced epochs and after the last). */
 const EVALUATIONS = 8;
 
+/** Fixed remarks for the report (no numbers: those come from the runs). */
+const NOTES = "## Caveats\n\n- The budget is small (see Protocol: minutes per run on 2 CPU cores), far from the papers' training schedules; absolute numbers are lower than theirs and say nothing about convergence.\n- AND-even and EQ-even: the linked model learns one `isEven` network shared by both images; the baseline sees both images at once (curried extern = one `mlp` of the concatenated inputs). EQ-even is symmetric in parity, so the linked `isEven` may as well learn *odd*: the label is the same.\n- Dilation: PSNR is 10\u00b7log\u2081\u2080(1/MSE) per test image (pixel values 0\u20261), averaged. The learned step is one 3\u00d73 convolution with a sigmoid (10 parameters) and the digit reader an `mlp(64)`; the reader is trained only through the final image (no digit labels). Neither model is expected to be exact at this budget: compare the two models, not the absolute values.\n";
+
 const mean = xs => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = xs => xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 
@@ -55,7 +58,9 @@ async function trainOnce(services, training, size, seed, testCount) {
     try {
         const result = await runTraining(prepared, { epochs, weightsDirectory: null, testEvery: Math.max(1, Math.floor(epochs / EVALUATIONS)) });
         const parameters = [...prepared.networks.values()].reduce((t, n) => t + (n.resolved.learnable ? n.resolved.parameters : 0), 0);
-        return { size, seed, epochs, seconds: result.seconds, parameters, backend: result.backend, final: result.final, history: result.history };
+        // Only epochs with a test evaluation are kept (small runs have many epochs).
+        const history = result.history.filter(h => h.testLoss !== null);
+        return { size, seed, epochs, seconds: result.seconds, parameters, backend: result.backend, final: result.final, history };
     } finally {
         prepared.dispose();
     }
@@ -156,9 +161,10 @@ for (const experiment of results.experiments) {
     fs.writeFileSync(path.join(plotsDirectory, plotName), sideBySide([seenChart, sizeChart]));
     lines.push(`![${experiment.name}](plots/${plotName})`, '');
 }
+lines.push(NOTES);
 lines.push('## Reproducing', '');
 lines.push('```', 'npx tsc -b tsconfig.build.json', 'npm run experiments            # full run (this report)', 'npm run experiments -- --quick # smoke run', '```', '');
-lines.push('Raw numbers, including every run\'s per-epoch history: [`results.json`](results.json).', '');
+lines.push('Raw numbers, including every run\'s history at its test evaluations: [`results.json`](results.json).', '');
 
 const reportName = quick ? 'report-quick.md' : 'report.md';
 const resultsName = quick ? 'results-quick.json' : 'results.json';
