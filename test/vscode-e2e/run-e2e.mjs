@@ -96,7 +96,10 @@ async function startCodeServer(profileDir, label) {
     const port = await freePort();
     log(`starting code-server (${label}) on 127.0.0.1:${port}`);
     const child = spawn(env.node, [env.entry, '--user-data-dir', profileDir, '--extensions-dir', extensionsDir, '--disable-telemetry', '--disable-update-check',
-        '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', workspace], { env: codeServerEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+        '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', workspace], {
+        // Its own process group, so stopping it also stops the extension host and language server it forks.
+        env: codeServerEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true
+    });
     const record = { port, child, log: '' };
     child.stdout.on('data', d => { record.log += d; });
     child.stderr.on('data', d => { record.log += d; });
@@ -227,7 +230,9 @@ try {
     fs.writeFileSync(path.join(artifacts, 'code-server.log'), servers.map(server => server.log).join('\n----\n'));
     copyExtensionHostLogs();
     await browser.close().catch(() => {});
-    for (const server of servers) server.child.kill('SIGTERM');
+    for (const server of servers) {
+        try { process.kill(-server.child.pid, 'SIGTERM'); } catch { server.child.kill('SIGTERM'); }
+    }
     if (!flag('--keep')) fs.rmSync(temp, { recursive: true, force: true });
     else log(`kept ${temp}`);
 }
