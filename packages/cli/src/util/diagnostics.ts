@@ -78,7 +78,9 @@ export function diagnosticAtNode(node: AstNode, code: string, message: string, c
 
 /** `file:line:col: severity[code]: message`, then one indented line per related location. */
 export function formatDiagnostic(diagnostic: CliDiagnostic): string {
-    const lines = [`${diagnostic.file}:${diagnostic.line}:${diagnostic.column}: ${diagnostic.severity}[${diagnostic.code}]: ${diagnostic.message}`];
+    // Multi-line messages (the parser's lists of expected tokens) stay indented under their line.
+    const message = diagnostic.message.replace(/\r?\n/g, '\n    ');
+    const lines = [`${diagnostic.file}:${diagnostic.line}:${diagnostic.column}: ${diagnostic.severity}[${diagnostic.code}]: ${message}`];
     for (const related of diagnostic.related) {
         lines.push(`    ${related.file}:${related.line}:${related.column}: ${related.message}`);
     }
