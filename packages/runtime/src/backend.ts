@@ -19,8 +19,9 @@ export interface BackendChoice {
 
 export interface BackendOptions {
     /**
-     * Directory holding tfjs-backend-wasm's `.wasm` binaries. Defaults to the installed
-     * package's `dist/` directory. Only the first WASM initialisation uses it.
+     * Directory holding tfjs-backend-wasm's `.wasm` binaries. Defaults to the
+     * `CAJAL_WASM_DIR` environment variable, else the installed package's `dist/` directory.
+     * Only the first WASM initialisation uses it.
      */
     wasmDirectory?: string;
 }
@@ -78,7 +79,9 @@ async function startWasm(wasmDirectory: string | undefined): Promise<{ ok: true 
     }
     let directory: string;
     try {
-        directory = wasmDirectory ?? path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
+        // CAJAL_WASM_DIR: bundles (the VS Code extension's CLI) ship the binaries beside themselves.
+        directory = wasmDirectory ?? process.env.CAJAL_WASM_DIR
+            ?? path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
     } catch (error) {
         return { ok: false, reason: `could not locate @tensorflow/tfjs-backend-wasm: ${messageOf(error)}` };
     }
