@@ -157,6 +157,15 @@ describe('each diagnostic code fires at the right range (examples/errors)', () =
         expect(span(diagnostic.range)).toBe(at(text, 2, 'transformer'));
     });
 
+    test('extern/partial-application: the application that gives an extern too few arguments', async () => {
+        const { text, diagnostic } = await only('extern-partial-application.cajal');
+        expect(diagnostic.code).toBe('extern/partial-application');
+        const line = text.split('\n')[2];
+        const start = line.indexOf('both a');
+        expect(span(diagnostic.range)).toBe(`3:${start + 1}-3:${start + 1 + 'both a'.length}`);
+        expect(diagnostic.message).toContain('all its 2 arguments');
+    });
+
     test('train/invalid: the train block name when the target is missing', async () => {
         const { text, diagnostic } = await only('train-invalid.cajal');
         expect(diagnostic.code).toBe('train/invalid');

@@ -34,7 +34,9 @@ describe('random well-typed linear programs', () => {
     test('with one variable use duplicated are rejected with linearity/duplicate only', async () => {
         await fc.assert(fc.asyncProperty(fc.gen(), async g => {
             const { program } = generate(g);
-            const uses = variableUses(program.body);
+            // Externs must be applied to all their arguments at once, so dup's type must not end in a function.
+            const uses = variableUses(program.body).filter(use => use.type.kind !== 'fn');
+            fc.pre(uses.length > 0);
             const victim = uses[g(fc.integer, { min: 0, max: uses.length - 1 })];
             // `dup v v` uses v twice without changing any type: dup is an extern A -o A -o A.
             const extern = `extern dup : ${printType(victim.type)} -o ${printType(victim.type)} -o ${printType(victim.type)}`;

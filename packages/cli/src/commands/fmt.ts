@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createCajalCoreServices } from '@cajal/language';
 import { CliError, UsageError, type Command } from '../command.js';
 import { parseCommandArgs } from '../util/args.js';
 import { displayPath, resolveInputFiles } from '../util/files.js';
@@ -40,23 +39,23 @@ export const fmtCommand: Command = {
         if (options.check && options.write) throw new UsageError('give either --check or --write, not both.', usage);
         const files = resolveInputFiles(positionals, io.cwd);
         const format = await loadFormatter();
-        const parser = createCajalCoreServices().Cajal.parser.LangiumParser;
         let unformatted = 0;
         let failed = 0;
         for (const file of files) {
             const shown = displayPath(file, io.cwd);
             const text = fs.readFileSync(file, 'utf-8');
-            // Formatting a file that does not parse could lose text: refuse it instead.
-            const parsed = parser.parse(text);
-            if (parsed.lexerErrors.length > 0 || parsed.parserErrors.length > 0) {
-                const where = parsed.lexerErrors[0]
-                    ? `${parsed.lexerErrors[0].line ?? 1}:${parsed.lexerErrors[0].column ?? 1}`
-                    : `${parsed.parserErrors[0].token.startLine ?? 1}:${parsed.parserErrors[0].token.startColumn ?? 1}`;
-                io.stderr.write(`${shown}:${where}: error[parse]: not formatted, the file has syntax errors (run cajal check ${shown}).\n`);
+            let formatted: string;
+            try {
+                formatted = format(text);
+            } catch (error) {
+                // The formatter refuses text that does not parse (its layout would be a guess).
+                const located = error as { name?: string; message?: string; line?: number; column?: number };
+                if (located?.name !== 'CajalFormatError') throw error;
+                const message = (located.message ?? '').replace(/^\d+:\d+: /, '');
+                io.stderr.write(`${shown}:${located.line}:${located.column}: error[parse]: ${message}\n`);
                 failed++;
                 continue;
             }
-            const formatted = format(text);
             if (options.check) {
                 if (formatted !== text) {
                     io.stdout.write(`${shown}\n`);
