@@ -15,7 +15,8 @@ export interface ProgramVar { readonly id: number; readonly name: string }
 export type ProgramNode =
     | { readonly op: 'tensor'; readonly shape: readonly number[]; readonly data: ArrayLike<number>; readonly inputs: readonly ProgramNode[] }
     | { readonly op: 'var'; readonly var: ProgramVar }
-    | { readonly op: 'network'; readonly name: string; readonly argument: ProgramNode; readonly inputShape: readonly number[]; readonly outputShape: readonly number[] }
+    /** One call of an extern's network on all its arguments (one for `A -o B`, n for `A1 -o … -o An -o B`). */
+    | { readonly op: 'network'; readonly name: string; readonly arguments: readonly ProgramNode[]; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] }
     | { readonly op: 'apply'; readonly function: ProgramNode; readonly argument: ProgramNode }
     | { readonly op: 'gate'; readonly condition: ProgramNode; readonly then: ProgramNode; readonly else: ProgramNode }
     | { readonly op: 'iterate'; readonly count: ProgramNode; readonly base: ProgramNode; readonly binder: ProgramVar; readonly step: ProgramNode }
@@ -33,7 +34,8 @@ export interface CompiledProgram {
     readonly inputs: readonly { readonly id: number; readonly name: string; readonly type: TypeDesc; readonly shape: readonly number[] }[];
     readonly output: TypeDesc;
     readonly outputShape: readonly number[];
-    readonly externs: readonly { readonly name: string; readonly type: TypeDesc; readonly inputShape: readonly number[]; readonly outputShape: readonly number[] }[];
+    /** The networks the program calls: one input shape per argument of the extern. */
+    readonly externs: readonly { readonly name: string; readonly type: TypeDesc; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] }[];
     readonly body: ProgramNode;
 }
 
@@ -86,11 +88,21 @@ export function toBatch(t: tf.Tensor, batch: number): tf.Tensor {
     return t.shape[0] === batch || t.shape[0] !== 1 ? t : tf.broadcastTo(t, [batch, ...t.shape.slice(1)]);
 }
 
-/** Calls a linked network on a flat batch and returns a flat batch. */
-export function networkCall(networks: LinkedNetworks | undefined, name: string, x: tf.Tensor, inputShape: readonly number[], outputShape: readonly number[]): tf.Tensor {
+/**
+ * Calls a linked network on flat batches, one per argument of the extern (each reshaped to
+ * its argument's shape), and returns a flat batch. A single tensor and shape are accepted
+ * for one-argument externs.
+ */
+export function networkCall(
+    networks: LinkedNetworks | undefined, name: string,
+    inputs: tf.Tensor | readonly tf.Tensor[], inputShapes: readonly number[] | readonly (readonly number[])[], outputShape: readonly number[]
+): tf.Tensor {
     const network = networks?.[name];
     if (typeof network !== 'function') requireNetworks([name], networks);
-    return flatten(callNetwork(name, network!, x.reshape([x.shape[0], ...inputShape]), outputShape));
+    const xs = inputs instanceof tf.Tensor ? [inputs] : inputs;
+    const shapes = (inputShapes.length > 0 && typeof inputShapes[0] === 'number' ? [inputShapes] : inputShapes) as readonly (readonly number[])[];
+    if (xs.length !== shapes.length) throw new Error(`extern '${name}' takes ${shapes.length} input(s), got ${xs.length}`);
+    return flatten(callNetwork(name, network!, xs.map((x, i) => x.reshape([x.shape[0], ...shapes[i]])), outputShape));
 }
 
 type Env = ReadonlyMap<number, tf.Tensor>;
@@ -162,7 +174,7 @@ function evaluate(node: ProgramNode, env: Env, networks: LinkedNetworks): tf.Ten
             return value;
         }
         case 'network':
-            return networkCall(networks, node.name, evaluate(node.argument, env, networks), node.inputShape, node.outputShape);
+            return networkCall(networks, node.name, node.arguments.map(argument => evaluate(argument, env, networks)), node.inputShapes, node.outputShape);
         case 'apply':
             return applyMatrix(evaluate(node.function, env, networks), evaluate(node.argument, env, networks), 'batched');
         case 'gate':

@@ -25,4 +25,14 @@ describe('linked networks', () => {
         expect(() => callNetwork('isEven', (input: tf.Tensor) => tf.zeros([input.shape[0], 10]), x, [2]))
             .toThrow("extern 'isEven': the linked network returned shape [3, 10], expected [3, 2]");
     });
+
+    it('calls a network of several arguments with all of them, broadcasting a batch of 1', () => {
+        const calls: number[][][] = [];
+        const judge = (a: tf.Tensor, b: tf.Tensor) => { calls.push([a.shape, b.shape]); return tf.mul(b, a.sum(1, true)); };
+        const a = tf.tensor2d([[1, 2], [3, 4], [0, 1]]);
+        const y = callNetwork('judge', judge, [a, tf.tensor2d([[1, 0]])], [2]);
+        expect(calls).toEqual([[[3, 2], [3, 2]]]);
+        expect(Array.from(y.dataSync())).toEqual([3, 0, 7, 0, 1, 0]);
+        expect(() => callNetwork('judge', judge, [a, tf.zeros([2, 2])], [2])).toThrow("extern 'judge': the inputs have different batch sizes 3 and 2");
+    });
 });
