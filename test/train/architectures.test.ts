@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
-import { checkText, resolveArchitecture, fnN, RealT, Bool, natOf, basisValues, ast, type CajalType } from '@cajal/language';
-import { buildModel, TermEvaluator, materialise } from '@cajal/train';
+import { checkText, resolveArchitecture, fnN, RealT, Bool, natOf, type CajalType } from '@cajal/language';
+import { buildModel } from '@cajal/train';
 import { initBackend } from '@cajal/runtime';
 
 describe('architectures: checks and parameter counts', () => {
@@ -71,48 +70,34 @@ train c { data mnist (x, d, e); model isEven; target true; }
         const warnings = diagnostics.filter(d => d.severity === 2).map(d => [d.range.start.line + 1, d.message]);
         expect(warnings).toEqual([[5, 'The model uses no learnable extern, so training has nothing to learn.']]);
     });
-});
 
-describe('tensor evaluation of Cajal terms', () => {
-    it('agrees with the interpreter on every basis input of a discrete target (and, even, eq)', async () => {
-        await initBackend('cpu');
-        const { services, document } = await checkText(`
-def not (x : Bool) : Bool = if x then false else true
-def and (x : Bool) (y : Bool) : Bool = if x then y else if y then false else false
-def even (n : Nat) : Bool = iter n { zero => true ; succ y => not y }
-def eq (x : Bool) (y : Bool) : Bool = if x then y else not y
-def twice (b : Bool) (n : Nat[3]) : Nat[3] = if b then iter n { zero => 0 ; succ y => succ y } else 2
-def swap (p : Bool * Nat[3]) : Nat[3] * Bool = let (a, b) = p in (b, a)
-def checks (m : Nat) (n : Nat) : Bool * Bool = (and (even m) (even n), eq (even m) (not (even n)))
-`);
-        const module = document.parseResult.value as ast.Module;
-        const typeOf = (node: never) => services.typing.TypeChecker.typeOf(node);
-        for (const name of ['checks', 'twice', 'swap']) {
-            const definition = module.declarations.find(d => d.name === name) as ast.Definition;
-            const expected = services.interpreter.Interpreter.evaluateDefinition(definition);
-            const { params } = { params: definition.params };
-            const domains = params.map(p => typeOf(p as never) as CajalType);
-            const combos: Array<ReturnType<typeof basisValues>> = domains.reduce<Array<ReturnType<typeof basisValues>>>((acc, t) => acc.flatMap(c => basisValues(t).map(v => [...c, v])), [[]]);
-            for (const combo of combos) {
-                let interpreted = expected;
-                for (const v of combo) interpreted = (interpreted as { apply: (x: unknown) => typeof expected }).apply(v);
-                const evaluator = new TermEvaluator({ typeOf, networks: new Map() });
-                const oneHot = (t: CajalType, v: ReturnType<typeof basisValues>[number]) => {
-                    const basis = basisValues(t);
-                    const index = basis.findIndex(b => JSON.stringify(b) === JSON.stringify(v));
-                    const data = new Array(basis.length).fill(0);
-                    data[index] = 1;
-                    return tf.tensor2d([data]);
-                };
-                let value = evaluator.evaluateDefinition(definition);
-                value = combo.reduce((f, v, i) => (f as { apply: (x: unknown) => typeof value }).apply({ kind: 'tensor', tensor: oneHot(domains[i], v) }), value);
-                const output = Array.from(materialise(value).dataSync());
-                const basis = basisValues(typeOf(definition.returnType as never) === undefined ? Bool : (services.typing.TypeChecker.typeOf(definition.body) as CajalType));
-                const hot = output.map((x, i) => [x, i]).filter(([x]) => Math.abs(x - 1) < 1e-6);
-                expect(hot).toHaveLength(1);
-                expect(output.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
-                expect(JSON.stringify(basis[hot[0][1]])).toBe(JSON.stringify(interpreted));
-            }
-        }
+    it('reports a several-argument extern applied to fewer than all its arguments, in definitions and train blocks', async () => {
+        const source = `
+extern both : Real[2] -o Bool -o Bool = mlp(8)
+extern one : Real[2] -o Bool = mlp(8)
+def full (x : Real[2]) (b : Bool) : Bool = both x b
+def ascribed (x : Real[2]) (b : Bool) : Bool = (both : Real[2] -o Bool -o Bool) x b
+def eta (x : Real[2]) : Bool -o Bool = fun b => both x b
+def value : Real[2] -o Bool = one
+def partial (x : Real[2]) : Bool -o Bool = both x
+def unapplied : Real[2] -o Bool -o Bool = both
+train t { data "d.jsonl" (x : Real[2], b : Bool); model (fun (g : Bool -o Bool) => g true) (both x); target b; }
+`;
+        const { diagnostics } = await checkText(source);
+        const partial = diagnostics.filter(d => d.code === 'extern/partial-application')
+            .map(d => [d.range.start.line + 1, d.range.start.character + 1, d.range.end.character + 1, d.severity, d.message]);
+        const message = (given: number) => `The extern 'both' is one network of all its 2 arguments, so it must be applied to all of them, but here it gets ${given}. `
+            + `Apply it fully (both a1 a2); for a function value write fun ${given === 0 ? 'a1 a2' : 'a2'} => both a1 a2.`;
+        // Expected ranges come from the source: the whole partial application (with its parentheses).
+        const at = (line: number, text: string) => {
+            const column = source.split('\n')[line - 1].lastIndexOf(text) + 1;
+            return [line, column, column + text.length];
+        };
+        expect(partial).toEqual([
+            [...at(8, 'both x'), 1, message(1)],
+            [...at(9, 'both'), 1, message(0)],
+            [...at(10, '(both x)'), 1, message(1)]
+        ]);
+        expect(diagnostics.filter(d => d.severity === 1 && d.code !== 'extern/partial-application')).toEqual([]);
     });
 });

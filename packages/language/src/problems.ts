@@ -15,6 +15,7 @@ export const Codes = {
     branchMismatch: 'linearity/branch-mismatch',
     iterReplicates: 'linearity/iter-replicates',
     unknownArchitecture: 'extern/unknown-architecture',
+    partialExternApplication: 'extern/partial-application',
     training: 'train/invalid'
 } as const;
 

@@ -229,6 +229,38 @@ export function externNetwork(extern: ast.Extern): ArchitectureResult | undefine
     return resolveArchitecture(architectureRequest(extern.net), declaredType(extern));
 }
 
+/** Why a several-argument extern may not be applied to fewer than all of its arguments (shared with the compiler). */
+export function partialExternMessage(name: string, arity: number, given: number): string {
+    const args = Array.from({ length: arity }, (_, i) => `a${i + 1}`);
+    const missing = args.slice(given);
+    return `The extern '${name}' is one network of all its ${arity} arguments, so it must be applied to all of them, but here it gets ${given}. `
+        + `Apply it fully (${[name, ...args].join(' ')}); for a function value write fun ${missing.join(' ')} => ${[name, ...args].join(' ')}.`;
+}
+
+/**
+ * A use of an extern of several arguments (`A1 -o … -o An -o B`, n ≥ 2) applied to fewer
+ * than n arguments: such an extern is one network of all n inputs and has no meaning on
+ * fewer. Reported on the whole (partial) application. Ascriptions around the extern's name
+ * are looked through, as the compiler does; the arity comes from the declared type.
+ */
+export function partialExternApplication(use: ast.Var): CheckProblem | undefined {
+    const extern = use.ref?.ref;
+    if (!ast.isExtern(extern)) return undefined;
+    const type = declaredType(extern);
+    if (containsError(type)) return undefined;
+    const arity = uncurry(type).params.length;
+    if (arity < 2) return undefined;
+    let node: AstNode = use;
+    while (ast.isAscription(node.$container) && node.$container.term === node) node = node.$container;
+    let given = 0;
+    while (ast.isApplication(node.$container) && node.$container.function === node) {
+        node = node.$container;
+        given++;
+    }
+    if (given >= arity) return undefined;
+    return { code: Codes.partialExternApplication, message: partialExternMessage(extern.name, arity, given), severity: 'error', node };
+}
+
 /** Problems in an extern's architecture. */
 export function externProblems(extern: ast.Extern): CheckProblem[] {
     const net = extern.net;

@@ -3,7 +3,7 @@ import type { DiagnosticRelatedInformation } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import type { CajalServices } from '../cajal-module.js';
 import { Codes, type CheckProblem } from '../problems.js';
-import { externProblems, trainingProblems } from '../training/training-checks.js';
+import { externProblems, partialExternApplication, trainingProblems } from '../training/training-checks.js';
 
 export function registerValidationChecks(services: CajalServices): void {
     const registry = services.validation.ValidationRegistry;
@@ -12,7 +12,11 @@ export function registerValidationChecks(services: CajalServices): void {
         Module: [validator.checkImports, validator.checkDuplicateNames, validator.checkCycles],
         Definition: validator.checkDeclaration,
         Extern: [validator.checkDeclaration, (node, accept) => externProblems(node).forEach(p => validator.report(p, accept))],
-        Training: [validator.checkDeclaration, (node, accept) => trainingProblems(node, n => services.typing.TypeChecker.typeOf(n)).forEach(p => validator.report(p, accept))]
+        Training: [validator.checkDeclaration, (node, accept) => trainingProblems(node, n => services.typing.TypeChecker.typeOf(n)).forEach(p => validator.report(p, accept))],
+        Var: (node, accept) => {
+            const problem = partialExternApplication(node);
+            if (problem) validator.report(problem, accept);
+        }
     };
     registry.register(checks, validator);
 }
