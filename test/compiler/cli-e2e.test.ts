@@ -34,7 +34,7 @@ describe('cajal compile --emit tfjs, then a fresh Node process', () => {
         fs.writeFileSync(script, `
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@cajal/runtime';
-import { bothEven, dilate, main, metadata } from './linked.js';
+import { bothEven, dilate, main, metadata, verdict } from './linked.js';
 await initBackend('cpu');
 const W = tf.variable(tf.randomNormal([4, 2], 0, 1, 'float32', 1));
 const networks = { isEven: x => tf.softmax(tf.matMul(x, W)) };
@@ -48,9 +48,13 @@ const after = loss().dataSync()[0];
 let missing;
 try { bothEven(a, b, {}); } catch (e) { missing = e.message; }
 const grown = dilate(tf.tensor2d([[0, 0, 1]]), tf.ones([1, 4]), { grow: x => x.mul(2) });
+// judge : Real[4] -o Bool -o Bool is one network called with both arguments (a batch of 1 broadcasts).
+const judgeCalls = [];
+const judge = (x, y) => { judgeCalls.push([x.shape, y.shape]); return y; };
+const verdicts = verdict(tf.ones([3, 4]), tf.tensor2d([[1, 0]]), { judge });
 console.log(JSON.stringify({ before, after, changed: Array.from(W.dataSync()).some((w, i) => w !== weightsBefore[i]),
   shape: bothEven(a, b, networks).shape, main: Array.from(main().dataSync()), grown: Array.from(grown.dataSync()),
-  missing, inputs: metadata.bothEven.inputs.map(i => i.name) }));
+  missing, inputs: metadata.bothEven.inputs.map(i => i.name), verdicts: Array.from(verdicts.dataSync()), judgeCalls }));
 `);
         const run = spawnSync(process.execPath, [script], { cwd: out, encoding: 'utf-8', timeout: 120_000 });
         expect(run.stderr).toBe('');
@@ -63,6 +67,8 @@ console.log(JSON.stringify({ before, after, changed: Array.from(W.dataSync()).so
         expect(result.grown).toEqual([4, 4, 4, 4]);
         expect(result.missing).toMatch(/'isEven'/);
         expect(result.inputs).toEqual(['a', 'b']);
+        expect(result.judgeCalls).toEqual([[[3, 4], [3, 2]]]);
+        expect(result.verdicts).toEqual([0, 1, 0, 1, 0, 1]);
     });
 });
 

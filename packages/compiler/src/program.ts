@@ -6,8 +6,8 @@
  * work proportional to tensor sizes. The IR is plain data (see docs/compiler.md); every
  * node evaluates to a flat batched tensor [batch, dim] where batch may be 1 for constants.
  */
-import { ast, applicationSpine, dim, shape, uncurry, type CajalServices, type CajalType } from '@cajal/language';
-import type { AstNode } from 'langium';
+import { ast, applicationSpine, dim, partialExternMessage, shape, uncurry, type CajalServices, type CajalType } from '@cajal/language';
+import { AstUtils, type AstNode } from 'langium';
 import { ProgramAnalysis } from './analysis.js';
 import { CompileError, Folder, TensorTooLargeError } from './fold.js';
 import { OUT, type NamedTensor } from './named-tensor.js';
@@ -27,8 +27,11 @@ export type IrNode =
     /** Σ T[o, i1, …, in] · x1[i1] ⋯ xn[in]: a folded multilinear map applied to its inputs (a constant when n = 0). */
     | { readonly op: 'tensor'; readonly shape: readonly number[]; readonly data: Float32Array; readonly inputs: readonly IrNode[] }
     | { readonly op: 'var'; readonly var: VarRef }
-    /** A linked network for an extern, applied to a batch of its input shape. */
-    | { readonly op: 'network'; readonly name: string; readonly argument: IrNode; readonly inputShape: readonly number[]; readonly outputShape: readonly number[] }
+    /**
+     * One call of the linked network of an extern on ALL its arguments: one for `A -o B`,
+     * n for `A1 -o … -o An -o B` (one network of the n arguments, flattened and concatenated).
+     */
+    | { readonly op: 'network'; readonly name: string; readonly arguments: readonly IrNode[]; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] }
     /** A batched function value [batch, dim B · dim A] applied to [batch, dim A]. */
     | { readonly op: 'apply'; readonly function: IrNode; readonly argument: IrNode }
     | { readonly op: 'gate'; readonly condition: IrNode; readonly then: IrNode; readonly else: IrNode }
@@ -41,7 +44,8 @@ export type IrNode =
     | { readonly op: 'lambda'; readonly binder: VarRef; readonly domainDim: number; readonly body: IrNode };
 
 export interface ProgramInput { readonly id: number; readonly name: string; readonly type: TypeDesc; readonly shape: readonly number[] }
-export interface ProgramExtern { readonly name: string; readonly type: TypeDesc; readonly inputShape: readonly number[]; readonly outputShape: readonly number[] }
+/** An extern a program calls: its network maps one batch per argument (inputShapes) to a batch of outputShape. */
+export interface ProgramExtern { readonly name: string; readonly type: TypeDesc; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] }
 
 /** A compiled definition or term, ready for `runProgram` (runtime) or code generation. */
 export interface Program {
@@ -100,6 +104,8 @@ export class ProgramCompiler {
     private readonly doFold: boolean;
     private readonly maxFoldEntries: number;
     private externs = new Map<string, ProgramExtern>();
+    /** Inputs of compileTerm used more than once (data fields may be); see tryFold. */
+    private sharedInputs = new Set<ast.Binder>();
     private nextFresh = 1_000_000;
 
     constructor(private readonly services: CajalServices, options: ProgramOptions = {}, analysis = new ProgramAnalysis()) {
@@ -119,6 +125,7 @@ export class ProgramCompiler {
     /** Compiles a definition to a program whose inputs are its parameters (uncurried). */
     compileDefinition(definition: ast.Definition, options: ProgramOptions = {}): Program {
         this.externs = new Map();
+        this.sharedInputs = new Set();
         const type = this.typeOf(definition);
         const uncurried = options.uncurry ?? true;
         let body: IrNode;
@@ -149,6 +156,7 @@ export class ProgramCompiler {
      */
     compileTerm(term: ast.Term, inputs: readonly ast.Binder[], name = 'term'): Program {
         this.externs = new Map();
+        this.sharedInputs = repeatedBinders(term, inputs);
         const type = this.typeOf(term);
         const body = this.compile(term);
         return this.program(name, type, inputs.map(binder => this.input(this.varOf(binder), this.typeOf(binder))), type, body);
@@ -189,10 +197,10 @@ export class ProgramCompiler {
                 if (ast.isDefinition(target)) return this.definitionValue(target);
                 if (ast.isExtern(target)) {
                     // An extern used as a value: its matrix on the domain's basis (spec §7, fun x => f x).
-                    const type = this.typeOf(target);
-                    if (type.kind !== 'function') throw new CompileError(`the extern '${target.name}' must have a function type`, target);
+                    const { params } = this.externSignature(target);
+                    if (params.length > 1) throw this.partialApplication(target, 0, term);
                     const x = this.fresh('x');
-                    return { op: 'lambda', binder: x, domainDim: dim(type.domain), body: this.network(target, { op: 'var', var: x }) };
+                    return { op: 'lambda', binder: x, domainDim: dim(params[0]), body: this.network(target, [{ op: 'var', var: x }]) };
                 }
                 throw new CompileError(`unknown name '${term.ref?.$refText}'`, term);
             }
@@ -223,6 +231,10 @@ export class ProgramCompiler {
         if (facts.extern) return undefined;
         const inner = stripAscriptions(term);
         if (ast.isVar(inner) && ast.isBinder(inner.ref?.ref)) return undefined; // a plain variable is cheapest as is
+        // Folding merges the occurrences of a variable into one axis, which is exact on basis
+        // vectors only; an input used twice may carry any (soft or Real) value at run time,
+        // so a subterm using it twice runs structurally: a product of its actual occurrences.
+        if (this.sharedInputs.size > 0 && facts.free.some(binder => this.sharedInputs.has(binder)) && repeatedBinders(term, this.sharedInputs).size > 0) return undefined;
         let entries = dim(this.typeOf(term));
         for (const binder of facts.free) entries *= dim(this.typeOf(binder));
         if (entries > this.maxFoldEntries) return undefined;
@@ -277,12 +289,25 @@ export class ProgramCompiler {
         try { return work(); } finally { this.compiling.delete(definition); }
     }
 
-    private network(extern: ast.Extern, argument: IrNode): IrNode {
+    /** An extern's arguments and result: `A1 -o … -o An -o B` is one network of A1 … An. */
+    private externSignature(extern: ast.Extern): { type: CajalType; params: CajalType[]; result: CajalType } {
         const type = this.typeOf(extern);
-        if (type.kind !== 'function') throw new CompileError(`the extern '${extern.name}' must have a function type`, extern);
-        const entry: ProgramExtern = { name: extern.name, type: toTypeDesc(type), inputShape: shape(type.domain), outputShape: shape(type.codomain) };
+        const { params, result } = uncurry(type);
+        if (params.length === 0) throw new CompileError(`the extern '${extern.name}' must have a function type`, extern);
+        return { type, params, result };
+    }
+
+    private partialApplication(extern: ast.Extern, given: number, where: AstNode): CompileError {
+        const { params } = this.externSignature(extern);
+        return new CompileError(partialExternMessage(extern.name, params.length, given), where);
+    }
+
+    /** One call of an extern's network on all its arguments. */
+    private network(extern: ast.Extern, args: readonly IrNode[]): IrNode {
+        const { type, params, result } = this.externSignature(extern);
+        const entry: ProgramExtern = { name: extern.name, type: toTypeDesc(type), inputShapes: params.map(shape), outputShape: shape(result) };
         this.externs.set(extern.name, entry);
-        return { op: 'network', name: extern.name, argument, inputShape: entry.inputShape, outputShape: entry.outputShape };
+        return { op: 'network', name: extern.name, arguments: args, inputShapes: entry.inputShapes, outputShape: entry.outputShape };
     }
 
     private application(term: ast.Application): IrNode {
@@ -299,8 +324,11 @@ export class ProgramCompiler {
                 });
             }
             if (ast.isExtern(target)) {
-                let node = this.network(target, this.compile(args[0]));
-                for (const argument of args.slice(1)) node = this.apply(node, this.compile(argument), dim(this.typeOf(argument)));
+                // A network has a meaning only on all of its arguments (docs/compiler.md).
+                const arity = this.externSignature(target).params.length;
+                if (args.length < arity) throw this.partialApplication(target, args.length, term);
+                let node = this.network(target, args.slice(0, arity).map(argument => this.compile(argument)));
+                for (const argument of args.slice(arity)) node = this.apply(node, this.compile(argument), dim(this.typeOf(argument)));
                 return node;
             }
         }
@@ -319,6 +347,21 @@ export class ProgramCompiler {
         for (const argument of args.slice(bound)) node = this.apply(node, this.compile(argument), dim(this.typeOf(argument)));
         return node;
     }
+}
+
+/** The binders among `candidates` that `term` refers to more than once. */
+function repeatedBinders(term: ast.Term, candidates: Iterable<ast.Binder>): Set<ast.Binder> {
+    const wanted = new Set(candidates);
+    const seen = new Set<ast.Binder>();
+    const repeated = new Set<ast.Binder>();
+    if (wanted.size === 0) return repeated;
+    for (const node of AstUtils.streamAst(term)) {
+        if (!ast.isVar(node)) continue;
+        const target = node.ref?.ref;
+        if (!ast.isBinder(target) || !wanted.has(target)) continue;
+        if (seen.has(target)) repeated.add(target); else seen.add(target);
+    }
+    return repeated;
 }
 
 function isIrNode(value: unknown): value is IrNode {

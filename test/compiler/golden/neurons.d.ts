@@ -11,7 +11,7 @@ export interface DefinitionMetadata {
     readonly externs: readonly string[];
 }
 export declare const metadata: { readonly [name: string]: DefinitionMetadata };
-export declare const externs: { readonly [name: string]: { readonly type: TypeDesc; readonly inputShape: readonly number[]; readonly outputShape: readonly number[] } };
+export declare const externs: { readonly [name: string]: { readonly type: TypeDesc; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] } };
 
 /** not : Bool -o Bool — result [batch, 2]. */
 export declare function not(x: tf.Tensor, networks?: LinkedNetworks): tf.Tensor;
