@@ -5,8 +5,6 @@
  */
 export { DataError, encodeJsonValue, loadData, mnistDigits, parseNpy } from './data.js';
 export type { DataRequest, ExampleSet, FieldColumn, FieldRequest, LoadedData, NpyArray, SplitOptions } from './data.js';
-export { ModelEvaluationError, TermEvaluator, materialise } from './evaluate.js';
-export type { EvaluationContext, TensorValue } from './evaluate.js';
 export { historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
 export type { ChartOptions, EpochMetrics, Series } from './history.js';
 export { buildExternNetwork, buildModel, externNetwork } from './networks.js';
@@ -14,5 +12,5 @@ export type { ExternNetwork } from './networks.js';
 export { deriveSeed, permutation, seededRandom } from './random.js';
 export { TrainingError, defaultWeightsDirectory, evaluateSet, findTraining, prepareTraining, runTraining } from './trainer.js';
 export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
-export { MANIFEST, loadLayersModel, loadLinkedNetworks, loadNetworks, readManifest, saveLayersModel, saveNetworks } from './weights.js';
+export { MANIFEST, loadLayersModel, linkNetworks, loadLinkedNetworks, loadNetworks, readManifest, saveLayersModel, saveNetworks } from './weights.js';
 export type { LoadedNetwork, ManifestExtern, WeightsManifest } from './weights.js';

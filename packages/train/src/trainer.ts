@@ -8,13 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import {
     ast, dim, externsUsed, shape, isDiscrete, trainingSettings, type CajalServices, type CajalType, type LossName, type TrainingSettings
 } from '@cajal/language';
-import { initBackend, type BackendPreference } from '@cajal/runtime';
+import { CompileError, ProgramCompiler, type Program } from '@cajal/compiler';
+import { initBackend, releaseProgram, runProgram, type BackendPreference } from '@cajal/runtime';
 import { loadData, type DataRequest, type ExampleSet, type LoadedData } from './data.js';
-import { TermEvaluator, type TensorValue } from './evaluate.js';
 import { writeHistory, type EpochMetrics } from './history.js';
 import { buildExternNetwork, type ExternNetwork } from './networks.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
-import { saveNetworks } from './weights.js';
+import { linkNetworks, saveNetworks } from './weights.js';
 import { ensureConv2dFilterGradientOnWasm } from './wasm-conv.js';
 
 export interface TrainOverrides {
@@ -78,7 +78,10 @@ export interface PreparedTraining {
     readonly modelType: CajalType;
     readonly discrete: boolean;
     readonly fields: ReadonlyArray<ast.Binder>;
-    /** The model's prediction for a batch of field tensors. */
+    /** The compiled model and target (@cajal/compiler programs over the data fields, in `fields` order). */
+    readonly modelProgram: Program;
+    readonly targetProgram: Program;
+    /** The model's prediction [batch, dim] for a batch of field tensors: the compiled model run with the networks. */
     predict(fields: ReadonlyMap<ast.Binder, tf.Tensor>, batch: number): tf.Tensor;
     readonly trainTargets: tf.Tensor;
     readonly testTargets: tf.Tensor;
@@ -150,11 +153,28 @@ export async function prepareTraining(training: ast.Training, services: CajalSer
     settings.examples = data.train.size;
     settings.test = data.test.size;
 
+    // The model and target run as the compiler's programs, exactly what `cajal run` and
+    // generated modules compute; the data fields are the programs' inputs.
+    const compiler = new ProgramCompiler(services);
+    const compile = (term: ast.Term, what: string): Program => {
+        try {
+            return compiler.compileTerm(term, fields, `${training.name}.${what}`);
+        } catch (error) {
+            if (error instanceof CompileError) throw new TrainingError(`the ${what} cannot be compiled${locationOf(error.node ?? term)}: ${error.message}`);
+            throw error;
+        }
+    };
+    const modelProgram = compile(model, 'model');
+    const targetProgram = compile(target, 'target');
+
     const externs = [...new Set([...externsUsed(model), ...externsUsed(target)])];
     const networks = new Map<string, ExternNetwork>();
     for (const extern of externs) networks.set(extern.name, buildExternNetwork(extern, deriveSeed(settings.seed, 'init')));
-    const evaluatorFor = () => new TermEvaluator({ typeOf, networks });
-    const envOf = (tensors: ReadonlyMap<ast.Binder, tf.Tensor>) => new Map<ast.Binder, TensorValue>([...tensors].map(([binder, tensor]) => [binder, { kind: 'tensor', tensor }]));
+    const linked = linkNetworks(networks.values());
+    const run = (program: Program, tensors: ReadonlyMap<ast.Binder, tf.Tensor>, batch: number): tf.Tensor => {
+        const out = runProgram(program, fields.map(field => tensors.get(field)!), linked);
+        return out.shape[0] === batch ? out.reshape([batch, -1]) : tf.broadcastTo(out.reshape([out.shape[0], -1]), [batch, out.size / out.shape[0]]);
+    };
 
     const computeTargets = (set: ExampleSet): tf.Tensor => {
         const chunks: tf.Tensor[] = [];
@@ -164,7 +184,7 @@ export async function prepareTraining(training: ast.Training, services: CajalSer
             chunks.push(tf.tidy(() => {
                 const indices = tf.range(start, end, 1, 'int32') as tf.Tensor1D;
                 const tensors = fieldTensors(set, fields, indices);
-                return evaluatorFor().evaluateToTensor(target, envOf(tensors), end - start).reshape([end - start, -1]);
+                return run(targetProgram, tensors, end - start);
             }));
         }
         const all = chunks.length === 0 ? tf.zeros([0, dim(modelType)]) : tf.concat(chunks, 0);
@@ -175,14 +195,26 @@ export async function prepareTraining(training: ast.Training, services: CajalSer
     const testTargets = computeTargets(data.test);
 
     return {
-        name: training.name, settings, data, networks, modelType, discrete, fields,
-        predict: (tensors, batch) => evaluatorFor().evaluateToTensor(model, envOf(tensors), batch).reshape([batch, -1]),
+        name: training.name, settings, data, networks, modelType, discrete, fields, modelProgram, targetProgram,
+        predict: (tensors, batch) => run(modelProgram, tensors, batch),
         trainTargets, testTargets,
         dispose: () => {
             tf.dispose([trainTargets, testTargets]);
+            releaseProgram(modelProgram);
+            releaseProgram(targetProgram);
             for (const network of networks.values()) network.model.dispose();
         }
     };
+}
+
+/** ` at FILE:LINE:COLUMN` of a node (1-based), or '' when it has no text position. */
+function locationOf(node: { readonly $cstNode?: { readonly range: { readonly start: { readonly line: number; readonly character: number } } }; readonly $container?: unknown }): string {
+    const start = node.$cstNode?.range.start;
+    if (!start) return '';
+    let root: { $container?: unknown; $document?: { uri: { fsPath: string } } } = node;
+    while (root.$container) root = root.$container as typeof root;
+    const file = root.$document ? path.basename(root.$document.uri.fsPath) : undefined;
+    return ` at ${file ? `${file}:` : 'line '}${start.line + 1}:${start.character + 1}`;
 }
 
 function lossOf(loss: LossName, prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {

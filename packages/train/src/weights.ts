@@ -154,6 +154,7 @@ export async function loadNetworks(directory: string): Promise<Map<string, Loade
         result.set(name, {
             name, manifest: entry, model,
             call(inputs) {
+                if (inputs.length !== entry.inputs.length) throw new Error(`extern '${name}' takes ${entry.inputs.length} input(s), got ${inputs.length}`);
                 return tf.tidy(() => {
                     const batch = Math.max(...inputs.map(x => x.shape[0]));
                     const flat = inputs.map((x, i) => {
@@ -170,15 +171,17 @@ export async function loadNetworks(directory: string): Promise<Map<string, Loade
 }
 
 /**
- * The networks of a weights directory as @cajal/runtime `LinkedNetworks` (one input each),
- * for `cajal run --weights DIR` and generated code. Externs with several curried inputs
- * are left out (their network needs all arguments at once: use loadNetworks).
+ * The networks of a weights directory as @cajal/runtime `LinkedNetworks`, for `cajal run
+ * --weights DIR` and generated code: each is called with one batch per argument of its
+ * extern (an extern of several arguments is one network of all of them).
  */
 export async function loadLinkedNetworks(directory: string): Promise<LinkedNetworks> {
-    const networks = await loadNetworks(directory);
+    return linkNetworks((await loadNetworks(directory)).values());
+}
+
+/** Networks (trained in memory or loaded) as @cajal/runtime `LinkedNetworks`, by extern name. */
+export function linkNetworks(networks: Iterable<{ readonly name: string; call(inputs: readonly tf.Tensor[]): tf.Tensor }>): LinkedNetworks {
     const linked: Record<string, Network> = {};
-    for (const [name, network] of networks) {
-        if (network.manifest.inputs.length === 1) linked[name] = x => network.call([x]);
-    }
+    for (const network of networks) linked[network.name] = (...inputs) => network.call(inputs);
     return linked;
 }
