@@ -56,6 +56,8 @@ export const runCommand: Command = {
             throw error;
         }
         const runtime = await import('@cajal/runtime');
+        // Before any tensor exists (loading weights makes some), so they live on the chosen backend.
+        const backend = await runtime.initBackend(backendChoice);
         let networks = {};
         if (options.weights) {
             const train = await import('@cajal/train');
@@ -71,7 +73,6 @@ export const runCommand: Command = {
             throw new CliError(`'${name}' calls the extern${missing.missing.length === 1 ? '' : 's'} ${names} (learned network${missing.missing.length === 1 ? '' : 's'}) with no implementation: `
                 + (options.weights ? `${options.weights} has no trained network for ${missing.missing.length === 1 ? 'it' : 'them'}.` : 'train with `cajal train` and pass --weights DIR.'));
         }
-        const backend = await runtime.initBackend(backendChoice);
         const tf = await import('@tensorflow/tfjs');
         const result = runtime.runProgram(program, [], networks);
         const data = Array.from(await result.data());
