@@ -42,7 +42,7 @@ describe('each diagnostic code fires at the right range (examples/errors)', () =
         expect(diagnostic.code).toBe('parse');
         expect(diagnostic.severity).toBe(1);
         expect(span(diagnostic.range)).toBe(at(text, 3, 'def'));
-        expect(diagnostic.message).toContain("but found: 'def'");
+        expect(diagnostic.message).toBe("Expected ',', ':' or ')', but found 'def'.");
     });
 
     test('name/unknown: the unknown name', async () => {

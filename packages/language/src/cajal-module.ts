@@ -6,6 +6,7 @@ import {
 import { CajalGeneratedModule, CajalGeneratedSharedModule } from './generated/module.js';
 import { CajalTokenBuilder } from './parser/cajal-token-builder.js';
 import { CajalLexer } from './parser/cajal-lexer.js';
+import { CajalParserErrorMessageProvider } from './parser/cajal-parser-messages.js';
 import { CajalScopeComputation, CajalScopeProvider } from './references/cajal-scope.js';
 import { CajalTypeChecker } from './typing/type-checker.js';
 import { CajalLinearityChecker } from './linearity/linearity-checker.js';
@@ -37,7 +38,8 @@ export type CajalServices = LangiumCoreServices & CajalAddedServices;
 export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & CajalAddedServices> = {
     parser: {
         TokenBuilder: () => new CajalTokenBuilder(),
-        Lexer: services => new CajalLexer(services)
+        Lexer: services => new CajalLexer(services),
+        ParserErrorMessageProvider: () => new CajalParserErrorMessageProvider()
     },
     references: {
         ScopeComputation: services => new CajalScopeComputation(services),

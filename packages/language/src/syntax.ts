@@ -1,3 +1,5 @@
+import { CstUtils, type AstNode } from 'langium';
+import type { Range } from 'vscode-languageserver';
 import * as ast from './generated/ast.js';
 
 /**
@@ -29,4 +31,30 @@ export function referencedBinder(term: ast.Var): ast.Binder | undefined {
 /** Data fields of a `train` block are inputs, usable any number of times; all other binders are linear. */
 export function isLinearBinder(binder: ast.Binder): boolean {
     return !ast.isFieldGroup(binder.$container);
+}
+
+/**
+ * The source range of a term without the parentheses that group it. Langium gives a
+ * parenthesised term the range of its parentheses, and the first part of a pair or an
+ * ascription the range from the opening `(`; diagnostics and hovers should point at the
+ * term itself. A `(` is dropped when its `)` closes the range or lies outside it.
+ */
+export function termRange(node: AstNode): Range | undefined {
+    const cst = node.$cstNode;
+    if (!cst) return undefined;
+    if (ast.isPair(node) || ast.isAscription(node)) return cst.range;
+    const leaves = CstUtils.flattenCst(cst).filter(leaf => !leaf.hidden).toArray();
+    let first = 0, last = leaves.length - 1;
+    while (first < last && leaves[first].text === '(') {
+        let depth = 0, match = -1;
+        for (let i = first; i <= last; i++) {
+            if (leaves[i].text === '(') depth++;
+            else if (leaves[i].text === ')' && --depth === 0) { match = i; break; }
+        }
+        if (match === -1) first++;
+        else if (match === last) { first++; last--; }
+        else break;
+    }
+    if (first > last) return cst.range;
+    return { start: leaves[first].range.start, end: leaves[last].range.end };
 }

@@ -3,6 +3,7 @@ import type { DiagnosticRelatedInformation } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import type { CajalServices } from '../cajal-module.js';
 import { Codes, type CheckProblem } from '../problems.js';
+import { termRange } from '../syntax.js';
 import { externProblems, partialExternApplication, trainingProblems } from '../training/training-checks.js';
 
 export function registerValidationChecks(services: CajalServices): void {
@@ -121,10 +122,12 @@ export class CajalValidator {
     }
 
     report(problem: CheckProblem, accept: ValidationAcceptor): void {
+        const whole = !problem.property && !problem.keyword;
         accept(problem.severity, problem.message, {
             node: problem.node,
             property: problem.property as never,
             keyword: problem.keyword,
+            range: whole ? termRange(problem.node) : undefined,
             code: problem.code,
             data: problem.data,
             relatedInformation: problem.related?.map(r => this.relatedAt(r.node, r.property, r.message))
@@ -133,8 +136,8 @@ export class CajalValidator {
 
     relatedAt(node: AstNode, property: string | undefined, message: string): DiagnosticRelatedInformation {
         const document: LangiumDocument = AstUtils.getDocument(node);
-        const cst = property ? this.services.references.NameProvider.getNameNode(node) ?? node.$cstNode : node.$cstNode;
-        const range = cst?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+        const range = (property ? this.services.references.NameProvider.getNameNode(node)?.range : termRange(node))
+            ?? node.$cstNode?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
         return { location: { uri: document.uri.toString(), range }, message };
     }
 }
