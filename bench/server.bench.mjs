@@ -1,0 +1,119 @@
+/**
+ * Editor latency of the language server on a generated 5,000-line file, measured through
+ * the real server process over stdio with a real LSP client:
+ * - edit → diagnostics: time from a one-token didChange to the next publishDiagnostics;
+ * - hover: request → response on names spread over the file;
+ * - memory: resident set size of the server process after the file is checked.
+ * Uses the built server (packages/language-server/out).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+    createProtocolConnection, StreamMessageReader, StreamMessageWriter, InitializeRequest, InitializedNotification,
+    DidOpenTextDocumentNotification, DidChangeTextDocumentNotification, PublishDiagnosticsNotification,
+    HoverRequest, ShutdownRequest, ExitNotification
+} from 'vscode-languageserver-protocol/node.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const serverBin = path.join(root, 'packages', 'language-server', 'bin', 'cajal-language-server.js');
+
+/** 1,000 definitions of 5 lines each, every one calling the previous (a long dependency chain). */
+export function generateProgram(definitions = 1000) {
+    const lines = ['-- Generated for the server benchmark.', 'def g0 (x : Bool) (y : Bool) : Bool = if x then y else if y then false else false', '', ''];
+    for (let i = 1; i < definitions; i++) {
+        lines.push(`--| Gate number ${i}.`);
+        lines.push(`def g${i} (x : Bool) (y : Bool) : Bool =`);
+        lines.push(`  if x then g${i - 1} y true`);
+        lines.push('  else if y then false else false');
+        lines.push('');
+    }
+    return lines.join('\n');
+}
+
+const median = values => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+};
+const percentile = (values, p) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+};
+
+function rssMb(pid) {
+    // The server's main thread and its worker thread share the process.
+    const status = readFileSync(`/proc/${pid}/status`, 'utf-8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+    return kb / 1024;
+}
+
+export default async function run(ctx) {
+    const rows = [];
+    const child = spawn(process.execPath, [serverBin, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+    const waiters = [];
+    connection.onNotification(PublishDiagnosticsNotification.type, params => {
+        for (const waiter of waiters.splice(0)) waiter(params);
+    });
+    connection.onRequest('workspace/configuration', params => params.items.map(() => null));
+    connection.onRequest('client/registerCapability', () => null);
+    connection.listen();
+    const nextDiagnostics = () => new Promise(resolve => waiters.push(resolve));
+    try {
+        const startedAt = performance.now();
+        await connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {} });
+        await connection.sendNotification(InitializedNotification.type, {});
+        const text = generateProgram();
+        const lineCount = text.split('\n').length;
+        const uri = 'file:///virtual/bench/generated.cajal';
+        let diagnostics = nextDiagnostics();
+        const openedAt = performance.now();
+        await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'cajal', version: 1, text } });
+        const first = await diagnostics;
+        if (first.diagnostics.length > 0) throw new Error(`the generated file has diagnostics: ${first.diagnostics[0].message}`);
+        rows.push({ suite: 'server', name: `open + check a ${lineCount}-line file (cold)`, value: performance.now() - openedAt, unit: 'ms', note: `server start to first diagnostics ${Math.round(performance.now() - startedAt)} ms` });
+
+        // One small edit at a time, in the middle of the file: `true` ↔ `false` in one definition.
+        const lines = text.split('\n');
+        const editLine = lines.findIndex(line => line.includes('if x then g499 y true'));
+        const column = lines[editLine].indexOf('true');
+        const edits = ctx.quick ? 10 : 40;
+        const latencies = [];
+        let version = 1;
+        for (let i = 0; i < edits; i++) {
+            const replacement = i % 2 === 0 ? 'false' : 'true';
+            const current = i % 2 === 0 ? 'true' : 'false';
+            diagnostics = nextDiagnostics();
+            const sentAt = performance.now();
+            await connection.sendNotification(DidChangeTextDocumentNotification.type, {
+                textDocument: { uri, version: ++version },
+                contentChanges: [{ range: { start: { line: editLine, character: column }, end: { line: editLine, character: column + current.length } }, text: replacement }]
+            });
+            await diagnostics;
+            latencies.push(performance.now() - sentAt);
+            await new Promise(resolve => setTimeout(resolve, 50));
+        }
+        rows.push({ suite: 'server', name: `edit → fresh diagnostics, ${lineCount}-line file (median)`, value: median(latencies), unit: 'ms', target: '< 300', note: `p90 ${percentile(latencies, 0.9).toFixed(0)} ms over ${edits} edits, includes the 30 ms debounce` });
+
+        const hovers = [];
+        const samples = ctx.quick ? 50 : 200;
+        for (let i = 0; i < samples; i++) {
+            const definition = 1 + Math.floor((i * 997) % 998);
+            const line = lines.findIndex(l => l.startsWith(`def g${definition} `));
+            const sentAt = performance.now();
+            const hover = await connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: line + 1, character: 13 } });
+            hovers.push(performance.now() - sentAt);
+            if (!hover) throw new Error(`no hover on line ${line + 2}`);
+        }
+        rows.push({ suite: 'server', name: `hover, ${lineCount}-line file (median)`, value: median(hovers), unit: 'ms', target: '< 20', note: `p90 ${percentile(hovers, 0.9).toFixed(1)} ms over ${samples} hovers on names` });
+        rows.push({ suite: 'server', name: `memory (RSS) after checking the ${lineCount}-line file`, value: rssMb(child.pid), unit: 'MB' });
+    } finally {
+        await connection.sendRequest(ShutdownRequest.type).catch(() => undefined);
+        await connection.sendNotification(ExitNotification.type).catch(() => undefined);
+        await new Promise(resolve => { child.once('exit', resolve); setTimeout(() => { child.kill(); resolve(); }, 5000); });
+        connection.dispose();
+    }
+    ctx.log?.('server benchmark done');
+    return rows;
+}
