@@ -88,7 +88,7 @@ train t { data "d.jsonl" (x : Real[2], b : Bool); model (fun (g : Bool -o Bool) 
             .map(d => [d.range.start.line + 1, d.range.start.character + 1, d.range.end.character + 1, d.severity, d.message]);
         const message = (given: number) => `The extern 'both' is one network of all its 2 arguments, so it must be applied to all of them, but here it gets ${given}. `
             + `Apply it fully (both a1 a2); for a function value write fun ${given === 0 ? 'a1 a2' : 'a2'} => both a1 a2.`;
-        // Expected ranges come from the source: the whole partial application (with its parentheses).
+        // Expected ranges come from the source: the whole partial application.
         const at = (line: number, text: string) => {
             const column = source.split('\n')[line - 1].lastIndexOf(text) + 1;
             return [line, column, column + text.length];
@@ -96,7 +96,7 @@ train t { data "d.jsonl" (x : Real[2], b : Bool); model (fun (g : Bool -o Bool) 
         expect(partial).toEqual([
             [...at(8, 'both x'), 1, message(1)],
             [...at(9, 'both'), 1, message(0)],
-            [...at(10, '(both x)'), 1, message(1)]
+            [...at(10, 'both x'), 1, message(1)]
         ]);
         expect(diagnostics.filter(d => d.severity === 1 && d.code !== 'extern/partial-application')).toEqual([]);
     });
