@@ -26,8 +26,11 @@ export function formatCajalText(text: string): string {
     const parsing = result.parserErrors[0];
     if (parsing) {
         const token = parsing.token;
-        const line = Number.isFinite(token.startLine) ? token.startLine! : text.split('\n').length;
-        const column = Number.isFinite(token.startColumn) ? token.startColumn! : 1;
+        // At the end of the file Chevrotain's token has no position: point after the last character.
+        const lines = text.split('\n');
+        const atEnd = !Number.isFinite(token.startLine) || token.startLine! < 1;
+        const line = atEnd ? lines.length : token.startLine!;
+        const column = atEnd ? lines[lines.length - 1].length + 1 : token.startColumn!;
         throw new CajalFormatError(`cannot format: ${parsing.message}`, line, column);
     }
     return formatText(text);
