@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { MissingNetworksError, callNetwork, initBackend, missingNetworks, requireNetworks, type LinkedNetworks } from '@cajal/runtime';
+import { MissingNetworksError, callNetwork, initBackend, missingNetworks, networkCall, requireNetworks, type LinkedNetworks } from '@cajal/runtime';
 
 beforeAll(async () => { await initBackend('cpu'); });
 
@@ -34,5 +34,14 @@ describe('linked networks', () => {
         expect(calls).toEqual([[[3, 2], [3, 2]]]);
         expect(Array.from(y.dataSync())).toEqual([3, 0, 7, 0, 1, 0]);
         expect(() => callNetwork('judge', judge, [a, tf.zeros([2, 2])], [2])).toThrow("extern 'judge': the inputs have different batch sizes 3 and 2");
+    });
+
+    it('networkCall (generated code) reshapes each flat input to its argument shape; one tensor and shape still work', () => {
+        const seen: number[][] = [];
+        const shapes = (...inputs: tf.Tensor[]) => { seen.push(...inputs.map(x => x.shape)); return tf.zeros([inputs[0].shape[0], 2]); };
+        expect(networkCall({ shapes }, 'shapes', [tf.zeros([3, 784]), tf.zeros([3, 2])], [[28, 28], [2]], [2]).shape).toEqual([3, 2]);
+        expect(networkCall({ shapes }, 'shapes', tf.zeros([3, 784]), [28, 28], [2]).shape).toEqual([3, 2]);
+        expect(seen).toEqual([[3, 28, 28], [3, 2], [3, 28, 28]]);
+        expect(() => networkCall({ shapes }, 'shapes', [tf.zeros([3, 784])], [[28, 28], [2]], [2])).toThrow("extern 'shapes' takes 2 input(s), got 1");
     });
 });
