@@ -34,8 +34,8 @@ export function fileUri(file: string): string {
 }
 
 /** Starts the server with a workspace folder (or none) and completes the initialize handshake. */
-export async function startServer(options: { workspaceFolder?: string; capabilities?: Record<string, unknown> } = {}): Promise<ServerSession> {
-    const child = spawn(process.execPath, [serverBin, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+export async function startServer(options: { workspaceFolder?: string; capabilities?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<ServerSession> {
+    const child = spawn(process.execPath, [serverBin, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     let stderr = '';
     child.stderr!.on('data', chunk => { stderr += chunk.toString(); });
     const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));

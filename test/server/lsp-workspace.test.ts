@@ -103,3 +103,24 @@ describe('transports and stack', () => {
         }
     });
 });
+
+describe('the supervisor', () => {
+    test('when the server thread stops, a new one takes over with the open documents', async () => {
+        const server = await startServer({ env: { CAJAL_LSP_TEST_HOOKS: '1' } });
+        try {
+            const uri = 'file:///virtual/supervised.cajal';
+            const text = 'def f (x : Bool) (y : Bool) : Bool = x\n';
+            expect((await server.open(uri, text)).map(d => d.code)).toEqual(['linearity/unused']);
+            const since = server.published.length;
+            await server.connection.sendNotification('cajal/test/stopThread');
+            // The replayed document is checked again by the new thread and its diagnostics re-published.
+            expect((await server.nextDiagnostics(uri, since)).map(d => d.code)).toEqual(['linearity/unused']);
+            expect(server.stderr()).toContain('restarting');
+            const hover = await server.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(text, 'f (x') });
+            expect((hover.contents as { value: string }).value).toContain('f : Bool -o Bool -o Bool');
+            expect(server.child.exitCode).toBeNull();
+        } finally {
+            await server.close();
+        }
+    });
+});

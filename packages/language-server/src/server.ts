@@ -21,6 +21,10 @@ export function startServer(connection: Connection): Connection {
     const { shared, Cajal } = createCajalServices({ connection, ...NodeFileSystem });
     startLanguageServer(shared);
     registerCustomRequests(connection, Cajal);
+    if (process.env.CAJAL_LSP_TEST_HOOKS === '1') {
+        // For the supervisor's tests only: stop this thread as a crash would.
+        connection.onNotification('cajal/test/stopThread', () => process.exit(3));
+    }
     return connection;
 }
 
