@@ -19,7 +19,8 @@ export function startServerOnPort(port: MessagePort): Connection {
 /** Starts the language server on a connection: Langium's handlers plus Cajal's custom requests. */
 export function startServer(connection: Connection): Connection {
     const { shared, Cajal } = createCajalServices({ connection, ...NodeFileSystem });
-    startLanguageServer(shared);
+    // The outline shows types, which need linked references (Langium's default is Parsed).
+    startLanguageServer(shared, { DocumentSymbolProvider: DocumentState.Linked });
     registerCustomRequests(connection, Cajal);
     if (process.env.CAJAL_LSP_TEST_HOOKS === '1') {
         // For the supervisor's tests only: stop this thread as a crash would.

@@ -3,6 +3,7 @@ import type { CodeActionProvider } from 'langium/lsp';
 import { CodeActionKind, type CodeAction, type CodeActionParams, type Command, type Diagnostic, type TextEdit } from 'vscode-languageserver';
 import { ast, Bool, Codes, containsError, Nat, visibleBinders, type CajalType } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
+import { typeOfSafely } from './syntax-queries.js';
 
 interface BranchVariable { name: string; type: string }
 
@@ -40,7 +41,7 @@ export class CajalCodeActionProvider implements CodeActionProvider {
     }
 
     private typeOf(node: AstNode): CajalType {
-        return this.services.typing.TypeChecker.typeOf(node);
+        return typeOfSafely(this.services.typing.TypeChecker, node);
     }
 
     private fix(document: LangiumDocument, diagnostic: Diagnostic, title: string, edits: TextEdit[], preferred = false): CodeAction {

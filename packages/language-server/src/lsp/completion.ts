@@ -3,6 +3,7 @@ import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionCont
 import { CompletionItemKind, InsertTextFormat } from 'vscode-languageserver';
 import { ast, declaredType, isError, visibleBinders } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
+import { typeOfSafely } from './syntax-queries.js';
 
 /** Snippets offered beside their keyword. */
 const SNIPPETS: Record<string, { label: string; body: string; doc: string }> = {
@@ -47,7 +48,7 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
             detail = `${declaredType(node)}`;
             item.kind = ast.isExtern(node) ? CompletionItemKind.Interface : CompletionItemKind.Function;
         } else if (node && ast.isBinder(node)) {
-            const type = this.cajal.typing.TypeChecker.typeOf(node);
+            const type = typeOfSafely(this.cajal.typing.TypeChecker, node);
             detail = isError(type) ? undefined : `${type}`;
             item.kind = CompletionItemKind.Variable;
             item.sortText = '0'; // locals first

@@ -1,8 +1,9 @@
-import type { AstNode, LangiumDocument } from 'langium';
+import { DocumentState, type AstNode, type LangiumDocument } from 'langium';
 import { DefaultDocumentSymbolProvider, type LangiumServices } from 'langium/lsp';
 import type { DocumentSymbol } from 'vscode-languageserver';
 import { ast, declaredType, isError } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
+import { typeOfSafely } from './syntax-queries.js';
 
 /** The outline: the module's declarations with their types; a definition's parameters beneath it. */
 export class CajalDocumentSymbolProvider extends DefaultDocumentSymbolProvider {
@@ -15,11 +16,13 @@ export class CajalDocumentSymbolProvider extends DefaultDocumentSymbolProvider {
             return node.declarations.flatMap(declaration => this.getSymbol(document, declaration));
         }
         const symbols = super.getSymbol(document, node);
+        // Types need linked references; typing an unlinked tree would also cache wrong results.
+        if (document.state < DocumentState.Linked) return symbols;
         for (const symbol of symbols) {
             if (ast.isDefinition(node) || ast.isExtern(node)) {
                 symbol.detail = `${declaredType(node)}`;
             } else if (ast.isBinder(node)) {
-                const type = this.services.typing.TypeChecker.typeOf(node);
+                const type = typeOfSafely(this.services.typing.TypeChecker, node);
                 if (!isError(type)) symbol.detail = `${type}`;
             } else if (ast.isTraining(node)) {
                 symbol.detail = 'train';

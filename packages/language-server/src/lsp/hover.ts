@@ -5,7 +5,7 @@ import { ast, declaredType, isError, typeFromSyntax, dim, shape, type CajalType 
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { externNetworkText, formatShape, ifNeuronText, iterNeuronText, matrixTable, neuronShapeText } from './describe.js';
 import { MATRIX_HOVER_LIMIT } from './neurons.js';
-import { docCommentOf, kindOfTarget, leafAt } from './syntax-queries.js';
+import { docCommentOf, kindOfTarget, leafAt , typeOfSafely } from './syntax-queries.js';
 import { architectureInfo } from './architectures.js';
 
 const KIND_TEXT = {
@@ -34,7 +34,7 @@ export class CajalHoverProvider implements HoverProvider {
     }
 
     private typeOf(node: AstNode): CajalType {
-        return this.services.typing.TypeChecker.typeOf(node);
+        return typeOfSafely(this.services.typing.TypeChecker, node);
     }
 
     async hoverFor(document: LangiumDocument, leaf: CstNode): Promise<string | undefined> {

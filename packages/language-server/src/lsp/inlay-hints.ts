@@ -3,6 +3,7 @@ import { AbstractInlayHintProvider, type InlayHintAcceptor } from 'langium/lsp';
 import { InlayHintKind } from 'vscode-languageserver';
 import { ast, containsError } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
+import { typeOfSafely } from './syntax-queries.js';
 
 /** `: Type` after every binder whose type was inferred rather than written. */
 export class CajalInlayHintProvider extends AbstractInlayHintProvider {
@@ -12,7 +13,7 @@ export class CajalInlayHintProvider extends AbstractInlayHintProvider {
 
     computeInlayHint(node: AstNode, acceptor: InlayHintAcceptor): void {
         if (!ast.isBinder(node) || node.type || !node.name) return;
-        const type = this.services.typing.TypeChecker.typeOf(node);
+        const type = typeOfSafely(this.services.typing.TypeChecker, node);
         if (containsError(type)) return;
         const name = GrammarUtils.findNodeForProperty(node.$cstNode, 'name');
         if (!name) return;

@@ -1,5 +1,5 @@
 import { CstUtils, AstUtils, type AstNode, type CstNode, type LangiumDocument } from 'langium';
-import { ast, isLinearBinder } from '@cajal/language';
+import { ast, ErrorType, isLinearBinder, type CajalType } from '@cajal/language';
 
 /** The leaf token at an offset; at the end of a word (cursor just after it) the word itself. */
 export function leafAt(document: LangiumDocument, offset: number): CstNode | undefined {
@@ -75,4 +75,16 @@ function dedent(lines: string[]): string {
     const indents = lines.filter(line => line.trim()).map(line => /^\s*/.exec(line)![0].length);
     const common = indents.length > 0 ? Math.min(...indents.slice(1).length > 0 ? indents.slice(1) : indents) : 0;
     return lines.map((line, i) => i === 0 ? line.trimStart() : line.slice(Math.min(common, /^\s*/.exec(line)![0].length))).join('\n');
+}
+
+/**
+ * The type of a node, or the error type if the checker cannot say — including when it
+ * fails on a half-parsed tree: an editor request must get an answer, never an exception.
+ */
+export function typeOfSafely(typeChecker: { typeOf(node: AstNode): CajalType }, node: AstNode): CajalType {
+    try {
+        return typeChecker.typeOf(node) ?? ErrorType;
+    } catch {
+        return ErrorType;
+    }
 }
