@@ -1,6 +1,8 @@
 import { AstUtils, stream, type AstNode, type AstNodeDescription, type GrammarAST, type ReferenceInfo, type Stream } from 'langium';
 import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionValueItem, type LangiumServices } from 'langium/lsp';
-import { CompletionItemKind, InsertTextFormat } from 'vscode-languageserver';
+import { CompletionItemKind, InsertTextFormat, type CancellationToken, type CompletionItem, type CompletionList, type CompletionParams } from 'vscode-languageserver';
+import type { LangiumDocument } from 'langium';
+import { MAX_UNCLOSED } from './unbalanced-guard.js';
 import { ast, declaredType, isError, visibleBinders } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { typeOfSafely } from './syntax-queries.js';
@@ -61,6 +63,25 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
         return item;
     }
 
+    /**
+     * Langium completes by re-parsing the text before the cursor; with hundreds of
+     * constructs still open there (deeply nested input) the parser's error recovery takes
+     * minutes. Then only the names in scope and the term keywords are offered.
+     */
+    override async getCompletion(document: LangiumDocument, params: CompletionParams, cancelToken?: CancellationToken): Promise<CompletionList | undefined> {
+        const offset = document.textDocument.offsetAt(params.position);
+        if (openConstructsBefore(document.textDocument.getText(), offset) <= MAX_UNCLOSED) {
+            return super.getCompletion(document, params, cancelToken);
+        }
+        const items: CompletionItem[] = ['if', 'fun', 'let', 'iter', 'succ', 'zero', 'true', 'false'].map(keyword => ({ label: keyword, kind: CompletionItemKind.Keyword }));
+        for (const description of this.cajal.references.ScopeProvider.globalDescriptions(document)) {
+            const node = description.node;
+            const detail = ast.isDefinition(node) || ast.isExtern(node) ? `${declaredType(node)}` : undefined;
+            items.push({ label: description.name, kind: ast.isExtern(node) ? CompletionItemKind.Interface : CompletionItemKind.Function, detail });
+        }
+        return { items, isIncomplete: false };
+    }
+
     protected override completionForKeyword(context: CompletionContext, keyword: GrammarAST.Keyword, acceptor: CompletionAcceptor): void {
         super.completionForKeyword(context, keyword, acceptor);
         const snippet = SNIPPETS[keyword.value];
@@ -88,4 +109,23 @@ function bindersAtCursor(node: AstNode, offset: number): ast.Binder[] {
     if (ast.isLetPairTerm(node)) return after(node.value) ? [node.second, node.first] : [];
     if (ast.isIter(node)) return after(node.stepBinder) ? [node.stepBinder] : [];
     return [];
+}
+
+/**
+ * How deeply constructs nest (at most, and still open) before `offset` in its declaration: unclosed brackets, `if`s before
+ * their `else`, and binders (`fun`, `λ`, `\\`, `let`) whose body extends to the cursor.
+ * A rough token scan (comments and strings skipped), linear in the text.
+ */
+export function openConstructsBefore(text: string, offset: number): number {
+    const prefix = text.slice(0, offset);
+    const start = Math.max(0, ...['\ndef ', '\nextern ', '\ntrain '].map(k => prefix.lastIndexOf(k)));
+    const body = prefix.slice(start).replace(/--[^\n]*/g, ' ').replace(/"(\\.|[^"\\\n])*"/g, ' ');
+    let open = 0, deepest = 0;
+    for (const match of body.matchAll(/[A-Za-z_][A-Za-z0-9_']*|[()[\]{}λ\\]/g)) {
+        const token = match[0];
+        if (token === '(' || token === '[' || token === '{' || token === 'if' || token === 'fun' || token === 'λ' || token === '\\' || token === 'let') deepest = Math.max(deepest, ++open);
+        else if ((token === ')' || token === ']' || token === '}' || token === 'else') && open > 0) open--;
+    }
+    // Re-parsing a prefix that once nested very deeply is as slow as one still open.
+    return Math.max(open, deepest);
 }

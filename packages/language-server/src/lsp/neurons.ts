@@ -1,6 +1,6 @@
 import { AstUtils, type AstNode } from 'langium';
 import { ast, declaredType, type CajalType } from '@cajal/language';
-import { neuronOf } from '@cajal/compiler';
+import { Folder, ProgramAnalysis, neuronOf } from '@cajal/compiler';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 
 /** The `cajal/neuron` answer (see the interfaces of the project). */
@@ -26,12 +26,32 @@ export const NEURON_REQUEST_LIMIT = 1 << 16;
  * (new nodes) when they change.
  */
 export class CajalNeurons {
-    private readonly cache = new WeakMap<ast.Definition, NeuronInfo | { error: string }>();
+    private cache = new WeakMap<ast.Definition, NeuronInfo | { error: string }>();
+    private externCache = new WeakMap<ast.Definition, ast.Extern[]>();
+    /** The compiler's folder, whose cache of definition tensors is shared by all requests. */
+    private folder: Folder | undefined;
 
-    constructor(private readonly services: CajalLspServices) { }
+    constructor(private readonly services: CajalLspServices) {
+        // Any change may change what a definition refers to (also in importers, which are
+        // re-linked without being re-parsed): start afresh.
+        services.shared.workspace.DocumentBuilder.onUpdate(() => {
+            this.cache = new WeakMap();
+            this.externCache = new WeakMap();
+            this.folder = undefined;
+        });
+    }
 
     /** Externs a definition depends on, directly or through other definitions. */
     externsUsedBy(definition: ast.Definition): ast.Extern[] {
+        let externs = this.externCache.get(definition);
+        if (!externs) {
+            externs = this.computeExternsUsedBy(definition);
+            this.externCache.set(definition, externs);
+        }
+        return externs;
+    }
+
+    private computeExternsUsedBy(definition: ast.Definition): ast.Extern[] {
         const seen = new Set<AstNode>([definition]);
         const externs = new Set<ast.Extern>();
         const queue: ast.Definition[] = [definition];
@@ -43,7 +63,9 @@ export class CajalNeurons {
                 if (ast.isExtern(target)) externs.add(target);
                 else if (ast.isDefinition(target) && !seen.has(target)) {
                     seen.add(target);
-                    queue.push(target);
+                    const known = this.externCache.get(target);
+                    if (known) known.forEach(e => externs.add(e));
+                    else queue.push(target);
                 }
             }
         }
@@ -74,7 +96,8 @@ export class CajalNeurons {
             return { error: `'${definition.name}' cannot be compiled while its file has errors (${errors.length}).` };
         }
         try {
-            const neuron = neuronOf(definition, this.services, { maxEntries: NEURON_REQUEST_LIMIT });
+            this.folder ??= new Folder(this.services, new ProgramAnalysis(), NEURON_REQUEST_LIMIT);
+            const neuron = neuronOf(definition, this.services, { maxEntries: NEURON_REQUEST_LIMIT, folder: this.folder });
             return { name: neuron.name, type: neuron.type, shape: neuron.shape, weights: neuron.weights, data: neuron.data, rows: neuron.rows, cols: neuron.cols };
         } catch (error) {
             return { error: error instanceof Error ? error.message : String(error) };

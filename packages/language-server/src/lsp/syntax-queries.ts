@@ -45,7 +45,8 @@ export function docCommentOf(document: LangiumDocument, node: AstNode): string |
     const cst = node.$cstNode;
     if (!cst) return undefined;
     const text = document.textDocument.getText();
-    const lines = text.slice(0, cst.offset).split(/\r?\n/);
+    // Only the text just above matters; a doc comment longer than this is cut.
+    const lines = text.slice(Math.max(0, cst.offset - 16_000), cst.offset).split(/\r?\n/);
     // The declaration's own line up to its start must be blank.
     if (lines.pop()!.trim() !== '') return undefined;
     const collected: string[] = [];
