@@ -24,7 +24,7 @@ function examples(): Array<[string, string]> {
 
 /** The non-whitespace content, token by token (comments included). */
 function tokens(text: string): string[] {
-    return text.match(/--[^\n]*|\{-[\s\S]*?-\}|"(?:\\.|[^"\\\n])*"|[A-Za-z_][A-Za-z0-9_']*|[0-9]+(?:\.[0-9]+)?|-o|=>|\S/g) ?? [];
+    return (text.match(/--[^\n]*|\{-[\s\S]*?-\}|"(?:\\.|[^"\\\n])*"|[A-Za-z_][A-Za-z0-9_']*|[0-9]+(?:\.[0-9]+)?|-o|=>|\S/g) ?? []).map(token => token.startsWith('--') ? token.trimEnd() : token);
 }
 
 describe('formatCajalText', () => {

@@ -23,7 +23,9 @@ export class CajalCodeLensProvider implements CodeLensProvider {
             if (!declaration.name || !declaration.$cstNode) continue;
             const line = declaration.$cstNode.range.start.line;
             const range = { start: { line, character: 0 }, end: { line, character: 0 } };
-            if (ast.isDefinition(declaration) && neurons.isRunnable(declaration)) {
+            let runnable = false;
+            try { runnable = ast.isDefinition(declaration) && neurons.isRunnable(declaration) && dim(declaredType(declaration)) >= 0; } catch { runnable = false; }
+            if (ast.isDefinition(declaration) && runnable) {
                 const type = declaredType(declaration);
                 lenses.push({ range, command: { title: '▶ Run', command: 'cajal.run', arguments: [uri, declaration.name] } });
                 lenses.push({

@@ -47,7 +47,7 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
         const node = description.node;
         let detail: string | undefined;
         if (ast.isDefinition(node) || ast.isExtern(node)) {
-            detail = `${declaredType(node)}`;
+            try { detail = `${declaredType(node)}`; } catch { detail = undefined; }
             item.kind = ast.isExtern(node) ? CompletionItemKind.Interface : CompletionItemKind.Function;
         } else if (node && ast.isBinder(node)) {
             const type = typeOfSafely(this.cajal.typing.TypeChecker, node);
@@ -76,7 +76,8 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
         const items: CompletionItem[] = ['if', 'fun', 'let', 'iter', 'succ', 'zero', 'true', 'false'].map(keyword => ({ label: keyword, kind: CompletionItemKind.Keyword }));
         for (const description of this.cajal.references.ScopeProvider.globalDescriptions(document)) {
             const node = description.node;
-            const detail = ast.isDefinition(node) || ast.isExtern(node) ? `${declaredType(node)}` : undefined;
+            let detail: string | undefined;
+            try { detail = ast.isDefinition(node) || ast.isExtern(node) ? `${declaredType(node)}` : undefined; } catch { detail = undefined; }
             items.push({ label: description.name, kind: ast.isExtern(node) ? CompletionItemKind.Interface : CompletionItemKind.Function, detail });
         }
         return { items, isIncomplete: false };

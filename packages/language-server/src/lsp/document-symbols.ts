@@ -20,7 +20,11 @@ export class CajalDocumentSymbolProvider extends DefaultDocumentSymbolProvider {
         if (document.state < DocumentState.Linked) return symbols;
         for (const symbol of symbols) {
             if (ast.isDefinition(node) || ast.isExtern(node)) {
-                symbol.detail = `${declaredType(node)}`;
+                try {
+                    symbol.detail = `${declaredType(node)}`;
+                } catch {
+                    // a half-parsed type: no detail
+                }
             } else if (ast.isBinder(node)) {
                 const type = typeOfSafely(this.services.typing.TypeChecker, node);
                 if (!isError(type)) symbol.detail = `${type}`;

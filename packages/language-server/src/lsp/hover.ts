@@ -29,7 +29,12 @@ export class CajalHoverProvider implements HoverProvider {
         const offset = document.textDocument.offsetAt(params.position);
         const leaf = leafAt(document, offset);
         if (!leaf) return undefined;
-        const markdown = await this.hoverFor(document, leaf);
+        let markdown: string | undefined;
+        try {
+            markdown = await this.hoverFor(document, leaf);
+        } catch {
+            return undefined; // the checker failed on a half-parsed tree: no hover rather than an error
+        }
         return markdown ? { contents: { kind: 'markdown', value: markdown }, range: leaf.range } : undefined;
     }
 

@@ -18,6 +18,14 @@ export class CajalSignatureHelpProvider implements SignatureHelpProvider {
     }
 
     provideSignatureHelp(document: LangiumDocument, params: SignatureHelpParams, _cancelToken?: CancellationToken): SignatureHelp | undefined {
+        try {
+            return this.signatureHelp(document, params);
+        } catch {
+            return undefined; // a half-parsed signature
+        }
+    }
+
+    private signatureHelp(document: LangiumDocument, params: SignatureHelpParams): SignatureHelp | undefined {
         const root = document.parseResult.value.$cstNode;
         if (!root) return undefined;
         const offset = document.textDocument.offsetAt(params.position);
