@@ -83,7 +83,7 @@ describe('the cajal process', () => {
             'slow.cajal': [
                 'def count (n : Nat[100000]) : Nat[100000] = iter n { zero => zero ; succ y => succ y }',
                 'def inner (n : Nat[100000]) (m : Nat[100000]) : Nat[100000] = iter n { zero => m ; succ y => count y }',
-                'def main : Nat[100000] = inner 99999 5',
+                'def main : Nat[100000] = inner 99999 99990', // about 10^10 steps: still running at the interrupt
                 ''
             ].join('\n')
         });

@@ -8,6 +8,7 @@ import { CajalTokenBuilder } from './parser/cajal-token-builder.js';
 import { CajalLexer } from './parser/cajal-lexer.js';
 import { CajalParserErrorMessageProvider } from './parser/cajal-parser-messages.js';
 import { CajalScopeComputation, CajalScopeProvider } from './references/cajal-scope.js';
+import { CajalAstNodeLocator } from './references/cajal-node-locator.js';
 import { CajalTypeChecker } from './typing/type-checker.js';
 import { CajalLinearityChecker } from './linearity/linearity-checker.js';
 import { CajalValidator, registerValidationChecks } from './validation/cajal-validator.js';
@@ -44,6 +45,9 @@ export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & Caj
     references: {
         ScopeComputation: services => new CajalScopeComputation(services),
         ScopeProvider: services => new CajalScopeProvider(services)
+    },
+    workspace: {
+        AstNodeLocator: () => new CajalAstNodeLocator()
     },
     typing: {
         TypeChecker: services => new CajalTypeChecker(services.shared)

@@ -44,14 +44,20 @@ export function termRange(node: AstNode): Range | undefined {
     if (!cst) return undefined;
     if (ast.isPair(node) || ast.isAscription(node)) return cst.range;
     const leaves = CstUtils.flattenCst(cst).filter(leaf => !leaf.hidden).toArray();
+    // A leaf's `text` walks up to the CST root each time; read the characters directly.
+    const text = cst.root.fullText;
+    const symbols = leaves.map(leaf => leaf.length === 1 ? text[leaf.offset] : '');
+    // The matching `)` of every `(` within the range, found in one pass.
+    const matching = new Array<number>(leaves.length).fill(-1);
+    const open: number[] = [];
+    symbols.forEach((symbol, i) => {
+        if (symbol === '(') open.push(i);
+        else if (symbol === ')' && open.length > 0) matching[open.pop()!] = i;
+    });
     let first = 0, last = leaves.length - 1;
-    while (first < last && leaves[first].text === '(') {
-        let depth = 0, match = -1;
-        for (let i = first; i <= last; i++) {
-            if (leaves[i].text === '(') depth++;
-            else if (leaves[i].text === ')' && --depth === 0) { match = i; break; }
-        }
-        if (match === -1) first++;
+    while (first < last && symbols[first] === '(') {
+        const match = matching[first];
+        if (match === -1 || match > last) first++;
         else if (match === last) { first++; last--; }
         else break;
     }

@@ -46,35 +46,99 @@ export class CajalScopeComputation extends DefaultScopeComputation {
  * A `let` binder scopes over the body only, an `iter` step binder over the step only.
  */
 export function bindersInScopeOf(parent: AstNode, child: AstNode): ast.Binder[] {
-    if (ast.isLambda(parent) && parent.body === child) return parent.binders;
-    if (ast.isDefinition(parent) && parent.body === child) return parent.params;
-    if (ast.isLetTerm(parent) && parent.body === child) return [parent.binder];
-    if (ast.isLetPairTerm(parent) && parent.body === child) return [parent.first, parent.second];
-    if (ast.isIter(parent) && parent.step === child) return [parent.stepBinder];
-    if ((ast.isModelOption(parent) || ast.isTargetOption(parent)) && ast.isTraining(parent.$container)) {
-        return dataFieldsOf(parent.$container);
+    // Dispatch on $type: this runs for every node on the way up from every reference.
+    switch (parent.$type) {
+        case 'Lambda': return (parent as ast.Lambda).body === child ? (parent as ast.Lambda).binders : [];
+        case 'Definition': return (parent as ast.Definition).body === child ? (parent as ast.Definition).params : [];
+        case 'LetTerm': return (parent as ast.LetTerm).body === child ? [(parent as ast.LetTerm).binder] : [];
+        case 'LetPairTerm': {
+            const let_ = parent as ast.LetPairTerm;
+            return let_.body === child ? [let_.first, let_.second] : [];
+        }
+        case 'Iter': return (parent as ast.Iter).step === child ? [(parent as ast.Iter).stepBinder] : [];
+        case 'ModelOption': case 'TargetOption':
+            return ast.isTraining(parent.$container) ? dataFieldsOf(parent.$container) : [];
+        default: return [];
     }
-    return [];
 }
 
 export function dataFieldsOf(training: ast.Training): ast.Binder[] {
     return training.options.filter(ast.isDataOption).flatMap(option => option.groups.flatMap(group => group.fields));
 }
 
+/** The binders in scope at a node as a linked list, innermost first; shared by nested scopes. */
+export interface ScopeLink {
+    readonly binder: ast.Binder;
+    readonly next: ScopeLink | undefined;
+}
+
+/**
+ * Scope chains are memoised per node (AST nodes are immutable; a re-parse makes new ones),
+ * so resolving every variable of a deeply nested term costs time linear in its size
+ * instead of walking to the root from each reference.
+ */
+const scopeChains = new WeakMap<AstNode, ScopeLink | null>();
+
+export function scopeChain(node: AstNode): ScopeLink | undefined {
+    const path: AstNode[] = [];
+    let current: AstNode | undefined = node;
+    let chain: ScopeLink | undefined;
+    while (current) {
+        const cached = scopeChains.get(current);
+        if (cached !== undefined) {
+            chain = cached ?? undefined;
+            break;
+        }
+        path.push(current);
+        current = current.$container;
+    }
+    for (let i = path.length - 1; i >= 0; i--) {
+        const child = path[i];
+        if (child.$container) {
+            for (const binder of bindersInScopeOf(child.$container, child)) {
+                if (binder) chain = { binder, next: chain };
+            }
+        }
+        scopeChains.set(child, chain ?? null);
+    }
+    return chain;
+}
+
 /** Every binder visible at `node`, innermost first (so the first match by name wins). */
 export function visibleBinders(node: AstNode): ast.Binder[] {
     const result: ast.Binder[] = [];
-    let child = node;
-    let parent = node.$container;
-    while (parent) {
-        const binders = bindersInScopeOf(parent, child);
-        for (let i = binders.length - 1; i >= 0; i--) {
-            result.push(binders[i]);
-        }
-        child = parent;
-        parent = parent.$container;
+    for (let link = scopeChain(node); link; link = link.next) {
+        result.push(link.binder);
     }
     return result;
+}
+
+/** Local variables in scope, looked up along the scope chain, then the globals. */
+class BinderScope implements Scope {
+    constructor(
+        private readonly chain: ScopeLink,
+        private readonly outer: Scope,
+        private readonly describe: (binder: ast.Binder) => AstNodeDescription
+    ) { }
+
+    getElement(name: string): AstNodeDescription | undefined {
+        for (let link: ScopeLink | undefined = this.chain; link; link = link.next) {
+            if (link.binder.name === name) return this.describe(link.binder);
+        }
+        return this.outer.getElement(name);
+    }
+
+    getElements(name: string): Stream<AstNodeDescription> {
+        return this.getAllElements().filter(element => element.name === name);
+    }
+
+    getAllElements(): Stream<AstNodeDescription> {
+        const binders: ast.Binder[] = [];
+        for (let link: ScopeLink | undefined = this.chain; link; link = link.next) {
+            if (link.binder.name) binders.push(link.binder);
+        }
+        return stream(binders).map(this.describe).concat(this.outer.getAllElements());
+    }
 }
 
 /**
@@ -122,8 +186,8 @@ export class CajalScopeProvider extends DefaultScopeProvider {
         }
         const document = AstUtils.getDocument(context.container);
         const globals = this.globalScopes.get(document.uri.toString(), () => new GlobalScope(this.globalDescriptions(document)));
-        const binders = visibleBinders(context.container).filter(binder => binder.name);
-        return binders.length === 0 ? globals : this.createScopeForNodes(binders, globals);
+        const chain = scopeChain(context.container);
+        return chain ? new BinderScope(chain, globals, binder => this.descriptions.createDescription(binder, binder.name)) : globals;
     }
 
     /** The global names visible in a document: its own declarations, then its imports'. */
