@@ -1,5 +1,5 @@
 import {
-    inject, type DefaultSharedCoreModuleContext, type Lexer, type Module
+    inject, type DefaultSharedCoreModuleContext, type Module
 } from 'langium';
 import {
     createDefaultModule, createDefaultSharedModule, type DefaultSharedModuleContext,
@@ -23,7 +23,6 @@ import { CajalDocumentSymbolProvider } from './lsp/document-symbols.js';
 import { CajalDocumentBuilder } from './lsp/update-handler.js';
 import { CajalNeurons } from './lsp/neurons.js';
 import { CajalNodeKindProvider } from './lsp/node-kinds.js';
-import { UnbalancedGuardLexer } from './lsp/unbalanced-guard.js';
 
 /** Services the language server adds on top of the language core. */
 export type CajalLspAddedServices = {
@@ -35,10 +34,6 @@ export type CajalLspAddedServices = {
 export type CajalLspServices = LangiumServices & CajalAddedServices & CajalLspAddedServices;
 
 export const CajalLspModule: Module<CajalLspServices, PartialLangiumServices & CajalLspAddedServices> = {
-    parser: {
-        // The core's lexer (with its nesting guard), guarded against absurdly unbalanced input.
-        Lexer: services => new UnbalancedGuardLexer(((CajalModule.parser as Record<string, unknown>).Lexer as (s: unknown) => Lexer)(services))
-    },
     lsp: {
         HoverProvider: services => new CajalHoverProvider(services),
         CompletionProvider: services => new CajalCompletionProvider(services),

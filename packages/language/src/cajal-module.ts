@@ -6,7 +6,7 @@ import {
 import { CajalGeneratedModule, CajalGeneratedSharedModule } from './generated/module.js';
 import { CajalTokenBuilder } from './parser/cajal-token-builder.js';
 import { CajalLexer } from './parser/cajal-lexer.js';
-import { CajalParserErrorMessageProvider } from './parser/cajal-parser-messages.js';
+import { CajalLexerErrorMessageProvider, CajalParserErrorMessageProvider } from './parser/cajal-parser-messages.js';
 import { CajalScopeComputation, CajalScopeProvider } from './references/cajal-scope.js';
 import { CajalAstNodeLocator } from './references/cajal-node-locator.js';
 import { CajalTypeChecker } from './typing/type-checker.js';
@@ -40,7 +40,8 @@ export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & Caj
     parser: {
         TokenBuilder: () => new CajalTokenBuilder(),
         Lexer: services => new CajalLexer(services),
-        ParserErrorMessageProvider: () => new CajalParserErrorMessageProvider()
+        ParserErrorMessageProvider: () => new CajalParserErrorMessageProvider(),
+        LexerErrorMessageProvider: () => new CajalLexerErrorMessageProvider()
     },
     references: {
         ScopeComputation: services => new CajalScopeComputation(services),

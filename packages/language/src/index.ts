@@ -13,3 +13,4 @@ export { MAX_NESTING_DEPTH } from './parser/cajal-lexer.js';
 export * from './workspace.js';
 export * from './lsp-support/index.js';
 export * from './training/training-checks.js';
+export { MAX_UNCLOSED, guardUnbalanced } from './parser/unbalanced-guard.js';

@@ -2,8 +2,7 @@ import { AstUtils, stream, type AstNode, type AstNodeDescription, type GrammarAS
 import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionValueItem, type LangiumServices } from 'langium/lsp';
 import { CompletionItemKind, InsertTextFormat, type CancellationToken, type CompletionItem, type CompletionList, type CompletionParams } from 'vscode-languageserver';
 import type { LangiumDocument } from 'langium';
-import { MAX_UNCLOSED } from './unbalanced-guard.js';
-import { ast, declaredType, isError, visibleBinders } from '@cajal/language';
+import { ast, declaredType, isError, MAX_UNCLOSED, visibleBinders } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { typeOfSafely } from './syntax-queries.js';
 

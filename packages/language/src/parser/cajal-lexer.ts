@@ -1,5 +1,6 @@
 import type { ILexingError, IToken } from 'chevrotain';
 import { DefaultLexer, type LexerResult, type TokenizeOptions } from 'langium';
+import { guardUnbalanced } from './unbalanced-guard.js';
 
 import { isMainThread, resourceLimits } from 'node:worker_threads';
 
@@ -46,10 +47,19 @@ const DECLARATION_START = new Set(['def', 'extern', 'train', 'import', 'module']
 export class CajalLexer extends DefaultLexer {
     override tokenize(text: string, options?: TokenizeOptions): LexerResult {
         const result = super.tokenize(text, options);
-        const guarded = guardNesting(result.tokens);
-        if (guarded.errors.length > 0) {
-            result.tokens = guarded.tokens;
-            result.errors = [...result.errors, ...guarded.errors];
+        for (const guard of [guardNesting, guardUnbalanced]) {
+            const guarded = guard(result.tokens);
+            if (guarded.errors.length > 0) {
+                result.tokens = guarded.tokens;
+                result.errors = [...result.errors, ...guarded.errors];
+            }
+        }
+        const unclosed = result.hidden.find(token => token.tokenType.name === 'ML_COMMENT' && !closesComment(token.image));
+        if (unclosed) {
+            result.errors = [...result.errors, {
+                offset: unclosed.startOffset, line: unclosed.startLine, column: unclosed.startColumn, length: 2,
+                message: 'This block comment is never closed: every {- needs a matching -} (block comments nest).'
+            }];
         }
         return result;
     }
@@ -108,4 +118,14 @@ export function guardNesting(tokens: IToken[]): { tokens: IToken[]; errors: ILex
         kept.push(token);
     }
     return { tokens: kept, errors };
+}
+
+/** True when a block comment's `{-` and `-}` balance (the matcher runs to the end of file otherwise). */
+function closesComment(image: string): boolean {
+    let depth = 0;
+    for (let i = 0; i < image.length - 1; i++) {
+        if (image[i] === '{' && image[i + 1] === '-') { depth++; i++; }
+        else if (image[i] === '-' && image[i + 1] === '}') { depth--; i++; }
+    }
+    return depth === 0;
 }

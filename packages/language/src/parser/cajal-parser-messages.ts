@@ -1,5 +1,5 @@
 import type { IToken, TokenType } from 'chevrotain';
-import { LangiumParserErrorMessageProvider } from 'langium';
+import { DefaultLexerErrorMessageProvider, LangiumParserErrorMessageProvider } from 'langium';
 
 /** How a token type reads in a message: keywords and punctuation quoted, terminals named. */
 function describe(type: TokenType): string {
@@ -33,6 +33,9 @@ function alternatives(firstTokens: TokenType[]): string {
 /** One-line parse errors that say what was expected and what was found. */
 export class CajalParserErrorMessageProvider extends LangiumParserErrorMessageProvider {
     override buildMismatchTokenMessage(options: { expected: TokenType; actual: IToken; previous: IToken; ruleName: string }): string {
+        if (options.expected.name === 'EOF') {
+            return `Expected a declaration (def, extern, train or import), but found ${found(options.actual)}.`;
+        }
         return `Expected ${describe(options.expected)}, but found ${found(options.actual)}.`;
     }
 
@@ -48,5 +51,13 @@ export class CajalParserErrorMessageProvider extends LangiumParserErrorMessagePr
     override buildEarlyExitMessage(options: { expectedIterationPaths: TokenType[][]; actual: IToken[]; previous: IToken; customUserDescription: string; ruleName: string }): string {
         const firsts = options.expectedIterationPaths.map(path => path[0]).filter(t => t);
         return `Expected at least one ${alternatives(firsts)}, but found ${found(options.actual)}.`;
+    }
+}
+
+/** Lexing errors in the same style. */
+export class CajalLexerErrorMessageProvider extends DefaultLexerErrorMessageProvider {
+    override buildUnexpectedCharactersMessage(fullText: string, startOffset: number, length: number): string {
+        const characters = fullText.substring(startOffset, startOffset + length);
+        return `Unexpected character${length === 1 ? '' : 's'} '${characters}': not part of any Cajal token.`;
     }
 }

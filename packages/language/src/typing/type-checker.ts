@@ -32,6 +32,8 @@ export function typeFromSyntax(node: ast.Type | undefined): CajalType {
         case 'RealType': return node.dims.length > 0 && node.dims.every(d => d >= 1) ? new RealT(node.dims) : ErrorType;
         case 'FunctionType': return fn(typeFromSyntax(node.domain), typeFromSyntax(node.codomain));
         case 'ProductType': return new ProductT(typeFromSyntax(node.left), typeFromSyntax(node.right));
+        // Error recovery can leave a type node of no known kind (e.g. `ool * Nat`).
+        default: return ErrorType;
     }
 }
 

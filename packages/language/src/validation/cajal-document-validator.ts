@@ -3,6 +3,7 @@ import type { CancellationToken, Diagnostic } from 'vscode-languageserver';
 import { Codes } from '../problems.js';
 import * as ast from '../generated/ast.js';
 import { NESTING_MESSAGE_START } from '../parser/cajal-lexer.js';
+import { UNBALANCED_MESSAGE_MARK } from '../parser/unbalanced-guard.js';
 
 /**
  * Gives Langium's own diagnostics the project's stable codes: lexing and parsing errors
@@ -29,12 +30,12 @@ export class CajalDocumentValidator extends DefaultDocumentValidator {
 }
 
 /**
- * A declaration dropped by the nesting guard (see cajal-lexer.ts) keeps its head, which
+ * A declaration cut short by a guard (cajal-lexer.ts, unbalanced-guard.ts) keeps its head, which
  * then lacks a body; the parser's complaint about that adds nothing to the guard's message.
  */
 function withoutNestingCascades(document: LangiumDocument, diagnostics: Diagnostic[]): Diagnostic[] {
     const guards = diagnostics.filter(d => (d.data as { code?: string } | undefined)?.code === DocumentValidator.LexingError
-        && typeof d.message === 'string' && d.message.startsWith(NESTING_MESSAGE_START));
+        && typeof d.message === 'string' && (d.message.startsWith(NESTING_MESSAGE_START) || d.message.includes(UNBALANCED_MESSAGE_MARK)));
     if (guards.length === 0) return diagnostics;
     const module = document.parseResult.value as ast.Module;
     const spans = guards.map(guard => {

@@ -1,42 +1,23 @@
 import type { ILexingError, IToken } from 'chevrotain';
-import type { Lexer, LexerResult, TokenizeOptions } from 'langium';
 
 /**
  * More unclosed brackets (or `if`s without `else`) than this in one declaration, and the
  * rest of that declaration is not parsed. Chevrotain's error recovery costs roughly the
  * square of the number of open rules (measured: 300 unclosed parentheses take 1.3 s to
  * parse, 1,000 take 11 s, 10,000 unmatched `if`s over 3 minutes), and half-typed code
- * never has more than a handful open, so the server trades parsing absurd input for
- * staying responsive.
+ * never has more than a handful open, so the tools trade parsing absurd input for
+ * staying responsive. Applied by the lexer (cajal-lexer.ts) after the nesting guard: each
+ * declaration whose brackets or `if … then … else` are left open more than this deep loses
+ * its tokens from the first unclosed one on, with a lexing error there (code `parse`).
  */
 export const MAX_UNCLOSED = 64;
+
+/** Part of the guard's message, by which its parse-error cascade is recognised. */
+export const UNBALANCED_MESSAGE_MARK = 'are never closed; this declaration was not checked';
 
 const OPENING: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 const CLOSING = new Set([')', ']', '}']);
 const DECLARATION_START = new Set(['def', 'extern', 'train', 'import', 'module']);
-
-/**
- * Wraps the language core's lexer: after its own nesting guard, each declaration whose
- * brackets or `if … then … else` are left open more than {@link MAX_UNCLOSED} deep loses
- * its tokens from the first unclosed one on, with a lexing error there (code `parse`).
- */
-export class UnbalancedGuardLexer implements Lexer {
-    constructor(private readonly inner: Lexer) { }
-
-    get definition(): Lexer['definition'] {
-        return this.inner.definition;
-    }
-
-    tokenize(text: string, options?: TokenizeOptions): LexerResult {
-        const result = this.inner.tokenize(text, options);
-        const guarded = guardUnbalanced(result.tokens);
-        if (guarded.errors.length > 0) {
-            result.tokens = guarded.tokens;
-            result.errors = [...result.errors, ...guarded.errors];
-        }
-        return result;
-    }
-}
 
 export function guardUnbalanced(tokens: IToken[]): { tokens: IToken[]; errors: ILexingError[] } {
     const errors: ILexingError[] = [];
@@ -66,7 +47,7 @@ export function guardUnbalanced(tokens: IToken[]): { tokens: IToken[]; errors: I
             const what = [brackets > 0 ? `${brackets} bracket${brackets === 1 ? '' : 's'}` : '', ifs > 0 ? `${ifs} 'if'${ifs === 1 ? '' : 's'} without 'else'` : ''].filter(Boolean).join(' and ');
             errors.push({
                 offset: first.startOffset, line: first.startLine, column: first.startColumn, length: first.image.length,
-                message: `${what} from here on are never closed; this declaration was not checked beyond this point. Close them (or delete the extra ones).`
+                message: `${what} from here on ${UNBALANCED_MESSAGE_MARK} beyond this point. Close them (or delete the extra ones).`
             });
             for (let i = open[0]; i < end; i++) dropped.add(i);
         }
