@@ -1,18 +1,10 @@
 import { AstUtils, type AstNode } from 'langium';
 import { ast, declaredType, type CajalType } from '@cajal/language';
-import { Folder, ProgramAnalysis, neuronOf } from '@cajal/compiler';
+import { Folder, ProgramAnalysis, neuronOf, type Neuron } from '@cajal/compiler';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 
-/** The `cajal/neuron` answer (see the interfaces of the project). */
-export interface NeuronInfo {
-    name: string;
-    type: string;
-    shape: number[];
-    weights: number;
-    data: number[] | null;
-    rows: string[];
-    cols: string[];
-}
+/** The `cajal/neuron` answer (see the interfaces of the project): the compiler's neuron. */
+export type NeuronInfo = Neuron;
 
 /** Hover shows a closed definition's matrix itself when it has at most this many entries. */
 export const MATRIX_HOVER_LIMIT = 64;
