@@ -6,7 +6,7 @@ import type { LangiumDocument } from 'langium';
 import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
 import { parseCommandArgs } from '../util/args.js';
 import { diagnosticAtNode, diagnosticsJson, writeDiagnostics } from '../util/diagnostics.js';
-import { displayPath, loadProgram } from '../util/files.js';
+import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 
 const usage = `Usage: cajal compile FILE --emit tfjs|weights [-o DIR] [--json]
 
@@ -42,12 +42,7 @@ export const compileCommand: Command = {
         }
         const json = options.json === true;
         const program = await loadProgram(positionals, io);
-        if (program.hasErrors) {
-            writeDiagnostics(io.stderr, program.diagnostics);
-            if (json) io.stdout.write(diagnosticsJson(program.diagnostics));
-            return 1;
-        }
-        writeDiagnostics(io.stderr, program.diagnostics); // warnings only
+        if (reportDiagnostics(program, io, json)) return 1;
         const document = program.workspace.requested[0];
         const services = program.workspace.services;
         const source = document.uri.fsPath;

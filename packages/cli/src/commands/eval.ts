@@ -3,7 +3,7 @@ import type { LangiumDocument } from 'langium';
 import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
 import { parseCommandArgs } from '../util/args.js';
 import { diagnosticAtNode, diagnosticsJson, writeDiagnostics, type CliDiagnostic } from '../util/diagnostics.js';
-import { displayPath, loadProgram } from '../util/files.js';
+import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 
 const usage = `Usage: cajal eval FILE [--def NAME] [--json]
 
@@ -31,10 +31,7 @@ export const evalCommand: Command = {
             if (json) io.stdout.write(diagnosticsJson(diagnostics));
             return 1;
         };
-        if (program.hasErrors) {
-            return fail(program.diagnostics);
-        }
-        writeDiagnostics(io.stderr, program.diagnostics); // warnings and notes only
+        if (reportDiagnostics(program, io, json)) return 1;
         const document = program.workspace.requested[0];
         const name = options.def ?? 'main';
         const definition = findDefinition(document, name, program.workspace.services, io);

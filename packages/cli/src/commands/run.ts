@@ -4,7 +4,7 @@ import type { LangiumDocument } from 'langium';
 import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
 import { parseCommandArgs } from '../util/args.js';
 import { diagnosticAtNode, diagnosticsJson, writeDiagnostics } from '../util/diagnostics.js';
-import { displayPath, loadProgram } from '../util/files.js';
+import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 
 const usage = `Usage: cajal run FILE [--def NAME] [--weights DIR] [--backend auto|wasm|cpu] [--json]
 
@@ -33,12 +33,7 @@ export const runCommand: Command = {
         }
         const json = options.json === true;
         const loaded = await loadProgram(positionals, io);
-        if (loaded.hasErrors) {
-            writeDiagnostics(io.stderr, loaded.diagnostics);
-            if (json) io.stdout.write(diagnosticsJson(loaded.diagnostics));
-            return 1;
-        }
-        writeDiagnostics(io.stderr, loaded.diagnostics);
+        if (reportDiagnostics(loaded, io, json)) return 1;
         const document = loaded.workspace.requested[0];
         const services = loaded.workspace.services;
         const name = options.def ?? 'main';

@@ -5,8 +5,7 @@ import type { BackendPreference } from '@cajal/runtime';
 import { DataError, TrainingError, defaultWeightsDirectory, findTraining, prepareTraining, runTraining, type TrainEvent } from '@cajal/train';
 import { CliError, UsageError, type Command, type Writer } from '../command.js';
 import { integerOption, parseCommandArgs } from '../util/args.js';
-import { diagnosticsJson, writeDiagnostics } from '../util/diagnostics.js';
-import { displayPath, loadProgram } from '../util/files.js';
+import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 
 const usage = `Usage: cajal train FILE [--train NAME] [--epochs N] [--limit N] [--seed S] [--out DIR]
                    [--backend auto|wasm|cpu] [--json | --events]
@@ -62,12 +61,7 @@ export const trainCommand: Command = {
         const seed = integerOption('seed', options.seed, usage);
 
         const program = await loadProgram(positionals, io);
-        if (program.hasErrors) {
-            writeDiagnostics(io.stderr, program.diagnostics);
-            if (options.json) io.stdout.write(diagnosticsJson(program.diagnostics));
-            return 1;
-        }
-        writeDiagnostics(io.stderr, program.diagnostics); // warnings only
+        if (reportDiagnostics(program, io, options.json === true)) return 1;
         const document = program.workspace.requested[0];
         const sourceFile = document.uri.fsPath;
         let training: ast.Training;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errorsOf, loadFiles, type CheckedWorkspace } from '@cajal/language';
 import { CliError, type CommandIO } from '../command.js';
-import { collectDiagnostics, type CliDiagnostic } from './diagnostics.js';
+import { collectDiagnostics, diagnosticsJson, writeDiagnostics, type CliDiagnostic } from './diagnostics.js';
 
 /** A file name as the user should see it: relative to the working directory when inside it. */
 export function displayPath(file: string, cwd: string): string {
@@ -46,4 +46,15 @@ export async function loadProgram(files: string[], io: CommandIO): Promise<Loade
     const ordered = [...workspace.requested, ...workspace.documents.filter(d => !workspace.requested.includes(d))];
     const diagnostics = collectDiagnostics(ordered, io.cwd);
     return { workspace, diagnostics, hasErrors: ordered.some(document => errorsOf(document).length > 0) };
+}
+
+/**
+ * Prints a loaded program's diagnostics on stderr (and, with `json`, on stdout too when
+ * there are errors). True when the program has errors: the command must stop with exit 1,
+ * since no command runs or compiles an ill-typed program.
+ */
+export function reportDiagnostics(program: LoadedProgram, io: CommandIO, json: boolean): boolean {
+    writeDiagnostics(io.stderr, program.diagnostics);
+    if (program.hasErrors && json) io.stdout.write(diagnosticsJson(program.diagnostics));
+    return program.hasErrors;
 }
