@@ -11,25 +11,11 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { timeMs } from './timing.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = name => pathToFileURL(path.join(root, 'packages', name, 'out/index.js')).href;
 
-function median(times) {
-    const sorted = [...times].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
-}
-
-function timeMs(fn, { warmup = 1, repetitions = 3 } = {}) {
-    for (let i = 0; i < warmup; i++) fn();
-    const times = [];
-    for (let i = 0; i < repetitions; i++) {
-        const start = performance.now();
-        fn();
-        times.push(performance.now() - start);
-    }
-    return median(times);
-}
 
 /** `fun x1 … xk => xor x1 (xor x2 (… (xor x(k-1) xk)))`. */
 function xorProgram(k) {

@@ -9,25 +9,10 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { timeMs } from './timing.mjs';
 
 const runtimeEntry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../packages/runtime/out/index.js');
 
-/**
- * Median wall time in ms of `repetitions` calls of fn (after `warmup` untimed calls); fn must
- * force its result. (A tf.tidy callback must not return the downloaded data: tidy walks a
- * returned typed array element by element looking for tensors, which costs far more than the op.)
- */
-function timeMs(fn, { warmup, repetitions }) {
-    for (let i = 0; i < warmup; i++) fn();
-    const times = [];
-    for (let i = 0; i < repetitions; i++) {
-        const start = performance.now();
-        fn();
-        times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    return times[Math.floor(times.length / 2)];
-}
 
 export default async function run(ctx) {
     if (!existsSync(runtimeEntry)) throw new Error('packages/runtime/out is missing: build it with npx tsc -b packages/runtime');

@@ -15,6 +15,7 @@ import {
     DidOpenTextDocumentNotification, DidChangeTextDocumentNotification, PublishDiagnosticsNotification,
     HoverRequest, ShutdownRequest, ExitNotification
 } from 'vscode-languageserver-protocol/node';
+import { median, percentile } from './timing.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const serverBin = path.join(root, 'packages', 'language-server', 'bin', 'cajal-language-server.js');
@@ -32,14 +33,6 @@ export function generateProgram(definitions = 1000) {
     return lines.join('\n');
 }
 
-const median = values => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
-};
-const percentile = (values, p) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-};
 
 function rssMb(pid) {
     // The server's main thread and its worker thread share the process.
