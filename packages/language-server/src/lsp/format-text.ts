@@ -21,6 +21,8 @@ interface Token {
     breaksBefore: number;
     /** Column of the token in its original line (for comments at column 0). */
     column: number;
+    /** Offset of the token in the text. */
+    offset: number;
 }
 
 const SYMBOLS = ['-o', '=>', '⊸', '⊗', 'λ', '\\', '(', ')', '[', ']', '{', '}', ',', ';', ':', '=', '*'];
@@ -33,11 +35,12 @@ const CLOSING = new Set([')', ']', '}']);
 
 export function tokenize(text: string): Token[] {
     const tokens: Token[] = [];
-    let i = 0;
+    // A byte order mark is not part of the program (offsets still count it).
+    let i = text.startsWith('\uFEFF') ? 1 : 0;
     let breaks = 0;
-    let lineStart = 0;
+    let lineStart = i;
     const push = (kind: TokenKind, end: number): void => {
-        tokens.push({ kind, text: text.slice(i, end), breaksBefore: breaks, column: i - lineStart });
+        tokens.push({ kind, text: text.slice(i, end), breaksBefore: breaks, column: i - lineStart, offset: i });
         breaks = 0;
         i = end;
     };
@@ -121,9 +124,35 @@ interface Line {
     declaration: number;
 }
 
+/**
+ * A top-level piece of a file as the formatter sees it: one declaration (with the comments
+ * directly above it) or the module header block (the `module` line, imports and any comments
+ * before the first declaration). Units partition the text: a unit runs from its first token
+ * (the first unit from the start of the text) to just before the next unit's first token, so
+ * it owns the blank lines after it. `formatted` is its house layout, including the separation
+ * to the next unit; the formatted units, concatenated, are exactly {@link formatText}'s result.
+ */
+export interface FormatUnit {
+    /** `def`, `extern`, `train`, or `header` for the module header block. */
+    kind: 'def' | 'extern' | 'train' | 'header';
+    start: number;
+    end: number;
+    formatted: string;
+}
+
+/** The house layout of a whole text. */
 export function formatText(text: string): string {
-    const tokens = tokenize(text.replace(/^\uFEFF/, ''));
-    if (tokens.length === 0) return '';
+    return formatUnits(text).map(unit => unit.formatted).join('');
+}
+
+/**
+ * The text's units with their house layout. The layout of a unit is computed from the whole
+ * text (indentation carries bracket depth, and the blank line after a unit depends on the next
+ * one), so formatting units one at a time gives the same text as formatting the whole file.
+ */
+export function formatUnits(text: string): FormatUnit[] {
+    const tokens = tokenize(text);
+    if (tokens.length === 0) return text.length === 0 ? [] : [{ kind: 'header', start: 0, end: text.length, formatted: '' }];
     const lines: Line[] = [];
     let depth = 0;
     for (const token of tokens) {
@@ -176,29 +205,86 @@ export function formatText(text: string): string {
     const spans = new Map<number, number>();
     for (const line of lines) if (line.declaration >= 0 && !line.commentOnly) spans.set(line.declaration, (spans.get(line.declaration) ?? 0) + 1);
 
-    const out: string[] = [];
+    // Each line's layout: the blank lines before it and its text.
+    const blanksBefore: number[] = [];
+    const rendered: string[] = [];
     let previousCode: Line | undefined;
     for (let i = 0; i < lines.length; i++) {
         const line = lines[i];
         let blanks = Math.min(1, line.blanksBefore);
         const firstOfDeclaration = line.declaration >= 0 && (i === 0 || lines[i - 1].declaration !== line.declaration);
-        if (firstOfDeclaration && out.length > 0) {
+        if (firstOfDeclaration && i > 0) {
             const previousDeclaration = previousCode?.declaration ?? -1;
             const tight = previousDeclaration >= 0 && kinds[previousDeclaration] === kinds[line.declaration]
                 && spans.get(previousDeclaration) === 1 && spans.get(line.declaration) === 1;
             if (!tight) blanks = 1;
         }
-        if (out.length === 0) blanks = 0;
-        for (let b = 0; b < blanks; b++) out.push('');
+        blanksBefore.push(i === 0 ? 0 : blanks);
         const indent = indentation(line, lines, i, kinds);
-        let rendered = ' '.repeat(indent) + line.tokens[0].text;
+        let text = ' '.repeat(indent) + line.tokens[0].text;
         for (let t = 1; t < line.tokens.length; t++) {
-            rendered += (spaceBetween(line.tokens[t - 1], line.tokens[t]) ? ' ' : '') + line.tokens[t].text;
+            text += (spaceBetween(line.tokens[t - 1], line.tokens[t]) ? ' ' : '') + line.tokens[t].text;
         }
-        out.push(rendered.replace(/[ \t]+$/gm, ''));
+        rendered.push(text.replace(/[ \t]+$/gm, ''));
         if (!line.commentOnly) previousCode = line;
     }
-    return out.join('\n') + '\n';
+
+    // Units are the runs of lines of one declaration (or of the header block).
+    const firsts: number[] = [];
+    for (let i = 0; i < lines.length; i++) {
+        if (i === 0 || lines[i].declaration !== lines[i - 1].declaration) firsts.push(i);
+    }
+    return firsts.map((first, u) => {
+        const next = u + 1 < firsts.length ? firsts[u + 1] : lines.length;
+        let formatted = rendered[first];
+        for (let i = first + 1; i < next; i++) formatted += '\n' + '\n'.repeat(blanksBefore[i]) + rendered[i];
+        formatted += '\n' + (next < lines.length ? '\n'.repeat(blanksBefore[next]) : '');
+        const declaration = lines[first].declaration;
+        return {
+            kind: declaration < 0 ? 'header' : kinds[declaration] as FormatUnit['kind'],
+            start: u === 0 ? 0 : lines[first].tokens[0].offset,
+            end: next < lines.length ? lines[next].tokens[0].offset : text.length,
+            formatted
+        };
+    });
+}
+
+/** A replacement of `text.slice(start, end)` by `newText` (offsets into the original text). */
+export interface TextReplacement {
+    start: number;
+    end: number;
+    newText: string;
+}
+
+/**
+ * The house layout of the units that overlap `[start, end)` (an empty range selects the unit
+ * it is in), as small replacements: only the part of each unit that changes is replaced, and
+ * text outside the selected units is never touched. A unit for which `parses` says no (its
+ * own text does not parse) is left alone, as a whole file that does not parse is.
+ */
+export function formatTextRange(text: string, start: number, end: number, parses: (unitText: string) => boolean = () => true): TextReplacement[] {
+    const replacements: TextReplacement[] = [];
+    for (const unit of formatUnits(text)) {
+        const overlaps = start === end
+            ? unit.start <= start && (start < unit.end || unit.end === text.length)
+            : unit.start < end && start < unit.end;
+        if (!overlaps) continue;
+        const original = text.slice(unit.start, unit.end);
+        if (original === unit.formatted || !parses(original)) continue;
+        const change = difference(original, unit.formatted);
+        replacements.push({ start: unit.start + change.start, end: unit.start + change.end, newText: change.newText });
+    }
+    return replacements;
+}
+
+/** The smallest single replacement turning `before` into `after` (common prefix and suffix kept). */
+function difference(before: string, after: string): TextReplacement {
+    let prefix = 0;
+    const limit = Math.min(before.length, after.length);
+    while (prefix < limit && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
+    let suffix = 0;
+    while (suffix < limit - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
+    return { start: prefix, end: before.length - suffix, newText: after.slice(prefix, after.length - suffix) };
 }
 
 function indentation(line: Line, lines: Line[], index: number, kinds: string[]): number {
