@@ -217,6 +217,48 @@ describe('formatting', () => {
         expect(again).toEqual([]);
     });
 
+    test('range formatting formats only the declaration under the range, as whole-file formatting would', async () => {
+        expect(server.initializeResult.capabilities.documentRangeFormattingProvider).toBeTruthy();
+        const messy = 'def   a:Bool=true\n\n\n\ndef b (x:Bool):Bool=\n        if x then false\n  else true\n-- about c\ndef c:Bool =   b   true\n';
+        const formatUri = `file:///virtual/features/format-${++counter}.cajal`;
+        await server.open(formatUri, messy);
+        const inB = positionOf(messy, 'if x', 3);
+        const options = { tabSize: 2, insertSpaces: true };
+        const edits = await server.request<TextEdit[]>('textDocument/rangeFormatting', { textDocument: { uri: formatUri }, range: { start: inB, end: { line: inB.line, character: inB.character + 4 } }, options });
+        const formatted = applyEdits(messy, edits);
+        // `a`, the blank lines after it, the comment above `c` and `c` itself are untouched.
+        expect(formatted).toBe('def   a:Bool=true\n\n\n\ndef b (x : Bool) : Bool =\n  if x then false\n  else true\n\n-- about c\ndef c:Bool =   b   true\n');
+        for (const edit of edits) expect(edit.range.start.line).toBeGreaterThanOrEqual(4);
+        // Formatting the rest, a range at a time, ends where whole-file formatting of the messy file does.
+        await server.change(formatUri, formatted, 2);
+        const inC = positionOf(formatted, 'b   true');
+        const afterC = applyEdits(formatted, await server.request<TextEdit[]>('textDocument/rangeFormatting', { textDocument: { uri: formatUri }, range: { start: inC, end: inC }, options }));
+        await server.change(formatUri, afterC, 3);
+        const afterA = applyEdits(afterC, await server.request<TextEdit[]>('textDocument/rangeFormatting', { textDocument: { uri: formatUri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 3 } }, options }));
+        expect(afterA).toBe('def a : Bool = true\n\ndef b (x : Bool) : Bool =\n  if x then false\n  else true\n\n-- about c\ndef c : Bool = b true\n');
+        const wholeUri = `file:///virtual/features/format-${++counter}.cajal`;
+        await server.open(wholeUri, messy);
+        expect(applyEdits(messy, await server.request<TextEdit[]>('textDocument/formatting', { textDocument: { uri: wholeUri }, options }))).toBe(afterA);
+    });
+
+    test('range formatting works on a declaration that parses while another one does not', async () => {
+        // `f` is half-typed (no else branch); the parser reports that error at g's `def`.
+        const broken = 'def f : Bool = if  true then false\n\ndef   g:Bool=(  true )\n\ndef h : Bool = (true\n';
+        const formatUri = `file:///virtual/features/format-${++counter}.cajal`;
+        const diagnostics = await server.open(formatUri, broken);
+        expect(diagnostics.some(d => d.code === 'parse' || /Expecting/.test(d.message))).toBe(true);
+        const options = { tabSize: 2, insertSpaces: true };
+        const inG = positionOf(broken, 'true )');
+        const edits = await server.request<TextEdit[]>('textDocument/rangeFormatting', { textDocument: { uri: formatUri }, range: { start: inG, end: inG }, options });
+        expect(applyEdits(broken, edits)).toBe('def f : Bool = if  true then false\n\ndef g : Bool = (true)\n\ndef h : Bool = (true\n');
+        // The broken declarations themselves are left alone, and so is the whole file.
+        for (const needle of ['if  true', '(true\n']) {
+            const at = positionOf(broken, needle);
+            expect(await server.request<TextEdit[]>('textDocument/rangeFormatting', { textDocument: { uri: formatUri }, range: { start: at, end: at }, options })).toEqual([]);
+        }
+        expect(await server.request<TextEdit[]>('textDocument/formatting', { textDocument: { uri: formatUri }, options })).toEqual([]);
+    });
+
     test('a file that does not parse is left alone', async () => {
         const broken = 'def f : Bool = (true\n';
         const formatUri = `file:///virtual/features/format-${++counter}.cajal`;
