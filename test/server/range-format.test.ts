@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { formatText, formatTextRange, formatUnits, tokenize, type TextReplacement } from '../../packages/language-server/src/lsp/format-text.js';
+import { parsesAlone } from '../../packages/language-server/src/lsp/formatter.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -131,6 +132,40 @@ describe('range formatting laws', () => {
         fc.assert(fc.property(scenario, ({ messy }) => {
             expect(apply(messy, formatTextRange(messy, 0, messy.length))).toBe(formatText(messy));
         }), { numRuns: 100 });
+    });
+});
+
+describe('range formatting beside a half-typed declaration (real parser)', () => {
+    const HALF_TYPED = ['def broken : Bool = (true', 'def broken : Bool = if true then false', 'extern broken :', 'train broken { data mnist (x, y); model', 'def broken (x : Bool : Bool = x'];
+    const parsing = EXAMPLES.filter(([, text]) => parsesAlone(text));
+
+    test('every example parses alone, and so does each of its units', () => {
+        expect(parsing.length).toBeGreaterThanOrEqual(10);
+        for (const [, text] of parsing) {
+            for (const unit of formatUnits(text)) expect(parsesAlone(text.slice(unit.start, unit.end))).toBe(true);
+        }
+    });
+
+    test('formatting everything formats every unit but the half-typed one, which stays as it was', () => {
+        const scenarioWithBreak = fc.constantFrom(...parsing).chain(([, text]) => fc.record({
+            text: fc.oneof(fc.constant(text), respacing(text)),
+            where: fc.double({ min: 0, max: 1, noNaN: true }),
+            broken: fc.constantFrom(...HALF_TYPED)
+        }));
+        fc.assert(fc.property(scenarioWithBreak, ({ text, where, broken }) => {
+            // Insert the half-typed declaration at the start of a unit after the first.
+            const starts = formatUnits(text).map(unit => unit.start).filter(start => start > 0);
+            fc.pre(starts.length > 0);
+            const at = starts[Math.min(starts.length - 1, Math.floor(where * starts.length))];
+            const document = text.slice(0, at) + broken + '\n\n' + text.slice(at);
+            expect(parsesAlone(document)).toBe(false);
+            const units = formatUnits(document);
+            const brokenUnit = units.find(unit => unit.start <= at && at < unit.end)!;
+            const expected = units.map(unit => unit === brokenUnit ? document.slice(unit.start, unit.end) : unit.formatted).join('');
+            expect(apply(document, formatTextRange(document, 0, document.length, parsesAlone))).toBe(expected);
+            // And then there is nothing left that can be formatted.
+            expect(formatTextRange(expected, 0, expected.length, parsesAlone)).toEqual([]);
+        }), { numRuns: 150 });
     });
 });
 

@@ -16,7 +16,7 @@ let standaloneParser: ReturnType<typeof createCajalCoreServices>['Cajal']['parse
  * declaration is broken: after an error the parser recovers and often reports it at the
  * next declaration's first token (`def f : Bool = if x then y` ends at the next `def`).
  */
-function parsesAlone(text: string): boolean {
+export function parsesAlone(text: string): boolean {
     standaloneParser ??= createCajalCoreServices().Cajal.parser.LangiumParser;
     try {
         const result = standaloneParser.parse(text);
