@@ -9,7 +9,8 @@
  * of a `def`/`extern` are indented by 2 plus 2 per open bracket, lines inside a `train`
  * block by 2 per open bracket (plus 2 when an option continues); at most one blank line
  * in a row; single spaces around operators (`:`, `=`, `=>`, `-o`, `*`), none inside
- * brackets or before `,` and `;`; no trailing whitespace; one final newline.
+ * brackets or before `,` and `;`; no trailing whitespace; one final newline; line breaks in
+ * the style of the file's first one (CRLF or LF).
  */
 
 type TokenKind = 'word' | 'number' | 'string' | 'symbol' | 'line-comment' | 'block-comment';
@@ -57,8 +58,10 @@ export function tokenize(text: string): Token[] {
             continue;
         }
         if (text.startsWith('--', i)) {
-            const end = text.indexOf('\n', i);
-            push('line-comment', end < 0 ? text.length : end);
+            const lineEnd = text.indexOf('\n', i);
+            // The `\r` of a CRLF line break is not part of the comment.
+            const end = lineEnd < 0 ? text.length : lineEnd > i && text[lineEnd - 1] === '\r' ? lineEnd - 1 : lineEnd;
+            push('line-comment', end);
             continue;
         }
         if (text.startsWith('{-', i)) {
@@ -234,11 +237,14 @@ export function formatUnits(text: string): FormatUnit[] {
     for (let i = 0; i < lines.length; i++) {
         if (i === 0 || lines[i].declaration !== lines[i - 1].declaration) firsts.push(i);
     }
+    // Line breaks keep the file's style (that of its first line break), so formatting one
+    // declaration of a CRLF file does not mix styles.
+    const eol = /^[^\n]*\r\n/.test(text) ? '\r\n' : '\n';
     return firsts.map((first, u) => {
         const next = u + 1 < firsts.length ? firsts[u + 1] : lines.length;
         let formatted = rendered[first];
-        for (let i = first + 1; i < next; i++) formatted += '\n' + '\n'.repeat(blanksBefore[i]) + rendered[i];
-        formatted += '\n' + (next < lines.length ? '\n'.repeat(blanksBefore[next]) : '');
+        for (let i = first + 1; i < next; i++) formatted += eol + eol.repeat(blanksBefore[i]) + rendered[i];
+        formatted += eol + (next < lines.length ? eol.repeat(blanksBefore[next]) : '');
         const declaration = lines[first].declaration;
         return {
             kind: declaration < 0 ? 'header' : kinds[declaration] as FormatUnit['kind'],
