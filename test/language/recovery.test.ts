@@ -62,3 +62,12 @@ describe('half-typed and hostile input', () => {
         ]);
     });
 });
+
+describe('terms that error recovery leaves without a kind', () => {
+    test('are skipped by the checkers (no crash), with only the parse errors reported', async () => {
+        const { diagnose } = await import('./helpers.js');
+        const diagnostics = await diagnose('def extra (b : Bool) : Bool = b\nd (Bool -o Bool)) (x : Bool) : Bool =');
+        expect(diagnostics.some(d => String(d.message).includes('error occurred'))).toBe(false);
+        expect(diagnostics.map(d => d.code)).toContain('parse');
+    });
+});

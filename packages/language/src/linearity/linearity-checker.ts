@@ -117,6 +117,8 @@ class LinearityCheck {
             }
             case 'IfTerm': return this.ifUses(term);
             case 'Iter': return this.iterUses(term);
+            // Error recovery can leave a term of no known kind; the parse error stands for it.
+            default: return new Map();
         }
     }
 

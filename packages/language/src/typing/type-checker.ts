@@ -248,6 +248,8 @@ class DeclarationCheck {
                 if (term.term) this.check(term.term, containsError(type) ? undefined : type);
                 return type;
             }
+            // Error recovery can leave a term of no known kind (e.g. the `(Bool` of `d (Bool -o Bool))`).
+            default: return ErrorType;
         }
     }
 
