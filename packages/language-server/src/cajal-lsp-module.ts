@@ -6,7 +6,7 @@ import {
     type LangiumServices, type LangiumSharedServices, type PartialLangiumServices, type PartialLangiumSharedServices
 } from 'langium/lsp';
 import {
-    CajalGeneratedModule, CajalGeneratedSharedModule, CajalModule, registerValidationChecks,
+    CajalGeneratedModule, CajalGeneratedSharedModule, CajalModule, CajalSharedModule, registerValidationChecks,
     type CajalAddedServices
 } from '@cajal/language';
 import { CajalHoverProvider } from './lsp/hover.js';
@@ -70,6 +70,7 @@ export function createCajalServices(context: DefaultSharedModuleContext | Defaul
     const shared = inject(
         createDefaultSharedModule(context as DefaultSharedModuleContext),
         CajalGeneratedSharedModule,
+        CajalSharedModule as unknown as Module<LangiumSharedServices, PartialLangiumSharedServices>,
         CajalLspSharedModule
     );
     const Cajal = inject(

@@ -1,7 +1,8 @@
 import './polyfills.js';
 import {
     EmptyFileSystem, inject, type LangiumCoreServices, type LangiumSharedCoreServices, type Module,
-    type PartialLangiumCoreServices, createDefaultCoreModule, createDefaultSharedCoreModule, type DefaultSharedCoreModuleContext
+    type PartialLangiumCoreServices, type PartialLangiumSharedCoreServices, createDefaultCoreModule, createDefaultSharedCoreModule,
+    type DefaultSharedCoreModuleContext
 } from 'langium';
 import { CajalGeneratedModule, CajalGeneratedSharedModule } from './generated/module.js';
 import { CajalTokenBuilder } from './parser/cajal-token-builder.js';
@@ -14,11 +15,18 @@ import { CajalLinearityChecker } from './linearity/linearity-checker.js';
 import { CajalValidator, registerValidationChecks } from './validation/cajal-validator.js';
 import { CajalDocumentValidator } from './validation/cajal-document-validator.js';
 import { CajalInterpreter } from './interpreter/interpreter.js';
+import { CajalDocumentFactory } from './workspace/cajal-document-factory.js';
+import { CajalIndexManager, CajalReferenceDescriptionProvider } from './workspace/cajal-index-manager.js';
+import { CajalLinker } from './references/cajal-linker.js';
 
 /** Services the Cajal language adds to Langium's, grouped by concern. */
 export type CajalAddedServices = {
     references: {
         ScopeProvider: CajalScopeProvider;
+        Linker: CajalLinker;
+    };
+    workspace: {
+        ReferenceDescriptionProvider: CajalReferenceDescriptionProvider;
     };
     typing: {
         TypeChecker: CajalTypeChecker;
@@ -45,16 +53,18 @@ export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & Caj
     },
     references: {
         ScopeComputation: services => new CajalScopeComputation(services),
-        ScopeProvider: services => new CajalScopeProvider(services)
+        ScopeProvider: services => new CajalScopeProvider(services),
+        Linker: services => new CajalLinker(services)
     },
     workspace: {
-        AstNodeLocator: () => new CajalAstNodeLocator()
+        AstNodeLocator: () => new CajalAstNodeLocator(),
+        ReferenceDescriptionProvider: services => new CajalReferenceDescriptionProvider(services)
     },
     typing: {
-        TypeChecker: services => new CajalTypeChecker(services.shared)
+        TypeChecker: services => new CajalTypeChecker(() => services.references.Linker)
     },
     linearity: {
-        LinearityChecker: services => new CajalLinearityChecker(services.shared, () => services.typing.TypeChecker)
+        LinearityChecker: services => new CajalLinearityChecker(() => services.typing.TypeChecker)
     },
     validation: {
         DocumentValidator: services => new CajalDocumentValidator(services),
@@ -66,11 +76,23 @@ export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & Caj
 };
 
 /**
+ * Workspace services shared by every document: incremental re-parsing of changed documents,
+ * an index that describes references when asked.
+ * The language server injects this module too (after Langium's LSP defaults).
+ */
+export const CajalSharedModule: Module<LangiumSharedCoreServices, PartialLangiumSharedCoreServices> = {
+    workspace: {
+        LangiumDocumentFactory: services => new CajalDocumentFactory(services),
+        IndexManager: services => new CajalIndexManager(services)
+    }
+};
+
+/**
  * Creates the Cajal services without any editor: for the CLI, the compiler and tests.
  * The language server adds its LSP services on top (see @cajal/language-server).
  */
 export function createCajalCoreServices(context: DefaultSharedCoreModuleContext = EmptyFileSystem): { shared: LangiumSharedCoreServices; Cajal: CajalServices } {
-    const shared = inject(createDefaultSharedCoreModule(context), CajalGeneratedSharedModule);
+    const shared = inject(createDefaultSharedCoreModule(context), CajalGeneratedSharedModule, CajalSharedModule);
     const Cajal: CajalServices = inject(createDefaultCoreModule({ shared }), CajalGeneratedModule, CajalModule);
     shared.ServiceRegistry.register(Cajal);
     registerValidationChecks(Cajal);

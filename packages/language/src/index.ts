@@ -14,3 +14,5 @@ export * from './workspace.js';
 export * from './lsp-support/index.js';
 export * from './training/training-checks.js';
 export { MAX_UNCLOSED, guardUnbalanced } from './parser/unbalanced-guard.js';
+export { CajalDocumentFactory } from './workspace/cajal-document-factory.js';
+export { reparseIncrementally } from './parser/incremental-parse.js';

@@ -1,8 +1,8 @@
-import { AstUtils, DocumentCache, DocumentState, type AstNode, type LangiumSharedCoreServices } from 'langium';
+import type { AstNode } from 'langium';
 import * as ast from '../generated/ast.js';
 import { Codes, type CheckProblem } from '../problems.js';
 import { applicationSpine, isLinearBinder, referencedBinder } from '../syntax.js';
-import type { CajalTypeChecker } from '../typing/type-checker.js';
+import type { CajalTypeChecker, DeclarationTyping } from '../typing/type-checker.js';
 import { dim } from '../typing/types.js';
 
 /** The uses of each linear variable bound outside a term, in source order. */
@@ -23,15 +23,22 @@ function merge(into: Uses, from: Uses): Uses {
  * variables, and `iter` steps that replicate an outer variable (a warning).
  */
 export class CajalLinearityChecker {
-    private readonly cache: DocumentCache<AstNode, readonly CheckProblem[]>;
+    /**
+     * Keyed by the declaration's typing: linearity depends on the declaration and the types
+     * of its binders only, so it holds exactly as long as the type checker's cached typing.
+     */
+    private readonly cache = new WeakMap<DeclarationTyping, readonly CheckProblem[]>();
 
-    constructor(shared: LangiumSharedCoreServices, private readonly typeChecker: () => CajalTypeChecker) {
-        this.cache = new DocumentCache(shared, DocumentState.Linked);
-    }
+    constructor(private readonly typeChecker: () => CajalTypeChecker) { }
 
     checkDeclaration(declaration: ast.Declaration): readonly CheckProblem[] {
-        const document = AstUtils.getDocument(declaration);
-        return this.cache.get(document.uri, declaration, () => new LinearityCheck(this.typeChecker()).run(declaration));
+        const typing = this.typeChecker().checkDeclaration(declaration);
+        let problems = this.cache.get(typing);
+        if (!problems) {
+            problems = new LinearityCheck(this.typeChecker()).run(declaration);
+            this.cache.set(typing, problems);
+        }
+        return problems;
     }
 }
 

@@ -45,7 +45,30 @@ const DECLARATION_START = new Set(['def', 'extern', 'train', 'import', 'module']
  * parses and checks as usual.
  */
 export class CajalLexer extends DefaultLexer {
+    private region: TextRegion | undefined;
+
+    /**
+     * Makes the next `tokenize` call lex only `text[region.start, region.end)`, with
+     * positions relative to the whole text: the incremental parser (incremental-parse.ts)
+     * re-parses one stretch of declarations through Langium's parser, whose CST then
+     * refers to the document's full text.
+     */
+    restrictNextTokenizeTo(region: TextRegion): void {
+        this.region = region;
+    }
+
     override tokenize(text: string, options?: TokenizeOptions): LexerResult {
+        const region = this.region;
+        this.region = undefined;
+        if (region) {
+            const result = this.tokenizeWhole(text.substring(region.start, region.end), options);
+            shiftLexerResult(result, region);
+            return result;
+        }
+        return this.tokenizeWhole(text, options);
+    }
+
+    private tokenizeWhole(text: string, options?: TokenizeOptions): LexerResult {
         const result = super.tokenize(text, options);
         for (const guard of [guardNesting, guardUnbalanced]) {
             const guarded = guard(result.tokens);
@@ -62,6 +85,31 @@ export class CajalLexer extends DefaultLexer {
             }];
         }
         return result;
+    }
+}
+
+/** A stretch of a text, with the 0-based line and column where it starts. */
+export interface TextRegion {
+    readonly start: number;
+    readonly end: number;
+    readonly line: number;
+    readonly column: number;
+}
+
+/** Moves tokens and errors lexed from a region's text to their places in the whole text. */
+function shiftLexerResult(result: LexerResult, region: TextRegion): void {
+    for (const token of [...result.tokens, ...result.hidden]) {
+        if (token.startLine === 1) token.startColumn! += region.column;
+        if (token.endLine === 1) token.endColumn! += region.column;
+        token.startOffset += region.start;
+        token.endOffset! += region.start;
+        token.startLine! += region.line;
+        token.endLine! += region.line;
+    }
+    for (const error of result.errors) {
+        if (error.line === 1 && error.column !== undefined) error.column += region.column;
+        error.offset += region.start;
+        if (error.line !== undefined) error.line += region.line;
     }
 }
 

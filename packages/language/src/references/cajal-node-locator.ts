@@ -6,35 +6,52 @@ interface NodeNumbering {
 }
 
 /**
- * Paths of AST nodes as their position in a pre-order walk of the document (`#123`)
- * instead of Langium's default `/declarations@0/body/argument/…`, whose length grows with
- * the node's depth: the reference index stores a path for every reference, which for a
- * term nested 10,000 deep made gigabytes of strings. A document's numbering is computed
- * once per parse (AST nodes are immutable; a re-parse makes new ones).
+ * Paths of AST nodes as the top-level node that holds them, in Langium's form
+ * (`/declarations@12`), plus the node's position in a pre-order walk of that top-level
+ * node (`/declarations@12#7`). Langium's default path (`/declarations@0/body/argument/…`)
+ * grows with the node's depth: the reference index stores a path for every reference,
+ * which for a term nested 10,000 deep made gigabytes of strings. Numbering within one
+ * declaration (not the whole document) keeps paths valid when an edit re-parses only
+ * another declaration (see incremental-parser.ts): a declaration's subtree never changes
+ * once parsed, so its numbering is computed once, on first use.
  */
 export class CajalAstNodeLocator extends DefaultAstNodeLocator {
     private readonly numberings = new WeakMap<AstNode, NodeNumbering>();
 
     override getAstNodePath(node: AstNode): string {
-        const root = AstUtils.findRootNode(node);
-        return `#${this.numbering(root).index.get(node) ?? -1}`;
+        const top = topLevelAncestor(node);
+        if (top === undefined) {
+            return '';
+        }
+        const topPath = super.getAstNodePath(top);
+        return node === top ? topPath : `${topPath}#${this.numbering(top).index.get(node) ?? -1}`;
     }
 
     override getAstNode<T extends AstNode = AstNode>(node: AstNode, path: string): T | undefined {
-        if (!path.startsWith('#')) {
+        const hash = path.indexOf('#');
+        if (hash < 0) {
             return super.getAstNode<T>(node, path);
         }
-        const position = Number(path.slice(1));
-        return this.numbering(AstUtils.findRootNode(node)).nodes[position] as T | undefined;
+        const top = super.getAstNode(AstUtils.findRootNode(node), path.slice(0, hash));
+        return top ? this.numbering(top).nodes[Number(path.slice(hash + 1))] as T | undefined : undefined;
     }
 
-    private numbering(root: AstNode): NodeNumbering {
-        let numbering = this.numberings.get(root);
+    private numbering(top: AstNode): NodeNumbering {
+        let numbering = this.numberings.get(top);
         if (!numbering) {
-            const nodes = AstUtils.streamAst(root).toArray();
+            const nodes = AstUtils.streamAst(top).toArray();
             numbering = { nodes, index: new Map(nodes.map((node, i) => [node, i])) };
-            this.numberings.set(root, numbering);
+            this.numberings.set(top, numbering);
         }
         return numbering;
     }
+}
+
+/** The child of the root that contains `node` (itself if it is one); undefined for the root. */
+function topLevelAncestor(node: AstNode): AstNode | undefined {
+    let current = node;
+    while (current.$container?.$container) {
+        current = current.$container;
+    }
+    return current.$container ? current : undefined;
 }

@@ -1,4 +1,5 @@
-import { AstUtils, DocumentCache, DocumentState, type AstNode, type LangiumSharedCoreServices } from 'langium';
+import { AstUtils, type AstNode } from 'langium';
+import type { CajalLinker } from '../references/cajal-linker.js';
 import * as ast from '../generated/ast.js';
 import {
     Bool, ErrorType, FunctionT, ProductT, RealT, containsError, fn, fnN, isError, natOf, type CajalType
@@ -46,17 +47,21 @@ export function declaredType(declaration: ast.Definition | ast.Extern): CajalTyp
 }
 
 /**
- * Bidirectional type checking (spec §5). Each declaration is checked once per build and
- * the result cached; `typeOf` answers for any term or binder inside it. Checking never
- * throws: ill-typed parts get the error type, which suppresses follow-on errors.
+ * Bidirectional type checking (spec §5). Each declaration is checked once and the result
+ * cached; `typeOf` answers for any term or binder inside it. Checking never throws:
+ * ill-typed parts get the error type, which suppresses follow-on errors.
+ *
+ * The cache outlives edits: a declaration the incremental parser kept (the same AST node)
+ * keeps its typing as long as the globals it uses still resolve to declarations of the
+ * same kind and declared type — its typing depends on nothing else. So an edit re-checks
+ * the edited declarations and, if a signature changed, the declarations that use it.
  */
 export class CajalTypeChecker {
-    private readonly cache: DocumentCache<AstNode, DeclarationTyping>;
+    private readonly cache = new WeakMap<ast.Declaration, CachedTyping>();
+    /** How many declarations have been type-checked (not answered from the cache): for tests and benchmarks. */
+    checkedDeclarations = 0;
 
-    constructor(shared: LangiumSharedCoreServices) {
-        // Linked state: evicted for every document a change affects, including importers.
-        this.cache = new DocumentCache(shared, DocumentState.Linked);
-    }
+    constructor(private readonly linker: () => CajalLinker) { }
 
     /** The type of a term or binder; the error type where none could be determined. */
     typeOf(node: AstNode): CajalType {
@@ -72,8 +77,45 @@ export class CajalTypeChecker {
 
     checkDeclaration(declaration: ast.Declaration): DeclarationTyping {
         const document = AstUtils.getDocument(declaration);
-        return this.cache.get(document.uri, declaration, () => new DeclarationCheck().run(declaration));
+        const cached = this.cache.get(declaration);
+        if (cached && (cached.verifiedFor === document.references || cached.dependencies.every(stillHolds))) {
+            cached.verifiedFor = document.references;
+            return cached.typing;
+        }
+        this.checkedDeclarations++;
+        const typing = new DeclarationCheck().run(declaration);
+        const dependencies = this.linker().nonLocalUses(declaration).map(use => {
+            const target = use.ref?.ref;
+            return { use, target, signature: signatureOf(target) };
+        });
+        this.cache.set(declaration, { typing, dependencies, verifiedFor: document.references });
+        return typing;
     }
+}
+
+/** A declaration's typing and what it depends on outside itself. */
+interface CachedTyping {
+    readonly typing: DeclarationTyping;
+    readonly dependencies: readonly Dependency[];
+    /** The document's references when the dependencies were last found to hold (re-linking makes a new list). */
+    verifiedFor: unknown;
+}
+
+/** A use of a global (or of an unknown name) and what it resolved to when the declaration was checked. */
+interface Dependency {
+    readonly use: ast.Var;
+    readonly target: AstNode | undefined;
+    readonly signature: string | undefined;
+}
+
+/** What a use of a global contributes to typing: its kind and declared type. */
+function signatureOf(target: AstNode | undefined): string | undefined {
+    return ast.isDefinition(target) || ast.isExtern(target) ? `${target.$type} ${declaredType(target)}` : undefined;
+}
+
+function stillHolds(dependency: Dependency): boolean {
+    const target = dependency.use.ref?.ref;
+    return target === dependency.target || (target !== undefined && dependency.target !== undefined && signatureOf(target) === dependency.signature);
 }
 
 class DeclarationCheck {

@@ -1,4 +1,4 @@
-import { DefaultDocumentValidator, DocumentValidator, type LangiumDocument, type ValidationOptions } from 'langium';
+import { DefaultDocumentValidator, DocumentValidator, type AstNode, type LangiumDocument, type ValidationOptions } from 'langium';
 import type { CancellationToken, Diagnostic } from 'vscode-languageserver';
 import { Codes } from '../problems.js';
 import * as ast from '../generated/ast.js';
@@ -10,6 +10,16 @@ import { UNBALANCED_MESSAGE_MARK } from '../parser/unbalanced-guard.js';
  * become `parse`, unresolved references `name/unknown` with a plainer message.
  */
 export class CajalDocumentValidator extends DefaultDocumentValidator {
+    /**
+     * Visits the module and its top-level nodes only. Cajal's checks are registered per
+     * declaration and cover everything inside it (type and linearity checking work on whole
+     * declarations and are cached per declaration), so walking every term of a large file on
+     * each edit would only look for checks that are not there.
+     */
+    protected override validateSingleNodeOptions(node: AstNode): { validateNode: boolean; validateChildren: boolean } {
+        return { validateNode: true, validateChildren: ast.isModule(node) };
+    }
+
     override async validateDocument(document: LangiumDocument, options?: ValidationOptions, cancelToken?: CancellationToken): Promise<Diagnostic[]> {
         let diagnostics = await super.validateDocument(document, options, cancelToken);
         diagnostics = withoutNestingCascades(document, diagnostics);

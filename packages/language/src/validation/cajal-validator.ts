@@ -13,12 +13,10 @@ export function registerValidationChecks(services: CajalServices): void {
         Module: [validator.checkImports, validator.checkDuplicateNames, validator.checkCycles],
         Definition: validator.checkDeclaration,
         Extern: [validator.checkDeclaration, (node, accept) => externProblems(node).forEach(p => validator.report(p, accept))],
-        Training: [validator.checkDeclaration, (node, accept) => trainingProblems(node, n => services.typing.TypeChecker.typeOf(n)).forEach(p => validator.report(p, accept))],
-        Var: (node, accept) => {
-            const problem = partialExternApplication(node);
-            if (problem) validator.report(problem, accept);
-        }
+        Training: [validator.checkDeclaration, (node, accept) => trainingProblems(node, n => services.typing.TypeChecker.typeOf(n)).forEach(p => validator.report(p, accept))]
     };
+    // Checks are registered on the module and its declarations only: a declaration's checks
+    // cover everything inside it (see CajalDocumentValidator, which visits no deeper).
     registry.register(checks, validator);
 }
 
@@ -31,6 +29,11 @@ export class CajalValidator {
         const linearity = this.services.linearity.LinearityChecker.checkDeclaration(declaration);
         for (const problem of [...typing.problems, ...linearity]) {
             this.report(problem, accept);
+        }
+        // Externs of several arguments must be applied to all of them; only uses of globals can name one.
+        for (const use of this.services.references.Linker.nonLocalUses(declaration)) {
+            const problem = partialExternApplication(use);
+            if (problem) this.report(problem, accept);
         }
     }
 
@@ -92,17 +95,17 @@ export class CajalValidator {
 
     /** Definitions may not refer to themselves, even indirectly: Cajal recurses only with iter. */
     checkCycles(module: ast.Module, accept: ValidationAcceptor): void {
-        // Each definition's references are collected once: a search per definition that
-        // recollected them made this check quadratic (minutes for a few thousand definitions).
+        // Each definition's edges are collected once, from its uses of globals (which the
+        // linker keeps per declaration): a search per definition that recollected them made
+        // this check quadratic (minutes for a few thousand definitions).
+        const linker = this.services.references.Linker;
         const edgeCache = new Map<ast.Definition, Edge[]>();
         const edges = (definition: ast.Definition): Edge[] => {
             let result = edgeCache.get(definition);
             if (!result) {
-                result = AstUtils.streamAllContents(definition)
-                    .filter(ast.isVar)
+                result = linker.nonLocalUses(definition)
                     .map(v => ({ target: v.ref?.ref, via: v }))
-                    .filter((e): e is Edge => ast.isDefinition(e.target))
-                    .toArray();
+                    .filter((e): e is Edge => ast.isDefinition(e.target));
                 edgeCache.set(definition, result);
             }
             return result;

@@ -1,0 +1,301 @@
+import type { ILexingError, IRecognitionException, IToken } from 'chevrotain';
+import type { AstNode, CstNode, LangiumCoreServices, ParseResult } from 'langium';
+import { CompositeCstNodeImpl, LeafCstNodeImpl, RootCstNodeImpl } from 'langium';
+import * as ast from '../generated/ast.js';
+import { CajalLexer, type TextRegion } from './cajal-lexer.js';
+
+/**
+ * Re-parsing only the declarations an edit touches.
+ *
+ * A top-level declaration starts with a keyword (`def`, `extern`, `train`) that can occur
+ * nowhere else, so the parser's state at such a keyword is always the same: between two
+ * declarations of the module. The text from one declaration's keyword to the next one's
+ * (its "chunk", with the comments and any stray tokens after it) therefore parses the same
+ * on its own as within the file — provided the chunk's tokens are the ones the whole file
+ * would have (no comment or string running over its end) and the parser sees the keyword
+ * that follows it (error messages name it, e.g. "found 'def'").
+ *
+ * On an edit, the chunks the changed text overlaps are re-parsed together: Langium's parser
+ * runs on their tokens plus the next declaration's keyword (whose stub declaration is then
+ * dropped), with positions already relative to the whole new text. The new declarations
+ * replace the old ones in the module, the CST and the error lists; nodes after the edit keep
+ * their identity and only have their positions moved. Unchanged declarations are thus the
+ * same AST objects as before the edit, which lets linking and checking reuse their results
+ * (see cajal-linker.ts and the checkers' caches).
+ *
+ * Anything that does not fit this picture — an edit in the module header or imports, a
+ * comment or string left open, a keyword glued to neighbouring text, a header keyword in
+ * the changed text, an old parse that gave up early — returns the reason instead, and the caller
+ * parses the whole text as usual. test/language/incremental.test.ts checks on random edits
+ * that the result equals a full parse: same tree, same positions, same errors.
+ */
+export function reparseIncrementally(services: LangiumCoreServices, old: ParseResult<AstNode>, newText: string): ParseResult<ast.Module> | FullParseReason {
+    const module = old.value;
+    const root = module.$cstNode;
+    if (!ast.isModule(module) || !(root instanceof RootCstNodeImpl) || module.declarations.length === 0) {
+        return 'no declarations';
+    }
+    const lexer = services.parser.Lexer;
+    if (!(lexer instanceof CajalLexer) || (old.lexerReport?.diagnostics.length ?? 0) > 0
+        || old.parserErrors.some(error => error.name === 'NotAllInputParsedException')) {
+        return 'old parse incomplete';
+    }
+    const oldText = root.fullText;
+    if (oldText === newText) {
+        return 'unchanged';
+    }
+
+    // The changed stretch: [prefix, oldText.length - suffix) became [prefix, newText.length - suffix).
+    const shorter = Math.min(oldText.length, newText.length);
+    let prefix = 0;
+    while (prefix < shorter && oldText.charCodeAt(prefix) === newText.charCodeAt(prefix)) prefix++;
+    let suffix = 0;
+    while (suffix < shorter - prefix && oldText.charCodeAt(oldText.length - 1 - suffix) === newText.charCodeAt(newText.length - 1 - suffix)) suffix++;
+    const oldChangeEnd = oldText.length - suffix;
+    const delta = newText.length - oldText.length;
+
+    // Chunks whose span touches the change, boundaries included: text inserted just before a
+    // keyword may glue onto the end of the previous chunk or onto the keyword itself.
+    const declarations = module.declarations;
+    const starts = declarations.map(declaration => declaration.$cstNode?.offset ?? NaN);
+    if (starts.some((start, i) => !(start >= (starts[i - 1] ?? 0)))) {
+        return 'declarations out of order';
+    }
+    if (prefix <= starts[0]) {
+        return 'header changed'; // the module header or an import changed
+    }
+    let first = 0;
+    while (first + 1 < starts.length && starts[first + 1] < prefix) first++;
+    let last = first;
+    while (last + 1 < starts.length && starts[last + 1] <= oldChangeEnd) last++;
+    const start = starts[first];
+    const oldEnd = last + 1 < starts.length ? starts[last + 1] : oldText.length;
+    const newEnd = oldEnd + delta;
+    // The first tokens of the next declaration: error recovery looks a token or two ahead
+    // (it may even delete the keyword when the token after it fits), so the parser must see
+    // them as the whole file shows them.
+    const lookahead = last + 1 < starts.length ? firstTokens(declarations[last + 1].$cstNode!, LOOKAHEAD_TOKENS) : [];
+    const nextKeyword = lookahead[0];
+
+    // Parse the chunks' new text, plus the next declaration's keyword.
+    const lexEnd = nextKeyword ? lookahead[lookahead.length - 1].end + delta : newText.length;
+    const startLeaf = leafAt(declarations[first].$cstNode!);
+    if (!startLeaf) {
+        return 'no keyword';
+    }
+    const region: TextRegion = { start, end: lexEnd, line: startLeaf.range.start.line, column: startLeaf.range.start.character };
+    lexer.restrictNextTokenizeTo(region);
+    const fragment = services.parser.LangiumParser.parse<ast.Module>(newText);
+    const fragmentModule = fragment.value;
+    const fragmentRoot = fragmentModule.$cstNode;
+    if (!ast.isModule(fragmentModule) || !(fragmentRoot instanceof CompositeCstNodeImpl)
+        || fragmentModule.name !== undefined || fragmentModule.imports.length > 0
+        || (fragment.lexerReport?.diagnostics.length ?? 0) > 0) {
+        return 'header in fragment';
+    }
+    // The tokens must be the whole text's: the chunk starts with a declaration keyword, a
+    // comment or string does not run over its end, and the next keyword is still one.
+    const tokens = tokensOf(fragmentRoot);
+    if (tokens.length === 0 || tokens[0].offset !== start || !isDeclarationKeyword(tokens[0])) {
+        return 'first keyword changed';
+    }
+    if (nextKeyword) {
+        const after = tokens.slice(tokens.length - lookahead.length);
+        if (after.length !== lookahead.length || after.some((token, i) => token.offset !== lookahead[i].offset + delta || token.text !== lookahead[i].text)) {
+            return 'next keyword swallowed';
+        }
+        if (!fragmentModule.declarations.some(declaration => declaration.$cstNode?.offset === newEnd)) {
+            return 'next keyword swallowed';
+        }
+    }
+    // Every declaration keyword must have started a declaration (none swallowed by recovery).
+    const parsed = fragmentModule.declarations.filter(declaration => (declaration.$cstNode?.offset ?? Infinity) < newEnd);
+    const keywords = tokens.filter(token => token.offset < newEnd && isDeclarationKeyword(token));
+    if (keywords.length !== parsed.length || parsed.some((declaration, i) => declaration.$cstNode!.offset !== keywords[i].offset)
+        || tokens.some(token => token.text === 'module' || token.text === 'import')) {
+        return 'keyword not a declaration';
+    }
+
+    // Errors: the old ones outside the re-parsed chunks (moved), the fragment's own. A
+    // parser error at a declaration's keyword belongs to the chunk before it (it says what
+    // that declaration lacked); one at the end of the file to the last chunk.
+    const shift = nextKeyword ? positionShift(nextKeyword, tokens[tokens.length - lookahead.length], delta) : undefined;
+    const lexerErrors: ILexingError[] = [];
+    const movedLexerErrors: ILexingError[] = [];
+    for (const error of old.lexerErrors) {
+        if (error.offset < start) lexerErrors.push(error);
+        else if (error.offset >= oldEnd && shift) movedLexerErrors.push(shiftedLexingError(error, shift));
+    }
+    lexerErrors.push(...fragment.lexerErrors.filter(error => error.offset < newEnd), ...movedLexerErrors);
+    const parserErrors: ParserError[] = [];
+    const movedParserErrors: ParserError[] = [];
+    const atEndOfFile: ParserError[] = [];
+    const shiftedTokens = new Set<IToken>();
+    for (const error of old.parserErrors as ParserError[]) {
+        const offset = error.token.startOffset;
+        if (isEndOfFile(error.token)) {
+            if (nextKeyword) atEndOfFile.push(error); // after the re-parsed chunks
+        } else if (offset <= start) {
+            parserErrors.push(error);
+        } else if (offset > oldEnd && shift) {
+            shiftToken(error.token, shift, shiftedTokens);
+            if (error.previousToken && !isEndOfFile(error.previousToken)) shiftToken(error.previousToken, shift, shiftedTokens);
+            movedParserErrors.push(error);
+        }
+    }
+    for (const error of atEndOfFile) {
+        if (error.previousToken && !isEndOfFile(error.previousToken) && error.previousToken.startOffset >= oldEnd) {
+            shiftToken(error.previousToken, shift!, shiftedTokens);
+        }
+    }
+    // The stub declaration after the chunks (the lookahead tokens) is cut short: its errors go.
+    const ownError = (error: ParserError): boolean => !nextKeyword || (!isEndOfFile(error.token) && error.token.startOffset <= newEnd);
+    parserErrors.push(...(fragment.parserErrors as ParserError[]).filter(ownError), ...movedParserErrors, ...atEndOfFile);
+
+    // The CST: swap the root's children within the chunks, move the ones after.
+    const children = root.content;
+    let lo = 0;
+    while (lo < children.length && children[lo].offset < start) lo++;
+    let hi = lo;
+    while (hi < children.length && children[hi].offset < oldEnd) hi++;
+    const replacement = fragmentRoot.content.filter(node => node.offset < newEnd);
+    for (const node of replacement) {
+        (node as { container?: CompositeCstNodeImpl }).container = root;
+    }
+    if (shift && (shift.offset !== 0 || shift.lines !== 0 || shift.columns !== 0)) {
+        for (let i = hi; i < children.length; i++) shiftCst(children[i], shift);
+    }
+    children.splice(lo, hi - lo, ...replacement);
+    const rootState = root as unknown as { _text: string; _rangeCache: unknown };
+    rootState._text = newText;
+    rootState._rangeCache = undefined;
+
+    // The AST: the new declarations take the old ones' places in the module.
+    declarations.splice(first, last - first + 1, ...parsed);
+    for (let i = first; i < declarations.length; i++) {
+        const declaration = declarations[i] as { $container: ast.Module; $containerProperty: string; $containerIndex: number };
+        declaration.$container = module;
+        declaration.$containerProperty = 'declarations';
+        declaration.$containerIndex = i;
+    }
+    return { value: module, lexerErrors, parserErrors, lexerReport: old.lexerReport };
+}
+
+/** Why an update was parsed in full (see {@link reparseIncrementally}). */
+export type FullParseReason = string;
+
+/** How positions at and after the old end of the re-parsed chunks move. */
+interface PositionShift {
+    readonly offset: number;
+    readonly lines: number;
+    /** The line (old numbering) whose columns move, and by how much. */
+    readonly line: number;
+    readonly columns: number;
+}
+
+function positionShift(oldKeyword: LeafCstNodeImpl, newKeyword: CstNode, delta: number): PositionShift {
+    const before = oldKeyword.range.start;
+    const after = newKeyword.range.start;
+    return { offset: delta, lines: after.line - before.line, line: before.line, columns: after.character - before.character };
+}
+
+/** Langium's parser errors also carry the token before the error (used for errors at the end). */
+type ParserError = IRecognitionException & { previousToken?: IToken };
+
+/** Chevrotain's end-of-file token has no position (NaN, or -1 from Langium's parser). */
+function isEndOfFile(token: IToken): boolean {
+    return !(token.startOffset >= 0);
+}
+
+const DECLARATION_KEYWORDS = new Set(['def', 'extern', 'train']);
+
+function isDeclarationKeyword(node: CstNode): boolean {
+    return DECLARATION_KEYWORDS.has(node.text) && (node as LeafCstNodeImpl).tokenType?.name === node.text;
+}
+
+/** The first token of a declaration's CST (its keyword). */
+function leafAt(node: CstNode): LeafCstNodeImpl | undefined {
+    let current: CstNode | undefined = node;
+    while (current instanceof CompositeCstNodeImpl) {
+        current = current.content.find(child => !child.hidden);
+    }
+    return current instanceof LeafCstNodeImpl ? current : undefined;
+}
+
+/** How many tokens of the following declaration the re-parse sees. */
+const LOOKAHEAD_TOKENS = 3;
+
+/** The first `count` non-hidden leaves of a CST node. */
+function firstTokens(node: CstNode, count: number): LeafCstNodeImpl[] {
+    const result: LeafCstNodeImpl[] = [];
+    const stack: CstNode[] = [node];
+    while (stack.length > 0 && result.length < count) {
+        const current = stack.pop()!;
+        if (current instanceof CompositeCstNodeImpl) {
+            for (let i = current.content.length - 1; i >= 0; i--) stack.push(current.content[i]);
+        } else if (current instanceof LeafCstNodeImpl && !current.hidden) {
+            result.push(current);
+        }
+    }
+    return result;
+}
+
+/** The non-hidden leaves of a CST, in order. */
+function tokensOf(root: CompositeCstNodeImpl): CstNode[] {
+    const result: CstNode[] = [];
+    const visit = (node: CstNode): void => {
+        if (node instanceof CompositeCstNodeImpl) {
+            for (const child of node.content) visit(child);
+        } else if (!node.hidden) {
+            result.push(node);
+        }
+    };
+    // Iterative over the root's children, recursive below: declarations nest only as deep as
+    // their terms, which the lexer's nesting guard bounds.
+    for (const child of root.content) visit(child);
+    return result;
+}
+
+type LeafState = { _offset: number; _startLine: number; _startColumn: number; _endLine: number; _endColumn: number };
+
+/** Moves a CST subtree's positions (leaves store absolute positions; composites cache ranges). */
+function shiftCst(node: CstNode, shift: PositionShift): void {
+    const stack: CstNode[] = [node];
+    while (stack.length > 0) {
+        const current = stack.pop()!;
+        if (current instanceof CompositeCstNodeImpl) {
+            (current as unknown as { _rangeCache: unknown })._rangeCache = undefined;
+            for (const child of current.content) stack.push(child);
+        } else {
+            const leaf = current as unknown as LeafState;
+            if (leaf._startLine === shift.line) leaf._startColumn += shift.columns;
+            if (leaf._endLine === shift.line) leaf._endColumn += shift.columns;
+            leaf._offset += shift.offset;
+            leaf._startLine += shift.lines;
+            leaf._endLine += shift.lines;
+        }
+    }
+}
+
+function shiftToken(token: IToken, shift: PositionShift, done: Set<IToken>): void {
+    if (done.has(token)) return;
+    done.add(token);
+    // Chevrotain's lines and columns are 1-based; the shift's line is 0-based.
+    if (token.startLine === shift.line + 1) token.startColumn! += shift.columns;
+    if (token.endLine === shift.line + 1) token.endColumn! += shift.columns;
+    token.startOffset += shift.offset;
+    token.endOffset! += shift.offset;
+    token.startLine! += shift.lines;
+    token.endLine! += shift.lines;
+}
+
+function shiftedLexingError(error: ILexingError, shift: PositionShift): ILexingError {
+    const onLine = error.line === shift.line + 1;
+    return {
+        ...error,
+        offset: error.offset + shift.offset,
+        line: error.line === undefined ? undefined : error.line + shift.lines,
+        column: error.column === undefined ? undefined : error.column + (onLine ? shift.columns : 0)
+    };
+}
+
