@@ -89,6 +89,39 @@ export default async function run(ctx) {
         }
         rows.push({ suite: 'server', name: `edit → fresh diagnostics, ${lineCount}-line file (median)`, value: median(latencies), unit: 'ms', target: '< 300', note: `p90 ${percentile(latencies, 0.9).toFixed(0)} ms over ${edits} edits, includes the 30 ms debounce` });
 
+        // Other kinds of edit, each undone by the next: a line break near the top (every later
+        // position moves), a signature change (the one definition using it is re-checked too),
+        // and a half-typed definition (a parse error appears, then goes).
+        const kinds = [
+            { name: 'a line added near the top (all later positions move)', at: lines.findIndex(l => l.startsWith('def g3 ')), from: '(x : Bool) (y : Bool)', to: '(x : Bool)\n  (y : Bool)', errors: false },
+            { name: 'a signature change (its user re-checked)', at: lines.findIndex(l => l.startsWith('def g499 ')), from: '(y : Bool) : Bool', to: '(y : Nat) : Bool', errors: true },
+            { name: 'a half-typed definition (parse error)', at: editLine, from: 'g499 y true', to: 'g499 y (', errors: true }
+        ];
+        for (const kind of kinds) {
+            const kindLatencies = [];
+            const original = lines[kind.at];
+            const changed = original.replace(kind.from, kind.to);
+            if (changed === original) throw new Error(`benchmark edit '${kind.name}' does not apply to line ${kind.at + 1}`);
+            const samples = ctx.quick ? 6 : 20;
+            for (let i = 0; i < samples; i++) {
+                const [current, replacement] = i % 2 === 0 ? [original, changed] : [changed, original];
+                const endLine = kind.at + current.split('\n').length - 1;
+                const endCharacter = current.split('\n').at(-1).length;
+                diagnostics = nextDiagnostics();
+                const sentAt = performance.now();
+                await connection.sendNotification(DidChangeTextDocumentNotification.type, {
+                    textDocument: { uri, version: ++version },
+                    contentChanges: [{ range: { start: { line: kind.at, character: 0 }, end: { line: endLine, character: endCharacter } }, text: replacement }]
+                });
+                const published = await diagnostics;
+                kindLatencies.push(performance.now() - sentAt);
+                if (i % 2 === 1 && published.diagnostics.length > 0) throw new Error(`undoing '${kind.name}' left diagnostics: ${published.diagnostics[0].message}`);
+                if (i % 2 === 0 && kind.errors && published.diagnostics.length === 0) throw new Error(`'${kind.name}' gave no diagnostics`);
+                await new Promise(resolve => setTimeout(resolve, 50));
+            }
+            rows.push({ suite: 'server', name: `edit → fresh diagnostics: ${kind.name} (median)`, value: median(kindLatencies), unit: 'ms', target: '< 300', note: `p90 ${percentile(kindLatencies, 0.9).toFixed(0)} ms over ${samples} edits and undos` });
+        }
+
         const hovers = [];
         const samples = ctx.quick ? 50 : 200;
         for (let i = 0; i < samples; i++) {
