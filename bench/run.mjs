@@ -143,7 +143,8 @@ async function main() {
         errors,
     };
     // Written via a temporary file so an interrupted run never leaves half a results file.
-    const resultsPath = path.join(benchDirectory, 'results.json');
+    // A partial run (--only) goes to its own file, so it never replaces the full results.
+    const resultsPath = path.join(benchDirectory, options.only === undefined ? 'results.json' : 'results.partial.json');
     await writeFile(`${resultsPath}.tmp`, JSON.stringify(results, null, 2) + '\n');
     await rename(`${resultsPath}.tmp`, resultsPath);
 
