@@ -140,6 +140,37 @@ describe('incremental re-checking equals checking from scratch', () => {
     });
 });
 
+describe('edits at the edges of declarations', () => {
+    const base = '-- head\nmodule m\n\ndef a (x : Bool) : Bool = x\n\ndef b : Bool = a true\n\ndef c : Bool = b\n';
+    const cases: Array<{ name: string; edit: (text: string) => string; path: 'incremental' | string }> = [
+        { name: 'a body changed', edit: t => t.replace('a true', 'a false'), path: 'incremental' },
+        { name: 'a line inserted inside a declaration (later lines move)', edit: t => t.replace('def b : Bool =', 'def b : Bool =\n '), path: 'incremental' },
+        { name: 'a declaration added at the end', edit: t => t + '\ndef d : Bool = c\n', path: 'incremental' },
+        { name: 'a declaration deleted', edit: t => t.replace('def b : Bool = a true\n\n', ''), path: 'incremental' },
+        { name: 'an import added', edit: t => t.replace('module m\n', 'module m\nimport other\n'), path: 'header changed' },
+        { name: 'an unclosed block comment opened in a declaration (it runs to the end)', edit: t => t.replace('a true', '{- a true'), path: 'next keyword swallowed' },
+        { name: 'a line comment typed before a keyword (the declaration disappears)', edit: t => t.replace('def c', '-- def c'), path: 'incremental' },
+        { name: 'a keyword glued to the text before it', edit: t => t.replace('a true\n\ndef c', 'a truedef c'), path: 'incremental' },
+        { name: 'a bare keyword typed before a declaration', edit: t => t.replace('def b', 'def\ndef b'), path: 'incremental' },
+        { name: 'a keyword turned into a name', edit: t => t.replace('def c', 'defc c'), path: 'incremental' },
+        { name: 'an unclosed bracket', edit: t => t.replace('a true', 'a (true'), path: 'incremental' }
+    ];
+    test.each(cases)('$name: same result as from scratch ($path)', async ({ name, edit, path }) => {
+        const incremental = workspace();
+        const fresh = workspace();
+        const document = await incremental.open('edge.cajal', base);
+        const text = edit(base);
+        expect(text, 'the edit applies').not.toBe(base);
+        await incremental.edit(document, text);
+        const reference = await fresh.open('edge.cajal', text);
+        expect(dump(document), name).toEqual(dump(reference));
+        expect(document.diagnostics).toEqual(reference.diagnostics);
+        const { incremental: reparsed, reasons } = incremental.factory.parseCounts;
+        if (path === 'incremental') expect({ reparsed, reasons }).toEqual({ reparsed: 1, reasons: {} });
+        else expect({ reparsed, reasons }).toEqual({ reparsed: 0, reasons: { [path]: 1 } });
+    });
+});
+
 /** A chain of definitions, each using the one before: `g3` uses `g2`, which uses `g1`… */
 function chain(count: number): string {
     const lines = ['def g0 (x : Bool) : Bool = x', ''];

@@ -66,6 +66,8 @@ export function reparseIncrementally(services: LangiumCoreServices, old: ParseRe
     }
     let first = 0;
     while (first + 1 < starts.length && starts[first + 1] < prefix) first++;
+    // An edit of the first chunk's keyword itself (`def c` → `defc c`) joins it to the chunk before.
+    while (first > 0 && !keywordIntact(declarations[first], newText)) first--;
     let last = first;
     while (last + 1 < starts.length && starts[last + 1] <= oldChangeEnd) last++;
     const start = starts[first];
@@ -211,6 +213,13 @@ const DECLARATION_KEYWORDS = new Set(['def', 'extern', 'train']);
 
 function isDeclarationKeyword(node: CstNode): boolean {
     return DECLARATION_KEYWORDS.has(node.text) && (node as LeafCstNodeImpl).tokenType?.name === node.text;
+}
+
+/** Whether a declaration's keyword is still there, on its own, in the new text (it lies before the change). */
+function keywordIntact(declaration: ast.Declaration, newText: string): boolean {
+    const keyword = leafAt(declaration.$cstNode!);
+    return keyword !== undefined && newText.startsWith(keyword.text, keyword.offset)
+        && !/[A-Za-z0-9_']/.test(newText.charAt(keyword.offset + keyword.length));
 }
 
 /** The first token of a declaration's CST (its keyword). */
