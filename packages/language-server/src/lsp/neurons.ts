@@ -13,9 +13,9 @@ export const NEURON_REQUEST_LIMIT = 1 << 16;
 
 /**
  * Neurons of closed definitions, computed by the compiler in plain TypeScript. Results are
- * cached per definition node: a node lives until its document is re-parsed, and the
- * matrix of a definition depends only on the definitions it refers to, which are re-linked
- * (new nodes) when they change.
+ * cached per definition node until the next change anywhere in the workspace: a matrix
+ * depends on the bodies of the definitions it refers to, and the incremental parser keeps
+ * unchanged definitions as the same nodes across edits.
  */
 export class CajalNeurons {
     private cache = new WeakMap<ast.Definition, NeuronInfo | { error: string }>();
