@@ -1,27 +1,10 @@
 // Range formatting's laws, on the pure formatter (no server): formatting the declarations of a
 // file one at a time, in any order, gives the whole-file layout; each step touches only the
 // selected declaration; and range formatting is idempotent.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { formatText, formatTextRange, formatUnits, tokenize, type TextReplacement } from '../../packages/language-server/src/lsp/format-text.js';
-import { parsesAlone } from '../../packages/language-server/src/lsp/formatter.js';
-
-const root = path.resolve(import.meta.dirname, '..', '..');
-
-function exampleFiles(): Array<[string, string]> {
-    const found: Array<[string, string]> = [];
-    const walk = (directory: string): void => {
-        for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
-            const full = path.join(directory, entry.name);
-            if (entry.isDirectory()) walk(full);
-            else if (entry.name.endsWith('.cajal')) found.push([path.relative(root, full), fs.readFileSync(full, 'utf-8')]);
-        }
-    };
-    walk(path.join(root, 'examples'));
-    return found.sort(([a], [b]) => a.localeCompare(b));
-}
+import { formatText, formatTextRange, formatUnits, parsesAlone, tokenize, type TextReplacement } from '@cajal/language-server';
+import { exampleFiles } from '../example-files.js';
 
 const EXAMPLES = exampleFiles();
 

@@ -1,26 +1,10 @@
 // The house layout (formatCajalText, used by `cajal fmt` and the server's formatting):
 // idempotent, token-preserving (so every comment survives), and meaning-preserving.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { checkText } from '@cajal/language';
 import { CajalFormatError, formatCajalText, formatText } from '@cajal/language-server';
-
-const root = path.resolve(import.meta.dirname, '..', '..', '..');
-
-function examples(): Array<[string, string]> {
-    const found: Array<[string, string]> = [];
-    const walk = (directory: string): void => {
-        for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
-            const full = path.join(directory, entry.name);
-            if (entry.isDirectory()) walk(full);
-            else if (entry.name.endsWith('.cajal')) found.push([path.relative(root, full), fs.readFileSync(full, 'utf-8')]);
-        }
-    };
-    walk(path.join(root, 'examples'));
-    return found;
-}
+import { exampleFiles as examples } from '../../../test/example-files.js';
 
 /** The non-whitespace content, token by token (comments included). */
 function tokens(text: string): string[] {
