@@ -23,6 +23,7 @@ import { CajalDocumentSymbolProvider } from './lsp/document-symbols.js';
 import { CajalDocumentBuilder } from './lsp/update-handler.js';
 import { CajalNeurons } from './lsp/neurons.js';
 import { CajalNodeKindProvider } from './lsp/node-kinds.js';
+import { CajalDefinitionProvider, CajalDocumentHighlightProvider, CajalReferencesProvider } from './lsp/navigation.js';
 
 /** Services the language server adds on top of the language core. */
 export type CajalLspAddedServices = {
@@ -45,7 +46,10 @@ export const CajalLspModule: Module<CajalLspServices, PartialLangiumServices & C
         CodeLensProvider: services => new CajalCodeLensProvider(services),
         RenameProvider: services => new CajalRenameProvider(services),
         FoldingRangeProvider: services => new CajalFoldingRangeProvider(services),
-        DocumentSymbolProvider: services => new CajalDocumentSymbolProvider(services)
+        DocumentSymbolProvider: services => new CajalDocumentSymbolProvider(services),
+        DefinitionProvider: services => new CajalDefinitionProvider(services),
+        ReferencesProvider: services => new CajalReferencesProvider(services),
+        DocumentHighlightProvider: services => new CajalDocumentHighlightProvider(services)
     },
     neurons: {
         Neurons: services => new CajalNeurons(services)

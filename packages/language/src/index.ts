@@ -16,3 +16,4 @@ export * from './training/training-checks.js';
 export { MAX_UNCLOSED, guardUnbalanced } from './parser/unbalanced-guard.js';
 export { CajalDocumentFactory } from './workspace/cajal-document-factory.js';
 export { reparseIncrementally } from './parser/incremental-parse.js';
+export { findLeafAt, findNameLeafAt } from './cst-index.js';

@@ -1,7 +1,7 @@
-import { AstUtils, CstUtils, GrammarUtils, type AstNode, type LangiumDocument } from 'langium';
+import { AstUtils, GrammarUtils, type AstNode, type LangiumDocument } from 'langium';
 import type { CodeActionProvider } from 'langium/lsp';
 import { CodeActionKind, type CodeAction, type CodeActionParams, type Command, type Diagnostic, type TextEdit } from 'vscode-languageserver';
-import { ast, Bool, Codes, containsError, Nat, visibleBinders, type CajalType } from '@cajal/language';
+import { ast, Bool, Codes, containsError, findLeafAt, Nat, visibleBinders, type CajalType } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { typeOfSafely } from './syntax-queries.js';
 
@@ -37,7 +37,7 @@ export class CajalCodeActionProvider implements CodeActionProvider {
     private nodeAt(document: LangiumDocument, diagnostic: Diagnostic): AstNode | undefined {
         const root = document.parseResult.value.$cstNode;
         if (!root) return undefined;
-        return CstUtils.findLeafNodeAtOffset(root, document.textDocument.offsetAt(diagnostic.range.start))?.astNode;
+        return findLeafAt(root, document.textDocument.offsetAt(diagnostic.range.start))?.astNode;
     }
 
     private typeOf(node: AstNode): CajalType {

@@ -1,7 +1,7 @@
-import { AstUtils, CstUtils, GrammarAST, type AstNode, type LangiumDocument } from 'langium';
+import { AstUtils, GrammarAST, type AstNode, type LangiumDocument } from 'langium';
 import { DefaultRenameProvider, type LangiumServices } from 'langium/lsp';
 import { ResponseError, type Range, type RenameParams, type TextDocumentPositionParams, type WorkspaceEdit } from 'vscode-languageserver';
-import { ast, visibleBinders } from '@cajal/language';
+import { ast, findLeafAt, findNameLeafAt, visibleBinders } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_']*$/;
@@ -57,7 +57,7 @@ export class CajalRenameProvider extends DefaultRenameProvider {
         const root = document.parseResult.value.$cstNode;
         if (!root) return undefined;
         const offset = document.textDocument.offsetAt(position);
-        const leaf = CstUtils.findDeclarationNodeAtOffset(root, offset, this.grammarConfig.nameRegexp);
+        const leaf = findNameLeafAt(root, offset, this.grammarConfig.nameRegexp);
         if (!leaf) return undefined;
         return this.references.findDeclarations(leaf)[0];
     }
@@ -116,7 +116,7 @@ export class CajalRenameProvider extends DefaultRenameProvider {
 
     private nodeAt(document: LangiumDocument, offset: number): AstNode | undefined {
         const root = document.parseResult.value.$cstNode;
-        return root ? CstUtils.findLeafNodeAtOffset(root, offset)?.astNode : undefined;
+        return root ? findLeafAt(root, offset)?.astNode : undefined;
     }
 }
 

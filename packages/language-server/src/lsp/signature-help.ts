@@ -1,7 +1,7 @@
-import { AstUtils, CstUtils, type LangiumDocument } from 'langium';
+import { AstUtils, type LangiumDocument } from 'langium';
 import type { SignatureHelpProvider } from 'langium/lsp';
 import type { CancellationToken, ParameterInformation, SignatureHelp, SignatureHelpOptions, SignatureHelpParams } from 'vscode-languageserver';
-import { ast, applicationSpine, declaredType, typeFromSyntax, uncurry } from '@cajal/language';
+import { ast, applicationSpine, declaredType, findLeafAt, typeFromSyntax, uncurry } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { docCommentOf } from './syntax-queries.js';
 
@@ -33,7 +33,7 @@ export class CajalSignatureHelpProvider implements SignatureHelpProvider {
         const text = document.textDocument.getText();
         let probe = offset - 1;
         while (probe > 0 && /\s/.test(text[probe])) probe--;
-        const leaf = CstUtils.findLeafNodeAtOffset(root, Math.max(0, probe));
+        const leaf = findLeafAt(root, Math.max(0, probe));
         if (!leaf) return undefined;
         let application: ast.Application | undefined = AstUtils.getContainerOfType(leaf.astNode, ast.isApplication);
         let head: ast.Term | undefined;

@@ -1,14 +1,14 @@
-import { CstUtils, AstUtils, type AstNode, type CstNode, type LangiumDocument } from 'langium';
-import { ast, ErrorType, isLinearBinder, type CajalType } from '@cajal/language';
+import { AstUtils, type AstNode, type CstNode, type LangiumDocument } from 'langium';
+import { ast, ErrorType, findLeafAt, isLinearBinder, type CajalType } from '@cajal/language';
 
 /** The leaf token at an offset; at the end of a word (cursor just after it) the word itself. */
 export function leafAt(document: LangiumDocument, offset: number): CstNode | undefined {
     const root = document.parseResult.value.$cstNode;
     if (!root) return undefined;
-    const leaf = CstUtils.findLeafNodeAtOffset(root, offset);
+    const leaf = findLeafAt(root, offset);
     if (leaf && !leaf.hidden && offset >= leaf.offset && offset < leaf.end) return leaf;
     if (offset > 0) {
-        const before = CstUtils.findLeafNodeAtOffset(root, offset - 1);
+        const before = findLeafAt(root, offset - 1);
         if (before && !before.hidden && offset - 1 >= before.offset && offset - 1 < before.end) return before;
     }
     return leaf && !leaf.hidden ? leaf : undefined;
