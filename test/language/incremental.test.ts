@@ -92,7 +92,9 @@ function dump(document: LangiumDocument): unknown {
 /** Snippets edits insert: whole declarations, tokens, comment and string openers, garbage. */
 const snippets = [
     '\ndef extra (b : Bool) : Bool = b\n', 'def', 'def ', '\ndef', 'extern', 'train', 'import', 'module', ' x', 'true', 'false', 'if', 'then', 'else',
-    '(', ')', '{-', '-}', '--', '--|', '"', ' = ', ':', ' -o ', 'Bool', 'Nat[3]', 'fun y => y', '\n', '\n\n', '  ', '@', '$', 'λ', ';', '{', '}'
+    '(', ')', '{-', '-}', '--', '--|', '"', ' = ', ':', ' -o ', 'Bool', 'Nat[3]', 'fun y => y', '\n', '\n\n', '  ', '@', '$', 'λ', ';', '{', '}',
+    // Deep or unbalanced nesting, which the lexer's guards cut short per declaration.
+    '('.repeat(300), ')'.repeat(80), 'if x then '.repeat(120), '(fun z => '.repeat(70)
 ];
 
 const editArbitrary = fc.record({

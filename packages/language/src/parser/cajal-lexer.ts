@@ -84,6 +84,8 @@ export class CajalLexer extends DefaultLexer {
                 message: 'This block comment is never closed: every {- needs a matching -} (block comments nest).'
             }];
         }
+        // In the order of the text, like the parser's errors (and whatever part of it was lexed).
+        result.errors.sort((a, b) => a.offset - b.offset);
         return result;
     }
 }
