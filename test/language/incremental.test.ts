@@ -48,6 +48,13 @@ function workspace() {
             }
             return this.open(name, text);
         },
+        /** A new file appearing in the workspace, as an editor reports it (an update, not a build). */
+        async create(name: string, text: string): Promise<LangiumDocument> {
+            const uri = URI.parse(`file:///incremental/${name}`);
+            files.set(uri.toString(), text);
+            await shared.workspace.DocumentBuilder.update([uri], []);
+            return shared.workspace.LangiumDocuments.getDocument(uri)!;
+        },
         async close(document: LangiumDocument): Promise<void> {
             await shared.workspace.DocumentBuilder.update([], [document.uri]);
         },
@@ -244,5 +251,26 @@ describe('validation visits declarations, not every term', () => {
         for (const type of inner) {
             expect(registry.getChecks(type).toArray(), type).toEqual([]);
         }
+    });
+});
+
+describe('importers are re-checked when an imported file changes', () => {
+    test('a name added to an imported module that clashes with one of ours is reported, though we use nothing from it', async () => {
+        const ws = workspace();
+        let library = 'module lib\n\ndef id (x : Bool) : Bool = x\n';
+        const libraryDocument = await ws.open('lib.cajal', library);
+        const main = await ws.open('main.cajal', 'import lib\n\ndef other : Bool = true\n');
+        expect(main.diagnostics).toEqual([]);
+        library += '\ndef other : Bool = false\n';
+        await ws.edit(libraryDocument, library);
+        expect(main.diagnostics!.map(d => d.code)).toEqual(['name/duplicate']);
+    });
+
+    test('a missing imported file that appears clears the importer\'s error', async () => {
+        const ws = workspace();
+        const main = await ws.open('main.cajal', 'import helpers\n\ndef other : Bool = true\n');
+        expect(main.diagnostics!.map(d => d.code)).toEqual(['name/unknown']);
+        await ws.create('helpers.cajal', 'def help : Bool = true\n');
+        expect(main.diagnostics).toEqual([]);
     });
 });

@@ -1,7 +1,9 @@
 import {
     AstUtils, DefaultIndexManager, DefaultReferenceDescriptionProvider, UriUtils, isReference, stream,
-    type AstNode, type LangiumDocument, type ReferenceDescription, type Stream
+    URI, type AstNode, type LangiumDocument, type ReferenceDescription, type Stream
 } from 'langium';
+import * as ast from '../generated/ast.js';
+import { moduleName } from '../references/cajal-scope.js';
 
 /** Describes a document's references synchronously (Langium's provider does it asynchronously). */
 export class CajalReferenceDescriptionProvider extends DefaultReferenceDescriptionProvider {
@@ -46,7 +48,14 @@ export class CajalIndexManager extends DefaultIndexManager {
         return super.findAllReferences(targetNode, astNodePath);
     }
 
+    /**
+     * A document is affected by a change to a document it refers to, or to one it imports:
+     * names an import brings in can clash with its own even when it uses none of them.
+     */
     override isAffected(document: LangiumDocument, changedUris: Set<string>): boolean {
+        if (this.importsAnyOf(document, changedUris)) {
+            return true;
+        }
         if (!this.unindexed.has(document.uri.toString())) {
             return super.isAffected(document, changedUris);
         }
@@ -54,5 +63,21 @@ export class CajalIndexManager extends DefaultIndexManager {
             const target = isReference(reference) ? reference.$nodeDescription?.documentUri : undefined;
             return target !== undefined && !UriUtils.equals(target, document.uri) && changedUris.has(target.toString());
         });
+    }
+
+    /** Whether an `import` names one of the documents, by file name or by (old) module name. */
+    private importsAnyOf(document: LangiumDocument, uris: Set<string>): boolean {
+        const module = document.parseResult.value;
+        if (!ast.isModule(module) || module.imports.length === 0) {
+            return false;
+        }
+        const imported = new Set(module.imports.map(imp => imp.module));
+        for (const uri of uris) {
+            const parsed = URI.parse(uri);
+            const fileName = UriUtils.basename(parsed).replace(/\.cajal$/, '');
+            const changed = this.documents.getDocument(parsed)?.parseResult.value;
+            if (imported.has(fileName) || (ast.isModule(changed) && imported.has(moduleName(changed, parsed)))) return true;
+        }
+        return false;
     }
 }
