@@ -274,3 +274,21 @@ describe('importers are re-checked when an imported file changes', () => {
         expect(main.diagnostics).toEqual([]);
     });
 });
+
+describe('find references after edits elsewhere', () => {
+    test('the uses of a local variable are all found after a declaration is inserted above it', async () => {
+        const ws = workspace();
+        // Two blank lines after `a`, so that the new declaration lands inside a's chunk and f is kept.
+        let text = 'def a : Bool = true\n\n\ndef f (x : Bool) : Bool = if x then true else false\n';
+        const document = await ws.open('refs.cajal', text);
+        const binderOf = () => AstUtils.streamAst(document.parseResult.value).find(node => node.$type === 'Binder' && (node as unknown as { name: string }).name === 'x')!;
+        const uses = () => ws.Cajal.references.References.findReferences(binderOf(), { includeDeclaration: false })
+            .map(reference => `${reference.segment.range.start.line}:${reference.segment.range.start.character}`).toArray();
+        expect(uses()).toEqual(['3:29']);
+        text = text.replace('def a : Bool = true\n\n', 'def a : Bool = true\n\ndef b : Bool = false\n');
+        await ws.edit(document, text);
+        expect(ws.factory.parseCounts.incremental).toBe(1);
+        expect(ws.Cajal.typing.TypeChecker.checkedDeclarations).toBe(4); // a and f; then a (re-parsed: the new text is in its chunk) and b, not f
+        expect(uses()).toEqual(['4:29']);
+    });
+});

@@ -169,12 +169,13 @@ class GlobalScope implements Scope {
 
 /**
  * The description of a local variable for the linker, which needs only its node. Langium's
- * full description (path, name and selection ranges) is computed on first use: building
- * it eagerly for every local reference was a sixth of re-checking a 5,000-line file.
+ * full description (path, name and selection ranges) is computed when asked for: building
+ * it eagerly for every local reference was a sixth of re-checking a 5,000-line file. It is
+ * not kept, because a local reference outlives edits elsewhere in the file (see
+ * cajal-linker.ts), which move the binder's position and can change its path.
  */
 class LocalBinderDescription implements AstNodeDescription {
     readonly type = ast.Binder.$type;
-    private full: AstNodeDescription | undefined;
 
     constructor(readonly node: ast.Binder, private readonly document: LangiumDocument, private readonly descriptions: AstNodeDescriptionProvider) { }
 
@@ -185,7 +186,7 @@ class LocalBinderDescription implements AstNodeDescription {
     get selectionSegment(): AstNodeDescription['selectionSegment'] { return this.described().selectionSegment; }
 
     private described(): AstNodeDescription {
-        return this.full ??= this.descriptions.createDescription(this.node, this.node.name, this.document);
+        return this.descriptions.createDescription(this.node, this.node.name, this.document);
     }
 }
 
