@@ -2,26 +2,17 @@
 // nesting) to the example files, sent to the real server process; after each edit a batch
 // of requests. The server must answer every request (a result, or a protocol error that is
 // not an internal failure) and never exit.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { ResponseError } from 'vscode-languageserver-protocol/node';
-import { repositoryRoot, startServer, type ServerSession } from './lsp-client.js';
+import { ResponseError, type Diagnostic } from 'vscode-languageserver-protocol/node';
+import { startServer, type ServerSession } from './lsp-client.js';
+import { exampleFiles as allExampleFiles } from '../example-files.js';
 
 const INTERNAL_ERROR = -32603;
 
 function exampleFiles(): Array<{ name: string; text: string }> {
-    const found: Array<{ name: string; text: string }> = [];
-    const walk = (directory: string): void => {
-        for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
-            const full = path.join(directory, entry.name);
-            if (entry.isDirectory()) walk(full);
-            else if (entry.name.endsWith('.cajal')) found.push({ name: path.relative(repositoryRoot, full), text: fs.readFileSync(full, 'utf-8') });
-        }
-    };
-    walk(path.join(repositoryRoot, 'examples'));
-    return found;
+    return allExampleFiles().map(([name, text]) => ({ name, text }));
 }
 
 type Edit =
@@ -93,11 +84,16 @@ test('random edits of the examples never stop the server, and every request is a
             let text = example.text;
             await server.open(uri, text);
             let version = 1;
+            let diagnostics: Diagnostic[] = [];
             for (const edit of edits) {
                 text = apply(text, edit);
                 // Diagnostics must come for every state of the text.
-                await server.change(uri, text, ++version);
+                diagnostics = await server.change(uri, text, ++version);
             }
+            // And after the edits (re-checked incrementally) they are those of the text checked afresh.
+            const fresh = await server.open(`${uri}-fresh.cajal`, text);
+            const withoutUris = (list: Diagnostic[]) => list.map(d => ({ ...d, relatedInformation: d.relatedInformation?.map(r => ({ ...r, location: { ...r.location, uri: '' } })) }));
+            expect(withoutUris(diagnostics)).toEqual(withoutUris(fresh));
             await probe(uri, text, text.length === 0 ? 0 : probeAt % (text.length + 1));
             expect(exitedEarly).toBe(false);
         }
