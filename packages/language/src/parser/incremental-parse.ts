@@ -81,7 +81,7 @@ export function reparseIncrementally(services: LangiumCoreServices, old: ParseRe
 
     // Parse the chunks' new text, plus the next declaration's keyword.
     const lexEnd = nextKeyword ? lookahead[lookahead.length - 1].end + delta : newText.length;
-    const startLeaf = leafAt(declarations[first].$cstNode!);
+    const [startLeaf] = firstTokens(declarations[first].$cstNode!, 1);
     if (!startLeaf) {
         return 'no keyword';
     }
@@ -217,18 +217,9 @@ function isDeclarationKeyword(node: CstNode): boolean {
 
 /** Whether a declaration's keyword is still there, on its own, in the new text (it lies before the change). */
 function keywordIntact(declaration: ast.Declaration, newText: string): boolean {
-    const keyword = leafAt(declaration.$cstNode!);
+    const [keyword] = firstTokens(declaration.$cstNode!, 1);
     return keyword !== undefined && newText.startsWith(keyword.text, keyword.offset)
         && !/[A-Za-z0-9_']/.test(newText.charAt(keyword.offset + keyword.length));
-}
-
-/** The first token of a declaration's CST (its keyword). */
-function leafAt(node: CstNode): LeafCstNodeImpl | undefined {
-    let current: CstNode | undefined = node;
-    while (current instanceof CompositeCstNodeImpl) {
-        current = current.content.find(child => !child.hidden);
-    }
-    return current instanceof LeafCstNodeImpl ? current : undefined;
 }
 
 /** How many tokens of the following declaration the re-parse sees. */
