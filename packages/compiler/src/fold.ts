@@ -2,6 +2,18 @@
  * Compile-time folding: the denotation ⟦t⟧ of an extern-free term (spec §7) as a
  * NamedTensor with one OUT axis and one axis per free linear variable. Plain TypeScript;
  * the cost tracks tensor sizes, not syntax size.
+ *
+ * Folding is a small evaluator over tensors. A value is a tensor, a *closure* (a function
+ * known by its syntax: a lambda or a definition with its environment) or a pair of values.
+ * Most applications multiply the function's matrix by the argument's tensor, which is exact
+ * because the function is linear in its argument. A function whose parameters or result
+ * involve functions may replicate a function-typed argument (an `iter` step that reuses an
+ * outer variable, directly or through another function): it is polynomial in it, its matrix
+ * is the linear extension and is exact only on basis inputs, and a closed function's tensor
+ * is not a basis vector (`fun x => x` is e₀₀ + e₁₁). Such a *higher-order* closure is applied
+ * by substitution instead, as the interpreter and the spec (§7, "application of a function
+ * that replicates its argument") say; conditions and counts that are constant basis vectors
+ * select their branch or number of steps, so closures flow through them unchanged.
  */
 import { ast, applicationSpine, dim, type CajalServices, type CajalType } from '@cajal/language';
 import type { AstNode } from 'langium';
@@ -24,6 +36,18 @@ export class TensorTooLargeError extends Error {
     }
 }
 
+/**
+ * Raised when folding a term with free variables would replicate one whose type involves
+ * functions (see `fold`'s `exactIn`): its tensor would be the linear extension in that
+ * variable, which is not what substituting a run-time function value computes.
+ */
+export class ReplicatedVariableError extends Error {
+    constructor(readonly axis: number) {
+        super('the term replicates a function-typed variable; it runs structurally, substituting the value');
+        this.name = 'ReplicatedVariableError';
+    }
+}
+
 /** Raised for programs the compiler must refuse (ill-typed parts, definition cycles). */
 export class CompileError extends Error {
     constructor(message: string, readonly node?: AstNode) {
@@ -34,10 +58,85 @@ export class CompileError extends Error {
 
 export const DEFAULT_MAX_ENTRIES = 1 << 24;
 
+/** True when a value of the type is, or contains, a function. */
+export function containsFunction(type: CajalType): boolean {
+    switch (type.kind) {
+        case 'function': return true;
+        case 'product': return containsFunction(type.left) || containsFunction(type.right);
+        default: return false;
+    }
+}
+
+/**
+ * True for a function type some parameter or result of which (uncurried) involves
+ * functions: such a function may be polynomial in a function-valued argument, so it is
+ * applied by substitution, not by its matrix.
+ */
+export function isHigherOrder(type: CajalType): boolean {
+    if (type.kind !== 'function') return false;
+    let current: CajalType = type;
+    while (current.kind === 'function') {
+        if (containsFunction(current.domain)) return true;
+        current = current.codomain;
+    }
+    return containsFunction(current);
+}
+
+/** A function known by its syntax: `binders` still to be bound, then `body`, in `env`. */
+class Closure {
+    constructor(
+        readonly binders: readonly ast.Binder[],
+        readonly body: ast.Term,
+        readonly env: Env,
+        /** Whether it is applied by substitution (see isHigherOrder). */
+        readonly substitutes: boolean,
+        /** The definition it is (its tensor is cached there), when it is one unapplied. */
+        readonly definition?: ast.Definition
+    ) { }
+}
+
+/** A pair whose components involve functions, kept apart so closures inside stay closures. */
+class PairValue {
+    constructor(readonly left: Value, readonly right: Value) { }
+}
+
+type Value = NamedTensor | Closure | PairValue;
+/** Binders bound by substitution. A binder not in it denotes its own axis (axisOf). */
+type Env = ReadonlyMap<ast.Binder, Value>;
+const EMPTY_ENV: Env = new Map();
+
+/** The zero vector of a space: the meaning of a failed computation (spec §7). */
+function zeros(d: number): NamedTensor {
+    return new NamedTensor([OUT], [d], new Float64Array(d));
+}
+
+function extend(env: Env, binder: ast.Binder, value: Value): Env {
+    const next = new Map(env);
+    next.set(binder, value);
+    return next;
+}
+
+/** A constant (no variable axes) tensor's basis index, 'zero' for the zero vector, else undefined. */
+function constantBasis(t: NamedTensor): number | 'zero' | undefined {
+    if (t.axes.length !== 1 || t.axes[0] !== OUT) return undefined;
+    let index: number | 'zero' = 'zero';
+    for (let i = 0; i < t.data.length; i++) {
+        const v = t.data[i];
+        if (v === 0) continue;
+        if (v !== 1 || index !== 'zero') return undefined;
+        index = i;
+    }
+    return index;
+}
+
 export class Folder {
     private readonly binderIds = new Map<ast.Binder, number>();
     private readonly definitionTensors = new Map<ast.Definition, NamedTensor>();
+    private readonly definitionValues = new Map<ast.Definition, Value>();
+    private readonly closureTensors = new WeakMap<Closure, NamedTensor>();
     private readonly inProgress = new Set<ast.Definition>();
+    /** Axes that must not be replicated during the current `fold` (see ReplicatedVariableError). */
+    private exactAxes: ReadonlySet<number> = new Set();
 
     constructor(
         private readonly services: CajalServices,
@@ -51,7 +150,7 @@ export class Folder {
         return type;
     }
 
-    /** A stable positive axis id per binder. */
+    /** A stable positive axis id per binder: the axis of a free variable. */
     axisOf(binder: ast.Binder): number {
         let id = this.binderIds.get(binder);
         if (id === undefined) this.binderIds.set(binder, id = this.binderIds.size + 1);
@@ -67,120 +166,243 @@ export class Folder {
         if (entries > this.maxEntries) throw new TensorTooLargeError(entries, this.maxEntries);
     }
 
+    /** A product of two tensors; a variable axis in both (not contracted) is replicated there. */
+    private mul(a: NamedTensor, b: NamedTensor, contracted: readonly number[] = []): NamedTensor {
+        if (this.exactAxes.size > 0) {
+            for (const axis of a.axes) {
+                if (this.exactAxes.has(axis) && b.has(axis) && !contracted.includes(axis)) throw new ReplicatedVariableError(axis);
+            }
+        }
+        return this.guard(product(a, b, contracted));
+    }
+
     /** The constant tensor of a closed definition (axes: OUT only). */
     definition(definition: ast.Definition): NamedTensor {
         const cached = this.definitionTensors.get(definition);
+        if (cached) return cached;
+        const extern = this.analysis.externOfDefinition(definition);
+        if (extern) throw new NotConstantError(extern, definition);
+        this.checkSize(dim(this.typeOf(definition)));
+        const t = this.tensor(this.definitionValue(definition));
+        this.definitionTensors.set(definition, t);
+        return t;
+    }
+
+    /**
+     * ⟦t⟧ over OUT and the term's free variables (axis ids from axisOf). `exactIn`: axes of
+     * free variables that will carry arbitrary run-time values; folding fails with
+     * ReplicatedVariableError rather than replicate one of them.
+     */
+    fold(term: ast.Term, exactIn: ReadonlySet<number> = new Set()): NamedTensor {
+        const saved = this.exactAxes;
+        this.exactAxes = exactIn;
+        try {
+            return this.tensor(this.value(term, EMPTY_ENV));
+        } finally {
+            this.exactAxes = saved;
+        }
+    }
+
+    /** A closed definition as a value: a closure when it is a higher-order function, else its tensor. */
+    private definitionValue(definition: ast.Definition): Value {
+        const cached = this.definitionValues.get(definition) ?? this.definitionTensors.get(definition);
         if (cached) return cached;
         if (this.inProgress.has(definition)) {
             throw new CompileError(`'${definition.name}' refers to itself (a definition cycle)`, definition);
         }
         const extern = this.analysis.externOfDefinition(definition);
         if (extern) throw new NotConstantError(extern, definition);
-        this.checkSize(dim(this.typeOf(definition)));
+        if (!definition.body) throw new CompileError(`'${definition.name}' has no body`, definition);
         this.inProgress.add(definition);
         try {
-            if (!definition.body) throw new CompileError(`'${definition.name}' has no body`, definition);
-            let t = this.fold(definition.body);
-            for (let i = definition.params.length - 1; i >= 0; i--) t = this.abstract(t, definition.params[i]);
-            this.definitionTensors.set(definition, t);
-            return t;
+            const type = this.typeOf(definition);
+            let value: Value;
+            if (definition.params.length > 0) {
+                const closure = new Closure(definition.params, definition.body, EMPTY_ENV, isHigherOrder(type), definition);
+                value = closure.substitutes ? closure : this.tensor(closure);
+            } else {
+                value = this.value(definition.body, EMPTY_ENV);
+                if (!isHigherOrder(type)) value = this.tensor(value);
+            }
+            if (value instanceof NamedTensor) this.definitionTensors.set(definition, value);
+            else this.definitionValues.set(definition, value);
+            return value;
         } finally {
             this.inProgress.delete(definition);
         }
     }
 
-    /** ⟦t⟧ over OUT and the term's free variables (axis ids from axisOf). */
-    fold(term: ast.Term): NamedTensor {
+    /** A value as its tensor: a closure's matrix (column j = its body on basis j), a pair's outer product. */
+    private tensor(value: Value): NamedTensor {
+        if (value instanceof NamedTensor) return value;
+        if (value instanceof PairValue) {
+            const l = temporaryAxis(), r = temporaryAxis();
+            return this.mul(this.tensor(value.left).rename(OUT, l), this.tensor(value.right).rename(OUT, r)).mergeFirst(l, r, OUT);
+        }
+        if (value.definition) {
+            const cached = this.definitionTensors.get(value.definition);
+            if (cached) return cached;
+        }
+        const cached = this.closureTensors.get(value);
+        if (cached) return cached;
+        // Each abstraction gets fresh axes: the same lambda may be abstracted again inside
+        // its own body's evaluation (e.g. `twice twice`), and its axes must not meet.
+        const axes = value.binders.map(() => temporaryAxis());
+        let env = value.env;
+        value.binders.forEach((binder, i) => { env = extend(env, binder, NamedTensor.identity(axes[i], dim(this.typeOf(binder)))); });
+        let t = this.tensor(this.value(value.body, env));
+        for (let i = value.binders.length - 1; i >= 0; i--) t = this.abstract(t, axes[i], value.binders[i]);
+        this.closureTensors.set(value, t);
+        if (value.definition) this.definitionTensors.set(value.definition, t);
+        return t;
+    }
+
+    /** fun x => t: the binder's axis joins OUT as the column index (flat index b·dimA + a). */
+    private abstract(t: NamedTensor, axis: number, binder: ast.Binder): NamedTensor {
+        let body = t;
+        if (!body.has(axis)) {
+            // Only reachable for programs with linearity errors (or a replicated variable an
+            // iter of count 0 never uses); the spec's column rule still applies.
+            body = body.broadcast([...body.axes, axis], [...body.dims, dim(this.typeOf(binder))]);
+        }
+        return this.guard(body.mergeFirst(OUT, axis, OUT));
+    }
+
+    /** The value of a term in an environment of substituted binders. */
+    private value(term: ast.Term, env: Env): Value {
         switch (term.$type) {
             case 'BoolLiteral': return NamedTensor.basis(term.value ? 0 : 1, 2);
             case 'Zero': return NamedTensor.basis(0, dim(this.typeOf(term)));
             case 'Numeral': return NamedTensor.basis(term.value, dim(this.typeOf(term)));
-            case 'Succ': return this.fold(term.argument).shift(OUT);
-            case 'Ascription': return this.fold(term.term);
+            case 'Succ': return this.tensor(this.value(term.argument, env)).shift(OUT);
+            case 'Ascription': return this.value(term.term, env);
             case 'Var': {
                 const target = term.ref?.ref;
-                if (ast.isBinder(target)) return NamedTensor.identity(this.axisOf(target), dim(this.typeOf(target)));
-                if (ast.isDefinition(target)) return this.definition(target);
+                if (ast.isBinder(target)) return env.get(target) ?? NamedTensor.identity(this.axisOf(target), dim(this.typeOf(target)));
+                if (ast.isDefinition(target)) return this.definitionValue(target);
                 if (ast.isExtern(target)) throw new NotConstantError(target.name, term);
                 throw new CompileError(`unknown name '${term.ref?.$refText}'`, term);
             }
             case 'IfTerm': {
-                const c = this.fold(term.condition);
-                const a = this.fold(term.thenBranch);
-                const b = this.fold(term.elseBranch);
-                return this.guard(this.guard(product(c.slice(OUT, 0), a)).add(this.guard(product(c.slice(OUT, 1), b))));
+                const c = this.tensor(this.value(term.condition, env));
+                const basis = constantBasis(c);
+                if (basis === 0) return this.value(term.thenBranch, env);
+                if (basis === 1) return this.value(term.elseBranch, env);
+                const a = this.tensor(this.value(term.thenBranch, env));
+                const b = this.tensor(this.value(term.elseBranch, env));
+                return this.guard(this.mul(c.slice(OUT, 0), a).add(this.mul(c.slice(OUT, 1), b)));
             }
-            case 'Lambda': {
-                let t = this.fold(term.body);
-                for (let i = term.binders.length - 1; i >= 0; i--) t = this.abstract(t, term.binders[i]);
-                return t;
-            }
+            case 'Lambda': return new Closure(term.binders, term.body, env, isHigherOrder(this.typeOf(term)));
             case 'Application': {
                 const { head, args } = applicationSpine(term);
-                let f = this.fold(head);
-                for (const argument of args) f = this.apply(f, this.fold(argument));
+                let f = this.value(head, env);
+                for (const argument of args) f = this.apply(f, this.value(argument, env), dim(this.typeOf(argument)));
                 return f;
             }
-            case 'Iter': return this.iterate(term);
+            case 'Iter': return this.iterate(term, env);
             case 'LetTerm': {
-                const value = this.fold(term.value);
-                const body = this.fold(term.body);
-                const x = this.axisOf(term.binder);
-                return this.guard(product(body, value.rename(OUT, x), [x]));
+                const value = this.value(term.value, env);
+                return this.bind(term.binder, value, env, next => this.value(term.body, next), () => dim(this.typeOf(term)));
             }
             case 'LetPairTerm': {
-                const pair = this.fold(term.value);
-                const body = this.fold(term.body);
-                const x = this.axisOf(term.first), y = this.axisOf(term.second);
-                const split = pair.split(OUT, x, dim(this.typeOf(term.first)), y, dim(this.typeOf(term.second)));
-                return this.guard(product(body, split, [x, y]));
+                const pair = this.value(term.value, env);
+                if (pair instanceof PairValue) {
+                    const resultDim = () => dim(this.typeOf(term));
+                    return this.bind(term.first, pair.left, env, next => this.bind(term.second, pair.right, next, last => this.value(term.body, last), resultDim), resultDim);
+                }
+                const t = this.tensor(pair);
+                const x = temporaryAxis(), y = temporaryAxis();
+                const dx = dim(this.typeOf(term.first)), dy = dim(this.typeOf(term.second));
+                const split = t.split(OUT, x, dx, y, dy);
+                let next = extend(env, term.first, NamedTensor.identity(x, dx));
+                next = extend(next, term.second, NamedTensor.identity(y, dy));
+                const body = this.tensor(this.value(term.body, next));
+                return this.mul(body, split, [x, y]);
             }
             case 'Pair': {
-                const left = this.fold(term.first);
-                const right = this.fold(term.second);
-                const l = temporaryAxis(), r = temporaryAxis();
-                return this.guard(product(left.rename(OUT, l), right.rename(OUT, r))).mergeFirst(l, r, OUT);
+                const left = this.value(term.first, env);
+                const right = this.value(term.second, env);
+                if (containsFunction(this.typeOf(term))) return new PairValue(left, right);
+                return this.tensor(new PairValue(left, right));
             }
         }
     }
 
-    /** fun x => t: the binder's axis joins OUT as the column index (flat index b·dimA + a). */
-    abstract(t: NamedTensor, binder: ast.Binder): NamedTensor {
-        const x = this.axisOf(binder);
-        let body = t;
-        if (!body.has(x)) {
-            // Only reachable for programs with linearity errors; the spec's column rule still applies.
-            const d = dim(this.typeOf(binder));
-            body = body.broadcast([...body.axes, x], [...body.dims, d]);
+    /**
+     * Binds `binder` to `value` for `body`. A function-valued binder (or a constant one) is
+     * substituted; otherwise it gets a fresh axis that is contracted with the value
+     * afterwards — the linear extension, exact because the body is linear in it.
+     */
+    private bind(binder: ast.Binder, value: Value, env: Env, body: (env: Env) => Value, resultDim: () => number): Value {
+        if (!(value instanceof NamedTensor)) return body(extend(env, binder, value));
+        const basis = constantBasis(value);
+        // Call by value: an argument that failed (the zero vector, e.g. an overflow) makes the whole result zero.
+        if (basis === 'zero') return zeros(resultDim());
+        if (basis !== undefined || containsFunction(this.typeOf(binder))) return body(extend(env, binder, value));
+        const x = temporaryAxis();
+        const t = this.tensor(body(extend(env, binder, NamedTensor.identity(x, value.dimOf(OUT)!))));
+        return this.mul(t, value.rename(OUT, x), [x]);
+    }
+
+    /** f a: substitution for a higher-order closure, else the matrix times the argument. */
+    private apply(f: Value, argument: Value, dA: number): Value {
+        if (f instanceof Closure && f.substitutes) {
+            const [binder, ...rest] = f.binders;
+            return this.bind(binder, argument, f.env, env => {
+                return rest.length > 0 ? new Closure(rest, f.body, env, true) : this.value(f.body, env);
+            }, () => rest.reduce((d, b) => d * dim(this.typeOf(b)), dim(this.typeOf(f.body))));
         }
-        return this.guard(body.mergeFirst(OUT, x, OUT));
+        return this.applyTensor(this.tensor(f), this.tensor(argument), dA);
     }
 
     /** ⟦t u⟧: the function's OUT splits into [dim B, dim A]; dim A is contracted with the argument. */
-    apply(f: NamedTensor, u: NamedTensor): NamedTensor {
-        const dA = u.dimOf(OUT)!;
+    private applyTensor(f: NamedTensor, u: NamedTensor, dA: number): NamedTensor {
         const dFunction = f.dimOf(OUT)!;
-        if (dFunction % dA !== 0) throw new CompileError(`cannot apply a tensor of dim ${dFunction} to an argument of dim ${dA}`);
+        if (dFunction % dA !== 0 || u.dimOf(OUT) !== dA) throw new CompileError(`cannot apply a tensor of dim ${dFunction} to an argument of dim ${u.dimOf(OUT)}`);
         const a = temporaryAxis();
         const matrix = f.split(OUT, OUT, dFunction / dA, a, dA);
-        return this.guard(product(matrix, u.rename(OUT, a), [a]));
+        return this.mul(matrix, u.rename(OUT, a), [a]);
     }
 
-    /** Σᵢ nᵢ · sⁱ(b), unrolled only as far as the count can reach. */
-    private iterate(term: ast.Iter): NamedTensor {
-        const n = this.fold(term.count);
-        const base = this.fold(term.base);
-        const step = this.fold(term.step);
-        const y = this.axisOf(term.stepBinder);
+    /**
+     * Σᵢ nᵢ · sⁱ(b), unrolled only as far as the count can reach. A state that involves
+     * functions is stepped by substitution (each sⁱ(b) a value); a constant count then
+     * selects its state.
+     */
+    private iterate(term: ast.Iter, env: Env): Value {
+        const n = this.tensor(this.value(term.count, env));
         const k = n.dimOf(OUT)!;
         const slices = Array.from({ length: k }, (_, i) => n.slice(OUT, i));
         let last = k - 1;
         while (last > 0 && slices[last].data.every(v => v === 0)) last--;
+        const y = term.stepBinder;
+        const basis = constantBasis(n);
+        if (basis === 'zero') return zeros(dim(this.typeOf(term)));
+        if (containsFunction(this.typeOf(term))) {
+            let state = this.value(term.base, env);
+            const states: Value[] = [state];
+            for (let i = 1; i <= last; i++) {
+                state = this.bind(y, state, env, next => this.value(term.step, next), () => dim(this.typeOf(term)));
+                states.push(state);
+            }
+            if (basis !== undefined) return states[basis];
+            let sum: NamedTensor | undefined;
+            states.forEach((s, i) => {
+                if (slices[i].data.every(v => v === 0)) return;
+                const weighted = this.mul(slices[i], this.tensor(s));
+                sum = sum ? this.guard(sum.add(weighted)) : weighted;
+            });
+            return sum!;
+        }
+        const base = this.tensor(this.value(term.base, env));
+        if (last === 0) return this.mul(slices[0], base);
+        const axis = temporaryAxis();
+        const step = this.tensor(this.value(term.step, extend(env, y, NamedTensor.identity(axis, base.dimOf(OUT)!))));
         let state = base;
-        let sum = this.guard(product(slices[0], state));
+        let sum = this.mul(slices[0], state);
         for (let i = 1; i <= last; i++) {
-            state = this.guard(product(step, state.rename(OUT, y), [y]));
-            if (slices[i].data.some(v => v !== 0)) sum = this.guard(sum.add(this.guard(product(slices[i], state))));
+            state = this.mul(step, state.rename(OUT, axis), [axis]);
+            if (slices[i].data.some(v => v !== 0)) sum = this.guard(sum.add(this.mul(slices[i], state)));
         }
         return sum;
     }

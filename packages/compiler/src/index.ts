@@ -7,9 +7,9 @@
 export { OUT, NamedTensor, product } from './named-tensor.js';
 export { ProgramAnalysis } from './analysis.js';
 export type { TermFacts } from './analysis.js';
-export { Folder, CompileError, NotConstantError, TensorTooLargeError, DEFAULT_MAX_ENTRIES } from './fold.js';
+export { Folder, CompileError, NotConstantError, TensorTooLargeError, ReplicatedVariableError, DEFAULT_MAX_ENTRIES, containsFunction, isHigherOrder } from './fold.js';
 export { ProgramCompiler, peelBinders, toTypeDesc } from './program.js';
-export type { IrNode, Program, ProgramExtern, ProgramInput, ProgramOptions, TypeDesc, VarRef } from './program.js';
+export type { CompileWarning, IrNode, Program, ProgramExtern, ProgramInput, ProgramOptions, TypeDesc, VarRef } from './program.js';
 export { neuronOf, weightsOf } from './neuron.js';
 export type { Neuron, NeuronOptions } from './neuron.js';
 export { encodeNpy, decodeNpy } from './npy.js';

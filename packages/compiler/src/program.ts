@@ -9,7 +9,7 @@
 import { ast, applicationSpine, dim, partialExternMessage, shape, uncurry, type CajalServices, type CajalType } from '@cajal/language';
 import { AstUtils, type AstNode } from 'langium';
 import { ProgramAnalysis } from './analysis.js';
-import { CompileError, Folder, TensorTooLargeError } from './fold.js';
+import { CompileError, Folder, ReplicatedVariableError, TensorTooLargeError, containsFunction, isHigherOrder } from './fold.js';
 import { OUT, type NamedTensor } from './named-tensor.js';
 
 /** Structural run-time type description (the same shape as @cajal/runtime's TypeDesc). */
@@ -46,6 +46,9 @@ export type IrNode =
 export interface ProgramInput { readonly id: number; readonly name: string; readonly type: TypeDesc; readonly shape: readonly number[] }
 /** An extern a program calls: its network maps one batch per argument (inputShapes) to a batch of outputShape. */
 export interface ProgramExtern { readonly name: string; readonly type: TypeDesc; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] }
+
+/** Something a compiled program computes differently from the interpreter, at a source node. */
+export interface CompileWarning { readonly message: string; readonly node: AstNode; readonly binder: ast.Binder }
 
 /** A compiled definition or term, ready for `runProgram` (runtime) or code generation. */
 export interface Program {
@@ -107,6 +110,8 @@ export class ProgramCompiler {
     /** Inputs of compileTerm used more than once (data fields may be); see tryFold. */
     private sharedInputs = new Set<ast.Binder>();
     private nextFresh = 1_000_000;
+    /** What the compiled programs compute that the interpreter would not (see noteReplicated). */
+    readonly warnings: CompileWarning[] = [];
 
     constructor(private readonly services: CajalServices, options: ProgramOptions = {}, analysis = new ProgramAnalysis()) {
         this.maxFoldEntries = options.maxFoldEntries ?? (1 << 22);
@@ -238,12 +243,33 @@ export class ProgramCompiler {
         let entries = dim(this.typeOf(term));
         for (const binder of facts.free) entries *= dim(this.typeOf(binder));
         if (entries > this.maxFoldEntries) return undefined;
+        // A free variable that involves functions carries a run-time value that is applied by
+        // substitution (spec §7): a term replicating it runs structurally, one occurrence at a time.
+        const exactIn = new Set(facts.free.filter(binder => containsFunction(this.typeOf(binder))).map(binder => this.folder.axisOf(binder)));
         try {
-            return this.constant(this.folder.fold(term), facts.free);
+            return this.constant(this.folder.fold(term, exactIn), facts.free);
         } catch (error) {
             if (error instanceof TensorTooLargeError) return undefined;
+            if (error instanceof ReplicatedVariableError) {
+                this.noteReplicated(term, facts.free.find(binder => this.folder.axisOf(binder) === error.axis));
+                return undefined;
+            }
             throw error;
         }
+    }
+
+    /**
+     * A term replicates a function-valued variable bound at run time: the program substitutes
+     * the value (a matrix) for each occurrence, which is exact when the value is one function's
+     * matrix but not for a soft mixture Σ cᵢ·Mᵢ of several (it computes p(Σ cᵢ·Mᵢ), not Σ cᵢ·p(Mᵢ)).
+     */
+    private noteReplicated(term: ast.Term, binder: ast.Binder | undefined): void {
+        if (!binder || this.warnings.some(w => w.binder === binder)) return;
+        this.warnings.push({
+            binder, node: term,
+            message: `'${binder.name}' is replicated (an iter step reuses it), so its run-time value is substituted for each use: ` +
+                `exact when it is the matrix of one function, but a soft mixture Σ cᵢ·Mᵢ of functions gives p(Σ cᵢ·Mᵢ), not Σ cᵢ·p(Mᵢ)`
+        });
     }
 
     /** A folded tensor as an IR node whose inputs are its free variables, read at run time. */
@@ -316,8 +342,11 @@ export class ProgramCompiler {
         if (ast.isLambda(callee)) return this.beta(callee.binders, callee.body, args);
         if (ast.isVar(callee)) {
             const target = callee.ref?.ref;
-            if (ast.isDefinition(target) && this.analysis.externOfDefinition(target)) {
+            if (ast.isDefinition(target) && (this.analysis.externOfDefinition(target) || isHigherOrder(this.typeOf(target)))) {
                 // Inline a definition that calls networks: its parameters bind the arguments.
+                // So is a higher-order one: it may replicate a function-valued argument, and
+                // applying it means substituting the argument (spec §7), not multiplying by
+                // its matrix, which is exact only on basis inputs.
                 return this.guardCycle(target, () => {
                     const { binders, body } = peelBinders(target);
                     return this.beta(binders, body, args);

@@ -83,9 +83,9 @@ export function add(m, n, networks = {}) {
     rt.requireNetworks([], networks);
     const batch = Math.max(m.shape[0], n.shape[0]);
     return tf.tidy(() => {
-        const $v10 = rt.flatten(m);
-        const $v11 = rt.flatten(n);
-        const out = rt.toBatch(rt.applyTensor(rt.constantTensor($c5.cache, $c5.shape, $c5.data), [$v10, $v11]), batch);
+        const $v9 = rt.flatten(m);
+        const $v10 = rt.flatten(n);
+        const out = rt.toBatch(rt.applyTensor(rt.constantTensor($c5.cache, $c5.shape, $c5.data), [$v9, $v10]), batch);
         return out.reshape([out.shape[0], 10]);
     });
 }
@@ -95,9 +95,9 @@ export function both(fg, x, networks = {}) {
     rt.requireNetworks([], networks);
     const batch = Math.max(fg.shape[0], x.shape[0]);
     return tf.tidy(() => {
-        const $v13 = rt.flatten(fg);
-        const $v14 = rt.flatten(x);
-        const out = rt.toBatch(rt.applyTensor(rt.constantTensor($c6.cache, $c6.shape, $c6.data), [$v14, $v13]), batch);
+        const $v11 = rt.flatten(fg);
+        const $v12 = rt.flatten(x);
+        const out = rt.toBatch(rt.applyTensor(rt.constantTensor($c6.cache, $c6.shape, $c6.data), [$v12, $v11]), batch);
         return out.reshape([out.shape[0], 2]);
     });
 }
@@ -107,8 +107,8 @@ export function swap(p, networks = {}) {
     rt.requireNetworks([], networks);
     const batch = Math.max(p.shape[0]);
     return tf.tidy(() => {
-        const $v17 = rt.flatten(p);
-        const out = rt.toBatch(rt.applyTensor(rt.constantTensor($c7.cache, $c7.shape, $c7.data), [$v17]), batch);
+        const $v13 = rt.flatten(p);
+        const out = rt.toBatch(rt.applyTensor(rt.constantTensor($c7.cache, $c7.shape, $c7.data), [$v13]), batch);
         return out.reshape([out.shape[0], 3, 2]);
     });
 }
