@@ -84,6 +84,8 @@ def mix3 (n : Nat[3]) : Nat[3] = iter n { zero => (2 : Nat[3]) ; succ y => (iter
 
 export class ProgramGenerator {
     private counter = 0;
+    /** The types of the variables replicated by iter steps so far (the `linearity/iter-replicates` warning). */
+    readonly replicated: GenType[] = [];
     constructor(private readonly random: Random) { }
 
     private fresh(prefix: string): string { return `${prefix}${this.counter++}`; }
@@ -93,6 +95,7 @@ export class ProgramGenerator {
         const r = this.random;
         if (context.length === 0) return this.closed(type, depth);
         if (context.length === 1 && sameType(context[0].type, type) && (depth <= 0 || r.chance(0.4))) return context[0].name;
+        if (depth > 0 && r.chance(0.15)) return this.replicating(type, context, depth - 1);
         if (depth > 0 && r.chance(0.35)) return this.introduce(type, context, depth - 1);
         return this.eliminate(type, context, depth - 1);
     }
@@ -167,6 +170,20 @@ export class ProgramGenerator {
         return r.pick(options)();
     }
 
+    /**
+     * An iter whose step reuses a variable of the context bound outside it: the step is
+     * polynomial in it (the `linearity/iter-replicates` warning; spec §7).
+     */
+    replicating(type: GenType, context: Variable[], depth: number): string {
+        const r = this.random;
+        const index = r.int(context.length);
+        const v = context[index];
+        const [n, base] = this.split(context.filter((_, i) => i !== index));
+        const y = this.fresh('y');
+        this.replicated.push(v.type);
+        return `(iter ${this.term(nat(r.pick([2, 3])), n, depth)} { zero => ${this.term(type, base, depth)} ; succ ${y} => ${this.term(type, [{ name: y, type }, v], depth)} })`;
+    }
+
     /** Uses one variable of the context by the elimination form of its type. */
     private eliminate(type: GenType, context: Variable[], depth: number): string {
         const r = this.random;
@@ -198,9 +215,36 @@ export class ProgramGenerator {
 }
 
 /** A random program `PRELUDE + def main : T = …` and its type. */
-export function randomProgram(seed: number, depth = 3): { text: string; type: GenType } {
+export function randomProgram(seed: number, depth = 3): { text: string; type: GenType; replicated: GenType[] } {
     const random = new Random(seed);
     const type = programType(random);
-    const body = new ProgramGenerator(random).term(type, [], depth);
-    return { text: `${PRELUDE}\ndef main : ${typeText(type)} = ${body}\n`, type };
+    const generator = new ProgramGenerator(random);
+    const body = generator.term(type, [], depth);
+    return { text: `${PRELUDE}\ndef main : ${typeText(type)} = ${body}\n`, type, replicated: generator.replicated };
+}
+
+const REPLICATED_KINDS: Array<(random: Random) => GenType> = [
+    () => BOOL,
+    random => nat(random.pick([2, 3])),
+    random => pair(baseType(random), baseType(random)),
+    random => fn(baseType(random), baseType(random))
+];
+
+/**
+ * A random program whose iter steps reuse a variable bound outside them (spec §7: polynomial
+ * in it, applied by substitution): `def main : A -o R = fun x => iter … { …; succ y => … x … }`
+ * with x of each kind in turn (Bool, Nat, a pair, a function), or that function applied to a
+ * closed or computed argument (`main : R`).
+ */
+export function randomReplicatingProgram(seed: number, depth = 3): { text: string; type: GenType; replicated: GenType[] } {
+    const random = new Random(seed);
+    const domain = REPLICATED_KINDS[seed % REPLICATED_KINDS.length](random);
+    const result = random.chance(0.6) ? baseType(random) : fn(baseType(random), baseType(random));
+    const generator = new ProgramGenerator(random);
+    const x = `r${seed % 97}`;
+    const lambda = `(fun (${x} : ${typeText(domain)}) => ${generator.replicating(result, [{ name: x, type: domain }], depth)})`;
+    const applied = random.chance(0.5);
+    const type = applied ? result : fn(domain, result);
+    const body = applied ? `(${lambda} ${generator.term(domain, [], depth)})` : lambda;
+    return { text: `${PRELUDE}\ndef main : ${typeText(type)} = ${body}\n`, type, replicated: generator.replicated };
 }

@@ -189,6 +189,17 @@ export class Folder {
     }
 
     /**
+     * A closed definition applied to constant argument vectors (e.g. a function's matrix):
+     * by substitution where the definition is higher-order, else its matrix times them.
+     * What a compiled program computes for that application with those values at run time.
+     */
+    applyDefinition(definition: ast.Definition, args: readonly ArrayLike<number>[]): NamedTensor {
+        let f: Value = this.definitionValue(definition);
+        for (const argument of args) f = this.apply(f, NamedTensor.vector(argument), argument.length);
+        return this.tensor(f);
+    }
+
+    /**
      * ⟦t⟧ over OUT and the term's free variables (axis ids from axisOf). `exactIn`: axes of
      * free variables that will carry arbitrary run-time values; folding fails with
      * ReplicatedVariableError rather than replicate one of them.
@@ -392,7 +403,7 @@ export class Folder {
                 const weighted = this.mul(slices[i], this.tensor(s));
                 sum = sum ? this.guard(sum.add(weighted)) : weighted;
             });
-            return sum!;
+            return sum ?? zeros(dim(this.typeOf(term))); // a count that is zero wherever it is defined
         }
         const base = this.tensor(this.value(term.base, env));
         if (last === 0) return this.mul(slices[0], base);

@@ -48,7 +48,14 @@ export interface ProgramInput { readonly id: number; readonly name: string; read
 export interface ProgramExtern { readonly name: string; readonly type: TypeDesc; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] }
 
 /** Something a compiled program computes differently from the interpreter, at a source node. */
-export interface CompileWarning { readonly message: string; readonly node: AstNode; readonly binder: ast.Binder }
+export interface CompileWarning {
+    /** `compile/substituted-value` or `compile/linear-extension` (docs/diagnostics.md). */
+    readonly code: string;
+    readonly message: string;
+    readonly node: AstNode;
+    /** The replicated variable the warning is about, if any. */
+    readonly binder?: ast.Binder;
+}
 
 /** A compiled definition or term, ready for `runProgram` (runtime) or code generation. */
 export interface Program {
@@ -266,9 +273,23 @@ export class ProgramCompiler {
     private noteReplicated(term: ast.Term, binder: ast.Binder | undefined): void {
         if (!binder || this.warnings.some(w => w.binder === binder)) return;
         this.warnings.push({
-            binder, node: term,
+            code: 'compile/substituted-value', binder, node: term,
             message: `'${binder.name}' is replicated (an iter step reuses it), so its run-time value is substituted for each use: ` +
                 `exact when it is the matrix of one function, but a soft mixture Σ cᵢ·Mᵢ of functions gives p(Σ cᵢ·Mᵢ), not Σ cᵢ·p(Mᵢ)`
+        });
+    }
+
+    /**
+     * A higher-order function value computed at run time (an iter's state, a variable bound
+     * to one) is applied by its matrix, its linear extension: exact on basis arguments, but
+     * where it replicates a function argument the interpreter substitutes instead.
+     */
+    private noteMatrixApplication(head: ast.Term): void {
+        if (this.warnings.some(w => w.node === head)) return;
+        this.warnings.push({
+            code: 'compile/linear-extension', node: head,
+            message: `this higher-order function is computed at run time, so it is applied by its matrix (its linear extension): ` +
+                `exact on basis arguments, but where it replicates a function-valued argument the interpreter substitutes that argument instead`
         });
     }
 
@@ -338,8 +359,18 @@ export class ProgramCompiler {
 
     private application(term: ast.Application): IrNode {
         const { head, args } = applicationSpine(term);
+        return this.applyTerms(head, args, term);
+    }
+
+    /** `head a1 … an`, compiled by the head's kind. */
+    private applyTerms(head: ast.Term, args: readonly ast.Term[], where: ast.Term): IrNode {
+        if (args.length === 0) return this.compile(head);
         const callee = stripAscriptions(head);
-        if (ast.isLambda(callee)) return this.beta(callee.binders, callee.body, args);
+        if (ast.isLambda(callee)) return this.beta(callee.binders, callee.body, args, where);
+        if (ast.isApplication(callee)) {
+            const inner = applicationSpine(callee);
+            return this.applyTerms(inner.head, [...inner.args, ...args], where);
+        }
         if (ast.isVar(callee)) {
             const target = callee.ref?.ref;
             if (ast.isDefinition(target) && (this.analysis.externOfDefinition(target) || isHigherOrder(this.typeOf(target)))) {
@@ -349,17 +380,35 @@ export class ProgramCompiler {
                 // its matrix, which is exact only on basis inputs.
                 return this.guardCycle(target, () => {
                     const { binders, body } = peelBinders(target);
-                    return this.beta(binders, body, args);
+                    return this.beta(binders, body, args, where);
                 });
             }
             if (ast.isExtern(target)) {
                 // A network has a meaning only on all of its arguments (docs/compiler.md).
                 const arity = this.externSignature(target).params.length;
-                if (args.length < arity) throw this.partialApplication(target, args.length, term);
+                if (args.length < arity) throw this.partialApplication(target, args.length, where);
                 let node = this.network(target, args.slice(0, arity).map(argument => this.compile(argument)));
                 for (const argument of args.slice(arity)) node = this.apply(node, this.compile(argument), dim(this.typeOf(argument)));
                 return node;
             }
+        }
+        if (isHigherOrder(this.typeOf(head))) {
+            // A higher-order function computed at run time has no syntax to substitute into:
+            // push the application into a conditional's branches and a let's body, where the
+            // functions are known again ((if c then f else g) a = if c then f a else g a).
+            if (ast.isIfTerm(callee)) {
+                return { op: 'gate', condition: this.compile(callee.condition), then: this.applyTerms(callee.thenBranch, args, where), else: this.applyTerms(callee.elseBranch, args, where) };
+            }
+            if (ast.isLetTerm(callee)) {
+                return { op: 'let', binder: this.varOf(callee.binder), value: this.compile(callee.value), body: this.applyTerms(callee.body, args, where) };
+            }
+            if (ast.isLetPairTerm(callee)) {
+                return {
+                    op: 'letPair', pair: this.compile(callee.value), first: this.varOf(callee.first), second: this.varOf(callee.second),
+                    dims: [dim(this.typeOf(callee.first)), dim(this.typeOf(callee.second))], body: this.applyTerms(callee.body, args, where)
+                };
+            }
+            this.noteMatrixApplication(head);
         }
         let node = this.compile(head);
         for (const argument of args) node = this.apply(node, this.compile(argument), dim(this.typeOf(argument)));
@@ -367,13 +416,12 @@ export class ProgramCompiler {
     }
 
     /** (fun x1 … xn => body) a1 … am as lets (and lambdas for missing arguments, applications for extra ones). */
-    private beta(binders: readonly ast.Binder[], body: ast.Term, args: readonly ast.Term[]): IrNode {
+    private beta(binders: readonly ast.Binder[], body: ast.Term, args: readonly ast.Term[], where: ast.Term): IrNode {
         const bound = Math.min(binders.length, args.length);
-        let node = this.lambdas(binders.slice(bound), body);
+        let node = args.length > bound ? this.applyTerms(body, args.slice(bound), where) : this.lambdas(binders.slice(bound), body);
         for (let i = bound - 1; i >= 0; i--) {
             node = { op: 'let', binder: this.varOf(binders[i]), value: this.compile(args[i]), body: node };
         }
-        for (const argument of args.slice(bound)) node = this.apply(node, this.compile(argument), dim(this.typeOf(argument)));
         return node;
     }
 }

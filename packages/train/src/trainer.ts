@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
     ast, dim, externsUsed, shape, isDiscrete, trainingSettings, type CajalServices, type CajalType, type LossName, type TrainingSettings
 } from '@cajal/language';
-import { CompileError, ProgramCompiler, type Program } from '@cajal/compiler';
+import { CompileError, ProgramCompiler, type CompileWarning, type Program } from '@cajal/compiler';
 import { initBackend, releaseProgram, runProgram, type BackendPreference } from '@cajal/runtime';
 import { loadData, type DataRequest, type ExampleSet, type LoadedData } from './data.js';
 import { writeHistory, type EpochMetrics } from './history.js';
@@ -81,6 +81,8 @@ export interface PreparedTraining {
     /** The compiled model and target (@cajal/compiler programs over the data fields, in `fields` order). */
     readonly modelProgram: Program;
     readonly targetProgram: Program;
+    /** What the compiled model or target computes differently from the interpreter (ProgramCompiler.warnings). */
+    readonly warnings: readonly CompileWarning[];
     /** The model's prediction [batch, dim] for a batch of field tensors: the compiled model run with the networks. */
     predict(fields: ReadonlyMap<ast.Binder, tf.Tensor>, batch: number): tf.Tensor;
     readonly trainTargets: tf.Tensor;
@@ -196,6 +198,7 @@ export async function prepareTraining(training: ast.Training, services: CajalSer
 
     return {
         name: training.name, settings, data, networks, modelType, discrete, fields, modelProgram, targetProgram,
+        warnings: compiler.warnings,
         predict: (tensors, batch) => run(modelProgram, tensors, batch),
         trainTargets, testTargets,
         dispose: () => {

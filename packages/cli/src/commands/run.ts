@@ -40,7 +40,9 @@ export const runCommand: Command = {
         const definition = findDefinition(document, name, services, io);
         let program: Program;
         try {
-            program = new ProgramCompiler(services).compileDefinition(definition, { uncurry: false });
+            const compiler = new ProgramCompiler(services);
+            program = compiler.compileDefinition(definition, { uncurry: false });
+            writeDiagnostics(io.stderr, compiler.warnings.map(w => diagnosticAtNode(w.node, w.code, w.message, io.cwd, 'warning')));
         } catch (error) {
             if (error instanceof CompileError) {
                 const diagnostic = diagnosticAtNode(error.node ?? definition, 'compile', error.message, io.cwd);

@@ -6,6 +6,7 @@ import { DataError, TrainingError, defaultWeightsDirectory, findTraining, prepar
 import { CliError, UsageError, type Command, type Writer } from '../command.js';
 import { integerOption, parseCommandArgs } from '../util/args.js';
 import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
+import { diagnosticAtNode, writeDiagnostics } from '../util/diagnostics.js';
 
 const usage = `Usage: cajal train FILE [--train NAME] [--epochs N] [--limit N] [--seed S] [--out DIR]
                    [--backend auto|wasm|cpu] [--json | --events]
@@ -84,6 +85,7 @@ export const trainCommand: Command = {
         };
         try {
             const prepared = await prepareTraining(training, program.workspace.services, { epochs, limit, seed, backend: backend as BackendPreference });
+            writeDiagnostics(io.stderr, prepared.warnings.map(w => diagnosticAtNode(w.node, w.code, w.message, io.cwd, 'warning')));
             try {
                 const result = await runTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, backend: backend as BackendPreference });
                 if (options.json) {

@@ -1,0 +1,85 @@
+/**
+ * Application of a function that replicates its argument (spec §7): such a function is
+ * polynomial in the argument, its matrix is the linear extension (exact on basis inputs
+ * only), and applying it means substituting the argument. Issue 15's programs, folded
+ * (`--emit weights`), run on tfjs (`cajal run`), and with the argument computed at run time.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { checkText, ast, type CajalServices } from '@cajal/language';
+import { neuronOf, ProgramCompiler } from '@cajal/compiler';
+import { initBackend, runProgram } from '@cajal/runtime';
+
+const SOURCE = `
+def not (x : Bool) : Bool = if x then false else true
+def unused (f : Bool -o Bool) : Bool = iter zero { zero => true ; succ y => f y }
+def m1 : Bool = (fun (f : Bool -o Bool) => iter zero { zero => true ; succ y => f y }) (fun (x : Bool) => x)
+def m2 : Bool = (fun (f : Bool -o Bool) => iter (2 : Nat[3]) { zero => true ; succ y => f y }) not
+def twice (f : Bool -o Bool) (x : Bool) : Bool = iter (2 : Nat[3]) { zero => x ; succ y => f y }
+def viaTwice : Bool = twice not false
+def chosen : Bool = (if true then twice else twice) not true
+def passOn (h : Bool -o Bool) : Bool = twice h true
+def viaPassOn : Bool = passOn (fun (x : Bool) => x)
+def selfTwice : Bool = (fun (t : (Bool -o Bool) -o Bool -o Bool) => t not false) twice
+extern flip : Real[2] -o Bool
+def atRunTime (r : Real[2]) : Bool = twice (fun (b : Bool) => if flip r then b else not b) true
+`;
+
+let services: CajalServices;
+let definitions: Map<string, ast.Definition>;
+
+beforeAll(async () => {
+    await initBackend('cpu');
+    const checked = await checkText(SOURCE);
+    expect(checked.diagnostics.filter(d => d.severity === 1)).toEqual([]);
+    services = checked.services;
+    definitions = new Map((checked.document.parseResult.value as ast.Module).declarations.filter(ast.isDefinition).map(d => [d.name, d]));
+});
+
+function folded(name: string): number[] {
+    return neuronOf(definitions.get(name)!, services).data!;
+}
+
+function run(name: string): number[] {
+    const program = new ProgramCompiler(services).compileDefinition(definitions.get(name)!, { uncurry: false });
+    const out = runProgram(program);
+    const data = Array.from(out.dataSync());
+    out.dispose();
+    return data;
+}
+
+describe('a function that replicates its argument is applied by substitution', () => {
+    it.each([
+        ['m1', [1, 0]], ['m2', [1, 0]], ['viaTwice', [0, 1]], ['chosen', [1, 0]], ['viaPassOn', [1, 0]], ['selfTwice', [0, 1]]
+    ])('%s folds to the interpreter\'s value and runs to it on tfjs', (name, expected) => {
+        const value = services.interpreter.Interpreter.evaluateDefinition(definitions.get(name)!);
+        expect(value).toMatchObject({ kind: 'bool', value: expected[0] === 1 });
+        expect(folded(name)).toEqual(expected);
+        run(name).forEach((x, i) => expect(x).toBeCloseTo(expected[i], 5));
+    });
+
+    it("the function's own matrix is its linear extension: exact on basis inputs only", () => {
+        // m1's function, constant in f: every column (each basis "function" e_ba) is true, so
+        // its matrix times the identity's tensor e₀₀ + e₁₁ is 2·true = [2, 0] — what the
+        // compiler gave before — while substitution gives true.
+        const matrix = folded('unused');
+        expect(matrix).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+        const identity = [1, 0, 0, 1];
+        expect([0, 1].map(row => identity.reduce((sum, x, col) => sum + matrix[row * 4 + col] * x, 0))).toEqual([2, 0]);
+        expect(folded('m1')).toEqual([1, 0]);
+    });
+
+    it('an argument computed at run time is substituted, and the compiler says what that computes', () => {
+        const compiler = new ProgramCompiler(services);
+        const program = compiler.compileDefinition(definitions.get('atRunTime')!);
+        const r = tf.tensor2d([[1, 0], [0, 1]]);
+        // flip r is true on the first example, false on the second (a hard network).
+        const flip = (x: tf.Tensor) => tf.tidy(() => tf.stack([x.slice([0, 0], [-1, 1]).reshape([-1]), x.slice([0, 1], [-1, 1]).reshape([-1])], 1));
+        const out = runProgram(program, [r], { flip });
+        // twice (id) true = true; twice (not) true = true.
+        expect(Array.from(out.dataSync()).map(x => Math.round(x * 1e5) / 1e5)).toEqual([1, 0, 1, 0]);
+        out.dispose(); r.dispose();
+        expect(compiler.warnings.map(w => w.code)).toContain('compile/substituted-value');
+        expect(compiler.warnings.find(w => w.code === 'compile/substituted-value')!.message).toMatch(/soft mixture/);
+    });
+});
