@@ -78,6 +78,18 @@ describe('hover', () => {
         expect(text).toContain('| **true** | 0 | 1 |');
     });
 
+    test('on a function an iter step makes polynomial: its matrix is exact on basis inputs only, applications substitute', async () => {
+        const twiceUri = 'file:///virtual/features/twice.cajal';
+        const text = 'def twice (f : Bool -o Bool) (x : Bool) : Bool = iter (2 : Nat[3]) { zero => x ; succ y => f y }\ndef linear (x : Bool) : Bool = x\n';
+        const diagnostics = await server.open(twiceUri, text);
+        expect(diagnostics.map(d => d.code)).toEqual(['linearity/iter-replicates']);
+        expect(diagnostics[0].message).toContain('exact only on basis inputs; applying it substitutes the argument');
+        const polynomial = await hover('def twice', 4, 1, twiceUri, text);
+        expect(polynomial).toContain('Polynomial in `f`');
+        expect(polynomial).toContain('exact only on basis inputs. Applying `twice` substitutes the argument');
+        expect(await hover('def linear', 4, 1, twiceUri, text)).not.toContain('Polynomial');
+    });
+
     test('on iter: a recurrent neuron unrolled k-1 steps with its state shape', async () => {
         const text = await hover('iter n { zero => true', 1);
         expect(text).toContain('Bool');

@@ -1,7 +1,7 @@
 import { AstUtils, GrammarUtils, type AstNode, type CstNode, type LangiumDocument } from 'langium';
 import type { HoverProvider } from 'langium/lsp';
 import type { CancellationToken, Hover, HoverParams } from 'vscode-languageserver';
-import { ast, declaredType, isError, typeFromSyntax, dim, shape, type CajalType } from '@cajal/language';
+import { ast, Codes, declaredType, isError, typeFromSyntax, dim, shape, type CajalType } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { externNetworkText, formatShape, ifNeuronText, iterNeuronText, matrixTable, neuronShapeText } from './describe.js';
 import { MATRIX_HOVER_LIMIT } from './neurons.js';
@@ -117,6 +117,12 @@ export class CajalHoverProvider implements HoverProvider {
         } else {
             const neuron = neuronShapeText(type);
             if (neuron) parts.push(neuron);
+            const replicated = this.replicatedBinders(declaration);
+            if (replicated.length > 0) {
+                const names = replicated.map(name => `\`${name}\``).join(', ');
+                parts.push(`Polynomial in ${names} (an iter step reuses ${replicated.length === 1 ? 'it' : 'them'}): its matrix is the linear extension, ` +
+                    `exact only on basis inputs. Applying \`${declaration.name}\` substitutes the argument, as evaluation does.`);
+            }
         }
         const document = AstUtils.getDocument(declaration);
         const doc = docCommentOf(document, declaration);
@@ -132,6 +138,17 @@ export class CajalHoverProvider implements HoverProvider {
             }
         }
         return parts.join('\n\n');
+    }
+
+    /** Names of the variables an iter step in the definition replicates (the linearity/iter-replicates warning). */
+    private replicatedBinders(definition: ast.Definition): string[] {
+        const names = new Set<string>();
+        for (const problem of this.services.linearity.LinearityChecker.checkDeclaration(definition)) {
+            if (problem.code !== Codes.iterReplicates || !ast.isVar(problem.node)) continue;
+            const target = problem.node.ref?.ref;
+            if (ast.isBinder(target)) names.add(target.name);
+        }
+        return [...names];
     }
 
     private trainingHover(training: ast.Training, document: LangiumDocument): string {

@@ -174,7 +174,8 @@ class LinearityCheck {
             for (const use of vars) {
                 this.problems.push({
                     code: Codes.iterReplicates, severity: 'warning', node: use,
-                    message: `The step of this iter uses '${binder.name}', which is bound outside it: '${binder.name}' is used once per step (${steps}), so the compiled neuron is polynomial, not linear, in '${binder.name}'.`,
+                    message: `The step of this iter uses '${binder.name}', which is bound outside it: '${binder.name}' is used once per step (${steps}), so the compiled neuron is polynomial, not linear, in '${binder.name}'. ` +
+                        `Its matrix is the linear extension, exact only on basis inputs; applying it substitutes the argument (spec §7).`,
                     related: [{ node: binder, property: 'name', message: `'${binder.name}' is bound here, outside the iter` }]
                 });
             }
