@@ -147,7 +147,7 @@ describe('compiled tensors agree with the interpreter (correctness theorem)', ()
         // kind, in at least as many programs as each other kind of program counted here.
         expect(replicating).toBeGreaterThan(30);
         for (const kind of ['bool', 'nat', 'function', 'product']) expect(replicatedKinds.get(kind) ?? 0, kind).toBeGreaterThan(5);
-    });
+    }, 300_000);
 
     it('on random programs whose iter steps reuse an outer variable of every kind, applied to closed and computed arguments', async () => {
         // As many programs as the run above, every one replicating a variable (spec §7:
@@ -163,7 +163,7 @@ describe('compiled tensors agree with the interpreter (correctness theorem)', ()
         }), { numRuns: 300 });
         for (const kind of ['bool', 'nat', 'function', 'product']) expect(kinds.get(kind) ?? 0, kind).toBeGreaterThan(50);
         expect(applied).toBeGreaterThan(80);
-    });
+    }, 300_000);
 });
 
 describe('the run-time program (tfjs) agrees with compile-time folding', () => {
@@ -193,7 +193,7 @@ describe('the run-time program (tfjs) agrees with compile-time folding', () => {
         }), { numRuns: 60 });
         expect(structural).toBeGreaterThan(50);
         expect(matrixApplications).toBeLessThan(10);
-    });
+    }, 300_000);
 
     it('with uncurried inputs: the batched function equals the neuron on every basis input', async () => {
         await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 31 - 1 }), async seed => {
@@ -244,5 +244,5 @@ describe('the run-time program (tfjs) agrees with compile-time folding', () => {
             releaseProgram(program);
         }), { numRuns: 150 });
         expect(withFunctionInputs).toBeGreaterThan(10);
-    });
+    }, 300_000);
 });

@@ -21,6 +21,7 @@ def chosen : Bool = (if true then twice else twice) not true
 def passOn (h : Bool -o Bool) : Bool = twice h true
 def viaPassOn : Bool = passOn (fun (x : Bool) => x)
 def selfTwice : Bool = (fun (t : (Bool -o Bool) -o Bool -o Bool) => t not false) twice
+def dropsState (x0 : Nat[2] * Nat[3]) : Bool = let (p1, q2) = x0 in iter p1 { zero => (let (p5, q6) = ((zero : Nat[3]), false) in (if q6 then (iter q2 { zero => (iter p5 { zero => false ; succ a => a }) ; succ b => b }) else (iter p5 { zero => (iter q2 { zero => false ; succ c => c }) ; succ d => d }))) ; succ y3 => (iter (zero : Nat[3]) { zero => false ; succ y11 => (if y11 then y3 else y3) }) }
 extern flip : Real[2] -o Bool
 def atRunTime (r : Real[2]) : Bool = twice (fun (b : Bool) => if flip r then b else not b) true
 `;
@@ -81,5 +82,19 @@ describe('a function that replicates its argument is applied by substitution', (
         out.dispose(); r.dispose();
         expect(compiler.warnings.map(w => w.code)).toContain('compile/substituted-value');
         expect(compiler.warnings.find(w => w.code === 'compile/substituted-value')!.message).toMatch(/soft mixture/);
+    });
+
+    it('a let-pair whose body an iter step makes polynomial is split on every basis pair at run time (spec: Σᵢⱼ pᵢⱼ · t[eᵢ, eⱼ])', () => {
+        // dropsState is false everywhere; its step replicates y3 zero times, so the body is
+        // not linear in q2: splitting the pair into basis ⊗ slice gave 2·false where p1 = 0.
+        const definition = definitions.get('dropsState')!;
+        const expected = folded('dropsState');
+        expect(expected).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+        for (const fold of [true, false]) {
+            const program = new ProgramCompiler(services, { fold }).compileDefinition(definition, { uncurry: false });
+            const out = runProgram(program);
+            Array.from(out.dataSync()).forEach((x, i) => expect(x, `fold: ${fold}, entry ${i}`).toBeCloseTo(expected[i], 5));
+            out.dispose();
+        }
     });
 });

@@ -87,7 +87,7 @@ class Closure {
     constructor(
         readonly binders: readonly ast.Binder[],
         readonly body: ast.Term,
-        readonly env: Env,
+        readonly env: Env | undefined,
         /** Whether it is applied by substitution (see isHigherOrder). */
         readonly substitutes: boolean,
         /** The definition it is (its tensor is cached there), when it is one unapplied. */
@@ -101,19 +101,30 @@ class PairValue {
 }
 
 type Value = NamedTensor | Closure | PairValue;
-/** Binders bound by substitution. A binder not in it denotes its own axis (axisOf). */
-type Env = ReadonlyMap<ast.Binder, Value>;
-const EMPTY_ENV: Env = new Map();
+
+/**
+ * Binders bound by substitution, innermost first. A binder not in it denotes its own axis
+ * (axisOf). A chain, so binding is O(1) however deep the term (10,000 nested lets); a
+ * lookup walks to the binder, which is near the top for the usual nesting.
+ */
+class Env {
+    constructor(readonly binder: ast.Binder, readonly value: Value, readonly parent: Env | undefined) { }
+}
+
+function lookup(env: Env | undefined, binder: ast.Binder): Value | undefined {
+    for (let e = env; e; e = e.parent) if (e.binder === binder) return e.value;
+    return undefined;
+}
+
+function extend(env: Env | undefined, binder: ast.Binder, value: Value): Env {
+    return new Env(binder, value, env);
+}
+
+const EMPTY_ENV: Env | undefined = undefined;
 
 /** The zero vector of a space: the meaning of a failed computation (spec §7). */
 function zeros(d: number): NamedTensor {
     return new NamedTensor([OUT], [d], new Float64Array(d));
-}
-
-function extend(env: Env, binder: ast.Binder, value: Value): Env {
-    const next = new Map(env);
-    next.set(binder, value);
-    return next;
 }
 
 /** A constant (no variable axes) tensor's basis index, 'zero' for the zero vector, else undefined. */
@@ -280,7 +291,7 @@ export class Folder {
     }
 
     /** The value of a term in an environment of substituted binders. */
-    private value(term: ast.Term, env: Env): Value {
+    private value(term: ast.Term, env: Env | undefined): Value {
         switch (term.$type) {
             case 'BoolLiteral': return NamedTensor.basis(term.value ? 0 : 1, 2);
             case 'Zero': return NamedTensor.basis(0, dim(this.typeOf(term)));
@@ -289,7 +300,7 @@ export class Folder {
             case 'Ascription': return this.value(term.term, env);
             case 'Var': {
                 const target = term.ref?.ref;
-                if (ast.isBinder(target)) return env.get(target) ?? NamedTensor.identity(this.axisOf(target), dim(this.typeOf(target)));
+                if (ast.isBinder(target)) return lookup(env, target) ?? NamedTensor.identity(this.axisOf(target), dim(this.typeOf(target)));
                 if (ast.isDefinition(target)) return this.definitionValue(target);
                 if (ast.isExtern(target)) throw new NotConstantError(target.name, term);
                 throw new CompileError(`unknown name '${term.ref?.$refText}'`, term);
@@ -344,7 +355,7 @@ export class Folder {
      * substituted; otherwise it gets a fresh axis that is contracted with the value
      * afterwards — the linear extension, exact because the body is linear in it.
      */
-    private bind(binder: ast.Binder, value: Value, env: Env, body: (env: Env) => Value, resultDim: () => number): Value {
+    private bind(binder: ast.Binder, value: Value, env: Env | undefined, body: (env: Env | undefined) => Value, resultDim: () => number): Value {
         if (!(value instanceof NamedTensor)) return body(extend(env, binder, value));
         const basis = constantBasis(value);
         // Call by value: an argument that failed (the zero vector, e.g. an overflow) makes the whole result zero.
@@ -380,7 +391,7 @@ export class Folder {
      * functions is stepped by substitution (each sⁱ(b) a value); a constant count then
      * selects its state.
      */
-    private iterate(term: ast.Iter, env: Env): Value {
+    private iterate(term: ast.Iter, env: Env | undefined): Value {
         const n = this.tensor(this.value(term.count, env));
         const k = n.dimOf(OUT)!;
         const slices = Array.from({ length: k }, (_, i) => n.slice(OUT, i));

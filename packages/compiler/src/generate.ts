@@ -113,7 +113,8 @@ class ModuleWriter {
             case 'letPair':
                 return {
                     call: 'rt.splitPair',
-                    args: [this.expr(node.pair), String(node.dims[0]), String(node.dims[1]), { arrow: [varName(node.first), varName(node.second)], body: this.expr(node.body) }]
+                    args: [this.expr(node.pair), String(node.dims[0]), String(node.dims[1]), { arrow: [varName(node.first), varName(node.second)], body: this.expr(node.body) },
+                        ...(containsIterate(node.body) ? [`'both'`] : [])]
                 };
             case 'let': return { call: 'rt.bindValue', args: [this.expr(node.value), { arrow: [varName(node.binder)], body: this.expr(node.body) }] };
             case 'succ': return { call: 'rt.succ', args: [this.expr(node.argument)] };
@@ -218,4 +219,21 @@ export function compileDocumentPrograms(document: LangiumDocument, services: Caj
 export function compileDocumentToTfjs(document: LangiumDocument, services: CajalServices, options: GenerateOptions & ProgramOptions = {}): GeneratedModule & { programs: Program[] } {
     const programs = compileDocumentPrograms(document, services, options);
     return { ...generateTfjsModule(programs, options), programs };
+}
+
+/** Whether an `iterate` occurs in the node (as @cajal/runtime's containsIterate: a let-pair body with one is split on every basis pair). */
+function containsIterate(node: IrNode): boolean {
+    switch (node.op) {
+        case 'iterate': return true;
+        case 'tensor': return node.inputs.some(containsIterate);
+        case 'var': return false;
+        case 'network': return node.arguments.some(containsIterate);
+        case 'apply': return containsIterate(node.function) || containsIterate(node.argument);
+        case 'gate': return containsIterate(node.condition) || containsIterate(node.then) || containsIterate(node.else);
+        case 'pair': return containsIterate(node.left) || containsIterate(node.right);
+        case 'letPair': return containsIterate(node.pair) || containsIterate(node.body);
+        case 'let': return containsIterate(node.value) || containsIterate(node.body);
+        case 'succ': return containsIterate(node.argument);
+        case 'lambda': return containsIterate(node.body);
+    }
 }

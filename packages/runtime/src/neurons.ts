@@ -154,11 +154,12 @@ export function contract(t: tf.Tensor, inputs: readonly tf.Tensor[]): tf.Tensor2
 
 /**
  * `let (x, y) = p in body` for a batched pair p ([batch, dim A, dim B] or [batch, dim A · dim B]).
- * The body must be linear in x and in y. A pair is entangled in general, so p is split
- * along its smaller side into basis ⊗ slice terms: p = Σᵢ eᵢ ⊗ p[:, i, :] (or by columns),
- * and the body is evaluated once per term and summed.
+ * A pair is entangled in general, so p is split along its smaller side into basis ⊗ slice
+ * terms: p = Σᵢ eᵢ ⊗ p[:, i, :] (or by columns), and the body is evaluated once per term and
+ * summed — exact when the body is linear in the sliced component. `enumerate: 'both'` (for a
+ * body an iter step makes polynomial) evaluates it on every pair of basis vectors instead.
  */
-export function splitPair(p: tf.Tensor, dimA: number, dimB: number, body: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor): tf.Tensor {
+export function splitPair(p: tf.Tensor, dimA: number, dimB: number, body: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor, enumerate: 'smaller' | 'both' = 'smaller'): tf.Tensor {
     if (elementSize(p) !== dimA * dimB) {
         throw new Error(`splitPair: a pair of dims ${dimA} and ${dimB} needs ${dimA * dimB} entries per element, got shape [${p.shape.join(', ')}]`);
     }
@@ -166,7 +167,19 @@ export function splitPair(p: tf.Tensor, dimA: number, dimB: number, body: (x: tf
         const batch = p.shape[0];
         const grid = p.reshape([batch, dimA, dimB]);
         let sum: tf.Tensor | undefined;
-        if (dimA <= dimB) {
+        if (enumerate === 'both') {
+            // The spec's Σᵢⱼ pᵢⱼ · body(eᵢ, eⱼ), for a body that is not linear in either
+            // component (an iter step replicating it): a slice of the pair is not a basis
+            // vector, and a polynomial body is not its linear extension there.
+            const flat = grid.reshape([batch, dimA * dimB]);
+            for (let i = 0; i < dimA; i++) {
+                for (let j = 0; j < dimB; j++) {
+                    const out = body(basisBatch(batch, i, dimA), basisBatch(batch, j, dimB));
+                    const term = tf.mul(coefficient(flat, i * dimB + j, out.rank), out);
+                    sum = sum ? tf.add(sum, term) : term;
+                }
+            }
+        } else if (dimA <= dimB) {
             for (let i = 0; i < dimA; i++) {
                 const x = basisBatch(batch, i, dimA);
                 const y = grid.slice([0, i, 0], [-1, 1, -1]).reshape([batch, dimB]);

@@ -160,6 +160,37 @@ export function runProgram(program: CompiledProgram, inputs: ProgramInputs = [],
 
 const constants = new WeakMap<object, { tensor?: tf.Tensor; backend?: string }>();
 
+const iterates = new WeakMap<ProgramNode, boolean>();
+/**
+ * Whether an `iterate` occurs in the node: only an iter step can make a term polynomial in a
+ * variable (replicating it, or dropping a state that holds it), so a let-pair's body without
+ * one is linear in both components and may be split along the smaller side (splitPair).
+ */
+export function containsIterate(node: ProgramNode): boolean {
+    let known = iterates.get(node);
+    if (known === undefined) {
+        known = node.op === 'iterate' || irChildren(node).some(containsIterate);
+        iterates.set(node, known);
+    }
+    return known;
+}
+
+function irChildren(node: ProgramNode): ProgramNode[] {
+    switch (node.op) {
+        case 'tensor': return [...node.inputs];
+        case 'var': return [];
+        case 'network': return [...node.arguments];
+        case 'apply': return [node.function, node.argument];
+        case 'gate': return [node.condition, node.then, node.else];
+        case 'iterate': return [node.count, node.base, node.step];
+        case 'pair': return [node.left, node.right];
+        case 'letPair': return [node.pair, node.body];
+        case 'let': return [node.value, node.body];
+        case 'succ': return [node.argument];
+        case 'lambda': return [node.body];
+    }
+}
+
 function evaluate(node: ProgramNode, env: Env, networks: LinkedNetworks): tf.Tensor {
     switch (node.op) {
         case 'tensor': {
@@ -188,7 +219,8 @@ function evaluate(node: ProgramNode, env: Env, networks: LinkedNetworks): tf.Ten
             return outer(evaluate(node.left, env, networks), evaluate(node.right, env, networks));
         case 'letPair': {
             const pair = evaluate(node.pair, env, networks);
-            return splitPair(pair, node.dims[0], node.dims[1], (x, y) => evaluate(node.body, extend(extend(env, node.first, x), node.second, y), networks));
+            return splitPair(pair, node.dims[0], node.dims[1], (x, y) => evaluate(node.body, extend(extend(env, node.first, x), node.second, y), networks),
+                containsIterate(node.body) ? 'both' : 'smaller');
         }
         case 'let':
             return evaluate(node.body, extend(env, node.binder, evaluate(node.value, env, networks)), networks);
