@@ -8,7 +8,8 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
-import { checkText, CajalRuntimeError, ast, type Value } from '@cajal/language';
+import { CajalRuntimeError, ast, type Value } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 import { neuronOf, ProgramCompiler } from '@cajal/compiler';
 import { initBackend, releaseProgram, runProgram } from '@cajal/runtime';
 import { randomProgram, type GenType } from './program-generator.js';
