@@ -8,7 +8,7 @@
  * the fields against the installed Langium. Written against Langium 4.4 (`langium/lib/parser/cst-node-builder.js`,
  * `langium/lib/references/linker.js`).
  */
-import { CompositeCstNodeImpl, isAstNode, type AstNode, type CstNode, type LangiumDocument, type LeafCstNodeImpl, type RootCstNodeImpl } from 'langium';
+import { CompositeCstNodeImpl, isAstNode, type AstNode, type CstNode, type LangiumDocument, type RootCstNodeImpl } from 'langium';
 
 /** Langium's private state changed shape: upgrade this adapter before using that Langium. */
 export class LangiumInternalsError extends Error {

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ast, type CajalServices } from '@cajal/language';
 import { compileDocumentToTfjs, encodeNpy, neuronOf, writeFileAtomic, CompileError, Folder, ProgramAnalysis, type Neuron } from '@cajal/compiler';
