@@ -8,7 +8,8 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
-import { checkText, CajalRuntimeError, ast, type Value } from '@cajal/language';
+import { CajalRuntimeError, ast, type Value } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 import { Folder, neuronOf, ProgramAnalysis, ProgramCompiler } from '@cajal/compiler';
 import { initBackend, releaseProgram, runProgram } from '@cajal/runtime';
 import { PRELUDE, randomProgram, randomReplicatingProgram, type GenType } from './program-generator.js';
@@ -105,6 +106,9 @@ function disagreement(compiled: (args: number[][]) => readonly number[], args: n
 }
 
 async function compileRandom(seed: number, generate = randomProgram) {
+    // A macrotask per program: awaits that resolve as microtasks never let the worker answer
+    // vitest's RPC, which times out after 60 s of a long property run on a loaded machine.
+    await new Promise(resolve => setImmediate(resolve));
     const { text, type, replicated } = generate(seed);
     const { services, document, diagnostics } = await checkText(text);
     const errors = diagnostics.filter(d => d.severity === 1);

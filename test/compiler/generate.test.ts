@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkText } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTfjs, generateTfjsModule, jsIdentifier } from '@cajal/compiler';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,7 +1,8 @@
 /** Gradients through compiled programs with free variables and externs (tfjs autodiff), through if and iter. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { checkText, ast } from '@cajal/language';
+import { ast } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 import { ProgramCompiler } from '@cajal/compiler';
 import { initBackend, runProgram, encodeNat, MissingNetworksError } from '@cajal/runtime';
 
@@ -36,7 +37,6 @@ function finiteNonZero(t: tf.Tensor): void {
 describe('gradients through compiled programs', () => {
     const batch = 5;
     const x = () => tf.randomNormal([batch, 6], 0, 1, 'float32', 7);
-    const bools = (values: boolean[]) => tf.tensor2d(values.map(v => (v ? [1, 0] : [0, 1])));
 
     it('reach the weights of linked networks and the inputs (multilinear gate of two network outputs)', () => {
         const W = tf.variable(tf.randomNormal([6, 2], 0, 1, 'float32', 1));

@@ -1,6 +1,7 @@
 /** Linear neurons of closed definitions (spec §7 layouts), their labels and limits, and .npy files. */
 import { describe, expect, it } from 'vitest';
-import { checkText, ast, basisValues, natValue, type Value } from '@cajal/language';
+import { ast, basisValues, natValue, type Value } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 import { neuronOf, encodeNpy, decodeNpy, ProgramCompiler } from '@cajal/compiler';
 
 const SOURCE = `

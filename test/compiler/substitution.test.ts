@@ -6,7 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { checkText, ast, type CajalServices } from '@cajal/language';
+import { ast, type CajalServices } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 import { neuronOf, ProgramCompiler } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
 

@@ -1,4 +1,5 @@
-import { checkText, createCajalCoreServices, type CajalServices } from '@cajal/language';
+import { createCajalCoreServices, type CajalServices } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 import type { Diagnostic } from 'vscode-languageserver';
 
 /** One service container for a test file: each checked text is a new document in it. */

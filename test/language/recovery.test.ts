@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { checkText, MAX_UNCLOSED } from '@cajal/language';
+import { MAX_UNCLOSED } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 
 const cli = path.resolve(__dirname, '../../packages/cli/bin/cajal.js');
 

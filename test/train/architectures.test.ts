@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkText, resolveArchitecture, fnN, RealT, Bool, natOf, type CajalType } from '@cajal/language';
+import { resolveArchitecture, fnN, RealT, Bool, natOf, type CajalType } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 import { buildModel } from '@cajal/train';
 import { initBackend } from '@cajal/runtime';
 

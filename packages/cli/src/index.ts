@@ -1,7 +1,13 @@
+/**
+ * @cajal/cli — the `cajal` command line (check, fmt, eval, run, compile, train). Programs use
+ * it through `main` with their own I/O; the commands' helpers stay internal.
+ */
+
+// Running the command line.
 export { main } from './main.js';
-export * from './command.js';
-export { commands, findCommand } from './commands/index.js';
-export * from './util/args.js';
-export * from './util/diagnostics.js';
-export * from './util/files.js';
 export { cliVersion } from './version.js';
+
+// Commands and their I/O (for embedding the CLI, e.g. in tests or the VS Code worker).
+export { commands, findCommand } from './commands/index.js';
+export { CliError, StringWriter, UsageError, processIO } from './command.js';
+export type { Command, CommandIO, Writer } from './command.js';

@@ -7,6 +7,7 @@
 import { expandToNode, joinToNode, toString } from 'langium/generate';
 import type { LangiumDocument } from 'langium';
 import { ast, type CajalServices } from '@cajal/language';
+import { containsIterate, type RuntimeEntryPoint } from '@cajal/ir';
 import { ProgramCompiler, type IrNode, type Program, type ProgramOptions, type VarRef } from './program.js';
 
 export interface GenerateOptions {
@@ -67,6 +68,8 @@ function renderFlat(expr: Expr): string {
 
 const json = (value: unknown): string => JSON.stringify(value);
 const varName = (ref: VarRef): string => `$v${ref.id}`;
+/** A runtime function as generated code calls it; the name is checked against the contract's list. */
+const rt = (entryPoint: RuntimeEntryPoint): string => `rt.${entryPoint}`;
 
 class ModuleWriter {
     readonly constants: string[] = [];
@@ -90,7 +93,7 @@ class ModuleWriter {
             literal = `[${Array.from(data, formatNumber).join(', ')}]`;
         } else {
             const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-            literal = `rt.float32FromBase64(${json(Buffer.from(bytes).toString('base64'))})`;
+            literal = `${rt('float32FromBase64')}(${json(Buffer.from(bytes).toString('base64'))})`;
         }
         this.constants.push(`const $c${id} = { shape: ${json(shape)}, data: ${literal}, cache: {} };`);
         return `$c${id}`;
@@ -100,25 +103,25 @@ class ModuleWriter {
         switch (node.op) {
             case 'tensor': {
                 const c = this.constant(node.shape, node.data);
-                return { call: 'rt.applyTensor', args: [`rt.constantTensor(${c}.cache, ${c}.shape, ${c}.data)`, { array: node.inputs.map(i => this.expr(i)) }] };
+                return { call: rt('applyTensor'), args: [`${rt('constantTensor')}(${c}.cache, ${c}.shape, ${c}.data)`, { array: node.inputs.map(i => this.expr(i)) }] };
             }
             case 'var': return varName(node.var);
             case 'network':
-                return { call: 'rt.networkCall', args: ['networks', json(node.name), { array: node.arguments.map(a => this.expr(a)) }, json(node.inputShapes), json(node.outputShape)] };
-            case 'apply': return { call: 'rt.applyMatrix', args: [this.expr(node.function), this.expr(node.argument), "'batched'"] };
-            case 'gate': return { call: 'rt.gate', args: [this.expr(node.condition), this.expr(node.then), this.expr(node.else)] };
+                return { call: rt('networkCall'), args: ['networks', json(node.name), { array: node.arguments.map(a => this.expr(a)) }, json(node.inputShapes), json(node.outputShape)] };
+            case 'apply': return { call: rt('applyMatrix'), args: [this.expr(node.function), this.expr(node.argument), "'batched'"] };
+            case 'gate': return { call: rt('gate'), args: [this.expr(node.condition), this.expr(node.then), this.expr(node.else)] };
             case 'iterate':
-                return { call: 'rt.iterate', args: [this.expr(node.count), this.expr(node.base), { arrow: [varName(node.binder)], body: this.expr(node.step) }] };
-            case 'pair': return { call: 'rt.outer', args: [this.expr(node.left), this.expr(node.right)] };
+                return { call: rt('iterate'), args: [this.expr(node.count), this.expr(node.base), { arrow: [varName(node.binder)], body: this.expr(node.step) }] };
+            case 'pair': return { call: rt('outer'), args: [this.expr(node.left), this.expr(node.right)] };
             case 'letPair':
                 return {
-                    call: 'rt.splitPair',
+                    call: rt('splitPair'),
                     args: [this.expr(node.pair), String(node.dims[0]), String(node.dims[1]), { arrow: [varName(node.first), varName(node.second)], body: this.expr(node.body) },
                         ...(containsIterate(node.body) ? [`'both'`] : [])]
                 };
-            case 'let': return { call: 'rt.bindValue', args: [this.expr(node.value), { arrow: [varName(node.binder)], body: this.expr(node.body) }] };
-            case 'succ': return { call: 'rt.succ', args: [this.expr(node.argument)] };
-            case 'lambda': return { call: 'rt.materialize', args: [String(node.domainDim), { arrow: [varName(node.binder)], body: this.expr(node.body) }] };
+            case 'let': return { call: rt('bindValue'), args: [this.expr(node.value), { arrow: [varName(node.binder)], body: this.expr(node.body) }] };
+            case 'succ': return { call: rt('succ'), args: [this.expr(node.argument)] };
+            case 'lambda': return { call: rt('materialize'), args: [String(node.domainDim), { arrow: [varName(node.binder)], body: this.expr(node.body) }] };
         }
     }
 }
@@ -152,16 +155,16 @@ export function generateTfjsModule(programs: readonly Program[], options: Genera
     const functions = programs.map(program => {
         const params = parameterNames(program);
         const body = render(writer.expr(program.body), '        ');
-        const flattened = program.inputs.map((input, i) => `const ${varName(input)} = rt.flatten(${params[i]});`);
+        const flattened = program.inputs.map((input, i) => `const ${varName(input)} = ${rt('flatten')}(${params[i]});`);
         const batch = params.length === 0 ? '1' : `Math.max(${params.map(p => `${p}.shape[0]`).join(', ')})`;
         return expandToNode`
             /** ${program.name} : ${program.typeText} — inputs [batch, …shape], result [batch, ${program.outputShape.join(', ')}]. */
             export function ${jsIdentifier(program.name)}(${[...params, 'networks = {}'].join(', ')}) {
-                rt.requireNetworks(${json(program.externs.map(e => e.name))}, networks);
+                ${rt('requireNetworks')}(${json(program.externs.map(e => e.name))}, networks);
                 const batch = ${batch};
                 return tf.tidy(() => {
                     ${joinToNode(flattened, { appendNewLineIfNotEmpty: true })}
-                    const out = rt.toBatch(${body}, batch);
+                    const out = ${rt('toBatch')}(${body}, batch);
                     return out.reshape([out.shape[0], ${program.outputShape.join(', ')}]);
                 });
             }
@@ -219,21 +222,4 @@ export function compileDocumentPrograms(document: LangiumDocument, services: Caj
 export function compileDocumentToTfjs(document: LangiumDocument, services: CajalServices, options: GenerateOptions & ProgramOptions = {}): GeneratedModule & { programs: Program[] } {
     const programs = compileDocumentPrograms(document, services, options);
     return { ...generateTfjsModule(programs, options), programs };
-}
-
-/** Whether an `iterate` occurs in the node (as @cajal/runtime's containsIterate: a let-pair body with one is split on every basis pair). */
-function containsIterate(node: IrNode): boolean {
-    switch (node.op) {
-        case 'iterate': return true;
-        case 'tensor': return node.inputs.some(containsIterate);
-        case 'var': return false;
-        case 'network': return node.arguments.some(containsIterate);
-        case 'apply': return containsIterate(node.function) || containsIterate(node.argument);
-        case 'gate': return containsIterate(node.condition) || containsIterate(node.then) || containsIterate(node.else);
-        case 'pair': return containsIterate(node.left) || containsIterate(node.right);
-        case 'letPair': return containsIterate(node.pair) || containsIterate(node.body);
-        case 'let': return containsIterate(node.value) || containsIterate(node.body);
-        case 'succ': return containsIterate(node.argument);
-        case 'lambda': return containsIterate(node.body);
-    }
 }

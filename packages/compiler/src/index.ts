@@ -4,14 +4,20 @@
  * programs (IR) for terms with inputs or externs, TensorFlow.js code generation and
  * weight export. No tfjs: generated code and `@cajal/runtime` run the tensors.
  */
-export { OUT, NamedTensor, product } from './named-tensor.js';
-export { ProgramAnalysis } from './analysis.js';
-export type { TermFacts } from './analysis.js';
-export { Folder, CompileError, NotConstantError, TensorTooLargeError, ReplicatedVariableError, DEFAULT_MAX_ENTRIES, containsFunction, isHigherOrder } from './fold.js';
-export { ProgramCompiler, peelBinders, toTypeDesc } from './program.js';
+
+// Compiling terms and definitions to programs (the IR of @cajal/ir, re-exported for generators).
+export { ProgramCompiler, toTypeDesc } from './program.js';
 export type { CompileWarning, IrNode, Program, ProgramExtern, ProgramInput, ProgramOptions, TypeDesc, VarRef } from './program.js';
-export { neuronOf, weightsOf } from './neuron.js';
-export type { Neuron, NeuronOptions } from './neuron.js';
-export { encodeNpy, decodeNpy } from './npy.js';
-export { generateTfjsModule, compileDocumentPrograms, compileDocumentToTfjs, jsIdentifier } from './generate.js';
+export { CompileError, Folder, NotConstantError, ReplicatedVariableError, TensorTooLargeError, containsFunction, isHigherOrder } from './fold.js';
+export { ProgramAnalysis } from './analysis.js';
+
+// Generating a TensorFlow.js module from a document's programs.
+export { compileDocumentPrograms, compileDocumentToTfjs, generateTfjsModule, jsIdentifier } from './generate.js';
 export type { GenerateOptions, GeneratedModule } from './generate.js';
+
+// Neurons and weight files: a closed definition's tensor with its labels, `.npy` arrays, atomic writes.
+export { neuronOf } from './neuron.js';
+export type { Neuron, NeuronOptions } from './neuron.js';
+export { NpyFormatError, decodeNpy, encodeNpy, parseNpy } from './npy.js';
+export type { NpyArray } from './npy.js';
+export { writeFileAtomic } from './output-files.js';

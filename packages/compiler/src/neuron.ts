@@ -74,6 +74,3 @@ export function neuronOf(definition: ast.Definition, services: CajalServices, op
     }
     return neuron;
 }
-
-/** Alias kept for callers that think of neurons as weights. */
-export const weightsOf = neuronOf;

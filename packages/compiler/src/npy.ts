@@ -27,23 +27,60 @@ export function encodeNpy(data: ArrayLike<number>, shape: readonly number[]): Ui
     return bytes;
 }
 
-/** Reads a float32 little-endian C-order `.npy` file (the kind encodeNpy writes). */
-export function decodeNpy(bytes: Uint8Array): { shape: number[]; data: Float32Array } {
-    if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('not a .npy file (bad magic)');
+/** A file that is not a `.npy` array this reader supports; the message says why (without the file's name). */
+export class NpyFormatError extends Error {
+    override readonly name = 'NpyFormatError';
+}
+
+/** A parsed `.npy` array (version 1–3, little-endian or single-byte types, C order). */
+export interface NpyArray {
+    readonly shape: number[];
+    readonly dtype: string;
+    readonly data: Float64Array;
+}
+
+/** Reads the values of each supported dtype, with its width in bytes. */
+function npyReaders(view: DataView): Record<string, [number, (offset: number) => number]> {
+    return {
+        '<f4': [4, o => view.getFloat32(o, true)], '<f8': [8, o => view.getFloat64(o, true)],
+        '<i1': [1, o => view.getInt8(o)], '|i1': [1, o => view.getInt8(o)], '|u1': [1, o => view.getUint8(o)], '<u1': [1, o => view.getUint8(o)],
+        '<i2': [2, o => view.getInt16(o, true)], '<u2': [2, o => view.getUint16(o, true)],
+        '<i4': [4, o => view.getInt32(o, true)], '<u4': [4, o => view.getUint32(o, true)],
+        '<i8': [8, o => Number(view.getBigInt64(o, true))], '<u8': [8, o => Number(view.getBigUint64(o, true))],
+        '|b1': [1, o => view.getUint8(o)]
+    };
+}
+
+/** Reads a `.npy` file of any little-endian numeric or boolean dtype, in C order, as float64 values. */
+export function parseNpy(bytes: Uint8Array): NpyArray {
+    if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new NpyFormatError('not a NumPy .npy file (bad magic number).');
     const major = bytes[6];
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
     const headerStart = major === 1 ? 10 : 12;
-    const header = new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLength));
-    if (!/'descr':\s*'<f4'/.test(header)) throw new Error(`only little-endian float32 .npy files are supported, header: ${header.trim()}`);
-    if (/'fortran_order':\s*True/.test(header)) throw new Error('Fortran-order .npy files are not supported');
-    const shapeMatch = /'shape':\s*\(([^)]*)\)/.exec(header);
-    if (!shapeMatch) throw new Error(`.npy header has no shape: ${header.trim()}`);
-    const shape = shapeMatch[1].split(',').map(s => s.trim()).filter(s => s.length > 0).map(Number);
-    const size = shape.reduce((a, b) => a * b, 1);
-    const dataStart = headerStart + headerLength;
-    if (bytes.length - dataStart < size * 4) throw new Error(`.npy file is truncated: shape [${shape.join(', ')}] needs ${size * 4} bytes of data`);
-    const data = new Float32Array(size);
-    for (let i = 0; i < size; i++) data[i] = view.getFloat32(dataStart + i * 4, true);
-    return { shape, data };
+    const header = new TextDecoder('latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
+    const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
+    const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+    const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+    if (!descr || !fortran || shapeText === undefined) throw new NpyFormatError(`cannot read the .npy header ${JSON.stringify(header.trim())}.`);
+    if (fortran === 'True') throw new NpyFormatError('Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.');
+    const dims = shapeText.split(',').map(s => s.trim()).filter(s => s !== '').map(Number);
+    const count = dims.reduce((a, b) => a * b, 1);
+    const offset = headerStart + headerLength;
+    const reader = npyReaders(view)[descr];
+    if (!reader) throw new NpyFormatError(`unsupported dtype '${descr}' (use float32/float64, integers or bool, little-endian).`);
+    const [width, read] = reader;
+    if (bytes.length < offset + count * width) {
+        throw new NpyFormatError(`the file is truncated (shape [${dims.join(', ')}] needs ${count * width} bytes of data, found ${bytes.length - offset}).`);
+    }
+    const data = new Float64Array(count);
+    for (let i = 0; i < count; i++) data[i] = read(offset + i * width);
+    return { shape: dims, dtype: descr, data };
+}
+
+/** Reads a float32 little-endian C-order `.npy` file (the kind encodeNpy writes). */
+export function decodeNpy(bytes: Uint8Array): { shape: number[]; data: Float32Array } {
+    const array = parseNpy(bytes);
+    if (array.dtype !== '<f4') throw new NpyFormatError(`only little-endian float32 .npy files are supported, got dtype '${array.dtype}'.`);
+    return { shape: array.shape, data: Float32Array.from(array.data) };
 }

@@ -7,45 +7,15 @@
  * node evaluates to a flat batched tensor [batch, dim] where batch may be 1 for constants.
  */
 import { ast, applicationSpine, dim, partialExternMessage, shape, uncurry, type CajalServices, type CajalType } from '@cajal/language';
+import type { IrNode, Program, ProgramExtern, ProgramInput, TypeDesc, VarRef } from '@cajal/ir';
 import { AstUtils, type AstNode } from 'langium';
 import { ProgramAnalysis } from './analysis.js';
 import { CompileError, Folder, ReplicatedVariableError, TensorTooLargeError, containsFunction, isHigherOrder } from './fold.js';
 import { OUT, type NamedTensor } from './named-tensor.js';
 
-/** Structural run-time type description (the same shape as @cajal/runtime's TypeDesc). */
-export type TypeDesc =
-    | { readonly kind: 'bool' }
-    | { readonly kind: 'nat'; readonly bound: number }
-    | { readonly kind: 'real'; readonly dims: readonly number[] }
-    | { readonly kind: 'function'; readonly domain: TypeDesc; readonly codomain: TypeDesc }
-    | { readonly kind: 'product'; readonly left: TypeDesc; readonly right: TypeDesc };
-
-/** A run-time variable: a program input or a binder bound inside the IR. */
-export interface VarRef { readonly id: number; readonly name: string }
-
-export type IrNode =
-    /** Σ T[o, i1, …, in] · x1[i1] ⋯ xn[in]: a folded multilinear map applied to its inputs (a constant when n = 0). */
-    | { readonly op: 'tensor'; readonly shape: readonly number[]; readonly data: Float32Array; readonly inputs: readonly IrNode[] }
-    | { readonly op: 'var'; readonly var: VarRef }
-    /**
-     * One call of the linked network of an extern on ALL its arguments: one for `A -o B`,
-     * n for `A1 -o … -o An -o B` (one network of the n arguments, flattened and concatenated).
-     */
-    | { readonly op: 'network'; readonly name: string; readonly arguments: readonly IrNode[]; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] }
-    /** A batched function value [batch, dim B · dim A] applied to [batch, dim A]. */
-    | { readonly op: 'apply'; readonly function: IrNode; readonly argument: IrNode }
-    | { readonly op: 'gate'; readonly condition: IrNode; readonly then: IrNode; readonly else: IrNode }
-    | { readonly op: 'iterate'; readonly count: IrNode; readonly base: IrNode; readonly binder: VarRef; readonly step: IrNode }
-    | { readonly op: 'pair'; readonly left: IrNode; readonly right: IrNode }
-    | { readonly op: 'letPair'; readonly pair: IrNode; readonly first: VarRef; readonly second: VarRef; readonly dims: readonly [number, number]; readonly body: IrNode }
-    | { readonly op: 'let'; readonly binder: VarRef; readonly value: IrNode; readonly body: IrNode }
-    | { readonly op: 'succ'; readonly argument: IrNode }
-    /** A function value built by evaluating the body on each basis vector of the domain (spec §7, ⟦fun x => t⟧). */
-    | { readonly op: 'lambda'; readonly binder: VarRef; readonly domainDim: number; readonly body: IrNode };
-
-export interface ProgramInput { readonly id: number; readonly name: string; readonly type: TypeDesc; readonly shape: readonly number[] }
-/** An extern a program calls: its network maps one batch per argument (inputShapes) to a batch of outputShape. */
-export interface ProgramExtern { readonly name: string; readonly type: TypeDesc; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] }
+// The program IR and type descriptions are the tensor contract, @cajal/ir; re-exported so
+// that code generators can take them from the compiler that produces them.
+export type { IrNode, Program, ProgramExtern, ProgramInput, TypeDesc, VarRef } from '@cajal/ir';
 
 /** Something a compiled program computes differently from the interpreter, at a source node. */
 export interface CompileWarning {
@@ -55,21 +25,6 @@ export interface CompileWarning {
     readonly node: AstNode;
     /** The replicated variable the warning is about, if any. */
     readonly binder?: ast.Binder;
-}
-
-/** A compiled definition or term, ready for `runProgram` (runtime) or code generation. */
-export interface Program {
-    readonly name: string;
-    /** Cajal syntax of the whole definition's type, e.g. `Bool -o Bool -o Bool`. */
-    readonly typeText: string;
-    readonly type: TypeDesc;
-    /** Inputs in call order (the definition's parameters, uncurried). */
-    readonly inputs: readonly ProgramInput[];
-    readonly output: TypeDesc;
-    readonly outputShape: readonly number[];
-    /** Externs the program calls, each needing a linked network. */
-    readonly externs: readonly ProgramExtern[];
-    readonly body: IrNode;
 }
 
 export interface ProgramOptions {

@@ -74,13 +74,13 @@ export function createCajalServices(context: DefaultSharedModuleContext | Defaul
     const shared = inject(
         createDefaultSharedModule(context as DefaultSharedModuleContext),
         CajalGeneratedSharedModule,
-        CajalSharedModule as unknown as Module<LangiumSharedServices, PartialLangiumSharedServices>,
+        CajalSharedModule,
         CajalLspSharedModule
     );
     const Cajal = inject(
         createDefaultModule({ shared }),
         CajalGeneratedModule,
-        CajalModule as unknown as Module<CajalLspServices, PartialLangiumServices & CajalAddedServices>,
+        CajalModule,
         CajalLspModule
     );
     shared.ServiceRegistry.register(Cajal);

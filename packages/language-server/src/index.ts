@@ -1,6 +1,21 @@
-export { createCajalServices, CajalLspModule, CajalLspSharedModule, type CajalLspServices, type CajalLspAddedServices } from './cajal-lsp-module.js';
-export { formatCajalText, CajalFormatError } from './format.js';
-export { formatText, formatTextRange, formatUnits, tokenize, type TextReplacement } from './lsp/format-text.js';
-export { parsesAlone } from './lsp/formatter.js';
+/**
+ * @cajal/language-server — the Cajal language server (LSP over stdio, Node IPC or a socket):
+ * Langium's LSP services plus Cajal's providers (hover with neurons, code lenses, formatting,
+ * rename, …). No tfjs: it runs the compiler, not the tensors.
+ */
+
+// Starting a server.
 export { startServer, startServerOnPort } from './server.js';
+
+// The service container (Langium's LSP modules + the language core + Cajal's providers).
+export { CajalLspModule, CajalLspSharedModule, createCajalServices } from './cajal-lsp-module.js';
+export type { CajalLspAddedServices, CajalLspServices } from './cajal-lsp-module.js';
+
+// Formatting Cajal text (also used by `cajal fmt`).
+export { CajalFormatError, formatCajalText } from './format.js';
+export { formatText, formatTextRange, formatUnits, tokenize } from './lsp/format-text.js';
+export type { TextReplacement } from './lsp/format-text.js';
+export { parsesAlone } from './lsp/formatter.js';
+
+// The `cajal/neuron` request's answer.
 export type { NeuronInfo } from './lsp/neurons.js';

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import {
     IPCMessageReader, IPCMessageWriter, StreamMessageReader, StreamMessageWriter,
+    type DidChangeTextDocumentParams, type DidCloseTextDocumentParams, type DidOpenTextDocumentParams,
     type Message, type MessageReader, type MessageWriter, type NotificationMessage, type RequestMessage, type ResponseMessage
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -61,23 +62,24 @@ export function runSupervisor(options: SupervisorOptions): void {
 
     const track = (message: Message): void => {
         if (!isNotification(message) && !isRequest(message)) return;
-        const params = message.params as Record<string, any> | undefined;
+        const params = message.params;
         switch (message.method) {
             case 'initialize': initializeParams = params; break;
             case 'exit': exitRequested = true; break;
             case 'textDocument/didOpen': {
-                const doc = params!.textDocument;
+                const doc = (params as DidOpenTextDocumentParams).textDocument;
                 openDocuments.set(doc.uri, TextDocument.create(doc.uri, doc.languageId, doc.version, doc.text));
                 break;
             }
             case 'textDocument/didChange': {
-                const current = openDocuments.get(params!.textDocument.uri);
+                const change = params as DidChangeTextDocumentParams;
+                const current = openDocuments.get(change.textDocument.uri);
                 if (current) {
-                    openDocuments.set(current.uri, TextDocument.update(current, params!.contentChanges, params!.textDocument.version ?? current.version + 1));
+                    openDocuments.set(current.uri, TextDocument.update(current, change.contentChanges, change.textDocument.version ?? current.version + 1));
                 }
                 break;
             }
-            case 'textDocument/didClose': openDocuments.delete(params!.textDocument.uri); break;
+            case 'textDocument/didClose': openDocuments.delete((params as DidCloseTextDocumentParams).textDocument.uri); break;
         }
     };
 

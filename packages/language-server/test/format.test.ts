@@ -2,7 +2,7 @@
 // idempotent, token-preserving (so every comment survives), and meaning-preserving.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { checkText } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 import { CajalFormatError, formatCajalText, formatText } from '@cajal/language-server';
 import { exampleFiles as examples } from '../../../test/example-files.js';
 

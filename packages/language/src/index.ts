@@ -1,19 +1,45 @@
-export * from './cajal-module.js';
-export * as ast from './generated/ast.js';
-export { CajalLanguageMetaData } from './generated/module.js';
-export * from './typing/types.js';
-export * from './typing/type-checker.js';
-export * from './linearity/linearity-checker.js';
-export * from './interpreter/interpreter.js';
-export * from './problems.js';
-export * from './syntax.js';
-export * from './references/cajal-scope.js';
-export * from './validation/cajal-validator.js';
-export { MAX_NESTING_DEPTH } from './parser/cajal-lexer.js';
-export * from './workspace.js';
-export * from './lsp-support/index.js';
-export * from './training/training-checks.js';
-export { MAX_UNCLOSED, guardUnbalanced } from './parser/unbalanced-guard.js';
+/**
+ * @cajal/language — the Cajal language core: grammar, scoping, type and linearity checking,
+ * the reference interpreter and the checks of training declarations, as Langium services
+ * without any LSP or VS Code dependency. Test helpers are in `@cajal/language/testing`;
+ * the lexical facts (keywords, brackets, comments) in `@cajal/language/lexical`.
+ */
+
+// Services: the checker as a Langium service container, and the modules the language
+// server assembles its own container from.
+export { CajalModule, CajalSharedModule, createCajalCoreServices } from './cajal-module.js';
+export type { CajalAddedServices, CajalServices } from './cajal-module.js';
+export { CajalGeneratedModule, CajalGeneratedSharedModule } from './generated/module.js';
+export { registerValidationChecks } from './validation/cajal-validator.js';
 export { CajalDocumentFactory } from './workspace/cajal-document-factory.js';
-export { reparseIncrementally } from './parser/incremental-parse.js';
+
+// Checking files from disk, as the CLI does.
+export { errorsOf, loadFiles } from './workspace.js';
+export type { CheckedWorkspace } from './workspace.js';
+export { Codes } from './problems.js';
+
+// The syntax tree and queries on it.
+export * as ast from './generated/ast.js';
+export { applicationSpine, isLinearBinder } from './syntax.js';
+export { visibleBinders } from './references/cajal-scope.js';
 export { findLeafAt, findNameLeafAt } from './cst-index.js';
+/** Limits of the parser's guards: deeper nesting, or more unclosed brackets, is reported instead of parsed. */
+export { MAX_NESTING_DEPTH } from './parser/cajal-lexer.js';
+export { MAX_UNCLOSED } from './parser/unbalanced-guard.js';
+
+// Types: values, constructors and the vector space of each (the arithmetic is @cajal/ir's).
+export {
+    Bool, ErrorType, Nat, RealT, basisLabels, containsError, dim, fn, fnN, isDiscrete, isError, natOf, product, shape, uncurry
+} from './typing/types.js';
+export type { CajalType } from './typing/types.js';
+export { declaredType, typeFromSyntax } from './typing/type-checker.js';
+
+// The reference interpreter's values (the interpreter itself is `services.interpreter.Interpreter`).
+export { CajalRuntimeError, basisValues, boolValue, formatValue, natValue, pairValue } from './interpreter/interpreter.js';
+export type { ExternImplementations, Value } from './interpreter/interpreter.js';
+
+// Externs and training declarations: architectures, settings, what a model uses.
+export {
+    ARCHITECTURES, architectureRequest, externNetwork, externsUsed, partialExternMessage, resolveArchitecture, trainingSettings
+} from './training/training-checks.js';
+export type { LossName, ResolvedArchitecture, TrainingSettings } from './training/training-checks.js';

@@ -17,11 +17,6 @@ export function applicationSpine(term: ast.Application): { head: ast.Term; args:
     return { head: current, args };
 }
 
-/** The name a reference is written with, even when it did not resolve. */
-export function referenceName(term: ast.Var): string {
-    return term.ref?.$refText ?? '';
-}
-
 /** The binder a variable refers to, if it is a local (linear) variable. */
 export function referencedBinder(term: ast.Var): ast.Binder | undefined {
     const target = term.ref?.ref;

@@ -52,15 +52,7 @@ export async function loadFiles(files: string[], services?: CajalServices): Prom
     return { services: cajal, documents: all, requested };
 }
 
-/** Parses and checks source text as if it were the file `name` (default: an in-memory file). */
-export async function checkText(text: string, services?: CajalServices, name = `/virtual/${Math.random().toString(36).slice(2)}.cajal`): Promise<{ services: CajalServices; document: LangiumDocument<ast.Module>; diagnostics: Diagnostic[] }> {
-    const cajal = services ?? createCajalCoreServices().Cajal;
-    const document = cajal.shared.workspace.LangiumDocumentFactory.fromString<ast.Module>(text, URI.file(name));
-    cajal.shared.workspace.LangiumDocuments.addDocument(document);
-    await cajal.shared.workspace.DocumentBuilder.build([document], { validation: true });
-    return { services: cajal, document, diagnostics: document.diagnostics ?? [] };
-}
-
+/** The errors (not warnings or hints) among a checked document's diagnostics. */
 export function errorsOf(document: LangiumDocument): Diagnostic[] {
     return (document.diagnostics ?? []).filter(d => d.severity === 1);
 }

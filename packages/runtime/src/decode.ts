@@ -4,7 +4,7 @@
  * entry over the sum of entries, so an exact basis vector decodes with probability 1.
  */
 import * as tf from '@tensorflow/tfjs';
-import { basisLabels, dimOf, isDiscrete, shapeOf, typeToString, type TypeDesc } from './types.js';
+import { basisLabels, dimOf, isDiscrete, shapeOf, typeToString, type TypeDesc } from '@cajal/ir';
 
 export interface Decoded {
     /** Cajal syntax for a discrete value (`true`, `3`, `(false, 2)`), `<function A -o B>`, or a short summary of a Real tensor. */

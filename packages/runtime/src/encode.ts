@@ -4,7 +4,7 @@
  * Real and function values as numeric arrays of the type's shape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { dimOf, shapeOf, typeToString, type TypeDesc } from './types.js';
+import { dimOf, shapeOf, typeToString, type TypeDesc } from '@cajal/ir';
 
 /**
  * A JS value of a Cajal type: boolean for Bool; an integer for Nat[k]; a two-element

@@ -2,18 +2,30 @@
  * @cajal/runtime — the TensorFlow.js library compiled Cajal programs import: backend
  * selection, encoders/decoders for Cajal values, and the neurons (gates, recurrent
  * iteration, multilinear contraction) that compiled code is made of. Depends only on
- * tfjs, so generated modules run under plain Node.
+ * tfjs and the dependency-free tensor contract @cajal/ir, so generated modules run under
+ * plain Node.
  */
+
+// Backends.
 export { initBackend, currentBackend } from './backend.js';
 export type { BackendChoice, BackendName, BackendOptions, BackendPreference } from './backend.js';
-export { DEFAULT_NAT_BOUND, basisLabels, dimOf, isDiscrete, shapeOf, typeToString, validateType } from './types.js';
-export type { TypeDesc } from './types.js';
+
+// The type descriptions generated modules carry, and their arithmetic (from the tensor contract, @cajal/ir).
+export { DEFAULT_NAT_BOUND, basisLabels, dimOf, isDiscrete, shapeOf, typeToString, validateType } from '@cajal/ir';
+export type { TypeDesc } from '@cajal/ir';
+
+// Cajal values to tensors and back.
 export { encode, encodeBool, encodeNat, encodeOne } from './encode.js';
 export type { JsValue, NestedNumbers } from './encode.js';
 export { decode, decodeVector } from './decode.js';
 export type { Decoded } from './decode.js';
+
+// Running compiled programs, and the neurons generated modules call (RUNTIME_ENTRY_POINTS).
+export { releaseProgram, runProgram } from './program.js';
+export type { ProgramInputs } from './program.js';
+export { applyTensor, bindValue, constantTensor, float32FromBase64, materialize, networkCall, toBatch } from './program.js';
 export { applyMatrix, basisBatch, contract, flatten, gate, iterate, outer, reshapeBatched, splitPair, succ, tabulate } from './neurons.js';
+
+// Linked networks: the functions that implement externs.
 export { MissingNetworksError, callNetwork, missingNetworks, requireNetworks } from './networks.js';
 export type { LinkedNetworks, Network } from './networks.js';
-export { applyTensor, bindValue, constantTensor, float32FromBase64, materialize, networkCall, releaseProgram, runProgram, toBatch } from './program.js';
-export type { CompiledProgram, ProgramInputs, ProgramNode, ProgramVar } from './program.js';

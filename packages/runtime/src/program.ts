@@ -1,5 +1,5 @@
 /**
- * Executes compiled Cajal programs (the IR of @cajal/compiler's `ProgramCompiler`, see
+ * Executes compiled Cajal programs (the IR of @cajal/ir, which @cajal/compiler produces; see
  * docs/compiler.md) on TensorFlow.js. Every node evaluates to a flat batched tensor
  * [batch, dim] (batch 1 for constants, broadcast against the rest); every operation is a
  * differentiable tfjs op, so tf.grads / optimisers see through compiled programs.
@@ -8,36 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { applyMatrix, contract, flatten, gate, iterate, outer, splitPair, succ, tabulate } from './neurons.js';
 import { callNetwork, requireNetworks, type LinkedNetworks } from './networks.js';
-import type { TypeDesc } from './types.js';
-
-export interface ProgramVar { readonly id: number; readonly name: string }
-
-export type ProgramNode =
-    | { readonly op: 'tensor'; readonly shape: readonly number[]; readonly data: ArrayLike<number>; readonly inputs: readonly ProgramNode[] }
-    | { readonly op: 'var'; readonly var: ProgramVar }
-    /** One call of an extern's network on all its arguments (one for `A -o B`, n for `A1 -o … -o An -o B`). */
-    | { readonly op: 'network'; readonly name: string; readonly arguments: readonly ProgramNode[]; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] }
-    | { readonly op: 'apply'; readonly function: ProgramNode; readonly argument: ProgramNode }
-    | { readonly op: 'gate'; readonly condition: ProgramNode; readonly then: ProgramNode; readonly else: ProgramNode }
-    | { readonly op: 'iterate'; readonly count: ProgramNode; readonly base: ProgramNode; readonly binder: ProgramVar; readonly step: ProgramNode }
-    | { readonly op: 'pair'; readonly left: ProgramNode; readonly right: ProgramNode }
-    | { readonly op: 'letPair'; readonly pair: ProgramNode; readonly first: ProgramVar; readonly second: ProgramVar; readonly dims: readonly [number, number]; readonly body: ProgramNode }
-    | { readonly op: 'let'; readonly binder: ProgramVar; readonly value: ProgramNode; readonly body: ProgramNode }
-    | { readonly op: 'succ'; readonly argument: ProgramNode }
-    | { readonly op: 'lambda'; readonly binder: ProgramVar; readonly domainDim: number; readonly body: ProgramNode };
-
-/** A compiled program (structurally the `Program` of @cajal/compiler). */
-export interface CompiledProgram {
-    readonly name: string;
-    readonly typeText?: string;
-    readonly type: TypeDesc;
-    readonly inputs: readonly { readonly id: number; readonly name: string; readonly type: TypeDesc; readonly shape: readonly number[] }[];
-    readonly output: TypeDesc;
-    readonly outputShape: readonly number[];
-    /** The networks the program calls: one input shape per argument of the extern. */
-    readonly externs: readonly { readonly name: string; readonly type: TypeDesc; readonly inputShapes: readonly (readonly number[])[]; readonly outputShape: readonly number[] }[];
-    readonly body: ProgramNode;
-}
+import { containsIterate, type IrNode, type Program, type VarRef } from '@cajal/ir';
 
 /** Program inputs: in call order, or by input name. Each is [batch, ...shape] or [batch, dim]. */
 export type ProgramInputs = readonly tf.Tensor[] | Readonly<Record<string, tf.Tensor>>;
@@ -120,7 +91,7 @@ function batchOf(inputs: readonly tf.Tensor[]): number {
     return batch;
 }
 
-function orderedInputs(program: CompiledProgram, inputs: ProgramInputs): tf.Tensor[] {
+function orderedInputs(program: Program, inputs: ProgramInputs): tf.Tensor[] {
     const list = Array.isArray(inputs)
         ? inputs as readonly tf.Tensor[]
         : program.inputs.map(input => {
@@ -146,7 +117,7 @@ function orderedInputs(program: CompiledProgram, inputs: ProgramInputs): tf.Tens
  * the inputs and to every variable the linked networks use. Throws MissingNetworksError
  * naming every extern without a network.
  */
-export function runProgram(program: CompiledProgram, inputs: ProgramInputs = [], networks: LinkedNetworks = {}): tf.Tensor {
+export function runProgram(program: Program, inputs: ProgramInputs = [], networks: LinkedNetworks = {}): tf.Tensor {
     requireNetworks(program.externs.map(e => e.name), networks);
     const list = orderedInputs(program, inputs);
     const batch = batchOf(list);
@@ -160,38 +131,7 @@ export function runProgram(program: CompiledProgram, inputs: ProgramInputs = [],
 
 const constants = new WeakMap<object, { tensor?: tf.Tensor; backend?: string }>();
 
-const iterates = new WeakMap<ProgramNode, boolean>();
-/**
- * Whether an `iterate` occurs in the node: only an iter step can make a term polynomial in a
- * variable (replicating it, or dropping a state that holds it), so a let-pair's body without
- * one is linear in both components and may be split along the smaller side (splitPair).
- */
-export function containsIterate(node: ProgramNode): boolean {
-    let known = iterates.get(node);
-    if (known === undefined) {
-        known = node.op === 'iterate' || irChildren(node).some(containsIterate);
-        iterates.set(node, known);
-    }
-    return known;
-}
-
-function irChildren(node: ProgramNode): ProgramNode[] {
-    switch (node.op) {
-        case 'tensor': return [...node.inputs];
-        case 'var': return [];
-        case 'network': return [...node.arguments];
-        case 'apply': return [node.function, node.argument];
-        case 'gate': return [node.condition, node.then, node.else];
-        case 'iterate': return [node.count, node.base, node.step];
-        case 'pair': return [node.left, node.right];
-        case 'letPair': return [node.pair, node.body];
-        case 'let': return [node.value, node.body];
-        case 'succ': return [node.argument];
-        case 'lambda': return [node.body];
-    }
-}
-
-function evaluate(node: ProgramNode, env: Env, networks: LinkedNetworks): tf.Tensor {
+function evaluate(node: IrNode, env: Env, networks: LinkedNetworks): tf.Tensor {
     switch (node.op) {
         case 'tensor': {
             let cache = constants.get(node);
@@ -232,8 +172,8 @@ function evaluate(node: ProgramNode, env: Env, networks: LinkedNetworks): tf.Ten
 }
 
 /** Frees the constant tensors runProgram cached for a program (they are otherwise kept for reuse). */
-export function releaseProgram(program: CompiledProgram): void {
-    const stack: ProgramNode[] = [program.body];
+export function releaseProgram(program: Program): void {
+    const stack: IrNode[] = [program.body];
     while (stack.length > 0) {
         const node = stack.pop()!;
         if (node.op === 'tensor') {
@@ -248,10 +188,10 @@ export function releaseProgram(program: CompiledProgram): void {
     }
 }
 
-function isNode(value: unknown): value is ProgramNode {
+function isNode(value: unknown): value is IrNode {
     return typeof value === 'object' && value !== null && typeof (value as { op?: unknown }).op === 'string';
 }
 
-function extend(env: Env, binder: ProgramVar, value: tf.Tensor): Env {
+function extend(env: Env, binder: VarRef, value: tf.Tensor): Env {
     return new Map(env).set(binder.id, value);
 }

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { NpyFormatError, parseNpy, type NpyArray } from '@cajal/compiler';
 import { dim, shape, type CajalType } from '@cajal/language';
 import { permutation, seededRandom } from './random.js';
 
@@ -334,44 +335,14 @@ function csvTable(file: string, shown: string, fields: readonly FieldRequest[]):
     return { rows: rows.length, columns, describe: `${shown} (${rows.length} rows)` };
 }
 
-/** A parsed `.npy` array (version 1–3, little-endian or single-byte types, C order). */
-export interface NpyArray {
-    readonly shape: number[];
-    readonly dtype: string;
-    readonly data: Float64Array;
-}
-
-export function parseNpy(bytes: Uint8Array, shown: string): NpyArray {
-    const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-    if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) throw new DataError(`${shown}: not a NumPy .npy file (bad magic number).`);
-    const major = bytes[6];
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-    const headerStart = major === 1 ? 10 : 12;
-    const header = new TextDecoder('latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
-    const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
-    const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
-    const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-    if (!descr || !fortran || shapeText === undefined) throw new DataError(`${shown}: cannot read the .npy header ${JSON.stringify(header.trim())}.`);
-    if (fortran === 'True') throw new DataError(`${shown}: Fortran-ordered arrays are not supported; save with numpy.ascontiguousarray.`);
-    const dims = shapeText.split(',').map(s => s.trim()).filter(s => s !== '').map(Number);
-    const count = dims.reduce((a, b) => a * b, 1);
-    const offset = headerStart + headerLength;
-    const readers: Record<string, [number, (o: number) => number]> = {
-        '<f4': [4, o => view.getFloat32(o, true)], '<f8': [8, o => view.getFloat64(o, true)],
-        '<i1': [1, o => view.getInt8(o)], '|i1': [1, o => view.getInt8(o)], '|u1': [1, o => view.getUint8(o)], '<u1': [1, o => view.getUint8(o)],
-        '<i2': [2, o => view.getInt16(o, true)], '<u2': [2, o => view.getUint16(o, true)],
-        '<i4': [4, o => view.getInt32(o, true)], '<u4': [4, o => view.getUint32(o, true)],
-        '<i8': [8, o => Number(view.getBigInt64(o, true))], '<u8': [8, o => Number(view.getBigUint64(o, true))],
-        '|b1': [1, o => view.getUint8(o)]
-    };
-    const reader = readers[descr];
-    if (!reader) throw new DataError(`${shown}: unsupported dtype '${descr}' (use float32/float64, integers or bool, little-endian).`);
-    const [width, read] = reader;
-    if (bytes.length < offset + count * width) throw new DataError(`${shown}: the file is truncated (shape [${dims.join(', ')}] needs ${count * width} bytes of data, found ${bytes.length - offset}).`);
-    const data = new Float64Array(count);
-    for (let i = 0; i < count; i++) data[i] = read(offset + i * width);
-    return { shape: dims, dtype: descr, data };
+/** A `.npy` data file's array; a file the reader does not support is a DataError naming it. */
+function readNpyFile(bytes: Uint8Array, shown: string): NpyArray {
+    try {
+        return parseNpy(bytes);
+    } catch (error) {
+        if (error instanceof NpyFormatError) throw new DataError(`${shown}: ${error.message}`);
+        throw error;
+    }
 }
 
 function npyTable(pattern: string, baseDirectory: string, shownPattern: string, fields: readonly FieldRequest[]): RowTable {
@@ -391,7 +362,7 @@ function npyTable(pattern: string, baseDirectory: string, shownPattern: string, 
             const code = (error as NodeJS.ErrnoException).code;
             throw new DataError(code === 'ENOENT' ? `data file '${shown}' (field '${field.name}') not found (looked at ${file}).` : `cannot read '${shown}': ${(error as Error).message}`);
         }
-        const array = parseNpy(bytes, shown);
+        const array = readNpyFile(bytes, shown);
         if (array.shape.length === 0) throw new DataError(`${shown}: field '${field.name}': expected one row per example along the first axis, got a scalar.`);
         const n = array.shape[0];
         if (rows !== undefined && n !== rows) throw new DataError(`${shown}: field '${field.name}' has ${n} rows, but ${rowsFrom} has ${rows}.`);

@@ -3,14 +3,22 @@
  * data (MNIST, JSON lines, CSV, .npy), extern networks built from their declared
  * architecture, the training loop, atomic weight saving, and metric history (JSON/CSV/SVG).
  */
-export { DataError, encodeJsonValue, loadData, mnistDigits, parseNpy } from './data.js';
-export type { DataRequest, ExampleSet, FieldColumn, FieldRequest, LoadedData, NpyArray, SplitOptions } from './data.js';
-export { historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
-export type { ChartOptions, EpochMetrics, Series } from './history.js';
-export { buildExternNetwork, buildModel, externNetwork } from './networks.js';
-export type { ExternNetwork } from './networks.js';
-export { deriveSeed, permutation, seededRandom } from './random.js';
+
+// Running a train block.
 export { TrainingError, defaultWeightsDirectory, evaluateSet, findTraining, prepareTraining, runTraining } from './trainer.js';
 export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
+
+// Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.
+export { DataError, encodeJsonValue, loadData, mnistDigits } from './data.js';
+export type { DataRequest, ExampleSet, FieldColumn, FieldRequest, LoadedData, SplitOptions } from './data.js';
+export { deriveSeed, permutation, seededRandom } from './random.js';
+
+// Extern networks from their architectures, and the weights format they are saved in.
+export { buildExternNetwork, buildModel, externNetwork } from './networks.js';
+export type { ExternNetwork } from './networks.js';
 export { MANIFEST, loadLayersModel, linkNetworks, loadLinkedNetworks, loadNetworks, readManifest, saveLayersModel, saveNetworks } from './weights.js';
 export type { LoadedNetwork, ManifestExtern, WeightsManifest } from './weights.js';
+
+// Metric history and its charts.
+export { historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
+export type { ChartOptions, EpochMetrics, Series } from './history.js';

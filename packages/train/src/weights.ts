@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { LinkedNetworks, Network } from '@cajal/runtime';
 import type { ResolvedArchitecture } from '@cajal/language';
+import { writeFileAtomic } from '@cajal/compiler';
 import type { ExternNetwork } from './networks.js';
 
 export const MANIFEST = 'weights.json';
@@ -36,18 +37,6 @@ export interface WeightsManifest {
     readonly saved: string;
     readonly snapshot: string;
     readonly externs: Record<string, ManifestExtern>;
-}
-
-function writeFileAtomic(file: string, data: string | Uint8Array): void {
-    const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    const fd = fs.openSync(temporary, 'w');
-    try {
-        if (typeof data === 'string') fs.writeSync(fd, data); else fs.writeSync(fd, data);
-        fs.fsyncSync(fd);
-    } finally {
-        fs.closeSync(fd);
-    }
-    fs.renameSync(temporary, file);
 }
 
 function concatBuffers(data: ArrayBuffer | ArrayBuffer[] | undefined): Uint8Array {

@@ -259,7 +259,6 @@ export class CajalCommands {
     }
 
     async train(...args: unknown[]): Promise<TrainingState | undefined> {
-        const { vscode } = this.deps;
         if (!this.requireTrust('Train')) return undefined;
         const target = await this.resolveTarget(args, 'training');
         if (!target) return undefined;

@@ -1,9 +1,10 @@
 // Finding declarations in Cajal source text without the language server, for commands run
 // from the palette (no code-lens arguments): "the definition under the cursor, else main".
 // Comments are blanked first (keeping offsets) so `-- def x` never counts.
+import { DECLARATION_KEYWORDS, scanBlockComment, type DeclarationKeyword } from '@cajal/language/lexical';
 
 export interface DeclarationSpan {
-    kind: 'def' | 'train' | 'extern';
+    kind: DeclarationKeyword;
     name: string;
     /** Offset of the keyword. */
     start: number;
@@ -20,12 +21,7 @@ export function blankComments(text: string): string {
     };
     while (i < text.length) {
         if (text.startsWith('{-', i)) {
-            let depth = 0, j = i;
-            while (j < text.length) {
-                if (text.startsWith('{-', j)) { depth++; j += 2; }
-                else if (text.startsWith('-}', j)) { depth--; j += 2; if (depth === 0) break; }
-                else j++;
-            }
+            const { end: j } = scanBlockComment(text, i);
             blank(i, j);
             i = j;
         } else if (text.startsWith('--', i)) {
@@ -45,7 +41,7 @@ export function blankComments(text: string): string {
     return out.join('');
 }
 
-const declarationPattern = /(^|[^A-Za-z0-9_'])(def|train|extern)\s+([A-Za-z_][A-Za-z0-9_']*)/g;
+const declarationPattern = new RegExp(`(^|[^A-Za-z0-9_'])(${[...DECLARATION_KEYWORDS].join('|')})\\s+([A-Za-z_][A-Za-z0-9_']*)`, 'g');
 
 export function findDeclarations(text: string): DeclarationSpan[] {
     const clean = blankComments(text);

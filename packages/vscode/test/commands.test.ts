@@ -67,13 +67,13 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function setup(options: Parameters<typeof createFakeVscode>[0] = {}, respond: (method: string, params: any) => Promise<unknown> = async () => andNeuron) {
+function setup(options: Parameters<typeof createFakeVscode>[0] = {}, respond: (method: string, params: unknown) => Promise<unknown> = async () => andNeuron) {
     const fake = createFakeVscode(options);
     const output = fakeOutput();
-    const requests: { method: string; params: any }[] = [];
+    const requests: { method: string; params: { name?: string } }[] = [];
     const commands = new CajalCommands({
         vscode: fake.api as unknown as VscodeApi,
-        request: (method, params) => { requests.push({ method, params }); return respond(method, params); },
+        request: (method, params) => { requests.push({ method, params: params as { name?: string } }); return respond(method, params); },
         cli: { nodePath: process.execPath, cliPath, env: { CAJAL_WASM_DIR: '/ext/dist' } },
         output: output as never
     });

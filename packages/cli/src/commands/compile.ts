@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ast, type CajalServices } from '@cajal/language';
-import { compileDocumentToTfjs, encodeNpy, neuronOf, CompileError, Folder, ProgramAnalysis, type Neuron } from '@cajal/compiler';
+import { compileDocumentToTfjs, encodeNpy, neuronOf, writeFileAtomic, CompileError, Folder, ProgramAnalysis, type Neuron } from '@cajal/compiler';
 import type { LangiumDocument } from 'langium';
 import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
 import { parseCommandArgs } from '../util/args.js';
@@ -70,14 +69,6 @@ export const compileCommand: Command = {
         }
     }
 };
-
-/** Writes a file atomically (temporary file, then rename), so readers never see half a file. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    fs.writeFileSync(temporary, data);
-    fs.renameSync(temporary, file);
-}
 
 function emitTfjs(document: LangiumDocument, services: CajalServices, directory: string, base: string, json: boolean, io: CommandIO): number {
     const module = compileDocumentToTfjs(document, services, { source: path.basename(document.uri.fsPath) });

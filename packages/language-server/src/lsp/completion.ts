@@ -1,5 +1,5 @@
 import { AstUtils, stream, type AstNode, type AstNodeDescription, type GrammarAST, type ReferenceInfo, type Stream } from 'langium';
-import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionValueItem, type LangiumServices } from 'langium/lsp';
+import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionValueItem } from 'langium/lsp';
 import { CompletionItemKind, InsertTextFormat, type CancellationToken, type CompletionItem, type CompletionList, type CompletionParams } from 'vscode-languageserver';
 import type { LangiumDocument } from 'langium';
 import { ast, declaredType, isError, MAX_UNCLOSED, visibleBinders } from '@cajal/language';
@@ -21,7 +21,7 @@ const SNIPPETS: Record<string, { label: string; body: string; doc: string }> = {
  */
 export class CajalCompletionProvider extends DefaultCompletionProvider {
     constructor(private readonly cajal: CajalLspServices) {
-        super(cajal as unknown as LangiumServices);
+        super(cajal);
     }
 
     /**

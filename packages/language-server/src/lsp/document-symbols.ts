@@ -1,5 +1,5 @@
 import { DocumentState, type AstNode, type LangiumDocument } from 'langium';
-import { DefaultDocumentSymbolProvider, type LangiumServices } from 'langium/lsp';
+import { DefaultDocumentSymbolProvider } from 'langium/lsp';
 import type { DocumentSymbol } from 'vscode-languageserver';
 import { ast, declaredType, isError } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
@@ -8,7 +8,7 @@ import { typeOfSafely } from './syntax-queries.js';
 /** The outline: the module's declarations with their types; a definition's parameters beneath it. */
 export class CajalDocumentSymbolProvider extends DefaultDocumentSymbolProvider {
     constructor(private readonly services: CajalLspServices) {
-        super(services as unknown as LangiumServices);
+        super(services);
     }
 
     protected override getSymbol(document: LangiumDocument, node: AstNode): DocumentSymbol[] {

@@ -1,12 +1,12 @@
 import type { AstNode } from 'langium';
-import { DefaultFoldingRangeProvider, type LangiumServices } from 'langium/lsp';
+import { DefaultFoldingRangeProvider } from 'langium/lsp';
 import { ast } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 
 /** Folds multi-line declarations, train blocks, `iter` bodies, `if`s, `let`s and comments. */
 export class CajalFoldingRangeProvider extends DefaultFoldingRangeProvider {
     constructor(services: CajalLspServices) {
-        super(services as unknown as LangiumServices);
+        super(services);
     }
 
     protected override shouldProcess(node: AstNode): boolean {

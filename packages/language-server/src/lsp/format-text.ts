@@ -12,6 +12,9 @@
  * brackets or before `,` and `;`; no trailing whitespace; one final newline; line breaks in
  * the style of the file's first one (CRLF or LF).
  */
+import {
+    CLOSING_BRACKETS, DECLARATION_KEYWORDS, HEADER_KEYWORDS, OPENING_BRACKETS, scanBlockComment, type DeclarationKeyword
+} from '@cajal/language/lexical';
 
 type TokenKind = 'word' | 'number' | 'string' | 'symbol' | 'line-comment' | 'block-comment';
 
@@ -29,10 +32,6 @@ interface Token {
 const SYMBOLS = ['-o', '=>', '⊸', '⊗', 'λ', '\\', '(', ')', '[', ']', '{', '}', ',', ';', ':', '=', '*'];
 const NUMBER = /[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
 const WORD = /[A-Za-z_][A-Za-z0-9_']*/y;
-const DECLARATION_KEYWORDS = new Set(['def', 'extern', 'train']);
-const HEADER_KEYWORDS = new Set(['module', 'import']);
-const OPENING = new Set(['(', '[', '{']);
-const CLOSING = new Set([')', ']', '}']);
 
 export function tokenize(text: string): Token[] {
     const tokens: Token[] = [];
@@ -65,12 +64,7 @@ export function tokenize(text: string): Token[] {
             continue;
         }
         if (text.startsWith('{-', i)) {
-            let depth = 0, j = i;
-            while (j < text.length) {
-                if (text.startsWith('{-', j)) { depth++; j += 2; }
-                else if (text.startsWith('-}', j)) { depth--; j += 2; if (depth === 0) break; }
-                else j++;
-            }
+            const { end: j } = scanBlockComment(text, i);
             const start = i;
             push('block-comment', j);
             // Line breaks inside the comment belong to it; the next line starts after its last one.
@@ -137,7 +131,7 @@ interface Line {
  */
 export interface FormatUnit {
     /** `def`, `extern`, `train`, or `header` for the module header block. */
-    kind: 'def' | 'extern' | 'train' | 'header';
+    kind: DeclarationKeyword | 'header';
     start: number;
     end: number;
     formatted: string;
@@ -173,8 +167,8 @@ export function formatUnits(text: string): FormatUnit[] {
         }
         lines[lines.length - 1].tokens.push(token);
         if (token.kind === 'symbol') {
-            if (OPENING.has(token.text)) depth++;
-            else if (CLOSING.has(token.text)) depth = Math.max(0, depth - 1);
+            if (OPENING_BRACKETS.has(token.text)) depth++;
+            else if (CLOSING_BRACKETS.has(token.text)) depth = Math.max(0, depth - 1);
         }
         // A declaration keyword at depth 0 resets any bracket left open by broken input.
         if (token.kind === 'word' && DECLARATION_KEYWORDS.has(token.text) && lines[lines.length - 1].tokens.length === 1) {
@@ -302,11 +296,11 @@ function indentation(line: Line, lines: Line[], index: number, kinds: string[]):
         if (first.column === 0 || !next || next.startsDeclaration || next.startsHeader || line.declaration < 0) return 0;
     }
     if (line.declaration < 0) return line.depth === 0 ? 0 : 2 * line.depth;
-    const depth = Math.max(0, line.depth - (first.kind === 'symbol' && CLOSING.has(first.text) ? 1 : 0));
+    const depth = Math.max(0, line.depth - (first.kind === 'symbol' && CLOSING_BRACKETS.has(first.text) ? 1 : 0));
     if (kinds[line.declaration] === 'train') {
         const previous = lines.slice(0, index).reverse().find(l => !l.commentOnly && l.declaration === line.declaration);
         const last = previous?.tokens.filter(t => t.kind !== 'line-comment' && t.kind !== 'block-comment').pop()?.text;
-        const continuing = depth > 0 && last !== undefined && last !== ';' && last !== '{' && !(first.kind === 'symbol' && CLOSING.has(first.text));
+        const continuing = depth > 0 && last !== undefined && last !== ';' && last !== '{' && !(first.kind === 'symbol' && CLOSING_BRACKETS.has(first.text));
         return 2 * depth + (continuing ? 2 : 0);
     }
     return 2 + 2 * depth;

@@ -1,5 +1,6 @@
 import { AstUtils, type AstNode } from 'langium';
-import { ast, declaredType, type CajalType } from '@cajal/language';
+import { isEnumerable } from '@cajal/ir';
+import { ast, declaredType } from '@cajal/language';
 import { Folder, ProgramAnalysis, neuronOf, type Neuron } from '@cajal/compiler';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 
@@ -66,7 +67,7 @@ export class CajalNeurons {
 
     /** True when the definition's type has no Real inside and it uses no extern: it compiles to a constant tensor we can print. */
     isRunnable(definition: ast.Definition): boolean {
-        return isDiscreteType(declaredType(definition)) && this.externsUsedBy(definition).length === 0;
+        return isEnumerable(declaredType(definition)) && this.externsUsedBy(definition).length === 0;
     }
 
     neuronOf(definition: ast.Definition): NeuronInfo | { error: string } {
@@ -94,14 +95,5 @@ export class CajalNeurons {
         } catch (error) {
             return { error: error instanceof Error ? error.message : String(error) };
         }
-    }
-}
-
-export function isDiscreteType(type: CajalType): boolean {
-    switch (type.kind) {
-        case 'bool': case 'nat': return true;
-        case 'function': return isDiscreteType(type.domain) && isDiscreteType(type.codomain);
-        case 'product': return isDiscreteType(type.left) && isDiscreteType(type.right);
-        default: return false;
     }
 }

@@ -1,5 +1,5 @@
 import { AstUtils, GrammarAST, type AstNode, type LangiumDocument } from 'langium';
-import { DefaultRenameProvider, type LangiumServices } from 'langium/lsp';
+import { DefaultRenameProvider } from 'langium/lsp';
 import { ResponseError, type Range, type RenameParams, type TextDocumentPositionParams, type WorkspaceEdit } from 'vscode-languageserver';
 import { ast, findLeafAt, findNameLeafAt, visibleBinders } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
@@ -18,7 +18,7 @@ export class CajalRenameProvider extends DefaultRenameProvider {
     private readonly keywords: Set<string>;
 
     constructor(private readonly services: CajalLspServices) {
-        super(services as unknown as LangiumServices);
+        super(services);
         this.keywords = new Set(AstUtils.streamAllContents(services.Grammar)
             .filter(GrammarAST.isKeyword)
             .map(keyword => keyword.value)

@@ -1,5 +1,5 @@
 import { GrammarAST, isCompositeCstNode, type AstNode, type CstNode } from 'langium';
-import { AbstractSemanticTokenProvider, type LangiumServices, type SemanticTokenAcceptor } from 'langium/lsp';
+import { AbstractSemanticTokenProvider, type SemanticTokenAcceptor } from 'langium/lsp';
 import { SemanticTokenModifiers, SemanticTokenTypes } from 'vscode-languageserver';
 import { ast, isLinearBinder } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
@@ -13,7 +13,7 @@ import type { CajalLspServices } from '../cajal-lsp-module.js';
  */
 export class CajalSemanticTokenProvider extends AbstractSemanticTokenProvider {
     constructor(services: CajalLspServices) {
-        super(services as unknown as LangiumServices);
+        super(services);
     }
 
     protected override highlightElement(node: AstNode, acceptor: SemanticTokenAcceptor): void {

@@ -1,4 +1,4 @@
-import { AstUtils, type AstNode } from 'langium';
+import type { AstNode } from 'langium';
 import * as ast from '../generated/ast.js';
 import type { CajalServices } from '../cajal-module.js';
 import { applicationSpine } from '../syntax.js';
@@ -32,16 +32,6 @@ export function formatValue(value: Value): string {
         case 'pair': return `(${formatValue(value.left)}, ${formatValue(value.right)})`;
         case 'function': return `<function ${value.type}>`;
         case 'real': return `<Real[${value.dims.join(', ')}]>`;
-    }
-}
-
-export function valuesEqual(a: Value, b: Value): boolean {
-    switch (a.kind) {
-        case 'bool': return b.kind === 'bool' && a.value === b.value;
-        case 'nat': return b.kind === 'nat' && a.value === b.value && a.bound === b.bound;
-        case 'pair': return b.kind === 'pair' && valuesEqual(a.left, b.left) && valuesEqual(a.right, b.right);
-        case 'real': return b.kind === 'real' && a.data.length === b.data.length && a.data.every((x, i) => x === b.data[i]);
-        case 'function': return false; // compare functions pointwise on a basis instead
     }
 }
 
@@ -189,9 +179,3 @@ export function basisValues(type: CajalType): Value[] {
         default: return [];
     }
 }
-
-/** The enclosing definition of a node, for messages. */
-export function enclosingDefinition(node: AstNode): ast.Definition | undefined {
-    return AstUtils.getContainerOfType(node, ast.isDefinition);
-}
-

@@ -1,6 +1,7 @@
 import type { ILexingError, IToken } from 'chevrotain';
 import { DefaultLexer, type LexerResult, type TokenizeOptions } from 'langium';
 import { guardUnbalanced } from './unbalanced-guard.js';
+import { CLOSING_BRACKETS, OPENING_BRACKETS, TOP_LEVEL_KEYWORDS, scanBlockComment } from './cajal-lexical.js';
 
 import { isMainThread, resourceLimits } from 'node:worker_threads';
 
@@ -34,9 +35,6 @@ export const NESTING_MESSAGE_START = 'This declaration nests too deeply';
 
 /** Tokens that open a construct extending to the right until its enclosing bracket closes. */
 const OPENS_RIGHT = new Set(['if', 'fun', '\\', 'λ', 'let', '-o', '⊸']);
-const OPENING = new Set(['(', '{', '[']);
-const CLOSING = new Set([')', '}', ']']);
-const DECLARATION_START = new Set(['def', 'extern', 'train', 'import', 'module']);
 
 /**
  * The default lexer plus a nesting guard: a declaration whose nesting exceeds
@@ -125,7 +123,7 @@ export function guardNesting(tokens: IToken[]): { tokens: IToken[]; errors: ILex
     let skipping = false;
     for (const token of tokens) {
         const image = token.image;
-        if (DECLARATION_START.has(image)) {
+        if (TOP_LEVEL_KEYWORDS.has(image)) {
             stack.length = 0;
             cost = 0;
             skipping = false;
@@ -134,7 +132,7 @@ export function guardNesting(tokens: IToken[]): { tokens: IToken[]; errors: ILex
         if (skipping) {
             continue;
         }
-        if (OPENING.has(image) || OPENS_RIGHT.has(image)) {
+        if (OPENING_BRACKETS.has(image) || OPENS_RIGHT.has(image)) {
             stack.push(image);
             cost += NESTING_COST[image];
             if (cost > MAX_NESTING_COST) {
@@ -152,14 +150,14 @@ export function guardNesting(tokens: IToken[]): { tokens: IToken[]; errors: ILex
                 skipping = true;
                 continue;
             }
-        } else if (CLOSING.has(image)) {
+        } else if (CLOSING_BRACKETS.has(image)) {
             // Pop right-extending constructs up to and including the matching bracket.
-            while (stack.length > 0 && !OPENING.has(stack[stack.length - 1])) {
+            while (stack.length > 0 && !OPENING_BRACKETS.has(stack[stack.length - 1])) {
                 cost -= NESTING_COST[stack.pop()!];
             }
             const bracket = stack.pop();
             if (bracket) cost -= NESTING_COST[bracket];
-        } else if (image === '=' && bodyStart < 0 && !stack.some(open => OPENING.has(open))) {
+        } else if (image === '=' && bodyStart < 0 && !stack.some(open => OPENING_BRACKETS.has(open))) {
             // The declaration's `=`: its type's arrows are closed, its body starts here.
             stack.length = 0;
             cost = 0;
@@ -172,10 +170,5 @@ export function guardNesting(tokens: IToken[]): { tokens: IToken[]; errors: ILex
 
 /** True when a block comment's `{-` and `-}` balance (the matcher runs to the end of file otherwise). */
 function closesComment(image: string): boolean {
-    let depth = 0;
-    for (let i = 0; i < image.length - 1; i++) {
-        if (image[i] === '{' && image[i + 1] === '-') { depth++; i++; }
-        else if (image[i] === '-' && image[i + 1] === '}') { depth--; i++; }
-    }
-    return depth === 0;
+    return scanBlockComment(image, 0).closed;
 }

@@ -1,6 +1,7 @@
 import type { CustomPatternMatcherFunc, TokenType } from 'chevrotain';
 import type { TokenVocabulary } from 'chevrotain';
 import { DefaultTokenBuilder, GrammarAST, type Grammar, type TokenBuilderOptions } from 'langium';
+import { scanBlockComment } from './cajal-lexical.js';
 
 /**
  * Block comments `{- … -}` nest (spec §1), which no regular expression can match, so the
@@ -30,23 +31,8 @@ export const matchNestedComment: CustomPatternMatcherFunc = (text, offset) => {
     if (!text.startsWith('{-', offset)) {
         return null;
     }
-    let depth = 0;
-    let i = offset;
-    while (i < text.length) {
-        if (text.startsWith('{-', i)) {
-            depth++;
-            i += 2;
-        } else if (text.startsWith('-}', i)) {
-            depth--;
-            i += 2;
-            if (depth === 0) {
-                break;
-            }
-        } else {
-            i++;
-        }
-    }
-    const match: RegExpExecArray = [text.substring(offset, i)] as unknown as RegExpExecArray;
+    const { end } = scanBlockComment(text, offset);
+    const match: RegExpExecArray = [text.substring(offset, end)] as unknown as RegExpExecArray;
     match.index = offset;
     match.input = text;
     return match;

@@ -2,6 +2,8 @@ import type { ILexingError, IRecognitionException, IToken } from 'chevrotain';
 import type { AstNode, CstNode, LangiumCoreServices, ParseResult } from 'langium';
 import { CompositeCstNodeImpl, LeafCstNodeImpl, RootCstNodeImpl } from 'langium';
 import * as ast from '../generated/ast.js';
+import { shiftCstPositions, spliceRootChildren, type PositionShift } from '../langium-internals.js';
+import { DECLARATION_KEYWORDS, IDENTIFIER_PART } from './cajal-lexical.js';
 import { CajalLexer, type TextRegion } from './cajal-lexer.js';
 
 /**
@@ -44,19 +46,54 @@ export function reparseIncrementally(services: LangiumCoreServices, old: ParseRe
     if (oldText === newText) {
         return 'unchanged';
     }
+    const chunks = chunksToReparse(module, changedStretch(oldText, newText), newText);
+    if (typeof chunks === 'string') return chunks;
+    const fragment = parseChunks(services, lexer, chunks, newText);
+    if (typeof fragment === 'string') return fragment;
+    const { lexerErrors, parserErrors } = mergeErrors(old, fragment, chunks);
+    spliceCst(root, fragment, chunks, newText);
+    spliceDeclarations(module, chunks, fragment.declarations);
+    return { value: module, lexerErrors, parserErrors, lexerReport: old.lexerReport };
+}
 
-    // The changed stretch: [prefix, oldText.length - suffix) became [prefix, newText.length - suffix).
+/** The changed stretch of the text: [prefix, oldChangeEnd) of the old text became [prefix, oldChangeEnd + delta). */
+interface TextChange {
+    readonly prefix: number;
+    readonly oldChangeEnd: number;
+    readonly delta: number;
+}
+
+function changedStretch(oldText: string, newText: string): TextChange {
     const shorter = Math.min(oldText.length, newText.length);
     let prefix = 0;
     while (prefix < shorter && oldText.charCodeAt(prefix) === newText.charCodeAt(prefix)) prefix++;
     let suffix = 0;
     while (suffix < shorter - prefix && oldText.charCodeAt(oldText.length - 1 - suffix) === newText.charCodeAt(newText.length - 1 - suffix)) suffix++;
-    const oldChangeEnd = oldText.length - suffix;
-    const delta = newText.length - oldText.length;
+    return { prefix, oldChangeEnd: oldText.length - suffix, delta: newText.length - oldText.length };
+}
 
-    // Chunks whose span touches the change, boundaries included: text inserted just before a
-    // keyword may glue onto the end of the previous chunk or onto the keyword itself.
+/** The declarations `first` … `last` to re-parse, spanning [start, oldEnd) of the old text and [start, newEnd) of the new. */
+interface ChunkSpan {
+    readonly first: number;
+    readonly last: number;
+    readonly start: number;
+    readonly oldEnd: number;
+    readonly newEnd: number;
+    readonly delta: number;
+    /** The first tokens of the declaration after the chunks (old positions); empty at the end of the file. */
+    readonly lookahead: readonly LeafCstNodeImpl[];
+    /** Where the first chunk's keyword starts (line and column, 0-based). */
+    readonly startLeaf: LeafCstNodeImpl;
+}
+
+/**
+ * Chunks whose span touches the change, boundaries included: text inserted just before a
+ * keyword may glue onto the end of the previous chunk or onto the keyword itself.
+ */
+function chunksToReparse(module: ast.Module, change: TextChange, newText: string): ChunkSpan | FullParseReason {
+    const { prefix, oldChangeEnd, delta } = change;
     const declarations = module.declarations;
+    const oldTextLength = newText.length - delta;
     const starts = declarations.map(declaration => declaration.$cstNode?.offset ?? NaN);
     if (starts.some((start, i) => !(start >= (starts[i - 1] ?? 0)))) {
         return 'declarations out of order';
@@ -71,20 +108,36 @@ export function reparseIncrementally(services: LangiumCoreServices, old: ParseRe
     let last = first;
     while (last + 1 < starts.length && starts[last + 1] <= oldChangeEnd) last++;
     const start = starts[first];
-    const oldEnd = last + 1 < starts.length ? starts[last + 1] : oldText.length;
-    const newEnd = oldEnd + delta;
+    const oldEnd = last + 1 < starts.length ? starts[last + 1] : oldTextLength;
     // The first tokens of the next declaration: error recovery looks a token or two ahead
     // (it may even delete the keyword when the token after it fits), so the parser must see
     // them as the whole file shows them.
     const lookahead = last + 1 < starts.length ? firstTokens(declarations[last + 1].$cstNode!, LOOKAHEAD_TOKENS) : [];
-    const nextKeyword = lookahead[0];
-
-    // Parse the chunks' new text, plus the next declaration's keyword.
-    const lexEnd = nextKeyword ? lookahead[lookahead.length - 1].end + delta : newText.length;
     const [startLeaf] = firstTokens(declarations[first].$cstNode!, 1);
     if (!startLeaf) {
         return 'no keyword';
     }
+    return { first, last, start, oldEnd, newEnd: oldEnd + delta, delta, lookahead, startLeaf };
+}
+
+/** The re-parsed chunks: their declarations, tokens and errors, and how positions after them move. */
+interface Fragment {
+    readonly result: ParseResult<ast.Module>;
+    readonly root: CompositeCstNodeImpl;
+    /** The declarations of the chunks (without the stub of the next declaration). */
+    readonly declarations: ast.Declaration[];
+    /** Undefined when the chunks run to the end of the file. */
+    readonly shift: PositionShift | undefined;
+}
+
+/**
+ * Parses the chunks' new text plus the next declaration's first tokens, and checks that the
+ * result is what a full parse would give there.
+ */
+function parseChunks(services: LangiumCoreServices, lexer: CajalLexer, chunks: ChunkSpan, newText: string): Fragment | FullParseReason {
+    const { start, newEnd, delta, lookahead, startLeaf } = chunks;
+    const nextKeyword = lookahead[0];
+    const lexEnd = nextKeyword ? lookahead[lookahead.length - 1].end + delta : newText.length;
     const region: TextRegion = { start, end: lexEnd, line: startLeaf.range.start.line, column: startLeaf.range.start.character };
     lexer.restrictNextTokenizeTo(region);
     const fragment = services.parser.LangiumParser.parse<ast.Module>(newText);
@@ -117,18 +170,26 @@ export function reparseIncrementally(services: LangiumCoreServices, old: ParseRe
         || tokens.some(token => token.text === 'module' || token.text === 'import')) {
         return 'keyword not a declaration';
     }
-
-    // Errors: the old ones outside the re-parsed chunks (moved), the fragment's own. A
-    // parser error at a declaration's keyword belongs to the chunk before it (it says what
-    // that declaration lacked); one at the end of the file to the last chunk.
     const shift = nextKeyword ? positionShift(nextKeyword, tokens[tokens.length - lookahead.length], delta) : undefined;
+    return { result: fragment, root: fragmentRoot, declarations: parsed, shift };
+}
+
+/**
+ * Errors: the old ones outside the re-parsed chunks (moved), the fragment's own. A parser
+ * error at a declaration's keyword belongs to the chunk before it (it says what that
+ * declaration lacked); one at the end of the file to the last chunk.
+ */
+function mergeErrors(old: ParseResult<AstNode>, fragment: Fragment, chunks: ChunkSpan): { lexerErrors: ILexingError[]; parserErrors: ParserError[] } {
+    const { start, oldEnd, newEnd } = chunks;
+    const { shift } = fragment;
+    const nextKeyword = chunks.lookahead[0];
     const lexerErrors: ILexingError[] = [];
     const movedLexerErrors: ILexingError[] = [];
     for (const error of old.lexerErrors) {
         if (error.offset < start) lexerErrors.push(error);
         else if (error.offset >= oldEnd && shift) movedLexerErrors.push(shiftedLexingError(error, shift));
     }
-    lexerErrors.push(...fragment.lexerErrors.filter(error => error.offset < newEnd), ...movedLexerErrors);
+    lexerErrors.push(...fragment.result.lexerErrors.filter(error => error.offset < newEnd), ...movedLexerErrors);
     const parserErrors: ParserError[] = [];
     const movedParserErrors: ParserError[] = [];
     const atEndOfFile: ParserError[] = [];
@@ -152,49 +213,42 @@ export function reparseIncrementally(services: LangiumCoreServices, old: ParseRe
     }
     // The stub declaration after the chunks (the lookahead tokens) is cut short: its errors go.
     const ownError = (error: ParserError): boolean => !nextKeyword || (!isEndOfFile(error.token) && error.token.startOffset <= newEnd);
-    parserErrors.push(...(fragment.parserErrors as ParserError[]).filter(ownError), ...movedParserErrors, ...atEndOfFile);
+    parserErrors.push(...(fragment.result.parserErrors as ParserError[]).filter(ownError), ...movedParserErrors, ...atEndOfFile);
+    return { lexerErrors, parserErrors };
+}
 
-    // The CST: swap the root's children within the chunks, move the ones after.
+/** The CST: swaps the root's children within the chunks for the fragment's, and moves the ones after. */
+function spliceCst(root: RootCstNodeImpl, fragment: Fragment, chunks: ChunkSpan, newText: string): void {
+    const { start, oldEnd, newEnd } = chunks;
+    const { shift } = fragment;
     const children = root.content;
     let lo = 0;
     while (lo < children.length && children[lo].offset < start) lo++;
     let hi = lo;
     while (hi < children.length && children[hi].offset < oldEnd) hi++;
-    const replacement = fragmentRoot.content.filter(node => node.offset < newEnd);
-    for (const node of replacement) {
-        (node as { container?: CompositeCstNodeImpl }).container = root;
-    }
+    const replacement = fragment.root.content.filter(node => node.offset < newEnd);
     if (shift && (shift.offset !== 0 || shift.lines !== 0 || shift.columns !== 0)) {
-        for (let i = hi; i < children.length; i++) shiftCst(children[i], shift);
+        for (let i = hi; i < children.length; i++) shiftCstPositions(children[i], shift);
     }
-    children.splice(lo, hi - lo, ...replacement);
-    const rootState = root as unknown as { _text: string; _rangeCache: unknown };
-    rootState._text = newText;
-    rootState._rangeCache = undefined;
+    spliceRootChildren(root, lo, hi, replacement, newText);
+}
 
-    // The AST: the new declarations take the old ones' places in the module.
-    declarations.splice(first, last - first + 1, ...parsed);
-    for (let i = first; i < declarations.length; i++) {
+/** The AST: the new declarations take the old ones' places in the module. */
+function spliceDeclarations(module: ast.Module, chunks: ChunkSpan, parsed: readonly ast.Declaration[]): void {
+    const declarations = module.declarations;
+    declarations.splice(chunks.first, chunks.last - chunks.first + 1, ...parsed);
+    for (let i = chunks.first; i < declarations.length; i++) {
         const declaration = declarations[i] as { $container: ast.Module; $containerProperty: string; $containerIndex: number };
         declaration.$container = module;
         declaration.$containerProperty = 'declarations';
         declaration.$containerIndex = i;
     }
-    return { value: module, lexerErrors, parserErrors, lexerReport: old.lexerReport };
 }
 
 /** Why an update was parsed in full (see {@link reparseIncrementally}). */
 export type FullParseReason = string;
 
 /** How positions at and after the old end of the re-parsed chunks move. */
-interface PositionShift {
-    readonly offset: number;
-    readonly lines: number;
-    /** The line (old numbering) whose columns move, and by how much. */
-    readonly line: number;
-    readonly columns: number;
-}
-
 function positionShift(oldKeyword: LeafCstNodeImpl, newKeyword: CstNode, delta: number): PositionShift {
     const before = oldKeyword.range.start;
     const after = newKeyword.range.start;
@@ -209,8 +263,6 @@ function isEndOfFile(token: IToken): boolean {
     return !(token.startOffset >= 0);
 }
 
-const DECLARATION_KEYWORDS = new Set(['def', 'extern', 'train']);
-
 function isDeclarationKeyword(node: CstNode): boolean {
     return DECLARATION_KEYWORDS.has(node.text) && (node as LeafCstNodeImpl).tokenType?.name === node.text;
 }
@@ -219,7 +271,7 @@ function isDeclarationKeyword(node: CstNode): boolean {
 function keywordIntact(declaration: ast.Declaration, newText: string): boolean {
     const [keyword] = firstTokens(declaration.$cstNode!, 1);
     return keyword !== undefined && newText.startsWith(keyword.text, keyword.offset)
-        && !/[A-Za-z0-9_']/.test(newText.charAt(keyword.offset + keyword.length));
+        && !IDENTIFIER_PART.test(newText.charAt(keyword.offset + keyword.length));
 }
 
 /** How many tokens of the following declaration the re-parse sees. */
@@ -254,27 +306,6 @@ function tokensOf(root: CompositeCstNodeImpl): CstNode[] {
     // their terms, which the lexer's nesting guard bounds.
     for (const child of root.content) visit(child);
     return result;
-}
-
-type LeafState = { _offset: number; _startLine: number; _startColumn: number; _endLine: number; _endColumn: number };
-
-/** Moves a CST subtree's positions (leaves store absolute positions; composites cache ranges). */
-function shiftCst(node: CstNode, shift: PositionShift): void {
-    const stack: CstNode[] = [node];
-    while (stack.length > 0) {
-        const current = stack.pop()!;
-        if (current instanceof CompositeCstNodeImpl) {
-            (current as unknown as { _rangeCache: unknown })._rangeCache = undefined;
-            for (const child of current.content) stack.push(child);
-        } else {
-            const leaf = current as unknown as LeafState;
-            if (leaf._startLine === shift.line) leaf._startColumn += shift.columns;
-            if (leaf._endLine === shift.line) leaf._endColumn += shift.columns;
-            leaf._offset += shift.offset;
-            leaf._startLine += shift.lines;
-            leaf._endLine += shift.lines;
-        }
-    }
 }
 
 function shiftToken(token: IToken, shift: PositionShift, done: Set<IToken>): void {

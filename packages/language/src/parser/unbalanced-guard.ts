@@ -1,4 +1,5 @@
 import type { ILexingError, IToken } from 'chevrotain';
+import { BRACKET_PAIRS, CLOSING_BRACKETS, OPENING_BRACKETS, TOP_LEVEL_KEYWORDS } from './cajal-lexical.js';
 
 /**
  * More unclosed brackets (or `if`s without `else`) than this in one declaration, and the
@@ -15,9 +16,6 @@ export const MAX_UNCLOSED = 64;
 /** Part of the guard's message, by which its parse-error cascade is recognised. */
 export const UNBALANCED_MESSAGE_MARK = 'are never closed; this declaration was not checked';
 
-const OPENING: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
-const CLOSING = new Set([')', ']', '}']);
-const DECLARATION_START = new Set(['def', 'extern', 'train', 'import', 'module']);
 
 export function guardUnbalanced(tokens: IToken[]): { tokens: IToken[]; errors: ILexingError[] } {
     const errors: ILexingError[] = [];
@@ -28,13 +26,13 @@ export function guardUnbalanced(tokens: IToken[]): { tokens: IToken[]; errors: I
         const open: number[] = [];
         for (let i = start; i < end; i++) {
             const image = tokens[i].image;
-            if (image in OPENING || image === 'if') {
+            if (OPENING_BRACKETS.has(image) || image === 'if') {
                 open.push(i);
-            } else if (CLOSING.has(image)) {
+            } else if (CLOSING_BRACKETS.has(image)) {
                 // Pop to the matching bracket (unmatched ifs inside brackets stay unmatched).
                 let j = open.length - 1;
                 while (j >= 0 && tokens[open[j]].image === 'if') j--;
-                if (j >= 0 && OPENING[tokens[open[j]].image] === image) open.splice(j, 1);
+                if (j >= 0 && BRACKET_PAIRS[tokens[open[j]].image] === image) open.splice(j, 1);
             } else if (image === 'else') {
                 const j = open.length - 1;
                 if (j >= 0 && tokens[open[j]].image === 'if') open.pop();
@@ -53,7 +51,7 @@ export function guardUnbalanced(tokens: IToken[]): { tokens: IToken[]; errors: I
         }
     };
     for (let i = 0; i < tokens.length; i++) {
-        if (DECLARATION_START.has(tokens[i].image) && i > start) {
+        if (TOP_LEVEL_KEYWORDS.has(tokens[i].image) && i > start) {
             check(i);
             start = i;
         }

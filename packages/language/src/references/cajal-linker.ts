@@ -1,8 +1,9 @@
 import {
-    AstUtils, DefaultLinker, interruptAndCheck, isAstNode, isReference, type AstNode, type LangiumDocument, type ReferenceInfo
+    AstUtils, DefaultLinker, interruptAndCheck, isReference, type AstNode, type LangiumDocument, type ReferenceInfo
 } from 'langium';
 import { CancellationToken } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
+import { linkedTarget, resetReference } from '../langium-internals.js';
 
 /** A cross-reference of a document (Cajal has no multi-references, but the document's list is typed for both). */
 type AnyReference = LangiumDocument['references'][number];
@@ -74,22 +75,8 @@ export class CajalLinker extends DefaultLinker {
     }
 }
 
-/** Langium's reference implementations keep the target in `_ref` (or `_items`), with its description beside it. */
-type ReferenceState = { _ref?: unknown; _nodeDescription?: unknown; _items?: unknown; _linkingError?: unknown };
-
+/** Whether a reference resolved to a binder: a local variable, linked by its declaration's text alone. */
 function isLocal(reference: AnyReference): boolean {
-    const target = (reference as unknown as ReferenceState)._ref;
-    return isAstNode(target) && ast.isBinder(target);
-}
-
-/** As Langium's `unlink` does for each reference. */
-function resetReference(reference: AnyReference): void {
-    const state = reference as unknown as ReferenceState;
-    if ('_ref' in state) {
-        state._ref = undefined;
-        delete state._nodeDescription;
-    } else if ('_items' in state) {
-        state._items = undefined;
-        delete state._linkingError;
-    }
+    const target = linkedTarget(reference);
+    return target !== undefined && ast.isBinder(target);
 }

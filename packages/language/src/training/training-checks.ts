@@ -332,11 +332,6 @@ export const TRAINING_SETTINGS: Record<string, SettingSpec> = {
 
 export const DEFAULT_SETTINGS: Omit<TrainingSettings, 'loss'> = { optimizer: 'adam', lr: 0.001, epochs: 5, batch: 32, seed: 0 };
 
-/** The loss a model of this type trains with unless the block says otherwise. */
-export function defaultLoss(modelType: CajalType): LossName {
-    return isDiscrete(modelType) ? 'cross_entropy' : 'l2';
-}
-
 /** The block's settings with defaults, ignoring invalid ones (the checks report them). */
 export function trainingSettings(training: ast.Training): TrainingSettings {
     const settings: TrainingSettings = { ...DEFAULT_SETTINGS };

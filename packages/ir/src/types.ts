@@ -1,9 +1,11 @@
 /**
- * Cajal types as plain run-time descriptions (structural, so `CajalType` from
- * @cajal/language satisfies it without this package depending on it), and the vector
- * space each type denotes: its dimension, tensor shape and basis labels (spec section 7).
+ * Cajal types as plain data, and the vector space each denotes (spec §7): its dimension,
+ * tensor shape and basis labels. The compiler writes these descriptions into programs and
+ * generated modules; the runtimes read them back. Structural, so the type checker's
+ * `CajalType` satisfies `TypeShape` without this package depending on the language.
  */
 
+/** A Cajal type as the compiled program and the runtimes see it. */
 export type TypeDesc =
     | { readonly kind: 'bool' }
     | { readonly kind: 'nat'; readonly bound: number }
@@ -11,46 +13,81 @@ export type TypeDesc =
     | { readonly kind: 'function'; readonly domain: TypeDesc; readonly codomain: TypeDesc }
     | { readonly kind: 'product'; readonly left: TypeDesc; readonly right: TypeDesc };
 
+/**
+ * A type as the type checker holds it: a `TypeDesc` any part of which may be `error`, a type
+ * that could not be determined (and was reported once already). The arithmetic below accepts
+ * it so the checker needs no copy of it: an unknown part has dimension 0, shape [], no basis
+ * labels, prints as `?`, and is neither discrete nor enumerable.
+ */
+export type TypeShape =
+    | { readonly kind: 'bool' }
+    | { readonly kind: 'nat'; readonly bound: number }
+    | { readonly kind: 'real'; readonly dims: readonly number[] }
+    | { readonly kind: 'function'; readonly domain: TypeShape; readonly codomain: TypeShape }
+    | { readonly kind: 'product'; readonly left: TypeShape; readonly right: TypeShape }
+    | { readonly kind: 'error' };
+
 /** `Nat` without a bound means `Nat[10]`, the papers' bound. */
 export const DEFAULT_NAT_BOUND = 10;
 
 /** Dimension of the type's vector space: Bool 2, Nat[k] k, Real the product of its dims, A -o B and A * B dim A · dim B. */
-export function dimOf(type: TypeDesc): number {
+export function dimOf(type: TypeShape): number {
     switch (type.kind) {
         case 'bool': return 2;
         case 'nat': return type.bound;
         case 'real': return type.dims.reduce((a, b) => a * b, 1);
         case 'function': return dimOf(type.domain) * dimOf(type.codomain);
         case 'product': return dimOf(type.left) * dimOf(type.right);
+        case 'error': return 0;
     }
 }
 
 /** Shape of one value (without the batch axis): functions are [dim B, dim A] matrices, pairs [dim A, dim B]. */
-export function shapeOf(type: TypeDesc): number[] {
+export function shapeOf(type: TypeShape): number[] {
     switch (type.kind) {
         case 'bool': return [2];
         case 'nat': return [type.bound];
         case 'real': return [...type.dims];
         case 'function': return [dimOf(type.codomain), dimOf(type.domain)];
         case 'product': return [dimOf(type.left), dimOf(type.right)];
-    }
-}
-
-/** True when the type's basis vectors are values (Bool, Nat and pairs of them), so argmax decoding makes sense. */
-export function isDiscrete(type: TypeDesc): boolean {
-    switch (type.kind) {
-        case 'bool': case 'nat': return true;
-        case 'product': return isDiscrete(type.left) && isDiscrete(type.right);
-        default: return false;
+        case 'error': return [];
     }
 }
 
 /**
- * Labels of the basis vectors in flat (row-major) order: Bool 'true','false'; Nat '0'..'k-1';
- * pairs '(a, b)'; function entries 'a↦b' (entry b*dimA + a of the [dim B, dim A] matrix).
- * Real components are labelled by their index, e.g. '[3, 4]'.
+ * True when each basis vector of the type is a value — Bool, Nat and pairs of them — so a
+ * vector of it decodes by argmax and trains with cross-entropy against one-hot targets.
+ * Not functions: a function value is a matrix of such columns, not one basis vector of
+ * dim A · dim B (docs/training.md: a discrete model is "Bool, Nat, pairs of them").
  */
-export function basisLabels(type: TypeDesc): string[] {
+export function isDiscrete(type: TypeShape): boolean {
+    switch (type.kind) {
+        case 'bool': case 'nat': return true;
+        case 'product': return isDiscrete(type.left) && isDiscrete(type.right);
+        case 'real': case 'function': case 'error': return false;
+    }
+}
+
+/**
+ * True when the type has no Real (and no unknown part) inside: its values, functions
+ * included, are finitely many tables the interpreter can enumerate and print.
+ */
+export function isEnumerable(type: TypeShape): boolean {
+    switch (type.kind) {
+        case 'bool': case 'nat': return true;
+        case 'function': return isEnumerable(type.domain) && isEnumerable(type.codomain);
+        case 'product': return isEnumerable(type.left) && isEnumerable(type.right);
+        case 'real': case 'error': return false;
+    }
+}
+
+/**
+ * Labels of the basis vectors in flat (row-major) order: Bool `true`, `false`; Nat `0` … `k-1`;
+ * pairs `(a, b)`; function entries `a↦b` (entry b·dim A + a of the [dim B, dim A] matrix).
+ * Real components are labelled by their index into the Real's shape, e.g. `[3, 4]` — brackets,
+ * so a Real component is never mistaken for a Nat value inside a pair or a function.
+ */
+export function basisLabels(type: TypeShape): string[] {
     switch (type.kind) {
         case 'bool': return ['true', 'false'];
         case 'nat': return Array.from({ length: type.bound }, (_, i) => String(i));
@@ -65,6 +102,7 @@ export function basisLabels(type: TypeDesc): string[] {
             const codomain = basisLabels(type.codomain);
             return codomain.flatMap(b => domain.map(a => `${a}↦${b}`));
         }
+        case 'error': return [];
     }
 }
 
@@ -76,8 +114,8 @@ function realIndexLabels(dims: readonly number[]): string[] {
     return labels.map(index => `[${index.join(', ')}]`);
 }
 
-/** Cajal syntax for the type, e.g. `Nat -o Bool`, `(Bool -o Bool) -o Bool`, `Bool * Nat[3]`. */
-export function typeToString(type: TypeDesc): string {
+/** Cajal syntax for the type, e.g. `Nat -o Bool`, `(Bool -o Bool) -o Bool`, `Bool * Nat[3]`; `?` for an unknown part. */
+export function typeToString(type: TypeShape): string {
     switch (type.kind) {
         case 'bool': return 'Bool';
         case 'nat': return type.bound === DEFAULT_NAT_BOUND ? 'Nat' : `Nat[${type.bound}]`;
@@ -94,6 +132,7 @@ export function typeToString(type: TypeDesc): string {
                 ? `(${typeToString(type.right)})` : typeToString(type.right);
             return `${left} * ${right}`;
         }
+        case 'error': return '?';
     }
 }
 
