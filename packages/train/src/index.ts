@@ -3,7 +3,7 @@
  * data (MNIST, JSON lines, CSV, .npy), extern networks built from their declared
  * architecture, the training loop, atomic weight saving, and metric history (JSON/CSV/SVG).
  */
-export { DataError, encodeJsonValue, loadData, mnistDigits, parseNpy } from './data.js';
+export { DataError, encodeJsonValue, findMnist, loadData, MNIST_ENVIRONMENT_VARIABLE, MNIST_FILES, mnistDigits, mnistSearchPath, parseIdx, parseNpy, type IdxArray, type MnistDigits } from './data.js';
 export type { DataRequest, ExampleSet, FieldColumn, FieldRequest, LoadedData, NpyArray, SplitOptions } from './data.js';
 export { historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
 export type { ChartOptions, EpochMetrics, Series } from './history.js';
