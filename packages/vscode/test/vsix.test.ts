@@ -58,7 +58,7 @@ afterAll(() => {
 function bundledCli(args: string[], files: string[], extensionDir = path.join(unpacked, 'extension')) {
     const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-vsix-workspace-'));
     for (const file of files) fs.copyFileSync(path.join(repo, file), path.join(workspace, path.basename(file)));
-    const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1', CAJAL_WASM_DIR: path.join(extensionDir, 'dist') };
+    const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1', CAJAL_WASM_DIR: path.join(extensionDir, 'dist') };
     delete env.CAJAL_MNIST;
     const result = spawnSync(process.execPath, [path.join(extensionDir, 'dist', 'cli.mjs'), ...args], { cwd: workspace, env, encoding: 'utf8', timeout: 120_000 });
     return { ...result, workspace };
