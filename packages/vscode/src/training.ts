@@ -145,6 +145,21 @@ export function epochSummary(point: EpochPoint): string {
     return `loss ${point.loss.toFixed(4)}${quality}`;
 }
 
+/** The held-out test set's metrics of an epoch ('test loss 0.2, test accuracy 93.0%'), or '' when not evaluated. */
+export function testSummary(point: Pick<EpochPoint, 'testLoss' | 'testAccuracy' | 'testPsnr'>): string {
+    const parts: string[] = [];
+    if (point.testLoss !== null) parts.push(`test loss ${point.testLoss.toFixed(4)}`);
+    if (point.testAccuracy !== null) parts.push(`test accuracy ${(point.testAccuracy * 100).toFixed(1)}%`);
+    if (point.testPsnr !== null) parts.push(`test PSNR ${point.testPsnr.toFixed(2)} dB`);
+    return parts.join(', ');
+}
+
+/** One line of the output channel per epoch: 'epoch 3/40: loss …, accuracy …; test loss …, test accuracy …'. */
+export function epochLogLine(point: EpochPoint, epochs: number | null): string {
+    const test = testSummary(point);
+    return `epoch ${point.epoch}${epochs ? `/${epochs}` : ''}: ${epochSummary(point)}${test ? `; ${test}` : ''}`;
+}
+
 function statusLine(state: TrainingState): string {
     const last = state.epochPoints[state.epochPoints.length - 1];
     const lastText = last ? ` — epoch ${last.epoch}: ${epochSummary(last)}` : '';
