@@ -34,6 +34,17 @@ describe('finding declarations without the server', () => {
         expect(runnableDefinitionAt(program, program.indexOf('epochs'))).toBe('main');
         expect(runnableDefinitionAt('-- no main here\ndef f : Bool = true', 0)).toBeUndefined();
         expect(runnableDefinitionAt('-- no main here\ndef f : Bool = true', 20)).toBe('f');
+    });
+
+    it('takes the definition that starts at the cursor, not the one before it', () => {
+        const text = 'def and (x : Bool) (y : Bool) : Bool = if x then y else false\ndef main : Bool = and true false\ndef last : Bool = true';
+        expect(runnableDefinitionAt(text, text.indexOf('def main'))).toBe('main');
+        expect(runnableDefinitionAt(text, text.indexOf('def main') - 1)).toBe('and');
+        expect(runnableDefinitionAt(text, text.indexOf('def last'))).toBe('last');
+        expect(runnableDefinitionAt(text, text.length)).toBe('last');
+        const trainings = 'train a { epochs 1; }\ntrain b { epochs 2; }\n';
+        expect(trainingAt(trainings, trainings.indexOf('train b'))).toBe('b');
+        expect(trainingAt(trainings, 0)).toBe('a');
         expect(trainingAt(program, 0)).toBe('t1');
         expect(trainingAt('def main : Bool = true', 0)).toBeUndefined();
     });
