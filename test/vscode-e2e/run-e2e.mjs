@@ -495,6 +495,21 @@ async function runChecks() {
         await runCommand('Notifications: Clear All Notifications').catch(() => {});
     }
 
+    await check('the language status item shows the server running, with Restart', async () => {
+        await closeEditors();
+        await openFile('good.cajal');
+        const status = page.locator('.statusbar-item[id="status.languageStatus"]');
+        await status.first().waitFor({ state: 'visible', timeout: 30_000 });
+        await status.first().hover();
+        const hover = await until('the language status hover', async () => {
+            const text = (await page.locator('.monaco-hover, .context-view').allInnerTexts()).join('\n');
+            return /language server running/.test(text) ? text : undefined;
+        }, 30_000, 300);
+        await screenshot('language-status');
+        if (!/Run\/Train backend: auto/.test(hover) || !/Restart/.test(hover)) throw new Error(`the status lacks the backend or Restart: ${hover}`);
+        await page.mouse.move(700, 400);
+    });
+
     await check('Run at column 1 of a definition runs that definition', async () => {
         await closeEditors();
         await openFile('good.cajal');

@@ -16,6 +16,7 @@ import {
     parseRunResult, validateNeuronResponse, type CompileResponse, type NeuronResponse, type TrainEvent
 } from './protocol.js';
 import { runnableDefinitionAt, trainingAt } from './source.js';
+import type { LanguageStatus } from './status.js';
 import {
     applyTrainEvent, epochLogLine, epochSummary, initialTrainingState, renderTrainingPage, testSummary, trainingProgress, trainingViewMessage, type TrainingState
 } from './training.js';
@@ -28,6 +29,8 @@ export interface CommandDeps {
     request(method: string, params: unknown): Promise<unknown>;
     cli: CliLauncher;
     output: vscodeTypes.OutputChannel;
+    /** The language status items, which show a running training's progress. */
+    status?: Pick<LanguageStatus, 'trainingStarted'>;
 }
 
 export const commandIds = {
@@ -390,6 +393,7 @@ class TrainingSession {
     private redrawPending = false;
     private reported = 0;
     private progress: vscodeTypes.Progress<{ message?: string; increment?: number }> | undefined;
+    private reportStatus: ((progress: string | undefined) => void) | undefined;
 
     constructor(private readonly owner: CajalCommands, private readonly deps: CommandDeps, private readonly file: string, private readonly name: string,
                 private readonly epochs: number, private readonly backend: string, private readonly mnistDirectory: string) {
@@ -430,15 +434,14 @@ class TrainingSession {
     }
 
     private redrawNow(): void {
+        const last = this.state.epochPoints[this.state.epochPoints.length - 1];
+        const message = this.cancelled ? 'cancelling…' : last ? `epoch ${last.epoch}${this.state.epochs ? `/${this.state.epochs}` : ''}: ${epochSummary(last)}` : 'starting…';
         if (this.progress) {
             const increment = Math.max(0, trainingProgress(this.state) * 100 - this.reported);
             this.reported += increment;
-            const last = this.state.epochPoints[this.state.epochPoints.length - 1];
-            this.progress.report({
-                increment,
-                message: this.cancelled ? 'cancelling…' : last ? `epoch ${last.epoch}${this.state.epochs ? `/${this.state.epochs}` : ''}: ${epochSummary(last)}` : 'starting…'
-            });
+            this.progress.report({ increment, message });
         }
+        this.reportStatus?.(message);
         this.postState();
     }
 
@@ -501,40 +504,46 @@ class TrainingSession {
         output.appendLine(`▶ cajal ${args.join(' ')}`);
         const launcher = this.mnistDirectory ? { ...this.deps.cli, env: { ...this.deps.cli.env, CAJAL_MNIST: this.mnistDirectory } } : this.deps.cli;
         let result: CliResult | undefined;
-        await vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Notification, title: `Cajal: training ${this.name}`, cancellable: true },
-            async (progress, token) => {
-                this.progress = progress;
-                token.onCancellationRequested(() => this.cancel());
-                const splitter = new JsonLineSplitter(value => {
-                    const event = asTrainEvent(value);
-                    if (!event) return;
-                    if (event.event === 'start' && typeof event.weights === 'string') this.weightsDirectory = event.weights;
-                    this.state = applyTrainEvent(this.state, event);
-                    this.log(event);
-                    this.redraw();
-                }, line => output.appendLine(line));
-                this.stream = startCli(launcher, args, {
-                    cwd: path.dirname(this.file),
-                    onStdout: chunk => splitter.push(chunk),
-                    onStderr: chunk => output.append(chunk)
-                });
-                if (this.cancelled) this.stream.cancel(cancelGraceMs);
-                result = await this.stream.done;
-                splitter.end();
-                this.stopRedrawing();
-                if (this.state.status === 'running' || this.state.status === 'starting') {
-                    if (this.cancelled) {
-                        const epoch = this.savedEpoch();
-                        this.state = applyTrainEvent(this.state, { event: 'cancelled', weights: epoch !== null ? (this.state.weights ?? this.weightsDirectory) : null });
-                    } else {
-                        const failure = describeCliFailure(result, 'train');
-                        this.state = applyTrainEvent(this.state, { event: 'error', message: failure.summary });
+        this.reportStatus = this.deps.status?.trainingStarted(this.name);
+        try {
+            await vscode.window.withProgress(
+                { location: vscode.ProgressLocation.Notification, title: `Cajal: training ${this.name}`, cancellable: true },
+                async (progress, token) => {
+                    this.progress = progress;
+                    token.onCancellationRequested(() => this.cancel());
+                    const splitter = new JsonLineSplitter(value => {
+                        const event = asTrainEvent(value);
+                        if (!event) return;
+                        if (event.event === 'start' && typeof event.weights === 'string') this.weightsDirectory = event.weights;
+                        this.state = applyTrainEvent(this.state, event);
+                        this.log(event);
+                        this.redraw();
+                    }, line => output.appendLine(line));
+                    this.stream = startCli(launcher, args, {
+                        cwd: path.dirname(this.file),
+                        onStdout: chunk => splitter.push(chunk),
+                        onStderr: chunk => output.append(chunk)
+                    });
+                    if (this.cancelled) this.stream.cancel(cancelGraceMs);
+                    result = await this.stream.done;
+                    splitter.end();
+                    this.stopRedrawing();
+                    if (this.state.status === 'running' || this.state.status === 'starting') {
+                        if (this.cancelled) {
+                            const epoch = this.savedEpoch();
+                            this.state = applyTrainEvent(this.state, { event: 'cancelled', weights: epoch !== null ? (this.state.weights ?? this.weightsDirectory) : null });
+                        } else {
+                            const failure = describeCliFailure(result, 'train');
+                            this.state = applyTrainEvent(this.state, { event: 'error', message: failure.summary });
+                        }
                     }
-                }
-                this.redrawNow();
-                this.progress = undefined;
-            });
+                    this.redrawNow();
+                    this.progress = undefined;
+                });
+        } finally {
+            this.reportStatus?.(undefined);
+            this.reportStatus = undefined;
+        }
         const last = this.state.epochPoints[this.state.epochPoints.length - 1];
         switch (this.state.status) {
             case 'done': {
