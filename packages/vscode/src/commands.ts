@@ -9,11 +9,11 @@ import { startCli, type CliLauncher, type CliResult, type CliStream } from './cl
 import { describeCliFailure } from './failures.js';
 import { formatRunResult } from './format.js';
 import { renderNeuronContent, renderNeuronPage } from './heatmap.js';
-import { makeNonce } from './html.js';
+import { escapeHtml, makeNonce } from './html.js';
 import { handleNeuronViewMessage, handleTrainingViewMessage } from './messages.js';
 import {
     asTrainEvent, CompileTfjsRequestMethod, isErrorResponse, JsonLineSplitter, NeuronRequestMethod,
-    parseRunResult, validateNeuronResponse, type CompileResponse, type NeuronResponse, type TrainEvent
+    parseRunResult, validateNeuronResponse, type CompileResponse, type NeuronInfo, type NeuronResponse, type TrainEvent
 } from './protocol.js';
 import { runnableDefinitionAt, trainingAt } from './source.js';
 import type { LanguageStatus } from './status.js';
@@ -334,6 +334,8 @@ class NeuronView {
     private timer: ReturnType<typeof setTimeout> | undefined;
     private version = 0;
     private last: NeuronResponse | undefined;
+    /** The last neuron the server could compute, shown (marked stale) while the file has errors. */
+    private lastGood: NeuronInfo | undefined;
 
     constructor(private readonly owner: CajalCommands, readonly panel: vscodeTypes.WebviewPanel, readonly uri: vscodeTypes.Uri, readonly name: string) {}
 
@@ -345,6 +347,7 @@ class NeuronView {
         }));
         this.last = await this.owner.requestNeuron(this.uri, this.name);
         if (this.disposed) return;
+        if (!isErrorResponse(this.last)) this.lastGood = this.last;
         this.panel.webview.html = renderNeuronPage(this.last, {
             maxCells: this.owner.neuronMaxCells(), nonce: makeNonce(), cspSource: this.panel.webview.cspSource, title: `Neuron: ${this.name}`
         });
@@ -361,12 +364,18 @@ class NeuronView {
         // A slower earlier request must not overwrite a newer answer.
         if (this.disposed || version !== this.version) return;
         this.last = response;
+        if (!isErrorResponse(response)) this.lastGood = response;
         await this.post();
     }
 
+    /** The current neuron; while it cannot be computed (an error elsewhere in the file), the last good one marked stale. */
     private async post(): Promise<void> {
         if (!this.last || this.disposed) return;
-        await this.panel.webview.postMessage({ type: 'update', html: renderNeuronContent(this.last, { maxCells: this.owner.neuronMaxCells() }), version: this.version });
+        const options = { maxCells: this.owner.neuronMaxCells() };
+        const html = isErrorResponse(this.last) && this.lastGood
+            ? `<div class="stale" role="status">Stale: ${escapeHtml(this.last.error)} Showing the last neuron computed.</div>${renderNeuronContent(this.lastGood, options)}`
+            : renderNeuronContent(this.last, options);
+        await this.panel.webview.postMessage({ type: 'update', html, version: this.version });
     }
 
     private async copy(): Promise<void> {

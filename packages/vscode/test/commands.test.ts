@@ -66,7 +66,9 @@ if (args[0] === 'run') {
     let epoch = 0;
     setInterval(() => {
       epoch++;
-      fs.writeFileSync(path.join(weights, 'weights.json'), JSON.stringify({ epoch, saved: new Date().toISOString() }));
+      // Saved atomically, as the real CLI does (a kill never leaves half a manifest).
+      fs.writeFileSync(path.join(weights, 'weights.json.tmp'), JSON.stringify({ epoch, saved: new Date().toISOString() }));
+      fs.renameSync(path.join(weights, 'weights.json.tmp'), path.join(weights, 'weights.json'));
       out({ event: 'epoch', epoch, loss: 1 / epoch, accuracy: 0.5, testLoss: 1, testAccuracy: 0.5 });
     }, 5);
     return;
@@ -172,6 +174,23 @@ describe('Cajal: Show Neuron', () => {
         expect(version).toBe(3);
         expect(last.html).toContain('>3</td>');
         expect(last.html).not.toContain('>1</td>');
+    });
+
+    it('keeps showing the last good neuron, marked stale, while the file has an error elsewhere', async () => {
+        let broken = false;
+        const { fake } = setup({}, async () => broken ? { error: "'and' cannot be compiled while its file has errors (1)." } : andNeuron);
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
+        const panel = fake.panels[0];
+        broken = true;
+        panel.webview.received.fire({ type: 'refresh' });
+        await sleep(20);
+        const stale = (panel.webview.posted.at(-1) as { html: string }).html;
+        expect(stale).toContain('<div class="stale" role="status">Stale: &#39;and&#39; cannot be compiled while its file has errors (1). Showing the last neuron computed.</div>');
+        expect(stale).toContain('data-rows="4" data-cols="2"');
+        broken = false;
+        panel.webview.received.fire({ type: 'refresh' });
+        await sleep(20);
+        expect((panel.webview.posted.at(-1) as { html: string }).html).not.toContain('Stale');
     });
 
     it('keeps the newest answer when an older request finishes last', async () => {
