@@ -510,6 +510,27 @@ async function runChecks() {
         await page.mouse.move(700, 400);
     });
 
+    await check('the neuron view keeps the last neuron, marked stale, while the file has an error elsewhere', async () => {
+        await closeEditors();
+        await openFile('good.cajal');
+        await goToLine(2, 6);
+        await runCommand('Cajal: Show Neuron');
+        await until('the heatmap', readHeatmap, 30_000, 500);
+        await openFile('good.cajal');
+        await goToLine(4, 1);
+        await page.keyboard.press('End');
+        await page.keyboard.press('Enter');
+        await page.keyboard.type('def broken : Bool = nothing', { delay: 10 });
+        await page.keyboard.press('Escape');
+        const stale = await until('the stale banner over the heatmap', async () => {
+            const heatmap = await readHeatmap();
+            return heatmap && /Stale: .*cannot be compiled while its file has errors/.test(heatmap.text) ? heatmap : undefined;
+        }, 30_000, 500);
+        await screenshot('neuron-stale');
+        expectBoolMatrix(stale, (x, y) => x && y, 'stale and');
+        await runCommand('File: Revert File');
+    });
+
     await check('Run at column 1 of a definition runs that definition', async () => {
         await closeEditors();
         await openFile('good.cajal');
