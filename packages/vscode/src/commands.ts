@@ -387,6 +387,8 @@ class NeuronView {
 export const trainingRedrawMs = 100;
 /** After Cancel, the CLI gets this long to stop by itself (SIGTERM) before it is killed. */
 export const cancelGraceMs = 300;
+/** A view that has not confirmed drawing a state within this long gets the next one anyway. */
+export const renderTimeoutMs = 1000;
 
 /** One `cajal train --events` process, its progress notification and its chart view. */
 class TrainingSession {
@@ -403,6 +405,10 @@ class TrainingSession {
     private reported = 0;
     private progress: vscodeTypes.Progress<{ message?: string; increment?: number }> | undefined;
     private reportStatus: ((progress: string | undefined) => void) | undefined;
+    /** Flow control with the view: the sequence number it has not confirmed drawing yet. */
+    private awaitingRender: number | undefined;
+    private awaitingSince = 0;
+    private postPending = false;
 
     constructor(private readonly owner: CajalCommands, private readonly deps: CommandDeps, private readonly file: string, private readonly name: string,
                 private readonly epochs: number, private readonly backend: string, private readonly mnistDirectory: string) {
@@ -421,9 +427,28 @@ class TrainingSession {
         return !this.cancelled && this.stream !== undefined && this.stream.process.exitCode === null && this.stream.process.signalCode === null;
     }
 
-    private postState(): void {
+    /**
+     * Sends the state to the view, one at a time: while the view has not drawn the last one
+     * (a slow renderer, e.g. a browser far away in code-server), newer states wait and only
+     * the newest is sent. `final` (the run ended) is sent regardless.
+     */
+    private postState(final = false): void {
         if (!this.panel) return;
-        void this.panel.webview.postMessage(trainingViewMessage(this.state, this.live(), ++this.sequence));
+        const waiting = this.awaitingRender !== undefined && Date.now() - this.awaitingSince < renderTimeoutMs;
+        if (waiting && !final) {
+            this.postPending = true;
+            return;
+        }
+        this.postPending = false;
+        this.awaitingRender = ++this.sequence;
+        this.awaitingSince = Date.now();
+        void this.panel.webview.postMessage(trainingViewMessage(this.state, this.live(), this.sequence));
+    }
+
+    private rendered(sequence: number): void {
+        if (this.awaitingRender === undefined || sequence < this.awaitingRender) return;
+        this.awaitingRender = undefined;
+        if (this.postPending) this.postState();
     }
 
     /** Redraws the view and the notification now, then at most every trainingRedrawMs (coalescing events). */
@@ -442,7 +467,7 @@ class TrainingSession {
         }, trainingRedrawMs);
     }
 
-    private redrawNow(): void {
+    private redrawNow(final = false): void {
         const last = this.state.epochPoints[this.state.epochPoints.length - 1];
         const message = this.cancelled ? 'cancelling…' : last ? `epoch ${last.epoch}${this.state.epochs ? `/${this.state.epochs}` : ''}: ${epochSummary(last)}` : 'starting…';
         if (this.progress) {
@@ -451,7 +476,7 @@ class TrainingSession {
             this.progress.report({ increment, message });
         }
         this.reportStatus?.(message);
-        this.postState();
+        this.postState(final);
     }
 
     private stopRedrawing(): void {
@@ -468,9 +493,10 @@ class TrainingSession {
             { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [] });
         panel.webview.html = renderTrainingPage(trainingViewMessage(this.state, true, this.sequence), { nonce: makeNonce(), cspSource: panel.webview.cspSource });
         panel.webview.onDidReceiveMessage(message => handleTrainingViewMessage(message, {
-            ready: () => this.postState(),
+            ready: () => this.postState(true),
             cancel: () => this.cancel(),
-            revealWeights: () => revealWeights(vscode, this.state.weights)
+            revealWeights: () => revealWeights(vscode, this.state.weights),
+            rendered: sequence => this.rendered(sequence)
         }));
         panel.onDidDispose(() => { this.panel = undefined; });
         this.panel = panel;
@@ -546,7 +572,7 @@ class TrainingSession {
                             this.state = applyTrainEvent(this.state, { event: 'error', message: failure.summary });
                         }
                     }
-                    this.redrawNow();
+                    this.redrawNow(true);
                     this.progress = undefined;
                 });
         } finally {

@@ -257,6 +257,8 @@ window.addEventListener('message', event => {
   if (message && message.type === 'state' && typeof message.html === 'string') {
     show(message);
     vscode.setState(message);
+    // Drawn: the extension sends the next state only now, so states never queue up here.
+    requestAnimationFrame(() => vscode.postMessage({ type: 'rendered', sequence: message.sequence }));
   }
 });
 cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));

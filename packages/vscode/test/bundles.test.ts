@@ -153,7 +153,7 @@ describe('Cajal: Train with the real CLI bundle', () => {
     }
 
     it('trains to the end, charting every epoch, and saves the weights', async () => {
-        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu' } });
+        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu' }, autoRender: true });
         const { running, output } = trainWith(fake);
         const state = await running;
         expect(state.status, output.text).toBe('done');
@@ -167,7 +167,7 @@ describe('Cajal: Train with the real CLI bundle', () => {
     }, 120_000);
 
     it('keeps up with 40 fast epochs: the view is redrawn at most 10 times a second and is done when the process is', async () => {
-        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu', 'cajal.train.epochs': 40 } });
+        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu', 'cajal.train.epochs': 40 }, autoRender: true });
         const started = Date.now();
         const { running, output } = trainWith(fake);
         const state = await running;
@@ -181,7 +181,7 @@ describe('Cajal: Train with the real CLI bundle', () => {
     }, 120_000);
 
     it('cancels at once and keeps the last saved epoch\'s weights', async () => {
-        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu', 'cajal.train.epochs': 500 } });
+        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu', 'cajal.train.epochs': 500 }, autoRender: true });
         const { running } = trainWith(fake);
         const epochsSeen = () => ((fake.panels[0]?.webview.posted ?? []) as { state: TrainingState }[]).reduce((n, m) => Math.max(n, m.state.epochPoints.length), 0);
         for (let i = 0; i < 600 && epochsSeen() < 2; i++) await new Promise(r => setTimeout(r, 50));

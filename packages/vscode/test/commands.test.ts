@@ -373,9 +373,10 @@ describe('Cajal: Train', () => {
         const seconds = (Date.now() - started) / 1000;
         expect(state.status).toBe('done');
         expect(state.epochPoints).toHaveLength(40);
-        // 10,042 events; the view and the notification are redrawn at most every 100 ms.
+        // 10,042 events; the view and the notification are redrawn at most every 100 ms, and a
+        // view that never confirms drawing gets only the first state and the final one.
         const posted = fake.panels[0].webview.posted as { state: { status: string } }[];
-        expect(posted.length).toBeLessThan(20);
+        expect(posted.length).toBeLessThanOrEqual(3);
         expect(posted.at(-1)!.state.status).toBe('done');
         expect(fake.progressReports.length).toBeLessThan(20);
         expect(fake.progressReports.reduce((sum, r) => sum + (r.increment ?? 0), 0)).toBeCloseTo(100, 5);
@@ -385,6 +386,33 @@ describe('Cajal: Train', () => {
         expect(output.text).toContain('  epoch 40/40: loss 0.0250, accuracy 90.0%; test loss 0.0250, test accuracy 85.0%');
         expect(output.text).toMatch(/✔ trained flood: 40 epochs in [\d.]+ s; loss 0\.0250, accuracy 90\.0%; test loss 0\.0250, test accuracy 85\.0%; weights in .*weights\.json/);
         expect(fake.shown.at(-1)?.message).toContain('test accuracy 85.0%');
+    });
+
+    it('sends the view one state at a time: the next only once the last is drawn', async () => {
+        fs.writeFileSync(path.join(dir, 'mode'), 'stubborn');
+        const { fake, output } = setup();
+        const running = fake.commands.get('cajal.train')!(uriOf(file), 'stubborn') as Promise<{ status: string }>;
+        for (let i = 0; i < 100 && fake.panels.length === 0; i++) await sleep(10);
+        const webview = fake.panels[0].webview;
+        for (let i = 0; i < 100 && !output.text.includes('epoch 20/'); i++) await sleep(20);
+        // Not confirmed: still only the first state, however many epochs went by.
+        const states = () => (webview.posted as { type: string; sequence: number }[]).filter(m => m.type === 'state');
+        expect(states()).toHaveLength(1);
+        webview.received.fire({ type: 'rendered', sequence: states()[0].sequence - 1 }); // an older one: no effect
+        await sleep(20);
+        expect(states()).toHaveLength(1);
+        webview.received.fire({ type: 'rendered', sequence: states()[0].sequence });
+        await sleep(20);
+        expect(states()).toHaveLength(2);
+        webview.autoRender = true;
+        webview.received.fire({ type: 'rendered', sequence: states()[1].sequence });
+        await sleep(500);
+        const sequences = states().map(m => m.sequence);
+        expect(sequences.length).toBeGreaterThan(3);
+        expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+        fake.cancelProgress();
+        expect((await running).status).toBe('cancelled');
+        expect((webview.posted.at(-1) as { state: { status: string } }).state.status).toBe('cancelled');
     });
 
     it('cancel stops even a process that ignores SIGTERM at once, and names the last saved epoch', async () => {

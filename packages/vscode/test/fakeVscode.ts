@@ -50,7 +50,14 @@ export class FakeWebview {
     readonly posted: unknown[] = [];
     readonly received = new FakeEmitter<unknown>();
     onDidReceiveMessage = this.received.event;
-    async postMessage(message: unknown): Promise<boolean> { this.posted.push(message); return true; }
+    /** When set, the view confirms drawing each posted state, as the real training view does. */
+    autoRender = false;
+    async postMessage(message: unknown): Promise<boolean> {
+        this.posted.push(message);
+        const { type, sequence } = message as { type?: string; sequence?: number };
+        if (this.autoRender && type === 'state') setTimeout(() => this.received.fire({ type: 'rendered', sequence }), 5);
+        return true;
+    }
 }
 
 export class FakePanel {
@@ -66,7 +73,7 @@ export class FakePanel {
 
 export interface Shown { level: 'info' | 'warning' | 'error'; message: string; items?: string[] }
 
-export function createFakeVscode(options: { trusted?: boolean; settings?: Record<string, unknown>; workspaceFolder?: string } = {}) {
+export function createFakeVscode(options: { trusted?: boolean; settings?: Record<string, unknown>; workspaceFolder?: string; autoRender?: boolean } = {}) {
     const shown: Shown[] = [];
     const panels: FakePanel[] = [];
     const commands = new Map<string, (...args: unknown[]) => unknown>();
@@ -100,6 +107,7 @@ export function createFakeVscode(options: { trusted?: boolean; settings?: Record
             async showTextDocument() { return undefined; },
             createWebviewPanel(viewType: string, title: string, _column: unknown, panelOptions: Record<string, unknown>) {
                 const panel = new FakePanel(viewType, title, panelOptions);
+                panel.webview.autoRender = options.autoRender ?? false;
                 panels.push(panel);
                 return panel;
             },
