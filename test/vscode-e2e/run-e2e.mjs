@@ -4,10 +4,11 @@
 // playwright-core. It installs the built .vsix, opens the fixtures and checks what a user
 // would see. Screenshots go to test-artifacts/vscode-e2e/.
 //
-//   node test/vscode-e2e/run-e2e.mjs [--no-build] [--vsix FILE] [--keep] [--smoke]
+//   node test/vscode-e2e/run-e2e.mjs [--no-build] [--vsix FILE] [--keep] [--smoke] [--only TEXT]
 //     --no-build  use the existing .vsix instead of running `npm run package`
 //     --smoke     only start code-server without the extension and take one screenshot
 //     --keep      keep the temporary user-data/workspace directories
+//     --only TEXT run only the checks whose name contains TEXT (while working on one)
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -135,6 +136,7 @@ async function screenshot(name) {
 
 /** Runs one named check; a failure is recorded (with a screenshot) and the run continues. */
 async function check(name, body) {
+    if (option('--only') && !name.toLowerCase().includes(option('--only').toLowerCase())) return;
     const t0 = Date.now();
     try {
         await body();
@@ -584,13 +586,41 @@ async function runChecks() {
             return view && /Training: ([3-9]|\d\d+) of 100000 epochs done/.test(view.text) ? view : undefined;
         }, 120_000, 200);
         const view = await trainingView();
-        const clicked = Date.now();
+        // Where the time goes, from the Cajal output channel's log file (written by the extension host).
+        const outputLog = () => {
+            const found = [];
+            const walk = dir => { for (const e of fs.readdirSync(dir, { withFileTypes: true })) { const f = path.join(dir, e.name); if (e.isDirectory()) walk(f); else if (/Cajal\.log$/.test(e.name) && /output_logging/.test(f)) found.push(f); } };
+            walk(path.join(userData, 'logs'));
+            return found.map(f => fs.readFileSync(f, 'utf8')).join('\n');
+        };
+        const marks = {};
+        const watch = setInterval(() => {
+            const text = outputLog();
+            if (!marks.cancelling && text.includes('■ cancelling long')) marks.cancelling = Date.now();
+            if (!marks.cancelled && text.includes('■ cancelled long')) marks.cancelled = Date.now();
+        }, 20);
+        // The time counts from the click reaching the button (what the user sees), not from
+        // when Playwright starts its actionability checks.
+        await view.frame.locator('button#cancel').evaluate(button => {
+            button.addEventListener('click', () => { window.cajalClickedAt = Date.now(); }, { capture: true });
+            // And to the view showing "cancelled" (not to when this test's polling notices it).
+            window.addEventListener('message', event => { if (event.data?.state?.status === 'cancelled') window.cajalCancelMessageAt ??= Date.now(); }, { capture: true });
+            new MutationObserver(() => { if (document.body.dataset.status === 'cancelled') window.cajalCancelledAt ??= Date.now(); })
+                .observe(document.body, { attributes: true, attributeFilter: ['data-status'] });
+        });
+        const started = Date.now();
         await view.frame.locator('button#cancel').click();
+        const clicked = await view.frame.evaluate(() => window.cajalClickedAt);
+        marks.clickReturned = Date.now();
+        log(`Playwright's click took ${marks.clickReturned - started} ms`);
         const cancelled = await until('the view to say cancelled', async () => {
             const current = await trainingView();
             return current?.status === 'cancelled' ? current : undefined;
         }, 10_000, 50);
-        const ms = Date.now() - clicked;
+        const ms = (await cancelled.frame.evaluate(() => window.cajalCancelledAt)) - clicked;
+        marks.messageArrived = await cancelled.frame.evaluate(() => window.cajalCancelMessageAt);
+        clearInterval(watch);
+        log(`cancel timeline (ms after the click): click returned ${marks.clickReturned - clicked}, extension told ${marks.cancelling ? marks.cancelling - clicked : '?'}, process ended ${marks.cancelled ? marks.cancelled - clicked : '?'}, the view got the state ${marks.messageArrived ? marks.messageArrived - clicked : '?'}, showed it ${ms}; load average ${os.loadavg()[0].toFixed(1)}`);
         await screenshot('train-cancelled');
         if (ms > 1000) throw new Error(`cancelling took ${ms} ms`);
         const toast = await until('the cancelled notification', async () => (await toasts()).find(t => /training long cancelled/.test(t)), 10_000, 200);

@@ -384,7 +384,9 @@ class NeuronView {
 }
 
 /** The view and notification are redrawn at most this often, however fast events arrive. */
-export const trainingRedrawMs = 100;
+export const trainingRedrawMs = 250;
+/** Epoch lines reach the output channel in batches at most this often (each append is a message to the editor). */
+export const trainingLogMs = 1000;
 /** After Cancel, the CLI gets this long to stop by itself (SIGTERM) before it is killed. */
 export const cancelGraceMs = 300;
 /** A view that has not confirmed drawing a state within this long gets the next one anyway. */
@@ -409,6 +411,11 @@ class TrainingSession {
     private awaitingRender: number | undefined;
     private awaitingSince = 0;
     private postPending = false;
+    private renderTimer: ReturnType<typeof setTimeout> | undefined;
+    private readonly logBuffer: string[] = [];
+    private logTimer: ReturnType<typeof setTimeout> | undefined;
+    /** What the notification and the status item last showed (they are updated only on change). */
+    private shownMessage = '';
 
     constructor(private readonly owner: CajalCommands, private readonly deps: CommandDeps, private readonly file: string, private readonly name: string,
                 private readonly epochs: number, private readonly backend: string, private readonly mnistDirectory: string) {
@@ -419,6 +426,7 @@ class TrainingSession {
     cancel(): void {
         if (this.cancelled) return;
         this.cancelled = true;
+        this.flushLog();
         this.deps.output.appendLine(`■ cancelling ${this.name}`);
         this.stream?.cancel(cancelGraceMs);
     }
@@ -434,6 +442,10 @@ class TrainingSession {
      */
     private postState(final = false): void {
         if (!this.panel) return;
+        if (final && this.renderTimer) {
+            clearTimeout(this.renderTimer);
+            this.renderTimer = undefined;
+        }
         const waiting = this.awaitingRender !== undefined && Date.now() - this.awaitingSince < renderTimeoutMs;
         if (waiting && !final) {
             this.postPending = true;
@@ -448,7 +460,14 @@ class TrainingSession {
     private rendered(sequence: number): void {
         if (this.awaitingRender === undefined || sequence < this.awaitingRender) return;
         this.awaitingRender = undefined;
-        if (this.postPending) this.postState();
+        if (!this.postPending || this.renderTimer) return;
+        // Leave the view idle at least as long as it took to draw (and trainingRedrawMs), so a
+        // slow renderer still has time for clicks (Cancel) between states.
+        const drawMs = Date.now() - this.awaitingSince;
+        this.renderTimer = setTimeout(() => {
+            this.renderTimer = undefined;
+            if (this.postPending) this.postState();
+        }, Math.min(renderTimeoutMs, Math.max(trainingRedrawMs, drawMs)));
     }
 
     /** Redraws the view and the notification now, then at most every trainingRedrawMs (coalescing events). */
@@ -470,12 +489,14 @@ class TrainingSession {
     private redrawNow(final = false): void {
         const last = this.state.epochPoints[this.state.epochPoints.length - 1];
         const message = this.cancelled ? 'cancelling…' : last ? `epoch ${last.epoch}${this.state.epochs ? `/${this.state.epochs}` : ''}: ${epochSummary(last)}` : 'starting…';
-        if (this.progress) {
-            const increment = Math.max(0, trainingProgress(this.state) * 100 - this.reported);
+        // The notification and the status item change with the epoch (or a whole percent), not every batch.
+        const increment = Math.max(0, trainingProgress(this.state) * 100 - this.reported);
+        if (message !== this.shownMessage || increment >= 1 || final) {
+            this.shownMessage = message;
             this.reported += increment;
-            this.progress.report({ increment, message });
+            this.progress?.report({ increment, message });
+            this.reportStatus?.(message);
         }
-        this.reportStatus?.(message);
         this.postState(final);
     }
 
@@ -502,16 +523,26 @@ class TrainingSession {
         this.panel = panel;
     }
 
+    private appendLog(line: string): void {
+        this.logBuffer.push(line);
+        this.logTimer ??= setTimeout(() => this.flushLog(), trainingLogMs);
+    }
+
+    private flushLog(): void {
+        if (this.logTimer) clearTimeout(this.logTimer);
+        this.logTimer = undefined;
+        if (this.logBuffer.length > 0) this.deps.output.appendLine(this.logBuffer.splice(0).join('\n'));
+    }
+
     /** Logs what the output channel should keep of an event: epochs and the result, not batches. */
     private log(event: TrainEvent): void {
-        const { output } = this.deps;
         switch (event.event) {
             case 'start':
-                output.appendLine(`  ${event.train}: ${event.examples} training examples, ${event.epochs} epochs${event.backend ? `, ${event.backend} backend` : ''}${typeof event.weights === 'string' ? `; weights saved to ${event.weights}` : ''}`);
+                this.appendLog(`  ${event.train}: ${event.examples} training examples, ${event.epochs} epochs${event.backend ? `, ${event.backend} backend` : ''}${typeof event.weights === 'string' ? `; weights saved to ${event.weights}` : ''}`);
                 break;
             case 'epoch': {
                 const point = this.state.epochPoints[this.state.epochPoints.length - 1];
-                if (point) output.appendLine(`  ${epochLogLine(point, this.state.epochs)}`);
+                if (point) this.appendLog(`  ${epochLogLine(point, this.state.epochs)}`);
                 break;
             }
         }
@@ -557,11 +588,12 @@ class TrainingSession {
                     this.stream = startCli(launcher, args, {
                         cwd: path.dirname(this.file),
                         onStdout: chunk => splitter.push(chunk),
-                        onStderr: chunk => output.append(chunk)
+                        onStderr: chunk => { this.flushLog(); output.append(chunk); }
                     });
                     if (this.cancelled) this.stream.cancel(cancelGraceMs);
                     result = await this.stream.done;
                     splitter.end();
+                    this.flushLog();
                     this.stopRedrawing();
                     if (this.state.status === 'running' || this.state.status === 'starting') {
                         if (this.cancelled) {

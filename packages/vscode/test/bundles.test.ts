@@ -166,7 +166,7 @@ describe('Cajal: Train with the real CLI bundle', () => {
         expect(last.html).toContain('Weights saved to');
     }, 120_000);
 
-    it('keeps up with 40 fast epochs: the view is redrawn at most 10 times a second and is done when the process is', async () => {
+    it('keeps up with 40 fast epochs: the view is redrawn at most 4 times a second and is done when the process is', async () => {
         const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu', 'cajal.train.epochs': 40 }, autoRender: true });
         const started = Date.now();
         const { running, output } = trainWith(fake);
@@ -175,8 +175,8 @@ describe('Cajal: Train with the real CLI bundle', () => {
         expect(state.status, output.text).toBe('done');
         expect(state.epochPoints).toHaveLength(40);
         const posted = fake.panels[0].webview.posted as { state: TrainingState }[];
-        expect(posted.length).toBeLessThanOrEqual(Math.ceil(seconds * 10) + 3);
-        expect(output.lines.filter(l => /^ {2}epoch \d+\/40: loss [\d.]+, accuracy [\d.]+%; test loss [\d.]+, test accuracy [\d.]+%$/.test(l))).toHaveLength(40);
+        expect(posted.length).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 3);
+        expect(output.text.split('\n').filter(l => /^ {2}epoch \d+\/40: loss [\d.]+, accuracy [\d.]+%; test loss [\d.]+, test accuracy [\d.]+%$/.test(l))).toHaveLength(40);
         expect(output.text).toContain(`weights in ${state.weights}`);
     }, 120_000);
 
