@@ -429,6 +429,15 @@ class TrainingSession {
         this.flushLog();
         this.deps.output.appendLine(`■ cancelling ${this.name}`);
         this.stream?.cancel(cancelGraceMs);
+        // The view says so at once; the final state (with the saved epoch) follows when the process has ended.
+        this.postState(true);
+    }
+
+    /** What the view shows: once Cancel is pressed, the run as cancelled (with the last epoch's weights) even before the process has ended. */
+    private shownState(): TrainingState {
+        if (!this.cancelled || (this.state.status !== 'running' && this.state.status !== 'starting')) return this.state;
+        const weights = this.state.epochPoints.length > 0 ? this.weightsDirectory : null;
+        return applyTrainEvent(this.state, { event: 'cancelled', weights });
     }
 
     private live(): boolean {
@@ -454,7 +463,7 @@ class TrainingSession {
         this.postPending = false;
         this.awaitingRender = ++this.sequence;
         this.awaitingSince = Date.now();
-        void this.panel.webview.postMessage(trainingViewMessage(this.state, this.live(), this.sequence));
+        void this.panel.webview.postMessage(trainingViewMessage(this.shownState(), this.live(), this.sequence));
     }
 
     private rendered(sequence: number): void {

@@ -426,6 +426,8 @@ describe('Cajal: Train', () => {
         for (let i = 0; i < 200 && savedEpoch() < 3; i++) await sleep(20);
         const cancelledAt = Date.now();
         fake.cancelProgress();
+        // The view says cancelled at once, before the process has ended.
+        expect((fake.panels[0].webview.posted.at(-1) as { state: { status: string; weights: string | null } }).state).toMatchObject({ status: 'cancelled', weights });
         const state = await running;
         expect(Date.now() - cancelledAt).toBeLessThan(1000);
         expect(state.status).toBe('cancelled');
