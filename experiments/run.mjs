@@ -107,7 +107,7 @@ lines.push(`Measured on this machine by \`npm run experiments${quick ? ' -- --qu
 lines.push('## Protocol', '');
 lines.push(`- Training-set sizes ${PLAN.sizes.join(', ')}; seeds ${PLAN.seeds.join(', ')} (a seed fixes the examples drawn, the initial weights and the shuffling).`);
 lines.push(`- Every run sees the same number of training examples, about ${PLAN.budget.toLocaleString('en-US')} (epochs = ${PLAN.budget} / size, at least 1), with the batch size, optimiser and learning rate of the example's train block.`);
-lines.push(`- Test sets: ${PLAN.test.accuracy} examples (AND-even, EQ-even), ${PLAN.test.psnr} (dilation), drawn from the 2,000 MNIST digits held out from training (the same digits for every seed).`);
+lines.push(`- Test sets: ${PLAN.test.accuracy} examples (AND-even, EQ-even), ${PLAN.test.psnr} (dilation), drawn from MNIST's 10,000 test digits; training examples from its 60,000 training digits (the standard split: test digits are never trained on).`);
 lines.push('- Linked model: the Cajal program of the example with its learned externs; baseline: one unlinked network (`mlp`) of about the same number of parameters, trained on the same examples. Numbers are the test metric after the last epoch: mean ± standard deviation over seeds.', '');
 
 for (const experiment of results.experiments) {

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 // Runs langium-cli's generator. langium-cli 4.4 calls Object.groupBy (Node 21+); this
 // project supports Node 20, so the generator gets a faithful polyfill first.
 if (typeof Object.groupBy !== 'function') {
@@ -11,6 +13,20 @@ if (typeof Object.groupBy !== 'function') {
         return groups;
     };
 }
+// Langium writes a TextMate rule for `{- -}` from the ML_COMMENT terminal's regular expression,
+// which cannot nest; Cajal's block comments do (the lexer counts `{-` and `-}`). Once the
+// generator is done, the rule is made recursive: a block comment may contain block comments.
+const textMateFile = nodePath.resolve(import.meta.dirname, '..', 'syntaxes', 'cajal.tmLanguage.json');
+process.on('exit', code => {
+    if (code !== 0) return;
+    const grammar = JSON.parse(fs.readFileSync(textMateFile, 'utf8'));
+    const comments = grammar.repository.comments.patterns;
+    const index = comments.findIndex(rule => rule.name === 'comment.block.cajal');
+    if (index < 0) throw new Error(`${textMateFile}: no comment.block.cajal rule to make nestable`);
+    grammar.repository['block-comment'] = { ...comments[index], patterns: [{ include: '#block-comment' }] };
+    comments[index] = { include: '#block-comment' };
+    fs.writeFileSync(textMateFile, JSON.stringify(grammar, null, 2) + '\n');
+});
 process.argv = [process.argv[0], 'langium', 'generate', '--file', 'packages/language/langium-config.json', ...process.argv.slice(2)];
 const { pathToFileURL } = await import('node:url');
 const path = await import('node:path');

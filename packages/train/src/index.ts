@@ -10,6 +10,9 @@ export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOve
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.
 export { DataError, encodeJsonValue, loadData, mnistDigits } from './data.js';
+// Full MNIST from the original IDX files: where it is looked for, and the reader.
+export { findMnist, MNIST_ENVIRONMENT_VARIABLE, MNIST_FILES, mnistSearchPath, parseIdx } from './data.js';
+export type { IdxArray, MnistDigits } from './data.js';
 export type { DataRequest, ExampleSet, FieldColumn, FieldRequest, LoadedData, SplitOptions } from './data.js';
 export { deriveSeed, permutation, seededRandom } from './random.js';
 

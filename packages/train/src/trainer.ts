@@ -40,7 +40,8 @@ export interface TrainOptions extends TrainOverrides {
 }
 
 export type TrainEvent =
-    | { event: 'start'; train: string; epochs: number; examples: number; test: number; batches: number; backend: string; parameters: number; data: string }
+    /** weights: the directory each completed epoch is saved to (null: not saved). */
+    | { event: 'start'; train: string; epochs: number; examples: number; test: number; batches: number; backend: string; parameters: number; data: string; weights: string | null }
     | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number }
     | ({ event: 'epoch' } & EpochMetrics)
     | { event: 'done'; train: string; epochs: number; seconds: number; weights: string | null; final: FinalMetrics }
@@ -282,7 +283,7 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
     const history: EpochMetrics[] = [];
     let saved: string | null = null;
     let cancelled = false;
-    emit({ event: 'start', train: name, epochs: settings.epochs, examples: data.train.size, test: data.test.size, batches, backend: backend.backend, parameters, data: data.describe });
+    emit({ event: 'start', train: name, epochs: settings.epochs, examples: data.train.size, test: data.test.size, batches, backend: backend.backend, parameters, data: data.describe, weights: weightsDirectory });
 
     try {
         for (let epoch = 1; epoch <= settings.epochs && !cancelled; epoch++) {

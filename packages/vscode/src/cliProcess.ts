@@ -68,9 +68,3 @@ export function startCli(launcher: CliLauncher, args: string[], options: CliOpti
         }
     };
 }
-
-/** The last non-empty stderr lines, for an error message that says what went wrong. */
-export function stderrSummary(stderr: string, maxLines = 6): string {
-    const lines = stderr.split(/\r?\n/).map(l => l.trimEnd()).filter(l => l.trim() !== '');
-    return lines.slice(-maxLines).join('\n');
-}

@@ -4,18 +4,21 @@
 // is tested without an editor.
 import type * as vscodeTypes from 'vscode';
 import * as path from 'node:path';
-import { startCli, stderrSummary, type CliLauncher, type CliStream } from './cliProcess.js';
+import * as fs from 'node:fs';
+import { startCli, type CliLauncher, type CliResult, type CliStream } from './cliProcess.js';
+import { describeCliFailure } from './failures.js';
 import { formatRunResult } from './format.js';
 import { renderNeuronContent, renderNeuronPage } from './heatmap.js';
-import { makeNonce } from './html.js';
+import { escapeHtml, makeNonce } from './html.js';
 import { handleNeuronViewMessage, handleTrainingViewMessage } from './messages.js';
 import {
     asTrainEvent, CompileTfjsRequestMethod, isErrorResponse, JsonLineSplitter, NeuronRequestMethod,
-    parseRunResult, validateNeuronResponse, type CompileResponse, type NeuronResponse
+    parseRunResult, validateNeuronResponse, type CompileResponse, type NeuronInfo, type NeuronResponse, type TrainEvent
 } from './protocol.js';
 import { runnableDefinitionAt, trainingAt } from './source.js';
+import type { LanguageStatus } from './status.js';
 import {
-    applyTrainEvent, epochSummary, initialTrainingState, renderTrainingPage, trainingProgress, trainingViewMessage, type TrainingState
+    applyTrainEvent, epochLogLine, epochSummary, initialTrainingState, renderTrainingPage, testSummary, trainingProgress, trainingViewMessage, type TrainingState
 } from './training.js';
 
 export type VscodeApi = typeof vscodeTypes;
@@ -26,6 +29,8 @@ export interface CommandDeps {
     request(method: string, params: unknown): Promise<unknown>;
     cli: CliLauncher;
     output: vscodeTypes.OutputChannel;
+    /** The language status items, which show a running training's progress. */
+    status?: Pick<LanguageStatus, 'trainingStarted'>;
 }
 
 export const commandIds = {
@@ -148,9 +153,7 @@ export class CajalCommands {
             () => startCli(this.deps.cli, cliArgs, { cwd: path.dirname(file) }).done
         );
         if (result.code !== 0) {
-            const why = stderrSummary(result.stderr) || result.stdout.trim() || `exit code ${result.code}`;
-            output.appendLine(`✖ ${why}`);
-            void vscode.window.showErrorMessage(`Cajal: Run ${target.name} failed: ${why.split('\n')[0]}`);
+            this.reportFailure(result, 'run', `Run ${target.name}`);
             return undefined;
         }
         try {
@@ -165,6 +168,34 @@ export class CajalCommands {
             void vscode.window.showErrorMessage(`Cajal: Run ${target.name}: ${message}`);
             return undefined;
         }
+    }
+
+    /**
+     * A failed CLI: the whole stderr (traces included) goes to the output channel (unless it
+     * was streamed there already), the notification gets the first error with its place.
+     */
+    reportFailure(result: CliResult, command: string, what: string, stderrLogged = false): void {
+        const { vscode, output } = this.deps;
+        const failure = describeCliFailure(result, command);
+        if (!stderrLogged && result.stderr.trim() !== '') output.append(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
+        output.appendLine(`✖ ${what} failed: ${failure.summary}`);
+        const showOutput = 'Show Output';
+        const all: Record<string, () => void> = { [showOutput]: () => output.show(true) };
+        if (failure.missingMnist) all['Choose MNIST Folder…'] = () => void this.chooseMnistFolder();
+        void vscode.window.showErrorMessage(`Cajal: ${what} failed: ${failure.summary}`, ...Object.keys(all)).then(choice => {
+            if (choice !== undefined) all[choice]?.();
+        });
+    }
+
+    /** The one-click fix for missing MNIST files: pick their folder, remembered in cajal.data.mnist. */
+    async chooseMnistFolder(): Promise<string | undefined> {
+        const { vscode } = this.deps;
+        const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use as MNIST folder', title: 'Folder with the four MNIST IDX files (train-images-idx3-ubyte … t10k-labels-idx1-ubyte, or .gz)' });
+        const folder = picked?.[0]?.fsPath;
+        if (!folder) return undefined;
+        await vscode.workspace.getConfiguration('cajal').update('data.mnist', folder, vscode.ConfigurationTarget.Global);
+        void vscode.window.showInformationMessage(`Cajal: MNIST will be read from ${folder} (setting cajal.data.mnist). Train again to use it.`);
+        return folder;
     }
 
     async requestNeuron(uri: vscodeTypes.Uri, name: string): Promise<NeuronResponse> {
@@ -264,7 +295,8 @@ export class CajalCommands {
         if (!target) return undefined;
         const file = await this.fileOnDisk(target);
         if (!file) return undefined;
-        const session = new TrainingSession(this.deps, file, target.name!, this.setting('train.epochs', target.uri, 0), this.setting('run.backend', target.uri, 'auto'));
+        const session = new TrainingSession(this, this.deps, file, target.name!, this.setting('train.epochs', target.uri, 0), this.setting('run.backend', target.uri, 'auto'),
+            this.setting('data.mnist', target.uri, '').trim());
         this.trainings.add(session);
         try {
             return await session.start();
@@ -287,9 +319,12 @@ export class CajalCommands {
     }
 }
 
+/** Shows the weights in the Explorer (which code-server has too, unlike the OS file manager). */
 function revealWeights(vscode: VscodeApi, weights: string | null): void {
     if (!weights) return;
-    void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(weights)).then(undefined, () =>
+    const uri = vscode.Uri.file(weights);
+    const inWorkspace = vscode.workspace.getWorkspaceFolder(uri) !== undefined;
+    void vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', uri).then(undefined, () =>
         vscode.window.showInformationMessage(`Weights: ${weights}`));
 }
 
@@ -298,6 +333,8 @@ class NeuronView {
     private timer: ReturnType<typeof setTimeout> | undefined;
     private version = 0;
     private last: NeuronResponse | undefined;
+    /** The last neuron the server could compute, shown (marked stale) while the file has errors. */
+    private lastGood: NeuronInfo | undefined;
 
     constructor(private readonly owner: CajalCommands, readonly panel: vscodeTypes.WebviewPanel, readonly uri: vscodeTypes.Uri, readonly name: string) {}
 
@@ -309,6 +346,7 @@ class NeuronView {
         }));
         this.last = await this.owner.requestNeuron(this.uri, this.name);
         if (this.disposed) return;
+        if (!isErrorResponse(this.last)) this.lastGood = this.last;
         this.panel.webview.html = renderNeuronPage(this.last, {
             maxCells: this.owner.neuronMaxCells(), nonce: makeNonce(), cspSource: this.panel.webview.cspSource, title: `Neuron: ${this.name}`
         });
@@ -325,18 +363,33 @@ class NeuronView {
         // A slower earlier request must not overwrite a newer answer.
         if (this.disposed || version !== this.version) return;
         this.last = response;
+        if (!isErrorResponse(response)) this.lastGood = response;
         await this.post();
     }
 
+    /** The current neuron; while it cannot be computed (an error elsewhere in the file), the last good one marked stale. */
     private async post(): Promise<void> {
         if (!this.last || this.disposed) return;
-        await this.panel.webview.postMessage({ type: 'update', html: renderNeuronContent(this.last, { maxCells: this.owner.neuronMaxCells() }), version: this.version });
+        const options = { maxCells: this.owner.neuronMaxCells() };
+        const html = isErrorResponse(this.last) && this.lastGood
+            ? `<div class="stale" role="status">Stale: ${escapeHtml(this.last.error)} Showing the last neuron computed.</div>${renderNeuronContent(this.lastGood, options)}`
+            : renderNeuronContent(this.last, options);
+        await this.panel.webview.postMessage({ type: 'update', html, version: this.version });
     }
 
     private async copy(): Promise<void> {
         if (this.last) await this.owner.copyToClipboard(JSON.stringify(this.last, null, 2));
     }
 }
+
+/** The view and notification are redrawn at most this often, however fast events arrive. */
+export const trainingRedrawMs = 250;
+/** Epoch lines reach the output channel in batches at most this often (each append is a message to the editor). */
+export const trainingLogMs = 1000;
+/** After Cancel, the CLI gets this long to stop by itself (SIGTERM) before it is killed. */
+export const cancelGraceMs = 300;
+/** A view that has not confirmed drawing a state within this long gets the next one anyway. */
+export const renderTimeoutMs = 1000;
 
 /** One `cajal train --events` process, its progress notification and its chart view. */
 class TrainingSession {
@@ -345,24 +398,120 @@ class TrainingSession {
     private stream: CliStream | undefined;
     private panel: vscodeTypes.WebviewPanel | undefined;
     private cancelled = false;
+    /** Where the CLI saves each completed epoch (from its start event). */
+    private weightsDirectory: string | null = null;
+    private readonly startedAt = Date.now();
+    private redrawTimer: ReturnType<typeof setTimeout> | undefined;
+    private redrawPending = false;
+    private reported = 0;
+    private progress: vscodeTypes.Progress<{ message?: string; increment?: number }> | undefined;
+    private reportStatus: ((progress: string | undefined) => void) | undefined;
+    /** Flow control with the view: the sequence number it has not confirmed drawing yet. */
+    private awaitingRender: number | undefined;
+    private awaitingSince = 0;
+    private postPending = false;
+    private renderTimer: ReturnType<typeof setTimeout> | undefined;
+    private readonly logBuffer: string[] = [];
+    private logTimer: ReturnType<typeof setTimeout> | undefined;
+    /** What the notification and the status item last showed (they are updated only on change). */
+    private shownMessage = '';
 
-    constructor(private readonly deps: CommandDeps, private readonly file: string, private readonly name: string,
-                private readonly epochs: number, private readonly backend: string) {
+    constructor(private readonly owner: CajalCommands, private readonly deps: CommandDeps, private readonly file: string, private readonly name: string,
+                private readonly epochs: number, private readonly backend: string, private readonly mnistDirectory: string) {
         this.state = initialTrainingState(name);
     }
 
+    /** Stops the process at once: SIGTERM (the CLI keeps its last saved epoch), SIGKILL shortly after. */
     cancel(): void {
+        if (this.cancelled) return;
         this.cancelled = true;
-        this.stream?.cancel();
+        this.flushLog();
+        this.deps.output.appendLine(`■ cancelling ${this.name}`);
+        this.stream?.cancel(cancelGraceMs);
+        // The view says so at once; the final state (with the saved epoch) follows when the process has ended.
+        this.postState(true);
+    }
+
+    /** What the view shows: once Cancel is pressed, the run as cancelled (with the last epoch's weights) even before the process has ended. */
+    private shownState(): TrainingState {
+        if (!this.cancelled || (this.state.status !== 'running' && this.state.status !== 'starting')) return this.state;
+        const weights = this.state.epochPoints.length > 0 ? this.weightsDirectory : null;
+        return applyTrainEvent(this.state, { event: 'cancelled', weights });
     }
 
     private live(): boolean {
-        return this.stream !== undefined && this.stream.process.exitCode === null && this.stream.process.signalCode === null;
+        return !this.cancelled && this.stream !== undefined && this.stream.process.exitCode === null && this.stream.process.signalCode === null;
     }
 
-    private postState(): void {
+    /**
+     * Sends the state to the view, one at a time: while the view has not drawn the last one
+     * (a slow renderer, e.g. a browser far away in code-server), newer states wait and only
+     * the newest is sent. `final` (the run ended) is sent regardless.
+     */
+    private postState(final = false): void {
         if (!this.panel) return;
-        void this.panel.webview.postMessage(trainingViewMessage(this.state, this.live(), ++this.sequence));
+        if (final && this.renderTimer) {
+            clearTimeout(this.renderTimer);
+            this.renderTimer = undefined;
+        }
+        const waiting = this.awaitingRender !== undefined && Date.now() - this.awaitingSince < renderTimeoutMs;
+        if (waiting && !final) {
+            this.postPending = true;
+            return;
+        }
+        this.postPending = false;
+        this.awaitingRender = ++this.sequence;
+        this.awaitingSince = Date.now();
+        void this.panel.webview.postMessage(trainingViewMessage(this.shownState(), this.live(), this.sequence));
+    }
+
+    private rendered(sequence: number): void {
+        if (this.awaitingRender === undefined || sequence < this.awaitingRender) return;
+        this.awaitingRender = undefined;
+        if (!this.postPending || this.renderTimer) return;
+        // Leave the view idle at least as long as it took to draw (and trainingRedrawMs), so a
+        // slow renderer still has time for clicks (Cancel) between states.
+        const drawMs = Date.now() - this.awaitingSince;
+        this.renderTimer = setTimeout(() => {
+            this.renderTimer = undefined;
+            if (this.postPending) this.postState();
+        }, Math.min(renderTimeoutMs, Math.max(trainingRedrawMs, drawMs)));
+    }
+
+    /** Redraws the view and the notification now, then at most every trainingRedrawMs (coalescing events). */
+    private redraw(): void {
+        if (this.redrawTimer) {
+            this.redrawPending = true;
+            return;
+        }
+        this.redrawNow();
+        this.redrawTimer = setTimeout(() => {
+            this.redrawTimer = undefined;
+            if (this.redrawPending) {
+                this.redrawPending = false;
+                this.redraw();
+            }
+        }, trainingRedrawMs);
+    }
+
+    private redrawNow(final = false): void {
+        const last = this.state.epochPoints[this.state.epochPoints.length - 1];
+        const message = this.cancelled ? 'cancelling…' : last ? `epoch ${last.epoch}${this.state.epochs ? `/${this.state.epochs}` : ''}: ${epochSummary(last)}` : 'starting…';
+        // The notification and the status item change with the epoch (or a whole percent), not every batch.
+        const increment = Math.max(0, trainingProgress(this.state) * 100 - this.reported);
+        if (message !== this.shownMessage || increment >= 1 || final) {
+            this.shownMessage = message;
+            this.reported += increment;
+            this.progress?.report({ increment, message });
+            this.reportStatus?.(message);
+        }
+        this.postState(final);
+    }
+
+    private stopRedrawing(): void {
+        if (this.redrawTimer) clearTimeout(this.redrawTimer);
+        this.redrawTimer = undefined;
+        this.redrawPending = false;
     }
 
     private openPanel(): void {
@@ -373,12 +522,52 @@ class TrainingSession {
             { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [] });
         panel.webview.html = renderTrainingPage(trainingViewMessage(this.state, true, this.sequence), { nonce: makeNonce(), cspSource: panel.webview.cspSource });
         panel.webview.onDidReceiveMessage(message => handleTrainingViewMessage(message, {
-            ready: () => this.postState(),
+            ready: () => this.postState(true),
             cancel: () => this.cancel(),
-            revealWeights: () => revealWeights(vscode, this.state.weights)
+            revealWeights: () => revealWeights(vscode, this.state.weights),
+            rendered: sequence => this.rendered(sequence)
         }));
         panel.onDidDispose(() => { this.panel = undefined; });
         this.panel = panel;
+    }
+
+    private appendLog(line: string): void {
+        this.logBuffer.push(line);
+        this.logTimer ??= setTimeout(() => this.flushLog(), trainingLogMs);
+    }
+
+    private flushLog(): void {
+        if (this.logTimer) clearTimeout(this.logTimer);
+        this.logTimer = undefined;
+        if (this.logBuffer.length > 0) this.deps.output.appendLine(this.logBuffer.splice(0).join('\n'));
+    }
+
+    /** Logs what the output channel should keep of an event: epochs and the result, not batches. */
+    private log(event: TrainEvent): void {
+        switch (event.event) {
+            case 'start':
+                this.appendLog(`  ${event.train}: ${event.examples} training examples, ${event.epochs} epochs${event.backend ? `, ${event.backend} backend` : ''}${typeof event.weights === 'string' ? `; weights saved to ${event.weights}` : ''}`);
+                break;
+            case 'epoch': {
+                const point = this.state.epochPoints[this.state.epochPoints.length - 1];
+                if (point) this.appendLog(`  ${epochLogLine(point, this.state.epochs)}`);
+                break;
+            }
+        }
+    }
+
+    /** The epoch whose weights are in the weights directory, if this run saved any. */
+    private savedEpoch(): number | null {
+        const directory = this.state.weights ?? this.weightsDirectory;
+        if (!directory) return null;
+        try {
+            const manifest = JSON.parse(fs.readFileSync(path.join(directory, 'weights.json'), 'utf8')) as { epoch?: unknown; saved?: unknown };
+            const saved = typeof manifest.saved === 'string' ? Date.parse(manifest.saved) : NaN;
+            // An older run's weights do not count.
+            return typeof manifest.epoch === 'number' && saved >= this.startedAt - 1000 ? manifest.epoch : null;
+        } catch {
+            return null;
+        }
     }
 
     async start(): Promise<TrainingState> {
@@ -387,49 +576,72 @@ class TrainingSession {
         const args = ['train', this.file, '--train', this.name, '--events', '--backend', this.backend];
         if (this.epochs > 0) args.push('--epochs', String(this.epochs));
         output.appendLine(`▶ cajal ${args.join(' ')}`);
-        await vscode.window.withProgress(
-            { location: vscode.ProgressLocation.Notification, title: `Cajal: training ${this.name}`, cancellable: true },
-            async (progress, token) => {
-                token.onCancellationRequested(() => this.cancel());
-                let reported = 0;
-                const splitter = new JsonLineSplitter(value => {
-                    const event = asTrainEvent(value);
-                    if (!event) return;
-                    this.state = applyTrainEvent(this.state, event);
-                    const fraction = trainingProgress(this.state);
-                    const increment = Math.max(0, fraction * 100 - reported);
-                    reported += increment;
-                    const last = this.state.epochPoints[this.state.epochPoints.length - 1];
-                    progress.report({
-                        increment,
-                        message: last ? `epoch ${last.epoch}${this.state.epochs ? `/${this.state.epochs}` : ''}: ${epochSummary(last)}` : 'starting…'
+        const launcher = this.mnistDirectory ? { ...this.deps.cli, env: { ...this.deps.cli.env, CAJAL_MNIST: this.mnistDirectory } } : this.deps.cli;
+        let result: CliResult | undefined;
+        this.reportStatus = this.deps.status?.trainingStarted(this.name);
+        try {
+            await vscode.window.withProgress(
+                { location: vscode.ProgressLocation.Notification, title: `Cajal: training ${this.name}`, cancellable: true },
+                async (progress, token) => {
+                    this.progress = progress;
+                    token.onCancellationRequested(() => this.cancel());
+                    const splitter = new JsonLineSplitter(value => {
+                        const event = asTrainEvent(value);
+                        if (!event) return;
+                        if (event.event === 'start' && typeof event.weights === 'string') this.weightsDirectory = event.weights;
+                        this.state = applyTrainEvent(this.state, event);
+                        this.log(event);
+                        this.redraw();
+                    }, line => output.appendLine(line));
+                    this.stream = startCli(launcher, args, {
+                        cwd: path.dirname(this.file),
+                        onStdout: chunk => splitter.push(chunk),
+                        onStderr: chunk => { this.flushLog(); output.append(chunk); }
                     });
-                    this.postState();
-                }, line => output.appendLine(line));
-                this.stream = startCli(this.deps.cli, args, {
-                    cwd: path.dirname(this.file),
-                    onStdout: chunk => splitter.push(chunk),
-                    onStderr: chunk => output.append(chunk)
+                    if (this.cancelled) this.stream.cancel(cancelGraceMs);
+                    result = await this.stream.done;
+                    splitter.end();
+                    this.flushLog();
+                    this.stopRedrawing();
+                    if (this.state.status === 'running' || this.state.status === 'starting') {
+                        if (this.cancelled) {
+                            const epoch = this.savedEpoch();
+                            this.state = applyTrainEvent(this.state, { event: 'cancelled', weights: epoch !== null ? (this.state.weights ?? this.weightsDirectory) : null });
+                        } else {
+                            const failure = describeCliFailure(result, 'train');
+                            this.state = applyTrainEvent(this.state, { event: 'error', message: failure.summary });
+                        }
+                    }
+                    this.redrawNow(true);
+                    this.progress = undefined;
                 });
-                if (this.cancelled) this.stream.cancel();
-                const result = await this.stream.done;
-                splitter.end();
-                if (this.state.status === 'running' || this.state.status === 'starting') {
-                    this.state = this.cancelled
-                        ? applyTrainEvent(this.state, { event: 'cancelled', weights: null })
-                        : applyTrainEvent(this.state, { event: 'error', message: stderrSummary(result.stderr) || `cajal train exited with code ${result.code}` });
-                }
-                this.postState();
-            });
+        } finally {
+            this.reportStatus?.(undefined);
+            this.reportStatus = undefined;
+        }
+        const last = this.state.epochPoints[this.state.epochPoints.length - 1];
         switch (this.state.status) {
-            case 'done':
-                void vscode.window.showInformationMessage(`Cajal: trained ${this.name}${this.state.weights ? `; weights saved to ${this.state.weights}` : ''}.`);
+            case 'done': {
+                const test = last ? testSummary(last) : '';
+                const seconds = ((Date.now() - this.startedAt) / 1000).toFixed(1);
+                output.appendLine(`✔ trained ${this.name}: ${this.state.epochPoints.length} epochs in ${seconds} s${last ? `; ${epochSummary(last)}` : ''}${test ? `; ${test}` : ''}; weights ${this.state.weights ? `in ${this.state.weights}` : 'not saved'}`);
+                void vscode.window.showInformationMessage(`Cajal: trained ${this.name}${test ? ` — ${test}` : ''}${this.state.weights ? `; weights saved to ${this.state.weights}` : ''}.`);
                 break;
-            case 'cancelled':
-                void vscode.window.showWarningMessage(`Cajal: training ${this.name} cancelled${this.state.weights ? `; last completed epoch's weights in ${this.state.weights}` : ''}.`);
+            }
+            case 'cancelled': {
+                const epoch = this.savedEpoch();
+                const kept = this.state.weights && epoch !== null ? `; epoch ${epoch}'s weights kept in ${this.state.weights}` : '; no epoch was saved';
+                output.appendLine(`■ cancelled ${this.name}${kept}`);
+                void vscode.window.showWarningMessage(`Cajal: training ${this.name} cancelled${kept}.`);
                 break;
+            }
             case 'failed':
-                void vscode.window.showErrorMessage(`Cajal: training ${this.name} failed: ${this.state.message}`);
+                if (result && result.code !== 0) {
+                    this.owner.reportFailure(result, 'train', `training ${this.name}`, true);
+                } else {
+                    output.appendLine(`✖ training ${this.name} failed: ${this.state.message}`);
+                    void vscode.window.showErrorMessage(`Cajal: training ${this.name} failed: ${this.state.message}`);
+                }
                 break;
         }
         return this.state;

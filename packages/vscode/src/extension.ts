@@ -1,8 +1,9 @@
 // Entry point of the VS Code extension: starts the bundled language server and registers
 // the commands. Bundled by esbuild into dist/extension.cjs (CommonJS; `vscode` external).
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { CajalCommands } from './commands.js';
+import { LanguageStatus, showOutputCommand } from './status.js';
 
 let client: LanguageClient | undefined;
 
@@ -31,7 +32,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<CajalE
     const output = vscode.window.createOutputChannel('Cajal');
     context.subscriptions.push(output);
     client = createClient(context);
+    const status = new LanguageStatus(vscode, () => vscode.workspace.getConfiguration('cajal').get<string>('run.backend', 'auto'));
+    context.subscriptions.push(status);
+    context.subscriptions.push(client.onDidChangeState(event => {
+        status.setServerState(event.newState === State.Running ? 'running' : event.newState === State.Starting ? 'starting' : 'stopped');
+    }));
+    context.subscriptions.push(vscode.workspace.onDidChangeConfiguration(event => {
+        if (event.affectsConfiguration('cajal.run.backend')) status.render();
+    }));
+    context.subscriptions.push(vscode.commands.registerCommand(showOutputCommand, () => output.show(true)));
     const commands = new CajalCommands({
+        status,
         vscode,
         request: (method, params) => client!.sendRequest(method, params),
         cli: {

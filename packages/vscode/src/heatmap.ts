@@ -103,6 +103,7 @@ h1 { font-size: 1.2em; font-weight: 600; }
 .type { font-family: var(--vscode-editor-font-family); }
 .summary, .note, .stats { color: var(--vscode-descriptionForeground); }
 .error { color: var(--vscode-errorForeground); border: 1px solid var(--vscode-inputValidation-errorBorder, red); padding: .5em; }
+.stale { color: var(--vscode-editorWarning-foreground, #b89500); border: 1px dashed var(--vscode-editorWarning-foreground, #b89500); padding: .4em; margin-bottom: .5em; }
 table.heatmap { border-collapse: collapse; font-family: var(--vscode-editor-font-family); font-size: 0.9em; }
 table.heatmap th { font-weight: normal; color: var(--vscode-descriptionForeground); padding: 2px 6px; white-space: nowrap; }
 table.heatmap td.cell { min-width: 2.2em; height: 1.8em; text-align: center; border: 1px solid var(--vscode-editorWidget-border, #8884); }

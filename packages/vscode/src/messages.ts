@@ -2,7 +2,7 @@
 // could be tampered with), so every message is checked before it reaches a handler.
 
 export type NeuronViewMessage = { type: 'ready' } | { type: 'refresh' } | { type: 'copy' };
-export type TrainingViewRequest = { type: 'ready' } | { type: 'cancel' } | { type: 'revealWeights' };
+export type TrainingViewRequest = { type: 'ready' } | { type: 'cancel' } | { type: 'revealWeights' } | { type: 'rendered'; sequence: number };
 
 export interface NeuronViewHandlers {
     ready(): void | Promise<void>;
@@ -14,6 +14,8 @@ export interface TrainingViewHandlers {
     ready(): void | Promise<void>;
     cancel(): void | Promise<void>;
     revealWeights(): void | Promise<void>;
+    /** The view has drawn the state with this sequence number (flow control: one state in flight). */
+    rendered?(sequence: number): void;
 }
 
 function messageType(message: unknown): string | undefined {
@@ -37,6 +39,12 @@ export async function handleTrainingViewMessage(message: unknown, handlers: Trai
         case 'ready': await handlers.ready(); return true;
         case 'cancel': await handlers.cancel(); return true;
         case 'revealWeights': await handlers.revealWeights(); return true;
+        case 'rendered': {
+            const sequence = (message as { sequence?: unknown }).sequence;
+            if (typeof sequence !== 'number' || !Number.isFinite(sequence)) return false;
+            handlers.rendered?.(sequence);
+            return true;
+        }
         default: return false;
     }
 }

@@ -36,11 +36,12 @@ export interface RunResult {
 
 /** One line of `cajal train FILE --events`. */
 export type TrainEvent =
-    | { event: 'start'; train: string; epochs: number; examples: number; backend?: string }
+    /** weights: where each completed epoch is saved (cajal ≥ 0.1 says so at the start), or null. */
+    | { event: 'start'; train: string; epochs: number; examples: number; backend?: string; weights?: string | null }
     | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number }
     /** accuracy is null for models with Real outputs, which report psnr (dB) instead. */
     | { event: 'epoch'; epoch: number; loss: number; accuracy: number | null; psnr?: number | null; testLoss?: number | null; testAccuracy?: number | null; testPsnr?: number | null }
-    | { event: 'done'; weights: string | null; [key: string]: unknown }
+    | { event: 'done'; weights: string | null; seconds?: number; [key: string]: unknown }
     | { event: 'cancelled'; weights: string | null }
     | { event: 'error'; message: string };
 

@@ -54,10 +54,18 @@ export function findDeclarations(text: string): DeclarationSpan[] {
     return found;
 }
 
+/**
+ * Whether `offset` lies in a declaration: from its keyword up to the next one's keyword
+ * (excluded — a cursor at column 1 of `def main` is in main), or to the end of the text.
+ */
+function contains(span: DeclarationSpan, offset: number, textLength: number): boolean {
+    return offset >= span.start && (offset < span.end || (span.end === textLength && offset === textLength));
+}
+
 /** The definition to run or show: the one containing `offset`, else `main` if it exists. */
 export function runnableDefinitionAt(text: string, offset: number): string | undefined {
     const declarations = findDeclarations(text);
-    const here = declarations.find(d => d.kind === 'def' && offset >= d.start && offset <= d.end);
+    const here = declarations.find(d => d.kind === 'def' && contains(d, offset, text.length));
     if (here) return here.name;
     return declarations.find(d => d.kind === 'def' && d.name === 'main')?.name;
 }
@@ -65,5 +73,5 @@ export function runnableDefinitionAt(text: string, offset: number): string | und
 /** The training declaration to run: the one containing `offset`, else the only/first one. */
 export function trainingAt(text: string, offset: number): string | undefined {
     const trainings = findDeclarations(text).filter(d => d.kind === 'train');
-    return (trainings.find(d => offset >= d.start && offset <= d.end) ?? trainings[0])?.name;
+    return (trainings.find(d => contains(d, offset, text.length)) ?? trainings[0])?.name;
 }

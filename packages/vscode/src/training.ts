@@ -106,11 +106,19 @@ interface Series {
 
 const chartWidth = 560, chartHeight = 220, margin = { left: 48, right: 12, top: 12, bottom: 28 };
 
-/** An SVG line chart with axes; y from 0 to the largest value (or 1 for accuracy). */
+/** The smallest 1, 2 or 5 × 10^k at least `value`: a round top for an axis (1 when there is nothing yet). */
+export function niceCeiling(value: number): number {
+    if (!(value > 0) || !Number.isFinite(value)) return 1;
+    const power = 10 ** Math.floor(Math.log10(value));
+    const step = [1, 2, 5, 10].find(m => m * power >= value * (1 - 1e-12))!;
+    return Number((step * power).toPrecision(12));
+}
+
+/** An SVG line chart with axes; y from 0 to a round value above the largest (or 1 for accuracy). */
 export function renderLineChart(title: string, series: Series[], options: { xMax: number; yMax?: number }): string {
     const all = series.flatMap(s => s.points);
-    const yMax = options.yMax ?? Math.max(1e-9, ...all.map(p => p.y).filter(Number.isFinite));
-    const xMax = Math.max(1e-9, options.xMax, ...all.map(p => p.x));
+    const yMax = options.yMax ?? niceCeiling(Math.max(0, ...all.map(p => p.y).filter(Number.isFinite)));
+    const xMax = Math.max(1, options.xMax, ...all.map(p => p.x));
     const w = chartWidth - margin.left - margin.right, h = chartHeight - margin.top - margin.bottom;
     const sx = (x: number) => margin.left + (x / xMax) * w;
     const sy = (y: number) => margin.top + h - (Math.max(0, Math.min(y, yMax)) / yMax) * h;
@@ -124,7 +132,12 @@ export function renderLineChart(title: string, series: Series[], options: { xMax
         const y = yMax * t;
         parts.push(`<text class="tick" x="${margin.left - 6}" y="${f(sy(y) + 4)}" text-anchor="end">${escapeHtml(Number(y.toPrecision(3)).toString())}</text>`);
     }
-    parts.push(`<text class="tick" x="${margin.left + w}" y="${chartHeight - 8}" text-anchor="end">epoch ${escapeHtml(Number(xMax.toPrecision(3)).toString())}</text>`);
+    // Whole epochs along x: 0, the last, and (for longer runs) the middle, with the axis named.
+    const xTicks = [...new Set([0, Math.round(xMax / 2), Math.round(xMax)])].filter(x => x === 0 || x === Math.round(xMax) || xMax >= 4);
+    for (const x of xTicks) {
+        parts.push(`<text class="tick" x="${f(sx(x))}" y="${margin.top + h + 14}" text-anchor="middle">${x}</text>`);
+    }
+    parts.push(`<text class="tick axis-label" x="${margin.left + w / 2}" y="${chartHeight - 2}" text-anchor="middle">epochs</text>`);
     for (const s of series) {
         const finite = s.points.filter(p => Number.isFinite(p.x) && Number.isFinite(p.y));
         if (finite.length === 0) continue;
@@ -143,6 +156,21 @@ export function epochSummary(point: EpochPoint): string {
     const quality = point.accuracy !== null ? `, accuracy ${(point.accuracy * 100).toFixed(1)}%`
         : point.psnr !== null ? `, PSNR ${point.psnr.toFixed(2)} dB` : '';
     return `loss ${point.loss.toFixed(4)}${quality}`;
+}
+
+/** The held-out test set's metrics of an epoch ('test loss 0.2, test accuracy 93.0%'), or '' when not evaluated. */
+export function testSummary(point: Pick<EpochPoint, 'testLoss' | 'testAccuracy' | 'testPsnr'>): string {
+    const parts: string[] = [];
+    if (point.testLoss !== null) parts.push(`test loss ${point.testLoss.toFixed(4)}`);
+    if (point.testAccuracy !== null) parts.push(`test accuracy ${(point.testAccuracy * 100).toFixed(1)}%`);
+    if (point.testPsnr !== null) parts.push(`test PSNR ${point.testPsnr.toFixed(2)} dB`);
+    return parts.join(', ');
+}
+
+/** One line of the output channel per epoch: 'epoch 3/40: loss …, accuracy …; test loss …, test accuracy …'. */
+export function epochLogLine(point: EpochPoint, epochs: number | null): string {
+    const test = testSummary(point);
+    return `epoch ${point.epoch}${epochs ? `/${epochs}` : ''}: ${epochSummary(point)}${test ? `; ${test}` : ''}`;
 }
 
 function statusLine(state: TrainingState): string {
@@ -229,6 +257,8 @@ window.addEventListener('message', event => {
   if (message && message.type === 'state' && typeof message.html === 'string') {
     show(message);
     vscode.setState(message);
+    // Drawn: the extension sends the next state only now, so states never queue up here.
+    requestAnimationFrame(() => vscode.postMessage({ type: 'rendered', sequence: message.sequence }));
   }
 });
 cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));

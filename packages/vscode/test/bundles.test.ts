@@ -153,7 +153,7 @@ describe('Cajal: Train with the real CLI bundle', () => {
     }
 
     it('trains to the end, charting every epoch, and saves the weights', async () => {
-        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu' } });
+        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu' }, autoRender: true });
         const { running, output } = trainWith(fake);
         const state = await running;
         expect(state.status, output.text).toBe('done');
@@ -166,16 +166,35 @@ describe('Cajal: Train with the real CLI bundle', () => {
         expect(last.html).toContain('Weights saved to');
     }, 120_000);
 
-    it('cancels with SIGTERM after an epoch and keeps that epoch\'s weights', async () => {
-        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu', 'cajal.train.epochs': 50 } });
+    it('keeps up with 40 fast epochs: the view is redrawn at most 4 times a second and is done when the process is', async () => {
+        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu', 'cajal.train.epochs': 40 }, autoRender: true });
+        const started = Date.now();
+        const { running, output } = trainWith(fake);
+        const state = await running;
+        const seconds = (Date.now() - started) / 1000;
+        expect(state.status, output.text).toBe('done');
+        expect(state.epochPoints).toHaveLength(40);
+        const posted = fake.panels[0].webview.posted as { state: TrainingState }[];
+        expect(posted.length).toBeLessThanOrEqual(Math.ceil(seconds * 4) + 3);
+        expect(output.text.split('\n').filter(l => /^ {2}epoch \d+\/40: loss [\d.]+, accuracy [\d.]+%; test loss [\d.]+, test accuracy [\d.]+%$/.test(l))).toHaveLength(40);
+        expect(output.text).toContain(`weights in ${state.weights}`);
+    }, 120_000);
+
+    it('cancels at once and keeps the last saved epoch\'s weights', async () => {
+        const fake = createFakeVscode({ settings: { 'cajal.run.backend': 'cpu', 'cajal.train.epochs': 500 }, autoRender: true });
         const { running } = trainWith(fake);
         const epochsSeen = () => ((fake.panels[0]?.webview.posted ?? []) as { state: TrainingState }[]).reduce((n, m) => Math.max(n, m.state.epochPoints.length), 0);
-        for (let i = 0; i < 600 && epochsSeen() < 1; i++) await new Promise(r => setTimeout(r, 100));
-        expect(epochsSeen()).toBeGreaterThanOrEqual(1);
+        for (let i = 0; i < 600 && epochsSeen() < 2; i++) await new Promise(r => setTimeout(r, 50));
+        expect(epochsSeen()).toBeGreaterThanOrEqual(2);
+        const cancelledAt = Date.now();
         fake.cancelProgress();
         const state = await running;
+        expect(Date.now() - cancelledAt).toBeLessThan(1000);
         expect(state.status).toBe('cancelled');
-        expect(state.epochPoints.length).toBeLessThan(50);
+        expect(state.epochPoints.length).toBeLessThan(500);
         expect(state.weights && fs.existsSync(state.weights)).toBe(true);
+        const saved = JSON.parse(fs.readFileSync(path.join(state.weights!, 'weights.json'), 'utf8')).epoch as number;
+        expect(saved).toBeGreaterThanOrEqual(2);
+        expect(fake.shown.at(-1)?.message).toBe(`Cajal: training points cancelled; epoch ${saved}'s weights kept in ${state.weights}.`);
     }, 120_000);
 });

@@ -50,7 +50,14 @@ export class FakeWebview {
     readonly posted: unknown[] = [];
     readonly received = new FakeEmitter<unknown>();
     onDidReceiveMessage = this.received.event;
-    async postMessage(message: unknown): Promise<boolean> { this.posted.push(message); return true; }
+    /** When set, the view confirms drawing each posted state, as the real training view does. */
+    autoRender = false;
+    async postMessage(message: unknown): Promise<boolean> {
+        this.posted.push(message);
+        const { type, sequence } = message as { type?: string; sequence?: number };
+        if (this.autoRender && type === 'state') setTimeout(() => this.received.fire({ type: 'rendered', sequence }), 5);
+        return true;
+    }
 }
 
 export class FakePanel {
@@ -64,9 +71,9 @@ export class FakePanel {
     dispose(): void { if (!this.isDisposed) { this.isDisposed = true; this.disposed.fire(); } }
 }
 
-export interface Shown { level: 'info' | 'warning' | 'error'; message: string }
+export interface Shown { level: 'info' | 'warning' | 'error'; message: string; items?: string[] }
 
-export function createFakeVscode(options: { trusted?: boolean; settings?: Record<string, unknown>; workspaceFolder?: string } = {}) {
+export function createFakeVscode(options: { trusted?: boolean; settings?: Record<string, unknown>; workspaceFolder?: string; autoRender?: boolean } = {}) {
     const shown: Shown[] = [];
     const panels: FakePanel[] = [];
     const commands = new Map<string, (...args: unknown[]) => unknown>();
@@ -75,10 +82,17 @@ export function createFakeVscode(options: { trusted?: boolean; settings?: Record
     const progressReports: { increment?: number; message?: string }[] = [];
     const clipboard: string[] = [];
     let cancelProgress: (() => void) | undefined;
+    const settings: Record<string, unknown> = { ...options.settings };
+    const settingUpdates: { key: string; value: unknown; target: number }[] = [];
+    /** Answers the next error notifications pick (undefined: dismissed). */
+    const errorChoice: (string | undefined)[] = [];
+    const openDialogs: Record<string, unknown>[] = [];
+    const openDialogAnswers: string[] = [];
     const api = {
         Uri: FakeUri,
         ViewColumn: { Active: -1, Beside: -2, One: 1 },
         ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
+        ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
         env: { clipboard: { writeText: async (text: string) => { clipboard.push(text); } } },
         commands: {
             registerCommand(id: string, handler: (...args: unknown[]) => unknown) { commands.set(id, handler); return { dispose: () => commands.delete(id) }; },
@@ -88,10 +102,12 @@ export function createFakeVscode(options: { trusted?: boolean; settings?: Record
             activeTextEditor: undefined as undefined | { document: FakeDocument; selection: { active: { line: number; character: number } } },
             async showInformationMessage(message: string) { shown.push({ level: 'info', message }); return undefined; },
             async showWarningMessage(message: string) { shown.push({ level: 'warning', message }); return undefined; },
-            async showErrorMessage(message: string) { shown.push({ level: 'error', message }); return undefined; },
+            async showErrorMessage(message: string, ...items: string[]) { shown.push({ level: 'error', message, ...(items.length > 0 ? { items } : {}) }); return errorChoice.shift(); },
+            async showOpenDialog(dialogOptions: Record<string, unknown>) { openDialogs.push(dialogOptions); const folder = openDialogAnswers.shift(); return folder ? [FakeUri.file(folder)] : undefined; },
             async showTextDocument() { return undefined; },
             createWebviewPanel(viewType: string, title: string, _column: unknown, panelOptions: Record<string, unknown>) {
                 const panel = new FakePanel(viewType, title, panelOptions);
+                panel.webview.autoRender = options.autoRender ?? false;
                 panels.push(panel);
                 return panel;
             },
@@ -111,7 +127,10 @@ export function createFakeVscode(options: { trusted?: boolean; settings?: Record
                 return doc;
             },
             getConfiguration(section: string) {
-                return { get: <T>(key: string, fallback: T): T => (options.settings?.[`${section}.${key}`] as T) ?? fallback };
+                return {
+                    get: <T>(key: string, fallback: T): T => (settings[`${section}.${key}`] as T) ?? fallback,
+                    async update(key: string, value: unknown, target: number) { settings[`${section}.${key}`] = value; settingUpdates.push({ key: `${section}.${key}`, value, target }); }
+                };
             },
             getWorkspaceFolder() {
                 return options.workspaceFolder ? { uri: FakeUri.file(options.workspaceFolder) } : undefined;
@@ -126,7 +145,7 @@ export function createFakeVscode(options: { trusted?: boolean; settings?: Record
         }
     };
     return {
-        api, shown, panels, commands, documents, progressReports, clipboard,
+        api, shown, panels, commands, documents, progressReports, clipboard, settingUpdates, errorChoice, openDialogs, openDialogAnswers,
         cancelProgress: () => cancelProgress?.(),
         fireChange(document: FakeDocument) { changed.fire({ document }); }
     };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { blankComments, findDeclarations, runnableDefinitionAt, trainingAt } from '../src/source.js';
 import { JsonLineSplitter, parseRunResult, validateNeuronResponse } from '../src/protocol.js';
-import { displayValue, formatTensor, natToUnary } from '../src/format.js';
+import { displayValue, formatRunResult, formatTensor, natToUnary } from '../src/format.js';
 
 const program = `module demo
 {- def hidden : Bool = true
@@ -34,6 +34,17 @@ describe('finding declarations without the server', () => {
         expect(runnableDefinitionAt(program, program.indexOf('epochs'))).toBe('main');
         expect(runnableDefinitionAt('-- no main here\ndef f : Bool = true', 0)).toBeUndefined();
         expect(runnableDefinitionAt('-- no main here\ndef f : Bool = true', 20)).toBe('f');
+    });
+
+    it('takes the definition that starts at the cursor, not the one before it', () => {
+        const text = 'def and (x : Bool) (y : Bool) : Bool = if x then y else false\ndef main : Bool = and true false\ndef last : Bool = true';
+        expect(runnableDefinitionAt(text, text.indexOf('def main'))).toBe('main');
+        expect(runnableDefinitionAt(text, text.indexOf('def main') - 1)).toBe('and');
+        expect(runnableDefinitionAt(text, text.indexOf('def last'))).toBe('last');
+        expect(runnableDefinitionAt(text, text.length)).toBe('last');
+        const trainings = 'train a { epochs 1; }\ntrain b { epochs 2; }\n';
+        expect(trainingAt(trainings, trainings.indexOf('train b'))).toBe('b');
+        expect(trainingAt(trainings, 0)).toBe('a');
         expect(trainingAt(program, 0)).toBe('t1');
         expect(trainingAt('def main : Bool = true', 0)).toBeUndefined();
     });
@@ -82,5 +93,23 @@ describe('run output formatting', () => {
         expect(formatTensor([2, 2], [0, 1, 1, 0])).toBe('[[0, 1], [1, 0]]');
         expect(formatTensor([1, 2], [0.123456, 1])).toBe('[[0.1235, 1]]');
         expect(formatTensor([100], Array(100).fill(0), 3)).toBe('[0, 0, 0, … 97 more]');
+    });
+
+    it('prints a function\'s 1,000-entry matrix as aligned rows, not one line', () => {
+        // add : Nat -o Nat -o Nat as a [100, 10] matrix: row k*10+n has a 1 at column m when m + n = k.
+        const data = Array.from({ length: 1000 }, (_, i) => (i % 10 === 0 ? 1 : 0));
+        const lines = formatRunResult({ def: 'add', type: 'Nat -o Nat -o Nat', backend: 'cpu', shape: [100, 10], data, decoded: null, probability: null }, 'numeral');
+        expect(lines[0]).toBe('add : Nat -o Nat -o Nat = (no discrete value)');
+        expect(lines[1]).toBe('  tensor [100, 10] on cpu, 1,000 entries (100 nonzero), 100 rows of 10:');
+        expect(lines.slice(2, 4)).toEqual(['    [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]', '    [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]']);
+        expect(lines).toHaveLength(2 + 12 + 1);
+        expect(lines.at(-1)).toBe('    … 88 more rows');
+        expect(Math.max(...lines.map(l => l.length))).toBeLessThan(80);
+        const wide = formatRunResult({ def: 'w', type: 'Real[2, 30]', backend: 'cpu', shape: [2, 30], data: Array.from({ length: 60 }, (_, i) => i / 4), decoded: null, probability: null }, 'numeral');
+        expect(wide.slice(2)).toEqual([
+            // Columns as wide as the widest shown number (10.25).
+            '    [    0,  0.25,   0.5,  0.75,     1,  1.25,   1.5,  1.75,     2,  2.25,   2.5,  2.75, … 18 more]',
+            '    [  7.5,  7.75,     8,  8.25,   8.5,  8.75,     9,  9.25,   9.5,  9.75,    10, 10.25, … 18 more]'
+        ]);
     });
 });

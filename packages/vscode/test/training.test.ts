@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsonForScript } from '../src/html.js';
-import { applyTrainEvent, initialTrainingState, maxBatchPoints, renderTrainingContent, renderTrainingPage, trainingProgress, trainingViewMessage, type TrainingState } from '../src/training.js';
+import { applyTrainEvent, initialTrainingState, maxBatchPoints, niceCeiling, renderLineChart, renderTrainingContent, renderTrainingPage, trainingProgress, trainingViewMessage, type TrainingState } from '../src/training.js';
 import type { TrainEvent } from '../src/protocol.js';
 
 function run(events: TrainEvent[]): TrainingState {
@@ -80,10 +80,10 @@ describe('training chart HTML', () => {
 
     it('draws loss and accuracy series scaled into the chart', () => {
         const html = renderTrainingContent(state);
-        // Loss axis runs to the largest loss (1.2); the x axis to the declared 4 epochs.
+        // Loss axis runs to the round value above the largest loss (1.2 → 2); the x axis to the declared 4 epochs.
         // Plot area: x from 48 to 548 (500 px), y from 12 to 192 (180 px).
         const trainLoss = html.match(/<figcaption>Loss<\/figcaption>.*?<path class="series train" d="([^"]+)"/s)![1];
-        expect(trainLoss).toBe(`M173.0,${(12 + 180 - (1 / 1.2) * 180).toFixed(1)} L298.0,${(12 + 180 - (0.5 / 1.2) * 180).toFixed(1)}`);
+        expect(trainLoss).toBe(`M173.0,${(12 + 180 - (1 / 2) * 180).toFixed(1)} L298.0,${(12 + 180 - (0.5 / 2) * 180).toFixed(1)}`);
         const accuracy = html.match(/<figcaption>Accuracy<\/figcaption>.*?<path class="series train" d="([^"]+)"/s)![1];
         expect(accuracy).toBe('M173.0,102.0 L298.0,12.0');
         expect(html).toContain('Training: 2 of 4 epochs done — epoch 2: loss 0.5000, accuracy 100.0%');
@@ -99,5 +99,19 @@ describe('training chart HTML', () => {
         expect(parsed.sequence).toBe(7);
         expect(parsed.state.name).toBe(hostile.name);
         expect(jsonForScript('</script>')).toBe('"\\u003c/script>"');
+    });
+});
+
+describe('chart axes', () => {
+    const ticks = (svg: string) => [...svg.matchAll(/<text class="tick[^"]*"[^>]*>([^<]*)<\/text>/g)].map(m => m[1]);
+
+    it('round the top of the y axis up to 1, 2 or 5 × 10^k', () => {
+        expect([0.73, 3.2, 0.0123, 10, 0].map(niceCeiling)).toEqual([1, 5, 0.02, 10, 1]);
+    });
+
+    it('show 0 … 1 before any point (no 1e-9 while starting), and whole epochs, named', () => {
+        expect(ticks(renderLineChart('Loss', [], { xMax: 1 }))).toEqual(['0', '0.5', '1', '0', '1', 'epochs']);
+        const chart = renderLineChart('Loss', [{ label: 'loss', cssClass: 'train', points: [{ x: 1, y: 0.73 }, { x: 40, y: 0.2 }], markers: true }], { xMax: 40 });
+        expect(ticks(chart)).toEqual(['0', '0.5', '1', '0', '20', '40', 'epochs']);
     });
 });

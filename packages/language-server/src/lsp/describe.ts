@@ -5,8 +5,10 @@ export function formatShape(dims: readonly number[]): string {
     return `[${dims.join(', ')}]`;
 }
 
-function plural(count: number, word: string): string {
-    return `${count.toLocaleString('en-US')} ${word}${count === 1 ? '' : 's'}`;
+/** `1 entry`, `8 entries`, `1,000 weights`. */
+export function plural(count: number, word: string): string {
+    const many = /[^aeiou]y$/.test(word) ? `${word.slice(0, -1)}ies` : `${word}s`;
+    return `${count.toLocaleString('en-US')} ${count === 1 ? word : many}`;
 }
 
 /**

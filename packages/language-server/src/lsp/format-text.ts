@@ -27,6 +27,8 @@ interface Token {
     column: number;
     /** Offset of the token in the text. */
     offset: number;
+    /** The architecture of an extern (`mlp` in `= mlp(64)`): written against its arguments. */
+    architecture?: boolean;
 }
 
 const SYMBOLS = ['-o', '=>', '⊸', '⊗', 'λ', '\\', '(', ')', '[', ']', '{', '}', ',', ';', ':', '=', '*'];
@@ -98,8 +100,22 @@ export function tokenize(text: string): Token[] {
     return tokens;
 }
 
+/** Marks each extern's architecture name: the word after the `=` of an `extern` declaration. */
+function markArchitectures(tokens: Token[]): void {
+    let inExtern = false;
+    for (let t = 0; t < tokens.length; t++) {
+        const token = tokens[t];
+        if (token.kind === 'word' && DECLARATION_KEYWORDS.has(token.text)) inExtern = token.text === 'extern';
+        else if (inExtern && token.text === '=' && tokens[t + 1]?.kind === 'word') {
+            tokens[t + 1].architecture = true;
+            inExtern = false;
+        }
+    }
+}
+
 /** Whether two adjacent tokens on one line are separated by a space. */
 function spaceBetween(previous: Token, next: Token): boolean {
+    if (previous.architecture && next.text === '(') return false;
     if (next.kind === 'line-comment' || next.kind === 'block-comment' || previous.kind === 'block-comment') return true;
     const p = previous.text, n = next.text;
     if (p === '(' || p === '[') return false;
@@ -149,6 +165,7 @@ export function formatText(text: string): string {
  */
 export function formatUnits(text: string): FormatUnit[] {
     const tokens = tokenize(text);
+    markArchitectures(tokens);
     if (tokens.length === 0) return text.length === 0 ? [] : [{ kind: 'header', start: 0, end: text.length, formatted: '' }];
     const lines: Line[] = [];
     let depth = 0;
