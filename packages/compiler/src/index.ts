@@ -15,3 +15,5 @@ export type { Neuron, NeuronOptions } from './neuron.js';
 export { encodeNpy, decodeNpy } from './npy.js';
 export { generateTfjsModule, compileDocumentPrograms, compileDocumentToTfjs, jsIdentifier } from './generate.js';
 export type { GenerateOptions, GeneratedModule } from './generate.js';
+export { generateTorchModule, compileDocumentToTorch, documentArchitectures, torchArchitecture, pythonIdentifier, pythonLiteral } from './generate-torch.js';
+export type { TorchArchitecture, TorchGenerateOptions } from './generate-torch.js';
