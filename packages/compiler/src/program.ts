@@ -318,10 +318,8 @@ export class ProgramCompiler {
             const target = callee.ref?.ref;
             if (ast.isDefinition(target) && this.analysis.externOfDefinition(target)) {
                 // Inline a definition that calls networks: its parameters bind the arguments.
-                return this.guardCycle(target, () => {
-                    const { binders, body } = peelBinders(target);
-                    return this.beta(binders, body, args);
-                });
+                const { binders, body } = peelBinders(target);
+                return this.beta(binders, body, args, target);
             }
             if (ast.isExtern(target)) {
                 // A network has a meaning only on all of its arguments (docs/compiler.md).
@@ -337,12 +335,18 @@ export class ProgramCompiler {
         return node;
     }
 
-    /** (fun x1 … xn => body) a1 … am as lets (and lambdas for missing arguments, applications for extra ones). */
-    private beta(binders: readonly ast.Binder[], body: ast.Term, args: readonly ast.Term[]): IrNode {
+    /**
+     * (fun x1 … xn => body) a1 … am as lets (and lambdas for missing arguments, applications
+     * for extra ones). When `inlined` is the definition the body comes from, only the body is
+     * inside its cycle guard: the arguments are not (`and (and a b) c` is no cycle).
+     */
+    private beta(binders: readonly ast.Binder[], body: ast.Term, args: readonly ast.Term[], inlined?: ast.Definition): IrNode {
         const bound = Math.min(binders.length, args.length);
-        let node = this.lambdas(binders.slice(bound), body);
+        const values = args.slice(0, bound).map(argument => this.compile(argument));
+        const inner = () => this.lambdas(binders.slice(bound), body);
+        let node = inlined ? this.guardCycle(inlined, inner) : inner();
         for (let i = bound - 1; i >= 0; i--) {
-            node = { op: 'let', binder: this.varOf(binders[i]), value: this.compile(args[i]), body: node };
+            node = { op: 'let', binder: this.varOf(binders[i]), value: values[i], body: node };
         }
         for (const argument of args.slice(bound)) node = this.apply(node, this.compile(argument), dim(this.typeOf(argument)));
         return node;

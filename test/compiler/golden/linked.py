@@ -529,10 +529,10 @@ class applyTo(Definition):
         out = _to_batch(_bind(
             _materialize(
                 2,
-                lambda _v11: _contract(self.c1, [_network(networks, "isEven", [_v9], [[4]], [2]), _v11]),
+                lambda _v10: _contract(self.c1, [_network(networks, "isEven", [_v9], [[4]], [2]), _v10]),
                 like
             ),
-            lambda _v10: _contract(self.c2, [_v10])
+            lambda _v11: _contract(self.c2, [_v11])
         ), batch)
         return out.reshape(out.shape[0], 2)
 
