@@ -55,9 +55,9 @@ const PYTHON_RESERVED = new Set([
     'MissingNetworksError', 'batch', 'out', 'networks', 'like'
 ]);
 
-/** A Python identifier for a Cajal name (`f'` → `f_`, reserved words and module names get a trailing `_`). */
+/** A Python identifier for a Cajal name (`f'` → `f_`, `train.model` → `train_model`, reserved words and module names get a trailing `_`). */
 export function pythonIdentifier(name: string): string {
-    const base = name.replace(/'/g, '_');
+    const base = name.replace(/[^A-Za-z0-9_]/g, '_');
     return PYTHON_RESERVED.has(base) || /^_v\d+$/.test(base) || base.startsWith('__') ? `${base}_` : base;
 }
 
