@@ -291,10 +291,8 @@ class Network(torch.nn.Module):
             h, w, c = self._image()
             x = x.reshape(batch, h, w, c).permute(0, 3, 1, 2)
             if kind == "dilation":
-                k = a["kernel"]
-                before = (k - 1) // 2
-                x = torch.nn.functional.pad(x, (before, k - 1 - before, before, k - 1 - before), value=float("-inf"))
-                x = torch.nn.functional.max_pool2d(x, k, stride=1)
+                # tfjs 'same' max pooling: the window never counts the padding (odd windows).
+                x = torch.nn.functional.max_pool2d(x, a["kernel"], stride=1, padding=a["kernel"] // 2)
                 x = _flatten(x.permute(0, 2, 3, 1))
             elif kind == "cnn":
                 convs = len(a["layers"])
@@ -329,13 +327,8 @@ def _size(shape):
 
 
 def _conv_same(x, kernel, bias):
-    # tfjs 'same' padding: total k-1, the extra row/column after (bottom/right).
-    k = kernel.shape[0]
-    before = (k - 1) // 2
-    if k % 2 == 0:
-        x = torch.nn.functional.pad(x, (before, k - 1 - before, before, k - 1 - before))
-        return torch.nn.functional.conv2d(x, kernel.permute(3, 2, 0, 1), bias)
-    return torch.nn.functional.conv2d(x, kernel.permute(3, 2, 0, 1), bias, padding=before)
+    """A stride-1 convolution with tfjs's 'same' padding (kernels are odd: k // 2 on each side); kernel HWIO."""
+    return torch.nn.functional.conv2d(x, kernel.permute(3, 2, 0, 1), bias, padding=kernel.shape[0] // 2)
 
 
 def _dim(t):
