@@ -61,16 +61,19 @@ function tooOld(version: string): boolean {
     return major < MIN_TORCH[0] || (major === MIN_TORCH[0] && minor < MIN_TORCH[1]);
 }
 
+/** Where a Python with torch is looked for when none is named: PATH's python3 may be a pyenv shim without Debian's packages. */
+export const PYTHON_CANDIDATES: readonly string[] = ['python3', '/usr/bin/python3'];
+
 /**
  * Finds the Python that runs the engine: `python` (--python), else CAJAL_PYTHON, else the
  * first of `python3` (PATH) and /usr/bin/python3 that imports torch. A named Python is used
  * or refused, never replaced by another. Throws TorchUnavailableError saying what to install.
  */
-export function findTorchPython(options: { python?: string; env?: NodeJS.ProcessEnv } = {}): TorchPython {
+export function findTorchPython(options: { python?: string; env?: NodeJS.ProcessEnv; candidates?: readonly string[] } = {}): TorchPython {
     const env = options.env ?? process.env;
     const named = options.python ?? (env.CAJAL_PYTHON ? env.CAJAL_PYTHON : undefined);
     const how = options.python !== undefined ? '--python' : 'CAJAL_PYTHON';
-    const candidates = named !== undefined ? [named] : ['python3', '/usr/bin/python3'];
+    const candidates = named !== undefined ? [named] : options.candidates ?? PYTHON_CANDIDATES;
     const tried: string[] = [];
     for (const candidate of candidates) {
         const result = probe(candidate, env);
