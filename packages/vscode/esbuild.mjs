@@ -2,7 +2,8 @@
 //   dist/extension.cjs  the client (src/extension.ts; `vscode` is provided by the editor)
 //   dist/server.cjs     the language server (packages/language-server/out/main.js) — no tfjs
 //   dist/cli.mjs        the cajal CLI for Run/Train (packages/cli/out/worker.js) with tfjs, plus
-//                       tfjs-backend-wasm's .wasm files copied next to it
+//                       tfjs-backend-wasm's .wasm files copied next to it, and the PyTorch
+//                       engine's trainer as dist/python/cajal_torch.py
 // and copies the grammar and language configuration (which live at the repo root) into the
 // package, where the manifest references them.
 // Usage: node esbuild.mjs [--production] [--only=extension,server,cli] [--outdir=DIR]
@@ -106,7 +107,10 @@ if (wanted('cli')) {
             fs.copyFileSync(path.join(wasmDir, file), path.join(dist, file));
             built.push(file);
         }
-        built.push('cli.mjs');
+        // The PyTorch engine's trainer (cajal train --engine torch) runs as a Python file.
+        fs.mkdirSync(path.join(dist, 'python'), { recursive: true });
+        fs.copyFileSync(path.join(root, 'packages', 'train', 'python', 'cajal_torch.py'), path.join(dist, 'python', 'cajal_torch.py'));
+        built.push('cli.mjs', 'python/cajal_torch.py');
     }
 }
 

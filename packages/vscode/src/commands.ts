@@ -15,7 +15,7 @@ import {
 } from './protocol.js';
 import { runnableDefinitionAt, trainingAt } from './source.js';
 import {
-    applyTrainEvent, epochSummary, initialTrainingState, renderTrainingPage, trainingProgress, trainingViewMessage, type TrainingState
+    applyTrainEvent, engineArguments, epochSummary, initialTrainingState, renderTrainingPage, trainingProgress, trainingViewMessage, type TrainingState
 } from './training.js';
 
 export type VscodeApi = typeof vscodeTypes;
@@ -265,7 +265,8 @@ export class CajalCommands {
         if (!target) return undefined;
         const file = await this.fileOnDisk(target);
         if (!file) return undefined;
-        const session = new TrainingSession(this.deps, file, target.name!, this.setting('train.epochs', target.uri, 0), this.setting('run.backend', target.uri, 'auto'));
+        const engine = engineArguments(this.setting('train.engine', target.uri, 'tfjs'), this.setting('python', target.uri, ''));
+        const session = new TrainingSession(this.deps, file, target.name!, this.setting('train.epochs', target.uri, 0), this.setting('run.backend', target.uri, 'auto'), engine);
         this.trainings.add(session);
         try {
             return await session.start();
@@ -348,7 +349,7 @@ class TrainingSession {
     private cancelled = false;
 
     constructor(private readonly deps: CommandDeps, private readonly file: string, private readonly name: string,
-                private readonly epochs: number, private readonly backend: string) {
+                private readonly epochs: number, private readonly backend: string, private readonly engine: readonly string[] = []) {
         this.state = initialTrainingState(name);
     }
 
@@ -387,6 +388,7 @@ class TrainingSession {
         this.openPanel();
         const args = ['train', this.file, '--train', this.name, '--events', '--backend', this.backend];
         if (this.epochs > 0) args.push('--epochs', String(this.epochs));
+        args.push(...this.engine);
         output.appendLine(`▶ cajal ${args.join(' ')}`);
         await vscode.window.withProgress(
             { location: vscode.ProgressLocation.Notification, title: `Cajal: training ${this.name}`, cancellable: true },

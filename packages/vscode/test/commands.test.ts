@@ -271,6 +271,16 @@ describe('Cajal: Train', () => {
         expect(fake.shown.at(-1)?.message).toContain(path.join(dir, 'weights.json'));
     });
 
+    it('passes the engine settings to the CLI (cajal.train.engine, cajal.python)', async () => {
+        const { fake } = setup({ settings: { 'cajal.train.engine': 'torch', 'cajal.python': ' /opt/py/bin/python3 ' } });
+        await fake.commands.get('cajal.train')!(uriOf(file), 'andEven');
+        expect(recordedArgv().args).toEqual(['train', file, '--train', 'andEven', '--events', '--backend', 'auto', '--engine', 'torch', '--python', '/opt/py/bin/python3']);
+        const plain = setup({ settings: { 'cajal.python': '/opt/py/bin/python3' } });
+        await plain.fake.commands.get('cajal.train')!(uriOf(file), 'andEven');
+        expect(recordedArgv().args).not.toContain('--engine');
+        expect(recordedArgv().args).not.toContain('--python');
+    });
+
     it('cancels from the notification: SIGTERM, and the last completed epoch is kept', async () => {
         fs.writeFileSync(path.join(dir, 'mode'), 'slow');
         const { fake } = setup();
