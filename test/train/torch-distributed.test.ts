@@ -6,9 +6,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as net from 'node:net';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { prepareTraining, readManifest, runTorchTraining } from '@cajal/train';
-import { loadTraining, repositoryRoot, temporaryDirectory } from './helpers.js';
+import { prepareTraining, readManifest, runTorchTraining, torchTrainerScript } from '@cajal/train';
+import { loadTraining, repositoryRoot, runCli, temporaryDirectory } from './helpers.js';
 import { TORCH_PYTHON } from './torch-python.js';
 
 function weightsOf(directory: string): Float32Array {
@@ -50,4 +52,48 @@ describe('cajal train --engine torch --nproc 2 (real processes, gloo on loopback
             prepared.dispose();
         }
     }, 240_000);
+});
+
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.listen(0, '127.0.0.1', () => {
+            const port = (server.address() as net.AddressInfo).port;
+            server.close(() => resolve(port));
+        });
+        server.on('error', reject);
+    });
+}
+
+describe('cajal train --engine torch --plan DIR, then processes started as torchrun starts them', () => {
+    it('trains from the plan with the environment torchrun sets (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR/PORT)', async () => {
+        const directory = temporaryDirectory();
+        fs.copyFileSync(path.join(repositoryRoot, 'examples/train/and-even.cajal'), path.join(directory, 'and-even.cajal'));
+        const planned = await runCli(['train', 'and-even.cajal', '--train', 'andEven', '--engine', 'torch', '--limit', '128', '--epochs', '2', '--plan', 'plan', '--out', 'w'], directory);
+        expect(planned.stderr).toBe('');
+        expect(planned.code).toBe(0);
+        expect(planned.stdout).toContain(`torchrun --nproc_per_node N ${torchTrainerScript()} ${path.join(directory, 'plan', 'plan.json')}`);
+        // Debian's torch 1.13 torchrun fails under Python 3.11 before starting workers, so the
+        // test sets torchrun's environment itself: two ranks, one rendezvous on loopback.
+        const port = await freePort();
+        const outputs = await Promise.all([0, 1].map(rank => new Promise<{ code: number | null; stdout: string; stderr: string }>(resolve => {
+            const child = spawn(TORCH_PYTHON, [torchTrainerScript(), path.join(directory, 'plan', 'plan.json')], {
+                env: { ...process.env, OMP_NUM_THREADS: '1', RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) }
+            });
+            let stdout = '', stderr = '';
+            child.stdout.on('data', chunk => { stdout += chunk; });
+            child.stderr.on('data', chunk => { stderr += chunk; });
+            child.on('close', code => resolve({ code, stdout, stderr }));
+        })));
+        for (const output of outputs) {
+            expect(output.stderr).toBe('');
+            expect(output.code).toBe(0);
+        }
+        const events = outputs[0].stdout.trim().split('\n').map(line => JSON.parse(line) as { event: string; backend?: string });
+        expect(events[0]).toMatchObject({ event: 'start', backend: expect.stringMatching(/2 processes/) });
+        expect(events[events.length - 1]).toMatchObject({ event: 'done', epochs: 2, weights: path.join(directory, 'w') });
+        expect(outputs[1].stdout).toBe(''); // only rank 0 reports
+        expect(readManifest(path.join(directory, 'w')).epoch).toBe(2);
+    }, 180_000);
 });

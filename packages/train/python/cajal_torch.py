@@ -10,8 +10,10 @@ trains with the same loss, optimiser, batches and epochs, prints the same `--eve
 format (weights.json + snapshot-*/EXTERN/model.json + weights.bin, readable by tfjs) after
 every epoch. SIGINT/SIGTERM stop after the current batch; the last completed epoch's weights
 stay saved. With nproc > 1 it trains data-parallel (DistributedDataParallel; gloo on CPU,
-nccl on CUDA) in processes started by torch.multiprocessing on 127.0.0.1: every process
-takes its shard of every global batch, so the result equals one process with that batch.
+nccl on CUDA) in processes started by torch.multiprocessing on 127.0.0.1, or started by
+torchrun (`cajal train --engine torch --plan DIR` writes the plan; docs/training.md): every
+process takes its shard of every global batch, so the result equals one process with that
+batch. Usage: python3 cajal_torch.py PLAN.json
 
 Also a library: `load_weights(directory, networks)` loads weights saved by either engine
 into the networks of a generated module; `save_weights(...)` writes them.
@@ -293,23 +295,27 @@ def evaluate(model, fields, targets, plan, device, batch_size=256):
     return loss_total / n, quality_total / n
 
 
-def worker(rank, plan, port, shared_stop):
+def worker(rank, plan, port, shared_stop, local_rank=None):
+    """One training process. `port` None with nproc > 1: launched by torchrun (env:// rendezvous)."""
     stop = Stop(shared_stop)
     install_handlers(stop)
     nproc = plan["nproc"]
     cuda = plan["device"] == "cuda"
     distributed = nproc > 1
+    local_rank = rank if local_rank is None else local_rank
     try:
         if cuda and not torch.cuda.is_available():
             raise PlanError("device", "--device cuda: this PyTorch (%s) sees no CUDA device" % torch.__version__)
-        device = torch.device("cuda", rank % max(torch.cuda.device_count(), 1)) if cuda else torch.device("cpu")
+        device = torch.device("cuda", local_rank % max(torch.cuda.device_count(), 1)) if cuda else torch.device("cpu")
         if cuda:
             torch.cuda.set_device(device)
         if distributed:
             if "OMP_NUM_THREADS" not in os.environ and not cuda:
                 torch.set_num_threads(max(1, (os.cpu_count() or 1) // nproc))
-            os.environ["MASTER_ADDR"] = "127.0.0.1"
-            os.environ["MASTER_PORT"] = str(port)
+            if port is not None:
+                # Started by main() below: this machine only, over loopback.
+                os.environ["MASTER_ADDR"] = "127.0.0.1"
+                os.environ["MASTER_PORT"] = str(port)
             torch.distributed.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=nproc)
         run_training(rank, plan, device, stop)
     except PlanError as error:
@@ -455,6 +461,12 @@ def free_port():
 def main(argv):
     with open(argv[1]) as f:
         plan = json.load(f)
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ and "LOCAL_RANK" in os.environ:
+        # Launched by torchrun (one process per rank, possibly on several machines): the
+        # rendezvous is torchrun's (MASTER_ADDR/MASTER_PORT), the process count its WORLD_SIZE.
+        plan["nproc"] = int(os.environ["WORLD_SIZE"])
+        worker(int(os.environ["RANK"]), plan, None, None, int(os.environ["LOCAL_RANK"]))
+        return 0
     nproc = plan["nproc"]
     if nproc <= 1:
         worker(0, plan, None, None)

@@ -14,5 +14,5 @@ export { TrainingError, defaultWeightsDirectory, evaluateSet, findTraining, loca
 export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
 export { MANIFEST, loadLayersModel, linkNetworks, loadLinkedNetworks, loadNetworks, readManifest, saveLayersModel, saveNetworks } from './weights.js';
 export type { LoadedNetwork, ManifestExtern, WeightsManifest } from './weights.js';
-export { MIN_TORCH, PYTHON_CANDIDATES, TorchUnavailableError, findTorchPython, runTorchTraining, torchTrainerScript } from './torch-engine.js';
-export type { TorchEngineOptions, TorchPython } from './torch-engine.js';
+export { MIN_TORCH, PYTHON_CANDIDATES, TorchUnavailableError, findTorchPython, runTorchTraining, torchTrainerScript, writeTorchPlan } from './torch-engine.js';
+export type { TorchEngineOptions, TorchPlanOptions, TorchPython } from './torch-engine.js';

@@ -125,7 +125,7 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
         : options.weightsDirectory ?? (options.sourceFile ? defaultWeightsDirectory(options.sourceFile, name) : null);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-'));
     try {
-        await writePlan(prepared, work, { weightsDirectory, sourceFile: options.sourceFile, device, nproc, testEvery: options.testEvery, ranksDirectory: torch.ranksDirectory });
+        const planFile = await writeTorchPlan(prepared, work, { weightsDirectory, sourceFile: options.sourceFile, device, nproc, testEvery: options.testEvery, ranksDirectory: torch.ranksDirectory });
         const history: EpochMetrics[] = [];
         let finished: Extract<TrainEvent, { event: 'done' | 'cancelled' }> | undefined;
         let engineError: { kind: string; message: string; traceback?: string } | undefined;
@@ -150,7 +150,7 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
             if (event.event === 'done' || event.event === 'cancelled') finished = event as unknown as typeof finished;
             emit(event as unknown as TrainEvent);
         };
-        const exit = await runPython(python, [torchTrainerScript(), path.join(work, 'plan.json')], torch.env ?? process.env, onLine, options.signal);
+        const exit = await runPython(python, [torchTrainerScript(), planFile], torch.env ?? process.env, onLine, options.signal);
         if (engineError) {
             if (process.env.CAJAL_DEBUG && engineError.traceback) process.stderr.write(engineError.traceback);
             const where = engineError.kind === 'data' ? prepared.training.options.find(ast.isDataOption) ?? prepared.training : prepared.training;
@@ -174,7 +174,22 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
     }
 }
 
-async function writePlan(prepared: PreparedTraining, work: string, options: { weightsDirectory: string | null; sourceFile?: string; device: string; nproc: number; testEvery?: number; ranksDirectory?: string }): Promise<void> {
+export interface TorchPlanOptions {
+    readonly weightsDirectory: string | null;
+    readonly sourceFile?: string;
+    readonly device: 'cpu' | 'cuda';
+    readonly nproc: number;
+    readonly testEvery?: number;
+    readonly ranksDirectory?: string;
+}
+
+/**
+ * Writes everything the trainer needs into `work` (plan.json, the model module, .npy data,
+ * shuffles, initial weights) and returns the plan's path: `python3 cajal_torch.py PLAN` or
+ * `torchrun … cajal_torch.py PLAN` trains from it (paths in it are absolute).
+ */
+export async function writeTorchPlan(prepared: PreparedTraining, work: string, options: TorchPlanOptions): Promise<string> {
+    fs.mkdirSync(work, { recursive: true });
     const { settings, data, fields } = prepared;
     // The model's module; the networks are built from their declared architectures, then
     // given the initial weights saved below.
@@ -228,6 +243,7 @@ async function writePlan(prepared: PreparedTraining, work: string, options: { we
         data: data.describe
     };
     fs.writeFileSync(path.join(work, 'plan.json'), JSON.stringify(plan));
+    return path.join(work, 'plan.json');
 }
 
 interface PythonExit { code: number | null; signal: NodeJS.Signals | null; stderr: string }

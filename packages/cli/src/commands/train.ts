@@ -3,7 +3,8 @@ import * as tty from 'node:tty';
 import { ast } from '@cajal/language';
 import type { BackendPreference } from '@cajal/runtime';
 import {
-    DataError, TorchUnavailableError, TrainingError, defaultWeightsDirectory, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining, type TrainEvent
+    DataError, TorchUnavailableError, TrainingError, defaultWeightsDirectory, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining,
+    torchTrainerScript, writeTorchPlan, type TrainEvent
 } from '@cajal/train';
 import { CliError, UsageError, type Command, type Writer } from '../command.js';
 import { integerOption, parseCommandArgs } from '../util/args.js';
@@ -11,7 +12,7 @@ import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 
 const usage = `Usage: cajal train FILE [--train NAME] [--epochs N] [--limit N] [--seed S] [--out DIR]
                    [--backend auto|wasm|cpu] [--json | --events]
-                   [--engine tfjs|torch] [--device cpu|cuda] [--nproc N] [--python PATH]
+                   [--engine tfjs|torch] [--device cpu|cuda] [--nproc N] [--python PATH] [--plan DIR]
 
 Checks FILE, then runs one of its train blocks: loads the data, builds the networks of
 the externs the model uses, and trains them by gradient descent on TensorFlow.js (or on
@@ -35,6 +36,9 @@ Options:
                  gloo on CPU, nccl on CUDA); the batch is the global batch
   --python PATH  torch: the Python to run (default: CAJAL_PYTHON, else python3 or
                  /usr/bin/python3, whichever imports torch)
+  --plan DIR     torch: only prepare (data, targets, initial weights, the model's module)
+                 into DIR and print the torchrun command that trains from it, e.g. on
+                 several machines
   --json         print {"train","epochs","examples","seconds","final":{"loss","accuracy"},"weights"} at the end
   --events       print one JSON object per line as training goes (start, batch, epoch, done/cancelled)`;
 
@@ -63,7 +67,7 @@ export const trainCommand: Command = {
         const { positionals, options } = parseCommandArgs(args, {
             train: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' },
             out: { type: 'string', short: 'o' }, backend: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' },
-            engine: { type: 'string' }, device: { type: 'string' }, nproc: { type: 'string' }, python: { type: 'string' }
+            engine: { type: 'string' }, device: { type: 'string' }, nproc: { type: 'string' }, python: { type: 'string' }, plan: { type: 'string' }
         }, usage);
         if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'train needs a file.' : 'train takes exactly one file.', usage);
         if (options.json && options.events) throw new UsageError('--json and --events both write to stdout; choose one.', usage);
@@ -78,14 +82,14 @@ export const trainCommand: Command = {
         if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${device}'.`, usage);
         const nproc = positive('nproc', options.nproc);
         if (engine === 'tfjs') {
-            for (const torchOnly of ['device', 'nproc', 'python'] as const) {
+            for (const torchOnly of ['device', 'nproc', 'python', 'plan'] as const) {
                 if (options[torchOnly] !== undefined) throw new UsageError(`--${torchOnly} needs --engine torch.`, usage);
             }
         }
 
         // Before any work: a missing Python or torch is one clear line.
         let python: string | undefined;
-        if (engine === 'torch') {
+        if (engine === 'torch' && options.plan === undefined) {
             try {
                 python = findTorchPython({ python: options.python }).python;
             } catch (error) {
@@ -118,6 +122,15 @@ export const trainCommand: Command = {
         try {
             const prepared = await prepareTraining(training, program.workspace.services, { epochs, limit, seed, backend: backend as BackendPreference });
             try {
+                if (options.plan !== undefined) {
+                    const plan = await writeTorchPlan(prepared, path.resolve(io.cwd, options.plan), { weightsDirectory, sourceFile, device, nproc: nproc ?? 1 });
+                    io.stdout.write(`Wrote the training plan ${displayPath(plan, io.cwd)} (its paths are absolute: on several machines, put it on a shared file system).\n`
+                        + `Train on one machine with N processes, or on M machines (run on each, with its --node_rank):\n`
+                        + `  torchrun --nproc_per_node N ${torchTrainerScript()} ${plan}\n`
+                        + `  torchrun --nnodes M --node_rank I --nproc_per_node N --rdzv_backend c10d --rdzv_endpoint HOST:29500 ${torchTrainerScript()} ${plan}\n`
+                        + `Rank 0 prints the --events lines and saves the weights to ${displayPath(weightsDirectory, io.cwd)}.\n`);
+                    return 0;
+                }
                 const result = engine === 'torch'
                     ? await runTorchTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, torch: { python, device, nproc } })
                     : await runTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, backend: backend as BackendPreference });
