@@ -102,9 +102,9 @@ function renderFlat(expr: Expr): string {
 
 const varName = (ref: VarRef): string => `_v${ref.id}`;
 
+/** A float32 value as a Python literal (JavaScript's shortest round-trip text is valid Python). */
 function formatNumber(x: number): string {
-    if (Object.is(x, -0) || x === 0) return '0';
-    return Number.isInteger(x) ? String(x) : String(x);
+    return x === 0 ? '0' : String(x);
 }
 
 class TorchModuleWriter {

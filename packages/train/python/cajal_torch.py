@@ -109,7 +109,11 @@ def _model_weights(model_json_path):
         model = json.load(f)
     specs = [w for group in model["weightsManifest"] for w in group["weights"]]
     directory = os.path.dirname(model_json_path)
-    data = b"".join(open(os.path.join(directory, p), "rb").read() for group in model["weightsManifest"] for p in group["paths"])
+    data = b""
+    for group in model["weightsManifest"]:
+        for name in group["paths"]:
+            with open(os.path.join(directory, name), "rb") as f:
+                data += f.read()
     values = torch.frombuffer(bytearray(data), dtype=torch.float32) if data else torch.zeros(0)
     tensors, offset = [], 0
     for spec in specs:
@@ -156,7 +160,7 @@ def save_weights(directory, networks, templates, info):
         relative = snapshot + "/" + name
         target = os.path.join(directory, snapshot, name)
         os.makedirs(target, exist_ok=True)
-        data = b"".join(p.detach().to("cpu", torch.float32).contiguous().numpy().tobytes() if _has_numpy() else _bytes(p) for p in network.parameters())
+        data = b"".join(_float32_bytes(p) for p in network.parameters())
         with open(os.path.join(target, "weights.bin"), "wb") as f:
             f.write(data)
         with open(os.path.join(target, "model.json"), "w") as f:
@@ -173,23 +177,14 @@ def save_weights(directory, networks, templates, info):
     return manifest
 
 
-_NUMPY = None
-
-
-def _has_numpy():
-    global _NUMPY
-    if _NUMPY is None:
-        try:
-            torch.zeros(1).numpy()
-            _NUMPY = True
-        except Exception:
-            _NUMPY = False
-    return _NUMPY
-
-
-def _bytes(p):
-    values = p.detach().to("cpu", torch.float32).reshape(-1).tolist()
-    return struct.pack("<%df" % len(values), *values)
+def _float32_bytes(p):
+    """Little-endian float32 bytes of a tensor (through NumPy when torch has it; torch 2.x may not)."""
+    values = p.detach().to("cpu", torch.float32).contiguous()
+    try:
+        return values.numpy().astype("<f4", copy=False).tobytes()
+    except RuntimeError:
+        flat = values.reshape(-1).tolist()
+        return struct.pack("<%df" % len(flat), *flat)
 
 
 def _base36(n):
