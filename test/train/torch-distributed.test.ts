@@ -2,7 +2,7 @@
  * Data-parallel training on PyTorch (`--nproc 2`: DistributedDataParallel with gloo on CPU,
  * over 127.0.0.1 only): the AND-even example on a few examples. Both processes end with
  * identical weights, equal (within float tolerance) to one process with the same global
- * batch — also with an uneven last batch, whose shards differ in size.
+ * batch — also with a last batch of one example, so that one process's shard is empty.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,8 +22,9 @@ function weightsOf(directory: string): Float32Array {
 describe('cajal train --engine torch --nproc 2 (real processes, gloo on loopback)', () => {
     it('both ranks end with identical weights, equal to one process with the same global batch', async () => {
         const { services, training } = await loadTraining(path.join(repositoryRoot, 'examples/train/and-even.cajal'), 'andEven');
-        // 251 examples in batches of 64: the last batch (59) splits into shards of 30 and 29.
-        const prepared = await prepareTraining(training, services, { limit: 251, epochs: 3, backend: 'cpu' });
+        // 257 examples in batches of 64: the last batch has one example, so one process's shard
+        // is empty (it runs forward and backward on an example weighted 0).
+        const prepared = await prepareTraining(training, services, { limit: 257, epochs: 3, backend: 'cpu' });
         try {
             const directory = temporaryDirectory();
             const one = await runTorchTraining(prepared, { weightsDirectory: path.join(directory, 'one'), torch: { python: TORCH_PYTHON } });
@@ -34,8 +35,8 @@ describe('cajal train --engine torch --nproc 2 (real processes, gloo on loopback
             });
             expect(two.cancelled).toBe(false);
             expect(two.backend).toMatch(/\(cpu, 2 processes\)$/);
-            // Rank 0 alone reports: one start, 4 batches × 3 epochs, 3 epochs, one done.
-            expect(events).toEqual(['start', ...Array.from({ length: 3 }, () => [...Array<string>(4).fill('batch'), 'epoch']).flat(), 'done']);
+            // Rank 0 alone reports: one start, 5 batches × 3 epochs, 3 epochs, one done.
+            expect(events).toEqual(['start', ...Array.from({ length: 3 }, () => [...Array<string>(5).fill('batch'), 'epoch']).flat(), 'done']);
             const rank0 = weightsOf(path.join(directory, 'ranks', 'rank0'));
             const rank1 = weightsOf(path.join(directory, 'ranks', 'rank1'));
             expect(rank0.length).toBe(784 * 64 + 64 + 64 * 2 + 2);

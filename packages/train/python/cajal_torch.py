@@ -371,22 +371,23 @@ def run_training(rank, plan, device, stop):
             # This process's shard of the global batch; the loss is scaled so that DDP's mean
             # of the processes' gradients is the gradient of the global batch's mean loss.
             local = chosen[rank::nproc]
+            count = local.shape[0]
+            if count == 0:
+                # A batch smaller than the process count: every process must still run forward
+                # and backward (DDP's collectives); this one runs one example weighted 0.
+                local = chosen[:1]
             inputs = [f[local].to(device, non_blocking=True) for f in train_fields]
             target = train_targets[local].to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)
-            if local.shape[0] > 0:
-                prediction = trained(*inputs).reshape(local.shape[0], -1)
-                if prediction.shape != target.shape:
-                    raise PlanError("data", "the model gives %d numbers per example, the target %d" % (prediction.shape[1], target.shape[1]))
-                loss = loss_of(plan["loss"], prediction, target)
-                quality = quality_sum(plan["discrete"], prediction.detach(), target)
-                (loss * (local.shape[0] * nproc / size)).backward()
-            else:
-                loss = quality = torch.zeros((), device=device)
-                (sum(p.sum() for p in learnable) * 0).backward()
+            prediction = trained(*inputs).reshape(local.shape[0], -1)
+            if prediction.shape != target.shape:
+                raise PlanError("data", "the model gives %d numbers per example, the target %d" % (prediction.shape[1], target.shape[1]))
+            loss = loss_of(plan["loss"], prediction, target)
+            quality = quality_sum(plan["discrete"], prediction.detach(), target) * (1 if count else 0)
+            (loss * (count * nproc / size)).backward()
             optimizer.step()
             if distributed:
-                status[0] = loss.detach() * local.shape[0]
+                status[0] = loss.detach() * count
                 status[1] = quality
                 status[2] = 1.0 if stop.requested() else 0.0
                 torch.distributed.all_reduce(status)
