@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkText } from '@cajal/language';
+import { checkText, loadFiles } from '@cajal/language';
 import { compileDocumentToTorch, documentArchitectures, generateTorchModule, pythonIdentifier, pythonLiteral } from '@cajal/compiler';
 import { TORCH_PYTHON } from '../train/torch-python.js';
 
@@ -59,6 +59,18 @@ describe('generateTorchModule', () => {
         expect(pythonIdentifier('_v3')).toBe('_v3_');
         expect(pythonIdentifier('isEven')).toBe('isEven');
         expect(pythonLiteral({ a: [true, null, 1.5], 'b"': 'x' })).toBe('{"a": [True, None, 1.5], "b\\"": "x"}');
+    });
+
+    it('records the declared architecture of an extern imported from another module', async () => {
+        const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-import-'));
+        fs.writeFileSync(path.join(directory, 'nets.cajal'), 'module nets\nextern score : Real[3] -o Bool = linear\n');
+        fs.writeFileSync(path.join(directory, 'use.cajal'), 'module use\nimport nets\ndef judge (x : Real[3]) : Bool = score x\n');
+        const workspace = await loadFiles([path.join(directory, 'use.cajal')]);
+        const document = workspace.requested[0];
+        expect((document.diagnostics ?? []).filter(d => d.severity === 1)).toEqual([]);
+        const { python } = compileDocumentToTorch(document, workspace.services);
+        expect(python).toContain('"score": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [3]}, "codomain": {"kind": "bool"}}, "inputShapes": [[3]], "outputShape": [2], "architecture": {"architecture": "linear"');
+        fs.rmSync(directory, { recursive: true, force: true });
     });
 
     it('embeds large constants as float32 hex and records declared architectures', async () => {

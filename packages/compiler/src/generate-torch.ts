@@ -7,7 +7,7 @@
  * externs are networks passed in, or built from their declared architectures by
  * `build_networks` with the parameter layout of the tfjs networks. Pure: returns text.
  */
-import type { LangiumDocument } from 'langium';
+import { AstUtils, type LangiumDocument } from 'langium';
 import { ast, architectureRequest, declaredType, resolveArchitecture, type CajalServices, type ResolvedArchitecture } from '@cajal/language';
 import { compileDocumentPrograms } from './generate.js';
 import type { IrNode, Program, ProgramOptions, VarRef } from './program.js';
@@ -247,10 +247,15 @@ export function generateTorchModule(programs: readonly Program[], options: Torch
     return text.join('\n') + '\n';
 }
 
-/** The declared architectures of a document's externs (those that name a valid one). */
+/** The declared architectures of the externs a document declares or uses (imported ones too), where they name a valid one. */
 export function documentArchitectures(document: LangiumDocument): Record<string, TorchArchitecture> {
     const result: Record<string, TorchArchitecture> = {};
-    for (const extern of (document.parseResult.value as ast.Module).declarations.filter(ast.isExtern)) {
+    const module = document.parseResult.value as ast.Module;
+    const externs = new Set<ast.Extern>(module.declarations.filter(ast.isExtern));
+    for (const node of AstUtils.streamAst(module)) {
+        if (ast.isVar(node) && ast.isExtern(node.ref?.ref)) externs.add(node.ref.ref);
+    }
+    for (const extern of externs) {
         if (!extern.net?.architecture) continue;
         const resolved = resolveArchitecture(architectureRequest(extern.net), declaredType(extern));
         if (resolved.ok) result[extern.name] = torchArchitecture(resolved.resolved);
