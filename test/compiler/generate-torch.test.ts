@@ -98,10 +98,13 @@ counts = {name: sum(p.numel() for p in net.parameters()) for name, net in nets.i
 x1, x2 = torch.rand(5, 28, 28), torch.rand(5, 28, 28)
 out = m.bothEven(nets)(x1, x2)
 both = m.and_()(m.encode({"kind": "bool"}, [True, True, False]), m.encode({"kind": "bool"}, [True, False, True]))
+pair = {"kind": "product", "left": {"kind": "bool"}, "right": {"kind": "nat", "bound": 3}}
+pairs = m.encode(pair, [(True, 2), (False, 0)])
+decoded_pairs = m.decode(pair, torch.cat([pairs, torch.zeros(1, 6)]))
 out.sum().backward()
 print(json.dumps({"counts": counts, "shape": list(out.shape), "sums": out.sum(1).tolist(),
   "and": m.decode({"kind": "bool"}, both), "grad": all(p.grad is not None and p.grad.abs().sum() > 0 for p in nets["isEven"].parameters()),
-  "buffers": list(m.and_().state_dict().keys())}))
+  "buffers": list(m.and_().state_dict().keys()), "pairs": pairs.tolist(), "decodedPairs": decoded_pairs}))
 `;
         const run = spawnSync(TORCH_PYTHON, ['-c', script], { cwd: work, encoding: 'utf-8', timeout: 120_000 });
         expect(run.stderr).toBe('');
@@ -115,5 +118,8 @@ print(json.dumps({"counts": counts, "shape": list(out.shape), "sums": out.sum(1)
         expect(result.and).toEqual([true, false, false]);
         expect(result.grad).toBe(true);
         expect(result.buffers).toHaveLength(1);
+        // (true, 2) is e_true ⊗ e_2: flat index 0·3 + 2; the zero vector decodes to None.
+        expect(result.pairs).toEqual([[0, 0, 1, 0, 0, 0], [0, 0, 0, 1, 0, 0]]);
+        expect(result.decodedPairs).toEqual([[true, 2], [false, 0], null]);
     }, 60_000);
 });
