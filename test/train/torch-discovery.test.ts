@@ -99,5 +99,11 @@ describe('finding Python and torch', () => {
         // (The line before it is the start line of the progress output.)
         expect(run.stderr).toMatch(/\ncajal train: points\.cajal: train points: the PyTorch engine failed at points\.cajal:4:1: the loss became nan in epoch 1, batch \d+; try a smaller lr\.\n$/);
         expect(run.stderr).not.toMatch(/Traceback/);
-    }, 60_000);
+
+        // A model with only fixed externs: nothing to train, said at the train block.
+        fs.writeFileSync(path.join(directory, 'fixed.cajal'), 'extern dil : Real[28, 28] -o Real[28, 28] = dilation(3)\ntrain t { data mnist (x, d); model dil x; target dil x; loss l2; epochs 1; examples 64; test 16; }\n');
+        const fixed = await runCli(['train', 'fixed.cajal', '--engine', 'torch'], directory);
+        expect(fixed.code).toBe(1);
+        expect(fixed.stderr).toMatch(/\ncajal train: fixed\.cajal: train t: the PyTorch engine failed at fixed\.cajal:2:1: the model uses no learnable extern, so there is nothing to train\n$/);
+    }, 90_000);
 });

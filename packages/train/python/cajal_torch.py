@@ -336,6 +336,8 @@ def run_training(rank, plan, device, stop):
     load_weights(plan["initialWeights"], networks)
     model = module.definitions[plan["definition"]](networks).to(device)
     learnable = [p for name in names if plan["externs"][name]["entry"]["learnable"] for p in networks[name].parameters()]
+    if not learnable:
+        raise PlanError("settings", "the model uses no learnable extern, so there is nothing to train")
     trained = model
     if distributed:
         trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None, broadcast_buffers=False)
