@@ -24,5 +24,10 @@ export default tseslint.config(
     {
         files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
         languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable', fetch: 'readonly', AbortController: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly', structuredClone: 'readonly', globalThis: 'readonly', queueMicrotask: 'readonly', setImmediate: 'readonly' } }
+    },
+    {
+        // The real-editor test hands some callbacks to the page (Playwright's evaluate): they run in the browser.
+        files: ['test/vscode-e2e/**/*.mjs'],
+        languageOptions: { globals: { window: 'readonly', document: 'readonly', MutationObserver: 'readonly' } }
     }
 );

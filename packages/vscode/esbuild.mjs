@@ -2,8 +2,9 @@
 //   dist/extension.cjs  the client (src/extension.ts; `vscode` is provided by the editor)
 //   dist/server.cjs     the language server (packages/language-server/out/main.js) — no tfjs
 //   dist/cli.mjs        the cajal CLI for Run/Train (packages/cli/out/worker.js) with tfjs, plus
-//                       tfjs-backend-wasm's .wasm files copied next to it, and MNIST (gzipped IDX
-//                       files) in dist/mnist/ for the shipped training examples
+//                       tfjs-backend-wasm's .wasm files copied next to it, MNIST (gzipped IDX
+//                       files) in dist/mnist/ for the shipped training examples, and the
+//                       PyTorch engine's trainer as dist/python/cajal_torch.py
 // and copies the grammar and language configuration (which live at the repo root) into the
 // package, where the manifest references them.
 // Usage: node esbuild.mjs [--production] [--only=extension,server,cli] [--outdir=DIR]
@@ -122,6 +123,10 @@ if (wanted('cli')) {
             fs.writeFileSync(target, zlib.gzipSync(fs.readFileSync(source)));
         }
         built.push('mnist/*.gz');
+        // The PyTorch engine's trainer (cajal train --engine torch) runs as a Python file.
+        fs.mkdirSync(path.join(dist, 'python'), { recursive: true });
+        fs.copyFileSync(path.join(root, 'packages', 'train', 'python', 'cajal_torch.py'), path.join(dist, 'python', 'cajal_torch.py'));
+        built.push('python/cajal_torch.py');
     }
 }
 

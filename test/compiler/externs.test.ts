@@ -20,6 +20,9 @@ def viaLambda (a : Real[3]) : Bool = (fun (f : Bool -o Bool) => f true) (fun c =
 def scoreAsValue : Real[3] -o Bool = score
 def half (a : Real[3]) : Bool -o Bool = judge a
 def bare : Real[3] -o Bool -o Bool = judge
+extern flipNet : Bool -o Bool
+def flipDef (b : Bool) : Bool = not (flipNet b)
+def nested (b : Bool) : Bool = flipDef (flipDef b)
 train soft {
   data "d.jsonl" (x : Real[3], b : Bool);
   model (b, b);
@@ -75,6 +78,12 @@ describe('externs of several arguments', () => {
         // not swaps the two components of judge's output.
         const values = Array.from(out.dataSync());
         [0, 6, 0.7, 0.3].forEach((expected, i) => expect(values[i]).toBeCloseTo(expected, 5));
+    });
+
+    it('inline an extern-calling definition applied to its own result (no false definition cycle)', () => {
+        // flipDef (flipDef b): the inner application is an argument, outside the inlined body.
+        const program = new ProgramCompiler(services).compileDefinition(definition('nested'));
+        expect(networkNodes(program.body)).toHaveLength(2);
     });
 
     it('run inside a function value built on the basis (a batch of 1 broadcasts to the other input)', () => {

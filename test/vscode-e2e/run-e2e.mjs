@@ -634,6 +634,38 @@ async function runChecks() {
         log(`cancelled in ${ms} ms: ${cancelled.text.split('\n').find(l => /Cancelled/.test(l)) ?? ''}`);
     });
 
+    await check('Cajal: Train with cajal.train.engine = torch trains on PyTorch, with the same chart and saved weights', async () => {
+        // Workspace settings (watched by VS Code): the next Train reads the engine and the Python from them.
+        const workspaceSettings = path.join(workspace, '.vscode', 'settings.json');
+        fs.mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+        fs.writeFileSync(workspaceSettings, JSON.stringify({ 'cajal.train.engine': 'torch', 'cajal.python': process.env.CAJAL_PYTHON ?? '/usr/bin/python3' }));
+        await new Promise(resolve => setTimeout(resolve, 5000));
+        await openFile('points.cajal');
+        await goToLine(7, 3);
+        await runCommand('Cajal: Train');
+        const torchChart = async () => {
+            for (const frame of page.frames()) {
+                if ((await frame.locator('body[data-status]').count().catch(() => 0)) === 0) continue;
+                const current = await frame.locator('body').evaluate(body => ({
+                    status: body.dataset.status,
+                    text: body.innerText,
+                    lossPoints: (body.querySelector('figure path.series.train')?.getAttribute('d') ?? '').split(/[ML]/).filter(Boolean).length
+                }));
+                if (/ on torch /.test(current.text)) return current;
+            }
+            return undefined;
+        };
+        const done = await until('torch training to finish in the chart view', async () => {
+            const current = await torchChart();
+            return current && current.status === 'done' ? current : undefined;
+        }, 180_000, 500);
+        await screenshot('train-torch-done');
+        fs.rmSync(path.dirname(workspaceSettings), { recursive: true, force: true });
+        if (done.lossPoints !== 4) throw new Error(`the loss chart has ${done.lossPoints} epoch points, expected 4`);
+        const weights = done.text.match(/Weights saved to (\S+)/);
+        if (!weights || !fs.existsSync(weights[1])) throw new Error(`no saved weights reported or found: ${done.text}`);
+    });
+
     // Last: a second code-server whose profile enables workspace trust, so the same folder
     // opens in Restricted Mode.
     await check('Restricted Mode: language features only, no Run/Compile/Train', async () => {

@@ -333,10 +333,8 @@ export class ProgramCompiler {
                 // So is a higher-order one: it may replicate a function-valued argument, and
                 // applying it means substituting the argument (spec §7), not multiplying by
                 // its matrix, which is exact only on basis inputs.
-                return this.guardCycle(target, () => {
-                    const { binders, body } = peelBinders(target);
-                    return this.beta(binders, body, args, where);
-                });
+                const { binders, body } = peelBinders(target);
+                return this.beta(binders, body, args, where, target);
             }
             if (ast.isExtern(target)) {
                 // A network has a meaning only on all of its arguments (docs/compiler.md).
@@ -370,12 +368,18 @@ export class ProgramCompiler {
         return node;
     }
 
-    /** (fun x1 … xn => body) a1 … am as lets (and lambdas for missing arguments, applications for extra ones). */
-    private beta(binders: readonly ast.Binder[], body: ast.Term, args: readonly ast.Term[], where: ast.Term): IrNode {
+    /**
+     * (fun x1 … xn => body) a1 … am as lets (and lambdas for missing arguments, applications
+     * for extra ones). When `inlined` is the definition the body comes from, only the body is
+     * inside its cycle guard: the arguments are not (`and (and a b) c` is no cycle).
+     */
+    private beta(binders: readonly ast.Binder[], body: ast.Term, args: readonly ast.Term[], where: ast.Term, inlined?: ast.Definition): IrNode {
         const bound = Math.min(binders.length, args.length);
-        let node = args.length > bound ? this.applyTerms(body, args.slice(bound), where) : this.lambdas(binders.slice(bound), body);
+        const values = args.slice(0, bound).map(argument => this.compile(argument));
+        const inner = () => args.length > bound ? this.applyTerms(body, args.slice(bound), where) : this.lambdas(binders.slice(bound), body);
+        let node = inlined ? this.guardCycle(inlined, inner) : inner();
         for (let i = bound - 1; i >= 0; i--) {
-            node = { op: 'let', binder: this.varOf(binders[i]), value: this.compile(args[i]), body: node };
+            node = { op: 'let', binder: this.varOf(binders[i]), value: values[i], body: node };
         }
         return node;
     }

@@ -73,6 +73,8 @@ export interface TrainResult {
 /** A train block made ready: data loaded, networks built, targets computed. */
 export interface PreparedTraining {
     readonly name: string;
+    /** The train block (for locations in messages). */
+    readonly training: ast.Training;
     readonly settings: TrainingSettings & { loss: LossName };
     readonly data: LoadedData;
     readonly networks: Map<string, ExternNetwork>;
@@ -198,7 +200,7 @@ export async function prepareTraining(training: ast.Training, services: CajalSer
     const testTargets = computeTargets(data.test);
 
     return {
-        name: training.name, settings, data, networks, modelType, discrete, fields, modelProgram, targetProgram,
+        name: training.name, training, settings, data, networks, modelType, discrete, fields, modelProgram, targetProgram,
         warnings: compiler.warnings,
         predict: (tensors, batch) => run(modelProgram, tensors, batch),
         trainTargets, testTargets,
@@ -212,7 +214,7 @@ export async function prepareTraining(training: ast.Training, services: CajalSer
 }
 
 /** ` at FILE:LINE:COLUMN` of a node (1-based), or '' when it has no text position. */
-function locationOf(node: { readonly $cstNode?: { readonly range: { readonly start: { readonly line: number; readonly character: number } } }; readonly $container?: unknown }): string {
+export function locationOf(node: { readonly $cstNode?: { readonly range: { readonly start: { readonly line: number; readonly character: number } } }; readonly $container?: unknown }): string {
     const start = node.$cstNode?.range.start;
     if (!start) return '';
     let root: { $container?: unknown; $document?: { uri: { fsPath: string } } } = node;

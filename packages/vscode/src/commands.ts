@@ -18,7 +18,7 @@ import {
 import { runnableDefinitionAt, trainingAt } from './source.js';
 import type { LanguageStatus } from './status.js';
 import {
-    applyTrainEvent, epochLogLine, epochSummary, initialTrainingState, renderTrainingPage, testSummary, trainingProgress, trainingViewMessage, type TrainingState
+    applyTrainEvent, engineArguments, epochLogLine, epochSummary, initialTrainingState, renderTrainingPage, testSummary, trainingProgress, trainingViewMessage, type TrainingState
 } from './training.js';
 
 export type VscodeApi = typeof vscodeTypes;
@@ -295,8 +295,9 @@ export class CajalCommands {
         if (!target) return undefined;
         const file = await this.fileOnDisk(target);
         if (!file) return undefined;
+        const engine = engineArguments(this.setting('train.engine', target.uri, 'tfjs'), this.setting('python', target.uri, ''));
         const session = new TrainingSession(this, this.deps, file, target.name!, this.setting('train.epochs', target.uri, 0), this.setting('run.backend', target.uri, 'auto'),
-            this.setting('data.mnist', target.uri, '').trim());
+            this.setting('data.mnist', target.uri, '').trim(), engine);
         this.trainings.add(session);
         try {
             return await session.start();
@@ -417,7 +418,8 @@ class TrainingSession {
     private shownMessage = '';
 
     constructor(private readonly owner: CajalCommands, private readonly deps: CommandDeps, private readonly file: string, private readonly name: string,
-                private readonly epochs: number, private readonly backend: string, private readonly mnistDirectory: string) {
+                private readonly epochs: number, private readonly backend: string, private readonly mnistDirectory: string,
+                private readonly engine: readonly string[] = []) {
         this.state = initialTrainingState(name);
     }
 
@@ -575,6 +577,7 @@ class TrainingSession {
         this.openPanel();
         const args = ['train', this.file, '--train', this.name, '--events', '--backend', this.backend];
         if (this.epochs > 0) args.push('--epochs', String(this.epochs));
+        args.push(...this.engine);
         output.appendLine(`▶ cajal ${args.join(' ')}`);
         const launcher = this.mnistDirectory ? { ...this.deps.cli, env: { ...this.deps.cli.env, CAJAL_MNIST: this.mnistDirectory } } : this.deps.cli;
         let result: CliResult | undefined;

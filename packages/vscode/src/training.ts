@@ -38,6 +38,12 @@ export interface TrainingState {
 /** At most this many batch-loss points are kept; older ones are thinned by half. */
 export const maxBatchPoints = 400;
 
+/** The `cajal train` arguments of the settings `cajal.train.engine` and `cajal.python` (none for tfjs). */
+export function engineArguments(engine: string, python: string): string[] {
+    if (engine !== 'torch') return [];
+    return ['--engine', 'torch', ...(python.trim() ? ['--python', python.trim()] : [])];
+}
+
 export function initialTrainingState(name: string): TrainingState {
     return {
         name, status: 'starting', epochs: null, examples: null, backend: null, batchLosses: [], epochPoints: [],

@@ -109,6 +109,7 @@ describe('CLI bundle (dist/cli.mjs)', () => {
         // Copied away from the repository so module resolution cannot reach node_modules.
         const isolated = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-cli-bundle-'));
         for (const f of fs.readdirSync(outDir).filter(f => f === 'cli.mjs' || f.endsWith('.wasm'))) fs.copyFileSync(path.join(outDir, f), path.join(isolated, f));
+        fs.cpSync(path.join(outDir, 'python'), path.join(isolated, 'python'), { recursive: true });
         try {
             return execFileSync(process.execPath, [path.join(isolated, 'cli.mjs'), ...args], { cwd: workDir, env: { ...process.env, CAJAL_WASM_DIR: isolated, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
         } finally {
@@ -126,6 +127,14 @@ describe('CLI bundle (dist/cli.mjs)', () => {
         const result = JSON.parse(runCli(['run', 'good.cajal', '--def', 'main', '--backend', 'wasm', '--json']));
         expect(result).toMatchObject({ def: 'main', backend: 'wasm', decoded: 'false' });
     }, 60_000);
+
+    it('trains on PyTorch with the trainer script shipped next to the bundle (--engine torch)', () => {
+        fs.writeFileSync(path.join(workDir, 'flip.cajal'), 'extern flip : Bool -o Bool = mlp(4)\ntrain t { data "flip.jsonl" (x : Bool, y : Bool); model flip x; target y; epochs 2; batch 8; }\n');
+        fs.writeFileSync(path.join(workDir, 'flip.jsonl'), Array.from({ length: 40 }, (_, i) => JSON.stringify({ x: i % 2 === 0, y: i % 2 === 1 })).join('\n') + '\n');
+        const result = JSON.parse(runCli(['train', 'flip.cajal', '--engine', 'torch', '--python', process.env.CAJAL_PYTHON ?? '/usr/bin/python3', '--json']));
+        expect(result).toMatchObject({ train: 't', epochs: 2, cancelled: false, backend: expect.stringMatching(/^torch /) });
+        expect(fs.existsSync(path.join(workDir, 'flip.weights', 't', 'weights.json'))).toBe(true);
+    }, 120_000);
 
     it('fails with a located error on the bad fixture', () => {
         let stderr = '';

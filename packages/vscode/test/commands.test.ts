@@ -344,6 +344,16 @@ describe('Cajal: Train', () => {
         expect(fake.shown.at(-1)?.message).toContain(path.join(dir, 'weights.json'));
     });
 
+    it('passes the engine settings to the CLI (cajal.train.engine, cajal.python)', async () => {
+        const { fake } = setup({ settings: { 'cajal.train.engine': 'torch', 'cajal.python': ' /opt/py/bin/python3 ' } });
+        await fake.commands.get('cajal.train')!(uriOf(file), 'andEven');
+        expect(recordedArgv().args).toEqual(['train', file, '--train', 'andEven', '--events', '--backend', 'auto', '--engine', 'torch', '--python', '/opt/py/bin/python3']);
+        const plain = setup({ settings: { 'cajal.python': '/opt/py/bin/python3' } });
+        await plain.fake.commands.get('cajal.train')!(uriOf(file), 'andEven');
+        expect(recordedArgv().args).not.toContain('--engine');
+        expect(recordedArgv().args).not.toContain('--python');
+    });
+
     it('cancels from the notification: SIGTERM, and the last completed epoch is kept', async () => {
         fs.writeFileSync(path.join(dir, 'mode'), 'slow');
         const { fake } = setup();
@@ -390,7 +400,7 @@ describe('Cajal: Train', () => {
 
     it('sends the view one state at a time: the next only once the last is drawn', async () => {
         fs.writeFileSync(path.join(dir, 'mode'), 'stubborn');
-        const { fake, output } = setup();
+        const { fake } = setup();
         const running = fake.commands.get('cajal.train')!(uriOf(file), 'stubborn') as Promise<{ status: string }>;
         for (let i = 0; i < 100 && fake.panels.length === 0; i++) await sleep(10);
         const webview = fake.panels[0].webview;
@@ -419,7 +429,7 @@ describe('Cajal: Train', () => {
 
     it('cancel stops even a process that ignores SIGTERM at once, and names the last saved epoch', async () => {
         fs.writeFileSync(path.join(dir, 'mode'), 'stubborn');
-        const { fake, output } = setup();
+        const { fake } = setup();
         const running = fake.commands.get('cajal.train')!(uriOf(file), 'stubborn') as Promise<{ status: string; weights: string | null }>;
         const weights = path.join(dir, 'stubborn.weights');
         const savedEpoch = () => { try { return JSON.parse(fs.readFileSync(path.join(weights, 'weights.json'), 'utf8')).epoch as number; } catch { return 0; } };

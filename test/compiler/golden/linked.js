@@ -77,13 +77,13 @@ export function applyTo(a, networks = {}) {
         const out = rt.toBatch(rt.bindValue(
             rt.materialize(
                 2,
-                ($v11) =>
+                ($v10) =>
                     rt.applyTensor(
                         rt.constantTensor($c1.cache, $c1.shape, $c1.data),
-                        [rt.networkCall(networks, "isEven", [$v9], [[4]], [2]), $v11]
+                        [rt.networkCall(networks, "isEven", [$v9], [[4]], [2]), $v10]
                     )
             ),
-            ($v10) => rt.applyTensor(rt.constantTensor($c2.cache, $c2.shape, $c2.data), [$v10])
+            ($v11) => rt.applyTensor(rt.constantTensor($c2.cache, $c2.shape, $c2.data), [$v11])
         ), batch);
         return out.reshape([out.shape[0], 2]);
     });

@@ -1,13 +1,13 @@
 import * as path from 'node:path';
 import { ast, type CajalServices } from '@cajal/language';
-import { compileDocumentToTfjs, encodeNpy, neuronOf, writeFileAtomic, CompileError, Folder, ProgramAnalysis, type Neuron } from '@cajal/compiler';
+import { compileDocumentToTfjs, compileDocumentToTorch, encodeNpy, neuronOf, writeFileAtomic, CompileError, Folder, ProgramAnalysis, type Neuron } from '@cajal/compiler';
 import type { LangiumDocument } from 'langium';
 import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
 import { parseCommandArgs } from '../util/args.js';
 import { diagnosticAtNode, diagnosticsJson, writeDiagnostics } from '../util/diagnostics.js';
 import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 
-const usage = `Usage: cajal compile FILE --emit tfjs|weights [-o DIR] [--json]
+const usage = `Usage: cajal compile FILE --emit tfjs|torch|weights [-o DIR] [--json]
 
 Checks FILE, then compiles its definitions to linear and recurrent neurons.
 Ill-typed programs are refused with their diagnostics and nothing is written.
@@ -15,20 +15,24 @@ Ill-typed programs are refused with their diagnostics and nothing is written.
   --emit tfjs      write NAME.js, an ES module for @tensorflow/tfjs (one function per
                    definition over batched tf.Tensors, networks for externs as the last
                    argument, plus metadata), and its NAME.d.ts
+  --emit torch     write NAME.py, a Python module for PyTorch 1.13/2.x importing only torch
+                   (one torch.nn.Module per definition over batched tensors, constant
+                   neurons as buffers, build_networks() for the declared externs, encode
+                   and decode, metadata)
   --emit weights   write each closed definition's tensor as NAME.json (type, shape,
                    data, row and column labels) and NAME.npy (float32, for NumPy/PyTorch)
 
 Options:
-  -o, --out DIR    output directory (default: beside FILE for tfjs, FILE-weights/ for weights)
+  -o, --out DIR    output directory (default: beside FILE for tfjs and torch, FILE-weights/ for weights)
   --json           also print {"definitions":{NAME:{"type","shape","data","rows","cols"}}}
-                   (weights) or {"files":[…]} (tfjs) on stdout`;
+                   (weights) or {"files":[…]} (tfjs, torch) on stdout`;
 
 /** Largest neuron `--emit weights` writes (entries); bigger ones are skipped with a note. */
 const MAX_WEIGHTS = 1 << 26;
 
 export const compileCommand: Command = {
     name: 'compile',
-    summary: 'compile to TensorFlow.js code or weight files (JSON and .npy)',
+    summary: 'compile to TensorFlow.js or PyTorch code, or weight files (JSON and .npy)',
     usage,
     async run(args, io) {
         const { positionals, options } = parseCommandArgs(args, {
@@ -36,8 +40,8 @@ export const compileCommand: Command = {
         }, usage);
         if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'compile needs a file.' : 'compile takes exactly one file.', usage);
         const emit = options.emit;
-        if (emit !== 'tfjs' && emit !== 'weights') {
-            throw new UsageError(emit === undefined ? 'compile needs --emit tfjs or --emit weights.' : `--emit must be tfjs or weights, not '${emit}'.`, usage);
+        if (emit !== 'tfjs' && emit !== 'torch' && emit !== 'weights') {
+            throw new UsageError(emit === undefined ? 'compile needs --emit tfjs, --emit torch or --emit weights.' : `--emit must be tfjs, torch or weights, not '${emit}'.`, usage);
         }
         const json = options.json === true;
         const program = await loadProgram(positionals, io);
@@ -50,6 +54,10 @@ export const compileCommand: Command = {
             if (emit === 'tfjs') {
                 const directory = path.resolve(io.cwd, options.out ?? path.dirname(source));
                 return emitTfjs(document, services, directory, base, json, io);
+            }
+            if (emit === 'torch') {
+                const directory = path.resolve(io.cwd, options.out ?? path.dirname(source));
+                return emitTorch(document, services, directory, base, json, io);
             }
             const directory = path.resolve(io.cwd, options.out ?? path.join(path.dirname(source), `${base}-weights`));
             return emitWeights(document, services, directory, json, io);
@@ -83,6 +91,23 @@ function emitTfjs(document: LangiumDocument, services: CajalServices, directory:
         }) + '\n');
     } else {
         io.stdout.write(`Wrote ${shown.join(' and ')} (${module.programs.length} definition${module.programs.length === 1 ? '' : 's'}).\n`);
+    }
+    return 0;
+}
+
+function emitTorch(document: LangiumDocument, services: CajalServices, directory: string, base: string, json: boolean, io: CommandIO): number {
+    const module = compileDocumentToTorch(document, services, { source: path.basename(document.uri.fsPath) });
+    // A Python module name cannot contain '-' or '.'.
+    const file = path.join(directory, `${base.replace(/[^A-Za-z0-9_]/g, '_')}.py`);
+    writeFileAtomic(file, module.python);
+    const shown = displayPath(file, io.cwd);
+    if (json) {
+        io.stdout.write(JSON.stringify({
+            files: [shown],
+            definitions: Object.fromEntries(module.programs.map(p => [p.name, { type: p.typeText, inputs: p.inputs.map(i => i.name), outputShape: p.outputShape, externs: p.externs.map(e => e.name) }]))
+        }) + '\n');
+    } else {
+        io.stdout.write(`Wrote ${shown} (${module.programs.length} definition${module.programs.length === 1 ? '' : 's'}).\n`);
     }
     return 0;
 }

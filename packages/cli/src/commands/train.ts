@@ -2,7 +2,10 @@ import * as path from 'node:path';
 import * as tty from 'node:tty';
 import { ast } from '@cajal/language';
 import type { BackendPreference } from '@cajal/runtime';
-import { DataError, TrainingError, defaultWeightsDirectory, findTraining, prepareTraining, runTraining, type TrainEvent } from '@cajal/train';
+import {
+    DataError, TorchUnavailableError, TrainingError, defaultWeightsDirectory, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining,
+    torchTrainerScript, writeTorchPlan, type TrainEvent
+} from '@cajal/train';
 import { CliError, UsageError, type Command, type Writer } from '../command.js';
 import { integerOption, parseCommandArgs } from '../util/args.js';
 import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
@@ -10,9 +13,12 @@ import { diagnosticAtNode, writeDiagnostics } from '../util/diagnostics.js';
 
 const usage = `Usage: cajal train FILE [--train NAME] [--epochs N] [--limit N] [--seed S] [--out DIR]
                    [--backend auto|wasm|cpu] [--json | --events]
+                   [--engine tfjs|torch] [--device cpu|cuda] [--nproc N] [--python PATH] [--plan DIR]
 
 Checks FILE, then runs one of its train blocks: loads the data, builds the networks of
-the externs the model uses, and trains them by gradient descent on TensorFlow.js. After
+the externs the model uses, and trains them by gradient descent on TensorFlow.js (or on
+PyTorch with --engine torch: same data, targets, shuffles, initial weights, loss,
+optimiser and outputs; see docs/training.md). After
 every epoch the weights (tfjs format) and the metric history (history.json, .csv, .svg)
 are saved atomically to DIR (default: FILE's name with .weights/NAME). Ctrl-C stops
 after the current batch and keeps the last completed epoch's weights.
@@ -23,7 +29,17 @@ Options:
   --limit N      use at most N training and N test examples (a quick run)
   --seed S       override the block's seed
   --out DIR      where to save weights and history
-  --backend B    auto (default: WASM, else CPU), wasm or cpu
+  --backend B    auto (default: WASM, else CPU), wasm or cpu (tfjs; with --engine torch
+                 it computes the targets)
+  --engine E     tfjs (default) or torch
+  --device D     torch: cpu (default) or cuda
+  --nproc N      torch: N data-parallel processes on this machine (DistributedDataParallel,
+                 gloo on CPU, nccl on CUDA); the batch is the global batch
+  --python PATH  torch: the Python to run (default: CAJAL_PYTHON, else python3 or
+                 /usr/bin/python3, whichever imports torch)
+  --plan DIR     torch: only prepare (data, targets, initial weights, the model's module)
+                 into DIR and print the torchrun command that trains from it, e.g. on
+                 several machines
   --json         print {"train","epochs","examples","seconds","final":{"loss","accuracy"},"weights"} at the end
   --events       print one JSON object per line as training goes (start, batch, epoch, done/cancelled)`;
 
@@ -51,7 +67,8 @@ export const trainCommand: Command = {
     async run(args, io) {
         const { positionals, options } = parseCommandArgs(args, {
             train: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' },
-            out: { type: 'string', short: 'o' }, backend: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' }
+            out: { type: 'string', short: 'o' }, backend: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' },
+            engine: { type: 'string' }, device: { type: 'string' }, nproc: { type: 'string' }, python: { type: 'string' }, plan: { type: 'string' }
         }, usage);
         if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'train needs a file.' : 'train takes exactly one file.', usage);
         if (options.json && options.events) throw new UsageError('--json and --events both write to stdout; choose one.', usage);
@@ -60,7 +77,27 @@ export const trainCommand: Command = {
         const epochs = positive('epochs', options.epochs);
         const limit = positive('limit', options.limit);
         const seed = integerOption('seed', options.seed, usage);
+        const engine = options.engine ?? 'tfjs';
+        if (engine !== 'tfjs' && engine !== 'torch') throw new UsageError(`--engine must be tfjs or torch, got '${engine}'.`, usage);
+        const device = options.device ?? 'cpu';
+        if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${device}'.`, usage);
+        const nproc = positive('nproc', options.nproc);
+        if (engine === 'tfjs') {
+            for (const torchOnly of ['device', 'nproc', 'python', 'plan'] as const) {
+                if (options[torchOnly] !== undefined) throw new UsageError(`--${torchOnly} needs --engine torch.`, usage);
+            }
+        }
 
+        // Before any work: a missing Python or torch is one clear line.
+        let python: string | undefined;
+        if (engine === 'torch' && options.plan === undefined) {
+            try {
+                python = findTorchPython({ python: options.python }).python;
+            } catch (error) {
+                if (error instanceof TorchUnavailableError) throw new CliError(`the torch engine cannot start: ${error.message}`);
+                throw error;
+            }
+        }
         const program = await loadProgram(positionals, io);
         if (reportDiagnostics(program, io, options.json === true)) return 1;
         const document = program.workspace.requested[0];
@@ -87,7 +124,18 @@ export const trainCommand: Command = {
             const prepared = await prepareTraining(training, program.workspace.services, { epochs, limit, seed, backend: backend as BackendPreference });
             writeDiagnostics(io.stderr, prepared.warnings.map(w => diagnosticAtNode(w.node, w.code, w.message, io.cwd, 'warning')));
             try {
-                const result = await runTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, backend: backend as BackendPreference });
+                if (options.plan !== undefined) {
+                    const plan = await writeTorchPlan(prepared, path.resolve(io.cwd, options.plan), { weightsDirectory, sourceFile, device, nproc: nproc ?? 1 });
+                    io.stdout.write(`Wrote the training plan ${displayPath(plan, io.cwd)} (its paths are absolute: on several machines, put it on a shared file system).\n`
+                        + `Train on one machine with N processes, or on M machines (run on each, with its --node_rank):\n`
+                        + `  torchrun --nproc_per_node N ${torchTrainerScript()} ${plan}\n`
+                        + `  torchrun --nnodes M --node_rank I --nproc_per_node N --rdzv_backend c10d --rdzv_endpoint HOST:29500 ${torchTrainerScript()} ${plan}\n`
+                        + `Rank 0 prints the --events lines and saves the weights to ${displayPath(weightsDirectory, io.cwd)}.\n`);
+                    return 0;
+                }
+                const result = engine === 'torch'
+                    ? await runTorchTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, torch: { python, device, nproc } })
+                    : await runTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, backend: backend as BackendPreference });
                 if (options.json) {
                     io.stdout.write(JSON.stringify({
                         train: result.train, epochs: result.epochs, examples: result.examples, seconds: Number(result.seconds.toFixed(3)),

@@ -1,0 +1,165 @@
+/**
+ * The PyTorch engine against the tfjs one and against plain PyTorch, in one run, one thread
+ * each (OMP/OPENBLAS_NUM_THREADS=1 and torch.set_num_threads(1) for Python; tfjs-WASM is
+ * single-threaded):
+ * - training throughput of the AND-even linked model (examples/train/and-even.cajal, train
+ *   block andEven: batch 64, Adam) on `cajal train`'s tfjs engine, on `--engine torch`, and
+ *   in a hand-written PyTorch loop of the same model (two mlp(64) calls, the `and` product,
+ *   cross-entropy, Adam) — reported as examples/s and as ratios of time per example to the
+ *   plain loop (target: the torch engine within 1.3×);
+ * - forward+backward of the iterate-784 recurrent neuron (iter over Nat[10] of a linked
+ *   784→784 linear step, compiled) on both engines.
+ * Needs a Python with torch (CAJAL_PYTHON, python3 or /usr/bin/python3).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const entry = name => pathToFileURL(path.join(root, `packages/${name}/out/index.js`)).href;
+const EPOCHS = 4;
+/** The fastest epoch after the first (the first warms up). */
+const fastestEpoch = history => Math.min(...history.slice(1).map((h, i) => h.seconds - history[i].seconds));
+const ONE_THREAD = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+
+const PLAIN_LOOP = String.raw`
+import json, sys, time, torch
+torch.set_num_threads(1)
+n, epochs, batch = int(sys.argv[1]), 4, 64
+g = torch.Generator().manual_seed(1)
+x1, x2 = torch.rand(n, 784, generator=g), torch.rand(n, 784, generator=g)
+target = torch.nn.functional.one_hot(torch.randint(0, 2, (n,), generator=g), 2).float()
+net = torch.nn.Sequential(torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 2), torch.nn.Softmax(1))
+optimizer = torch.optim.Adam(net.parameters(), lr=0.001, eps=1e-7)
+times = []
+for epoch in range(epochs):
+    start = time.perf_counter()
+    order = torch.randperm(n, generator=g)
+    for b in range(0, n, batch):
+        idx = order[b:b + batch]
+        a, c = net(x1[idx]), net(x2[idx])
+        both = a[:, 0] * c[:, 0]
+        p = torch.stack([both, 1 - both], 1)
+        loss = -torch.mean(torch.sum(target[idx] * torch.log(torch.clamp(p, 1e-7, 1)), 1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss.item()
+    times.append(time.perf_counter() - start)
+print(json.dumps({"seconds": min(times[1:])}))
+`;
+
+const ITERATE_TORCH = String.raw`
+import importlib.util, json, sys, time, torch
+torch.set_num_threads(1)
+spec = importlib.util.spec_from_file_location("dilate_module", sys.argv[1])
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+batch, k = int(sys.argv[2]), 10
+g = torch.Generator().manual_seed(1)
+W = (torch.randn(784, 784, generator=g) / 28).requires_grad_()
+images = torch.rand(batch, 784, generator=g)
+counts = torch.nn.functional.one_hot(torch.arange(batch) % k, k).float()
+model = m.dilate({"step": lambda y: y @ W})
+def once():
+    W.grad = None
+    model(counts, images).square().mean().backward()
+    return W.grad.sum().item()
+once()
+reps = int(sys.argv[3])
+start = time.perf_counter()
+for _ in range(reps): once()
+print(json.dumps({"seconds": (time.perf_counter() - start) / reps}))
+`;
+
+export default async function run(ctx) {
+    const { loadFiles, checkText } = await import(entry('language'));
+    const { findTraining, prepareTraining, runTraining, runTorchTraining, findTorchPython } = await import(entry('train'));
+    const { ProgramCompiler, generateTorchModule } = await import(entry('compiler'));
+    const { initBackend, runProgram, encodeNat } = await import(entry('runtime'));
+    const python = findTorchPython().python;
+    const env = { ...process.env, ...ONE_THREAD };
+    const work = mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-bench-'));
+    const rows = [];
+    try {
+        // --- AND-even training throughput
+        const examples = ctx.quick ? 1024 : 4096;
+        const trainName = engine => `AND-even linked, batch 64, 1 thread, ${engine}`;
+        if (['tfjs-wasm', 'torch engine', 'plain PyTorch'].some(e => ctx.wants('torch', trainName(e)))) {
+            const workspace = await loadFiles([path.join(root, 'examples/train/and-even.cajal')]);
+            const training = findTraining(workspace.requested[0].parseResult.value, 'andEven');
+            writeFileSync(path.join(work, 'plain.py'), PLAIN_LOOP);
+            // The plain loop runs before and after the engines (the fastest counts), so a burst of
+            // load on a shared machine does not favour one side.
+            const plainRun = () => {
+                const plain = spawnSync(python, [path.join(work, 'plain.py'), String(examples)], { env, encoding: 'utf-8' });
+                if (plain.status !== 0) throw new Error(`plain PyTorch loop failed: ${plain.stderr}`);
+                return JSON.parse(plain.stdout).seconds;
+            };
+            const plainBefore = plainRun();
+            const prepared = await prepareTraining(training, workspace.services, { backend: 'wasm', examples, test: 0, epochs: EPOCHS, seed: 1 });
+            const perEpoch = [];
+            try {
+                // Epoch 1 warms up; the fastest later epoch is measured (the machine may be shared). Torch first:
+                // it leaves the prepared networks as they are (tfjs trains them in place), so both
+                // engines start from the same weights and report the same losses.
+                const torch = await runTorchTraining(prepared, { epochs: EPOCHS, weightsDirectory: null, torch: { python, env } });
+                perEpoch.push(['torch engine', fastestEpoch(torch.history), torch.history[EPOCHS - 1].loss]);
+                const tfjs = await runTraining(prepared, { backend: 'wasm', epochs: EPOCHS, weightsDirectory: null });
+                perEpoch.unshift(['tfjs-wasm', fastestEpoch(tfjs.history), tfjs.history[EPOCHS - 1].loss]);
+            } finally {
+                prepared.dispose();
+            }
+            const plainSeconds = Math.min(plainBefore, plainRun());
+            for (const [engine, seconds, loss] of perEpoch) {
+                rows.push({ suite: 'torch', name: trainName(engine), value: examples / seconds, unit: 'examples/s', note: `${examples} examples, fastest of epochs 2-${EPOCHS}, loss ${loss.toFixed(3)}` });
+                rows.push({
+                    suite: 'torch', name: `AND-even training time ÷ plain PyTorch loop, ${engine}`, value: seconds / plainSeconds, unit: '×',
+                    ...(engine === 'torch engine' ? { target: '<= 1.3' } : {}), note: 'same run, one thread each'
+                });
+                ctx.log(`${engine}: ${(examples / seconds).toFixed(0)} examples/s (${(seconds / plainSeconds).toFixed(2)}× plain PyTorch)`);
+            }
+            rows.push({ suite: 'torch', name: trainName('plain PyTorch'), value: examples / plainSeconds, unit: 'examples/s', note: `${examples} examples, fastest of epochs 2-${EPOCHS}` });
+        }
+
+        // --- iterate-784 forward+backward, compiled, on both engines
+        const batch = ctx.quick ? 128 : 512;
+        const iterName = engine => `iterate-784 (iter Nat[10], linked 784→784 step) forward+backward, batch ${batch}, 1 thread, ${engine}`;
+        if (ctx.wants('torch', iterName('tfjs-wasm')) || ctx.wants('torch', iterName('torch'))) {
+            const { services, document } = await checkText('extern step : Real[784] -o Real[784]\ndef dilate (n : Nat[10]) (image : Real[784]) : Real[784] = iter n { zero => image ; succ y => step y }\n');
+            const definition = document.parseResult.value.declarations.find(d => d.name === 'dilate');
+            const program = new ProgramCompiler(services).compileDefinition(definition);
+            writeFileSync(path.join(work, 'dilate.py'), generateTorchModule([program]));
+            writeFileSync(path.join(work, 'iterate.py'), ITERATE_TORCH);
+            const reps = ctx.quick ? 2 : 5;
+            const torchRun = spawnSync(python, [path.join(work, 'iterate.py'), path.join(work, 'dilate.py'), String(batch), String(reps)], { env, encoding: 'utf-8' });
+            if (torchRun.status !== 0) throw new Error(`iterate-784 on torch failed: ${torchRun.stderr}`);
+            const torchSeconds = JSON.parse(torchRun.stdout).seconds;
+
+            await initBackend('wasm');
+            const tf = await import('@tensorflow/tfjs');
+            const W = tf.variable(tf.randomNormal([784, 784], 0, 1 / 28));
+            const images = tf.randomUniform([batch, 784]);
+            const counts = encodeNat(Array.from({ length: batch }, (_, i) => i % 10), 10);
+            const once = () => tf.tidy(() => {
+                const { value, grads } = tf.variableGrads(() => runProgram(program, [counts, images], { step: y => tf.matMul(y, W) }).square().mean(), [W]);
+                value.dataSync();
+                grads[W.name].dataSync();
+            });
+            once();
+            const started = performance.now();
+            for (let i = 0; i < reps; i++) once();
+            const tfjsSeconds = (performance.now() - started) / 1000 / reps;
+            tf.dispose([W, images, counts]);
+            for (const [engine, seconds] of [['tfjs-wasm', tfjsSeconds], ['torch', torchSeconds]]) {
+                rows.push({ suite: 'torch', name: iterName(engine), value: (seconds * 1e6) / batch, unit: 'µs/example', note: `${reps} repetitions` });
+                ctx.log(`${iterName(engine)}: ${((seconds * 1e6) / batch).toFixed(0)} µs/example`);
+            }
+            rows.push({ suite: 'torch', name: 'iterate-784 forward+backward time, tfjs-wasm ÷ torch', value: tfjsSeconds / torchSeconds, unit: '×' });
+        }
+    } finally {
+        rmSync(work, { recursive: true, force: true });
+    }
+    return rows;
+}

@@ -1,0 +1,485 @@
+"""
+Cajal's PyTorch training engine (`cajal train --engine torch`).
+
+@cajal/train (src/torch-engine.ts) stays the one home of a train block's meaning: it loads
+and splits the data, computes the targets, draws the shuffles and initialises the networks
+exactly as for tfjs, and hands them over as .npy files, a tfjs-format weights directory and a
+JSON plan naming the generated model module (`cajal compile --emit torch`). This script
+trains with the same loss, optimiser, batches and epochs, prints the same `--events` lines
+(JSON, one per line, rank 0 only) and saves weights atomically in the project's weights
+format (weights.json + snapshot-*/EXTERN/model.json + weights.bin, readable by tfjs) after
+every epoch. SIGINT/SIGTERM stop after the current batch; the last completed epoch's weights
+stay saved. With nproc > 1 it trains data-parallel (DistributedDataParallel; gloo on CPU,
+nccl on CUDA) in processes started by torch.multiprocessing on 127.0.0.1, or started by
+torchrun (`cajal train --engine torch --plan DIR` writes the plan; docs/training.md): every
+process takes its shard of every global batch, so the result equals one process with that
+batch. Usage: python3 cajal_torch.py PLAN.json
+
+Also a library: `load_weights(directory, networks)` loads weights saved by either engine
+into the networks of a generated module; `save_weights(...)` writes them.
+
+Runs on PyTorch 1.13 and 2.x (no torch.compile, no torch.vmap).
+"""
+import ast
+import importlib.util
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+
+import torch
+
+FORMAT = "cajal-weights/1"
+MANIFEST = "weights.json"
+
+
+class PlanError(Exception):
+    """An error the CLI reports with the train block's location (bad data, mismatched weights)."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+# ---------------------------------------------------------------------------------------
+# Files
+
+def read_npy(path):
+    """A float32 little-endian C-order .npy file (as @cajal/compiler's encodeNpy writes) as a tensor."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:6] != b"\x93NUMPY":
+        raise PlanError("data", "%s is not a .npy file" % path)
+    major = data[6]
+    if major == 1:
+        (length,) = struct.unpack("<H", data[8:10])
+        start = 10
+    else:
+        (length,) = struct.unpack("<I", data[8:12])
+        start = 12
+    header = ast.literal_eval(data[start:start + length].decode("latin1"))
+    if header["descr"] not in ("<f4", "=f4") or header["fortran_order"]:
+        raise PlanError("data", "%s: expected little-endian float32 in C order, got %s" % (path, header["descr"]))
+    shape = tuple(header["shape"])
+    payload = data[start + length:]
+    if len(payload) == 0:  # no examples (e.g. test 0): frombuffer refuses empty buffers
+        return torch.zeros(shape)
+    return torch.frombuffer(bytearray(payload), dtype=torch.float32).reshape(shape)
+
+
+def write_atomic(path, data):
+    temporary = "%s.%d.tmp" % (path, os.getpid())
+    with open(temporary, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+def load_module(path, name="cajal_model"):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------------------------------
+# Weights in the project's format (packages/train/src/weights.ts)
+
+def read_manifest(directory):
+    path = os.path.join(directory, MANIFEST)
+    try:
+        with open(path) as f:
+            manifest = json.load(f)
+    except OSError:
+        raise PlanError("weights", "no trained weights in %s: %s is missing (train first with cajal train)." % (directory, MANIFEST))
+    if manifest.get("format") != FORMAT:
+        raise PlanError("weights", "%s: unknown format '%s' (expected %s)." % (path, manifest.get("format"), FORMAT))
+    return manifest
+
+
+def _model_weights(model_json_path):
+    with open(model_json_path) as f:
+        model = json.load(f)
+    specs = [w for group in model["weightsManifest"] for w in group["weights"]]
+    directory = os.path.dirname(model_json_path)
+    data = b""
+    for group in model["weightsManifest"]:
+        for name in group["paths"]:
+            with open(os.path.join(directory, name), "rb") as f:
+                data += f.read()
+    values = torch.frombuffer(bytearray(data), dtype=torch.float32) if data else torch.zeros(0)
+    tensors, offset = [], 0
+    for spec in specs:
+        if spec.get("dtype", "float32") != "float32":
+            raise PlanError("weights", "%s: weight '%s' is %s, expected float32" % (model_json_path, spec["name"], spec["dtype"]))
+        n = 1
+        for d in spec["shape"]:
+            n *= d
+        tensors.append((spec["name"], values[offset:offset + n].reshape(spec["shape"])))
+        offset += n
+    return model, tensors
+
+
+def load_weights(directory, networks):
+    """Loads a weights directory (from either engine) into networks {extern name: Network}, in place."""
+    manifest = read_manifest(directory)
+    for name, network in networks.items():
+        entry = manifest["externs"].get(name)
+        if entry is None:
+            raise PlanError("weights", "%s has no weights for extern '%s' (it has %s)" % (directory, name, ", ".join(manifest["externs"]) or "none"))
+        _, tensors = _model_weights(os.path.join(directory, entry["model"]))
+        params = list(network.parameters())
+        if len(params) != len(tensors):
+            raise PlanError("weights", "extern '%s': the saved network has %d weight tensors, this one %d (was it trained with another architecture?)" % (name, len(tensors), len(params)))
+        with torch.no_grad():
+            for p, (weight_name, t) in zip(params, tensors):
+                if tuple(p.shape) != tuple(t.shape):
+                    raise PlanError("weights", "extern '%s': saved weight '%s' has shape %s, the network's has %s" % (name, weight_name, list(t.shape), list(p.shape)))
+                p.copy_(t.to(p.device))
+    return manifest
+
+
+def save_weights(directory, networks, templates, info):
+    """
+    Writes every network atomically, as saveNetworks of weights.ts: a complete new snapshot,
+    then weights.json renamed over the old one, then older snapshots removed. `templates`
+    gives each extern's model.json (topology and weight specs) and manifest entry.
+    """
+    os.makedirs(directory, exist_ok=True)
+    snapshot = "snapshot-%d-%s%04x" % (info["epoch"], _base36(int(time.time() * 1000)), int.from_bytes(os.urandom(2), "little"))
+    externs = {}
+    for name, network in networks.items():
+        template = templates[name]
+        relative = snapshot + "/" + name
+        target = os.path.join(directory, snapshot, name)
+        os.makedirs(target, exist_ok=True)
+        data = b"".join(_float32_bytes(p) for p in network.parameters())
+        with open(os.path.join(target, "weights.bin"), "wb") as f:
+            f.write(data)
+        with open(os.path.join(target, "model.json"), "w") as f:
+            json.dump(template["modelJson"], f)
+        externs[name] = dict(template["entry"], model=relative + "/model.json")
+    manifest = {"format": FORMAT, "train": info["train"], "epoch": info["epoch"],
+                "saved": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z", "snapshot": snapshot, "externs": externs}
+    if info.get("source"):
+        manifest["source"] = info["source"]
+    write_atomic(os.path.join(directory, MANIFEST), (json.dumps(manifest, indent=2) + "\n").encode())
+    for entry in os.listdir(directory):
+        if entry.startswith("snapshot-") and entry != snapshot:
+            shutil.rmtree(os.path.join(directory, entry), ignore_errors=True)
+    return manifest
+
+
+def _float32_bytes(p):
+    """Little-endian float32 bytes of a tensor (through NumPy when torch has it; torch 2.x may not)."""
+    values = p.detach().to("cpu", torch.float32).contiguous()
+    try:
+        return values.numpy().astype("<f4", copy=False).tobytes()
+    except RuntimeError:
+        flat = values.reshape(-1).tolist()
+        return struct.pack("<%df" % len(flat), *flat)
+
+
+def _base36(n):
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        n, r = divmod(n, 36)
+        text = digits[r] + text
+        if n == 0:
+            return text
+
+
+# ---------------------------------------------------------------------------------------
+# Losses and metrics (as lossOf and qualitySum in trainer.ts)
+
+def loss_of(kind, prediction, target):
+    if kind == "cross_entropy":
+        return -torch.mean(torch.sum(target * torch.log(torch.clamp(prediction, 1e-7, 1)), 1))
+    if kind == "l1":
+        return torch.mean(torch.abs(prediction - target))
+    return torch.mean(torch.square(prediction - target))
+
+
+def quality_sum(discrete, prediction, target):
+    if discrete:
+        return torch.sum((torch.argmax(prediction, 1) == torch.argmax(target, 1)).float())
+    mse = torch.clamp(torch.mean(torch.square(prediction - target), 1), min=1e-10)
+    return torch.sum(-10 / math.log(10) * torch.log(mse))
+
+
+class RMSprop(torch.optim.Optimizer):
+    """tfjs's rmsprop (decay 0.9, ε 1e-7 inside the square root, no momentum)."""
+
+    def __init__(self, params, lr, decay=0.9, epsilon=1e-7):
+        super().__init__(params, dict(lr=lr, decay=decay, epsilon=epsilon))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if "square" not in state:
+                    state["square"] = torch.zeros_like(p)
+                square = state["square"]
+                square.mul_(group["decay"]).addcmul_(p.grad, p.grad, value=1 - group["decay"])
+                p.addcdiv_(p.grad, torch.sqrt(square + group["epsilon"]), value=-group["lr"])
+
+
+def optimizer_for(name, params, lr):
+    if name == "adam":
+        # tfjs's defaults: β1 0.9, β2 0.999, ε 1e-7 (torch's default ε is 1e-8).
+        return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-7)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    if name == "rmsprop":
+        return RMSprop(params, lr)
+    raise PlanError("settings", "unknown optimizer '%s'" % name)
+
+
+# ---------------------------------------------------------------------------------------
+# Training
+
+def emit(event):
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+class Stop:
+    """Set by SIGINT/SIGTERM (or, with several processes, by the parent's shared event)."""
+
+    def __init__(self, shared=None):
+        self.shared = shared
+        self.local = False
+
+    def set(self, *_):
+        self.local = True
+        if self.shared is not None:
+            self.shared.set()
+
+    def requested(self):
+        return self.local or (self.shared is not None and self.shared.is_set())
+
+
+def install_handlers(stop):
+    signal.signal(signal.SIGINT, stop.set)
+    signal.signal(signal.SIGTERM, stop.set)
+
+
+def evaluate(model, fields, targets, plan, device, batch_size=256):
+    n = targets.shape[0]
+    if n == 0:
+        return None
+    loss_total, quality_total = 0.0, 0.0
+    with torch.no_grad():
+        for start in range(0, n, batch_size):
+            end = min(n, start + batch_size)
+            prediction = model(*[f[start:end].to(device) for f in fields]).reshape(end - start, -1)
+            target = targets[start:end].to(device)
+            loss_total += loss_of(plan["loss"], prediction, target).item() * (end - start)
+            quality_total += quality_sum(plan["discrete"], prediction, target).item()
+    return loss_total / n, quality_total / n
+
+
+def worker(rank, plan, port, shared_stop, local_rank=None):
+    """One training process. `port` None with nproc > 1: launched by torchrun (env:// rendezvous)."""
+    stop = Stop(shared_stop)
+    install_handlers(stop)
+    nproc = plan["nproc"]
+    cuda = plan["device"] == "cuda"
+    distributed = nproc > 1
+    local_rank = rank if local_rank is None else local_rank
+    try:
+        if cuda and not torch.cuda.is_available():
+            raise PlanError("device", "--device cuda: this PyTorch (%s) sees no CUDA device" % torch.__version__)
+        device = torch.device("cuda", local_rank % max(torch.cuda.device_count(), 1)) if cuda else torch.device("cpu")
+        if cuda:
+            torch.cuda.set_device(device)
+        if distributed:
+            if "OMP_NUM_THREADS" not in os.environ and not cuda:
+                torch.set_num_threads(max(1, (os.cpu_count() or 1) // nproc))
+            if port is not None:
+                # Started by main() below: this machine only, over loopback.
+                os.environ["MASTER_ADDR"] = "127.0.0.1"
+                os.environ["MASTER_PORT"] = str(port)
+            torch.distributed.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=nproc)
+        run_training(rank, plan, device, stop)
+    except PlanError as error:
+        if rank == 0:
+            emit({"event": "engine-error", "kind": error.kind, "message": str(error)})
+        sys.exit(3)
+    except Exception as error:  # reported as one line by the CLI; the traceback only on request
+        if rank == 0:
+            emit({"event": "engine-error", "kind": "internal", "message": "%s: %s" % (type(error).__name__, error),
+                  "traceback": traceback.format_exc()})
+        sys.exit(3)
+    finally:
+        if distributed and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+def run_training(rank, plan, device, stop):
+    nproc = plan["nproc"]
+    distributed = nproc > 1
+    module = load_module(plan["module"])
+    names = list(plan["externs"])
+    networks = module.build_networks(names)
+    load_weights(plan["initialWeights"], networks)
+    model = module.definitions[plan["definition"]](networks).to(device)
+    learnable = [p for name in names if plan["externs"][name]["entry"]["learnable"] for p in networks[name].parameters()]
+    if not learnable:
+        raise PlanError("settings", "the model uses no learnable extern, so there is nothing to train")
+    trained = model
+    if distributed:
+        trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None, broadcast_buffers=False)
+    optimizer = optimizer_for(plan["optimizer"], learnable, plan["lr"])
+
+    train_fields = [read_npy(f["train"]) for f in plan["fields"]]
+    test_fields = [read_npy(f["test"]) for f in plan["fields"]]
+    train_targets = read_npy(plan["targets"]["train"])
+    test_targets = read_npy(plan["targets"]["test"])
+    orders = read_npy(plan["orders"]).long()
+    n = train_targets.shape[0]
+    for field, f in zip(train_fields, plan["fields"]):
+        if field.shape[0] != n:
+            raise PlanError("data", "field '%s' has %d training examples, the targets %d" % (f["name"], field.shape[0], n))
+    batch_size = max(1, min(plan["batch"], n))
+    batches = (n + batch_size - 1) // batch_size
+    epochs = plan["epochs"]
+    test_every = max(1, plan.get("testEvery", 1))
+    if rank == 0:
+        emit({"event": "start", "train": plan["train"], "epochs": epochs, "examples": n, "test": test_targets.shape[0],
+              "batches": batches, "backend": backend_name(plan), "parameters": plan["parameters"], "data": plan["data"]})
+    started = time.perf_counter()
+    history = []
+    saved = None
+    cancelled = False
+    status = torch.zeros(3, dtype=torch.float64, device=device)
+    for epoch in range(1, epochs + 1):
+        order = orders[epoch - 1]
+        loss_sum, quality_total = 0.0, 0.0
+        for b in range(batches):
+            chosen = order[b * batch_size:min(n, (b + 1) * batch_size)]
+            size = chosen.shape[0]
+            # This process's shard of the global batch; the loss is scaled so that DDP's mean
+            # of the processes' gradients is the gradient of the global batch's mean loss.
+            local = chosen[rank::nproc]
+            count = local.shape[0]
+            if count == 0:
+                # A batch smaller than the process count: every process must still run forward
+                # and backward (DDP's collectives); this one runs one example weighted 0.
+                local = chosen[:1]
+            inputs = [f[local].to(device, non_blocking=True) for f in train_fields]
+            target = train_targets[local].to(device, non_blocking=True)
+            optimizer.zero_grad(set_to_none=True)
+            prediction = trained(*inputs).reshape(local.shape[0], -1)
+            if prediction.shape != target.shape:
+                raise PlanError("data", "the model gives %d numbers per example, the target %d" % (prediction.shape[1], target.shape[1]))
+            loss = loss_of(plan["loss"], prediction, target)
+            quality = quality_sum(plan["discrete"], prediction.detach(), target) * (1 if count else 0)
+            (loss * (count * nproc / size)).backward()
+            optimizer.step()
+            if distributed:
+                status[0] = loss.detach() * count
+                status[1] = quality
+                status[2] = 1.0 if stop.requested() else 0.0
+                torch.distributed.all_reduce(status)
+                batch_loss = status[0].item() / size
+                batch_quality = status[1].item()
+                stopping = status[2].item() > 0
+            else:
+                batch_loss = loss.item()
+                batch_quality = quality.item()
+                stopping = stop.requested()
+            loss_sum += batch_loss * size
+            quality_total += batch_quality
+            if not math.isfinite(batch_loss):
+                raise PlanError("loss", "the loss became %s in epoch %d, batch %d; try a smaller lr." % (batch_loss, epoch, b + 1))
+            if rank == 0:
+                emit({"event": "batch", "epoch": epoch, "batch": b + 1, "batches": batches, "loss": batch_loss})
+            if stopping and b < batches - 1:
+                cancelled = True
+                break
+        if cancelled:
+            break
+        if rank == 0:
+            evaluated = evaluate(model, test_fields, test_targets, plan, device) if epoch % test_every == 0 or epoch == epochs else None
+            metrics = {
+                "epoch": epoch, "examplesSeen": epoch * n, "seconds": time.perf_counter() - started,
+                "loss": loss_sum / n,
+                "accuracy": quality_total / n if plan["discrete"] else None,
+                "psnr": None if plan["discrete"] else quality_total / n,
+                "testLoss": evaluated[0] if evaluated else None,
+                "testAccuracy": evaluated[1] if evaluated and plan["discrete"] else None,
+                "testPsnr": evaluated[1] if evaluated and not plan["discrete"] else None,
+            }
+            history.append(metrics)
+            if plan.get("weightsDirectory"):
+                save_weights(plan["weightsDirectory"], networks, plan["externs"], {"train": plan["train"], "source": plan.get("source"), "epoch": epoch})
+                saved = plan["weightsDirectory"]
+            emit(dict({"event": "epoch"}, **metrics))
+        if plan.get("ranksDirectory"):
+            # For tests of data parallelism: every process's final weights.
+            save_weights(os.path.join(plan["ranksDirectory"], "rank%d" % rank), networks, plan["externs"], {"train": plan["train"], "epoch": epoch})
+        if stopping:
+            cancelled = epoch < epochs
+            break
+        if distributed:
+            torch.distributed.barrier()
+    if rank == 0:
+        seconds = time.perf_counter() - started
+        if cancelled:
+            emit({"event": "cancelled", "train": plan["train"], "epochs": len(history), "weights": saved})
+        else:
+            last = history[-1] if history else {}
+            final = {k: last.get(k) for k in ("loss", "accuracy", "psnr", "testLoss", "testAccuracy", "testPsnr")}
+            emit({"event": "done", "train": plan["train"], "epochs": len(history), "seconds": seconds, "weights": saved, "final": final})
+
+
+def backend_name(plan):
+    processes = ", %d processes" % plan["nproc"] if plan["nproc"] > 1 else ""
+    return "torch %s (%s%s)" % (torch.__version__, plan["device"], processes)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(argv):
+    with open(argv[1]) as f:
+        plan = json.load(f)
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ and "LOCAL_RANK" in os.environ:
+        # Launched by torchrun (one process per rank, possibly on several machines): the
+        # rendezvous is torchrun's (MASTER_ADDR/MASTER_PORT), the process count its WORLD_SIZE.
+        plan["nproc"] = int(os.environ["WORLD_SIZE"])
+        worker(int(os.environ["RANK"]), plan, None, None, int(os.environ["LOCAL_RANK"]))
+        return 0
+    nproc = plan["nproc"]
+    if nproc <= 1:
+        worker(0, plan, None, None)
+        return 0
+    import torch.multiprocessing as mp
+    context = mp.get_context("spawn")
+    shared = context.Event()
+    stop = Stop(shared)
+    install_handlers(stop)
+    try:
+        mp.spawn(worker, args=(plan, free_port(), shared), nprocs=nproc, join=True)
+    except mp.ProcessExitedException:
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,279 @@
+/**
+ * The PyTorch engine (`cajal train --engine torch`). This side keeps the train block's
+ * meaning: `prepareTraining` loads and splits the data, computes the targets and builds the
+ * seeded networks exactly as for tfjs; here the same shuffles are drawn, and everything is
+ * handed to python/cajal_torch.py as .npy files, a tfjs-format weights directory (the initial
+ * weights, so both engines start from the same numbers) and a JSON plan naming the model's
+ * generated PyTorch module (`generateTorchModule`). The Python process trains and saves the
+ * weights; its JSON event lines come back through `onEvent` unchanged, and the history files
+ * are written here from them, by the same `writeHistory` as on tfjs.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ast } from '@cajal/language';
+import { encodeNpy, generateTorchModule, torchArchitecture, type TorchArchitecture } from '@cajal/compiler';
+import { writeHistory, type EpochMetrics } from './history.js';
+import { deriveSeed, permutation, seededRandom } from './random.js';
+import { TrainingError, defaultWeightsDirectory, locationOf, type FinalMetrics, type PreparedTraining, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
+import { saveNetworks, type WeightsManifest } from './weights.js';
+
+/** The oldest PyTorch the generated code and the trainer are tested with (Debian 12's). */
+export const MIN_TORCH = [1, 13] as const;
+
+const INSTALL = 'install it with `apt-get install python3-torch libopenblas0-pthread` (Debian/Ubuntu) or `pip install torch`';
+
+/** No usable Python with PyTorch: the message says what to install (one line, no traceback). */
+export class TorchUnavailableError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'TorchUnavailableError';
+    }
+}
+
+export interface TorchPython {
+    readonly python: string;
+    readonly torchVersion: string;
+}
+
+type Probe = { ok: true; version: string } | { ok: false; reason: string };
+
+function probe(python: string, env: NodeJS.ProcessEnv): Probe {
+    const result = spawnSync(python, ['-c', 'import torch, sys; sys.stdout.write(torch.__version__)'], { encoding: 'utf-8', env, timeout: 120_000 });
+    if (result.error) {
+        const code = (result.error as NodeJS.ErrnoException).code;
+        return { ok: false, reason: code === 'ENOENT' ? 'no such program' : code === 'EACCES' ? 'not executable' : result.error.message };
+    }
+    if (result.status !== 0) {
+        return { ok: false, reason: /No module named '?torch'?/.test(result.stderr) ? 'it has no PyTorch (import torch fails)' : `import torch fails: ${lastLine(result.stderr)}` };
+    }
+    return { ok: true, version: result.stdout.trim() };
+}
+
+function lastLine(text: string): string {
+    return text.trim().split('\n').filter(line => line.trim() !== '').pop() ?? '';
+}
+
+function tooOld(version: string): boolean {
+    const [major, minor] = version.split(/[.+]/).map(Number);
+    return major < MIN_TORCH[0] || (major === MIN_TORCH[0] && minor < MIN_TORCH[1]);
+}
+
+/** Where a Python with torch is looked for when none is named: PATH's python3 may be a pyenv shim without Debian's packages. */
+export const PYTHON_CANDIDATES: readonly string[] = ['python3', '/usr/bin/python3'];
+
+/**
+ * Finds the Python that runs the engine: `python` (--python), else CAJAL_PYTHON, else the
+ * first of `python3` (PATH) and /usr/bin/python3 that imports torch. A named Python is used
+ * or refused, never replaced by another. Throws TorchUnavailableError saying what to install.
+ */
+export function findTorchPython(options: { python?: string; env?: NodeJS.ProcessEnv; candidates?: readonly string[] } = {}): TorchPython {
+    const env = options.env ?? process.env;
+    const named = options.python ?? (env.CAJAL_PYTHON ? env.CAJAL_PYTHON : undefined);
+    const how = options.python !== undefined ? '--python' : 'CAJAL_PYTHON';
+    const candidates = named !== undefined ? [named] : options.candidates ?? PYTHON_CANDIDATES;
+    const tried: string[] = [];
+    for (const candidate of candidates) {
+        const result = probe(candidate, env);
+        if (result.ok) {
+            if (tooOld(result.version)) {
+                throw new TorchUnavailableError(`PyTorch ${result.version} at ${candidate} is too old (the torch engine needs ${MIN_TORCH.join('.')} or newer): ${INSTALL}.`);
+            }
+            return { python: candidate, torchVersion: result.version };
+        }
+        if (named !== undefined) throw new TorchUnavailableError(`${how} ${candidate}: ${result.reason}; ${INSTALL}, or name a Python that has it.`);
+        tried.push(`${candidate}: ${result.reason}`);
+    }
+    throw new TorchUnavailableError(`no Python with PyTorch found (${tried.join('; ')}): ${INSTALL}, or name a Python with --python PATH or CAJAL_PYTHON.`);
+}
+
+/** The trainer script: beside out/ in the package, or beside a bundle that copied it (dist/python/). */
+export function torchTrainerScript(): string {
+    const candidates = [new URL('../python/cajal_torch.py', import.meta.url), new URL('./python/cajal_torch.py', import.meta.url)].map(url => fileURLToPath(url));
+    const found = candidates.find(file => fs.existsSync(file));
+    if (!found) throw new TrainingError(`the PyTorch trainer script is missing (looked for ${candidates.join(', ')}).`);
+    return found;
+}
+
+export interface TorchEngineOptions {
+    /** Default: findTorchPython's choice. */
+    readonly python?: string;
+    /** cpu (default) or cuda. */
+    readonly device?: 'cpu' | 'cuda';
+    /** Data-parallel processes (default 1). */
+    readonly nproc?: number;
+    /** Environment of the Python process (default process.env). */
+    readonly env?: NodeJS.ProcessEnv;
+    /**
+     * Tests: every process writes its final weights to DIR/rankN (to check that data-parallel
+     * processes agree).
+     */
+    readonly ranksDirectory?: string;
+}
+
+/** Trains a prepared block on PyTorch; the same events, result, weights and history as runTraining. */
+export async function runTorchTraining(prepared: PreparedTraining, options: TrainOptions & { sourceFile?: string; torch?: TorchEngineOptions } = {}): Promise<TrainResult> {
+    const torch = options.torch ?? {};
+    const python = torch.python ?? findTorchPython({ env: torch.env }).python;
+    const device = torch.device ?? 'cpu';
+    const nproc = Math.max(1, torch.nproc ?? 1);
+    const { data, name } = prepared;
+    const emit = options.onEvent ?? (() => undefined);
+    const weightsDirectory = options.weightsDirectory === null ? null
+        : options.weightsDirectory ?? (options.sourceFile ? defaultWeightsDirectory(options.sourceFile, name) : null);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-'));
+    try {
+        const planFile = await writeTorchPlan(prepared, work, { weightsDirectory, sourceFile: options.sourceFile, device, nproc, testEvery: options.testEvery, ranksDirectory: torch.ranksDirectory });
+        const history: EpochMetrics[] = [];
+        let finished: Extract<TrainEvent, { event: 'done' | 'cancelled' }> | undefined;
+        let engineError: { kind: string; message: string; traceback?: string } | undefined;
+        let backend = `torch-${device}`;
+        const onLine = (line: string) => {
+            let event: Record<string, unknown>;
+            try {
+                event = JSON.parse(line) as Record<string, unknown>;
+            } catch {
+                return; // not an event (a library printing to stdout)
+            }
+            if (event.event === 'engine-error') {
+                engineError = event as unknown as typeof engineError;
+                return;
+            }
+            if (event.event === 'start') backend = String(event.backend);
+            if (event.event === 'epoch') {
+                const { event: _, ...metrics } = event;
+                history.push(metrics as unknown as EpochMetrics);
+                if (weightsDirectory) writeHistory(weightsDirectory, name, history);
+            }
+            if (event.event === 'done' || event.event === 'cancelled') finished = event as unknown as typeof finished;
+            emit(event as unknown as TrainEvent);
+        };
+        const exit = await runPython(python, [torchTrainerScript(), planFile], torch.env ?? process.env, onLine, options.signal);
+        if (engineError) {
+            if (process.env.CAJAL_DEBUG && engineError.traceback) process.stderr.write(engineError.traceback);
+            const where = engineError.kind === 'data' ? prepared.training.options.find(ast.isDataOption) ?? prepared.training : prepared.training;
+            throw new TrainingError(`the PyTorch engine failed${locationOf(where)}: ${engineError.message}`);
+        }
+        if (!finished) {
+            throw new TrainingError(`the PyTorch engine (${python}) stopped ${exit.signal ? `by signal ${exit.signal}` : `with exit code ${exit.code}`} before finishing${exit.stderr.trim() ? `: ${lastLine(exit.stderr)}` : ''}.`);
+        }
+        const last = history[history.length - 1];
+        const final: FinalMetrics = {
+            loss: last?.loss ?? null, accuracy: last?.accuracy ?? null, psnr: last?.psnr ?? null,
+            testLoss: last?.testLoss ?? null, testAccuracy: last?.testAccuracy ?? null, testPsnr: last?.testPsnr ?? null
+        };
+        return {
+            train: name, epochs: history.length, examples: data.train.size,
+            seconds: finished.event === 'done' ? finished.seconds : (last?.seconds ?? 0),
+            final, weights: finished.weights, history, cancelled: finished.event === 'cancelled', backend
+        };
+    } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}
+
+export interface TorchPlanOptions {
+    readonly weightsDirectory: string | null;
+    readonly sourceFile?: string;
+    readonly device: 'cpu' | 'cuda';
+    readonly nproc: number;
+    readonly testEvery?: number;
+    readonly ranksDirectory?: string;
+}
+
+/**
+ * Writes everything the trainer needs into `work` (plan.json, the model module, .npy data,
+ * shuffles, initial weights) and returns the plan's path: `python3 cajal_torch.py PLAN` or
+ * `torchrun … cajal_torch.py PLAN` trains from it (paths in it are absolute).
+ */
+export async function writeTorchPlan(prepared: PreparedTraining, work: string, options: TorchPlanOptions): Promise<string> {
+    fs.mkdirSync(work, { recursive: true });
+    const { settings, data, fields } = prepared;
+    // The model's module; the networks are built from their declared architectures, then
+    // given the initial weights saved below.
+    const architectures: Record<string, TorchArchitecture> = {};
+    for (const [externName, network] of prepared.networks) architectures[externName] = torchArchitecture(network.resolved);
+    const modulePath = path.join(work, 'cajal_model.py');
+    fs.writeFileSync(modulePath, generateTorchModule([prepared.modelProgram], { source: options.sourceFile ? path.basename(options.sourceFile) : undefined, architectures }));
+
+    // The initial weights (tfjs's seeded initialisation) in the weights format; their model.json
+    // files are the templates the trainer saves every epoch with.
+    const modelExterns = prepared.modelProgram.externs.map(e => e.name);
+    const initial = path.join(work, 'initial');
+    const manifest: WeightsManifest = await saveNetworks(initial, modelExterns.map(e => prepared.networks.get(e)!), { train: prepared.name, epoch: 0 });
+    const externs = Object.fromEntries(Object.entries(manifest.externs).map(([externName, entry]) => {
+        const modelJson = JSON.parse(fs.readFileSync(path.join(initial, entry.model), 'utf-8')) as unknown;
+        return [externName, { entry, modelJson }];
+    }));
+
+    const npy = (file: string, values: ArrayLike<number>, shape: readonly number[]) => {
+        fs.writeFileSync(path.join(work, file), encodeNpy(values, shape));
+        return path.join(work, file);
+    };
+    const columns = fields.map((field, i) => {
+        const train = data.train.fields.get(field.name)!;
+        const test = data.test.fields.get(field.name)!;
+        const shape = prepared.modelProgram.inputs[i].shape;
+        return {
+            name: field.name,
+            train: npy(`train-${i}.npy`, train.data, [data.train.size, ...shape]),
+            test: npy(`test-${i}.npy`, test.data, [data.test.size, ...shape])
+        };
+    });
+    const width = (t: { shape: number[] }) => t.shape.slice(1).reduce((a, b) => a * b, 1);
+    const targets = {
+        train: npy('train-targets.npy', prepared.trainTargets.dataSync(), [data.train.size, width(prepared.trainTargets)]),
+        test: npy('test-targets.npy', prepared.testTargets.dataSync(), [data.test.size, width(prepared.testTargets)])
+    };
+    // The shuffles of runTraining, drawn from the same seed (indices < 2^24 are exact in float32).
+    const shuffle = seededRandom(deriveSeed(settings.seed, 'shuffle'));
+    const n = data.train.size;
+    const orders = new Float32Array(settings.epochs * n);
+    for (let epoch = 0; epoch < settings.epochs; epoch++) orders.set(permutation(n, shuffle), epoch * n);
+    const plan = {
+        train: prepared.name, source: options.sourceFile, module: modulePath, definition: prepared.modelProgram.name,
+        fields: columns, targets, orders: npy('orders.npy', orders, [settings.epochs, n]),
+        epochs: settings.epochs, batch: settings.batch, lr: settings.lr, optimizer: settings.optimizer, loss: settings.loss,
+        discrete: prepared.discrete, testEvery: options.testEvery ?? 1,
+        initialWeights: initial, externs, weightsDirectory: options.weightsDirectory, ranksDirectory: options.ranksDirectory ?? null,
+        device: options.device, nproc: options.nproc,
+        parameters: [...prepared.networks.values()].reduce((total, network) => total + network.resolved.parameters, 0),
+        data: data.describe
+    };
+    fs.writeFileSync(path.join(work, 'plan.json'), JSON.stringify(plan));
+    return path.join(work, 'plan.json');
+}
+
+interface PythonExit { code: number | null; signal: NodeJS.Signals | null; stderr: string }
+
+/** Runs the trainer, passing stdout lines on; an abort sends SIGTERM (the trainer finishes its batch). */
+function runPython(python: string, args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void, signal?: AbortSignal): Promise<PythonExit> {
+    return new Promise(resolve => {
+        const child = spawn(python, args, { env: { ...env, PYTHONUNBUFFERED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let buffered = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf-8');
+        child.stderr.setEncoding('utf-8');
+        child.stdout.on('data', (chunk: string) => {
+            buffered += chunk;
+            let newline: number;
+            while ((newline = buffered.indexOf('\n')) >= 0) {
+                const line = buffered.slice(0, newline);
+                buffered = buffered.slice(newline + 1);
+                if (line.trim()) onLine(line);
+            }
+        });
+        child.stderr.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-20_000); });
+        const abort = () => child.kill('SIGTERM');
+        if (signal?.aborted) abort();
+        signal?.addEventListener('abort', abort, { once: true });
+        child.on('error', error => { stderr += error.message; });
+        child.on('close', (code, exitSignal) => {
+            signal?.removeEventListener('abort', abort);
+            if (buffered.trim()) onLine(buffered);
+            resolve({ code, signal: exitSignal, stderr });
+        });
+    });
+}

@@ -1,0 +1,185 @@
+/**
+ * The PyTorch engine against the tfjs one, with real processes, files and a real Python:
+ * - the networks of every architecture, given the same weights, compute the same outputs
+ *   (the parameter layout is shared, so weights move between the engines unchanged);
+ * - `cajal train --engine torch` trains a block as the tfjs engine does: same events, the
+ *   same losses per epoch within float tolerance, the same result and files;
+ * - weights round trip: torch-trained → `cajal run --weights` (tfjs) equals the torch module
+ *   with those weights, and tfjs-trained weights load into the torch module;
+ * - SIGINT keeps the last completed epoch.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { ast } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
+import { compileDocumentToTorch, encodeNpy } from '@cajal/compiler';
+import { initBackend, runProgram } from '@cajal/runtime';
+import { buildExternNetwork, linkNetworks, readManifest, saveNetworks, torchTrainerScript } from '@cajal/train';
+import { POINTS_PROGRAM, cajalBin, runCli, temporaryDirectory, writePoints } from './helpers.js';
+import { TORCH_PYTHON } from './torch-python.js';
+
+/** Runs a Python script with the trainer module importable; returns its stdout parsed as JSON. */
+function python(script: string, cwd: string): unknown {
+    const run = spawnSync(TORCH_PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(path.dirname(torchTrainerScript()))})\n${script}`], { cwd, encoding: 'utf-8', timeout: 180_000 });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    return JSON.parse(run.stdout);
+}
+
+function close(actual: readonly number[], expected: readonly number[], what: string, tolerance = 1e-4): void {
+    expect(actual.length, what).toBe(expected.length);
+    actual.forEach((x, i) => expect(Math.abs(x - expected[i]), `${what} entry ${i}: torch ${x}, tfjs ${expected[i]}`).toBeLessThan(tolerance * (1 + Math.abs(expected[i]))));
+}
+
+const ARCHITECTURES = `
+extern m : Real[5] -o Real[3] -o Bool = mlp(6, 4, activation = tanh)
+extern l : Real[5] -o Nat[3] = linear
+extern c : Real[8, 8] -o Nat[4] = cnn(2, 3, dense = 5)
+extern c2 : Real[6, 6, 2] -o Real[3] = cnn(2, kernel = 5, activation = sigmoid, output = sigmoid)
+extern v : Real[6, 6, 2] -o Real[6, 6, 3] = conv(4)
+extern v1 : Real[5, 5] -o Real[5, 5] = conv(output = sigmoid)
+extern d : Real[5, 5] -o Real[5, 5] = dilation(3)
+def fm (a : Real[5]) (b : Real[3]) : Bool = m a b
+def fl (a : Real[5]) : Nat[3] = l a
+def fc (a : Real[8, 8]) : Nat[4] = c a
+def fc2 (a : Real[6, 6, 2]) : Real[3] = c2 a
+def fv (a : Real[6, 6, 2]) : Real[6, 6, 3] = v a
+def fv1 (a : Real[5, 5]) : Real[5, 5] = v1 a
+def fd (n : Nat[3]) (a : Real[5, 5]) : Real[5, 5] = iter n { zero => a ; succ y => d y }
+`;
+
+describe('networks of every architecture on both engines', () => {
+    beforeAll(async () => { await initBackend('cpu'); });
+
+    it('give the same outputs with the same weights (tfjs-saved weights loaded into torch)', async () => {
+        const directory = temporaryDirectory();
+        const { services, document, diagnostics } = await checkText(ARCHITECTURES);
+        expect(diagnostics.filter(d => d.severity === 1).map(d => d.message)).toEqual([]);
+        const module = document.parseResult.value as ast.Module;
+        const networks = module.declarations.filter(ast.isExtern).map((extern, i) => buildExternNetwork(extern, 100 + i));
+        await saveNetworks(path.join(directory, 'w'), networks, { train: 'layout', epoch: 1 });
+        const { python: text, programs } = compileDocumentToTorch(document, services);
+        fs.writeFileSync(path.join(directory, 'arch.py'), text);
+        const linked = linkNetworks(networks);
+        const expected: Record<string, number[]> = {};
+        programs.forEach((program, p) => {
+            const inputs = program.inputs.map((input, i) => {
+                const data = Float32Array.from({ length: 4 * input.shape.reduce((a, b) => a * b, 1) }, (_, k) => Math.sin(k * 1.7 + i + p) * 0.8 + (input.type.kind === 'nat' ? 0.5 : 0));
+                fs.writeFileSync(path.join(directory, `${program.name}-${i}.npy`), encodeNpy(data, [4, ...input.shape]));
+                return tf.tensor(data, [4, ...input.shape]);
+            });
+            expected[program.name] = Array.from(runProgram(program, inputs, linked).dataSync());
+        });
+        const actual = python(`
+import json, torch, arch, cajal_torch
+nets = arch.build_networks()
+cajal_torch.load_weights("w", nets)
+out = {}
+for name, definition in arch.definitions.items():
+    inputs = [cajal_torch.read_npy("%s-%d.npy" % (name, i)) for i in range(len(definition.metadata["inputs"]))]
+    out[name] = definition(nets)(*inputs).reshape(-1).tolist()
+out["counts"] = {name: sum(p.numel() for p in net.parameters()) for name, net in nets.items()}
+print(json.dumps(out))
+`, directory) as Record<string, number[]> & { counts: Record<string, number> };
+        for (const program of programs) close(actual[program.name], expected[program.name], program.name);
+        expect(actual.counts).toEqual(Object.fromEntries(networks.map(n => [n.name, n.resolved.parameters])));
+    }, 120_000);
+});
+
+describe('cajal train --engine torch (real processes)', () => {
+    it('trains as the tfjs engine does: the same events, losses, result and files', async () => {
+        const directory = temporaryDirectory();
+        writePoints(path.join(directory, 'points.jsonl'), 400);
+        fs.writeFileSync(path.join(directory, 'points.cajal'), POINTS_PROGRAM);
+        const events = async (engine: string[]) => {
+            const run = await runCli(['train', 'points.cajal', '--events', '--out', engine.length ? 'torch' : 'tfjs', '--backend', 'cpu', ...engine], directory);
+            expect(run.stderr).toBe('');
+            expect(run.code).toBe(0);
+            return run.stdout.trim().split('\n').map(line => JSON.parse(line) as Record<string, unknown>);
+        };
+        const tfjs = await events([]);
+        const torch = await events(['--engine', 'torch', '--python', TORCH_PYTHON]);
+        expect(torch.map(e => e.event)).toEqual(tfjs.map(e => e.event));
+        expect(torch.map(e => Object.keys(e).sort())).toEqual(tfjs.map(e => Object.keys(e).sort()));
+        expect(torch[0]).toEqual({ ...tfjs[0], backend: expect.stringMatching(/^torch \S+ \(cpu\)$/) });
+        // Same data, shuffles, initial weights and optimiser: the same numbers up to float rounding.
+        torch.forEach((event, i) => {
+            for (const key of ['loss', 'testLoss']) {
+                if (typeof event[key] === 'number') expect(Math.abs((event[key] as number) - (tfjs[i][key] as number)), `${event.event} ${i} ${key}`).toBeLessThan(2e-3);
+            }
+            for (const key of ['accuracy', 'testAccuracy']) {
+                if (typeof event[key] === 'number') expect(Math.abs((event[key] as number) - (tfjs[i][key] as number)), `${event.event} ${i} ${key}`).toBeLessThanOrEqual(2 / 64);
+            }
+        });
+        const done = torch[torch.length - 1];
+        expect(done).toMatchObject({ event: 'done', epochs: 6, weights: path.join(directory, 'torch') });
+        const manifest = readManifest(path.join(directory, 'torch'));
+        expect(manifest).toMatchObject({ format: 'cajal-weights/1', train: 'points', epoch: 6, externs: { below: { architecture: 'mlp', parameters: 2 * 8 + 8 + 8 * 2 + 2, learnable: true } } });
+        expect(fs.readdirSync(path.join(directory, 'torch')).sort()).toEqual(['history.csv', 'history.json', 'history.svg', manifest.snapshot, 'weights.json'].sort());
+        const history = JSON.parse(fs.readFileSync(path.join(directory, 'torch', 'history.json'), 'utf-8'));
+        expect(history.history.map((h: { loss: number }) => h.loss)).toEqual(torch.filter(e => e.event === 'epoch').map(e => e.loss));
+
+        const json = await runCli(['train', 'points.cajal', '--json', '--out', 'torch', '--engine', 'torch', '--epochs', '1'], directory);
+        expect(json.code).toBe(0);
+        expect(Object.keys(JSON.parse(json.stdout)).sort()).toEqual(['backend', 'cancelled', 'epochs', 'examples', 'final', 'seconds', 'train', 'weights']);
+    }, 240_000);
+
+    it('SIGINT after a completed epoch keeps that epoch\'s weights', async () => {
+        const directory = temporaryDirectory();
+        writePoints(path.join(directory, 'points.jsonl'), 400);
+        fs.writeFileSync(path.join(directory, 'points.cajal'), POINTS_PROGRAM.replace('batch 16', 'batch 1').replace('examples 256', 'examples 200'));
+        let interrupted = false;
+        const events: Array<Record<string, unknown>> = [];
+        const run = await runCli(['train', 'points.cajal', '--epochs', '50', '--out', 'w', '--events', '--engine', 'torch'], directory, (line, child) => {
+            const event = JSON.parse(line);
+            events.push(event);
+            if (event.event === 'batch' && event.epoch === 2 && event.batch === 3 && !interrupted) {
+                interrupted = true;
+                child.kill('SIGINT');
+            }
+        });
+        expect(run.code).toBe(130);
+        expect(events.filter(e => e.event === 'epoch')).toHaveLength(1);
+        expect(events[events.length - 1]).toEqual({ event: 'cancelled', train: 'points', epochs: 1, weights: path.join(directory, 'w') });
+        expect(readManifest(path.join(directory, 'w')).epoch).toBe(1);
+    }, 120_000);
+});
+
+const ROUND_TRIP = `
+extern flip : Bool -o Bool = mlp(4)
+def not (x : Bool) : Bool = if x then false else true
+def main : Bool = not (flip true)
+def other : Bool = flip false
+train t { data "d.jsonl" (x : Bool, y : Bool); model not (flip x); target y; lr 0.05; epochs 4; batch 8; seed 2; }
+`;
+
+describe('weights move between the engines (real processes)', () => {
+    for (const engine of ['torch', 'tfjs']) {
+        it(`${engine}-trained weights give the same outputs on tfjs (cajal run --weights) and in the torch module`, async () => {
+            const directory = temporaryDirectory();
+            fs.writeFileSync(path.join(directory, 'm.cajal'), ROUND_TRIP);
+            fs.writeFileSync(path.join(directory, 'd.jsonl'), Array.from({ length: 100 }, (_, i) => JSON.stringify({ x: i % 2 === 0, y: i % 2 === 0 })).join('\n') + '\n');
+            const trained = await runCli(['train', 'm.cajal', '--json', '--engine', engine], directory);
+            expect(trained.stderr).toBe('');
+            expect(trained.code).toBe(0);
+            const compiled = spawnSync(process.execPath, [cajalBin, 'compile', 'm.cajal', '--emit', 'torch'], { cwd: directory, encoding: 'utf-8' });
+            expect(compiled.status).toBe(0);
+            const torch = python(`
+import json, m, cajal_torch
+nets = m.build_networks()
+cajal_torch.load_weights("m.weights/t", nets)
+print(json.dumps({name: m.definitions[name](nets)().reshape(-1).tolist() for name in ("main", "other")}))
+`, directory) as Record<string, number[]>;
+            for (const name of ['main', 'other']) {
+                const ran = await runCli(['run', 'm.cajal', '--def', name, '--weights', 'm.weights/t', '--json'], directory);
+                expect(ran.code).toBe(0);
+                close(torch[name], JSON.parse(ran.stdout).data, `${name} (trained on ${engine})`, 1e-5);
+            }
+            // Trained: not (flip x) = x, so flip learned not, and main = not (flip true) is true.
+            expect(torch.main[0]).toBeGreaterThan(0.5);
+        }, 180_000);
+    }
+});
