@@ -218,7 +218,8 @@ export class CajalCommands {
             await existing.refresh();
             return existing.panel;
         }
-        const panel = vscode.window.createWebviewPanel('cajal.neuron', `Neuron: ${name}`,
+        // The tab names the file too: views of same-named definitions in two files stay apart.
+        const panel = vscode.window.createWebviewPanel('cajal.neuron', `Neuron: ${name} (${path.basename(target.uri.fsPath)})`,
             { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
             { enableScripts: true, localResourceRoots: [] });
         const view = new NeuronView(this, panel, target.uri, name);

@@ -139,7 +139,7 @@ describe('Cajal: Show Neuron', () => {
         expect(requests).toEqual([{ method: 'cajal/neuron', params: { uri: uriOf(file), name: 'and' } }]);
         expect(fake.panels).toHaveLength(1);
         const panel = fake.panels[0];
-        expect(panel.title).toBe('Neuron: and');
+        expect(panel.title).toBe('Neuron: and (good.cajal)');
         expect(panel.options.enableScripts).toBe(true);
         expect(panel.webview.html).toContain('data-rows="4" data-cols="2"');
         expect(panel.webview.html).toContain('true↦false');
