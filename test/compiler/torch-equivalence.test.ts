@@ -109,7 +109,11 @@ function tfjsResult(c: Case): { output: number[]; inputGrads: number[][]; networ
                 networks[name] = (...ys) => tf.softmax(tf.add(tf.matMul(tf.concat(ys.map(y => y.reshape([y.shape[0], -1])), 1), W as tf.Tensor2D), biases[i]));
             });
             const out = runProgram(c.program, xs, networks as LinkedNetworks);
-            return tf.sum(tf.mul(out.reshape([out.shape[0], -1]), tf.tensor(c.weights, [out.shape[0], out.size / out.shape[0]])));
+            // 0·Σ of every argument: an output that does not depend on one (an iter of count 0
+            // never uses the variable its step replicates) has gradient 0 there, as torch's
+            // allow_unused gives, instead of tfjs refusing to differentiate.
+            const unused = args.reduce((sum, a) => tf.add(sum, tf.mul(0, tf.sum(a))), tf.scalar(0));
+            return tf.add(unused, tf.sum(tf.mul(out.reshape([out.shape[0], -1]), tf.tensor(c.weights, [out.shape[0], out.size / out.shape[0]]))));
         };
         const output = (() => {
             const networks: Record<string, (...ys: tf.Tensor[]) => tf.Tensor> = {};

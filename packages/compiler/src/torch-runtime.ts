@@ -117,13 +117,13 @@ def _basis(batch, i, d, like):
     return e
 
 
-def _split_pair(p, dim_a, dim_b, body, enumerate="smaller"):
+def _split_pair(p, dim_a, dim_b, body, mode="smaller"):
     """let (x, y) = p in body: p split along its smaller side into basis ⊗ slice terms, or,
-    for a body an iter step makes polynomial (enumerate="both"), Σᵢⱼ pᵢⱼ · body(eᵢ, eⱼ)."""
+    for a body an iter step makes polynomial (mode="both"), Σᵢⱼ pᵢⱼ · body(eᵢ, eⱼ)."""
     batch = p.shape[0]
     grid = p.reshape(batch, dim_a, dim_b)
     total = None
-    if enumerate == "both":
+    if mode == "both":
         flat = grid.reshape(batch, dim_a * dim_b)
         for i in range(dim_a):
             for j in range(dim_b):

@@ -358,7 +358,8 @@ def run_training(rank, plan, device, stop):
     test_every = max(1, plan.get("testEvery", 1))
     if rank == 0:
         emit({"event": "start", "train": plan["train"], "epochs": epochs, "examples": n, "test": test_targets.shape[0],
-              "batches": batches, "backend": backend_name(plan), "parameters": plan["parameters"], "data": plan["data"]})
+              "batches": batches, "backend": backend_name(plan), "parameters": plan["parameters"], "data": plan["data"],
+              "weights": plan.get("weightsDirectory")})
     started = time.perf_counter()
     history = []
     saved = None

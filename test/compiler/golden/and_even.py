@@ -114,12 +114,21 @@ def _basis(batch, i, d, like):
     return e
 
 
-def _split_pair(p, dim_a, dim_b, body):
-    """let (x, y) = p in body: p split along its smaller side into basis ⊗ slice terms."""
+def _split_pair(p, dim_a, dim_b, body, mode="smaller"):
+    """let (x, y) = p in body: p split along its smaller side into basis ⊗ slice terms, or,
+    for a body an iter step makes polynomial (mode="both"), Σᵢⱼ pᵢⱼ · body(eᵢ, eⱼ)."""
     batch = p.shape[0]
     grid = p.reshape(batch, dim_a, dim_b)
     total = None
-    if dim_a <= dim_b:
+    if mode == "both":
+        flat = grid.reshape(batch, dim_a * dim_b)
+        for i in range(dim_a):
+            for j in range(dim_b):
+                out = body(_basis(batch, i, dim_a, p), _basis(batch, j, dim_b, p))
+                weight = flat[:, i * dim_b + j].reshape(batch, *([1] * (out.dim() - 1)))
+                term = weight * out
+                total = term if total is None else total + term
+    elif dim_a <= dim_b:
         for i in range(dim_a):
             term = body(_basis(batch, i, dim_a, p), grid[:, i, :])
             total = term if total is None else total + term
@@ -490,13 +499,13 @@ class bothEven(Definition):
         batch = self._check((a, b, ))
         networks = self.networks
         like = self._like
-        _v6 = _flatten(a)
-        _v7 = _flatten(b)
+        _v5 = _flatten(a)
+        _v6 = _flatten(b)
         out = _to_batch(_contract(
             self.c1,
             [
-                _network(networks, "isEven", [_v7], [[28, 28]], [2]),
-                _network(networks, "isEven", [_v6], [[28, 28]], [2])
+                _network(networks, "isEven", [_v6], [[28, 28]], [2]),
+                _network(networks, "isEven", [_v5], [[28, 28]], [2])
             ]
         ), batch)
         return out.reshape(out.shape[0], 2)

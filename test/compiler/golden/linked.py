@@ -114,12 +114,21 @@ def _basis(batch, i, d, like):
     return e
 
 
-def _split_pair(p, dim_a, dim_b, body):
-    """let (x, y) = p in body: p split along its smaller side into basis ⊗ slice terms."""
+def _split_pair(p, dim_a, dim_b, body, mode="smaller"):
+    """let (x, y) = p in body: p split along its smaller side into basis ⊗ slice terms, or,
+    for a body an iter step makes polynomial (mode="both"), Σᵢⱼ pᵢⱼ · body(eᵢ, eⱼ)."""
     batch = p.shape[0]
     grid = p.reshape(batch, dim_a, dim_b)
     total = None
-    if dim_a <= dim_b:
+    if mode == "both":
+        flat = grid.reshape(batch, dim_a * dim_b)
+        for i in range(dim_a):
+            for j in range(dim_b):
+                out = body(_basis(batch, i, dim_a, p), _basis(batch, j, dim_b, p))
+                weight = flat[:, i * dim_b + j].reshape(batch, *([1] * (out.dim() - 1)))
+                term = weight * out
+                total = term if total is None else total + term
+    elif dim_a <= dim_b:
         for i in range(dim_a):
             term = body(_basis(batch, i, dim_a, p), grid[:, i, :])
             total = term if total is None else total + term

@@ -114,12 +114,21 @@ def _basis(batch, i, d, like):
     return e
 
 
-def _split_pair(p, dim_a, dim_b, body):
-    """let (x, y) = p in body: p split along its smaller side into basis ⊗ slice terms."""
+def _split_pair(p, dim_a, dim_b, body, mode="smaller"):
+    """let (x, y) = p in body: p split along its smaller side into basis ⊗ slice terms, or,
+    for a body an iter step makes polynomial (mode="both"), Σᵢⱼ pᵢⱼ · body(eᵢ, eⱼ)."""
     batch = p.shape[0]
     grid = p.reshape(batch, dim_a, dim_b)
     total = None
-    if dim_a <= dim_b:
+    if mode == "both":
+        flat = grid.reshape(batch, dim_a * dim_b)
+        for i in range(dim_a):
+            for j in range(dim_b):
+                out = body(_basis(batch, i, dim_a, p), _basis(batch, j, dim_b, p))
+                weight = flat[:, i * dim_b + j].reshape(batch, *([1] * (out.dim() - 1)))
+                term = weight * out
+                total = term if total is None else total + term
+    elif dim_a <= dim_b:
         for i in range(dim_a):
             term = body(_basis(batch, i, dim_a, p), grid[:, i, :])
             total = term if total is None else total + term
@@ -539,9 +548,9 @@ class add(Definition):
         batch = self._check((m, n, ))
         networks = self.networks
         like = self._like
-        _v10 = _flatten(m)
-        _v11 = _flatten(n)
-        out = _to_batch(_contract(self.c5, [_v10, _v11]), batch)
+        _v9 = _flatten(m)
+        _v10 = _flatten(n)
+        out = _to_batch(_contract(self.c5, [_v9, _v10]), batch)
         return out.reshape(out.shape[0], 10)
 
 
@@ -559,9 +568,9 @@ class both(Definition):
         batch = self._check((fg, x, ))
         networks = self.networks
         like = self._like
-        _v13 = _flatten(fg)
-        _v14 = _flatten(x)
-        out = _to_batch(_contract(self.c6, [_v14, _v13]), batch)
+        _v11 = _flatten(fg)
+        _v12 = _flatten(x)
+        out = _to_batch(_contract(self.c6, [_v12, _v11]), batch)
         return out.reshape(out.shape[0], 2)
 
 
@@ -579,8 +588,8 @@ class swap(Definition):
         batch = self._check((p, ))
         networks = self.networks
         like = self._like
-        _v17 = _flatten(p)
-        out = _to_batch(_contract(self.c7, [_v17]), batch)
+        _v13 = _flatten(p)
+        out = _to_batch(_contract(self.c7, [_v13]), batch)
         return out.reshape(out.shape[0], 3, 2)
 
 
