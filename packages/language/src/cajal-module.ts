@@ -11,6 +11,7 @@ import { CajalLexerErrorMessageProvider, CajalParserErrorMessageProvider } from 
 import { CajalScopeComputation, CajalScopeProvider } from './references/cajal-scope.js';
 import { CajalAstNodeLocator } from './references/cajal-node-locator.js';
 import { CajalTypeChecker } from './typing/type-checker.js';
+import { CajalTensorSizes } from './typing/tensor-sizes.js';
 import { CajalLinearityChecker } from './linearity/linearity-checker.js';
 import { CajalValidator, registerValidationChecks } from './validation/cajal-validator.js';
 import { CajalDocumentValidator } from './validation/cajal-document-validator.js';
@@ -30,6 +31,7 @@ export type CajalAddedServices = {
     };
     typing: {
         TypeChecker: CajalTypeChecker;
+        TensorSizes: CajalTensorSizes;
     };
     linearity: {
         LinearityChecker: CajalLinearityChecker;
@@ -61,7 +63,8 @@ export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & Caj
         ReferenceDescriptionProvider: services => new CajalReferenceDescriptionProvider(services)
     },
     typing: {
-        TypeChecker: services => new CajalTypeChecker(() => services.references.Linker)
+        TypeChecker: services => new CajalTypeChecker(() => services.references.Linker),
+        TensorSizes: services => new CajalTensorSizes(() => services.typing.TypeChecker)
     },
     linearity: {
         LinearityChecker: services => new CajalLinearityChecker(() => services.typing.TypeChecker)

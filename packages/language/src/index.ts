@@ -3,6 +3,7 @@ export * as ast from './generated/ast.js';
 export { CajalLanguageMetaData } from './generated/module.js';
 export * from './typing/types.js';
 export * from './typing/type-checker.js';
+export * from './typing/tensor-sizes.js';
 export * from './linearity/linearity-checker.js';
 export * from './interpreter/interpreter.js';
 export * from './problems.js';

@@ -15,12 +15,19 @@ export interface CheckedWorkspace {
     readonly requested: LangiumDocument<ast.Module>[];
 }
 
+/** What a user may set about checking (the CLI's options, the language server's settings). */
+export interface CheckSettings {
+    /** The largest tensor a program may need, in entries (`size/too-large` above it). */
+    readonly maxTensorEntries?: number;
+}
+
 /**
  * Loads Cajal files from disk (with every module they import, found as `name.cajal`
  * beside the importing file) and builds them with validation: the CLI's view of a program.
  */
-export async function loadFiles(files: string[], services?: CajalServices): Promise<CheckedWorkspace> {
+export async function loadFiles(files: string[], services?: CajalServices, settings: CheckSettings = {}): Promise<CheckedWorkspace> {
     const cajal = services ?? createCajalCoreServices(NodeFileSystem).Cajal;
+    if (settings.maxTensorEntries !== undefined) cajal.typing.TensorSizes.maxEntries = settings.maxTensorEntries;
     const documents = cajal.shared.workspace.LangiumDocuments;
     const requested: LangiumDocument<ast.Module>[] = [];
     const loaded = new Map<string, LangiumDocument<ast.Module>>();

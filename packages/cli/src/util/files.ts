@@ -40,9 +40,9 @@ export interface LoadedProgram {
 }
 
 /** Loads files (and the modules they import) and checks them, as `cajal check` does. */
-export async function loadProgram(files: string[], io: CommandIO): Promise<LoadedProgram> {
+export async function loadProgram(files: string[], io: CommandIO, maxTensorEntries?: number): Promise<LoadedProgram> {
     const absolute = resolveInputFiles(files, io.cwd);
-    const workspace = await loadFiles(absolute);
+    const workspace = await loadFiles(absolute, undefined, { maxTensorEntries });
     const ordered = [...workspace.requested, ...workspace.documents.filter(d => !workspace.requested.includes(d))];
     const diagnostics = collectDiagnostics(ordered, io.cwd);
     return { workspace, diagnostics, hasErrors: ordered.some(document => errorsOf(document).length > 0) };

@@ -27,7 +27,8 @@ export class CajalValidator {
     checkDeclaration(declaration: ast.Declaration, accept: ValidationAcceptor): void {
         const typing = this.services.typing.TypeChecker.checkDeclaration(declaration);
         const linearity = this.services.linearity.LinearityChecker.checkDeclaration(declaration);
-        for (const problem of [...typing.problems, ...linearity]) {
+        const sizes = this.services.typing.TensorSizes.checkDeclaration(declaration);
+        for (const problem of [...typing.problems, ...linearity, ...sizes]) {
             this.report(problem, accept);
         }
         // Externs of several arguments must be applied to all of them; only uses of globals can name one.
