@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { DocumentState, URI, type LangiumDocument } from 'langium';
 import { startLanguageServer } from 'langium/lsp';
-import { NodeFileSystem } from 'langium/node';
+import { RegularFileSystem } from './file-system.js';
 import {
     createConnection, PortMessageReader, PortMessageWriter, ProposedFeatures, type CancellationToken, type Connection
 } from 'vscode-languageserver/node';
@@ -18,7 +18,7 @@ export function startServerOnPort(port: MessagePort): Connection {
 
 /** Starts the language server on a connection: Langium's handlers plus Cajal's custom requests. */
 export function startServer(connection: Connection): Connection {
-    const { shared, Cajal } = createCajalServices({ connection, ...NodeFileSystem });
+    const { shared, Cajal } = createCajalServices({ connection, ...RegularFileSystem });
     // The outline shows types, which need linked references (Langium's default is Parsed).
     startLanguageServer(shared, { DocumentSymbolProvider: DocumentState.Linked });
     registerCustomRequests(connection, Cajal);

@@ -28,6 +28,8 @@ export type CajalAddedServices = {
     };
     workspace: {
         ReferenceDescriptionProvider: CajalReferenceDescriptionProvider;
+        /** Files found but not read (not regular, too large), by URI, with the reason: for import errors. */
+        UnreadableFiles: Map<string, string>;
     };
     typing: {
         TypeChecker: CajalTypeChecker;
@@ -60,7 +62,8 @@ export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & Caj
     },
     workspace: {
         AstNodeLocator: () => new CajalAstNodeLocator(),
-        ReferenceDescriptionProvider: services => new CajalReferenceDescriptionProvider(services)
+        ReferenceDescriptionProvider: services => new CajalReferenceDescriptionProvider(services),
+        UnreadableFiles: () => new Map<string, string>()
     },
     typing: {
         TypeChecker: services => new CajalTypeChecker(() => services.references.Linker),

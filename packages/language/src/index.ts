@@ -18,3 +18,4 @@ export { MAX_UNCLOSED, guardUnbalanced } from './parser/unbalanced-guard.js';
 export { CajalDocumentFactory } from './workspace/cajal-document-factory.js';
 export { reparseIncrementally } from './parser/incremental-parse.js';
 export { findLeafAt, findNameLeafAt } from './cst-index.js';
+export { MAX_SOURCE_BYTES, UnreadableFileError, checkRegularFile, readRegularFile, readRegularTextFile } from './workspace/regular-files.js';

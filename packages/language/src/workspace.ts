@@ -6,6 +6,7 @@ import type { Diagnostic } from 'vscode-languageserver';
 import { createCajalCoreServices } from './cajal-module.js';
 import type { CajalServices } from './cajal-module.js';
 import * as ast from './generated/ast.js';
+import { UnreadableFileError, readRegularTextFile } from './workspace/regular-files.js';
 
 /** Documents loaded from disk and checked, with their diagnostics. */
 export interface CheckedWorkspace {
@@ -38,7 +39,18 @@ export async function loadFiles(files: string[], services?: CajalServices, setti
         const uri = URI.file(file);
         let document = loaded.get(uri.toString());
         if (!document) {
-            const text = fs.readFileSync(file, 'utf-8');
+            let text: string;
+            try {
+                text = readRegularTextFile(file);
+            } catch (error) {
+                // An import that is not a regular file (a directory, a FIFO, /dev/zero) or too
+                // large: its `import` line says so (CajalValidator.checkImports).
+                if (error instanceof UnreadableFileError && !files.some(f => path.resolve(f) === file)) {
+                    cajal.workspace.UnreadableFiles.set(uri.toString(), error.reason);
+                    continue;
+                }
+                throw error;
+            }
             document = cajal.shared.workspace.LangiumDocumentFactory.fromString<ast.Module>(text, uri);
             documents.addDocument(document);
             loaded.set(uri.toString(), document);
