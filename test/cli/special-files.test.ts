@@ -48,7 +48,7 @@ describe('only regular files are read, with a size cap', () => {
     test('an import of a directory, a FIFO and /dev/zero: each a located error at its import', async () => {
         const run = await measured(['check', 'main.cajal'], directory);
         bounded(run);
-        expect(run.output).toContain("main.cajal:1:8: error[name/unknown]: Cannot read module 'folder': folder.cajal is a directory; only regular files of at most 16 MB are read.");
+        expect(run.output).toContain("main.cajal:1:8: error[name/unknown]: Cannot read module 'folder': folder.cajal is a directory; only regular files of at most 8 MB are read.");
         expect(run.output).toContain("main.cajal:2:8: error[name/unknown]: Cannot read module 'pipe': pipe.cajal is a FIFO (named pipe), not a regular file;");
         expect(run.output).toContain("main.cajal:3:8: error[name/unknown]: Cannot read module 'devzero': devzero.cajal is a device, not a regular file;");
     }, 40_000);
@@ -62,12 +62,12 @@ describe('only regular files are read, with a size cap', () => {
         expect(run.output.trim()).toBe(message);
     }, 40_000);
 
-    test('a source file above 16 MB is refused before it is read', async () => {
+    test('a source file above 8 MB is refused before it is read', async () => {
         const big = directoryWith({});
-        fs.writeFileSync(path.join(big, 'big.cajal'), `def main : Bool = true -- ${'x'.repeat(17_000_000)}\n`);
+        fs.writeFileSync(path.join(big, 'big.cajal'), `def main : Bool = true -- ${'x'.repeat(9_000_000)}\n`);
         const run = await measured(['check', 'big.cajal'], big);
         bounded(run);
-        expect(run.output.trim()).toBe("cajal check: cannot read 'big.cajal': it is 17 MB, above the limit of 16 MB.");
+        expect(run.output.trim()).toBe("cajal check: cannot read 'big.cajal': it is 9 MB, above the limit of 8 MB.");
         expect(run.seconds).toBeLessThan(15);
     }, 40_000);
 

@@ -11,9 +11,9 @@ import { fileUri, startServer, type ServerSession } from './lsp-client.js';
 let server: ServerSession | undefined;
 afterAll(async () => { await server?.close(); });
 
-test('a workspace with a 17 MB file, a FIFO and a directory named *.cajal: skipped, the rest checked', async () => {
+test('a workspace with a 9 MB file, a FIFO and a directory named *.cajal: skipped, the rest checked', async () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-files-'));
-    fs.writeFileSync(path.join(folder, 'huge.cajal'), `def huge : Bool = true -- ${'x'.repeat(17_000_000)}\n`);
+    fs.writeFileSync(path.join(folder, 'huge.cajal'), `def huge : Bool = true -- ${'x'.repeat(9_000_000)}\n`);
     execFileSync('mkfifo', [path.join(folder, 'pipe.cajal')]);
     fs.mkdirSync(path.join(folder, 'folder.cajal'));
     fs.writeFileSync(path.join(folder, 'gates.cajal'), 'def not (x : Bool) : Bool = if x then false else true\n');
@@ -25,5 +25,5 @@ test('a workspace with a 17 MB file, a FIFO and a directory named *.cajal: skipp
     expect(Date.now() - started).toBeLessThan(15_000);
     // `gates` resolves; `huge` was not read, so it is not found.
     expect(diagnostics.map(d => [d.code, d.range.start.line, d.message.slice(0, 28)])).toEqual([['name/unknown', 1, "Cannot find module 'huge': e"]]);
-    expect(server.stderr()).toContain(`Not reading ${path.join(folder, 'huge.cajal')}: it is 17 MB, above the limit of 16 MB for source files.`);
+    expect(server.stderr()).toContain(`Not reading ${path.join(folder, 'huge.cajal')}: it is 9 MB, above the limit of 8 MB for source files.`);
 }, 30_000);

@@ -7,8 +7,11 @@
 import * as fs from 'node:fs';
 import { formatBytes } from '../typing/tensor-sizes.js';
 
-/** Source files above this are refused (docs/cli.md): 16 MB, some 400,000 lines. */
-export const MAX_SOURCE_BYTES = 16_000_000;
+/**
+ * Source files above this are refused (docs/cli.md): 8 MB, some 200,000 lines. The language
+ * server's supervisor has the same cap for open documents (MAX_DOCUMENT_BYTES).
+ */
+export const MAX_SOURCE_BYTES = 8_000_000;
 
 /** Why a file cannot be read, phrased to follow its name: "'m.cajal' is a directory". */
 export class UnreadableFileError extends Error {
