@@ -72,6 +72,16 @@ describe('size analysis (size/too-large): every tensor is known from the types b
         expect(await sizes(text)).toEqual([]);
     });
 
+    test('a 10,000-deep function type is sized in linear time, reported once, abbreviated', async () => {
+        const text = `def f (x : ${'Bool -o '.repeat(10_000)}Bool) : Bool = x\n`;
+        const started = Date.now();
+        const found = (await diagnose(text)).filter(d => d.code === 'size/too-large');
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect(found).toHaveLength(1);
+        // The innermost part above 2^26 entries: Bool -o … with 26 arrows, a [2^26, 2] matrix.
+        expect(found[0].message).toMatch(/^(Bool -o ){9}Bool … is a \[67108864, 2\] matrix: 134,217,728 entries, 537 MB as float32;/);
+    });
+
     test('sizes are described in entries and bytes as float32, exactly', () => {
         expect(DEFAULT_MAX_TENSOR_ENTRIES).toBe(2 ** 26);
         expect(describeTensor(fn(natOf(2 ** 20), natOf(2 ** 20)))).toBe('a [1048576, 1048576] matrix: 1,099,511,627,776 entries, 4.4 TB as float32');

@@ -10,7 +10,7 @@ import { AstUtils, type AstNode } from 'langium';
 import * as ast from '../generated/ast.js';
 import { Codes, type CheckProblem } from '../problems.js';
 import { declaredType, typeFromSyntax, type CajalTypeChecker } from './type-checker.js';
-import { dim, shape, type CajalType } from './types.js';
+import { ErrorType, dim, fn, product, shape, type CajalType } from './types.js';
 
 /**
  * The default largest tensor, in entries: 2^26 = 67,108,864, 256 MB as float32. Values are
@@ -77,15 +77,33 @@ export class CajalTensorSizes {
         const aboveInside = new Set<AstNode>();
         let firstValue: { node: AstNode; type: CajalType } | undefined;
         const spine = ast.isExtern(declaration) ? networkSpine(declaration.type) : new Set<AstNode>();
+        // Types and dimensions are built bottom-up and memoised: a 10,000-deep type costs
+        // linear, not quadratic, time.
+        const syntaxTypes = new Map<AstNode, CajalType>();
+        const typeAt = (node: ast.Type | undefined): CajalType => (node && syntaxTypes.get(node)) ?? ErrorType;
+        const dims = new Map<CajalType, number>();
+        const dimOf = (type: CajalType): number => {
+            if (type.kind !== 'function' && type.kind !== 'product') return dim(type);
+            let d = dims.get(type);
+            if (d === undefined) {
+                d = type.kind === 'function' ? dimOf(type.domain) * dimOf(type.codomain) : dimOf(type.left) * dimOf(type.right);
+                dims.set(type, d);
+            }
+            return d;
+        };
         // Reverse pre-order: descendants before their ancestors, so the innermost part is reported.
         for (let i = nodes.length - 1; i >= 0; i--) {
             const node = nodes[i];
+            if (ast.isType(node)) {
+                syntaxTypes.set(node, ast.isFunctionType(node) ? fn(typeAt(node.domain), typeAt(node.codomain))
+                    : ast.isProductType(node) ? product(typeAt(node.left), typeAt(node.right)) : typeFromSyntax(node));
+            }
             // A use of a global is reported at the global, whose type it has.
             const type = node === declaration || (ast.isVar(node) && !ast.isBinder(node.ref?.ref)) ? undefined
-                : ast.isType(node) ? (spine.has(node) ? undefined : typeFromSyntax(node)) : types.get(node);
-            const above = type !== undefined && dim(type) > this.maxEntries;
+                : ast.isType(node) ? (spine.has(node) ? undefined : syntaxTypes.get(node)) : types.get(node);
+            const above = type !== undefined && dimOf(type) > this.maxEntries;
             if (above && !aboveInside.has(node)) {
-                if (ast.isType(node)) problems.push(this.problem(node, `${type} is ${describeTensor(type)}`));
+                if (ast.isType(node)) problems.push(this.problem(node, `${abbreviated(type)} is ${describeTensor(type)}`));
                 else firstValue = { node, type }; // the last one met is the first in the source
             }
             if ((above || aboveInside.has(node)) && node.$container) aboveInside.add(node.$container);
@@ -110,6 +128,12 @@ export class CajalTensorSizes {
             message: `${what}; the limit is ${formatEntries(this.maxEntries)} entries (raise it with --max-tensor or the cajal.maxTensor setting).`
         };
     }
+}
+
+/** A type as written, cut short: a 10,000-deep type is not repeated in a message. */
+function abbreviated(type: CajalType): string {
+    const text = type.toString();
+    return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
 /**
