@@ -173,6 +173,14 @@ describe('each diagnostic code fires at the right range (examples/errors)', () =
         expect(diagnostic.message).toContain("no 'target'");
     });
 
+    test('size/too-large: the definition whose own matrix is above the limit', async () => {
+        const { text, diagnostic } = await only('size-too-large.cajal');
+        expect(diagnostic.code).toBe('size/too-large');
+        expect(span(diagnostic.range)).toBe(at(text, 2, 'id'));
+        expect(diagnostic.message).toBe("'id' compiles to a [1000000, 1000000] matrix: 1,000,000,000,000 entries, 4 TB as float32; " +
+            'the limit is 67,108,864 entries (raise it with --max-tensor or the cajal.maxTensor setting).');
+    });
+
     test('every diagnostic code of the language has an example file', () => {
         const files = fs.readdirSync(errorsDirectory).filter(f => f.endsWith('.cajal') && !f.startsWith('runtime-'));
         const codes = files.map(f => f.replace(/\.cajal$/, '').replace('-', '/'));

@@ -5,8 +5,8 @@
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { ResponseError, type Diagnostic } from 'vscode-languageserver-protocol/node';
-import { startServer, type ServerSession } from './lsp-client.js';
+import { DidChangeTextDocumentNotification, ResponseError, type Diagnostic, type Hover } from 'vscode-languageserver-protocol/node';
+import { positionOf, startServer, type ServerSession } from './lsp-client.js';
 import { exampleFiles as allExampleFiles } from '../example-files.js';
 
 const INTERNAL_ERROR = -32603;
@@ -124,3 +124,56 @@ test('unbalanced brackets, garbage and 10,000-deep nesting are answered too', as
         expect(exitedEarly).toBe(false);
     }
 }, 600_000);
+
+/** Sends edits without waiting for anything: a burst, as fast as a client can write them. */
+function burst(uri: string, texts: readonly string[], firstVersion: number): void {
+    texts.forEach((text, i) => {
+        void server.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: firstVersion + i }, contentChanges: [{ text }] });
+    });
+}
+
+test('burst mode: random edits sent without waiting; requests are answered, and the diagnostics are those of the newest text', async () => {
+    const examples = exampleFiles();
+    let documentCounter = 0;
+    await fc.assert(fc.asyncProperty(
+        fc.constantFrom(...examples), fc.array(editArbitrary, { minLength: 1, maxLength: 40 }), fc.nat(),
+        async (example, edits, probeAt) => {
+            const uri = `file:///virtual/burst/${++documentCounter}-${path.basename(example.name)}`;
+            let text = example.text;
+            await server.open(uri, text);
+            const texts = edits.map(edit => (text = apply(text, edit)));
+            const since = server.published.length;
+            burst(uri, texts, 2);
+            await probe(uri, text, text.length === 0 ? 0 : probeAt % (text.length + 1));
+            // The diagnostics last published for the document become those of the final text
+            // checked afresh (publishDiagnostics carries no version: wait for them, up to 10 s).
+            const withoutUris = (list: Diagnostic[]) => list.map(d => ({ ...d, relatedInformation: d.relatedInformation?.map(r => ({ ...r, location: { ...r.location, uri: '' } })) }));
+            const fresh = withoutUris(await server.open(`${uri}-fresh.cajal`, text));
+            const latest = () => withoutUris(server.published.slice(since).filter(p => p.uri === uri).pop()?.diagnostics ?? [{ message: 'none yet' } as Diagnostic]);
+            for (let waited = 0; waited < 10_000 && JSON.stringify(latest()) !== JSON.stringify(fresh); waited += 50) {
+                await new Promise(resolve => setTimeout(resolve, 50));
+            }
+            expect(latest()).toEqual(fresh);
+            expect(exitedEarly).toBe(false);
+        }
+    ), { numRuns: 30, seed: 20261129 });
+}, 600_000);
+
+test('burst mode: after 100 edits sent at once, a hover answers against the newest text within 200 ms (median of 5 bursts)', async () => {
+    const uri = 'file:///virtual/burst/latency.cajal';
+    const base = 'def not (x : Bool) : Bool = if x then false else true\n';
+    await server.open(uri, base);
+    const latencies: number[] = [];
+    for (let round = 0; round < 5; round++) {
+        const texts = Array.from({ length: 100 }, (_, i) => `${base}def v${round}x${i} : Bool = not true\n`);
+        burst(uri, texts, 1000 * (round + 1));
+        const newest = texts[texts.length - 1];
+        const started = Date.now();
+        const hover = await server.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(newest, `v${round}x99`, 1) });
+        latencies.push(Date.now() - started);
+        // Against the newest text: the name defined only by the last edit.
+        expect((hover.contents as { value: string }).value).toContain(`v${round}x99 : Bool`);
+    }
+    latencies.sort((a, b) => a - b);
+    expect(latencies[2], `latencies ${latencies.join(', ')} ms`).toBeLessThan(200);
+}, 60_000);

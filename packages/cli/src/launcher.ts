@@ -28,6 +28,10 @@ export function launchCli(workerScript: URL, argv: string[] = process.argv.slice
         // Nothing to keep, or a second interrupt: stop now.
         forcedCode = signal === 'SIGTERM' ? 143 : 130;
         void worker.terminate();
+        // A worker blocked in a system call (a read that never returns) cannot be terminated:
+        // the process stops anyway.
+        const code = forcedCode;
+        setTimeout(() => process.exit(code), 1000).unref();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -39,6 +39,12 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
             io.stderr.write(`cajal ${command.name}: ${error.message}\n`);
             return error.exitCode;
         }
+        if (error instanceof RangeError && /allocation failed|Invalid typed array length|Invalid array length/.test(error.message)) {
+            // Only reachable with --max-tensor raised above what this machine's memory holds.
+            io.stderr.write(`cajal ${command.name}: out of memory: a tensor could not be allocated (${error.message}). ` +
+                'Lower --max-tensor to find the definitions that need such tensors, or run with more memory.\n');
+            return 1;
+        }
         const detail = error instanceof Error ? error.stack ?? error.message : String(error);
         io.stderr.write(`cajal ${command.name}: internal error (please report it): ${detail}\n`);
         return 70;

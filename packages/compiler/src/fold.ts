@@ -17,7 +17,7 @@
  */
 import { ast, applicationSpine, dim, type CajalServices, type CajalType } from '@cajal/language';
 import type { AstNode } from 'langium';
-import { NamedTensor, OUT, product, temporaryAxis } from './named-tensor.js';
+import { NamedTensor, OUT, product, productSize, sumSize, temporaryAxis } from './named-tensor.js';
 import type { ProgramAnalysis } from './analysis.js';
 
 /** Raised when a term cannot be folded: it depends on an extern (a learned network). */
@@ -122,11 +122,6 @@ function extend(env: Env | undefined, binder: ast.Binder, value: Value): Env {
 
 const EMPTY_ENV: Env | undefined = undefined;
 
-/** The zero vector of a space: the meaning of a failed computation (spec §7). */
-function zeros(d: number): NamedTensor {
-    return new NamedTensor([OUT], [d], new Float64Array(d));
-}
-
 /** A constant (no variable axes) tensor's basis index, 'zero' for the zero vector, else undefined. */
 function constantBasis(t: NamedTensor): number | 'zero' | undefined {
     if (t.axes.length !== 1 || t.axes[0] !== OUT) return undefined;
@@ -177,6 +172,32 @@ export class Folder {
         if (entries > this.maxEntries) throw new TensorTooLargeError(entries, this.maxEntries);
     }
 
+    // Every tensor the folder makes is sized before it is allocated: a type may be far too
+    // large (the checker refuses those above its limit, but folding has its own, smaller one).
+
+    /** The basis vector e_index of a dim-d space. */
+    private basis(index: number, d: number): NamedTensor {
+        this.checkSize(d);
+        return NamedTensor.basis(index, d);
+    }
+
+    /** The zero vector of a space: the meaning of a failed computation (spec §7). */
+    private zeros(d: number): NamedTensor {
+        this.checkSize(d);
+        return new NamedTensor([OUT], [d], new Float64Array(d));
+    }
+
+    /** The denotation of a variable: the identity from its axis to OUT, a [d, d] matrix. */
+    private identity(axis: number, d: number): NamedTensor {
+        this.checkSize(d * d);
+        return NamedTensor.identity(axis, d);
+    }
+
+    private add(a: NamedTensor, b: NamedTensor): NamedTensor {
+        this.checkSize(sumSize(a, b));
+        return a.add(b);
+    }
+
     /** A product of two tensors; a variable axis in both (not contracted) is replicated there. */
     private mul(a: NamedTensor, b: NamedTensor, contracted: readonly number[] = []): NamedTensor {
         if (this.exactAxes.size > 0) {
@@ -184,7 +205,8 @@ export class Folder {
                 if (this.exactAxes.has(axis) && b.has(axis) && !contracted.includes(axis)) throw new ReplicatedVariableError(axis);
             }
         }
-        return this.guard(product(a, b, contracted));
+        this.checkSize(productSize(a, b, contracted));
+        return product(a, b, contracted);
     }
 
     /** The constant tensor of a closed definition (axes: OUT only). */
@@ -271,7 +293,7 @@ export class Folder {
         // its own body's evaluation (e.g. `twice twice`), and its axes must not meet.
         const axes = value.binders.map(() => temporaryAxis());
         let env = value.env;
-        value.binders.forEach((binder, i) => { env = extend(env, binder, NamedTensor.identity(axes[i], dim(this.typeOf(binder)))); });
+        value.binders.forEach((binder, i) => { env = extend(env, binder, this.identity(axes[i], dim(this.typeOf(binder)))); });
         let t = this.tensor(this.value(value.body, env));
         for (let i = value.binders.length - 1; i >= 0; i--) t = this.abstract(t, axes[i], value.binders[i]);
         this.closureTensors.set(value, t);
@@ -283,6 +305,7 @@ export class Folder {
     private abstract(t: NamedTensor, axis: number, binder: ast.Binder): NamedTensor {
         let body = t;
         if (!body.has(axis)) {
+            this.checkSize(body.size * dim(this.typeOf(binder)));
             // Only reachable for programs with linearity errors (or a replicated variable an
             // iter of count 0 never uses); the spec's column rule still applies.
             body = body.broadcast([...body.axes, axis], [...body.dims, dim(this.typeOf(binder))]);
@@ -293,14 +316,14 @@ export class Folder {
     /** The value of a term in an environment of substituted binders. */
     private value(term: ast.Term, env: Env | undefined): Value {
         switch (term.$type) {
-            case 'BoolLiteral': return NamedTensor.basis(term.value ? 0 : 1, 2);
-            case 'Zero': return NamedTensor.basis(0, dim(this.typeOf(term)));
-            case 'Numeral': return NamedTensor.basis(term.value, dim(this.typeOf(term)));
+            case 'BoolLiteral': return this.basis(term.value ? 0 : 1, 2);
+            case 'Zero': return this.basis(0, dim(this.typeOf(term)));
+            case 'Numeral': return this.basis(term.value, dim(this.typeOf(term)));
             case 'Succ': return this.tensor(this.value(term.argument, env)).shift(OUT);
             case 'Ascription': return this.value(term.term, env);
             case 'Var': {
                 const target = term.ref?.ref;
-                if (ast.isBinder(target)) return lookup(env, target) ?? NamedTensor.identity(this.axisOf(target), dim(this.typeOf(target)));
+                if (ast.isBinder(target)) return lookup(env, target) ?? this.identity(this.axisOf(target), dim(this.typeOf(target)));
                 if (ast.isDefinition(target)) return this.definitionValue(target);
                 if (ast.isExtern(target)) throw new NotConstantError(target.name, term);
                 throw new CompileError(`unknown name '${term.ref?.$refText}'`, term);
@@ -312,7 +335,7 @@ export class Folder {
                 if (basis === 1) return this.value(term.elseBranch, env);
                 const a = this.tensor(this.value(term.thenBranch, env));
                 const b = this.tensor(this.value(term.elseBranch, env));
-                return this.guard(this.mul(c.slice(OUT, 0), a).add(this.mul(c.slice(OUT, 1), b)));
+                return this.add(this.mul(c.slice(OUT, 0), a), this.mul(c.slice(OUT, 1), b));
             }
             case 'Lambda': return new Closure(term.binders, term.body, env, isHigherOrder(this.typeOf(term)));
             case 'Application': {
@@ -336,8 +359,8 @@ export class Folder {
                 const x = temporaryAxis(), y = temporaryAxis();
                 const dx = dim(this.typeOf(term.first)), dy = dim(this.typeOf(term.second));
                 const split = t.split(OUT, x, dx, y, dy);
-                let next = extend(env, term.first, NamedTensor.identity(x, dx));
-                next = extend(next, term.second, NamedTensor.identity(y, dy));
+                let next = extend(env, term.first, this.identity(x, dx));
+                next = extend(next, term.second, this.identity(y, dy));
                 const body = this.tensor(this.value(term.body, next));
                 return this.mul(body, split, [x, y]);
             }
@@ -359,10 +382,10 @@ export class Folder {
         if (!(value instanceof NamedTensor)) return body(extend(env, binder, value));
         const basis = constantBasis(value);
         // Call by value: an argument that failed (the zero vector, e.g. an overflow) makes the whole result zero.
-        if (basis === 'zero') return zeros(resultDim());
+        if (basis === 'zero') return this.zeros(resultDim());
         if (basis !== undefined || containsFunction(this.typeOf(binder))) return body(extend(env, binder, value));
         const x = temporaryAxis();
-        const t = this.tensor(body(extend(env, binder, NamedTensor.identity(x, value.dimOf(OUT)!))));
+        const t = this.tensor(body(extend(env, binder, this.identity(x, value.dimOf(OUT)!))));
         return this.mul(t, value.rename(OUT, x), [x]);
     }
 
@@ -399,7 +422,7 @@ export class Folder {
         while (last > 0 && slices[last].data.every(v => v === 0)) last--;
         const y = term.stepBinder;
         const basis = constantBasis(n);
-        if (basis === 'zero') return zeros(dim(this.typeOf(term)));
+        if (basis === 'zero') return this.zeros(dim(this.typeOf(term)));
         if (containsFunction(this.typeOf(term))) {
             let state = this.value(term.base, env);
             const states: Value[] = [state];
@@ -412,19 +435,19 @@ export class Folder {
             states.forEach((s, i) => {
                 if (slices[i].data.every(v => v === 0)) return;
                 const weighted = this.mul(slices[i], this.tensor(s));
-                sum = sum ? this.guard(sum.add(weighted)) : weighted;
+                sum = sum ? this.add(sum, weighted) : weighted;
             });
-            return sum ?? zeros(dim(this.typeOf(term))); // a count that is zero wherever it is defined
+            return sum ?? this.zeros(dim(this.typeOf(term))); // a count that is zero wherever it is defined
         }
         const base = this.tensor(this.value(term.base, env));
         if (last === 0) return this.mul(slices[0], base);
         const axis = temporaryAxis();
-        const step = this.tensor(this.value(term.step, extend(env, y, NamedTensor.identity(axis, base.dimOf(OUT)!))));
+        const step = this.tensor(this.value(term.step, extend(env, y, this.identity(axis, base.dimOf(OUT)!))));
         let state = base;
         let sum = this.mul(slices[0], state);
         for (let i = 1; i <= last; i++) {
             state = this.mul(step, state.rename(OUT, axis), [axis]);
-            if (slices[i].data.some(v => v !== 0)) sum = this.guard(sum.add(this.mul(slices[i], state)));
+            if (slices[i].data.some(v => v !== 0)) sum = this.add(sum, this.mul(slices[i], state));
         }
         return sum;
     }

@@ -208,6 +208,17 @@ export function product(a: NamedTensor, b: NamedTensor, contracted: readonly num
     return new NamedTensor(order, resultDims, out);
 }
 
+/** Entries of `product(a, b, contracted)`, known before it allocates them. */
+export function productSize(a: NamedTensor, b: NamedTensor, contracted: readonly number[] = []): number {
+    const { axes, dims } = unionAxes(a, b);
+    return dims.reduce((size, d, i) => contracted.includes(axes[i]) ? size : size * d, 1);
+}
+
+/** Entries of `a.add(b)`, known before it allocates them. */
+export function sumSize(a: NamedTensor, b: NamedTensor): number {
+    return productSize(a, b);
+}
+
 function unionAxes(a: NamedTensor, b: NamedTensor): { axes: number[]; dims: number[] } {
     const axes = [...a.axes];
     const dims = [...a.dims];

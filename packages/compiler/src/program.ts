@@ -171,8 +171,14 @@ export class ProgramCompiler {
                 }
                 throw new CompileError(`unknown name '${term.ref?.$refText}'`, term);
             }
-            case 'BoolLiteral': case 'Zero': case 'Numeral':
-                return this.constant(this.folder.fold(term), []);
+            case 'BoolLiteral': case 'Zero': case 'Numeral': {
+                // A basis vector; built here, as folding would refuse one above its own size limit.
+                const d = dim(this.typeOf(term));
+                const data = new Float32Array(d);
+                const index = ast.isBoolLiteral(term) ? (term.value ? 0 : 1) : ast.isNumeral(term) ? term.value : 0;
+                if (index < d) data[index] = 1;
+                return { op: 'tensor', shape: [d], data, inputs: [] };
+            }
             case 'Succ': return { op: 'succ', argument: this.compile(term.argument) };
             case 'IfTerm':
                 return { op: 'gate', condition: this.compile(term.condition), then: this.compile(term.thenBranch), else: this.compile(term.elseBranch) };

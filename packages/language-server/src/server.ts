@@ -1,11 +1,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import { DocumentState, URI, type LangiumDocument } from 'langium';
 import { startLanguageServer } from 'langium/lsp';
-import { NodeFileSystem } from 'langium/node';
+import { RegularFileSystem } from './file-system.js';
 import {
     createConnection, PortMessageReader, PortMessageWriter, ProposedFeatures, type CancellationToken, type Connection
 } from 'vscode-languageserver/node';
-import { ast } from '@cajal/language';
+import { ast, DEFAULT_MAX_TENSOR_ENTRIES } from '@cajal/language';
 import { createCajalServices, type CajalLspServices } from './cajal-lsp-module.js';
 import { compileDocumentToTfjs } from '@cajal/compiler';
 import type { NeuronInfo } from './lsp/neurons.js';
@@ -18,15 +18,39 @@ export function startServerOnPort(port: MessagePort): Connection {
 
 /** Starts the language server on a connection: Langium's handlers plus Cajal's custom requests. */
 export function startServer(connection: Connection): Connection {
-    const { shared, Cajal } = createCajalServices({ connection, ...NodeFileSystem });
+    const { shared, Cajal } = createCajalServices({ connection, ...RegularFileSystem });
     // The outline shows types, which need linked references (Langium's default is Parsed).
     startLanguageServer(shared, { DocumentSymbolProvider: DocumentState.Linked });
     registerCustomRequests(connection, Cajal);
+    followSettings(Cajal);
     if (process.env.CAJAL_LSP_TEST_HOOKS === '1') {
         // For the supervisor's tests only: stop this thread as a crash would.
         connection.onNotification('cajal/test/stopThread', () => process.exit(3));
     }
     return connection;
+}
+
+/**
+ * The `cajal` settings section (docs/editors.md): `maxTensor`, the largest tensor a program
+ * may need (`size/too-large` above it). A change re-checks every document.
+ */
+function followSettings(services: CajalLspServices): void {
+    const shared = services.shared;
+    const configuration = shared.workspace.ConfigurationProvider;
+    const apply = async (section: unknown): Promise<void> => {
+        const value = typeof section === 'object' && section !== null ? (section as { maxTensor?: unknown }).maxTensor : undefined;
+        const limit = typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 ? value : DEFAULT_MAX_TENSOR_ENTRIES;
+        const sizes = services.typing.TensorSizes;
+        if (limit === sizes.maxEntries) return;
+        sizes.maxEntries = limit;
+        const uris = shared.workspace.LangiumDocuments.all.map(document => document.uri).toArray();
+        await shared.workspace.DocumentBuilder.update(uris, []);
+    };
+    configuration.onConfigurationSectionUpdate(update => {
+        if (update.section === 'cajal') void apply(update.configuration);
+    });
+    // The first settings are fetched when the client says `initialized`, without an update event.
+    void configuration.ready.then(async () => apply({ maxTensor: await configuration.getConfiguration('cajal', 'maxTensor') }));
 }
 
 async function checkedDocument(services: CajalLspServices, uri: string, cancel: CancellationToken): Promise<LangiumDocument<ast.Module>> {

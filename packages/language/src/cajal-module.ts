@@ -11,6 +11,7 @@ import { CajalLexerErrorMessageProvider, CajalParserErrorMessageProvider } from 
 import { CajalScopeComputation, CajalScopeProvider } from './references/cajal-scope.js';
 import { CajalAstNodeLocator } from './references/cajal-node-locator.js';
 import { CajalTypeChecker } from './typing/type-checker.js';
+import { CajalTensorSizes } from './typing/tensor-sizes.js';
 import { CajalLinearityChecker } from './linearity/linearity-checker.js';
 import { CajalValidator, registerValidationChecks } from './validation/cajal-validator.js';
 import { CajalDocumentValidator } from './validation/cajal-document-validator.js';
@@ -27,9 +28,12 @@ export type CajalAddedServices = {
     };
     workspace: {
         ReferenceDescriptionProvider: CajalReferenceDescriptionProvider;
+        /** Files found but not read (not regular, too large), by URI, with the reason: for import errors. */
+        UnreadableFiles: Map<string, string>;
     };
     typing: {
         TypeChecker: CajalTypeChecker;
+        TensorSizes: CajalTensorSizes;
     };
     linearity: {
         LinearityChecker: CajalLinearityChecker;
@@ -58,10 +62,12 @@ export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & Caj
     },
     workspace: {
         AstNodeLocator: () => new CajalAstNodeLocator(),
-        ReferenceDescriptionProvider: services => new CajalReferenceDescriptionProvider(services)
+        ReferenceDescriptionProvider: services => new CajalReferenceDescriptionProvider(services),
+        UnreadableFiles: () => new Map<string, string>()
     },
     typing: {
-        TypeChecker: services => new CajalTypeChecker(() => services.references.Linker)
+        TypeChecker: services => new CajalTypeChecker(() => services.references.Linker),
+        TensorSizes: services => new CajalTensorSizes(() => services.typing.TypeChecker)
     },
     linearity: {
         LinearityChecker: services => new CajalLinearityChecker(() => services.typing.TypeChecker)

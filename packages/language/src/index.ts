@@ -43,3 +43,9 @@ export {
     ARCHITECTURES, architectureRequest, externNetwork, externsUsed, partialExternMessage, resolveArchitecture, trainingSettings
 } from './training/training-checks.js';
 export type { LossName, ResolvedArchitecture, TrainingSettings } from './training/training-checks.js';
+
+// Tensor sizes: what each declaration needs, known from its types, checked against a limit (size/too-large).
+export { CajalTensorSizes, DEFAULT_MAX_TENSOR_ENTRIES, describeTensor, formatBytes, formatEntries, isValidSize } from './typing/tensor-sizes.js';
+
+// Reading sources and data: regular files only, size-capped.
+export { MAX_SOURCE_BYTES, UnreadableFileError, checkRegularFile, readRegularFile, readRegularTextFile } from './workspace/regular-files.js';

@@ -16,7 +16,8 @@ export const Codes = {
     iterReplicates: 'linearity/iter-replicates',
     unknownArchitecture: 'extern/unknown-architecture',
     partialExternApplication: 'extern/partial-application',
-    training: 'train/invalid'
+    training: 'train/invalid',
+    tensorTooLarge: 'size/too-large'
 } as const;
 
 /** A problem found by a checker, reported by the validator exactly once. */

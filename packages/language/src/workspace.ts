@@ -6,6 +6,7 @@ import type { Diagnostic } from 'vscode-languageserver';
 import { createCajalCoreServices } from './cajal-module.js';
 import type { CajalServices } from './cajal-module.js';
 import * as ast from './generated/ast.js';
+import { UnreadableFileError, readRegularTextFile } from './workspace/regular-files.js';
 
 /** Documents loaded from disk and checked, with their diagnostics. */
 export interface CheckedWorkspace {
@@ -15,12 +16,19 @@ export interface CheckedWorkspace {
     readonly requested: LangiumDocument<ast.Module>[];
 }
 
+/** What a user may set about checking (the CLI's options, the language server's settings). */
+export interface CheckSettings {
+    /** The largest tensor a program may need, in entries (`size/too-large` above it). */
+    readonly maxTensorEntries?: number;
+}
+
 /**
  * Loads Cajal files from disk (with every module they import, found as `name.cajal`
  * beside the importing file) and builds them with validation: the CLI's view of a program.
  */
-export async function loadFiles(files: string[], services?: CajalServices): Promise<CheckedWorkspace> {
+export async function loadFiles(files: string[], services?: CajalServices, settings: CheckSettings = {}): Promise<CheckedWorkspace> {
     const cajal = services ?? createCajalCoreServices(NodeFileSystem).Cajal;
+    if (settings.maxTensorEntries !== undefined) cajal.typing.TensorSizes.maxEntries = settings.maxTensorEntries;
     const documents = cajal.shared.workspace.LangiumDocuments;
     const requested: LangiumDocument<ast.Module>[] = [];
     const loaded = new Map<string, LangiumDocument<ast.Module>>();
@@ -31,7 +39,18 @@ export async function loadFiles(files: string[], services?: CajalServices): Prom
         const uri = URI.file(file);
         let document = loaded.get(uri.toString());
         if (!document) {
-            const text = fs.readFileSync(file, 'utf-8');
+            let text: string;
+            try {
+                text = readRegularTextFile(file);
+            } catch (error) {
+                // An import that is not a regular file (a directory, a FIFO, /dev/zero) or too
+                // large: its `import` line says so (CajalValidator.checkImports).
+                if (error instanceof UnreadableFileError && !files.some(f => path.resolve(f) === file)) {
+                    cajal.workspace.UnreadableFiles.set(uri.toString(), error.reason);
+                    continue;
+                }
+                throw error;
+            }
             document = cajal.shared.workspace.LangiumDocumentFactory.fromString<ast.Module>(text, uri);
             documents.addDocument(document);
             loaded.set(uri.toString(), document);

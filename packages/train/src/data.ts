@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { NpyFormatError, parseNpy, type NpyArray } from '@cajal/compiler';
 import { fileURLToPath } from 'node:url';
 import * as zlib from 'node:zlib';
-import { dim, shape, type CajalType } from '@cajal/language';
+import { UnreadableFileError, dim, readRegularFile, shape, type CajalType } from '@cajal/language';
 import { permutation, seededRandom } from './random.js';
 
 /** A data problem, naming the file, the row and the field. */
@@ -304,13 +304,28 @@ function mnistTable(fields: readonly FieldRequest[]): RowTable {
 // ---------------------------------------------------------------------------------------
 // Files
 
-function readText(file: string, shown: string): string {
+/**
+ * Data files above this are refused: text beyond it is more than a JavaScript string holds
+ * (a .npy array is read as bytes, up to twice as much).
+ */
+const MAX_TEXT_DATA_BYTES = 512 * 1024 * 1024;
+
+/**
+ * The one way data files are opened: regular files only (a FIFO would block forever, a
+ * device such as /dev/zero never ends), up to a size cap.
+ */
+function readDataFile(file: string, shown: string, maxBytes: number, field?: string): Buffer {
     try {
-        return fs.readFileSync(file, 'utf-8');
+        return readRegularFile(file, maxBytes);
     } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new DataError(code === 'ENOENT' ? `data file '${shown}' not found (looked at ${file}).` : `cannot read data file '${shown}': ${(error as Error).message}`);
+        if (!(error instanceof UnreadableFileError)) throw error;
+        const named = `data file '${shown}'${field ? ` (field '${field}')` : ''}`;
+        throw new DataError(error.reason === 'does not exist' ? `${named} not found (looked at ${file}).` : `cannot read ${named}: it ${error.reason}.`);
     }
+}
+
+function readText(file: string, shown: string): string {
+    return readDataFile(file, shown, MAX_TEXT_DATA_BYTES).toString('utf-8');
 }
 
 function emptyColumns(fields: readonly FieldRequest[], rows: number): FieldColumn[] {
@@ -458,13 +473,7 @@ function npyTable(pattern: string, baseDirectory: string, shownPattern: string, 
     for (const field of fields) {
         const shown = shownPattern.replaceAll('{field}', field.name);
         const file = path.resolve(baseDirectory, pattern.replaceAll('{field}', field.name));
-        let bytes: Uint8Array;
-        try {
-            bytes = fs.readFileSync(file);
-        } catch (error) {
-            const code = (error as NodeJS.ErrnoException).code;
-            throw new DataError(code === 'ENOENT' ? `data file '${shown}' (field '${field.name}') not found (looked at ${file}).` : `cannot read '${shown}': ${(error as Error).message}`);
-        }
+        const bytes: Uint8Array = readDataFile(file, shown, 2 * MAX_TEXT_DATA_BYTES, field.name);
         const array = readNpyFile(bytes, shown);
         if (array.shape.length === 0) throw new DataError(`${shown}: field '${field.name}': expected one row per example along the first axis, got a scalar.`);
         const n = array.shape[0];

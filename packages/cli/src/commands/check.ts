@@ -1,5 +1,5 @@
 import { UsageError, type Command } from '../command.js';
-import { parseCommandArgs } from '../util/args.js';
+import { parseCommandArgs, MAX_TENSOR_OPTION, MAX_TENSOR_USAGE, maxTensorOption } from '../util/args.js';
 import { diagnosticsJson, summarize, writeDiagnostics } from '../util/diagnostics.js';
 import { loadProgram } from '../util/files.js';
 
@@ -10,6 +10,7 @@ Prints one line per problem, file:line:col: severity[code]: message, with relate
 locations indented below it. Exit code 1 if there is any error, else 0.
 
 Options:
+${MAX_TENSOR_USAGE}
   --json    print {"diagnostics":[…]} on stdout instead (1-based lines and columns)`;
 
 export const checkCommand: Command = {
@@ -17,11 +18,11 @@ export const checkCommand: Command = {
     summary: 'type- and linearity-check Cajal files',
     usage,
     async run(args, io) {
-        const { positionals, options } = parseCommandArgs(args, { json: { type: 'boolean' } }, usage);
+        const { positionals, options } = parseCommandArgs(args, { ...MAX_TENSOR_OPTION, json: { type: 'boolean' } }, usage);
         if (positionals.length === 0) {
             throw new UsageError('check needs at least one file.', usage);
         }
-        const program = await loadProgram(positionals, io);
+        const program = await loadProgram(positionals, io, maxTensorOption(options, usage));
         if (options.json) {
             io.stdout.write(diagnosticsJson(program.diagnostics));
         } else {

@@ -3,7 +3,7 @@ import { ast, type CajalServices } from '@cajal/language';
 import { compileDocumentToTfjs, compileDocumentToTorch, encodeNpy, neuronOf, writeFileAtomic, CompileError, Folder, ProgramAnalysis, type Neuron } from '@cajal/compiler';
 import type { LangiumDocument } from 'langium';
 import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
-import { parseCommandArgs } from '../util/args.js';
+import { parseCommandArgs, MAX_TENSOR_OPTION, MAX_TENSOR_USAGE, maxTensorOption } from '../util/args.js';
 import { diagnosticAtNode, diagnosticsJson, writeDiagnostics } from '../util/diagnostics.js';
 import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 
@@ -23,6 +23,7 @@ Ill-typed programs are refused with their diagnostics and nothing is written.
                    data, row and column labels) and NAME.npy (float32, for NumPy/PyTorch)
 
 Options:
+${MAX_TENSOR_USAGE}
   -o, --out DIR    output directory (default: beside FILE for tfjs and torch, FILE-weights/ for weights)
   --json           also print {"definitions":{NAME:{"type","shape","data","rows","cols"}}}
                    (weights) or {"files":[…]} (tfjs, torch) on stdout`;
@@ -36,6 +37,7 @@ export const compileCommand: Command = {
     usage,
     async run(args, io) {
         const { positionals, options } = parseCommandArgs(args, {
+            ...MAX_TENSOR_OPTION,
             emit: { type: 'string' }, out: { type: 'string', short: 'o' }, json: { type: 'boolean' }
         }, usage);
         if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'compile needs a file.' : 'compile takes exactly one file.', usage);
@@ -44,7 +46,7 @@ export const compileCommand: Command = {
             throw new UsageError(emit === undefined ? 'compile needs --emit tfjs, --emit torch or --emit weights.' : `--emit must be tfjs, torch or weights, not '${emit}'.`, usage);
         }
         const json = options.json === true;
-        const program = await loadProgram(positionals, io);
+        const program = await loadProgram(positionals, io, maxTensorOption(options, usage));
         if (reportDiagnostics(program, io, json)) return 1;
         const document = program.workspace.requested[0];
         const services = program.workspace.services;

@@ -1,7 +1,7 @@
 import { CajalRuntimeError, ast, formatValue, type CajalServices } from '@cajal/language';
 import type { LangiumDocument } from 'langium';
 import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
-import { parseCommandArgs } from '../util/args.js';
+import { parseCommandArgs, MAX_TENSOR_OPTION, MAX_TENSOR_USAGE, maxTensorOption } from '../util/args.js';
 import { diagnosticAtNode, diagnosticsJson, writeDiagnostics, type CliDiagnostic } from '../util/diagnostics.js';
 import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 
@@ -12,6 +12,7 @@ interpreter and prints its value in Cajal syntax: true, 3, (false, true),
 <function Bool -o Bool>. Ill-typed programs are refused with their diagnostics.
 
 Options:
+${MAX_TENSOR_USAGE}
   --def NAME   evaluate this definition instead of main
   --json       print {"def","type","value"} on stdout; on failure {"diagnostics":[…]}`;
 
@@ -20,12 +21,12 @@ export const evalCommand: Command = {
     summary: 'evaluate a definition with the reference interpreter',
     usage,
     async run(args, io) {
-        const { positionals, options } = parseCommandArgs(args, { def: { type: 'string' }, json: { type: 'boolean' } }, usage);
+        const { positionals, options } = parseCommandArgs(args, { ...MAX_TENSOR_OPTION, def: { type: 'string' }, json: { type: 'boolean' } }, usage);
         if (positionals.length !== 1) {
             throw new UsageError(positionals.length === 0 ? 'eval needs a file.' : 'eval takes exactly one file.', usage);
         }
         const json = options.json === true;
-        const program = await loadProgram(positionals, io);
+        const program = await loadProgram(positionals, io, maxTensorOption(options, usage));
         const fail = (diagnostics: readonly CliDiagnostic[]): number => {
             writeDiagnostics(io.stderr, diagnostics);
             if (json) io.stdout.write(diagnosticsJson(diagnostics));

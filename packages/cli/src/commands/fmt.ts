@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CliError, UsageError, type Command } from '../command.js';
 import { parseCommandArgs } from '../util/args.js';
-import { displayPath, resolveInputFiles } from '../util/files.js';
+import { displayPath, readInputFile, resolveInputFiles } from '../util/files.js';
 
 const usage = `Usage: cajal fmt FILE… [--check | --write]
 
@@ -43,7 +43,7 @@ export const fmtCommand: Command = {
         let failed = 0;
         for (const file of files) {
             const shown = displayPath(file, io.cwd);
-            const text = fs.readFileSync(file, 'utf-8');
+            const text = readInputFile(file, io.cwd);
             let formatted: string;
             try {
                 formatted = format(text);

@@ -2,7 +2,7 @@ import { ast, type CajalServices } from '@cajal/language';
 import { CompileError, ProgramCompiler, type Program } from '@cajal/compiler';
 import type { LangiumDocument } from 'langium';
 import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
-import { parseCommandArgs } from '../util/args.js';
+import { parseCommandArgs, MAX_TENSOR_OPTION, MAX_TENSOR_USAGE, maxTensorOption } from '../util/args.js';
 import { diagnosticAtNode, diagnosticsJson, writeDiagnostics } from '../util/diagnostics.js';
 import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 
@@ -13,6 +13,7 @@ TensorFlow.js. Prints the result tensor, its decoding (e.g. \`true (p = 1.00)\`)
 the backend used. A definition of function type prints its matrix.
 
 Options:
+${MAX_TENSOR_USAGE}
   --def NAME        run this definition instead of main
   --weights DIR     link the externs' trained networks saved by \`cajal train\` in DIR
   --backend B       auto (default: WASM, else CPU), wasm or cpu
@@ -24,6 +25,7 @@ export const runCommand: Command = {
     usage,
     async run(args, io) {
         const { positionals, options } = parseCommandArgs(args, {
+            ...MAX_TENSOR_OPTION,
             def: { type: 'string' }, weights: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }
         }, usage);
         if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'run needs a file.' : 'run takes exactly one file.', usage);
@@ -32,7 +34,7 @@ export const runCommand: Command = {
             throw new UsageError(`--backend must be auto, wasm or cpu, not '${backendChoice}'.`, usage);
         }
         const json = options.json === true;
-        const loaded = await loadProgram(positionals, io);
+        const loaded = await loadProgram(positionals, io, maxTensorOption(options, usage));
         if (reportDiagnostics(loaded, io, json)) return 1;
         const document = loaded.workspace.requested[0];
         const services = loaded.workspace.services;

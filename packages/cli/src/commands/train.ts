@@ -7,7 +7,7 @@ import {
     torchTrainerScript, writeTorchPlan, type TrainEvent
 } from '@cajal/train';
 import { CliError, UsageError, type Command, type Writer } from '../command.js';
-import { integerOption, parseCommandArgs } from '../util/args.js';
+import { integerOption, parseCommandArgs, MAX_TENSOR_OPTION, MAX_TENSOR_USAGE, maxTensorOption } from '../util/args.js';
 import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 import { diagnosticAtNode, writeDiagnostics } from '../util/diagnostics.js';
 
@@ -24,6 +24,7 @@ are saved atomically to DIR (default: FILE's name with .weights/NAME). Ctrl-C st
 after the current batch and keeps the last completed epoch's weights.
 
 Options:
+${MAX_TENSOR_USAGE}
   --train NAME   the train block to run (needed when the file has several)
   --epochs N     override the block's epochs
   --limit N      use at most N training and N test examples (a quick run)
@@ -66,6 +67,7 @@ export const trainCommand: Command = {
     cancellable: true,
     async run(args, io) {
         const { positionals, options } = parseCommandArgs(args, {
+            ...MAX_TENSOR_OPTION,
             train: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' },
             out: { type: 'string', short: 'o' }, backend: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' },
             engine: { type: 'string' }, device: { type: 'string' }, nproc: { type: 'string' }, python: { type: 'string' }, plan: { type: 'string' }
@@ -98,7 +100,7 @@ export const trainCommand: Command = {
                 throw error;
             }
         }
-        const program = await loadProgram(positionals, io);
+        const program = await loadProgram(positionals, io, maxTensorOption(options, usage));
         if (reportDiagnostics(program, io, options.json === true)) return 1;
         const document = program.workspace.requested[0];
         const sourceFile = document.uri.fsPath;

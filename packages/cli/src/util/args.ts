@@ -47,3 +47,16 @@ export function integerOption(name: string, value: string | undefined, usage: st
     }
     return Number(value);
 }
+
+/** `--max-tensor N`, which every command that checks a program takes (docs/cli.md). */
+export const MAX_TENSOR_OPTION = { 'max-tensor': { type: 'string' } } as const;
+export const MAX_TENSOR_USAGE = '  --max-tensor N   the largest tensor a program may need, in entries (default 67108864 = 2^26)';
+
+/** The `--max-tensor` value: a whole number of entries, at least 1. */
+export function maxTensorOption(options: { 'max-tensor'?: string }, usage: string): number | undefined {
+    const value = integerOption('max-tensor', options['max-tensor'], usage);
+    if (value !== undefined && (value < 1 || !Number.isSafeInteger(value))) {
+        throw new UsageError(`--max-tensor expects a whole number of entries from 1 to 2^53, but got '${options['max-tensor']}'.`, usage);
+    }
+    return value;
+}

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errorsOf, loadFiles, type CheckedWorkspace } from '@cajal/language';
+import { MAX_SOURCE_BYTES, UnreadableFileError, checkRegularFile, errorsOf, loadFiles, readRegularTextFile, type CheckedWorkspace } from '@cajal/language';
 import { CliError, type CommandIO } from '../command.js';
 import { collectDiagnostics, diagnosticsJson, writeDiagnostics, type CliDiagnostic } from './diagnostics.js';
 
@@ -10,18 +10,19 @@ export function displayPath(file: string, cwd: string): string {
     return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
 }
 
-/** Resolves file arguments against `cwd`, failing clearly on files that do not exist or are not files. */
+/**
+ * Resolves file arguments against `cwd`, failing clearly on files that do not exist, are not
+ * regular files (a directory, a FIFO, a device) or are above the source size cap.
+ */
 export function resolveInputFiles(files: string[], cwd: string): string[] {
     return files.map(file => {
         const absolute = path.resolve(cwd, file);
-        let stat: fs.Stats;
         try {
-            stat = fs.statSync(absolute);
-        } catch {
-            throw new CliError(`cannot read '${file}': no such file.`);
-        }
-        if (!stat.isFile()) {
-            throw new CliError(`cannot read '${file}': it is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}; give .cajal files.`);
+            checkRegularFile(absolute, MAX_SOURCE_BYTES);
+        } catch (error) {
+            if (!(error instanceof UnreadableFileError)) throw error;
+            if (error.reason === 'does not exist') throw new CliError(`cannot read '${file}': no such file.`);
+            throw new CliError(`cannot read '${file}': it ${error.reason}${error.reason.startsWith('is a') ? '; give .cajal files' : ''}.`);
         }
         try {
             fs.accessSync(absolute, fs.constants.R_OK);
@@ -32,6 +33,16 @@ export function resolveInputFiles(files: string[], cwd: string): string[] {
     });
 }
 
+/** Reads a source file named on the command line, as `resolveInputFiles` checked it. */
+export function readInputFile(absolute: string, cwd: string): string {
+    try {
+        return readRegularTextFile(absolute);
+    } catch (error) {
+        if (error instanceof UnreadableFileError) throw new CliError(`cannot read '${displayPath(absolute, cwd)}': it ${error.reason}.`);
+        throw error;
+    }
+}
+
 /** A loaded, checked program and its diagnostics (requested files first, then their imports). */
 export interface LoadedProgram {
     readonly workspace: CheckedWorkspace;
@@ -40,9 +51,16 @@ export interface LoadedProgram {
 }
 
 /** Loads files (and the modules they import) and checks them, as `cajal check` does. */
-export async function loadProgram(files: string[], io: CommandIO): Promise<LoadedProgram> {
+export async function loadProgram(files: string[], io: CommandIO, maxTensorEntries?: number): Promise<LoadedProgram> {
     const absolute = resolveInputFiles(files, io.cwd);
-    const workspace = await loadFiles(absolute);
+    let workspace: CheckedWorkspace;
+    try {
+        workspace = await loadFiles(absolute, undefined, { maxTensorEntries });
+    } catch (error) {
+        // A file that changed into something unreadable since resolveInputFiles looked at it.
+        if (error instanceof UnreadableFileError) throw new CliError(`cannot read a file: it ${error.reason}.`);
+        throw error;
+    }
     const ordered = [...workspace.requested, ...workspace.documents.filter(d => !workspace.requested.includes(d))];
     const diagnostics = collectDiagnostics(ordered, io.cwd);
     return { workspace, diagnostics, hasErrors: ordered.some(document => errorsOf(document).length > 0) };

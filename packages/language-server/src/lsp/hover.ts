@@ -1,7 +1,7 @@
 import { AstUtils, GrammarUtils, type AstNode, type CstNode, type LangiumDocument } from 'langium';
 import type { HoverProvider } from 'langium/lsp';
 import type { CancellationToken, Hover, HoverParams } from 'vscode-languageserver';
-import { ast, Codes, declaredType, isError, typeFromSyntax, dim, shape, type CajalType } from '@cajal/language';
+import { ast, Codes, declaredType, describeTensor, formatEntries, isError, typeFromSyntax, dim, shape, type CajalType } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { externNetworkText, formatShape, ifNeuronText, iterNeuronText, matrixTable, neuronShapeText } from './describe.js';
 import { MATRIX_HOVER_LIMIT } from './neurons.js';
@@ -72,7 +72,7 @@ export class CajalHoverProvider implements HoverProvider {
             while (ast.isType(outermost.$container)) outermost = outermost.$container;
             const type = typeFromSyntax(typeNode);
             if (isError(type)) return undefined;
-            return `${code(`${type}`)}\n\ntype of dimension ${dim(type)}, tensor shape ${formatShape(shape(type))}`;
+            return `${code(`${type}`)}\n\ntype of dimension ${dim(type)}, tensor shape ${formatShape(shape(type))}\n\n${this.sizeText(type)}`;
         }
         // Any other token: the innermost term around it.
         const term = AstUtils.getContainerOfType(node, ast.isTerm);
@@ -103,7 +103,14 @@ export class CajalHoverProvider implements HoverProvider {
             const neuron = neuronShapeText(type);
             if (neuron) parts.push(neuron);
         }
+        parts.push(this.sizeText(type));
         return parts.join('\n\n');
+    }
+
+    /** `Size: a [2, 2] matrix: 4 entries, 16 bytes as float32`, and whether it is above the limit (size/too-large). */
+    private sizeText(type: CajalType): string {
+        const limit = this.services.typing.TensorSizes.maxEntries;
+        return `Size: ${describeTensor(type)}${dim(type) > limit ? ` — above the limit of ${formatEntries(limit)} entries` : ''}`;
     }
 
     async declarationHover(declaration: ast.Definition | ast.Extern): Promise<string> {
@@ -117,6 +124,7 @@ export class CajalHoverProvider implements HoverProvider {
         } else {
             const neuron = neuronShapeText(type);
             if (neuron) parts.push(neuron);
+            if (!isError(type)) parts.push(this.sizeText(type));
             const replicated = this.replicatedBinders(declaration);
             if (replicated.length > 0) {
                 const names = replicated.map(name => `\`${name}\``).join(', ');

@@ -14,15 +14,29 @@ export const CHANGE_DEBOUNCE_MS = 30;
  */
 export class CajalDocumentBuilder extends DefaultDocumentBuilder {
     private updating = false;
+    /** Changes of updates that were outdated before they started, for the next update to apply. */
+    private readonly pendingChanged = new Map<string, URI>();
+    private readonly pendingDeleted = new Map<string, URI>();
 
     constructor(services: LangiumSharedCoreServices, private readonly debounceMs = CHANGE_DEBOUNCE_MS) {
         super(services);
     }
 
     override async update(changed: URI[], deleted: URI[], cancelToken?: CancellationToken): Promise<void> {
+        for (const uri of changed) this.pendingChanged.set(uri.toString(), uri);
+        for (const uri of deleted) this.pendingDeleted.set(uri.toString(), uri);
+        // Each edit queues an update behind the workspace lock, and requests wait until the
+        // queue is empty; under a burst of edits every update but the newest is already
+        // cancelled when it starts. It is skipped, its documents left to the newest one, so
+        // a request answers against the newest text without waiting for a thousand resets.
+        if (cancelToken?.isCancellationRequested) return;
+        const changedNow = [...this.pendingChanged.values()];
+        const deletedNow = [...this.pendingDeleted.values()];
+        this.pendingChanged.clear();
+        this.pendingDeleted.clear();
         this.updating = true;
         try {
-            await super.update(changed, deleted, cancelToken);
+            await super.update(changedNow, deletedNow, cancelToken);
         } finally {
             this.updating = false;
         }

@@ -5,7 +5,8 @@ import {
     Bool, ErrorType, FunctionT, ProductT, RealT, containsError, fn, fnN, isError, natOf, type CajalType
 } from './types.js';
 import { applicationSpine } from '../syntax.js';
-import type { CheckProblem } from '../problems.js';
+import { isValidSize } from './tensor-sizes.js';
+import { Codes, type CheckProblem } from '../problems.js';
 
 
 /** The typing of one declaration: a type for each of its terms and binders. */
@@ -28,9 +29,9 @@ export function typeFromSyntax(node: ast.Type | undefined): CajalType {
         case 'BoolType': return Bool;
         case 'NatType': {
             const bound = node.bound ?? 10;
-            return bound >= 1 ? natOf(bound) : ErrorType;
+            return bound >= 1 && Number.isSafeInteger(bound) ? natOf(bound) : ErrorType;
         }
-        case 'RealType': return node.dims.length > 0 && node.dims.every(d => d >= 1) ? new RealT(node.dims) : ErrorType;
+        case 'RealType': return node.dims.length > 0 && node.dims.every(d => d >= 1 && Number.isSafeInteger(d)) ? new RealT(node.dims) : ErrorType;
         case 'FunctionType': return fn(typeFromSyntax(node.domain), typeFromSyntax(node.codomain));
         case 'ProductType': return new ProductT(typeFromSyntax(node.left), typeFromSyntax(node.right));
         // Error recovery can leave a type node of no known kind (e.g. `ool * Nat`).
@@ -145,7 +146,7 @@ class DeclarationCheck {
         this.problems.push({ code, message, node, severity: 'error', ...extra });
     }
 
-    /** Converts a type expression, reporting `Nat[0]` and `Real[…, 0, …]`. */
+    /** Converts a type expression, reporting `Nat[0]`, `Real[…, 0, …]` and sizes beyond whole numbers. */
     private checkedTypeSyntax(node: ast.Type | undefined): CajalType {
         if (node) {
             for (const part of AstUtils.streamAst(node)) {
@@ -153,6 +154,10 @@ class DeclarationCheck {
                     this.report('nat/out-of-range', `Nat[${part.bound}] has no numbers: the bound of Nat[k] must be at least 1.`, part);
                 } else if (ast.isRealType(part) && part.dims.some(d => d < 1)) {
                     this.report('type/mismatch', `Every dimension of Real[${part.dims.join(', ')}] must be at least 1.`, part);
+                } else if ((ast.isNatType(part) && part.bound !== undefined && !isValidSize(part.bound)) || (ast.isRealType(part) && !part.dims.every(isValidSize))) {
+                    // A numeral beyond 2^53 is not exact in a JavaScript number (10^400 is Infinity).
+                    const written = part.$cstNode?.text ?? (ast.isNatType(part) ? 'Nat[…]' : 'Real[…]');
+                    this.report(Codes.tensorTooLarge, `${written.length > 40 ? `${written.slice(0, 37)}…` : written} is far too large: a size must be a whole number below 2^53 = 9,007,199,254,740,992, and the tensor within the limit.`, part);
                 }
             }
         }

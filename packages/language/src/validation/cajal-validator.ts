@@ -1,9 +1,11 @@
-import { AstUtils, type AstNode, type ValidationAcceptor, type ValidationChecks, type LangiumDocument } from 'langium';
+import { AstUtils, UriUtils, type AstNode, type ValidationAcceptor, type ValidationChecks, type LangiumDocument } from 'langium';
 import type { DiagnosticRelatedInformation } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import type { CajalServices } from '../cajal-module.js';
 import { Codes, type CheckProblem } from '../problems.js';
 import { termRange } from '../syntax.js';
+import { formatBytes } from '../typing/tensor-sizes.js';
+import { MAX_SOURCE_BYTES } from '../workspace/regular-files.js';
 import { externProblems, partialExternApplication, trainingProblems } from '../training/training-checks.js';
 
 export function registerValidationChecks(services: CajalServices): void {
@@ -27,7 +29,8 @@ export class CajalValidator {
     checkDeclaration(declaration: ast.Declaration, accept: ValidationAcceptor): void {
         const typing = this.services.typing.TypeChecker.checkDeclaration(declaration);
         const linearity = this.services.linearity.LinearityChecker.checkDeclaration(declaration);
-        for (const problem of [...typing.problems, ...linearity]) {
+        const sizes = this.services.typing.TensorSizes.checkDeclaration(declaration);
+        for (const problem of [...typing.problems, ...linearity, ...sizes]) {
             this.report(problem, accept);
         }
         // Externs of several arguments must be applied to all of them; only uses of globals can name one.
@@ -42,9 +45,12 @@ export class CajalValidator {
         const scopes = this.services.references.ScopeProvider;
         for (const imp of module.imports) {
             if (imp.module && scopes.resolveImport(document, imp.module) === undefined) {
-                accept('error', `Cannot find module '${imp.module}': expected a file ${imp.module}.cajal beside this one, or a workspace file starting with 'module ${imp.module}'.`, {
-                    node: imp, property: 'module', code: Codes.unknownName
-                });
+                const beside = UriUtils.joinPath(UriUtils.dirname(document.uri), `${imp.module}.cajal`).toString();
+                const unreadable = this.services.workspace.UnreadableFiles.get(beside);
+                const message = unreadable
+                    ? `Cannot read module '${imp.module}': ${imp.module}.cajal ${unreadable}; only regular files of at most ${formatBytes(MAX_SOURCE_BYTES)} are read.`
+                    : `Cannot find module '${imp.module}': expected a file ${imp.module}.cajal beside this one, or a workspace file starting with 'module ${imp.module}'.`;
+                accept('error', message, { node: imp, property: 'module', code: Codes.unknownName });
             }
         }
     }
