@@ -4,7 +4,7 @@ import type { Diagnostic } from 'vscode-languageserver';
 
 /** One service container for a test file: each checked text is a new document in it. */
 let shared: CajalServices | undefined;
-function services(): CajalServices {
+export function services(): CajalServices {
     shared ??= createCajalCoreServices().Cajal;
     return shared;
 }

@@ -1,7 +1,7 @@
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { ast, formatValue } from '@cajal/language';
-import { check } from './helpers.js';
+import { check, services } from './helpers.js';
 import {
     ProgramGenerator, expectedTestValue, mapTerm, printProgram, printType, variableUses, type GeneratedProgram, type Term
 } from './program-generator.js';
@@ -16,6 +16,12 @@ const errorCodes = (diagnostics: Array<{ severity?: number; code?: number | stri
     [...new Set(diagnostics.filter(d => d.severity === 1).map(d => String(d.code)))];
 
 describe('random well-typed linear programs', () => {
+    // These properties are about typing, linearity and evaluation; a generated definition's
+    // matrix may exceed the default size limit (size/too-large, tested in sizes.test.ts).
+    let limit = 0;
+    beforeAll(() => { limit = services().typing.TensorSizes.maxEntries; services().typing.TensorSizes.maxEntries = Number.MAX_SAFE_INTEGER; });
+    afterAll(() => { services().typing.TensorSizes.maxEntries = limit; });
+
     test('are accepted without errors or warnings and evaluate to the value an independent evaluator gives', async () => {
         await fc.assert(fc.asyncProperty(fc.gen(), async g => {
             const { program } = generate(g);
