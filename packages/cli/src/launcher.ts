@@ -6,11 +6,22 @@
  * bundle itself). The protocol is described in worker.ts.
  */
 import { Worker } from 'node:worker_threads';
+import { cliVersion } from './version.js';
 import type { ExitMessage, StartMessage } from './worker.js';
 
 export const CLI_STACK_MB = 256;
 
-export function launchCli(workerScript: URL, argv: string[] = process.argv.slice(2)): Worker {
+/**
+ * Starts the command on the worker, or answers `--version` here without one: starting a worker
+ * and loading the commands costs far more than Node's own start (see docs/cli.md, "Start-up").
+ */
+export function launchCli(workerScript: URL, argv: string[] = process.argv.slice(2)): Worker | undefined {
+    if (argv[0] === '--version' || argv[0] === '-V') {
+        // The same answer as main() gives, which still handles it for in-process callers.
+        process.stdout.write(`${cliVersion()}\n`);
+        process.exitCode = 0;
+        return undefined;
+    }
     const worker = new Worker(workerScript, { argv, resourceLimits: { stackSizeMb: CLI_STACK_MB } });
     let cancellable = false;
     let interrupts = 0;

@@ -2,10 +2,7 @@ import * as path from 'node:path';
 import * as tty from 'node:tty';
 import { ast } from '@cajal/language';
 import type { BackendPreference } from '@cajal/runtime';
-import {
-    DataError, TorchUnavailableError, TrainingError, defaultWeightsDirectory, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining,
-    torchTrainerScript, writeTorchPlan, type TrainEvent
-} from '@cajal/train';
+import type { TrainEvent } from '@cajal/train';
 import { CliError, UsageError, type Command, type Writer } from '../command.js';
 import { integerOption, parseCommandArgs, MAX_TENSOR_OPTION, MAX_TENSOR_USAGE, maxTensorOption } from '../util/args.js';
 import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
@@ -66,6 +63,12 @@ export const trainCommand: Command = {
     usage,
     cancellable: true,
     async run(args, io) {
+        // Loaded here, not at the top: @cajal/train loads tfjs, which only this command needs
+        // (docs/cli.md, "Start-up").
+        const {
+            DataError, TorchUnavailableError, TrainingError, defaultWeightsDirectory, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining,
+            torchTrainerScript, writeTorchPlan
+        } = await import('@cajal/train');
         const { positionals, options } = parseCommandArgs(args, {
             ...MAX_TENSOR_OPTION,
             train: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' },
