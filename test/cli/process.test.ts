@@ -88,7 +88,7 @@ describe('the cajal process', () => {
             ].join('\n')
         });
         // count's own matrix (10^10 entries) is above the default size limit; eval needs no matrix.
-        const run = await cajal(['eval', 'slow.cajal', '--max-tensor', '100000000000'], directory, child => {
+        const run = await cajal(['eval', 'slow.cajal', '--max-tensor', '2000000000000000'], directory, child => {
             // Interrupt once the worker is evaluating (its checking output is empty, so wait a little).
             setTimeout(() => child.kill('SIGINT'), 1500);
         });
