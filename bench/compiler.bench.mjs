@@ -33,7 +33,7 @@ export default async function run(ctx) {
     for (const name of ['language', 'compiler', 'runtime']) {
         if (!existsSync(path.join(root, 'packages', name, 'out/index.js'))) throw new Error(`packages/${name}/out is missing: run npx tsc -b tsconfig.build.json`);
     }
-    const { checkText } = await import(entry('language'));
+    const { checkText } = await import(pathToFileURL(path.join(root, 'packages', 'language', 'out/testing.js')).href);
     const { neuronOf, Folder, ProgramAnalysis, ProgramCompiler } = await import(entry('compiler'));
     const { initBackend, runProgram, encodeBool, encodeNat } = await import(entry('runtime'));
     const rows = [];

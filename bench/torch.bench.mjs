@@ -74,7 +74,8 @@ print(json.dumps({"seconds": (time.perf_counter() - start) / reps}))
 `;
 
 export default async function run(ctx) {
-    const { loadFiles, checkText } = await import(entry('language'));
+    const { loadFiles } = await import(entry('language'));
+    const { checkText } = await import(pathToFileURL(path.join(root, 'packages', 'language', 'out/testing.js')).href);
     const { findTraining, prepareTraining, runTraining, runTorchTraining, findTorchPython } = await import(entry('train'));
     const { ProgramCompiler, generateTorchModule } = await import(entry('compiler'));
     const { initBackend, runProgram, encodeNat } = await import(entry('runtime'));
