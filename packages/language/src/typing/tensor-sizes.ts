@@ -71,7 +71,19 @@ export class CajalTensorSizes {
      * the first binder or term above it, else one at a definition whose own matrix is.
      */
     checkDeclaration(declaration: ast.Declaration): CheckProblem[] {
-        const types = this.typeChecker().checkDeclaration(declaration).types;
+        // Cached on the declaration's typing, as linearity is: the sizes depend on the
+        // declaration's text and types only, so an edit re-sizes only what it re-checks.
+        const typing = this.typeChecker().checkDeclaration(declaration);
+        const cached = this.cache.get(typing);
+        if (cached && cached.limit === this.maxEntries) return [...cached.problems];
+        const problems = this.sizeDeclaration(declaration, typing.types);
+        this.cache.set(typing, { limit: this.maxEntries, problems });
+        return [...problems];
+    }
+
+    private readonly cache = new WeakMap<object, { limit: number; problems: readonly CheckProblem[] }>();
+
+    private sizeDeclaration(declaration: ast.Declaration, types: ReturnType<CajalTypeChecker['checkDeclaration']>['types']): CheckProblem[] {
         const nodes = AstUtils.streamAst(declaration).toArray();
         const problems: CheckProblem[] = [];
         const aboveInside = new Set<AstNode>();
