@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '@cajal/train';
-import { POINTS_PROGRAM, runCli, temporaryDirectory, writePoints } from './helpers.js';
+import { POINTS_PROGRAM, interruptInSecondEpoch, runCli, temporaryDirectory, writePoints } from './helpers.js';
 
 function snapshotFiles(weights: string): Record<string, string> {
     const manifest = readManifest(weights);
@@ -53,22 +53,11 @@ describe('cajal train cancellation (real process, SIGINT)', () => {
 
     it('an interrupt after a completed epoch keeps that epoch\'s weights', async () => {
         const directory = temporaryDirectory();
-        writePoints(path.join(directory, 'points.jsonl'), 3000);
-        fs.writeFileSync(path.join(directory, 'points.cajal'), POINTS_PROGRAM.replace('batch 16', 'batch 1').replace('examples 256', 'examples 200'));
-        let interrupted = false;
-        const events: Array<Record<string, unknown>> = [];
-        const run = await runCli(['train', 'points.cajal', '--epochs', '50', '--out', 'w', '--events', '--backend', 'cpu'], directory, (line, child) => {
-            const event = JSON.parse(line);
-            events.push(event);
-            if (event.event === 'batch' && event.epoch === 2 && event.batch === 3 && !interrupted) {
-                interrupted = true;
-                child.kill('SIGINT');
-            }
-        });
-        expect(run.code).toBe(130);
+        const { code, events, weights } = await interruptInSecondEpoch(directory, 3000, ['--backend', 'cpu']);
+        expect(code).toBe(130);
         expect(events.filter(e => e.event === 'epoch')).toHaveLength(1);
-        expect(events[events.length - 1]).toEqual({ event: 'cancelled', train: 'points', epochs: 1, weights: path.join(directory, 'w') });
-        expect(readManifest(path.join(directory, 'w')).epoch).toBe(1);
+        expect(events[events.length - 1]).toEqual({ event: 'cancelled', train: 'points', epochs: 1, weights });
+        expect(readManifest(weights).epoch).toBe(1);
         const history = JSON.parse(fs.readFileSync(path.join(directory, 'w', 'history.json'), 'utf-8'));
         expect(history.history).toHaveLength(1);
     });

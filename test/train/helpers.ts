@@ -66,3 +66,24 @@ export function runCli(args: string[], cwd: string, onStdoutLine?: (line: string
         child.on('close', code => resolve({ code, stdout, stderr }));
     });
 }
+
+/**
+ * Trains points.cajal (batch 1, 200 examples, 50 epochs) with `engine` arguments, sends
+ * SIGINT at the third batch of epoch 2, and returns the exit code, the events and the
+ * weights folder: a cancellation after one completed epoch, for either engine.
+ */
+export async function interruptInSecondEpoch(directory: string, rows: number, engine: readonly string[]) {
+    writePoints(path.join(directory, 'points.jsonl'), rows);
+    fs.writeFileSync(path.join(directory, 'points.cajal'), POINTS_PROGRAM.replace('batch 16', 'batch 1').replace('examples 256', 'examples 200'));
+    let interrupted = false;
+    const events: Array<Record<string, unknown>> = [];
+    const run = await runCli(['train', 'points.cajal', '--epochs', '50', '--out', 'w', '--events', ...engine], directory, (line, child) => {
+        const event = JSON.parse(line);
+        events.push(event);
+        if (event.event === 'batch' && event.epoch === 2 && event.batch === 3 && !interrupted) {
+            interrupted = true;
+            child.kill('SIGINT');
+        }
+    });
+    return { code: run.code, events, weights: path.join(directory, 'w') };
+}

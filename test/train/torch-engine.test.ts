@@ -18,7 +18,7 @@ import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTorch, encodeNpy } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
 import { buildExternNetwork, linkNetworks, readManifest, saveNetworks, torchTrainerScript } from '@cajal/train';
-import { POINTS_PROGRAM, cajalBin, runCli, temporaryDirectory, writePoints } from './helpers.js';
+import { POINTS_PROGRAM, cajalBin, interruptInSecondEpoch, runCli, temporaryDirectory, writePoints } from './helpers.js';
 import { TORCH_PYTHON } from './torch-python.js';
 
 /** Runs a Python script with the trainer module importable; returns its stdout parsed as JSON. */
@@ -129,22 +129,11 @@ describe('cajal train --engine torch (real processes)', () => {
 
     it('SIGINT after a completed epoch keeps that epoch\'s weights', async () => {
         const directory = temporaryDirectory();
-        writePoints(path.join(directory, 'points.jsonl'), 400);
-        fs.writeFileSync(path.join(directory, 'points.cajal'), POINTS_PROGRAM.replace('batch 16', 'batch 1').replace('examples 256', 'examples 200'));
-        let interrupted = false;
-        const events: Array<Record<string, unknown>> = [];
-        const run = await runCli(['train', 'points.cajal', '--epochs', '50', '--out', 'w', '--events', '--engine', 'torch'], directory, (line, child) => {
-            const event = JSON.parse(line);
-            events.push(event);
-            if (event.event === 'batch' && event.epoch === 2 && event.batch === 3 && !interrupted) {
-                interrupted = true;
-                child.kill('SIGINT');
-            }
-        });
-        expect(run.code).toBe(130);
+        const { code, events, weights } = await interruptInSecondEpoch(directory, 400, ['--engine', 'torch']);
+        expect(code).toBe(130);
         expect(events.filter(e => e.event === 'epoch')).toHaveLength(1);
-        expect(events[events.length - 1]).toEqual({ event: 'cancelled', train: 'points', epochs: 1, weights: path.join(directory, 'w') });
-        expect(readManifest(path.join(directory, 'w')).epoch).toBe(1);
+        expect(events[events.length - 1]).toEqual({ event: 'cancelled', train: 'points', epochs: 1, weights });
+        expect(readManifest(weights).epoch).toBe(1);
     }, 120_000);
 });
 
