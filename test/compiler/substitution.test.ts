@@ -23,6 +23,9 @@ def passOn (h : Bool -o Bool) : Bool = twice h true
 def viaPassOn : Bool = passOn (fun (x : Bool) => x)
 def selfTwice : Bool = (fun (t : (Bool -o Bool) -o Bool -o Bool) => t not false) twice
 def dropsState (x0 : Nat[2] * Nat[3]) : Bool = let (p1, q2) = x0 in iter p1 { zero => (let (p5, q6) = ((zero : Nat[3]), false) in (if q6 then (iter q2 { zero => (iter p5 { zero => false ; succ a => a }) ; succ b => b }) else (iter p5 { zero => (iter q2 { zero => false ; succ c => c }) ; succ d => d }))) ; succ y3 => (iter (zero : Nat[3]) { zero => false ; succ y11 => (if y11 then y3 else y3) }) }
+def overflowState : Nat[2] = iter (2 : Nat[3]) { zero => succ (1 : Nat[2]) ; succ y1 => iter (zero : Nat[3]) { zero => (0 : Nat[2]) ; succ y3 => iter y3 { zero => y1 ; succ y4 => y4 } } }
+def overflowLet : Nat[2] = let l = succ (1 : Nat[2]) in iter (zero : Nat[3]) { zero => (0 : Nat[2]) ; succ z => iter z { zero => l ; succ w => w } }
+def overflowArgument : Nat[2] = (fun (l : Nat[2]) => iter (zero : Nat[3]) { zero => (0 : Nat[2]) ; succ z => iter z { zero => l ; succ w => w } }) (succ (1 : Nat[2]))
 extern flip : Real[2] -o Bool
 def atRunTime (r : Real[2]) : Bool = twice (fun (b : Bool) => if flip r then b else not b) true
 `;
@@ -98,4 +101,20 @@ describe('a function that replicates its argument is applied by substitution', (
             out.dispose();
         }
     });
+
+    it.each(['overflowState', 'overflowLet', 'overflowArgument'])(
+        '%s: a failed discrete value (the zero vector) that an iter step reuses zero times still gives zero, folded and at run time',
+        name => {
+            // The interpreter fails (succ overflows), so the compiled meaning is the zero vector.
+            // Substituting the zero vector into a body that uses it zero times (an inner iter of
+            // count 0) gave the body's constant at run time; the linear extension gives zero.
+            expect(() => services.interpreter.Interpreter.evaluateDefinition(definitions.get(name)!)).toThrow(/overflow/);
+            expect(folded(name)).toEqual([0, 0]);
+            for (const fold of [true, false]) {
+                const program = new ProgramCompiler(services, { fold }).compileDefinition(definitions.get(name)!, { uncurry: false });
+                const out = runProgram(program);
+                expect(Array.from(out.dataSync()), `fold: ${fold}`).toEqual([0, 0]);
+                out.dispose();
+            }
+        });
 });

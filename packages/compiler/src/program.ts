@@ -6,7 +6,7 @@
  * work proportional to tensor sizes. The IR is plain data (see docs/compiler.md); every
  * node evaluates to a flat batched tensor [batch, dim] where batch may be 1 for constants.
  */
-import { ast, applicationSpine, dim, partialExternMessage, shape, uncurry, type CajalServices, type CajalType } from '@cajal/language';
+import { ast, applicationSpine, dim, isDiscrete, partialExternMessage, shape, uncurry, type CajalServices, type CajalType } from '@cajal/language';
 import type { IrNode, Program, ProgramExtern, ProgramInput, TypeDesc, VarRef } from '@cajal/ir';
 import { AstUtils, type AstNode } from 'langium';
 import { ProgramAnalysis } from './analysis.js';
@@ -184,10 +184,8 @@ export class ProgramCompiler {
                 return { op: 'gate', condition: this.compile(term.condition), then: this.compile(term.thenBranch), else: this.compile(term.elseBranch) };
             case 'Lambda': return this.lambdas(term.binders, term.body);
             case 'Application': return this.application(term);
-            case 'Iter':
-                return { op: 'iterate', count: this.compile(term.count), base: this.compile(term.base), binder: this.varOf(term.stepBinder), step: this.compile(term.step) };
-            case 'LetTerm':
-                return { op: 'let', binder: this.varOf(term.binder), value: this.compile(term.value), body: this.compile(term.body) };
+            case 'Iter': return this.iterate(term);
+            case 'LetTerm': return this.letNode(term.binder, this.compile(term.value), term.body, this.compile(term.body));
             case 'LetPairTerm':
                 return {
                     op: 'letPair', pair: this.compile(term.value), first: this.varOf(term.first), second: this.varOf(term.second),
@@ -359,7 +357,7 @@ export class ProgramCompiler {
                 return { op: 'gate', condition: this.compile(callee.condition), then: this.applyTerms(callee.thenBranch, args, where), else: this.applyTerms(callee.elseBranch, args, where) };
             }
             if (ast.isLetTerm(callee)) {
-                return { op: 'let', binder: this.varOf(callee.binder), value: this.compile(callee.value), body: this.applyTerms(callee.body, args, where) };
+                return this.letNode(callee.binder, this.compile(callee.value), callee.body, this.applyTerms(callee.body, args, where));
             }
             if (ast.isLetPairTerm(callee)) {
                 return {
@@ -384,11 +382,56 @@ export class ProgramCompiler {
         const values = args.slice(0, bound).map(argument => this.compile(argument));
         const inner = () => args.length > bound ? this.applyTerms(body, args.slice(bound), where) : this.lambdas(binders.slice(bound), body);
         let node = inlined ? this.guardCycle(inlined, inner) : inner();
-        for (let i = bound - 1; i >= 0; i--) {
-            node = { op: 'let', binder: this.varOf(binders[i]), value: values[i], body: node };
-        }
+        for (let i = bound - 1; i >= 0; i--) node = this.letNode(binders[i], values[i], body, node);
         return node;
     }
+
+    /**
+     * `iter n { zero => b ; succ y => s }`. A step that reuses its own state y in an inner
+     * iter step is polynomial in y; for a discrete state it is applied as its linear
+     * extension (see `letNode`), as folding does.
+     */
+    private iterate(term: ast.Iter): IrNode {
+        const count = this.compile(term.count), base = this.compile(term.base), step = this.compile(term.step);
+        if (!this.bindsByBasis(term.stepBinder, term.step)) return { op: 'iterate', count, base, binder: this.varOf(term.stepBinder), step };
+        const state = this.fresh(term.stepBinder.name);
+        return { op: 'iterate', count, base, binder: state, step: this.byBasis(term.stepBinder, step, { op: 'var', var: state }) };
+    }
+
+    /**
+     * `let x = value in body`. Substitution, unless x is discrete (Bool, Nat and their
+     * pairs) and an iter step in the body reuses it: the body is then polynomial in x, and
+     * substituting a value that is not a basis vector is not its compiled meaning. Above all
+     * the zero vector (a failed value, e.g. an overflow) must give zero, as the interpreter's
+     * call by value fails, while a body that uses x zero times (an inner iter of count 0)
+     * would give a constant. The body's linear extension, Σⱼ xⱼ · body[x := eⱼ], is exact on
+     * basis values and zero on the zero vector; function-typed values keep substitution
+     * (spec §7), and Real ones too (no basis to enumerate cheaply, no interpreted meaning).
+     */
+    private letNode(binder: ast.Binder, value: IrNode, bodyTerm: ast.Term, body: IrNode): IrNode {
+        if (this.bindsByBasis(binder, bodyTerm)) return this.byBasis(binder, body, value);
+        return { op: 'let', binder: this.varOf(binder), value, body };
+    }
+
+    private bindsByBasis(binder: ast.Binder, body: ast.Term): boolean {
+        return isDiscrete(this.typeOf(binder)) && reusedByIterStep(body, binder);
+    }
+
+    /** (fun x => body) value, applied as the matrix of the body over x's basis vectors. */
+    private byBasis(binder: ast.Binder, body: IrNode, value: IrNode): IrNode {
+        return { op: 'apply', function: { op: 'lambda', binder: this.varOf(binder), domainDim: dim(this.typeOf(binder)), body }, argument: value };
+    }
+}
+
+/** Whether an iter step inside `term` refers to `binder` (the iter-replicates warning's case). */
+function reusedByIterStep(term: ast.Term, binder: ast.Binder): boolean {
+    for (const node of AstUtils.streamAst(term)) {
+        if (!ast.isIter(node)) continue;
+        for (const inner of AstUtils.streamAst(node.step)) {
+            if (ast.isVar(inner) && inner.ref?.ref === binder) return true;
+        }
+    }
+    return false;
 }
 
 /** The binders among `candidates` that `term` refers to more than once. */
