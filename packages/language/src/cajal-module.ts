@@ -19,6 +19,7 @@ import { CajalInterpreter } from './interpreter/interpreter.js';
 import { CajalDocumentFactory } from './workspace/cajal-document-factory.js';
 import { CajalIndexManager, CajalReferenceDescriptionProvider } from './workspace/cajal-index-manager.js';
 import { CajalLinker } from './references/cajal-linker.js';
+import { createCajalParser } from './langium-internals.js';
 
 /** Services the Cajal language adds to Langium's, grouped by concern. */
 export type CajalAddedServices = {
@@ -50,6 +51,8 @@ export type CajalServices = LangiumCoreServices & CajalAddedServices;
 
 export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & CajalAddedServices> = {
     parser: {
+        // Langium's parser without its quadratic check on right-nested chains (langium-internals.ts).
+        LangiumParser: services => createCajalParser(services),
         TokenBuilder: () => new CajalTokenBuilder(),
         Lexer: services => new CajalLexer(services),
         ParserErrorMessageProvider: () => new CajalParserErrorMessageProvider(),

@@ -3,15 +3,20 @@
  * the installed Langium: when an upgrade renames or drops one, this fails here, by name,
  * instead of the incremental parser or linker corrupting positions and links.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CompositeCstNodeImpl, LeafCstNodeImpl, RootCstNodeImpl, type CstNode, type Reference } from 'langium';
+import fc from 'fast-check';
+import { CompositeCstNodeImpl, LangiumParser, LeafCstNodeImpl, RootCstNodeImpl, createLangiumParser, type CstNode, type Reference } from 'langium';
 import { ast, createCajalCoreServices } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import {
-    LEAF_POSITION_FIELDS, RANGE_CACHE_FIELD, REFERENCE_FIELDS, ROOT_TEXT_FIELD, linkedTarget, resetReference, shiftCstPositions, spliceRootChildren
+    CajalLangiumParser, LEAF_POSITION_FIELDS, PARSER_INTERNALS, RANGE_CACHE_FIELD, REFERENCE_FIELDS, ROOT_TEXT_FIELD, linkedTarget, resetReference, shiftCstPositions, spliceRootChildren
 } from '../src/langium-internals.js';
 
 const services = createCajalCoreServices().Cajal;
+const repository = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const text = 'def id (x : Bool) : Bool = x\n\ndef twice : Bool = id true\n';
 
 function leaves(node: CstNode): LeafCstNodeImpl[] {
@@ -76,5 +81,63 @@ describe("Langium's private fields, as the adapter uses them", () => {
     it('refuses, by name, an object without the field it expects', () => {
         const fake = { ref: undefined, $refText: 'x' } as unknown as Reference;
         expect(() => resetReference(fake)).toThrow("neither a '_ref' nor an '_items' field");
+    });
+});
+
+describe("the parser without Langium's quadratic sub-rule check (CajalLangiumParser)", () => {
+    const examples = [
+        ...fs.readdirSync(path.join(repository, 'examples')).filter(f => f.endsWith('.cajal')).map(f => path.join(repository, 'examples', f)),
+        ...['errors', 'train'].flatMap(d => fs.readdirSync(path.join(repository, 'examples', d)).map(f => path.join(repository, 'examples', d, f)))
+    ].map(file => fs.readFileSync(file, 'utf-8'));
+    const langiums = createLangiumParser(services);
+
+    /** The CST as plain data: each node's kind, position and children, each leaf's token. */
+    function cstShape(node: CstNode): unknown {
+        if (node instanceof CompositeCstNodeImpl) return [node.offset, node.length, node.grammarSource?.$type, node.content.map(cstShape)];
+        return [node.offset, node.length, node.hidden, (node as LeafCstNodeImpl).tokenType.name];
+    }
+
+    /** The AST as plain data, without the links between nodes and CST. */
+    function astShape(value: unknown): unknown {
+        if (Array.isArray(value)) return value.map(astShape);
+        if (value === null || typeof value !== 'object') return value;
+        if ('$refText' in value) return { ref: (value as { $refText: string }).$refText };
+        return Object.fromEntries(Object.entries(value).filter(([key]) => !['$container', '$cstNode', '$document'].includes(key)).map(([key, v]) => [key, astShape(v)]));
+    }
+
+    function expectSameParse(text: string): void {
+        const ours = services.parser.LangiumParser.parse(text);
+        const theirs = langiums.parse(text);
+        expect(cstShape(ours.value.$cstNode!), text).toEqual(cstShape(theirs.value.$cstNode!));
+        expect(astShape(ours.value), text).toEqual(astShape(theirs.value));
+        expect(ours.parserErrors.map(e => e.message), text).toEqual(theirs.parserErrors.map(e => e.message));
+    }
+
+    it('is the parser the language uses, and the Langium code it replaces is still what it was written against', () => {
+        // (By name: the services come from the built package, this file's import from src/.)
+        expect(services.parser.LangiumParser.constructor.name).toBe(CajalLangiumParser.name);
+        // Langium 4.4's check, which CajalLangiumParser.subrule replaces: an upgrade that changes
+        // it must be looked at (the override may no longer be needed, or no longer fit).
+        expect(String(LangiumParser.prototype.subrule)).toMatch(/cstNode\.length > 0/);
+        const parser = services.parser.LangiumParser as unknown as Record<string, unknown>;
+        for (const member of PARSER_INTERNALS) expect(parser[member], member).toBeDefined();
+    });
+
+    it("gives Langium's own parse (CST, AST, errors) on every shipped example", () => {
+        for (const text of examples) expectSameParse(text);
+    });
+
+    it("gives Langium's own parse of every example cut anywhere (error recovery)", () => {
+        fc.assert(fc.property(fc.integer({ min: 0, max: examples.length - 1 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean(), (i, where, insert) => {
+            const text = examples[i];
+            const cut = Math.floor(where * text.length);
+            expectSameParse(insert ? text.slice(0, cut) + ' ( if then ' + text.slice(cut) : text.slice(0, cut));
+        }), { numRuns: 200 });
+    });
+
+    it("gives Langium's own parse of a deep else-if chain, with comments between the levels", () => {
+        let text = 'def f (x : Bool) : Bool = ';
+        for (let i = 0; i < 300; i++) text += `if true then x else -- level ${i}\n  `;
+        expectSameParse(text + 'x\n');
     });
 });
