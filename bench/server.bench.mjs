@@ -143,6 +143,25 @@ async function measureFile(ctx, definitions, long) {
             if (!hover) throw new Error(`no hover on line ${line + 2}`);
         }
         rows.push({ suite: 'server', name: `hover, ${lineCount}-line file (median)`, value: median(hovers), unit: 'ms', target: long ? '< 100' : '< 20', note: `p90 ${percentile(hovers, 0.9).toFixed(1)} ms over ${samples} hovers on names` });
+        if (!long) {
+            // Bursts: 100 whole-text edits sent without waiting, then a hover on a name only the
+            // newest text defines (outdated builds must be skipped, not queued).
+            const burstLatencies = [];
+            for (let round = 0; round < (ctx.quick ? 3 : 9); round++) {
+                const texts = Array.from({ length: 100 }, (_, i) => `${text}\ndef burst${round}x${i} : Bool = g1 true false\n`);
+                for (const next of texts) {
+                    void connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version }, contentChanges: [{ text: next }] });
+                }
+                const sentAt = performance.now();
+                const hover = await connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: lineCount, character: 5 } });
+                burstLatencies.push(performance.now() - sentAt);
+                if (!JSON.stringify(hover?.contents ?? '').includes(`burst${round}x99`)) throw new Error(`the hover after burst ${round} is not on the newest text`);
+            }
+            rows.push({ suite: 'server', name: `burst of 100 edits → hover on the newest text, ${lineCount}-line file (median)`, value: median(burstLatencies), unit: 'ms', target: '< 200', note: `p90 ${percentile(burstLatencies, 0.9).toFixed(0)} ms over ${burstLatencies.length} bursts` });
+            diagnostics = nextDiagnostics();
+            await connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version }, contentChanges: [{ text }] });
+            await diagnostics;
+        }
         if (long) {
             // Completion in a definition's body, semantic tokens and symbols of the whole file.
             const timed = async (name, count, target, request) => {

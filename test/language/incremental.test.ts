@@ -76,7 +76,7 @@ function dump(document: LangiumDocument): unknown {
             else if (Array.isArray(value)) properties[key] = value.map(v => typeof v === 'object' ? (v as AstNode).$type : v);
             else properties[key] = (value as AstNode).$type;
         }
-        return { type: node.$type, property: node.$containerProperty, index: node.$containerIndex, range: node.$cstNode?.range, offset: node.$cstNode?.offset, properties };
+        return { type: node.$type, property: node.$containerProperty, index: node.$containerIndex, range: node.$cstNode?.range, offset: node.$cstNode?.offset, length: node.$cstNode?.length, properties };
     }).toArray();
     const leaves: unknown[] = [];
     const visit = (cst: CstNode): void => {

@@ -159,21 +159,23 @@ test('burst mode: random edits sent without waiting; requests are answered, and 
     ), { numRuns: 30, seed: 20261129 });
 }, 600_000);
 
-test('burst mode: after 100 edits sent at once, a hover answers against the newest text within 200 ms (median of 5 bursts)', async () => {
+test('burst mode: after 100 edits sent at once, a hover answers against the newest text, and outdated builds are skipped', async () => {
+    // (How fast is a benchmark row, not a test: `node bench/run.mjs --only burst`.)
     const uri = 'file:///virtual/burst/latency.cajal';
     const base = 'def not (x : Bool) : Bool = if x then false else true\n';
     await server.open(uri, base);
-    const latencies: number[] = [];
+    const publishedBefore = server.published.length;
     for (let round = 0; round < 5; round++) {
         const texts = Array.from({ length: 100 }, (_, i) => `${base}def v${round}x${i} : Bool = not true\n`);
         burst(uri, texts, 1000 * (round + 1));
         const newest = texts[texts.length - 1];
-        const started = Date.now();
         const hover = await server.request<Hover>('textDocument/hover', { textDocument: { uri }, position: positionOf(newest, `v${round}x99`, 1) });
-        latencies.push(Date.now() - started);
         // Against the newest text: the name defined only by the last edit.
         expect((hover.contents as { value: string }).value).toContain(`v${round}x99 : Bool`);
     }
-    latencies.sort((a, b) => a - b);
-    expect(latencies[2], `latencies ${latencies.join(', ')} ms`).toBeLessThan(200);
+    await new Promise(resolve => setTimeout(resolve, 1000));
+    // Every build that ran to the end publishes diagnostics: a build per edit would be 500.
+    const publishes = server.published.slice(publishedBefore).filter(p => p.uri === uri).length;
+    expect(publishes).toBeGreaterThanOrEqual(1); // a round's build may be overtaken by the next burst before it publishes
+    expect(publishes, `${publishes} builds published for 500 edits`).toBeLessThan(100);
 }, 60_000);

@@ -19,7 +19,7 @@ import { CajalInterpreter } from './interpreter/interpreter.js';
 import { CajalDocumentFactory } from './workspace/cajal-document-factory.js';
 import { CajalIndexManager, CajalReferenceDescriptionProvider } from './workspace/cajal-index-manager.js';
 import { CajalLinker } from './references/cajal-linker.js';
-import { createCajalParser } from './langium-internals.js';
+import { createCajalCompletionParser, createCajalParser } from './langium-internals.js';
 
 /** Services the Cajal language adds to Langium's, grouped by concern. */
 export type CajalAddedServices = {
@@ -53,6 +53,8 @@ export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & Caj
     parser: {
         // Langium's parser without its quadratic check on right-nested chains (langium-internals.ts).
         LangiumParser: services => createCajalParser(services),
+        // And the completion parser without its quadratic costs in deep nesting (idem).
+        CompletionParser: services => createCajalCompletionParser(services),
         TokenBuilder: () => new CajalTokenBuilder(),
         Lexer: services => new CajalLexer(services),
         ParserErrorMessageProvider: () => new CajalParserErrorMessageProvider(),

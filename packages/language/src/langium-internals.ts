@@ -9,7 +9,7 @@
  * `langium/lib/references/linker.js`).
  */
 import {
-    CompositeCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type CstNode, type LangiumCoreServices, type LangiumDocument, type RootCstNodeImpl
+    CompositeCstNodeImpl, LangiumCompletionParser, LangiumParser, createParser, isAstNode, type AstNode, type CstNode, type LangiumCoreServices, type LangiumDocument, type RootCstNodeImpl
 } from 'langium';
 
 type SubruleParameters = Parameters<LangiumParser['subrule']>;
@@ -68,10 +68,54 @@ export function shiftCstPositions(node: CstNode, shift: PositionShift): void {
     }
 }
 
-/** Makes a composite CST node compute its range again from its children. */
+/** Makes a composite CST node compute its range (and offset and end, see below) again from its children. */
 function forgetCachedRange(node: CompositeCstNodeImpl): void {
     (expectField(node, RANGE_CACHE_FIELD, 'composite CST node') as unknown as Record<string, unknown>)[RANGE_CACHE_FIELD] = undefined;
+    const span = node as unknown as CachedSpan;
+    span[OFFSET_CACHE_FIELD] = undefined;
+    span[END_CACHE_FIELD] = undefined;
 }
+
+/**
+ * Composite CST nodes' `offset` and `end`, cached as Langium caches their `range`. Langium
+ * computes them by walking to the first and last token below the node, so every position
+ * query (finding the token at the cursor: hover, completion, definition) costs the depth of
+ * the tree at each level it descends: quadratic in the nesting (a 2,000-deep `else if` chain:
+ * seconds per request). The cache is filled only outside parsing (while a parse runs, nodes
+ * still grow) and is forgotten with the range cache, by `forgetCachedRange`: the one place
+ * that moves or re-parents CST nodes after a parse (the incremental parser) calls it on every
+ * composite it moves and on the root. `langium-internals.test.ts` checks every cached value
+ * against a fresh computation after random incremental edits.
+ */
+export const OFFSET_CACHE_FIELD = '_cajalOffset';
+export const END_CACHE_FIELD = '_cajalEnd';
+type CachedSpan = { [OFFSET_CACHE_FIELD]?: number; [END_CACHE_FIELD]?: number };
+
+/**
+ * Parses running now (CajalLangiumParser.parse): while one runs, nothing is cached. Global,
+ * so that two loaded copies of this module (tests load src/ beside the built package) share
+ * the getters and the count.
+ */
+const parsing: { running: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('cajal.langium-internals.parsing')] ??= { running: 0 }) as { running: number };
+
+function cacheCompositeSpans(): void {
+    const prototype = CompositeCstNodeImpl.prototype;
+    const offset = Object.getOwnPropertyDescriptor(prototype, 'offset')?.get;
+    const end = Object.getOwnPropertyDescriptor(prototype, 'end')?.get;
+    if (!offset || !end) {
+        throw new LangiumInternalsError("Langium's CompositeCstNodeImpl has no 'offset'/'end' getters any more; src/langium-internals.ts must be updated for this Langium version.");
+    }
+    if ((end as { cached?: boolean }).cached) return; // two copies of this module: installed once
+    const cached = (field: typeof OFFSET_CACHE_FIELD | typeof END_CACHE_FIELD, compute: () => number) => Object.assign(function (this: CompositeCstNodeImpl & CachedSpan): number {
+        if (parsing.running > 0) return compute.call(this);
+        let value = this[field];
+        if (value === undefined) this[field] = value = compute.call(this);
+        return value;
+    }, { cached: true });
+    Object.defineProperty(prototype, 'offset', { get: cached(OFFSET_CACHE_FIELD, offset), configurable: true });
+    Object.defineProperty(prototype, 'end', { get: cached(END_CACHE_FIELD, end), configurable: true });
+}
+cacheCompositeSpans();
 
 /**
  * Replaces the root's children `[from, to)` by nodes of another parse (made children of the
@@ -146,6 +190,15 @@ export class CajalLangiumParser extends LangiumParser {
     private lastFinished: CstNode | undefined;
     private lastFinishedEnd = 0;
 
+    override parse<T extends AstNode = AstNode>(input: string, options?: Parameters<LangiumParser['parse']>[1]): ReturnType<LangiumParser['parse']> & { value: T } {
+        parsing.running++;
+        try {
+            return super.parse<T>(input, options);
+        } finally {
+            parsing.running--;
+        }
+    }
+
     override subrule(idx: number, rule: RuleResult, fragment: boolean, feature: AbstractElement, args: Args): void {
         const self = this as unknown as ParserInternals;
         let cstNode: CompositeCstNodeImpl | undefined;
@@ -187,5 +240,91 @@ export class CajalLangiumParser extends LangiumParser {
 export function createCajalParser(services: LangiumCoreServices): LangiumParser {
     const parser = createParser(services.Grammar, new CajalLangiumParser(services), services.parser.Lexer.definition);
     parser.finalize();
+    return parser;
+}
+
+/** The private members of Langium 4.4's `LangiumCompletionParser` that `createCajalCompletionParser` uses. */
+export const COMPLETION_PARSER_INTERNALS = ['wrapper', 'lexer', 'mainRule', 'unorderedGroups'] as const;
+/** The methods of `LangiumCompletionParser` it replaces (their originals are pinned by the test). */
+export const COMPLETION_PARSER_REPLACED = ['resetState', 'removeUnexpectedElements', 'keepStackSize', 'resetStackSize', 'before', 'after', 'consume', 'parse'] as const;
+
+/** One entry of the completion parser's element stack, as a persistent list (sharing what is below). */
+interface StackNode { readonly element: unknown; readonly below: StackNode | undefined; readonly size: number }
+
+/**
+ * Langium's completion parser, with two changes for deeply nested input:
+ * - its element stack is a persistent list: Langium copies the whole stack at every consumed
+ *   token (`lastElementStack = [...elementStack, feature]`), which is quadratic in the nesting
+ *   (20,000-deep `else if` chain: 115 s per completion); here a token keeps a pointer to the
+ *   stack as it was, and only the last one is turned into an array;
+ * - chevrotain's error recovery is off: the text ends at the cursor, so the parse always fails
+ *   there, and recovery computes a re-sync follow set over the whole rule stack at every level
+ *   it unwinds, again quadratic. Recovery only moves where parsing stops before the cursor;
+ *   Langium's completion walks the tokens left over from there through the grammar
+ *   (`findNextFeatures`), so completion stays grammar-driven. (The document parser keeps
+ *   recovery: its diagnostics and partial trees need it.)
+ * The members replaced are those of Langium 4.4's class (MIT, TypeFox), pinned by
+ * `langium-internals.test.ts` (`COMPLETION_PARSER_INTERNALS`).
+ */
+export function createCajalCompletionParser(services: LangiumCoreServices): LangiumCompletionParser {
+    // A view of the services whose parser group has recovery off; everything else is shared.
+    const parserGroup = Object.create(services.parser, { ParserConfig: { value: { recoveryEnabled: false } } }) as LangiumCoreServices['parser'];
+    const view = Object.create(services, { parser: { value: parserGroup } }) as LangiumCoreServices;
+    const parser = new LangiumCompletionParser(view);
+    const internals = parser as unknown as {
+        wrapper: { input: unknown[]; wrapConsume(idx: number, tokenType: unknown): void; currIdx: number };
+        lexer: { tokenize(text: string, options: { mode: 'partial' }): { tokens: unknown[] } };
+        mainRule: { call(thisArg: unknown, args: object): void };
+        unorderedGroups: Map<unknown, unknown>;
+        isRecording(): boolean;
+    };
+    let top: StackNode | undefined;
+    let stackSize = 0;
+    let lastTop: StackNode | undefined;
+    let lastFeature: unknown;
+    let nextTokenIndex = 0;
+    const truncate = (size: number) => { while (top && top.size > size) top = top.below; };
+    Object.assign(parser, {
+        resetState(): void { top = undefined; lastTop = undefined; lastFeature = undefined; nextTokenIndex = 0; stackSize = 0; },
+        removeUnexpectedElements(): void { truncate(stackSize); },
+        keepStackSize(): number { stackSize = top?.size ?? 0; return stackSize; },
+        resetStackSize(size: number): void { truncate(stackSize); stackSize = size; },
+        before(element: unknown): void {
+            if (!internals.isRecording()) top = { element, below: top, size: (top?.size ?? 0) + 1 };
+        },
+        after(element: unknown): void {
+            if (internals.isRecording()) return;
+            for (let node = top; node; node = node.below) {
+                if (node.element === element) { top = node.below; return; }
+            }
+        },
+        consume(idx: number, tokenType: unknown, feature: unknown): void {
+            internals.wrapper.wrapConsume(idx, tokenType);
+            if (!internals.isRecording()) {
+                lastTop = top;
+                lastFeature = feature;
+                nextTokenIndex = internals.wrapper.currIdx + 1;
+            }
+        },
+        parse(input: string) {
+            (parser as unknown as { resetState(): void }).resetState();
+            const tokens = internals.lexer.tokenize(input, { mode: 'partial' }).tokens;
+            internals.wrapper.input = [...tokens];
+            internals.mainRule.call(internals.wrapper, {});
+            internals.unorderedGroups.clear();
+            const elementStack: unknown[] = [];
+            for (let node = lastTop; node; node = node.below) elementStack.push(node.element);
+            elementStack.reverse();
+            if (lastFeature !== undefined) elementStack.push(lastFeature);
+            return { tokens, elementStack, tokenIndex: nextTokenIndex };
+        }
+    });
+    createParser(services.Grammar, parser, services.parser.Lexer.definition);
+    parser.finalize();
+    for (const member of COMPLETION_PARSER_INTERNALS) {
+        if (!(member in parser) || (parser as unknown as Record<string, unknown>)[member] === undefined) {
+            throw new LangiumInternalsError(`Langium's completion parser has no '${member}' any more; src/langium-internals.ts must be updated for this Langium version.`);
+        }
+    }
     return parser;
 }

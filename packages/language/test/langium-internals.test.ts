@@ -8,11 +8,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CompositeCstNodeImpl, LangiumParser, LeafCstNodeImpl, RootCstNodeImpl, createLangiumParser, type CstNode, type Reference } from 'langium';
+import { CompositeCstNodeImpl, LangiumCompletionParser, LangiumParser, LeafCstNodeImpl, RootCstNodeImpl, createCompletionParser, createLangiumParser, type CstNode, type Reference } from 'langium';
 import { ast, createCajalCoreServices } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import {
-    CajalLangiumParser, LEAF_POSITION_FIELDS, PARSER_INTERNALS, RANGE_CACHE_FIELD, REFERENCE_FIELDS, ROOT_TEXT_FIELD, linkedTarget, resetReference, shiftCstPositions, spliceRootChildren
+    COMPLETION_PARSER_INTERNALS, COMPLETION_PARSER_REPLACED, CajalLangiumParser, LEAF_POSITION_FIELDS, PARSER_INTERNALS, RANGE_CACHE_FIELD, REFERENCE_FIELDS, ROOT_TEXT_FIELD, linkedTarget, resetReference, shiftCstPositions, spliceRootChildren
 } from '../src/langium-internals.js';
 
 const services = createCajalCoreServices().Cajal;
@@ -139,5 +139,37 @@ describe("the parser without Langium's quadratic sub-rule check (CajalLangiumPar
         let text = 'def f (x : Bool) : Bool = ';
         for (let i = 0; i < 300; i++) text += `if true then x else -- level ${i}\n  `;
         expectSameParse(text + 'x\n');
+    });
+});
+
+describe("the completion parser without Langium's quadratic costs in deep nesting", () => {
+    const langiums = createCompletionParser(services);
+    const ours = services.parser.CompletionParser;
+    const texts = [
+        ...fs.readdirSync(path.join(repository, 'examples')).filter(f => f.endsWith('.cajal')).map(f => path.join(repository, 'examples', f)),
+        ...fs.readdirSync(path.join(repository, 'examples', 'train')).map(f => path.join(repository, 'examples', 'train', f))
+    ].map(file => fs.readFileSync(file, 'utf-8'));
+
+    it('replaces the Langium code it was written against', () => {
+        // Langium 4.4 copies the element stack at every consumed token: what the persistent list replaces.
+        expect(String(LangiumCompletionParser.prototype.consume)).toMatch(/\[\.\.\.this\.elementStack, feature\]/);
+        for (const member of COMPLETION_PARSER_REPLACED) expect(typeof (LangiumCompletionParser.prototype as unknown as Record<string, unknown>)[member], member).toBe('function');
+        const parser = ours as unknown as Record<string, unknown>;
+        for (const member of COMPLETION_PARSER_INTERNALS) expect(parser[member], member).toBeDefined();
+    });
+
+    it("gives Langium's element stack and token index at every cut of the shipped examples without syntax errors before the cut", () => {
+        // Where the text before the cursor parses, recovery never runs, so the two must agree exactly.
+        let compared = 0;
+        fc.assert(fc.property(fc.integer({ min: 0, max: texts.length - 1 }), fc.double({ min: 0, max: 1, noNaN: true }), (i, where) => {
+            const text = texts[i].slice(0, Math.floor(where * texts[i].length));
+            const theirs = langiums.parse(text);
+            const mine = ours.parse(text);
+            expect(mine.tokenIndex, text).toBe(theirs.tokenIndex);
+            if (theirs.tokenIndex < theirs.tokens.length - 1) return; // an error before the cursor: recovery differs by design
+            compared++;
+            expect(mine.elementStack, text.slice(-200)).toEqual(theirs.elementStack);
+        }), { numRuns: 300 });
+        expect(compared).toBeGreaterThan(100);
     });
 });

@@ -1,10 +1,12 @@
 import { AstUtils, stream, type AstNode, type AstNodeDescription, type GrammarAST, type ReferenceInfo, type Stream } from 'langium';
-import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionValueItem } from 'langium/lsp';
+import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionContext, type CompletionValueItem, type NextFeature } from 'langium/lsp';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { CompletionItemKind, InsertTextFormat, type CancellationToken, type CompletionItem, type CompletionList, type CompletionParams } from 'vscode-languageserver';
 import type { LangiumDocument } from 'langium';
 import { ast, declaredType, isError, MAX_UNCLOSED, visibleBinders } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { typeOfSafely } from './syntax-queries.js';
+import { declarationPrefix } from './completion-parse.js';
 
 /** Snippets offered beside their keyword. */
 const SNIPPETS: Record<string, { label: string; body: string; doc: string }> = {
@@ -80,6 +82,12 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
             items.push({ label: description.name, kind: ast.isExtern(node) ? CompletionItemKind.Interface : CompletionItemKind.Function, detail });
         }
         return { items, isIncomplete: false };
+    }
+
+    /** The grammar position at the cursor, parsing from the start of its declaration only (completion-parse.ts). */
+    protected override findFeaturesAt(document: TextDocument, offset: number): NextFeature[] {
+        const prefix = declarationPrefix(this.cajal.shared.workspace.LangiumDocuments, document, offset);
+        return prefix ? super.findFeaturesAt(prefix.document, prefix.offset) : super.findFeaturesAt(document, offset);
     }
 
     protected override completionForKeyword(context: CompletionContext, keyword: GrammarAST.Keyword, acceptor: CompletionAcceptor): void {
