@@ -19,6 +19,7 @@ import { writeHistory, type EpochMetrics } from './history.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
 import { TrainingError, defaultWeightsDirectory, locationOf, type FinalMetrics, type PreparedTraining, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
 import { saveNetworks, type WeightsManifest } from './weights.js';
+import { openWeightsFolder } from './weights-folder.js';
 
 /** The oldest PyTorch the generated code and the trainer are tested with (Debian 12's). */
 export const MIN_TORCH = [1, 13] as const;
@@ -123,12 +124,15 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
     const emit = options.onEvent ?? (() => undefined);
     const weightsDirectory = options.weightsDirectory === null ? null
         : options.weightsDirectory ?? (options.sourceFile ? defaultWeightsDirectory(options.sourceFile, name) : null);
+    // Before anything runs: the folder is writable, this run's alone, and the tool's (weights-folder.ts).
+    const lease = weightsDirectory ? openWeightsFolder(weightsDirectory) : undefined;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-'));
     try {
         const planFile = await writeTorchPlan(prepared, work, { weightsDirectory, sourceFile: options.sourceFile, device, nproc, testEvery: options.testEvery, ranksDirectory: torch.ranksDirectory });
         const history: EpochMetrics[] = [];
         let finished: Extract<TrainEvent, { event: 'done' | 'cancelled' }> | undefined;
         let engineError: { kind: string; message: string; traceback?: string } | undefined;
+        let historyError: unknown;
         let backend = `torch-${device}`;
         const onLine = (line: string) => {
             let event: Record<string, unknown>;
@@ -145,7 +149,11 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
             if (event.event === 'epoch') {
                 const { event: _, ...metrics } = event;
                 history.push(metrics as unknown as EpochMetrics);
-                if (weightsDirectory) writeHistory(weightsDirectory, name, history);
+                try {
+                    if (weightsDirectory && historyError === undefined) writeHistory(weightsDirectory, name, history);
+                } catch (error) {
+                    historyError = error; // reported when the engine has stopped
+                }
             }
             if (event.event === 'done' || event.event === 'cancelled') finished = event as unknown as typeof finished;
             emit(event as unknown as TrainEvent);
@@ -153,9 +161,12 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
         const exit = await runPython(python, [torchTrainerScript(), planFile], torch.env ?? process.env, onLine, options.signal);
         if (engineError) {
             if (process.env.CAJAL_DEBUG && engineError.traceback) process.stderr.write(engineError.traceback);
+            // Divergence and a failed write say what was kept, in the tfjs engine's words.
+            if (engineError.kind === 'diverged' || engineError.kind === 'write') throw new TrainingError(engineError.message);
             const where = engineError.kind === 'data' ? prepared.training.options.find(ast.isDataOption) ?? prepared.training : prepared.training;
             throw new TrainingError(`the PyTorch engine failed${locationOf(where)}: ${engineError.message}`);
         }
+        if (historyError !== undefined) throw historyError;
         if (!finished) {
             throw new TrainingError(`the PyTorch engine (${python}) stopped ${exit.signal ? `by signal ${exit.signal}` : `with exit code ${exit.code}`} before finishing${exit.stderr.trim() ? `: ${lastLine(exit.stderr)}` : ''}.`);
         }
@@ -171,6 +182,7 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
         };
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
+        lease?.release();
     }
 }
 

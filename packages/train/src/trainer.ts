@@ -15,6 +15,7 @@ import { writeHistory, type EpochMetrics } from './history.js';
 import { buildExternNetwork, type ExternNetwork } from './networks.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
 import { linkNetworks, saveNetworks } from './weights.js';
+import { openWeightsFolder, type WeightsFolderLease } from './weights-folder.js';
 import { ensureConv2dFilterGradientOnWasm } from './wasm-conv.js';
 
 export interface TrainOverrides {
@@ -266,6 +267,25 @@ export function evaluateSet(prepared: PreparedTraining, set: ExampleSet, targets
 
 const yieldToEventLoop = () => new Promise<void>(resolve => setImmediate(resolve));
 
+/** The first network (by extern name) with a NaN or ±Infinity among its weights, if any. */
+function nonFiniteNetwork(networks: Iterable<ExternNetwork>): string | undefined {
+    for (const network of networks) {
+        const finite = tf.tidy(() => network.model.weights.every(w => tf.all(tf.isFinite(w.read())).dataSync()[0] === 1));
+        if (!finite) return network.name;
+    }
+    return undefined;
+}
+
+/**
+ * Why a run stops when it diverges, and what it keeps: the same words from both engines
+ * (the PyTorch engine's cajal_torch.py writes them too).
+ */
+export function divergedMessage(what: string, saved: { directory: string | null; epoch: number }): string {
+    const kept = !saved.directory ? 'nothing was saved'
+        : saved.epoch > 0 ? `${saved.directory} keeps the weights of epoch ${saved.epoch}` : `nothing was saved (${saved.directory} is unchanged)`;
+    return `${what}; training stopped, ${kept} (try a smaller lr).`;
+}
+
 /** Trains a prepared block; saves weights after every completed epoch. */
 export async function runTraining(prepared: PreparedTraining, options: TrainOptions & { sourceFile?: string } = {}): Promise<TrainResult> {
     const backend = await initBackend(options.backend ?? 'auto');
@@ -284,7 +304,18 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
     const started = performance.now();
     const history: EpochMetrics[] = [];
     let saved: string | null = null;
+    let savedEpoch = 0;
     let cancelled = false;
+    // Before any training: a folder that cannot be written, is another run's or holds the
+    // user's files is refused now, not after the first epoch.
+    let lease: WeightsFolderLease | undefined;
+    try {
+        lease = weightsDirectory ? openWeightsFolder(weightsDirectory) : undefined;
+    } catch (error) {
+        tf.dispose([...trainTensors.values()]);
+        optimizer.dispose();
+        throw error;
+    }
     emit({ event: 'start', train: name, epochs: settings.epochs, examples: data.train.size, test: data.test.size, batches, backend: backend.backend, parameters, data: data.describe, weights: weightsDirectory });
 
     try {
@@ -308,11 +339,19 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
                 lossSum += lossValue * slice.length;
                 qualityTotal += quality!.dataSync()[0];
                 tf.dispose([loss!, quality!, indices]);
-                if (!Number.isFinite(lossValue)) throw new TrainingError(`the loss became ${lossValue} in epoch ${epoch}, batch ${b + 1}; try a smaller lr.`);
+                if (!Number.isFinite(lossValue)) {
+                    throw new TrainingError(divergedMessage(`the loss became ${lossValue} in epoch ${epoch}, batch ${b + 1}`, { directory: weightsDirectory, epoch: savedEpoch }));
+                }
                 emit({ event: 'batch', epoch, batch: b + 1, batches, loss: lossValue });
                 await yieldToEventLoop();
             }
             if (cancelled) break;
+            // Never save what cannot be loaded back: a step that overflowed leaves NaN weights
+            // even while the (clipped) loss looks finite.
+            const diverged = nonFiniteNetwork(prepared.networks.values());
+            if (diverged) {
+                throw new TrainingError(divergedMessage(`the weights of extern '${diverged}' became NaN or infinite in epoch ${epoch}`, { directory: weightsDirectory, epoch: savedEpoch }));
+            }
             const n = data.train.size;
             const evaluated = epoch % testEvery === 0 || epoch === settings.epochs ? evaluateSet(prepared, data.test, prepared.testTargets) : null;
             const metrics: EpochMetrics = {
@@ -329,11 +368,13 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
                 await saveNetworks(weightsDirectory, prepared.networks.values(), { train: name, source: options.sourceFile, epoch });
                 writeHistory(weightsDirectory, name, history);
                 saved = weightsDirectory;
+                savedEpoch = epoch;
             }
             emit({ event: 'epoch', ...metrics });
             if (options.signal?.aborted) cancelled = epoch < settings.epochs;
         }
     } finally {
+        lease?.release();
         tf.dispose([...trainTensors.values()]);
         optimizer.dispose();
     }
