@@ -241,7 +241,8 @@ def _read_folder_record(directory):
 
 
 def _write_folder_record(directory, snapshots, what):
-    write_atomic(os.path.join(directory, FOLDER_RECORD), (json.dumps({"format": FOLDER_RECORD_FORMAT, "snapshots": snapshots}) + "\n").encode(), what)
+    # Byte for byte what weights-folder.ts writes (JSON.stringify: no spaces).
+    write_atomic(os.path.join(directory, FOLDER_RECORD), (json.dumps({"format": FOLDER_RECORD_FORMAT, "snapshots": snapshots}, separators=(",", ":")) + "\n").encode(), what)
 
 
 def save_weights(directory, networks, templates, info):
@@ -263,14 +264,19 @@ def save_weights(directory, networks, templates, info):
             write_atomic(os.path.join(target, "weights.bin"), b"".join(_float32_bytes(p) for p in network.parameters()), what)
             write_atomic(os.path.join(target, "model.json"), json.dumps(template["modelJson"]).encode(), what)
             externs[name] = dict(template["entry"], model=relative + "/model.json")
+        manifest = {"format": FORMAT, "train": info["train"], "epoch": info["epoch"],
+                    "saved": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z", "snapshot": snapshot, "externs": externs}
+        if info.get("source"):
+            manifest["source"] = info["source"]
+        write_atomic(os.path.join(directory, MANIFEST), (json.dumps(manifest, indent=2) + "\n").encode(), what)
     except BaseException:
-        shutil.rmtree(os.path.join(directory, snapshot), ignore_errors=True)  # the record keeps it if this fails
+        # Nothing partial stays: the manifest (replaced only by the rename) names the previous snapshot.
+        try:
+            shutil.rmtree(os.path.join(directory, snapshot))
+            _write_folder_record(directory, [s for s in _read_folder_record(directory) if s != snapshot], what)
+        except (OSError, PlanError):
+            pass  # the record keeps it: the next run removes it
         raise
-    manifest = {"format": FORMAT, "train": info["train"], "epoch": info["epoch"],
-                "saved": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z", "snapshot": snapshot, "externs": externs}
-    if info.get("source"):
-        manifest["source"] = info["source"]
-    write_atomic(os.path.join(directory, MANIFEST), (json.dumps(manifest, indent=2) + "\n").encode(), what)
     for entry in _read_folder_record(directory):
         if entry != snapshot:
             shutil.rmtree(os.path.join(directory, entry), ignore_errors=True)

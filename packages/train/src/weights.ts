@@ -168,19 +168,24 @@ export async function saveNetworks(directory: string, networks: Iterable<ExternN
     // Recorded before it exists: a run killed while writing it leaves a snapshot the next run removes.
     writeFolderRecord(directory, [...readFolderRecord(directory)?.snapshots ?? [], snapshot], what);
     const externs: Record<string, ManifestExtern> = {};
+    let manifest: WeightsManifest;
     try {
         for (const network of networks) {
             const relative = path.join(snapshot, network.name);
             await saveLayersModel(network.model, path.join(directory, relative), what);
             externs[network.name] = describe(network, path.join(relative, 'model.json').split(path.sep).join('/'));
         }
+        manifest = { format: FORMAT, train: info.train, source: info.source, epoch: info.epoch, saved: new Date().toISOString(), snapshot, externs };
+        writeFileAtomic(path.join(directory, MANIFEST), JSON.stringify(manifest, null, 2) + '\n', { what });
     } catch (error) {
-        // Nothing partial stays: the manifest still names the previous snapshot.
-        try { fs.rmSync(path.join(directory, snapshot), { recursive: true, force: true }); } catch { /* the record keeps it for the next run */ }
+        // Nothing partial stays: the manifest (replaced only by writeFileAtomic's last step,
+        // its rename) still names the previous snapshot.
+        try {
+            fs.rmSync(path.join(directory, snapshot), { recursive: true, force: true });
+            writeFolderRecord(directory, (readFolderRecord(directory)?.snapshots ?? []).filter(s => s !== snapshot), what);
+        } catch { /* the record keeps it: the next run removes it */ }
         throw error;
     }
-    const manifest: WeightsManifest = { format: FORMAT, train: info.train, source: info.source, epoch: info.epoch, saved: new Date().toISOString(), snapshot, externs };
-    writeFileAtomic(path.join(directory, MANIFEST), JSON.stringify(manifest, null, 2) + '\n', { what });
     // Only now are older snapshots unreferenced.
     removeOldSnapshots(directory, snapshot);
     return manifest;
