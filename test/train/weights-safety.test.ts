@@ -381,6 +381,13 @@ describe('a full disk (a real tmpfs; writeFileAtomic\'s own test injects ENOSPC,
                 expect(failures.atStart, engine[1]).toBeGreaterThan(0);
                 expect(failures.midRun, engine[1]).toBeGreaterThan(0);
             }
+            // Compiled output goes through the same helper.
+            fillUntil(disk, 0);
+            const compiled = await runCli(['compile', 'points.cajal', '--emit', 'tfjs', '-o', 'disk/gen'], directory);
+            expect(compiled.stderr).toMatch(new RegExp(`^cajal compile: cannot write ${disk.replace(/[/.]/g, '\\$&')}/gen/points\\.\\w+: no space left on device\\.\n$`));
+            expect(compiled.code).toBe(1);
+            const gen = path.join(disk, 'gen');
+            expect(fs.existsSync(gen) ? fs.readdirSync(gen) : []).toEqual([]);
             fs.rmSync(path.join(disk, 'filler'));
             await loadNetworks(w); // the weights left are whole and finite
         } finally {
