@@ -292,15 +292,18 @@ def non_finite_network(networks):
     return None
 
 
-def diverged_message(what, directory, epoch):
-    """The words of divergedMessage in trainer.ts (both engines say the same)."""
+def kept_message(directory, epoch):
+    """The words of keptMessage in trainer.ts (both engines say the same)."""
     if not directory:
-        kept = "nothing was saved"
-    elif epoch > 0:
-        kept = "%s keeps the weights of epoch %d" % (directory, epoch)
-    else:
-        kept = "nothing was saved (%s is unchanged)" % directory
-    return "%s; training stopped, %s (try a smaller lr)." % (what, kept)
+        return "nothing was saved"
+    if epoch > 0:
+        return "%s keeps the weights of epoch %d" % (directory, epoch)
+    return "nothing was saved (%s is unchanged)" % directory
+
+
+def diverged_message(what, directory, epoch):
+    """The words of divergedMessage in trainer.ts."""
+    return "%s; training stopped, %s (try a smaller lr)." % (what, kept_message(directory, epoch))
 
 
 def _float32_bytes(p):
@@ -560,7 +563,13 @@ def run_training(rank, plan, device, stop):
             }
             history.append(metrics)
             if plan.get("weightsDirectory"):
-                save_weights(plan["weightsDirectory"], networks, plan["externs"], {"train": plan["train"], "source": plan.get("source"), "epoch": epoch})
+                try:
+                    save_weights(plan["weightsDirectory"], networks, plan["externs"], {"train": plan["train"], "source": plan.get("source"), "epoch": epoch})
+                except PlanError as error:
+                    if error.kind != "write":
+                        raise
+                    # As trainer.ts: say what the folder still holds (the failed save left nothing).
+                    raise PlanError("write", "%s; %s." % (str(error).rstrip("."), kept_message(plan["weightsDirectory"], saved_epoch)))
                 saved = plan["weightsDirectory"]
                 saved_epoch = epoch
             emit(dict({"event": "epoch"}, **metrics))

@@ -5,7 +5,7 @@
  */
 
 // Running a train block.
-export { TrainingError, defaultWeightsDirectory, divergedMessage, evaluateSet, findTraining, locationOf, prepareTraining, runTraining } from './trainer.js';
+export { TrainingError, defaultWeightsDirectory, divergedMessage, keptMessage, evaluateSet, findTraining, locationOf, prepareTraining, runTraining } from './trainer.js';
 export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.

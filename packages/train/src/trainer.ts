@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
     ast, dim, externsUsed, shape, isDiscrete, trainingSettings, type CajalServices, type CajalType, type LossName, type TrainingSettings
 } from '@cajal/language';
-import { CompileError, ProgramCompiler, type CompileWarning, type Program } from '@cajal/compiler';
+import { CompileError, OutputWriteError, ProgramCompiler, type CompileWarning, type Program } from '@cajal/compiler';
 import { initBackend, releaseProgram, runProgram, type BackendPreference } from '@cajal/runtime';
 import { loadData, type DataRequest, type ExampleSet, type LoadedData } from './data.js';
 import { writeHistory, type EpochMetrics } from './history.js';
@@ -281,9 +281,13 @@ function nonFiniteNetwork(networks: Iterable<ExternNetwork>): string | undefined
  * (the PyTorch engine's cajal_torch.py writes them too).
  */
 export function divergedMessage(what: string, saved: { directory: string | null; epoch: number }): string {
-    const kept = !saved.directory ? 'nothing was saved'
+    return `${what}; training stopped, ${keptMessage(saved)} (try a smaller lr).`;
+}
+
+/** What a run that stops early leaves: `DIR keeps the weights of epoch N`, or that nothing was saved. */
+export function keptMessage(saved: { directory: string | null; epoch: number }): string {
+    return !saved.directory ? 'nothing was saved'
         : saved.epoch > 0 ? `${saved.directory} keeps the weights of epoch ${saved.epoch}` : `nothing was saved (${saved.directory} is unchanged)`;
-    return `${what}; training stopped, ${kept} (try a smaller lr).`;
 }
 
 /** Trains a prepared block; saves weights after every completed epoch. */
@@ -365,10 +369,16 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
             };
             history.push(metrics);
             if (weightsDirectory) {
-                await saveNetworks(weightsDirectory, prepared.networks.values(), { train: name, source: options.sourceFile, epoch });
-                writeHistory(weightsDirectory, name, history);
-                saved = weightsDirectory;
-                savedEpoch = epoch;
+                try {
+                    await saveNetworks(weightsDirectory, prepared.networks.values(), { train: name, source: options.sourceFile, epoch });
+                    saved = weightsDirectory;
+                    savedEpoch = epoch;
+                    writeHistory(weightsDirectory, name, history);
+                } catch (error) {
+                    // A full disk mid-run: say what the folder still holds (the failed save left nothing).
+                    if (error instanceof OutputWriteError) throw new TrainingError(`${error.message}; ${keptMessage({ directory: weightsDirectory, epoch: savedEpoch })}.`);
+                    throw error;
+                }
             }
             emit({ event: 'epoch', ...metrics });
             if (options.signal?.aborted) cancelled = epoch < settings.epochs;
