@@ -319,6 +319,29 @@ describe('a weights folder that cannot be written is reported before training', 
         expect(fs.readdirSync(w)).toEqual([]);
     }, 60_000);
 
+    // A read-only mount needs root; writeFileAtomic's own test injects EROFS otherwise.
+    it.runIf(ROOT)('a read-only file system: "cannot write weights to DIR: read-only file system", exit code 1, nothing changed', async () => {
+        const directory = pointsProject();
+        const readOnly = path.join(directory, 'ro');
+        fs.mkdirSync(readOnly);
+        await trainOk(directory, ['--out', 'ro/w', ...QUICK]);
+        const w = path.join(readOnly, 'w');
+        const before = folderState(w);
+        const bound = spawnSync('mount', ['--bind', readOnly, readOnly], { encoding: 'utf-8' });
+        expect(bound.status, bound.stderr).toBe(0);
+        try {
+            const remounted = spawnSync('mount', ['-o', 'remount,ro,bind', readOnly], { encoding: 'utf-8' });
+            expect(remounted.status, remounted.stderr).toBe(0);
+            const run = await runCli(['train', 'points.cajal', '--out', 'ro/w', ...QUICK], directory);
+            expect(run.stderr).toMatch(new RegExp(`cajal train: points\\.cajal: train points: cannot write weights to ${w.replace(/[/.]/g, '\\$&')}: read-only file system\\.\n$`));
+            expect(run.stderr).not.toMatch(/epoch 1/);
+            expect(run.code).toBe(1);
+            expect(folderState(w)).toEqual(before);
+        } finally {
+            spawnSync('umount', [readOnly]);
+        }
+    }, 60_000);
+
     it('a file where the folder should be: one line, exit code 1', async () => {
         const directory = pointsProject();
         fs.writeFileSync(path.join(directory, 'blocker'), 'a file\n');
