@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ast } from '@cajal/language';
-import { encodeNpy, generateTorchModule, torchArchitecture, type TorchArchitecture } from '@cajal/compiler';
+import { encodeNpy, generateTorchModule, torchArchitecture, writeFileAtomic, type TorchArchitecture } from '@cajal/compiler';
 import { writeHistory, type EpochMetrics } from './history.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
 import { TrainingError, defaultWeightsDirectory, locationOf, type FinalMetrics, type PreparedTraining, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
@@ -208,7 +208,8 @@ export async function writeTorchPlan(prepared: PreparedTraining, work: string, o
     const architectures: Record<string, TorchArchitecture> = {};
     for (const [externName, network] of prepared.networks) architectures[externName] = torchArchitecture(network.resolved);
     const modulePath = path.join(work, 'cajal_model.py');
-    fs.writeFileSync(modulePath, generateTorchModule([prepared.modelProgram], { source: options.sourceFile ? path.basename(options.sourceFile) : undefined, architectures }));
+    const what = `the training plan to ${work}`;
+    writeFileAtomic(modulePath, generateTorchModule([prepared.modelProgram], { source: options.sourceFile ? path.basename(options.sourceFile) : undefined, architectures }), { what });
 
     // The initial weights (tfjs's seeded initialisation) in the weights format; their model.json
     // files are the templates the trainer saves every epoch with.
@@ -221,7 +222,7 @@ export async function writeTorchPlan(prepared: PreparedTraining, work: string, o
     }));
 
     const npy = (file: string, values: ArrayLike<number>, shape: readonly number[]) => {
-        fs.writeFileSync(path.join(work, file), encodeNpy(values, shape));
+        writeFileAtomic(path.join(work, file), encodeNpy(values, shape), { what });
         return path.join(work, file);
     };
     const columns = fields.map((field, i) => {
@@ -254,7 +255,7 @@ export async function writeTorchPlan(prepared: PreparedTraining, work: string, o
         parameters: [...prepared.networks.values()].reduce((total, network) => total + network.resolved.parameters, 0),
         data: data.describe
     };
-    fs.writeFileSync(path.join(work, 'plan.json'), JSON.stringify(plan));
+    writeFileAtomic(path.join(work, 'plan.json'), JSON.stringify(plan), { what });
     return path.join(work, 'plan.json');
 }
 
