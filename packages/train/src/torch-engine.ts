@@ -126,8 +126,9 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
         : options.weightsDirectory ?? (options.sourceFile ? defaultWeightsDirectory(options.sourceFile, name) : null);
     // Before anything runs: the folder is writable, this run's alone, and the tool's (weights-folder.ts).
     const lease = weightsDirectory ? openWeightsFolder(weightsDirectory) : undefined;
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-'));
+    let work: string | undefined;
     try {
+        work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-'));
         const planFile = await writeTorchPlan(prepared, work, { weightsDirectory, sourceFile: options.sourceFile, device, nproc, testEvery: options.testEvery, ranksDirectory: torch.ranksDirectory });
         const history: EpochMetrics[] = [];
         let finished: Extract<TrainEvent, { event: 'done' | 'cancelled' }> | undefined;
@@ -181,7 +182,7 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
             final, weights: finished.weights, history, cancelled: finished.event === 'cancelled', backend
         };
     } finally {
-        fs.rmSync(work, { recursive: true, force: true });
+        if (work) fs.rmSync(work, { recursive: true, force: true });
         lease?.release();
     }
 }
