@@ -52,7 +52,7 @@ describe('data files are validated against the declared fields', () => {
     it('reports missing fields, wrong Bool/Nat values and invalid JSON with their line', () => {
         const directory = temporaryDirectory();
         fs.writeFileSync(path.join(directory, 'missing.jsonl'), '{"x": [1, 2]}\n');
-        expect(() => load(directory, 'missing.jsonl')).toThrow("missing.jsonl, line 1: field 'y' is missing (the row has 'x').");
+        expect(() => load(directory, 'missing.jsonl')).toThrow("missing.jsonl, line 1: field 'y' is missing (the row has 1 other field).");
         fs.writeFileSync(path.join(directory, 'nat.jsonl'), '{"x": [1, 2], "y": 3}\n{"x": [1, 2], "y": 12}\n');
         expect(() => load(directory, 'nat.jsonl', [X2, { name: 'y', type: natOf(10) }])).toThrow("nat.jsonl, line 2: field 'y': expected a Nat (a whole number 0 … 9), got 12.");
         fs.writeFileSync(path.join(directory, 'broken.jsonl'), '{"x": [1, 2], "y": true}\n{"x": [1, 2\n');
@@ -65,11 +65,38 @@ describe('data files are validated against the declared fields', () => {
         fs.writeFileSync(path.join(directory, 'short.csv'), 'x,y\n1 2,true\n1 2 3,false\n');
         expect(() => load(directory, 'short.csv')).toThrow("short.csv, line 3: field 'x': expected Real[2] (shape [2], 2 numbers), got 3 numbers (shape [3]).");
         fs.writeFileSync(path.join(directory, 'nocol.csv'), 'a,y\n1,true\n');
-        expect(() => load(directory, 'nocol.csv')).toThrow("nocol.csv: no column 'x' in the header (columns: a, y).");
+        expect(() => load(directory, 'nocol.csv')).toThrow("nocol.csv: no column 'x' in the header (line 1, 2 columns).");
         fs.writeFileSync(path.join(directory, 'nan.csv'), 'x_0,x_1,y\n1,oops,true\n');
         expect(() => load(directory, 'nan.csv')).toThrow("nan.csv, line 2: field 'x': 'oops' is not a number.");
         fs.writeFileSync(path.join(directory, 'bool.csv'), 'x_0,x_1,y\n1,2,maybe\n');
         expect(() => load(directory, 'bool.csv')).toThrow("bool.csv, line 2: field 'y': expected a Bool (true or false), got \"maybe\".");
+    });
+
+    it('refuses values beyond float32 (finite in float64, ±Infinity in training) with their line', () => {
+        const directory = temporaryDirectory();
+        fs.writeFileSync(path.join(directory, 'huge.csv'), 'x_0,x_1,y\n1,2,true\n3,1e300,false\n');
+        expect(() => load(directory, 'huge.csv')).toThrow("huge.csv, line 3: field 'x': 1e+300 at position 1 is outside the float32 range (about ±3.4e38), which training computes in.");
+        fs.writeFileSync(path.join(directory, 'huge.jsonl'), '{"x": [1, 2], "y": true}\n{"x": [-4e38, 0], "y": true}\n');
+        expect(() => load(directory, 'huge.jsonl')).toThrow("huge.jsonl, line 2: field 'x': -4e+38 at position 0 is outside the float32 range");
+        // The largest float32 itself is fine.
+        fs.writeFileSync(path.join(directory, 'max.jsonl'), '{"x": [3.4028234663852886e38, 0], "y": true}\n{"x": [1, 2], "y": false}\n');
+        expect(load(directory, 'max.jsonl').train.size + load(directory, 'max.jsonl').test.size).toBe(2);
+    });
+
+    it('locates problems without echoing the file\'s content (a data path may name any file)', () => {
+        const directory = temporaryDirectory();
+        fs.writeFileSync(path.join(directory, 'secret.jsonl'), '{"x": [1, 2], "y": true}\n{"x": [1, 2], "token": "hunter2", "y": hunter2}\n');
+        expect(() => load(directory, 'secret.jsonl')).toThrow(/^secret\.jsonl, line 2: not valid JSON \(Unexpected token 'h'\)\.$/);
+        fs.writeFileSync(path.join(directory, 'secret.json'), '[\n{"x": [1, 2], "y": true},\n{"password": "hunter2"\n');
+        expect(() => load(directory, 'secret.json')).toThrow(/^secret\.json: not valid JSON: .* at line 4, column 1\.$/);
+        fs.writeFileSync(path.join(directory, 'keys.jsonl'), '{"password": "hunter2", "y": true}\n');
+        fs.writeFileSync(path.join(directory, 'keys.csv'), 'password,hunter2\n1,2\n');
+        for (const file of ['secret.jsonl', 'secret.json', 'keys.jsonl', 'keys.csv']) {
+            let message = '';
+            try { load(directory, file); } catch (error) { message = (error as Error).message; }
+            expect(message).toMatch(/^(secret|keys)\./);
+            expect(message).not.toMatch(/hunter2|password/);
+        }
     });
 
     it('reports .npy arrays of the wrong shape', () => {

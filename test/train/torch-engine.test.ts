@@ -17,7 +17,7 @@ import { ast } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTorch, encodeNpy } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
-import { buildExternNetwork, linkNetworks, readManifest, saveNetworks, torchTrainerScript } from '@cajal/train';
+import { FOLDER_RECORD, buildExternNetwork, linkNetworks, readManifest, saveNetworks, torchTrainerScript } from '@cajal/train';
 import { POINTS_PROGRAM, cajalBin, interruptInSecondEpoch, runCli, temporaryDirectory, writePoints } from './helpers.js';
 import { TORCH_PYTHON } from './torch-python.js';
 
@@ -118,7 +118,8 @@ describe('cajal train --engine torch (real processes)', () => {
         expect(done).toMatchObject({ event: 'done', epochs: 6, weights: path.join(directory, 'torch') });
         const manifest = readManifest(path.join(directory, 'torch'));
         expect(manifest).toMatchObject({ format: 'cajal-weights/1', train: 'points', epoch: 6, externs: { below: { architecture: 'mlp', parameters: 2 * 8 + 8 + 8 * 2 + 2, learnable: true } } });
-        expect(fs.readdirSync(path.join(directory, 'torch')).sort()).toEqual(['history.csv', 'history.json', 'history.svg', manifest.snapshot, 'weights.json'].sort());
+        // The record of what the tool wrote (docs/training.md), the lock released.
+        expect(fs.readdirSync(path.join(directory, 'torch')).sort()).toEqual([FOLDER_RECORD, 'history.csv', 'history.json', 'history.svg', manifest.snapshot, 'weights.json'].sort());
         const history = JSON.parse(fs.readFileSync(path.join(directory, 'torch', 'history.json'), 'utf-8'));
         expect(history.history.map((h: { loss: number }) => h.loss)).toEqual(torch.filter(e => e.event === 'epoch').map(e => e.loss));
 

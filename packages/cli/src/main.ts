@@ -1,3 +1,4 @@
+import { OutputWriteError } from '@cajal/compiler';
 import { CliError, UsageError, processIO, type CommandIO } from './command.js';
 import { commands, findCommand } from './commands/index.js';
 import { overview } from './commands/help.js';
@@ -38,6 +39,12 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
         if (error instanceof CliError) {
             io.stderr.write(`cajal ${command.name}: ${error.message}\n`);
             return error.exitCode;
+        }
+        if (error instanceof OutputWriteError) {
+            // A full disk, a folder without write permission, a read-only file system: the
+            // user's situation, one line (writeFileAtomic left nothing partial).
+            io.stderr.write(`cajal ${command.name}: ${error.message}.\n`);
+            return 1;
         }
         if (error instanceof RangeError && /allocation failed|Invalid typed array length|Invalid array length/.test(error.message)) {
             // Only reachable with --max-tensor raised above what this machine's memory holds.

@@ -20,7 +20,7 @@ export { neuronOf } from './neuron.js';
 export type { Neuron, NeuronOptions } from './neuron.js';
 export { NpyFormatError, decodeNpy, encodeNpy, parseNpy } from './npy.js';
 export type { NpyArray } from './npy.js';
-export { writeFileAtomic } from './output-files.js';
+export { OutputWriteError, TEMPORARY_FILE, removeStaleTemporaries, writeFileAtomic, writeProblem, type AtomicWriteFileSystem, type AtomicWriteOptions } from './output-files.js';
 
 // Generating a PyTorch module (Python source importing only torch) from a document's programs.
 export { generateTorchModule, compileDocumentToTorch, documentArchitectures, torchArchitecture, pythonIdentifier, pythonLiteral } from './generate-torch.js';

@@ -21,10 +21,12 @@ into the networks of a generated module; `save_weights(...)` writes them.
 Runs on PyTorch 1.13 and 2.x (no torch.compile, no torch.vmap).
 """
 import ast
+import errno
 import importlib.util
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -37,6 +39,20 @@ import torch
 
 FORMAT = "cajal-weights/1"
 MANIFEST = "weights.json"
+# The tool's record of the snapshots it wrote into a weights folder (weights-folder.ts): only
+# the snapshots named there are ever removed.
+FOLDER_RECORD = ".cajal-weights.json"
+FOLDER_RECORD_FORMAT = "cajal-weights-folder/1"
+SNAPSHOT_NAME = re.compile(r"^snapshot-\d+-[0-9a-z]+$")
+
+# File-system errors that are the user's situation, in the words of output-files.ts.
+WRITE_PROBLEMS = {
+    errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
+    errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.EROFS: "read-only file system",
+    errno.ENOTDIR: "a part of the path is a file, not a folder", errno.EISDIR: "it is a folder",
+    errno.EEXIST: "a part of the path is a file, not a folder", errno.ENAMETOOLONG: "the name is too long",
+    errno.EMFILE: "too many open files", errno.EIO: "input/output error",
+}
 
 
 class PlanError(Exception):
@@ -73,13 +89,33 @@ def read_npy(path):
     return torch.frombuffer(bytearray(payload), dtype=torch.float32).reshape(shape)
 
 
-def write_atomic(path, data):
-    temporary = "%s.%d.tmp" % (path, os.getpid())
-    with open(temporary, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
+def write_atomic(path, data, what=None):
+    """
+    As writeFileAtomic (output-files.ts): a temporary NAME.PID.RANDOM.tmp beside the file,
+    flushed, renamed over it; on failure the temporary is removed and a user-actionable error
+    (ENOSPC, EACCES, EROFS, ...) is a PlanError "cannot write WHAT: reason".
+    """
+    temporary = "%s.%d.%s.tmp" % (path, os.getpid(), _base36(int.from_bytes(os.urandom(5), "little")))
+    created = False
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(temporary, "wb") as f:
+            created = True
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+        created = False
+    except OSError as error:
+        if created:
+            try:
+                os.remove(temporary)
+            except OSError:
+                pass
+        problem = WRITE_PROBLEMS.get(error.errno)
+        if problem is None:
+            raise
+        raise PlanError("write", "cannot write %s: %s." % (what or path, problem))
 
 
 def load_module(path, name="cajal_model"):
@@ -92,27 +128,61 @@ def load_module(path, name="cajal_model"):
 # ---------------------------------------------------------------------------------------
 # Weights in the project's format (packages/train/src/weights.ts)
 
-def read_manifest(directory):
-    path = os.path.join(directory, MANIFEST)
+def confined_path(folder, relative, named_in):
+    """As confinedPath (weights.ts): a path a weights file names, refused when it leaves the folder."""
+    if not isinstance(relative, str) or relative == "":
+        raise PlanError("weights", "%s: expected a file name, got %s." % (named_in, json.dumps(relative)))
+    outside = PlanError("weights", "%s names '%s', which is outside %s; a weights folder may only name files inside it." % (named_in, relative, folder))
+    if os.path.isabs(relative) or ".." in re.split(r"[\\/]", relative):
+        raise outside
+    resolved = os.path.join(folder, relative)
+    if os.path.exists(resolved):
+        inside = os.path.relpath(os.path.realpath(resolved), os.path.realpath(folder))
+        if inside.startswith("..") or os.path.isabs(inside):
+            raise outside
+    return resolved
+
+
+def _read_json(path):
     try:
         with open(path) as f:
-            manifest = json.load(f)
-    except OSError:
+            return json.load(f)
+    except OSError as error:
+        raise PlanError("weights", "cannot read %s: %s." % (path, "it does not exist" if error.errno == errno.ENOENT else error.strerror))
+    except ValueError:
+        raise PlanError("weights", "%s is not valid JSON (the weights folder is damaged; train again)." % path)
+
+
+def read_manifest(directory):
+    path = os.path.join(directory, MANIFEST)
+    if not os.path.exists(path):
         raise PlanError("weights", "no trained weights in %s: %s is missing (train first with cajal train)." % (directory, MANIFEST))
+    manifest = _read_json(path)
+    if not isinstance(manifest, dict):
+        raise PlanError("weights", "%s: expected a JSON object." % path)
     if manifest.get("format") != FORMAT:
         raise PlanError("weights", "%s: unknown format '%s' (expected %s)." % (path, manifest.get("format"), FORMAT))
+    if not isinstance(manifest.get("externs"), dict):
+        raise PlanError("weights", "%s: 'externs' is missing." % path)
+    for name, entry in manifest["externs"].items():
+        if not isinstance(entry, dict):
+            raise PlanError("weights", "%s: extern '%s' needs 'model', 'inputs' and 'output'." % (path, name))
+        confined_path(directory, entry.get("model"), path)
     return manifest
 
 
-def _model_weights(model_json_path):
-    with open(model_json_path) as f:
-        model = json.load(f)
-    specs = [w for group in model["weightsManifest"] for w in group["weights"]]
+def _model_weights(model_json_path, folder):
+    model = _read_json(model_json_path)
+    groups = model.get("weightsManifest") if isinstance(model, dict) else None
+    if not isinstance(groups, list) or not all(isinstance(g, dict) and isinstance(g.get("paths"), list) and isinstance(g.get("weights"), list) for g in groups):
+        raise PlanError("weights", "%s is not a tfjs layers model (it needs modelTopology and weightsManifest with paths and weights)." % model_json_path)
+    specs = [w for group in groups for w in group["weights"]]
     directory = os.path.dirname(model_json_path)
     data = b""
-    for group in model["weightsManifest"]:
+    for group in groups:
         for name in group["paths"]:
-            with open(os.path.join(directory, name), "rb") as f:
+            file = os.path.normpath(os.path.join(directory, str(name)))
+            with open(confined_path(folder, os.path.relpath(file, folder), model_json_path), "rb") as f:
                 data += f.read()
     values = torch.frombuffer(bytearray(data), dtype=torch.float32) if data else torch.zeros(0)
     tensors, offset = [], 0
@@ -122,9 +192,22 @@ def _model_weights(model_json_path):
         n = 1
         for d in spec["shape"]:
             n *= d
-        tensors.append((spec["name"], values[offset:offset + n].reshape(spec["shape"])))
+        if offset + n > values.numel():
+            raise PlanError("weights", "%s: the weight files hold fewer numbers than its weights need (the weights folder is damaged; train again)." % model_json_path)
+        tensor = values[offset:offset + n].reshape(spec["shape"])
+        finite = torch.isfinite(tensor.reshape(-1))
+        if not bool(finite.all()):
+            bad = int((~finite).nonzero()[0])
+            raise PlanError("weights", "%s: weight '%s' holds %s (entry %d); these weights are unusable (the training that wrote them diverged; train again, e.g. with a smaller lr)."
+                            % (model_json_path, spec["name"], _js_number(float(tensor.reshape(-1)[bad])), bad))
+        tensors.append((spec["name"], tensor))
         offset += n
     return model, tensors
+
+
+def _js_number(x):
+    """A non-finite float as JavaScript writes it (the messages of both engines read alike)."""
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity") if math.isinf(x) else repr(x)
 
 
 def load_weights(directory, networks):
@@ -134,7 +217,7 @@ def load_weights(directory, networks):
         entry = manifest["externs"].get(name)
         if entry is None:
             raise PlanError("weights", "%s has no weights for extern '%s' (it has %s)" % (directory, name, ", ".join(manifest["externs"]) or "none"))
-        _, tensors = _model_weights(os.path.join(directory, entry["model"]))
+        _, tensors = _model_weights(confined_path(directory, entry["model"], os.path.join(directory, MANIFEST)), directory)
         params = list(network.parameters())
         if len(params) != len(tensors):
             raise PlanError("weights", "extern '%s': the saved network has %d weight tensors, this one %d (was it trained with another architecture?)" % (name, len(tensors), len(params)))
@@ -146,35 +229,81 @@ def load_weights(directory, networks):
     return manifest
 
 
+def _read_folder_record(directory):
+    try:
+        with open(os.path.join(directory, FOLDER_RECORD)) as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return []
+    if not isinstance(record, dict) or record.get("format") != FOLDER_RECORD_FORMAT or not isinstance(record.get("snapshots"), list):
+        return []
+    return [s for s in record["snapshots"] if isinstance(s, str) and SNAPSHOT_NAME.match(s)]
+
+
+def _write_folder_record(directory, snapshots, what):
+    # Byte for byte what weights-folder.ts writes (JSON.stringify: no spaces).
+    write_atomic(os.path.join(directory, FOLDER_RECORD), (json.dumps({"format": FOLDER_RECORD_FORMAT, "snapshots": snapshots}, separators=(",", ":")) + "\n").encode(), what)
+
+
 def save_weights(directory, networks, templates, info):
     """
-    Writes every network atomically, as saveNetworks of weights.ts: a complete new snapshot,
-    then weights.json renamed over the old one, then older snapshots removed. `templates`
-    gives each extern's model.json (topology and weight specs) and manifest entry.
+    Writes every network atomically, as saveNetworks of weights.ts: the new snapshot recorded
+    in the folder's record, written completely, then weights.json renamed over the old one,
+    then the older snapshots the record names removed (nothing else). `templates` gives each
+    extern's model.json (topology and weight specs) and manifest entry.
     """
-    os.makedirs(directory, exist_ok=True)
+    what = "weights to %s" % directory
     snapshot = "snapshot-%d-%s%04x" % (info["epoch"], _base36(int(time.time() * 1000)), int.from_bytes(os.urandom(2), "little"))
+    _write_folder_record(directory, _read_folder_record(directory) + [snapshot], what)
     externs = {}
-    for name, network in networks.items():
-        template = templates[name]
-        relative = snapshot + "/" + name
-        target = os.path.join(directory, snapshot, name)
-        os.makedirs(target, exist_ok=True)
-        data = b"".join(_float32_bytes(p) for p in network.parameters())
-        with open(os.path.join(target, "weights.bin"), "wb") as f:
-            f.write(data)
-        with open(os.path.join(target, "model.json"), "w") as f:
-            json.dump(template["modelJson"], f)
-        externs[name] = dict(template["entry"], model=relative + "/model.json")
-    manifest = {"format": FORMAT, "train": info["train"], "epoch": info["epoch"],
-                "saved": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z", "snapshot": snapshot, "externs": externs}
-    if info.get("source"):
-        manifest["source"] = info["source"]
-    write_atomic(os.path.join(directory, MANIFEST), (json.dumps(manifest, indent=2) + "\n").encode())
-    for entry in os.listdir(directory):
-        if entry.startswith("snapshot-") and entry != snapshot:
+    try:
+        for name, network in networks.items():
+            template = templates[name]
+            relative = snapshot + "/" + name
+            target = os.path.join(directory, snapshot, name)
+            write_atomic(os.path.join(target, "weights.bin"), b"".join(_float32_bytes(p) for p in network.parameters()), what)
+            write_atomic(os.path.join(target, "model.json"), json.dumps(template["modelJson"]).encode(), what)
+            externs[name] = dict(template["entry"], model=relative + "/model.json")
+        manifest = {"format": FORMAT, "train": info["train"], "epoch": info["epoch"],
+                    "saved": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000Z", "snapshot": snapshot, "externs": externs}
+        if info.get("source"):
+            manifest["source"] = info["source"]
+        write_atomic(os.path.join(directory, MANIFEST), (json.dumps(manifest, indent=2) + "\n").encode(), what)
+    except BaseException:
+        # Nothing partial stays: the manifest (replaced only by the rename) names the previous snapshot.
+        try:
+            shutil.rmtree(os.path.join(directory, snapshot))
+            _write_folder_record(directory, [s for s in _read_folder_record(directory) if s != snapshot], what)
+        except (OSError, PlanError):
+            pass  # the record keeps it: the next run removes it
+        raise
+    for entry in _read_folder_record(directory):
+        if entry != snapshot:
             shutil.rmtree(os.path.join(directory, entry), ignore_errors=True)
+    _write_folder_record(directory, [snapshot], what)
     return manifest
+
+
+def non_finite_network(networks):
+    """The first network (by extern name) with a NaN or infinite weight, or None."""
+    for name, network in networks.items():
+        if not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
+            return name
+    return None
+
+
+def kept_message(directory, epoch):
+    """The words of keptMessage in trainer.ts (both engines say the same)."""
+    if not directory:
+        return "nothing was saved"
+    if epoch > 0:
+        return "%s keeps the weights of epoch %d" % (directory, epoch)
+    return "nothing was saved (%s is unchanged)" % directory
+
+
+def diverged_message(what, directory, epoch):
+    """The words of divergedMessage in trainer.ts."""
+    return "%s; training stopped, %s (try a smaller lr)." % (what, kept_message(directory, epoch))
 
 
 def _float32_bytes(p):
@@ -365,6 +494,7 @@ def run_training(rank, plan, device, stop):
     started = time.perf_counter()
     history = []
     saved = None
+    saved_epoch = 0
     cancelled = False
     status = torch.zeros(3, dtype=torch.float64, device=device)
     for epoch in range(1, epochs + 1):
@@ -406,7 +536,8 @@ def run_training(rank, plan, device, stop):
             loss_sum += batch_loss * size
             quality_total += batch_quality
             if not math.isfinite(batch_loss):
-                raise PlanError("loss", "the loss became %s in epoch %d, batch %d; try a smaller lr." % (batch_loss, epoch, b + 1))
+                raise PlanError("diverged", diverged_message("the loss became %s in epoch %d, batch %d" % (_js_number(batch_loss), epoch, b + 1),
+                                                             plan.get("weightsDirectory"), saved_epoch))
             if rank == 0:
                 emit({"event": "batch", "epoch": epoch, "batch": b + 1, "batches": batches, "loss": batch_loss})
             if stopping and b < batches - 1:
@@ -414,6 +545,11 @@ def run_training(rank, plan, device, stop):
                 break
         if cancelled:
             break
+        # Never save what cannot be loaded back (every process holds the same weights).
+        diverged = non_finite_network(networks)
+        if diverged is not None:
+            raise PlanError("diverged", diverged_message("the weights of extern '%s' became NaN or infinite in epoch %d" % (diverged, epoch),
+                                                         plan.get("weightsDirectory"), saved_epoch))
         if rank == 0:
             evaluated = evaluate(model, test_fields, test_targets, plan, device) if epoch % test_every == 0 or epoch == epochs else None
             metrics = {
@@ -427,8 +563,15 @@ def run_training(rank, plan, device, stop):
             }
             history.append(metrics)
             if plan.get("weightsDirectory"):
-                save_weights(plan["weightsDirectory"], networks, plan["externs"], {"train": plan["train"], "source": plan.get("source"), "epoch": epoch})
+                try:
+                    save_weights(plan["weightsDirectory"], networks, plan["externs"], {"train": plan["train"], "source": plan.get("source"), "epoch": epoch})
+                except PlanError as error:
+                    if error.kind != "write":
+                        raise
+                    # As trainer.ts: say what the folder still holds (the failed save left nothing).
+                    raise PlanError("write", "%s; %s." % (str(error).rstrip("."), kept_message(plan["weightsDirectory"], saved_epoch)))
                 saved = plan["weightsDirectory"]
+                saved_epoch = epoch
             emit(dict({"event": "epoch"}, **metrics))
         if plan.get("ranksDirectory"):
             # For tests of data parallelism: every process's final weights.

@@ -138,6 +138,8 @@ export function encodeJsonValue(type: CajalType, value: unknown, out: Float32Arr
             flattenJson(value, numbers);
             for (let i = 0; i < numbers.length; i++) {
                 if (!Number.isFinite(numbers[i])) return `expected finite numbers in ${typeName(type)}, got ${numbers[i]} at position ${i}`;
+                // Training computes in float32: a value beyond its range would become ±Infinity.
+                if (!Number.isFinite(Math.fround(numbers[i]))) return `${numbers[i]} at position ${i} is outside the float32 range (about ±3.4e38), which training computes in`;
                 out[offset + i] = numbers[i];
             }
             return undefined;
@@ -341,7 +343,7 @@ function jsonLinesTable(file: string, shown: string, fields: readonly FieldReque
         try {
             array = JSON.parse(text);
         } catch (error) {
-            throw new DataError(`${shown}: not valid JSON: ${(error as Error).message}`);
+            throw new DataError(`${shown}: not valid JSON: ${jsonSyntaxProblem(error, text)}.`);
         }
         if (!Array.isArray(array)) throw new DataError(`${shown}: expected an array of objects, one per row.`);
         array.forEach((value, index) => records.push({ line: index + 1, value: value as Record<string, unknown> }));
@@ -352,7 +354,7 @@ function jsonLinesTable(file: string, shown: string, fields: readonly FieldReque
             try {
                 value = JSON.parse(line);
             } catch (error) {
-                throw new DataError(`${shown}, line ${index + 1}: not valid JSON (${(error as Error).message}).`);
+                throw new DataError(`${shown}, line ${index + 1}: not valid JSON (${jsonSyntaxProblem(error, line, true)}).`);
             }
             if (typeof value !== 'object' || value === null || Array.isArray(value)) {
                 throw new DataError(`${shown}, line ${index + 1}: expected an object with the fields ${fields.map(f => `"${f.name}"`).join(', ')}.`);
@@ -365,7 +367,8 @@ function jsonLinesTable(file: string, shown: string, fields: readonly FieldReque
     records.forEach((record, row) => {
         fields.forEach((field, position) => {
             if (!(field.name in record.value)) {
-                throw new DataError(`${shown}, ${where} ${record.line}: field '${field.name}' is missing (the row has ${Object.keys(record.value).map(k => `'${k}'`).join(', ') || 'no fields'}).`);
+                const count = Object.keys(record.value).length;
+                throw new DataError(`${shown}, ${where} ${record.line}: field '${field.name}' is missing (the row has ${count === 0 ? 'no fields' : `${count} other field${count === 1 ? '' : 's'}`}).`);
             }
             const column = columns[position];
             const size = dim(field.type);
@@ -374,6 +377,22 @@ function jsonLinesTable(file: string, shown: string, fields: readonly FieldReque
         });
     });
     return { rows: records.length, columns, describe: `${shown} (${records.length} rows)` };
+}
+
+/**
+ * V8's JSON.parse message without the text it quotes (`Unexpected token 's', "{"a": s…" is not
+ * valid JSON`): a data path may name any file on the machine, and a message locates the
+ * problem without echoing its content. Positions become line:column.
+ */
+function jsonSyntaxProblem(error: unknown, text: string, oneLine = false): string {
+    return (error as Error).message
+        .replace(/, (\.\.\.)?".*" is not valid JSON$/s, '')
+        .replace(/ in JSON at position (\d+).*$/s, (_, position: string) => {
+            const before = text.slice(0, Number(position));
+            const line = before.split('\n').length;
+            const column = before.length - before.lastIndexOf('\n');
+            return oneLine ? ` at column ${column}` : ` at line ${line}, column ${column}`;
+        });
 }
 
 /** Splits one CSV line into cells (double quotes group, "" escapes a quote). */
@@ -414,7 +433,7 @@ function csvTable(file: string, shown: string, fields: readonly FieldRequest[]):
             const found = cells.filter(c => c >= 0).length;
             if (found > 0) throw new DataError(`${shown}: field '${field.name}' has type ${field.type} (${size} numbers), but the header has only ${found} of the columns ${field.name}_0 … ${field.name}_${size - 1}.`);
         }
-        throw new DataError(`${shown}: no column '${field.name}' in the header (columns: ${header.join(', ')}).`);
+        throw new DataError(`${shown}: no column '${field.name}' in the header (line ${headerIndex + 1}, ${header.length} column${header.length === 1 ? '' : 's'}).`);
     });
     const rows: { line: number; cells: string[] }[] = [];
     for (let i = headerIndex + 1; i < lines.length; i++) {

@@ -2,8 +2,8 @@
  * The metric history of a training run (per epoch) as JSON, CSV and an SVG plot, and a
  * small dependency-free SVG line chart that the experiment report reuses.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '@cajal/compiler';
 
 export interface EpochMetrics {
     readonly epoch: number;
@@ -148,13 +148,8 @@ export function historySvg(name: string, history: readonly EpochMetrics[]): stri
 
 /** Writes history.json, history.csv and history.svg into `directory` (each atomically). */
 export function writeHistory(directory: string, name: string, history: readonly EpochMetrics[]): { json: string; csv: string; svg: string } {
-    fs.mkdirSync(directory, { recursive: true });
     const files = { json: path.join(directory, 'history.json'), csv: path.join(directory, 'history.csv'), svg: path.join(directory, 'history.svg') };
-    const write = (file: string, text: string) => {
-        const temporary = `${file}.${process.pid}.tmp`;
-        fs.writeFileSync(temporary, text);
-        fs.renameSync(temporary, file);
-    };
+    const write = (file: string, text: string) => writeFileAtomic(file, text, { what: `the training history to ${directory}` });
     write(files.json, JSON.stringify({ train: name, history }, null, 2) + '\n');
     write(files.csv, historyCsv(history));
     write(files.svg, historySvg(name, history));

@@ -5,7 +5,7 @@
  */
 
 // Running a train block.
-export { TrainingError, defaultWeightsDirectory, evaluateSet, findTraining, locationOf, prepareTraining, runTraining } from './trainer.js';
+export { TrainingError, defaultWeightsDirectory, divergedMessage, keptMessage, evaluateSet, findTraining, locationOf, prepareTraining, runTraining } from './trainer.js';
 export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.
@@ -20,7 +20,11 @@ export { deriveSeed, permutation, seededRandom } from './random.js';
 export { buildExternNetwork, buildModel, externNetwork } from './networks.js';
 export type { ExternNetwork } from './networks.js';
 export { MANIFEST, loadLayersModel, linkNetworks, loadLinkedNetworks, loadNetworks, readManifest, saveLayersModel, saveNetworks } from './weights.js';
+export { WeightsFileError, confinedPath } from './weights.js';
 export type { LoadedNetwork, ManifestExtern, WeightsManifest } from './weights.js';
+// A weights folder as the tool's own: its record of what it wrote, its lock, its writability.
+export { FOLDER_RECORD, LOCK, OWN_FILES, WeightsFolderError, openWeightsFolder } from './weights-folder.js';
+export type { WeightsFolderLease } from './weights-folder.js';
 
 // Metric history and its charts.
 export { historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';

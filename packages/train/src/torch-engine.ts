@@ -14,11 +14,12 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ast } from '@cajal/language';
-import { encodeNpy, generateTorchModule, torchArchitecture, type TorchArchitecture } from '@cajal/compiler';
+import { encodeNpy, generateTorchModule, torchArchitecture, writeFileAtomic, type TorchArchitecture } from '@cajal/compiler';
 import { writeHistory, type EpochMetrics } from './history.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
 import { TrainingError, defaultWeightsDirectory, locationOf, type FinalMetrics, type PreparedTraining, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
 import { saveNetworks, type WeightsManifest } from './weights.js';
+import { openWeightsFolder } from './weights-folder.js';
 
 /** The oldest PyTorch the generated code and the trainer are tested with (Debian 12's). */
 export const MIN_TORCH = [1, 13] as const;
@@ -123,12 +124,16 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
     const emit = options.onEvent ?? (() => undefined);
     const weightsDirectory = options.weightsDirectory === null ? null
         : options.weightsDirectory ?? (options.sourceFile ? defaultWeightsDirectory(options.sourceFile, name) : null);
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-'));
+    // Before anything runs: the folder is writable, this run's alone, and the tool's (weights-folder.ts).
+    const lease = weightsDirectory ? openWeightsFolder(weightsDirectory) : undefined;
+    let work: string | undefined;
     try {
+        work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-'));
         const planFile = await writeTorchPlan(prepared, work, { weightsDirectory, sourceFile: options.sourceFile, device, nproc, testEvery: options.testEvery, ranksDirectory: torch.ranksDirectory });
         const history: EpochMetrics[] = [];
         let finished: Extract<TrainEvent, { event: 'done' | 'cancelled' }> | undefined;
         let engineError: { kind: string; message: string; traceback?: string } | undefined;
+        let historyError: unknown;
         let backend = `torch-${device}`;
         const onLine = (line: string) => {
             let event: Record<string, unknown>;
@@ -145,7 +150,11 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
             if (event.event === 'epoch') {
                 const { event: _, ...metrics } = event;
                 history.push(metrics as unknown as EpochMetrics);
-                if (weightsDirectory) writeHistory(weightsDirectory, name, history);
+                try {
+                    if (weightsDirectory && historyError === undefined) writeHistory(weightsDirectory, name, history);
+                } catch (error) {
+                    historyError = error; // reported when the engine has stopped
+                }
             }
             if (event.event === 'done' || event.event === 'cancelled') finished = event as unknown as typeof finished;
             emit(event as unknown as TrainEvent);
@@ -153,9 +162,12 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
         const exit = await runPython(python, [torchTrainerScript(), planFile], torch.env ?? process.env, onLine, options.signal);
         if (engineError) {
             if (process.env.CAJAL_DEBUG && engineError.traceback) process.stderr.write(engineError.traceback);
+            // Divergence and a failed write say what was kept, in the tfjs engine's words.
+            if (engineError.kind === 'diverged' || engineError.kind === 'write') throw new TrainingError(engineError.message);
             const where = engineError.kind === 'data' ? prepared.training.options.find(ast.isDataOption) ?? prepared.training : prepared.training;
             throw new TrainingError(`the PyTorch engine failed${locationOf(where)}: ${engineError.message}`);
         }
+        if (historyError !== undefined) throw historyError;
         if (!finished) {
             throw new TrainingError(`the PyTorch engine (${python}) stopped ${exit.signal ? `by signal ${exit.signal}` : `with exit code ${exit.code}`} before finishing${exit.stderr.trim() ? `: ${lastLine(exit.stderr)}` : ''}.`);
         }
@@ -170,7 +182,8 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
             final, weights: finished.weights, history, cancelled: finished.event === 'cancelled', backend
         };
     } finally {
-        fs.rmSync(work, { recursive: true, force: true });
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+        lease?.release();
     }
 }
 
@@ -196,7 +209,8 @@ export async function writeTorchPlan(prepared: PreparedTraining, work: string, o
     const architectures: Record<string, TorchArchitecture> = {};
     for (const [externName, network] of prepared.networks) architectures[externName] = torchArchitecture(network.resolved);
     const modulePath = path.join(work, 'cajal_model.py');
-    fs.writeFileSync(modulePath, generateTorchModule([prepared.modelProgram], { source: options.sourceFile ? path.basename(options.sourceFile) : undefined, architectures }));
+    const what = `the training plan to ${work}`;
+    writeFileAtomic(modulePath, generateTorchModule([prepared.modelProgram], { source: options.sourceFile ? path.basename(options.sourceFile) : undefined, architectures }), { what });
 
     // The initial weights (tfjs's seeded initialisation) in the weights format; their model.json
     // files are the templates the trainer saves every epoch with.
@@ -209,7 +223,7 @@ export async function writeTorchPlan(prepared: PreparedTraining, work: string, o
     }));
 
     const npy = (file: string, values: ArrayLike<number>, shape: readonly number[]) => {
-        fs.writeFileSync(path.join(work, file), encodeNpy(values, shape));
+        writeFileAtomic(path.join(work, file), encodeNpy(values, shape), { what });
         return path.join(work, file);
     };
     const columns = fields.map((field, i) => {
@@ -242,7 +256,7 @@ export async function writeTorchPlan(prepared: PreparedTraining, work: string, o
         parameters: [...prepared.networks.values()].reduce((total, network) => total + network.resolved.parameters, 0),
         data: data.describe
     };
-    fs.writeFileSync(path.join(work, 'plan.json'), JSON.stringify(plan));
+    writeFileAtomic(path.join(work, 'plan.json'), JSON.stringify(plan), { what });
     return path.join(work, 'plan.json');
 }
 

@@ -8,13 +8,14 @@ import * as tf from '@tensorflow/tfjs';
 import {
     ast, dim, externsUsed, shape, isDiscrete, trainingSettings, type CajalServices, type CajalType, type LossName, type TrainingSettings
 } from '@cajal/language';
-import { CompileError, ProgramCompiler, type CompileWarning, type Program } from '@cajal/compiler';
+import { CompileError, OutputWriteError, ProgramCompiler, type CompileWarning, type Program } from '@cajal/compiler';
 import { initBackend, releaseProgram, runProgram, type BackendPreference } from '@cajal/runtime';
 import { loadData, type DataRequest, type ExampleSet, type LoadedData } from './data.js';
 import { writeHistory, type EpochMetrics } from './history.js';
 import { buildExternNetwork, type ExternNetwork } from './networks.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
 import { linkNetworks, saveNetworks } from './weights.js';
+import { openWeightsFolder, type WeightsFolderLease } from './weights-folder.js';
 import { ensureConv2dFilterGradientOnWasm } from './wasm-conv.js';
 
 export interface TrainOverrides {
@@ -266,6 +267,29 @@ export function evaluateSet(prepared: PreparedTraining, set: ExampleSet, targets
 
 const yieldToEventLoop = () => new Promise<void>(resolve => setImmediate(resolve));
 
+/** The first network (by extern name) with a NaN or ±Infinity among its weights, if any. */
+function nonFiniteNetwork(networks: Iterable<ExternNetwork>): string | undefined {
+    for (const network of networks) {
+        const finite = tf.tidy(() => network.model.weights.every(w => tf.all(tf.isFinite(w.read())).dataSync()[0] === 1));
+        if (!finite) return network.name;
+    }
+    return undefined;
+}
+
+/**
+ * Why a run stops when it diverges, and what it keeps: the same words from both engines
+ * (the PyTorch engine's cajal_torch.py writes them too).
+ */
+export function divergedMessage(what: string, saved: { directory: string | null; epoch: number }): string {
+    return `${what}; training stopped, ${keptMessage(saved)} (try a smaller lr).`;
+}
+
+/** What a run that stops early leaves: `DIR keeps the weights of epoch N`, or that nothing was saved. */
+export function keptMessage(saved: { directory: string | null; epoch: number }): string {
+    return !saved.directory ? 'nothing was saved'
+        : saved.epoch > 0 ? `${saved.directory} keeps the weights of epoch ${saved.epoch}` : `nothing was saved (${saved.directory} is unchanged)`;
+}
+
 /** Trains a prepared block; saves weights after every completed epoch. */
 export async function runTraining(prepared: PreparedTraining, options: TrainOptions & { sourceFile?: string } = {}): Promise<TrainResult> {
     const backend = await initBackend(options.backend ?? 'auto');
@@ -284,7 +308,18 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
     const started = performance.now();
     const history: EpochMetrics[] = [];
     let saved: string | null = null;
+    let savedEpoch = 0;
     let cancelled = false;
+    // Before any training: a folder that cannot be written, is another run's or holds the
+    // user's files is refused now, not after the first epoch.
+    let lease: WeightsFolderLease | undefined;
+    try {
+        lease = weightsDirectory ? openWeightsFolder(weightsDirectory) : undefined;
+    } catch (error) {
+        tf.dispose([...trainTensors.values()]);
+        optimizer.dispose();
+        throw error;
+    }
     emit({ event: 'start', train: name, epochs: settings.epochs, examples: data.train.size, test: data.test.size, batches, backend: backend.backend, parameters, data: data.describe, weights: weightsDirectory });
 
     try {
@@ -308,11 +343,19 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
                 lossSum += lossValue * slice.length;
                 qualityTotal += quality!.dataSync()[0];
                 tf.dispose([loss!, quality!, indices]);
-                if (!Number.isFinite(lossValue)) throw new TrainingError(`the loss became ${lossValue} in epoch ${epoch}, batch ${b + 1}; try a smaller lr.`);
+                if (!Number.isFinite(lossValue)) {
+                    throw new TrainingError(divergedMessage(`the loss became ${lossValue} in epoch ${epoch}, batch ${b + 1}`, { directory: weightsDirectory, epoch: savedEpoch }));
+                }
                 emit({ event: 'batch', epoch, batch: b + 1, batches, loss: lossValue });
                 await yieldToEventLoop();
             }
             if (cancelled) break;
+            // Never save what cannot be loaded back: a step that overflowed leaves NaN weights
+            // even while the (clipped) loss looks finite.
+            const diverged = nonFiniteNetwork(prepared.networks.values());
+            if (diverged) {
+                throw new TrainingError(divergedMessage(`the weights of extern '${diverged}' became NaN or infinite in epoch ${epoch}`, { directory: weightsDirectory, epoch: savedEpoch }));
+            }
             const n = data.train.size;
             const evaluated = epoch % testEvery === 0 || epoch === settings.epochs ? evaluateSet(prepared, data.test, prepared.testTargets) : null;
             const metrics: EpochMetrics = {
@@ -326,14 +369,22 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
             };
             history.push(metrics);
             if (weightsDirectory) {
-                await saveNetworks(weightsDirectory, prepared.networks.values(), { train: name, source: options.sourceFile, epoch });
-                writeHistory(weightsDirectory, name, history);
-                saved = weightsDirectory;
+                try {
+                    await saveNetworks(weightsDirectory, prepared.networks.values(), { train: name, source: options.sourceFile, epoch });
+                    saved = weightsDirectory;
+                    savedEpoch = epoch;
+                    writeHistory(weightsDirectory, name, history);
+                } catch (error) {
+                    // A full disk mid-run: say what the folder still holds (the failed save left nothing).
+                    if (error instanceof OutputWriteError) throw new TrainingError(`${error.message}; ${keptMessage({ directory: weightsDirectory, epoch: savedEpoch })}.`);
+                    throw error;
+                }
             }
             emit({ event: 'epoch', ...metrics });
             if (options.signal?.aborted) cancelled = epoch < settings.epochs;
         }
     } finally {
+        lease?.release();
         tf.dispose([...trainTensors.values()]);
         optimizer.dispose();
     }

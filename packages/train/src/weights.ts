@@ -2,10 +2,14 @@
  * Saving and loading the networks of externs, in TensorFlow.js's layers-model format
  * (`model.json` + `weights.bin` per extern, readable by `tf.loadLayersModel`).
  *
- * Saving is atomic: each save writes a complete new snapshot directory, then replaces
+ * Saving is atomic: each save records the new snapshot in the folder's record (see
+ * weights-folder.ts), writes it completely (every file flushed to disk), then replaces
  * `weights.json` (the manifest naming the current snapshot) with one rename, then removes
- * older snapshots. A run interrupted at any moment leaves the previous manifest and the
- * snapshot it names intact.
+ * the older snapshots the record names — never anything else. A run interrupted at any
+ * moment leaves the previous manifest and the snapshot it names intact.
+ *
+ * Loading checks what it reads: the paths a manifest names stay inside the weights folder,
+ * and every weight is a finite number.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,8 +18,9 @@ import type { LinkedNetworks, Network } from '@cajal/runtime';
 import type { ResolvedArchitecture } from '@cajal/language';
 import { writeFileAtomic } from '@cajal/compiler';
 import type { ExternNetwork } from './networks.js';
+import { MANIFEST, readFolderRecord, removeOldSnapshots, weightsWhat, writeFolderRecord } from './weights-folder.js';
 
-export const MANIFEST = 'weights.json';
+export { MANIFEST };
 const FORMAT = 'cajal-weights/1';
 
 export interface ManifestExtern {
@@ -52,12 +57,11 @@ function concatBuffers(data: ArrayBuffer | ArrayBuffer[] | undefined): Uint8Arra
     return out;
 }
 
-/** Writes one model as model.json + weights.bin into `directory`. */
-export async function saveLayersModel(model: tf.LayersModel, directory: string): Promise<void> {
-    fs.mkdirSync(directory, { recursive: true });
+/** Writes one model as model.json + weights.bin into `directory` (each file atomically; `what` names the write in errors). */
+export async function saveLayersModel(model: tf.LayersModel, directory: string, what = `weights to ${directory}`): Promise<void> {
     await model.save(tf.io.withSaveHandler(async artifacts => {
         const weights = concatBuffers(artifacts.weightData as ArrayBuffer | ArrayBuffer[] | undefined);
-        fs.writeFileSync(path.join(directory, 'weights.bin'), weights);
+        writeFileAtomic(path.join(directory, 'weights.bin'), weights, { what });
         const modelJson = {
             modelTopology: artifacts.modelTopology,
             format: 'layers-model',
@@ -65,41 +69,125 @@ export async function saveLayersModel(model: tf.LayersModel, directory: string):
             convertedBy: 'cajal train',
             weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }]
         };
-        fs.writeFileSync(path.join(directory, 'model.json'), JSON.stringify(modelJson));
+        writeFileAtomic(path.join(directory, 'model.json'), JSON.stringify(modelJson), { what });
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
     }));
 }
 
-/** Reads a model.json (+ its weight files) written by saveLayersModel or by tfjs itself. */
-export async function loadLayersModel(modelJsonPath: string): Promise<tf.LayersModel> {
-    const json = JSON.parse(fs.readFileSync(modelJsonPath, 'utf-8')) as {
-        modelTopology: object; weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+/** A weights file that cannot be used: wrong paths, malformed JSON, non-finite weights. */
+export class WeightsFileError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = 'WeightsFileError';
+    }
+}
+
+/**
+ * `relative` (a path a weights file names) resolved inside `folder`; a path leaving it
+ * (`../x`, absolute, or through a symbolic link) is refused: a weights folder copied from
+ * elsewhere must not make the tools read other files.
+ */
+export function confinedPath(folder: string, relative: unknown, namedIn: string): string {
+    if (typeof relative !== 'string' || relative === '') throw new WeightsFileError(`${namedIn}: expected a file name, got ${JSON.stringify(relative) ?? 'nothing'}.`);
+    const outside = () => new WeightsFileError(`${namedIn} names '${relative}', which is outside ${folder}; a weights folder may only name files inside it.`);
+    if (path.isAbsolute(relative) || relative.split(/[\\/]/).includes('..')) throw outside();
+    const resolved = path.resolve(folder, relative);
+    let real: string;
+    try {
+        real = fs.realpathSync(resolved);
+    } catch {
+        return resolved; // missing: reported by whoever reads it
+    }
+    const inside = path.relative(fs.realpathSync(folder), real);
+    if (inside.startsWith('..') || path.isAbsolute(inside)) throw outside();
+    return resolved;
+}
+
+function readJsonFile(file: string): unknown {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, 'utf-8');
+    } catch (error) {
+        throw new WeightsFileError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (error as Error).message}.`);
+    }
+    try {
+        return JSON.parse(text);
+    } catch {
+        throw new WeightsFileError(`${file} is not valid JSON (the weights folder is damaged; train again).`);
+    }
+}
+
+/**
+ * Reads a model.json (+ its weight files) written by saveLayersModel or by tfjs itself. Its
+ * weight files must lie in `folder` (default: the model.json's own folder) and every weight
+ * must be finite: a network with NaN weights computes nothing useful.
+ */
+export async function loadLayersModel(modelJsonPath: string, folder = path.dirname(modelJsonPath)): Promise<tf.LayersModel> {
+    const json = readJsonFile(modelJsonPath) as {
+        modelTopology?: object; weightsManifest?: Array<{ paths?: unknown; weights?: tf.io.WeightsManifestEntry[] }>;
     };
+    if (typeof json !== 'object' || json === null || !json.modelTopology || !Array.isArray(json.weightsManifest)
+        || !json.weightsManifest.every(group => Array.isArray(group?.paths) && Array.isArray(group.weights))) {
+        throw new WeightsFileError(`${modelJsonPath} is not a tfjs layers model (it needs modelTopology and weightsManifest with paths and weights).`);
+    }
     const directory = path.dirname(modelJsonPath);
-    const weightSpecs = json.weightsManifest.flatMap(group => group.weights);
-    const weightData = concatBuffers(json.weightsManifest.flatMap(group => group.paths).map(file => {
-        const bytes = fs.readFileSync(path.join(directory, file));
+    const weightSpecs = json.weightsManifest.flatMap(group => group.weights!);
+    const weightData = concatBuffers((json.weightsManifest.flatMap(group => group.paths) as unknown[]).map(file => {
+        const bytes = fs.readFileSync(confinedPath(folder, path.relative(folder, path.resolve(directory, String(file))), modelJsonPath));
         return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     }));
+    checkFiniteWeights(modelJsonPath, weightSpecs, weightData);
     return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: weightData.buffer as ArrayBuffer }));
+}
+
+/** Refuses float32 weights that hold NaN or ±Infinity, naming the first such weight. */
+function checkFiniteWeights(modelJsonPath: string, specs: readonly tf.io.WeightsManifestEntry[], data: Uint8Array): void {
+    let offset = 0;
+    for (const spec of specs) {
+        const count = spec.shape.reduce((a, b) => a * b, 1);
+        if ((spec.dtype ?? 'float32') !== 'float32') {
+            offset += count * 4;
+            continue;
+        }
+        if (offset + count * 4 > data.byteLength) {
+            throw new WeightsFileError(`${modelJsonPath}: the weight files hold ${data.byteLength} bytes, fewer than its weights need (the weights folder is damaged; train again).`);
+        }
+        const values = new Float32Array(data.buffer, data.byteOffset + offset, count);
+        const bad = values.findIndex(v => !Number.isFinite(v));
+        if (bad >= 0) {
+            throw new WeightsFileError(`${modelJsonPath}: weight '${spec.name}' holds ${values[bad]} (entry ${bad}); these weights are unusable (the training that wrote them diverged; train again, e.g. with a smaller lr).`);
+        }
+        offset += count * 4;
+    }
 }
 
 /** Saves every network atomically (see the module comment); returns the manifest written. */
 export async function saveNetworks(directory: string, networks: Iterable<ExternNetwork>, info: { train: string; source?: string; epoch: number }): Promise<WeightsManifest> {
-    fs.mkdirSync(directory, { recursive: true });
+    const what = weightsWhat(directory);
     const snapshot = `snapshot-${info.epoch}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    // Recorded before it exists: a run killed while writing it leaves a snapshot the next run removes.
+    writeFolderRecord(directory, [...readFolderRecord(directory)?.snapshots ?? [], snapshot], what);
     const externs: Record<string, ManifestExtern> = {};
-    for (const network of networks) {
-        const relative = path.join(snapshot, network.name);
-        await saveLayersModel(network.model, path.join(directory, relative));
-        externs[network.name] = describe(network, path.join(relative, 'model.json').split(path.sep).join('/'));
+    let manifest: WeightsManifest;
+    try {
+        for (const network of networks) {
+            const relative = path.join(snapshot, network.name);
+            await saveLayersModel(network.model, path.join(directory, relative), what);
+            externs[network.name] = describe(network, path.join(relative, 'model.json').split(path.sep).join('/'));
+        }
+        manifest = { format: FORMAT, train: info.train, source: info.source, epoch: info.epoch, saved: new Date().toISOString(), snapshot, externs };
+        writeFileAtomic(path.join(directory, MANIFEST), JSON.stringify(manifest, null, 2) + '\n', { what });
+    } catch (error) {
+        // Nothing partial stays: the manifest (replaced only by writeFileAtomic's last step,
+        // its rename) still names the previous snapshot.
+        try {
+            fs.rmSync(path.join(directory, snapshot), { recursive: true, force: true });
+            writeFolderRecord(directory, (readFolderRecord(directory)?.snapshots ?? []).filter(s => s !== snapshot), what);
+        } catch { /* the record keeps it: the next run removes it */ }
+        throw error;
     }
-    const manifest: WeightsManifest = { format: FORMAT, train: info.train, source: info.source, epoch: info.epoch, saved: new Date().toISOString(), snapshot, externs };
-    writeFileAtomic(path.join(directory, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
     // Only now are older snapshots unreferenced.
-    for (const entry of fs.readdirSync(directory)) {
-        if (entry.startsWith('snapshot-') && entry !== snapshot) fs.rmSync(path.join(directory, entry), { recursive: true, force: true });
-    }
+    removeOldSnapshots(directory, snapshot);
     return manifest;
 }
 
@@ -113,14 +201,17 @@ function describe(network: ExternNetwork, model: string): ManifestExtern {
 
 export function readManifest(directory: string): WeightsManifest {
     const file = path.join(directory, MANIFEST);
-    let text: string;
-    try {
-        text = fs.readFileSync(file, 'utf-8');
-    } catch {
-        throw new Error(`no trained weights in ${directory}: ${MANIFEST} is missing (train first with cajal train).`);
+    if (!fs.existsSync(file)) throw new WeightsFileError(`no trained weights in ${directory}: ${MANIFEST} is missing (train first with cajal train).`);
+    const manifest = readJsonFile(file) as WeightsManifest;
+    if (typeof manifest !== 'object' || manifest === null) throw new WeightsFileError(`${file}: expected a JSON object.`);
+    if (manifest.format !== FORMAT) throw new WeightsFileError(`${file}: unknown format '${String(manifest.format)}' (expected ${FORMAT}).`);
+    if (typeof manifest.externs !== 'object' || manifest.externs === null) throw new WeightsFileError(`${file}: 'externs' is missing.`);
+    for (const [name, entry] of Object.entries(manifest.externs)) {
+        if (typeof entry !== 'object' || entry === null || !Array.isArray(entry.inputs) || !Array.isArray(entry.output)) {
+            throw new WeightsFileError(`${file}: extern '${name}' needs 'model', 'inputs' and 'output'.`);
+        }
+        confinedPath(directory, entry.model, file);
     }
-    const manifest = JSON.parse(text) as WeightsManifest;
-    if (manifest.format !== FORMAT) throw new Error(`${file}: unknown format '${manifest.format}' (expected ${FORMAT}).`);
     return manifest;
 }
 
@@ -138,7 +229,7 @@ export async function loadNetworks(directory: string): Promise<Map<string, Loade
     const manifest = readManifest(directory);
     const result = new Map<string, LoadedNetwork>();
     for (const [name, entry] of Object.entries(manifest.externs)) {
-        const model = await loadLayersModel(path.join(directory, entry.model));
+        const model = await loadLayersModel(confinedPath(directory, entry.model, path.join(directory, MANIFEST)), directory);
         const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
         result.set(name, {
             name, manifest: entry, model,

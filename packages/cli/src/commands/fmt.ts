@@ -1,5 +1,4 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { writeFileAtomic } from '@cajal/compiler';
 import { CliError, UsageError, type Command } from '../command.js';
 import { parseCommandArgs } from '../util/args.js';
 import { displayPath, readInputFile, resolveInputFiles } from '../util/files.js';
@@ -63,10 +62,8 @@ export const fmtCommand: Command = {
                 }
             } else if (options.write) {
                 if (formatted !== text) {
-                    // Write beside the file and rename, so an interruption never leaves half a file.
-                    const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-                    fs.writeFileSync(temporary, formatted);
-                    fs.renameSync(temporary, file);
+                    // Beside the file and renamed: an interruption never leaves half a file.
+                    writeFileAtomic(file, formatted);
                 }
             } else {
                 io.stdout.write(formatted);

@@ -66,7 +66,7 @@ export const trainCommand: Command = {
         // Loaded here, not at the top: @cajal/train loads tfjs, which only this command needs
         // (docs/cli.md, "Start-up").
         const {
-            DataError, TorchUnavailableError, TrainingError, defaultWeightsDirectory, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining,
+            DataError, TorchUnavailableError, TrainingError, WeightsFolderError, openWeightsFolder, defaultWeightsDirectory, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining,
             torchTrainerScript, writeTorchPlan
         } = await import('@cajal/train');
         const { positionals, options } = parseCommandArgs(args, {
@@ -130,6 +130,9 @@ export const trainCommand: Command = {
             writeDiagnostics(io.stderr, prepared.warnings.map(w => diagnosticAtNode(w.node, w.code, w.message, io.cwd, 'warning')));
             try {
                 if (options.plan !== undefined) {
+                    // The folder is checked (writable, the tool's) now; torchrun's processes
+                    // write it later without a lock (docs/training.md).
+                    openWeightsFolder(weightsDirectory).release();
                     const plan = await writeTorchPlan(prepared, path.resolve(io.cwd, options.plan), { weightsDirectory, sourceFile, device, nproc: nproc ?? 1 });
                     io.stdout.write(`Wrote the training plan ${displayPath(plan, io.cwd)} (its paths are absolute: on several machines, put it on a shared file system).\n`
                         + `Train on one machine with N processes, or on M machines (run on each, with its --node_rank):\n`
@@ -153,7 +156,7 @@ export const trainCommand: Command = {
                 prepared.dispose();
             }
         } catch (error) {
-            if (error instanceof DataError || error instanceof TrainingError) {
+            if (error instanceof DataError || error instanceof TrainingError || error instanceof WeightsFolderError) {
                 throw new CliError(`${displayPath(sourceFile, io.cwd)}: train ${training.name}: ${error.message}`);
             }
             throw error;
