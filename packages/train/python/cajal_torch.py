@@ -203,6 +203,9 @@ def _base36(n):
 def loss_of(kind, prediction, target):
     if kind == "cross_entropy":
         return -torch.mean(torch.sum(target * torch.log(torch.clamp(prediction, 1e-7, 1)), 1))
+    if kind == "softmax_cross_entropy":
+        # On logits, as torch.nn.CrossEntropyLoss (with one-hot or soft targets).
+        return -torch.mean(torch.sum(target * torch.log_softmax(prediction, 1), 1))
     if kind == "l1":
         return torch.mean(torch.abs(prediction - target))
     return torch.mean(torch.square(prediction - target))
@@ -390,6 +393,10 @@ def run_training(rank, plan, device, stop):
             loss = loss_of(plan["loss"], prediction, target)
             quality = quality_sum(plan["discrete"], prediction.detach(), target) * (1 if count else 0)
             (loss * (count * nproc / size)).backward()
+            if plan.get("clipNorm") is not None:
+                # After backward: with several processes DDP has already averaged the
+                # gradients, so this is the global batch's norm, as on one process.
+                torch.nn.utils.clip_grad_norm_(learnable, plan["clipNorm"])
             optimizer.step()
             if distributed:
                 status[0] = loss.detach() * count

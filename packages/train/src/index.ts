@@ -5,7 +5,7 @@
  */
 
 // Running a train block.
-export { TrainingError, defaultWeightsDirectory, evaluateSet, findTraining, locationOf, prepareTraining, runTraining } from './trainer.js';
+export { TrainingError, clipByGlobalNorm, defaultWeightsDirectory, evaluateSet, findTraining, locationOf, lossOf, prepareTraining, runTraining } from './trainer.js';
 export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.

@@ -235,7 +235,7 @@ export async function writeTorchPlan(prepared: PreparedTraining, work: string, o
     const plan = {
         train: prepared.name, source: options.sourceFile, module: modulePath, definition: prepared.modelProgram.name,
         fields: columns, targets, orders: npy('orders.npy', orders, [settings.epochs, n]),
-        epochs: settings.epochs, batch: settings.batch, lr: settings.lr, optimizer: settings.optimizer, loss: settings.loss,
+        epochs: settings.epochs, batch: settings.batch, lr: settings.lr, optimizer: settings.optimizer, loss: settings.loss, clipNorm: settings.clipNorm ?? null,
         discrete: prepared.discrete, testEvery: options.testEvery ?? 1,
         initialWeights: initial, externs, weightsDirectory: options.weightsDirectory, ranksDirectory: options.ranksDirectory ?? null,
         device: options.device, nproc: options.nproc,

