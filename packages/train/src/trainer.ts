@@ -6,12 +6,12 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
-    ast, dim, externsUsed, shape, isDiscrete, trainingSettings, type CajalServices, type CajalType, type LossName, type TrainingSettings
+    ast, dim, externsUsed, shape, isDiscrete, trainingSettings, type CajalServices, type CajalType, type EvaluationSegment, type LossName, type TrainingSettings
 } from '@cajal/language';
 import { CompileError, ProgramCompiler, type CompileWarning, type Program } from '@cajal/compiler';
 import { initBackend, releaseProgram, runProgram, type BackendPreference } from '@cajal/runtime';
 import { loadData, type DataRequest, type ExampleSet, type LoadedData } from './data.js';
-import { writeHistory, type EpochMetrics } from './history.js';
+import { writeHistory, type EpochMetrics, type Evaluation } from './history.js';
 import { buildExternNetwork, type ExternNetwork } from './networks.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
 import { linkNetworks, saveNetworks } from './weights.js';
@@ -44,6 +44,8 @@ export type TrainEvent =
     | { event: 'start'; train: string; epochs: number; examples: number; test: number; batches: number; backend: string; parameters: number; data: string; weights: string | null }
     | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number }
     | ({ event: 'epoch' } & EpochMetrics)
+    /** A test-set evaluation of the block's `evaluate every …` schedule. */
+    | ({ event: 'evaluation' } & Evaluation)
     | { event: 'done'; train: string; epochs: number; seconds: number; weights: string | null; final: FinalMetrics }
     | { event: 'cancelled'; train: string; epochs: number; weights: string | null };
 
@@ -66,6 +68,8 @@ export interface TrainResult {
     /** The weights directory (holding weights of the last completed epoch), or null when nothing was saved. */
     readonly weights: string | null;
     readonly history: EpochMetrics[];
+    /** The evaluations of an `evaluate every …` schedule (empty without one). */
+    readonly evaluations: Evaluation[];
     readonly cancelled: boolean;
     readonly backend: string;
 }
@@ -281,6 +285,33 @@ export function evaluateSet(prepared: PreparedTraining, set: ExampleSet, targets
     return { loss: lossSum / set.size, quality: qualitySumTotal / set.size };
 }
 
+/**
+ * The optimiser steps after which a schedule evaluates the test set, in order: step 0, the
+ * multiples of each segment's `every` counted from the segment's start (the previous
+ * segment's `until`, or 0) up to its `until`, and the last step. Both engines evaluate at
+ * exactly these steps (the torch trainer gets this list in its plan).
+ */
+export function evaluationSteps(schedule: readonly EvaluationSegment[], totalSteps: number): number[] {
+    const steps = new Set<number>([0, totalSteps]);
+    let start = 0;
+    for (const segment of schedule) {
+        const end = Math.min(segment.until ?? totalSteps, totalSteps);
+        for (let step = start + segment.every; step <= end; step += segment.every) steps.add(step);
+        if (segment.until === undefined || segment.until >= totalSteps) break;
+        start = segment.until;
+    }
+    return [...steps].sort((a, b) => a - b);
+}
+
+/** The test metrics of an evaluation, as the epoch's test fields name them. */
+function testMetrics(prepared: PreparedTraining, evaluated: { loss: number; quality: number } | null): Evaluation['test'] {
+    return {
+        loss: evaluated?.loss ?? null,
+        accuracy: evaluated && prepared.discrete ? evaluated.quality : null,
+        psnr: evaluated && !prepared.discrete ? evaluated.quality : null
+    };
+}
+
 const yieldToEventLoop = () => new Promise<void>(resolve => setImmediate(resolve));
 
 /** Trains a prepared block; saves weights after every completed epoch. */
@@ -300,12 +331,24 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
     const trainTensors = fieldTensors(data.train, prepared.fields);
     const started = performance.now();
     const history: EpochMetrics[] = [];
+    const evaluations: Evaluation[] = [];
+    const schedule = settings.evaluate ? new Set(evaluationSteps(settings.evaluate, settings.epochs * batches)) : undefined;
+    let step = 0;
+    let examplesSeen = 0;
+    const evaluate = (): Evaluation => {
+        const evaluation: Evaluation = { step, examples: examplesSeen, test: testMetrics(prepared, evaluateSet(prepared, data.test, prepared.testTargets)) };
+        evaluations.push(evaluation);
+        emit({ event: 'evaluation', ...evaluation });
+        return evaluation;
+    };
     let saved: string | null = null;
     let cancelled = false;
     emit({ event: 'start', train: name, epochs: settings.epochs, examples: data.train.size, test: data.test.size, batches, backend: backend.backend, parameters, data: data.describe, weights: weightsDirectory });
 
     try {
+        if (schedule?.has(0)) evaluate();
         for (let epoch = 1; epoch <= settings.epochs && !cancelled; epoch++) {
+            let lastEvaluation: Evaluation | undefined;
             const order = permutation(data.train.size, shuffle);
             let lossSum = 0, qualityTotal = 0;
             for (let b = 0; b < batches; b++) {
@@ -335,11 +378,17 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
                 tf.dispose([loss, quality!, indices]);
                 if (!Number.isFinite(lossValue)) throw new TrainingError(`the loss became ${lossValue} in epoch ${epoch}, batch ${b + 1}; try a smaller lr.`);
                 emit({ event: 'batch', epoch, batch: b + 1, batches, loss: lossValue });
+                step++;
+                examplesSeen += slice.length;
+                if (schedule?.has(step)) lastEvaluation = evaluate();
                 await yieldToEventLoop();
             }
             if (cancelled) break;
             const n = data.train.size;
-            const evaluated = epoch % testEvery === 0 || epoch === settings.epochs ? evaluateSet(prepared, data.test, prepared.testTargets) : null;
+            // With a schedule the epoch's test metrics are its last step's evaluation, if it had one.
+            const evaluated = schedule
+                ? (lastEvaluation?.step === step ? { loss: lastEvaluation.test.loss!, quality: (prepared.discrete ? lastEvaluation.test.accuracy : lastEvaluation.test.psnr)! } : null)
+                : epoch % testEvery === 0 || epoch === settings.epochs ? evaluateSet(prepared, data.test, prepared.testTargets) : null;
             const metrics: EpochMetrics = {
                 epoch, examplesSeen: epoch * n, seconds: (performance.now() - started) / 1000,
                 loss: lossSum / n,
@@ -352,7 +401,7 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
             history.push(metrics);
             if (weightsDirectory) {
                 await saveNetworks(weightsDirectory, prepared.networks.values(), { train: name, source: options.sourceFile, epoch });
-                writeHistory(weightsDirectory, name, history);
+                writeHistory(weightsDirectory, name, history, schedule ? evaluations : undefined);
                 saved = weightsDirectory;
             }
             emit({ event: 'epoch', ...metrics });
@@ -370,7 +419,7 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
     const seconds = (performance.now() - started) / 1000;
     if (cancelled) emit({ event: 'cancelled', train: name, epochs: history.length, weights: saved });
     else emit({ event: 'done', train: name, epochs: history.length, seconds, weights: saved, final });
-    return { train: name, epochs: history.length, examples: data.train.size, seconds, final, weights: saved, history, cancelled, backend: backend.backend };
+    return { train: name, epochs: history.length, examples: data.train.size, seconds, final, weights: saved, history, evaluations, cancelled, backend: backend.backend };
 }
 
 /** Finds a train block by name in a module (or the only one when no name is given). */

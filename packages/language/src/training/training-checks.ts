@@ -11,8 +11,8 @@
 import { AstUtils, type AstNode } from 'langium';
 import * as ast from '../generated/ast.js';
 import { Codes, type CheckProblem } from '../problems.js';
-import { declaredType } from '../typing/type-checker.js';
-import { containsError, isDiscrete, isError, shape, uncurry, type CajalType } from '../typing/types.js';
+import { declaredType, typeFromSyntax } from '../typing/type-checker.js';
+import { containsError, fn, fnN, isDiscrete, isEnumerable, isError, shape, uncurry, type CajalType } from '../typing/types.js';
 
 // ---------------------------------------------------------------------------------------
 // Architectures
@@ -28,6 +28,8 @@ export interface NetworkSignature {
     readonly output: readonly number[];
     /** True when the result type is Bool, Nat[k] or a product of those: a distribution over its basis. */
     readonly discreteOutput: boolean;
+    /** True when the output is a function value (binders reading): a matrix, read raw by default. */
+    readonly functionOutput: boolean;
 }
 
 /** An architecture with its arguments resolved and checked. */
@@ -75,19 +77,46 @@ export type ArchitectureResult =
     | { ok: true; resolved: ResolvedArchitecture }
     | { ok: false; message: string; code: string; argIndex?: number };
 
-/** The tensor signature of an extern's type, or a message saying why it cannot be a network. */
-export function networkSignature(type: CajalType): NetworkSignature | string {
-    if (containsError(type)) return 'the type has errors';
+/**
+ * How an extern's declaration reads as a network (docs/training.md, "Function-valued externs"):
+ * - `arguments`: `extern f : A1 -o … -o An -o B` is one network of all n arguments (flattened
+ *   and concatenated) with output B;
+ * - `binders`: `extern f (x1 : A1) … (xn : An) : B` is a network of the binders with output B,
+ *   which may be a function value (a [dim C, dim D] matrix per example for B = D -o C) that
+ *   the program applies.
+ */
+export interface ExternReading {
+    readonly reading: 'arguments' | 'binders';
+    readonly inputs: readonly CajalType[];
+    readonly output: CajalType;
+}
+
+/** The curried reading of a type: `A1 -o … -o An -o B` as one network of A1 … An with output B. */
+export function argumentsReading(type: CajalType): ExternReading {
     const { params, result } = uncurry(type);
-    if (params.length === 0) return `an extern with an architecture must have a function type A -o B, but this has type ${type}`;
-    for (const param of params) {
-        if (param.kind === 'function') return `a network cannot take a function (${param}) as input; give it Real, Bool or Nat inputs`;
+    return { reading: 'arguments', inputs: params, output: result };
+}
+
+/** How an extern reads as a network: by its binders when it has any, else by its type's arguments. */
+export function externReading(extern: ast.Extern): ExternReading {
+    if (extern.params.length === 0) return argumentsReading(typeFromSyntax(extern.type));
+    return { reading: 'binders', inputs: extern.params.map(param => typeFromSyntax(param.type)), output: typeFromSyntax(extern.type) };
+}
+
+/** The tensor signature of an extern's reading (or of a type, read by its arguments), or a message saying why it cannot be a network. */
+export function networkSignature(typeOrReading: CajalType | ExternReading): NetworkSignature | string {
+    const reading = 'reading' in typeOrReading ? typeOrReading : argumentsReading(typeOrReading);
+    const { inputs, output } = reading;
+    if ([...inputs, output].some(containsError)) return 'the type has errors';
+    if (inputs.length === 0) return `an extern with an architecture must have a function type A -o B, but this has type ${output}`;
+    for (const input of inputs) {
+        if (input.kind === 'function') return `a network cannot take a function (${input}) as input; give it Real, Bool or Nat inputs`;
     }
-    if (result.kind === 'function') return 'unreachable'; // uncurry strips every arrow
     return {
-        inputs: params.map(shape),
-        output: shape(result),
-        discreteOutput: isDiscrete(result)
+        inputs: inputs.map(shape),
+        output: shape(output),
+        discreteOutput: isDiscrete(output),
+        functionOutput: output.kind === 'function'
     };
 }
 
@@ -97,8 +126,8 @@ function isInteger(text: string): boolean {
 
 const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
-/** Resolves an architecture use against an extern's type: argument checks, shape checks and the parameter count. */
-export function resolveArchitecture(request: ArchitectureRequest, type: CajalType): ArchitectureResult {
+/** Resolves an architecture use against an extern's reading (or type, read by its arguments): argument checks, shape checks and the parameter count. */
+export function resolveArchitecture(request: ArchitectureRequest, type: CajalType | ExternReading): ArchitectureResult {
     const description = ARCHITECTURES.find(a => a.name === request.architecture);
     if (!description) {
         return {
@@ -136,6 +165,9 @@ export function resolveArchitecture(request: ArchitectureRequest, type: CajalTyp
     const outputText = keyed.get('output')?.value ?? (signature.discreteOutput ? 'softmax' : 'raw');
     if (!OUTPUTS.includes(outputText as OutputNormalisation)) return fail(`output must be one of ${OUTPUTS.join(', ')}, got '${outputText}'.`, 'output');
     const output = outputText as OutputNormalisation;
+    if (signature.functionOutput && output === 'softmax') {
+        return fail('a function-valued output is a matrix (one column per basis vector of its domain), not one distribution: use output = raw (the default) or sigmoid.', 'output');
+    }
     const kernelText = keyed.get('kernel')?.value ?? '3';
     if (!isInteger(kernelText) || Number(kernelText) < 1 || Number(kernelText) % 2 === 0) return fail(`kernel must be an odd positive whole number, got '${kernelText}'.`, 'kernel');
     const kernel = Number(kernelText);
@@ -226,7 +258,7 @@ export function architectureRequest(net: ast.NetSpec): ArchitectureRequest {
 /** What hovers show for an extern: its network's signature and size, or why it has none. */
 export function externNetwork(extern: ast.Extern): ArchitectureResult | undefined {
     if (!extern.net?.architecture) return undefined;
-    return resolveArchitecture(architectureRequest(extern.net), declaredType(extern));
+    return resolveArchitecture(architectureRequest(extern.net), externReading(extern));
 }
 
 /** Why a several-argument extern may not be applied to fewer than all of its arguments (shared with the compiler). */
@@ -246,9 +278,8 @@ export function partialExternMessage(name: string, arity: number, given: number)
 export function partialExternApplication(use: ast.Var): CheckProblem | undefined {
     const extern = use.ref?.ref;
     if (!ast.isExtern(extern)) return undefined;
-    const type = declaredType(extern);
-    if (containsError(type)) return undefined;
-    const arity = uncurry(type).params.length;
+    if (containsError(declaredType(extern))) return undefined;
+    const arity = externReading(extern).inputs.length;
     if (arity < 2) return undefined;
     let node: AstNode = use;
     while (ast.isAscription(node.$container) && node.$container.term === node) node = node.$container;
@@ -261,14 +292,46 @@ export function partialExternApplication(use: ast.Var): CheckProblem | undefined
     return { code: Codes.partialExternApplication, message: partialExternMessage(extern.name, arity, given), severity: 'error', node };
 }
 
-/** Problems in an extern's architecture. */
+/**
+ * Problems in an extern's declaration: binders that mix the two readings (a binder of a
+ * function type; an output type that takes the binders' types again, as if the binders
+ * were not there) and its architecture.
+ */
 export function externProblems(extern: ast.Extern): CheckProblem[] {
-    const net = extern.net;
-    if (!net?.architecture) return [];
     const type = declaredType(extern);
     if (containsError(type)) return []; // the type checker reports the type itself
-    const result = resolveArchitecture(architectureRequest(net), type);
-    if (result.ok) return [];
+    const problems: CheckProblem[] = [];
+    const reading = externReading(extern);
+    if (reading.reading === 'binders') {
+        extern.params.forEach((param, i) => {
+            const input = reading.inputs[i];
+            if (input.kind === 'function') {
+                problems.push({
+                    code: Codes.externReading, severity: 'error', node: param,
+                    message: `The binder '${param.name}' of the extern '${extern.name}' is an input of its network, which cannot take a function (${input}); give it Real, Bool or Nat inputs.`
+                });
+            }
+        });
+        // An output that is a function of the binders' own types again, one of them Real: a
+        // linear map of a second image is no one's intent; it is the type written as if
+        // without binders. (A Bool binder with a Bool -o … output is a fine function value.)
+        const repeated = uncurry(reading.output).params.slice(0, reading.inputs.length);
+        if (repeated.length === reading.inputs.length && repeated.every((param, i) => param.equals(reading.inputs[i])) && repeated.some(param => !isEnumerable(param))) {
+            const binders = extern.params.map(param => `(${param.name} : ${typeFromSyntax(param.type)})`).join(' ');
+            const rest = uncurry(reading.output).params.slice(reading.inputs.length).reduceRight<CajalType>((acc, p) => fn(p, acc), uncurry(reading.output).result);
+            problems.push({
+                code: Codes.externReading, severity: 'error', node: extern.type,
+                message: `The extern '${extern.name}' mixes its two readings: its binders ${binders} are the network's inputs and the type after ':' is the network's output, `
+                    + `but this output, ${reading.output}, takes the binders' types again. For one network of ${extern.params.map(p => p.name).join(', ')} write `
+                    + `\`extern ${extern.name} ${binders} : ${rest}\` (or, the same network, \`extern ${extern.name} : ${fnN(reading.inputs, rest)}\`); `
+                    + `for a network whose output is a function value, write after ':' only that function's type.`
+            });
+        }
+    }
+    const net = extern.net;
+    if (!net?.architecture || problems.length > 0) return problems;
+    const result = resolveArchitecture(architectureRequest(net), reading);
+    if (result.ok) return problems;
     const arg = result.argIndex !== undefined ? net.args[result.argIndex] : undefined;
     return [{
         code: result.code, message: result.message, severity: 'error',
@@ -304,10 +367,21 @@ export interface TrainingSettings {
     seed: number;
     examples?: number;
     test?: number;
+    /**
+     * `evaluate every 10 until 300, every 100;`: test-set evaluations by optimiser step (at
+     * step 0, on each segment's multiples, and after the last step); undefined: per epoch.
+     */
+    evaluate?: readonly EvaluationSegment[];
     /** How several data groups draw their rows (default random). */
     pairs?: Pairing;
     /** Gradient clipping: the global L2 norm of all parameters' gradients is scaled down to at most this. */
     clipNorm?: number;
+}
+
+/** One `every N [until M]` of an evaluate schedule. */
+export interface EvaluationSegment {
+    readonly every: number;
+    readonly until?: number;
 }
 
 interface SettingSpec {
@@ -348,6 +422,10 @@ export const DEFAULT_SETTINGS: Omit<TrainingSettings, 'loss'> = { optimizer: 'ad
 /** The block's settings with defaults, ignoring invalid ones (the checks report them). */
 export function trainingSettings(training: ast.Training): TrainingSettings {
     const settings: TrainingSettings = { ...DEFAULT_SETTINGS };
+    const evaluate = training.options.find(ast.isEvaluateOption);
+    if (evaluate && evaluateProblems(evaluate).length === 0) {
+        settings.evaluate = evaluate.segments.map(segment => segment.until === undefined ? { every: segment.every } : { every: segment.every, until: segment.until });
+    }
     for (const option of training.options) {
         if (!ast.isSettingOption(option)) continue;
         const spec = TRAINING_SETTINGS[option.key];
@@ -357,6 +435,23 @@ export function trainingSettings(training: ast.Training): TrainingSettings {
         (settings as unknown as Record<string, string | number>)[spec.field ?? option.key] = parsed;
     }
     return settings;
+}
+
+/** What is wrong with an evaluate schedule: zero steps, bounds that do not increase, segments after an unbounded one. */
+function evaluateProblems(option: ast.EvaluateOption): Array<{ message: string; node: AstNode; property?: string }> {
+    const problems: Array<{ message: string; node: AstNode; property?: string }> = [];
+    let previous = 0;
+    option.segments.forEach((segment, index) => {
+        if (!(segment.every >= 1)) problems.push({ message: `evaluate: 'every' needs a positive number of optimiser steps, got ${segment.every}.`, node: segment, property: 'every' });
+        if (index > 0 && option.segments[index - 1].until === undefined) {
+            problems.push({ message: `evaluate: this segment is never reached: the one before it has no 'until', so it lasts to the end of training. Give it one, e.g. every ${option.segments[index - 1].every} until ${Math.max(previous, 1) * 10}.`, node: segment });
+        }
+        if (segment.until !== undefined) {
+            if (segment.until <= previous) problems.push({ message: `evaluate: 'until ${segment.until}' must be after the previous segment's end (step ${previous}); the segments go forward in time.`, node: segment, property: 'until' });
+            previous = Math.max(previous, segment.until);
+        }
+    });
+    return problems;
 }
 
 /** Every extern a term refers to, directly or through definitions (each once). */
@@ -447,6 +542,10 @@ export function trainingProblems(training: ast.Training, typeOf: (node: AstNode)
             }
         }
     }
+
+    const evaluations = training.options.filter(ast.isEvaluateOption);
+    for (const extra of evaluations.slice(1)) error("'evaluate' is given more than once; a train block has one schedule (segments separated by commas).", extra);
+    for (const problem of evaluations.flatMap(evaluateProblems)) error(problem.message, problem.node, problem.property);
 
     const seenKeys = new Map<string, ast.SettingOption>();
     for (const option of training.options.filter(ast.isSettingOption)) {
