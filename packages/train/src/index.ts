@@ -5,7 +5,7 @@
  */
 
 // Running a train block.
-export { TrainingError, defaultWeightsDirectory, divergedMessage, keptMessage, evaluateSet, findTraining, locationOf, prepareTraining, runTraining } from './trainer.js';
+export { TrainingError, clipByGlobalNorm, defaultWeightsDirectory, divergedMessage, keptMessage, evaluateSet, evaluationSteps, findTraining, locationOf, lossOf, prepareTraining, runTraining } from './trainer.js';
 export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.
@@ -28,7 +28,7 @@ export type { WeightsFolderLease } from './weights-folder.js';
 
 // Metric history and its charts.
 export { historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
-export type { ChartOptions, EpochMetrics, Series } from './history.js';
+export type { ChartOptions, EpochMetrics, Evaluation, Series } from './history.js';
 
 // The PyTorch engine: finding a Python with torch, and training a block there.
 export { MIN_TORCH, PYTHON_CANDIDATES, TorchUnavailableError, findTorchPython, runTorchTraining, torchTrainerScript, writeTorchPlan } from './torch-engine.js';
