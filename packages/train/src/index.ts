@@ -22,6 +22,9 @@ export type { ExternNetwork } from './networks.js';
 export { MANIFEST, loadLayersModel, linkNetworks, loadLinkedNetworks, loadNetworks, readManifest, saveLayersModel, saveNetworks } from './weights.js';
 export type { LoadedNetwork, ManifestExtern, WeightsManifest } from './weights.js';
 
+// The learned neuron of an extern over discrete inputs (its matrix, for `cajal inspect`).
+export { learnedMatrix } from './learned.js';
+
 // Metric history and its charts.
 export { historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
 export type { ChartOptions, EpochMetrics, Series } from './history.js';
