@@ -108,6 +108,9 @@ table.heatmap { border-collapse: collapse; font-family: var(--vscode-editor-font
 table.heatmap th { font-weight: normal; color: var(--vscode-descriptionForeground); padding: 2px 6px; white-space: nowrap; }
 table.heatmap td.cell { min-width: 2.2em; height: 1.8em; text-align: center; border: 1px solid var(--vscode-editorWidget-border, #8884); }
 .toolbar { margin: .5em 0; }
+.side-by-side { display: flex; flex-wrap: wrap; gap: 2em; align-items: flex-start; }
+h2 { font-size: 1em; font-weight: 600; }
+pre.source { font-family: var(--vscode-editor-font-family); background: var(--vscode-textCodeBlock-background); padding: .5em; overflow-x: auto; }
 button { background: var(--vscode-button-background); color: var(--vscode-button-foreground); border: none; padding: 4px 10px; cursor: pointer; }
 `;
 
@@ -118,20 +121,32 @@ button { background: var(--vscode-button-background); color: var(--vscode-button
 const neuronScript = `
 const vscode = acquireVsCodeApi();
 const content = document.getElementById('content');
+const pin = document.getElementById('pin');
 window.addEventListener('message', event => {
   const message = event.data;
   if (message && message.type === 'update' && typeof message.html === 'string') {
     content.innerHTML = message.html;
     document.body.dataset.version = String(message.version ?? '');
+    if (typeof message.pinned === 'boolean') {
+      pin.textContent = message.pinned ? 'Unpin' : 'Pin';
+      pin.setAttribute('aria-pressed', String(message.pinned));
+      pin.title = message.pinned ? 'Stays on this declaration; click to follow the cursor' : 'Follows the declaration under the cursor; click to stay on this one';
+    }
   }
 });
+pin.addEventListener('click', () => vscode.postMessage({ type: 'pin' }));
 document.getElementById('refresh').addEventListener('click', () => vscode.postMessage({ type: 'refresh' }));
 document.getElementById('copy').addEventListener('click', () => vscode.postMessage({ type: 'copy' }));
 vscode.postMessage({ type: 'ready' });
 `;
 
 export function renderNeuronPage(response: NeuronResponse, options: HeatmapOptions & { nonce: string; cspSource: string; title: string }): string {
-    const body = `<div class="toolbar"><button id="refresh" type="button">Refresh</button> <button id="copy" type="button">Copy as JSON</button></div>
-<main id="content">${renderNeuronContent(response, options)}</main>`;
+    return renderNeuronPageWith(renderNeuronContent(response, options), options);
+}
+
+/** The neuron view's page around content already rendered (a compiled or a learned neuron). */
+export function renderNeuronPageWith(content: string, options: { nonce: string; cspSource: string; title: string }): string {
+    const body = `<div class="toolbar"><button id="pin" type="button" aria-pressed="false" title="Follows the declaration under the cursor; click to stay on this one">Pin</button> <button id="refresh" type="button">Refresh</button> <button id="copy" type="button">Copy as JSON</button></div>
+<main id="content">${content}</main>`;
     return webviewPage({ title: options.title, nonce: options.nonce, cspSource: options.cspSource, style: neuronStyle, body, script: neuronScript });
 }
