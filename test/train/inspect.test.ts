@@ -79,6 +79,9 @@ describe('cajal inspect (real training, real processes)', () => {
         const unknown = await runCli(['inspect', 'and.cajal', '--extern', 'and'], directory);
         expect(unknown.code).toBe(1);
         expect(unknown.stderr).toContain("and.cajal has no extern 'and' ('and' is a definition). Its externs: learnedAnd, reader.");
+        const big = await runCli(['inspect', 'and.cajal', '--extern', 'learnedAnd', '--max-tensor', '9'], directory);
+        expect(big.code).toBe(1);
+        expect(big.stderr.trim()).toBe("cajal inspect: and.cajal: the learned matrix of 'learnedAnd' needs 16 entries, above the limit of 9 (--max-tensor).");
         const usage = await runCli(['inspect', 'and.cajal'], directory);
         expect(usage.code).toBe(2);
         expect(usage.stderr).toContain('inspect needs --extern NAME.');

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ast, basisLabels, declaredType, product, uncurry, type CajalServices, type CajalType } from '@cajal/language';
+import { ast, basisLabels, declaredType, dim, product, uncurry, type CajalServices, type CajalType } from '@cajal/language';
 import {
     columnArgmax, compileGeneratedDefinition, definitionMatrix, generateNearestProgram, matrixDistance, oneHotMatrix, tabulationProblem,
     type FunctionMatrix, type MatrixDistance
@@ -55,6 +55,12 @@ export const inspectCommand: Command = {
         const { params, result } = uncurry(declaredType(extern));
         const problem = tabulationProblem(params, result, 'matrix');
         if (problem) throw new CliError(`${file}: the extern '${extern.name}' has no learned matrix to inspect: ${problem}.`);
+        // One input row per basis input and one output column each: bounded like every tensor (--max-tensor).
+        const entries = params.reduce((n, param) => n * dim(param), 1) * Math.max(dim(result), params.reduce((n, param) => n + dim(param), 0));
+        const limit = services.typing.TensorSizes.maxEntries;
+        if (entries > limit) {
+            throw new CliError(`${file}: the learned matrix of '${extern.name}' needs ${entries.toLocaleString('en-US')} entries, above the limit of ${limit.toLocaleString('en-US')} (--max-tensor).`);
+        }
         const compared = options.compare === undefined ? undefined : findComparedDefinition(document, options.compare, services, file);
 
         // Loaded here, not at the top: @cajal/train loads tfjs (docs/cli.md, "Start-up").
