@@ -292,6 +292,16 @@ async function readHeatmap() {
     return undefined;
 }
 
+/** Clicks an element of the neuron view (e.g. its Pin button) and returns the frame it is in. */
+async function clickInNeuronView(selector) {
+    for (const frame of page.frames()) {
+        if ((await frame.locator('table.heatmap').count().catch(() => 0)) === 0) continue;
+        await frame.locator(selector).click();
+        return frame;
+    }
+    throw new Error(`no neuron view with ${selector}`);
+}
+
 /**
  * Checks a Bool -o Bool -o Bool matrix cell by cell against a truth table: column x, row
  * 'a↦b' (the function x returns maps a to b) is 1 exactly when f(x, a) = b.
@@ -512,12 +522,24 @@ async function runChecks() {
         await page.mouse.move(700, 400);
     });
 
-    await check('the neuron view keeps the last neuron, marked stale, while the file has an error elsewhere', async () => {
+    await check('the neuron view follows the cursor; pinned, it keeps the last neuron, marked stale, while the file has an error elsewhere', async () => {
         await closeEditors();
         await openFile('good.cajal');
         await goToLine(2, 6);
         await runCommand('Cajal: Show Neuron');
         await until('the heatmap', readHeatmap, 30_000, 500);
+        // Unpinned, the view follows the cursor to main, and back to and.
+        await openFile('good.cajal');
+        await goToLine(4, 6);
+        await page.locator('.tab[aria-label^="Neuron: main (good.cajal)"]').first().waitFor({ state: 'visible', timeout: 30_000 });
+        await screenshot('neuron-follows-cursor');
+        await openFile('good.cajal');
+        await goToLine(2, 6);
+        await page.locator('.tab[aria-label^="Neuron: and (good.cajal)"]').first().waitFor({ state: 'visible', timeout: 30_000 });
+        await until('the heatmap of and', async () => { const h = await readHeatmap(); return h && h.rows.length === 4 ? h : undefined; }, 30_000, 500);
+        // Pinned, it stays on and while the cursor goes to write a broken definition.
+        const view = await clickInNeuronView('#pin');
+        await until('the Pin button to be pressed', async () => (await view.locator('#pin[aria-pressed="true"]').count()) === 1 || undefined, 10_000, 200);
         await openFile('good.cajal');
         await goToLine(4, 1);
         await page.keyboard.press('End');

@@ -18,6 +18,11 @@ export type { GenerateOptions, GeneratedModule } from './generate.js';
 // Neurons and weight files: a closed definition's tensor with its labels, `.npy` arrays, atomic writes.
 export { neuronOf } from './neuron.js';
 export type { Neuron, NeuronOptions } from './neuron.js';
+// Learned neurons read back as programs: function matrices, the nearest program, distances.
+export {
+    columnArgmax, compileGeneratedDefinition, definitionMatrix, generateNearestProgram, matrixDistance, oneHotMatrix, tabulationProblem, uncurriedMatrix
+} from './learned.js';
+export type { FunctionMatrix, MatrixDistance } from './learned.js';
 export { NpyFormatError, decodeNpy, encodeNpy, parseNpy } from './npy.js';
 export type { NpyArray } from './npy.js';
 export { OutputWriteError, TEMPORARY_FILE, removeStaleTemporaries, writeFileAtomic, writeProblem, type AtomicWriteFileSystem, type AtomicWriteOptions } from './output-files.js';

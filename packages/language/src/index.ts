@@ -14,7 +14,7 @@ export { registerValidationChecks } from './validation/cajal-validator.js';
 export { CajalDocumentFactory } from './workspace/cajal-document-factory.js';
 
 // Checking files from disk, as the CLI does.
-export { errorsOf, loadFiles } from './workspace.js';
+export { checkSourceText, errorsOf, loadFiles } from './workspace.js';
 export type { CheckedWorkspace } from './workspace.js';
 export { Codes } from './problems.js';
 

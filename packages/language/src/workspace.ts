@@ -71,6 +71,18 @@ export async function loadFiles(files: string[], services?: CajalServices, setti
     return { services: cajal, documents: all, requested };
 }
 
+/**
+ * Parses and checks source text as the document `uri` (not read from disk), in `services`'
+ * workspace: for programs tools write themselves, e.g. the nearest program of a learned
+ * neuron, which is checked before it is shown.
+ */
+export async function checkSourceText(text: string, services: CajalServices, uri: URI): Promise<LangiumDocument<ast.Module>> {
+    const document = services.shared.workspace.LangiumDocumentFactory.fromString<ast.Module>(text, uri);
+    services.shared.workspace.LangiumDocuments.addDocument(document);
+    await services.shared.workspace.DocumentBuilder.build([document], { validation: true });
+    return document;
+}
+
 /** The errors (not warnings or hints) among a checked document's diagnostics. */
 export function errorsOf(document: LangiumDocument): Diagnostic[] {
     return (document.diagnostics ?? []).filter(d => d.severity === 1);

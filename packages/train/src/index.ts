@@ -26,6 +26,9 @@ export type { LoadedNetwork, ManifestExtern, WeightsManifest } from './weights.j
 export { FOLDER_RECORD, LOCK, OWN_FILES, WeightsFolderError, openWeightsFolder } from './weights-folder.js';
 export type { WeightsFolderLease } from './weights-folder.js';
 
+// The learned neuron of an extern over discrete inputs (its matrix, for `cajal inspect`).
+export { learnedMatrix } from './learned.js';
+
 // Metric history and its charts.
 export { historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
 export type { ChartOptions, EpochMetrics, Evaluation, Series } from './history.js';

@@ -8,14 +8,15 @@ import * as fs from 'node:fs';
 import { startCli, type CliLauncher, type CliResult, type CliStream } from './cliProcess.js';
 import { describeCliFailure } from './failures.js';
 import { formatRunResult } from './format.js';
-import { renderNeuronContent, renderNeuronPage } from './heatmap.js';
+import { renderNeuronContent, renderNeuronPageWith } from './heatmap.js';
 import { escapeHtml, makeNonce } from './html.js';
 import { handleNeuronViewMessage, handleTrainingViewMessage } from './messages.js';
 import {
     asTrainEvent, CompileTfjsRequestMethod, isErrorResponse, JsonLineSplitter, NeuronRequestMethod,
     parseRunResult, validateNeuronResponse, type CompileResponse, type NeuronInfo, type NeuronResponse, type TrainEvent
 } from './protocol.js';
-import { runnableDefinitionAt, trainingAt } from './source.js';
+import { isExternIn, neuronDeclarationAt, runnableDefinitionAt, trainingAt } from './source.js';
+import { LearnedNeurons, learnedHoverMarkdown, renderLearnedNeuronContent, type LearnedNeuron, type LearnedNeuronResponse } from './learned.js';
 import type { LanguageStatus } from './status.js';
 import {
     applyTrainEvent, engineArguments, epochLogLine, evaluationLogLine, epochSummary, initialTrainingState, renderTrainingPage, testSummary, trainingProgress, trainingViewMessage, type TrainingState
@@ -48,12 +49,18 @@ export interface Target {
 }
 
 const neuronRefreshDelayMs = 300;
+/** The unpinned neuron view moves to the declaration under the cursor after the cursor rests this long. */
+export const neuronFollowDelayMs = 150;
 
 export class CajalCommands {
-    private readonly neuronViews = new Map<string, NeuronView>();
+    private readonly neuronViews = new Set<NeuronView>();
+    private followTimer: ReturnType<typeof setTimeout> | undefined;
+    private readonly learned: LearnedNeurons;
     private readonly trainings = new Set<TrainingSession>();
 
-    constructor(private readonly deps: CommandDeps) {}
+    constructor(private readonly deps: CommandDeps) {
+        this.learned = new LearnedNeurons(deps.cli);
+    }
 
     register(): vscodeTypes.Disposable[] {
         const { vscode } = this.deps;
@@ -63,12 +70,16 @@ export class CajalCommands {
             vscode.commands.registerCommand(commandIds.compileTfjs, (...args: unknown[]) => this.compileTfjs(...args)),
             vscode.commands.registerCommand(commandIds.train, (...args: unknown[]) => this.train(...args)),
             vscode.workspace.onDidChangeTextDocument(event => this.documentChanged(event.document.uri)),
+            vscode.window.onDidChangeTextEditorSelection(event => {
+                const active = event.selections[0]?.active;
+                if (active) this.selectionChanged(event.textEditor.document, event.textEditor.document.offsetAt(active));
+            }),
             { dispose: () => this.dispose() }
         ];
     }
 
     dispose(): void {
-        for (const view of this.neuronViews.values()) view.panel.dispose();
+        for (const view of [...this.neuronViews]) view.panel.dispose();
         for (const session of this.trainings) session.cancel();
     }
 
@@ -76,7 +87,7 @@ export class CajalCommands {
      * Turns command arguments into a target. Code lenses pass `[uriString, name]`; the editor
      * context menu passes a Uri; the palette passes nothing (active editor, cursor position).
      */
-    async resolveTarget(args: unknown[], pick: 'definition' | 'training' | 'file'): Promise<Target | undefined> {
+    async resolveTarget(args: unknown[], pick: 'definition' | 'neuron' | 'training' | 'file'): Promise<Target | undefined> {
         const { vscode } = this.deps;
         const [first, second] = args;
         let uri: vscodeTypes.Uri | undefined;
@@ -97,9 +108,11 @@ export class CajalCommands {
             const offset = editor && editor.document.uri.toString() === uri.toString()
                 ? document.offsetAt(editor.selection.active)
                 : 0;
-            name = pick === 'definition' ? runnableDefinitionAt(document.getText(), offset) : trainingAt(document.getText(), offset);
+            name = pick === 'definition' ? runnableDefinitionAt(document.getText(), offset)
+                : pick === 'neuron' ? neuronDeclarationAt(document.getText(), offset)?.name ?? runnableDefinitionAt(document.getText(), offset)
+                : trainingAt(document.getText(), offset);
             if (name === undefined) {
-                void vscode.window.showErrorMessage(pick === 'definition'
+                void vscode.window.showErrorMessage(pick !== 'training'
                     ? `No definition to use in ${path.basename(uri.fsPath)}: put the cursor in a def or define main.`
                     : `No training declaration (train name { … }) in ${path.basename(uri.fsPath)}.`);
                 return undefined;
@@ -206,32 +219,75 @@ export class CajalCommands {
         }
     }
 
+    /** The learned neuron of a trained extern, from `cajal inspect` (no weights yet: an error saying what to do). */
+    async requestLearned(target: NeuronTarget): Promise<LearnedNeuronResponse> {
+        if (target.uri.scheme !== 'file') return { error: `${target.uri.toString()} is not a file on disk; save it and train first.` };
+        const answer = this.learned.get(target.uri.fsPath, target.name);
+        return answer ?? { error: `'${target.name}' has no trained weights beside ${path.basename(target.uri.fsPath)} yet: train a block that uses it first.` };
+    }
+
     async showNeuron(...args: unknown[]): Promise<vscodeTypes.WebviewPanel | undefined> {
         const { vscode } = this.deps;
-        const target = await this.resolveTarget(args, 'definition');
-        if (!target) return undefined;
-        const name = target.name!;
-        const key = `${target.uri.toString()}#${name}`;
-        const existing = this.neuronViews.get(key);
+        const resolved = await this.resolveTarget(args, 'neuron');
+        if (!resolved) return undefined;
+        const target: NeuronTarget = {
+            uri: resolved.uri, name: resolved.name!,
+            kind: resolved.document && isExternIn(resolved.document.getText(), resolved.name!) ? 'extern' : 'def'
+        };
+        const existing = [...this.neuronViews].find(view => view.key === neuronKey(target))
+            // One view follows the cursor (like Lean's infoview); pinned views stay on their declaration.
+            ?? [...this.neuronViews].find(view => !view.pinned);
         if (existing) {
             existing.panel.reveal(undefined, true);
-            await existing.refresh();
+            if (existing.key === neuronKey(target)) await existing.refresh();
+            else await existing.retarget(target);
             return existing.panel;
         }
-        // The tab names the file too: views of same-named definitions in two files stay apart.
-        const panel = vscode.window.createWebviewPanel('cajal.neuron', `Neuron: ${name} (${path.basename(target.uri.fsPath)})`,
+        const panel = vscode.window.createWebviewPanel('cajal.neuron', neuronTitle(target),
             { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
             { enableScripts: true, localResourceRoots: [] });
-        const view = new NeuronView(this, panel, target.uri, name);
-        this.neuronViews.set(key, view);
-        panel.onDidDispose(() => { view.disposed = true; this.neuronViews.delete(key); });
+        const view = new NeuronView(this, panel, target);
+        this.neuronViews.add(view);
+        panel.onDidDispose(() => { view.disposed = true; this.neuronViews.delete(view); });
         await view.initialise();
         return panel;
     }
 
+    /** The unpinned view follows the cursor to the definition or extern under it (after a short pause). */
+    selectionChanged(document: vscodeTypes.TextDocument, offset: number): void {
+        if (document.languageId !== 'cajal') return;
+        const view = [...this.neuronViews].find(v => !v.pinned);
+        if (!view) return;
+        if (this.followTimer) clearTimeout(this.followTimer);
+        this.followTimer = setTimeout(() => {
+            this.followTimer = undefined;
+            const here = neuronDeclarationAt(document.getText(), offset);
+            if (!here || view.disposed || view.pinned) return;
+            const target: NeuronTarget = { uri: document.uri, name: here.name, kind: here.kind };
+            if (neuronKey(target) !== view.key) void view.retarget(target);
+        }, neuronFollowDelayMs);
+    }
+
+    /** Hover on a trained extern: how far its learned map is from the nearest program (none without saved weights). */
+    async learnedHover(document: vscodeTypes.TextDocument, position: vscodeTypes.Position): Promise<vscodeTypes.Hover | undefined> {
+        const { vscode } = this.deps;
+        if (document.uri.scheme !== 'file') return undefined;
+        const range = document.getWordRangeAtPosition(position, /[A-Za-z_][A-Za-z0-9_']*/);
+        if (!range) return undefined;
+        const name = document.getText(range);
+        if (!isExternIn(document.getText(), name)) return undefined;
+        const answer = this.learned.get(document.uri.fsPath, name);
+        if (!answer) return undefined;
+        const show = `command:${commandIds.showNeuron}?${encodeURIComponent(JSON.stringify([document.uri.toString(), name]))}`;
+        const markdown = new vscode.MarkdownString(learnedHoverMarkdown(await answer, show));
+        // Only the Show Neuron command may run from this hover's links.
+        markdown.isTrusted = { enabledCommands: [commandIds.showNeuron] };
+        return new vscode.Hover(markdown, range);
+    }
+
     /** Views refresh shortly after their file changes (the server re-checks the new text first). */
     documentChanged(uri: vscodeTypes.Uri): void {
-        for (const view of this.neuronViews.values()) {
+        for (const view of this.neuronViews) {
             if (view.uri.toString() === uri.toString()) view.scheduleRefresh(neuronRefreshDelayMs);
         }
     }
@@ -304,6 +360,10 @@ export class CajalCommands {
             return await session.start();
         } finally {
             this.trainings.delete(session);
+            // New weights: learned neurons of this file are shown anew.
+            for (const view of this.neuronViews) {
+                if (view.target.kind === 'extern' && view.uri.toString() === target.uri.toString()) void view.refresh();
+            }
         }
     }
 
@@ -330,28 +390,64 @@ function revealWeights(vscode: VscodeApi, weights: string | null): void {
         vscode.window.showInformationMessage(`Weights: ${weights}`));
 }
 
+/** What a neuron view shows: a definition's compiled neuron, or an extern's learned one. */
+export interface NeuronTarget {
+    uri: vscodeTypes.Uri;
+    name: string;
+    kind: 'def' | 'extern';
+}
+
+/**
+ * A Show Neuron view. Unpinned (the default), it follows the declaration under the cursor,
+ * as Lean's infoview does; pinned, it stays on its declaration. While the neuron cannot be
+ * computed (an error elsewhere in the file, no weights yet) it keeps the last one, marked stale.
+ */
 class NeuronView {
     disposed = false;
+    pinned = false;
     private timer: ReturnType<typeof setTimeout> | undefined;
     private version = 0;
-    private last: NeuronResponse | undefined;
-    /** The last neuron the server could compute, shown (marked stale) while the file has errors. */
-    private lastGood: NeuronInfo | undefined;
+    private last: NeuronResponse | LearnedNeuronResponse | undefined;
+    /** The last neuron that could be computed, shown (marked stale) while the current one cannot. */
+    private lastGood: NeuronInfo | LearnedNeuron | undefined;
 
-    constructor(private readonly owner: CajalCommands, readonly panel: vscodeTypes.WebviewPanel, readonly uri: vscodeTypes.Uri, readonly name: string) {}
+    constructor(private readonly owner: CajalCommands, readonly panel: vscodeTypes.WebviewPanel, public target: NeuronTarget) {}
+
+    get uri(): vscodeTypes.Uri { return this.target.uri; }
+    get name(): string { return this.target.name; }
+    get key(): string { return neuronKey(this.target); }
 
     async initialise(): Promise<void> {
         this.panel.webview.onDidReceiveMessage(message => handleNeuronViewMessage(message, {
             ready: () => this.post(),
             refresh: () => this.refresh(),
-            copy: () => this.copy()
+            copy: () => this.copy(),
+            pin: () => { this.pinned = !this.pinned; return this.post(); }
         }));
-        this.last = await this.owner.requestNeuron(this.uri, this.name);
-        if (this.disposed) return;
-        if (!isErrorResponse(this.last)) this.lastGood = this.last;
-        this.panel.webview.html = renderNeuronPage(this.last, {
-            maxCells: this.owner.neuronMaxCells(), nonce: makeNonce(), cspSource: this.panel.webview.cspSource, title: `Neuron: ${this.name}`
+        const version = ++this.version;
+        const response = await this.request();
+        if (this.disposed || version !== this.version) return;
+        this.accept(response);
+        this.panel.webview.html = renderNeuronPageWith(this.content(), {
+            nonce: makeNonce(), cspSource: this.panel.webview.cspSource, title: `Neuron: ${this.name}`
         });
+    }
+
+    private request(): Promise<NeuronResponse | LearnedNeuronResponse> {
+        return this.target.kind === 'extern' ? this.owner.requestLearned(this.target) : this.owner.requestNeuron(this.uri, this.name);
+    }
+
+    private accept(response: NeuronResponse | LearnedNeuronResponse): void {
+        this.last = response;
+        if (!isErrorResponse(response)) this.lastGood = response;
+    }
+
+    /** Shows another declaration (following the cursor); the stale fallback is for one declaration only. */
+    async retarget(target: NeuronTarget): Promise<void> {
+        this.target = target;
+        this.lastGood = undefined;
+        this.panel.title = neuronTitle(target);
+        await this.refresh();
     }
 
     scheduleRefresh(delayMs: number): void {
@@ -361,27 +457,44 @@ class NeuronView {
 
     async refresh(): Promise<void> {
         const version = ++this.version;
-        const response = await this.owner.requestNeuron(this.uri, this.name);
+        const response = await this.request();
         // A slower earlier request must not overwrite a newer answer.
         if (this.disposed || version !== this.version) return;
-        this.last = response;
-        if (!isErrorResponse(response)) this.lastGood = response;
+        this.accept(response);
         await this.post();
     }
 
-    /** The current neuron; while it cannot be computed (an error elsewhere in the file), the last good one marked stale. */
+    private render(response: NeuronResponse | LearnedNeuronResponse): string {
+        return this.target.kind === 'extern'
+            ? renderLearnedNeuronContent(response as LearnedNeuronResponse)
+            : renderNeuronContent(response as NeuronResponse, { maxCells: this.owner.neuronMaxCells() });
+    }
+
+    /** The current neuron; while it cannot be computed, the last good one under a stale banner. */
+    private content(): string {
+        if (!this.last) return '';
+        return isErrorResponse(this.last) && this.lastGood
+            ? `<div class="stale" role="status">Stale: ${escapeHtml(this.last.error)} Showing the last neuron computed.</div>${this.render(this.lastGood)}`
+            : this.render(this.last);
+    }
+
     private async post(): Promise<void> {
         if (!this.last || this.disposed) return;
-        const options = { maxCells: this.owner.neuronMaxCells() };
-        const html = isErrorResponse(this.last) && this.lastGood
-            ? `<div class="stale" role="status">Stale: ${escapeHtml(this.last.error)} Showing the last neuron computed.</div>${renderNeuronContent(this.lastGood, options)}`
-            : renderNeuronContent(this.last, options);
-        await this.panel.webview.postMessage({ type: 'update', html, version: this.version });
+        await this.panel.webview.postMessage({ type: 'update', html: this.content(), version: this.version, pinned: this.pinned });
     }
 
     private async copy(): Promise<void> {
         if (this.last) await this.owner.copyToClipboard(JSON.stringify(this.last, null, 2));
     }
+}
+
+function neuronKey(target: NeuronTarget): string {
+    return `${target.uri.toString()}#${target.name}`;
+}
+
+/** The tab names the file too: views of same-named declarations in two files stay apart. */
+function neuronTitle(target: NeuronTarget): string {
+    return `${target.kind === 'extern' ? 'Learned neuron' : 'Neuron'}: ${target.name} (${path.basename(target.uri.fsPath)})`;
 }
 
 /** The view and notification are redrawn at most this often, however fast events arrive. */

@@ -54,6 +54,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<CajalE
         output
     });
     context.subscriptions.push(...commands.register());
+    // Beside the server's hover (types, neurons): a trained extern's learned map, from the CLI (the server has no tfjs).
+    context.subscriptions.push(vscode.languages.registerHoverProvider({ scheme: 'file', language: 'cajal' }, {
+        provideHover: (document, position) => commands.learnedHover(document, position)
+    }));
     context.subscriptions.push(vscode.window.registerWebviewPanelSerializer('cajal.training', {
         async deserializeWebviewPanel(panel, state) {
             commands.restoreTrainingView(panel, state);

@@ -8,7 +8,18 @@ import { escapeHtml, webviewPage } from './html.js';
 export interface HeatmapOptions {
     /** Matrices with more cells than this are summarised instead of drawn cell by cell. */
     maxCells: number;
+    /** Matrices with more cells than this are drawn as a compact heatmap (colours, no numbers). Default COMPACT_ABOVE_CELLS. */
+    compactAbove?: number;
 }
+
+/**
+ * Up to this many cells a matrix is a table of numbers; above it (e.g. `add`, [100, 10]) a
+ * compact heatmap: small coloured cells with their value on hover, labelled rows and columns,
+ * and zoom buttons, so the structure shows instead of a hundred rows of zeros.
+ */
+export const COMPACT_ABOVE_CELLS = 256;
+/** Cell sizes (px) the zoom buttons step through; the compact heatmap starts at ZOOM_STEPS[2]. */
+export const ZOOM_STEPS = [4, 6, 10, 14, 20, 28];
 
 /** The matrix view of a tensor: vectors become one column, higher ranks fold into rows. */
 export function asMatrix(shape: number[]): { rows: number; cols: number } {
@@ -62,6 +73,9 @@ export function renderNeuronContent(response: NeuronResponse, options: HeatmapOp
     if (rows * cols > options.maxCells) {
         return `${header}${renderSummary(neuron.data)}<p class="note">${rows * cols} cells exceed the cajal.neuron.maxCells setting (${options.maxCells}); showing a summary.</p>`;
     }
+    if (rows * cols > (options.compactAbove ?? COMPACT_ABOVE_CELLS)) {
+        return header + renderSummary(neuron.data) + renderCompactHeatmap(neuron.data, rows, cols, neuron.rows, neuron.cols);
+    }
     return header + renderMatrixTable(neuron.data, rows, cols, neuron.rows, neuron.cols);
 }
 
@@ -97,6 +111,29 @@ export function renderMatrixTable(data: number[], rows: number, cols: number, ro
     return parts.join('');
 }
 
+/** A large matrix as coloured cells without numbers (values in each cell's title), with zoom buttons. */
+export function renderCompactHeatmap(data: number[], rows: number, cols: number, rowLabels: string[], colLabels: string[]): string {
+    let maxAbs = 0;
+    for (const v of data) if (Number.isFinite(v)) maxAbs = Math.max(maxAbs, Math.abs(v));
+    const label = (labels: string[], i: number) => escapeHtml(labels[i] ?? String(i));
+    const parts: string[] = [];
+    parts.push(`<div class="zoom" role="group" aria-label="Zoom"><button type="button" data-zoom="-1" title="Smaller cells">−</button> <button type="button" data-zoom="1" title="Larger cells">+</button> <span class="note">hover a cell for its value</span></div>`);
+    parts.push(`<div class="compact-scroll"><table class="heatmap compact" data-rows="${rows}" data-cols="${cols}" style="--cell:${ZOOM_STEPS[2]}px">`);
+    parts.push('<thead><tr><th class="corner" scope="col">out \\ in</th>');
+    for (let c = 0; c < cols; c++) parts.push(`<th scope="col" class="col-label"><span>${label(colLabels, c)}</span></th>`);
+    parts.push('</tr></thead><tbody>');
+    for (let r = 0; r < rows; r++) {
+        parts.push(`<tr><th scope="row" class="row-label">${label(rowLabels, r)}</th>`);
+        for (let c = 0; c < cols; c++) {
+            const v = data[r * cols + c];
+            parts.push(`<td class="cell" style="background-color:${cellColor(v, maxAbs)}" title="${label(rowLabels, r)} ← ${label(colLabels, c)}: ${escapeHtml(String(v))}"></td>`);
+        }
+        parts.push('</tr>');
+    }
+    parts.push('</tbody></table></div>');
+    return parts.join('');
+}
+
 const neuronStyle = `
 body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 1em; }
 h1 { font-size: 1.2em; font-weight: 600; }
@@ -108,6 +145,14 @@ table.heatmap { border-collapse: collapse; font-family: var(--vscode-editor-font
 table.heatmap th { font-weight: normal; color: var(--vscode-descriptionForeground); padding: 2px 6px; white-space: nowrap; }
 table.heatmap td.cell { min-width: 2.2em; height: 1.8em; text-align: center; border: 1px solid var(--vscode-editorWidget-border, #8884); }
 .toolbar { margin: .5em 0; }
+table.heatmap.compact td.cell { min-width: 0; width: var(--cell); height: var(--cell); padding: 0; border: none; outline: 1px solid var(--vscode-editorWidget-border, #8882); }
+table.heatmap.compact th { font-size: min(0.9em, calc(var(--cell) * 1.1)); padding: 0 4px; line-height: 1; }
+table.heatmap.compact th.col-label span { writing-mode: vertical-rl; transform: rotate(180deg); display: inline-block; }
+.compact-scroll { overflow: auto; max-height: 80vh; }
+.zoom { margin: .3em 0; }
+.side-by-side { display: flex; flex-wrap: wrap; gap: 2em; align-items: flex-start; }
+h2 { font-size: 1em; font-weight: 600; }
+pre.source { font-family: var(--vscode-editor-font-family); background: var(--vscode-textCodeBlock-background); padding: .5em; overflow-x: auto; }
 button { background: var(--vscode-button-background); color: var(--vscode-button-foreground); border: none; padding: 4px 10px; cursor: pointer; }
 `;
 
@@ -118,12 +163,32 @@ button { background: var(--vscode-button-background); color: var(--vscode-button
 const neuronScript = `
 const vscode = acquireVsCodeApi();
 const content = document.getElementById('content');
+const pin = document.getElementById('pin');
 window.addEventListener('message', event => {
   const message = event.data;
   if (message && message.type === 'update' && typeof message.html === 'string') {
     content.innerHTML = message.html;
+    applyZoom();
     document.body.dataset.version = String(message.version ?? '');
+    if (typeof message.pinned === 'boolean') {
+      pin.textContent = message.pinned ? 'Unpin' : 'Pin';
+      pin.setAttribute('aria-pressed', String(message.pinned));
+      pin.title = message.pinned ? 'Stays on this declaration; click to follow the cursor' : 'Follows the declaration under the cursor; click to stay on this one';
+    }
   }
+});
+pin.addEventListener('click', () => vscode.postMessage({ type: 'pin' }));
+// Zoom of the compact heatmap: kept across updates (the same neuron redrawn after an edit).
+const zoomSteps = ${JSON.stringify(ZOOM_STEPS)};
+let zoom = 2;
+function applyZoom() {
+  for (const table of content.querySelectorAll('table.compact')) table.style.setProperty('--cell', zoomSteps[zoom] + 'px');
+}
+content.addEventListener('click', event => {
+  const button = event.target instanceof Element ? event.target.closest('[data-zoom]') : null;
+  if (!button) return;
+  zoom = Math.max(0, Math.min(zoomSteps.length - 1, zoom + Number(button.getAttribute('data-zoom'))));
+  applyZoom();
 });
 document.getElementById('refresh').addEventListener('click', () => vscode.postMessage({ type: 'refresh' }));
 document.getElementById('copy').addEventListener('click', () => vscode.postMessage({ type: 'copy' }));
@@ -131,7 +196,12 @@ vscode.postMessage({ type: 'ready' });
 `;
 
 export function renderNeuronPage(response: NeuronResponse, options: HeatmapOptions & { nonce: string; cspSource: string; title: string }): string {
-    const body = `<div class="toolbar"><button id="refresh" type="button">Refresh</button> <button id="copy" type="button">Copy as JSON</button></div>
-<main id="content">${renderNeuronContent(response, options)}</main>`;
+    return renderNeuronPageWith(renderNeuronContent(response, options), options);
+}
+
+/** The neuron view's page around content already rendered (a compiled or a learned neuron). */
+export function renderNeuronPageWith(content: string, options: { nonce: string; cspSource: string; title: string }): string {
+    const body = `<div class="toolbar"><button id="pin" type="button" aria-pressed="false" title="Follows the declaration under the cursor; click to stay on this one">Pin</button> <button id="refresh" type="button">Refresh</button> <button id="copy" type="button">Copy as JSON</button></div>
+<main id="content">${content}</main>`;
     return webviewPage({ title: options.title, nonce: options.nonce, cspSource: options.cspSource, style: neuronStyle, body, script: neuronScript });
 }

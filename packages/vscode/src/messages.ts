@@ -1,13 +1,15 @@
 // Messages the webviews send to the extension. The webview is untrusted input (its page
 // could be tampered with), so every message is checked before it reaches a handler.
 
-export type NeuronViewMessage = { type: 'ready' } | { type: 'refresh' } | { type: 'copy' };
+export type NeuronViewMessage = { type: 'ready' } | { type: 'refresh' } | { type: 'copy' } | { type: 'pin' };
 export type TrainingViewRequest = { type: 'ready' } | { type: 'cancel' } | { type: 'revealWeights' } | { type: 'rendered'; sequence: number };
 
 export interface NeuronViewHandlers {
     ready(): void | Promise<void>;
     refresh(): void | Promise<void>;
     copy(): void | Promise<void>;
+    /** Toggles whether the view stays on its declaration or follows the cursor. */
+    pin?(): void | Promise<void>;
 }
 
 export interface TrainingViewHandlers {
@@ -30,6 +32,7 @@ export async function handleNeuronViewMessage(message: unknown, handlers: Neuron
         case 'ready': await handlers.ready(); return true;
         case 'refresh': await handlers.refresh(); return true;
         case 'copy': await handlers.copy(); return true;
+        case 'pin': if (!handlers.pin) return false; await handlers.pin(); return true;
         default: return false;
     }
 }

@@ -75,3 +75,14 @@ export function trainingAt(text: string, offset: number): string | undefined {
     const trainings = findDeclarations(text).filter(d => d.kind === 'train');
     return (trainings.find(d => contains(d, offset, text.length)) ?? trainings[0])?.name;
 }
+
+/** What Show Neuron shows at `offset`: the definition or extern (a learned neuron) containing it, if any. */
+export function neuronDeclarationAt(text: string, offset: number): { name: string; kind: 'def' | 'extern' } | undefined {
+    const here = findDeclarations(text).find(d => (d.kind === 'def' || d.kind === 'extern') && contains(d, offset, text.length));
+    return here ? { name: here.name, kind: here.kind as 'def' | 'extern' } : undefined;
+}
+
+/** Whether `name` is declared as an extern in `text`. */
+export function isExternIn(text: string, name: string): boolean {
+    return findDeclarations(text).some(d => d.kind === 'extern' && d.name === name);
+}

@@ -136,6 +136,18 @@ describe('CLI bundle (dist/cli.mjs)', () => {
         expect(fs.existsSync(path.join(workDir, 'flip.weights', 't', 'weights.json'))).toBe(true);
     }, 120_000);
 
+    it('reads a trained extern back as the nearest program (cajal inspect, as hover and Show Neuron use it)', () => {
+        fs.writeFileSync(path.join(workDir, 'and.cajal'), `def and (x : Bool) (y : Bool) : Bool = if x then y else if y then false else false
+extern learnedAnd : Bool * Bool -o Bool = linear
+train typeAnd { data "pairs.jsonl" (a : Bool, b : Bool); model learnedAnd (a, b); target and a b; lr 0.1; epochs 10; batch 8; seed 1; examples 200; test 40; }
+`);
+        fs.writeFileSync(path.join(workDir, 'pairs.jsonl'), Array.from({ length: 200 }, (_, i) => JSON.stringify({ a: i % 2 === 0, b: (i >> 1) % 2 === 0 })).join('\n') + '\n');
+        runCli(['train', 'and.cajal', '--backend', 'cpu', '--json']);
+        const learned = JSON.parse(runCli(['inspect', 'and.cajal', '--extern', 'learnedAnd', '--compare', 'and', '--json']));
+        expect(learned.nearest.source).toContain('let (x, y) = p in if x then y else if y then false else false');
+        expect(learned.compare).toMatchObject({ def: 'and', equalsNearest: true });
+    }, 120_000);
+
     it('fails with a located error on the bad fixture', () => {
         let stderr = '';
         try {

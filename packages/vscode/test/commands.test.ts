@@ -30,7 +30,17 @@ const args = process.argv.slice(2);
 fs.writeFileSync(path.join(__dirname, 'argv.json'), JSON.stringify({ args, cwd: process.cwd(), wasmDir: process.env.CAJAL_WASM_DIR ?? null }));
 const mode = fs.existsSync(path.join(__dirname, 'mode')) ? fs.readFileSync(path.join(__dirname, 'mode'), 'utf8').trim() : 'ok';
 const out = v => process.stdout.write(JSON.stringify(v) + '\\n');
-if (args[0] === 'run') {
+if (args[0] === 'inspect') {
+  // The shape of \`cajal inspect --json\` (the real one is tested in learned.test.ts); counts calls.
+  const calls = path.join(__dirname, 'inspect-calls');
+  fs.appendFileSync(calls, 'x');
+  out({ extern: args[args.indexOf('--extern') + 1], type: 'Bool * Bool -o Bool', architecture: 'linear', weights: '/w', epoch: 3, shape: [2, 4],
+    rows: ['true', 'false'], columns: ['(true, true)', '(true, false)', '(false, true)', '(false, false)'],
+    matrix: [0.9, 0.2, 0.1, 0.05, 0.1, 0.8, 0.9, 0.95],
+    nearest: { name: 'learnedAndNearest', source: 'def learnedAndNearest (p : Bool * Bool) : Bool =\\n  let (x, y) = p in if x then y else if y then false else false\\n',
+      table: ['true', 'false', 'false', 'false'], distance: { maxAbs: 0.2, frobenius: 0.3, agreeing: 4, columns: 4 } },
+    compare: null });
+} else if (args[0] === 'run') {
   if (mode === 'fail') { process.stderr.write('good.cajal:3:19: error: unknown name foo\\n'); process.exit(1); }
   if (mode === 'json-diagnostics') {
     out({ diagnostics: [{ file: 'good.cajal', line: 1, column: 1, severity: 'warning', message: 'just a warning' }, { file: 'good.cajal', line: 4, column: 20, severity: 'error', code: 'name/unknown', message: "Unknown name 'c'." }] });
@@ -227,6 +237,100 @@ describe('Cajal: Show Neuron', () => {
         await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
         expect(fake.panels[0].webview.html).toContain('connection lost');
         expect(fake.panels[0].webview.html).not.toContain('<table');
+    });
+});
+
+describe('Cajal: Show Neuron follows the cursor', () => {
+    const twoDefinitions = `def not (x : Bool) : Bool = if x then false else true
+def and (x : Bool) (y : Bool) : Bool = if x then y else if y then false else false
+`;
+
+    it('moves an unpinned view to the definition under the cursor, and keeps a pinned one where it is', async () => {
+        fs.writeFileSync(file, twoDefinitions);
+        const { fake, requests } = setup({}, async (_method, params) => ({ ...andNeuron, name: (params as { name: string }).name }));
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
+        const document = await fake.api.workspace.openTextDocument(FakeUri.file(file));
+        const panel = fake.panels[0];
+        fake.moveCursor(document, { line: 0, character: 5 });
+        fake.moveCursor(document, { line: 0, character: 8 }); // the view waits for the cursor to rest: one request
+        await sleep(300);
+        expect(requests.map(r => r.params.name)).toEqual(['and', 'not']);
+        expect(panel.title).toBe('Neuron: not (good.cajal)');
+        expect((panel.webview.posted.at(-1) as { html: string; pinned: boolean })).toMatchObject({ pinned: false });
+        expect((panel.webview.posted.at(-1) as { html: string }).html).toContain('<span class="name">not</span>');
+
+        panel.webview.received.fire({ type: 'pin' });
+        await sleep(20);
+        expect((panel.webview.posted.at(-1) as { pinned: boolean }).pinned).toBe(true);
+        fake.moveCursor(document, { line: 1, character: 5 });
+        await sleep(300);
+        expect(panel.title).toBe('Neuron: not (good.cajal)');
+        expect(requests).toHaveLength(2);
+
+        // With the only view pinned, Show Neuron on another definition opens a second view.
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
+        expect(fake.panels).toHaveLength(2);
+        expect(fake.panels[1].title).toBe('Neuron: and (good.cajal)');
+    });
+
+    it('reuses the unpinned view for Show Neuron on another definition instead of opening a new one', async () => {
+        fs.writeFileSync(file, twoDefinitions);
+        const { fake } = setup({}, async (_method, params) => ({ ...andNeuron, name: (params as { name: string }).name }));
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'and');
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'not');
+        expect(fake.panels).toHaveLength(1);
+        expect(fake.panels[0].title).toBe('Neuron: not (good.cajal)');
+    });
+});
+
+describe('Cajal: the learned neuron of a trained extern', () => {
+    const externSource = `def and (x : Bool) (y : Bool) : Bool = if x then y else if y then false else false
+extern learnedAnd : Bool * Bool -o Bool = linear
+`;
+    function writeWeights(): void {
+        fs.mkdirSync(path.join(dir, 'good.weights', 'typeAnd'), { recursive: true });
+        fs.writeFileSync(path.join(dir, 'good.weights', 'typeAnd', 'weights.json'), JSON.stringify({ epoch: 3, externs: { learnedAnd: {} } }));
+    }
+    const inspectCalls = () => (fs.existsSync(path.join(dir, 'inspect-calls')) ? fs.readFileSync(path.join(dir, 'inspect-calls'), 'utf8').length : 0);
+
+    it('hovers with the distance to the nearest program and a link to the view, once weights exist', async () => {
+        fs.writeFileSync(file, externSource);
+        const { fake, commands: cajal } = setup();
+        const document = await fake.api.workspace.openTextDocument(FakeUri.file(file));
+        expect(await cajal.learnedHover(document as never, { line: 1, character: 10 } as never)).toBeUndefined(); // no weights yet
+        expect(inspectCalls()).toBe(0);
+        writeWeights();
+        const hover = await cajal.learnedHover(document as never, { line: 1, character: 10 } as never) as unknown as { contents: { value: string; isTrusted: unknown } };
+        expect(hover.contents.value).toContain('**Learned neuron** [2, 4], trained 3 epochs: max |Δ| 0.2, ‖Δ‖ 0.3; same most likely output on 4/4 inputs from the nearest program:');
+        expect(hover.contents.value).toContain('let (x, y) = p in if x then y else if y then false else false');
+        expect(hover.contents.value).toContain(`command:cajal.showNeuron?${encodeURIComponent(JSON.stringify([uriOf(file), 'learnedAnd']))}`);
+        expect(hover.contents.isTrusted).toEqual({ enabledCommands: ['cajal.showNeuron'] });
+        // Cached until the weights or the file change; a definition gets no learned hover.
+        await cajal.learnedHover(document as never, { line: 1, character: 12 } as never);
+        expect(inspectCalls()).toBe(1);
+        expect(await cajal.learnedHover(document as never, { line: 0, character: 5 } as never)).toBeUndefined();
+    });
+
+    it('shows the learned matrix next to the nearest program\'s, from the extern under the cursor', async () => {
+        fs.writeFileSync(file, externSource);
+        writeWeights();
+        const { fake, requests } = setup();
+        const document = await fake.api.workspace.openTextDocument(FakeUri.file(file));
+        fake.api.window.activeTextEditor = { document, selection: { active: { line: 1, character: 3 } } };
+        await fake.commands.get('cajal.showNeuron')!();
+        expect(requests).toEqual([]); // not the language server: the CLI
+        const panel = fake.panels[0];
+        expect(panel.title).toBe('Learned neuron: learnedAnd (good.cajal)');
+        expect(panel.webview.html.match(/<table class="heatmap" data-rows="2" data-cols="4">/g)).toHaveLength(2);
+        expect(panel.webview.html).toContain('Nearest program (compiled)');
+        expect(panel.webview.html).toContain('same most likely output on 4/4 inputs');
+    });
+
+    it('says to train first when the extern has no weights', async () => {
+        fs.writeFileSync(file, externSource);
+        const { fake } = setup();
+        await fake.commands.get('cajal.showNeuron')!(uriOf(file), 'learnedAnd');
+        expect(fake.panels[0].webview.html).toContain('&#39;learnedAnd&#39; has no trained weights beside good.cajal yet: train a block that uses it first.');
     });
 });
 

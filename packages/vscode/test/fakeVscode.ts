@@ -28,7 +28,21 @@ export class FakeDocument {
     saves = 0;
     readonly languageId = 'cajal';
     constructor(readonly uri: FakeUri, private text: string) {}
-    getText(): string { return this.text; }
+    getText(range?: { start: { line: number; character: number }; end: { line: number; character: number } }): string {
+        return range ? this.text.slice(this.offsetAt(range.start), this.offsetAt(range.end)) : this.text;
+    }
+    positionAt(offset: number): { line: number; character: number } {
+        const before = this.text.slice(0, offset).split('\n');
+        return { line: before.length - 1, character: before[before.length - 1].length };
+    }
+    getWordRangeAtPosition(position: { line: number; character: number }, pattern: RegExp) {
+        const offset = this.offsetAt(position);
+        for (const match of this.text.matchAll(new RegExp(pattern.source, 'g'))) {
+            const start = match.index ?? 0;
+            if (start <= offset && offset <= start + match[0].length) return { start: this.positionAt(start), end: this.positionAt(start + match[0].length) };
+        }
+        return undefined;
+    }
     setText(text: string): void { this.text = text; this.isDirty = true; }
     offsetAt(position: { line: number; character: number }): number {
         const lines = this.text.split('\n');
@@ -79,6 +93,7 @@ export function createFakeVscode(options: { trusted?: boolean; settings?: Record
     const commands = new Map<string, (...args: unknown[]) => unknown>();
     const documents: FakeDocument[] = [];
     const changed = new FakeEmitter<{ document: FakeDocument }>();
+    const selectionChanged = new FakeEmitter<{ textEditor: { document: FakeDocument }; selections: Array<{ active: { line: number; character: number } }> }>();
     const progressReports: { increment?: number; message?: string }[] = [];
     const clipboard: string[] = [];
     let cancelProgress: (() => void) | undefined;
@@ -90,6 +105,8 @@ export function createFakeVscode(options: { trusted?: boolean; settings?: Record
     const openDialogAnswers: string[] = [];
     const api = {
         Uri: FakeUri,
+        MarkdownString: class { isTrusted: unknown = false; constructor(readonly value: string) {} },
+        Hover: class { constructor(readonly contents: unknown, readonly range?: unknown) {} },
         ViewColumn: { Active: -1, Beside: -2, One: 1 },
         ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
         ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
@@ -99,6 +116,7 @@ export function createFakeVscode(options: { trusted?: boolean; settings?: Record
             async executeCommand(id: string, ...args: unknown[]) { return commands.get(id)?.(...args); }
         },
         window: {
+            onDidChangeTextEditorSelection: selectionChanged.event,
             activeTextEditor: undefined as undefined | { document: FakeDocument; selection: { active: { line: number; character: number } } },
             async showInformationMessage(message: string) { shown.push({ level: 'info', message }); return undefined; },
             async showWarningMessage(message: string) { shown.push({ level: 'warning', message }); return undefined; },
@@ -147,7 +165,9 @@ export function createFakeVscode(options: { trusted?: boolean; settings?: Record
     return {
         api, shown, panels, commands, documents, progressReports, clipboard, settingUpdates, errorChoice, openDialogs, openDialogAnswers,
         cancelProgress: () => cancelProgress?.(),
-        fireChange(document: FakeDocument) { changed.fire({ document }); }
+        fireChange(document: FakeDocument) { changed.fire({ document }); },
+        /** The cursor moves to `position` in `document`'s editor. */
+        moveCursor(document: FakeDocument, position: { line: number; character: number }) { selectionChanged.fire({ textEditor: { document }, selections: [{ active: position }] }); }
     };
 }
 

@@ -52,6 +52,29 @@ describe('heatmap HTML', () => {
         expect(html).not.toContain('<table');
         expect(html).toContain('min 0, max 1, 91 non-zero of 1000');
         expect(renderNeuronContent(big, { maxCells: 1000 })).toContain('data-rows="100" data-cols="10"');
+        expect(renderNeuronContent(big, { maxCells: 1000 })).toContain('class="heatmap compact"');
+    });
+
+    it('draws a large matrix (add, [100, 10]) as a labelled compact heatmap with zoom, not a hundred rows of numbers', () => {
+        // add m n = m + n: row r (out n ↦ result) … here simply a sparse 0/1 pattern with labels.
+        const rows = Array.from({ length: 100 }, (_, r) => `${r % 10}↦${Math.floor(r / 10)}`);
+        const cols = Array.from({ length: 10 }, (_, c) => String(c));
+        const add: NeuronInfo = { name: 'add', type: 'Nat -o Nat -o Nat', shape: [100, 10], weights: 1000, data: Array.from({ length: 1000 }, (_, i) => (i % 11 === 0 ? 1 : 0)), rows, cols };
+        const html = renderNeuronContent(add, { maxCells: 4096 });
+        expect(html).toContain('<table class="heatmap compact" data-rows="100" data-cols="10" style="--cell:10px">');
+        expect(html.match(/<td /g)).toHaveLength(1000);
+        // No numbers in the cells: the value is in the title, the colour says the sign and size.
+        expect(html).not.toMatch(/<td[^>]*>[^<]+<\/td>/);
+        expect(html).toContain('title="0↦0 ← 0: 1"></td>');
+        expect(html).toContain('title="9↦9 ← 9: 0"></td>');
+        expect([...html.matchAll(/class="row-label">(.*?)</g)]).toHaveLength(100);
+        expect([...html.matchAll(/class="col-label"><span>(.*?)</g)].map(m => m[1])).toEqual(cols);
+        expect(html).toContain('data-zoom="-1"');
+        expect(html).toContain('data-zoom="1"');
+        expect(html).toContain('min 0, max 1, 91 non-zero of 1000');
+        // Small matrices keep their numbers; the threshold is an option.
+        expect(renderNeuronContent(add, { maxCells: 4096, compactAbove: 1000 })).not.toContain('compact');
+        expect(cells(renderNeuronContent(not, { maxCells: 4096 }))).toEqual([['0', '1'], ['1', '0']]);
     });
 
     it('reports errors, missing data and inconsistent shapes', () => {

@@ -12,6 +12,10 @@ describe('webview message handling', () => {
         const r = recorder();
         for (const type of ['ready', 'refresh', 'copy']) expect(await handleNeuronViewMessage({ type }, r.neuron)).toBe(true);
         expect(r.calls).toEqual(['ready', 'refresh', 'copy']);
+        // Pin only where the view handles it.
+        expect(await handleNeuronViewMessage({ type: 'pin' }, r.neuron)).toBe(false);
+        expect(await handleNeuronViewMessage({ type: 'pin' }, { ...r.neuron, pin: () => { r.calls.push('pin'); } })).toBe(true);
+        expect(r.calls.at(-1)).toBe('pin');
     });
 
     it('dispatches each known training-view message to its handler', async () => {

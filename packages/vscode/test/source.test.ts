@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blankComments, findDeclarations, runnableDefinitionAt, trainingAt } from '../src/source.js';
+import { blankComments, findDeclarations, isExternIn, neuronDeclarationAt, runnableDefinitionAt, trainingAt } from '../src/source.js';
 import { JsonLineSplitter, parseRunResult, validateNeuronResponse } from '../src/protocol.js';
 import { displayValue, formatRunResult, formatTensor, natToUnary } from '../src/format.js';
 
@@ -12,6 +12,23 @@ def f' (x : Bool) : Bool =
 train t1 { data "def d.json" (x : Bool); epochs 1; }
 def main : Bool = f' true
 `;
+
+describe('the declaration a neuron view shows', () => {
+    const text = `def not (x : Bool) : Bool = if x then false else true
+extern learned : Bool * Bool -o Bool = linear -- extern fake : Bool
+-- no declaration on this line
+train t { data "d.jsonl" (a : Bool); model learned (a, a); target a; }
+`;
+    it('is the definition or extern under the cursor; none in a train block', () => {
+        expect(neuronDeclarationAt(text, 5)).toEqual({ name: 'not', kind: 'def' });
+        expect(neuronDeclarationAt(text, text.indexOf('learned'))).toEqual({ name: 'learned', kind: 'extern' });
+        expect(neuronDeclarationAt(text, text.indexOf('no declaration'))).toEqual({ name: 'learned', kind: 'extern' });
+        expect(neuronDeclarationAt(text, text.indexOf('model'))).toBeUndefined();
+        expect(isExternIn(text, 'learned')).toBe(true);
+        expect(isExternIn(text, 'not')).toBe(false);
+        expect(isExternIn(text, 'fake')).toBe(false); // in a comment
+    });
+});
 
 describe('finding declarations without the server', () => {
     it('blanks nested comments and strings but keeps offsets', () => {

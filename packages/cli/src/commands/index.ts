@@ -3,6 +3,7 @@ import { checkCommand } from './check.js';
 import { compileCommand } from './compile.js';
 import { runCommand } from './run.js';
 import { trainCommand } from './train.js';
+import { inspectCommand } from './inspect.js';
 import { evalCommand } from './eval.js';
 import { fmtCommand } from './fmt.js';
 import { createHelpCommand } from './help.js';
@@ -17,6 +18,7 @@ export const commands: readonly Command[] = [
     compileCommand,
     runCommand,
     trainCommand,
+    inspectCommand,
     fmtCommand,
     createHelpCommand(() => commands)
 ];

@@ -3,7 +3,7 @@ import { DefaultCompletionProvider, type CompletionAcceptor, type CompletionCont
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { CompletionItemKind, InsertTextFormat, type CancellationToken, type CompletionItem, type CompletionList, type CompletionParams } from 'vscode-languageserver';
 import type { LangiumDocument } from 'langium';
-import { ast, declaredType, isError, MAX_UNCLOSED, visibleBinders } from '@cajal/language';
+import { ast, Bool, containsError, declaredType, findLeafAt, isError, MAX_UNCLOSED, typeFromSyntax, uncurry, visibleBinders, type CajalType } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { typeOfSafely } from './syntax-queries.js';
 import { declarationPrefix } from './completion-parse.js';
@@ -14,12 +14,42 @@ const SNIPPETS: Record<string, { label: string; body: string; doc: string }> = {
     if: { label: 'if … then … else …', body: 'if ${1:condition} then ${2:a} else ${0:b}', doc: 'A bilinear gate: both branches must use the same linear variables.' },
     iter: { label: 'iter … { zero => … ; succ … => … }', body: 'iter ${1:n} { zero => ${2:base} ; succ ${3:y} => ${0:step} }', doc: 'Bounded iteration: a recurrent neuron, unrolled k-1 steps for a Nat[k] count.' },
     def: { label: 'def … : … = …', body: 'def ${1:name} (${2:x} : ${3:Bool}) : ${4:Bool} =\n  ${0}', doc: 'A named, closed definition.' },
-    let: { label: 'let … = … in …', body: 'let ${1:x} = ${2:value} in ${0}', doc: 'Binds a linear variable: it must be used exactly once in the body.' }
+    let: { label: 'let … = … in …', body: 'let ${1:x} = ${2:value} in ${0}', doc: 'Binds a linear variable: it must be used exactly once in the body.' },
+    Nat: { label: 'Nat[k]', body: 'Nat[${1:10}]', doc: 'The numbers 0 … k-1 (dim k). Nat alone is Nat[10].' },
+    Real: { label: 'Real[d1, …]', body: 'Real[${1:28}, ${2:28}]', doc: 'Opaque real tensors of that shape (images, embeddings), dim d1·…·dn.' }
 };
 
 /**
- * Langium's grammar-driven completion (names in scope, keywords) with each name's type as
- * its detail, and snippets for the binding forms.
+ * How well a candidate of type `type` fits where `expected` is wanted, as the first character
+ * of its sort text: 0 of the expected type, 1 a function that gives it once applied (or a
+ * construct of any type), 2 anything else. Without an expected type everything is 1.
+ */
+export function fitOf(type: CajalType | undefined, expected: CajalType | undefined): '0' | '1' | '2' {
+    if (!expected) return '1';
+    if (!type || containsError(type)) return '2';
+    if (type.equals(expected)) return '0';
+    return uncurry(type).result.equals(expected) ? '1' : '2';
+}
+
+/** The fit of a term keyword: literals and `succ` have their type, `fun` a function type, the other constructs any. */
+function keywordFit(keyword: string, expected: CajalType | undefined): '0' | '1' | '2' {
+    if (!expected) return '1';
+    switch (keyword) {
+        case 'true': case 'false': return expected.kind === 'bool' ? '0' : '2';
+        case 'zero': case 'succ': return expected.kind === 'nat' ? '0' : '2';
+        case 'fun': case 'λ': return expected.kind === 'function' ? '0' : '2';
+        case 'if': case 'let': case 'iter': return '1';
+        default: return '1';
+    }
+}
+
+/**
+ * Langium's grammar-driven completion with each name's type as its detail, and snippets for
+ * the binding forms and the sized types. The grammar filters by position: after `:` only
+ * types (`Bool`, `Nat`, `Nat[k]`, `Real[…]`), elsewhere terms. Terms of the type the context
+ * expects (`expectedTypeAt`) come first, then functions that give it once applied and the
+ * constructs of any type, then the rest; the definition being written is not offered (a
+ * definition cannot refer to itself).
  */
 export class CajalCompletionProvider extends DefaultCompletionProvider {
     constructor(private readonly cajal: CajalLspServices) {
@@ -31,7 +61,10 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
      * parser gives a detached one), so the binders in scope at the cursor are added here.
      */
     protected override getReferenceCandidates(refInfo: ReferenceInfo, context: CompletionContext): Stream<AstNodeDescription> {
-        const candidates = super.getReferenceCandidates(refInfo, context);
+        const enclosing = context.node && AstUtils.getContainerOfType(context.node, ast.isDefinition);
+        // The definition being written (context.node may belong to a re-parse of the text, so by name and file).
+        const candidates = super.getReferenceCandidates(refInfo, context)
+            .filter(c => !(enclosing && c.name === enclosing.name && c.documentUri.toString() === context.document.uri.toString()));
         const container = refInfo.container;
         const attached = container.$container && AstUtils.streamContents(container.$container).some(child => child === container);
         if (attached || !context.node) return candidates;
@@ -60,8 +93,22 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
             item.detail = detail;
             item.labelDetails = { description: detail };
         }
-        if (!item.sortText || item.sortText === '0') item.sortText = ast.isBinder(node) ? '0' : '1';
+        const local = node && ast.isBinder(node) ? '0' : '1';
+        let type: CajalType | undefined;
+        if (node && (ast.isDefinition(node) || ast.isExtern(node))) type = declaredType(node);
+        else if (node && ast.isBinder(node)) type = typeOfSafely(this.cajal.typing.TypeChecker, node);
+        item.sortText = `${fitOf(type, this.expectedAt(context))}${local}`;
         return item;
+    }
+
+    private expectation: { context: CompletionContext; type: CajalType | undefined } | undefined;
+
+    /** The expected type at the completion's token, computed once per context. */
+    private expectedAt(context: CompletionContext): CajalType | undefined {
+        if (this.expectation?.context !== context) {
+            this.expectation = { context, type: expectedTypeAt(context.document, context.tokenOffset, this.cajal.typing.TypeChecker) };
+        }
+        return this.expectation.type;
     }
 
     /**
@@ -91,7 +138,8 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
     }
 
     protected override completionForKeyword(context: CompletionContext, keyword: GrammarAST.Keyword, acceptor: CompletionAcceptor): void {
-        super.completionForKeyword(context, keyword, acceptor);
+        const fit = keywordFit(keyword.value, this.expectedAt(context));
+        super.completionForKeyword(context, keyword, (ctx, value) => acceptor(ctx, { ...value, sortText: `${fit}1` }));
         const snippet = SNIPPETS[keyword.value];
         if (snippet) {
             acceptor(context, {
@@ -102,7 +150,7 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
                 insertTextFormat: InsertTextFormat.Snippet,
                 documentation: snippet.doc,
                 detail: 'snippet',
-                sortText: '2'
+                sortText: `${fit}2`
             });
         }
     }
@@ -136,4 +184,59 @@ export function openConstructsBefore(text: string, offset: number): number {
     }
     // Re-parsing a prefix that once nested very deeply is as slow as one still open.
     return Math.max(open, deepest);
+}
+
+/**
+ * The type the context expects of a term starting at `offset`, read off the construct just
+ * before it in the checked document: a definition's body (`=`), an `if`'s condition and
+ * branches, a `fun`'s body, a `let`'s body, an iteration's parts, `succ`'s argument, a pair's
+ * second part, an ascribed term, or the argument of a function term that ends there
+ * (`and true ▮`). Undefined where nothing is known.
+ */
+export function expectedTypeAt(document: LangiumDocument, offset: number, typeChecker: { typeOf(node: AstNode): CajalType }): CajalType | undefined {
+    const root = document.parseResult.value.$cstNode;
+    if (!root) return undefined;
+    const text = document.textDocument.getText();
+    let before = offset - 1;
+    while (before >= 0 && /\s/.test(text[before])) before--;
+    if (before < 0) return undefined;
+    const leaf = findLeafAt(root, before);
+    if (!leaf || leaf.hidden || !leaf.astNode) return undefined;
+    const node = leaf.astNode;
+    const typeOf = (n: AstNode | undefined): CajalType | undefined => {
+        if (!n) return undefined;
+        const type = typeOfSafely(typeChecker, n);
+        return containsError(type) ? undefined : type;
+    };
+    const known = (type: CajalType | undefined) => (type && !containsError(type) ? type : undefined);
+    const keyword = leaf.text;
+    if (ast.isDefinition(node) && keyword === '=') return known(dropArrows(declaredType(node), node.params.length));
+    if (ast.isIfTerm(node)) return keyword === 'if' ? Bool : keyword === 'then' || keyword === 'else' ? typeOf(node) : undefined;
+    if (ast.isLambda(node) && keyword === '=>') return known(dropArrows(typeOfSafely(typeChecker, node), node.binders.length));
+    if ((ast.isLetTerm(node) || ast.isLetPairTerm(node)) && keyword === 'in') return typeOf(node);
+    if (ast.isLetTerm(node) && keyword === '=' && node.binder.type) return known(typeFromSyntax(node.binder.type));
+    if (ast.isIter(node) && keyword === '=>') return typeOf(node);
+    if (ast.isSucc(node) && keyword === 'succ') return typeOf(node);
+    if (ast.isPair(node) && keyword === ',') {
+        const pair = typeOf(node);
+        return pair?.kind === 'product' ? pair.right : undefined;
+    }
+    if (ast.isAscription(node) && keyword === '(') return known(typeFromSyntax(node.type));
+    if (ast.isTerm(node) && leaf.end === node.$cstNode?.end) {
+        // A term ends just before the cursor: what follows is its argument if it is a function.
+        let term: AstNode = node;
+        while (ast.isApplication(term.$container) && term.$container.$cstNode?.end === term.$cstNode?.end) term = term.$container;
+        const type = typeOf(term);
+        return type?.kind === 'function' ? type.domain : undefined;
+    }
+    return undefined;
+}
+
+function dropArrows(type: CajalType, count: number): CajalType | undefined {
+    let rest = type;
+    for (let i = 0; i < count; i++) {
+        if (rest.kind !== 'function') return undefined;
+        rest = rest.codomain;
+    }
+    return rest;
 }
