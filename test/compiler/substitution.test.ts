@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { ast, type CajalServices } from '@cajal/language';
+import { ast, type CajalServices, type Value } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import { neuronOf, ProgramCompiler } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
@@ -26,6 +26,8 @@ def dropsState (x0 : Nat[2] * Nat[3]) : Bool = let (p1, q2) = x0 in iter p1 { ze
 def overflowState : Nat[2] = iter (2 : Nat[3]) { zero => succ (1 : Nat[2]) ; succ y1 => iter (zero : Nat[3]) { zero => (0 : Nat[2]) ; succ y3 => iter y3 { zero => y1 ; succ y4 => y4 } } }
 def overflowLet : Nat[2] = let l = succ (1 : Nat[2]) in iter (zero : Nat[3]) { zero => (0 : Nat[2]) ; succ z => iter z { zero => l ; succ w => w } }
 def overflowArgument : Nat[2] = (fun (l : Nat[2]) => iter (zero : Nat[3]) { zero => (0 : Nat[2]) ; succ z => iter z { zero => l ; succ w => w } }) (succ (1 : Nat[2]))
+def choosesByCount (f : Bool -o Bool) (n : Nat[3]) : Bool = if (iter n { zero => true ; succ y => not y }) then (iter (0 : Nat[2]) { zero => true ; succ y => f y }) else f false
+def stepsByCount (f : Bool -o Bool) (n : Nat[2]) : Bool = iter n { zero => true ; succ y => f y }
 extern flip : Real[2] -o Bool
 def atRunTime (r : Real[2]) : Bool = twice (fun (b : Bool) => if flip r then b else not b) true
 `;
@@ -117,4 +119,37 @@ describe('a function that replicates its argument is applied by substitution', (
                 out.dispose();
             }
         });
+
+    it.each([
+        ['choosesByCount', 3], ['stepsByCount', 2]
+    ])('%s: a term that uses a function-valued input zero times on one path and once on another runs each path on the value (no factor Σ f)', (name, bound) => {
+        // Folded as one tensor, the path that uses f zero times (an iter step of count 0
+        // replicates it) was broadcast along f's axis, and contracting that with the
+        // identity's matrix e₀₀ + e₁₁ gave 2·true = [2, 0] where the interpreter gives true.
+        // Found by correctness.test.ts's property 'with inputs that are function values'.
+        const definition = definitions.get(name)!;
+        const tables: [string, (b: boolean) => boolean, number[]][] = [
+            ['id', b => b, [1, 0, 0, 1]], ['not', b => !b, [0, 1, 1, 0]], ['true', () => true, [1, 1, 0, 0]], ['false', () => false, [0, 0, 1, 1]]
+        ];
+        const rows = tables.flatMap(table => Array.from({ length: bound }, (_, n) => [table, n] as const));
+        const expected = rows.map(([[, f], n]) => {
+            const fValue = { kind: 'function', type: undefined as never, apply: (x: Value) => ({ kind: 'bool', value: f(x.kind === 'bool' && x.value) }) } as Value;
+            const main = services.interpreter.Interpreter.evaluateDefinition(definition);
+            if (main.kind !== 'function') throw new Error('not a function');
+            const partial = main.apply(fValue);
+            if (partial.kind !== 'function') throw new Error('not a function');
+            const value = partial.apply({ kind: 'nat', value: n, bound });
+            return value.kind === 'bool' && value.value ? [1, 0] : [0, 1];
+        });
+        for (const fold of [true, false]) {
+            const program = new ProgramCompiler(services, { fold }).compileDefinition(definition);
+            const f = tf.tensor(rows.map(([[, , matrix]]) => matrix), [rows.length, ...program.inputs[0].shape]);
+            const n = tf.oneHot(rows.map(([, n]) => n), bound).toFloat();
+            const out = runProgram(program, [f, n]);
+            const data = Array.from(out.dataSync());
+            rows.forEach(([[fName], nValue], r) => expected[r].forEach((x, i) =>
+                expect(data[r * 2 + i], `fold: ${fold}, f = ${fName}, n = ${nValue}`).toBeCloseTo(x, 5)));
+            out.dispose(); f.dispose(); n.dispose();
+        }
+    });
 });

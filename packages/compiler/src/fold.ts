@@ -193,7 +193,21 @@ export class Folder {
         return NamedTensor.identity(axis, d);
     }
 
+    /**
+     * A sum of two tensors; an axis missing on one side is broadcast there. For an exact
+     * axis that is a sum of terms of different degree in the variable: the missing side uses
+     * it zero times (an iter step of count 0 replicates it, `if c then iter 0 {… f …} else f b`),
+     * and broadcasting makes that side constant along the axis, so contracting it with a
+     * run-time value v scales it by Σ v (2 for `fun x => x`'s e₀₀ + e₁₁), where substitution
+     * leaves it alone. A zero side (a failed branch) is the same under both.
+     */
     private add(a: NamedTensor, b: NamedTensor): NamedTensor {
+        if (this.exactAxes.size > 0) {
+            for (const [one, other] of [[a, b], [b, a]]) {
+                const missing = one.axes.find(axis => this.exactAxes.has(axis) && !other.has(axis));
+                if (missing !== undefined && other.data.some(v => v !== 0)) throw new ReplicatedVariableError(missing);
+            }
+        }
         this.checkSize(sumSize(a, b));
         return a.add(b);
     }
