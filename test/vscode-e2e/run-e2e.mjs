@@ -549,6 +549,9 @@ async function runChecks() {
         // Pinned, it stays on and while the cursor goes to write a broken definition.
         const view = await clickInNeuronView('#pin');
         await until('the Pin button to be pressed', async () => (await view.locator('#pin[aria-pressed="true"]').count()) === 1 || undefined, 10_000, 200);
+        // The click left keyboard focus inside the webview's frame (keys typed next would go
+        // there, and its group would be the active one): give it back to the text editor.
+        await page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
         await openFile('good.cajal');
         await goToLine(4, 1);
         await page.keyboard.press('End');
