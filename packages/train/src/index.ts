@@ -23,7 +23,7 @@ export { MANIFEST, loadLayersModel, linkNetworks, loadLinkedNetworks, loadNetwor
 export type { LoadedNetwork, ManifestExtern, WeightsManifest } from './weights.js';
 
 // Metric history and its charts.
-export { historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
+export { chartGrid, historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
 export type { ChartOptions, EpochMetrics, Series } from './history.js';
 
 // The PyTorch engine: finding a Python with torch, and training a block there.
