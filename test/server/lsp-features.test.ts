@@ -105,6 +105,25 @@ describe('hover', () => {
         expect(text).toContain(`${(784 * 16 + 16 + 16 * 2 + 2).toLocaleString('en-US')} parameters`);
     });
 
+    test('on externs: which reading, one network of all arguments or a network of its binders giving a function value', async () => {
+        const readingsUri = 'file:///virtual/features/readings.cajal';
+        const text = [
+            'extern church (x : Real[28, 28]) : Bool -o Bool -o Bool = mlp(16)',
+            'extern pairNet : Real[2] -o Real[3] -o Bool = mlp(4)',
+            'extern wrong (x : Real[2]) : Real[2] -o Bool = mlp(4)',
+            ''
+        ].join('\n');
+        const diagnostics = await server.open(readingsUri, text);
+        expect(diagnostics.map(d => [d.range.start.line, d.range.start.character, d.code])).toEqual([[2, 29, 'extern/reading']]);
+        const church = await hover('extern church', 8, 1, readingsUri, text);
+        expect(church).toContain('church : Real[28, 28] -o Bool -o Bool -o Bool');
+        // mlp(16) with an output of 8 numbers: 784·16 + 16 + 16·8 + 8.
+        expect(church).toContain('linked network of its binders, input Real[28, 28] shape [28, 28] → output Bool -o Bool -o Bool shape [4, 2] '
+            + `(a Bool -o Bool -o Bool matrix): a function value the program applies, ${(784 * 16 + 16 + 16 * 8 + 8).toLocaleString('en-US')} parameters`);
+        const pair = await hover('extern pairNet', 8, 1, readingsUri, text);
+        expect(pair).toContain('linked network of all 2 arguments (one network, inputs concatenated), inputs Real[2] shape [2], Real[3] shape [3] → output Bool shape [2]');
+    });
+
     test('on a binder and on a use of a linear variable: its type, marked linear', async () => {
         const binder = await hover('fun n', 4);
         expect(binder).toContain('n : Nat');

@@ -55,9 +55,9 @@ train c { data mnist (x, d, e); model isEven; target true; }
         const messages = (line: number) => diagnostics.filter(d => d.range.start.line === line - 1).map(d => d.message);
         expect(messages(4)).toEqual(expect.arrayContaining([
             "This train block has no 'target'; add one, e.g. `target even d;`",
-            'l2 is for Real models, but the model has type Bool: use cross_entropy.',
+            'l2 is for Real models, but the model has type Bool: use cross_entropy or softmax_cross_entropy.',
             "epochs must be a positive whole number, got '2.5' (passes over the training examples).",
-            "Unknown setting 'rate'. Settings: loss, optimizer, lr, epochs, batch, seed, examples, test."
+            "Unknown setting 'rate'. Settings: loss, optimizer, lr, clip_norm, epochs, batch, seed, examples, test, pairs."
         ]));
         expect(messages(5)).toEqual(expect.arrayContaining([
             "Unknown data source 'cifar'. Built-in sources: mnist; or name a file: data \"points.jsonl\" (x : Real[2], y : Bool);",
@@ -70,6 +70,22 @@ train c { data mnist (x, d, e); model isEven; target true; }
         ]));
         const warnings = diagnostics.filter(d => d.severity === 2).map(d => [d.range.start.line + 1, d.message]);
         expect(warnings).toEqual([[5, 'The model uses no learnable extern, so training has nothing to learn.']]);
+    });
+
+    it('checks the loss on logits, gradient clipping and the pairing of data groups', async () => {
+        const { diagnostics } = await checkText(`
+extern isEven : Real[28, 28] -o Bool = mlp(64, output = raw)
+extern denoise : Real[28, 28] -o Real[28, 28] = conv(4)
+train a { data mnist (x, d); model isEven x; target true; loss softmax_cross_entropy; clip_norm 1.0; pairs fixed; }
+train b { data mnist (x, d); model denoise x; target x; loss softmax_cross_entropy; clip_norm 0; pairs sorted; }
+`);
+        const messages = (line: number) => diagnostics.filter(d => d.range.start.line === line - 1).map(d => d.message);
+        expect(messages(4)).toEqual([]);
+        expect(messages(5)).toEqual([
+            'softmax_cross_entropy needs a model of a discrete type (Bool, Nat), but the model has type Real[28, 28]: use l1 or l2.',
+            "clip_norm must be a positive number, got '0' (the largest global L2 norm of the gradients; larger ones are scaled down to it).",
+            expect.stringMatching(/^pairs must be one of random, fixed, got 'sorted' \(how the data groups draw their rows/)
+        ]);
     });
 
     it('reports a several-argument extern applied to fewer than all its arguments, in definitions and train blocks', async () => {

@@ -84,6 +84,36 @@ describe('full MNIST from the original IDX files', () => {
     });
 });
 
+describe('pairs fixed', () => {
+    const two = [[{ name: 'x1', type: new RealT([28, 28]) }, { name: 'd1', type: natOf(10) }], [{ name: 'x2', type: new RealT([28, 28]) }, { name: 'd2', type: natOf(10) }]];
+    const digit = (set: { fields: ReadonlyMap<string, { data: Float32Array }> }, field: string, i: number) => set.fields.get(field)!.data.subarray(i * 10, (i + 1) * 10).indexOf(1);
+
+    it('pairs training digit i with digit N + i and test digit i with test digit M + i, as the papers did (30,000 and 5,000 pairs)', () => {
+        const mnist = mnistDigits();
+        const data = loadData({ source: 'mnist', groups: two }, { examples: 30000, test: 5000, seed: 9, pairs: 'fixed' });
+        expect([data.train.size, data.test.size]).toEqual([30000, 5000]);
+        for (const i of [0, 1, 2, 17, 29999]) {
+            expect([digit(data.train, 'd1', i), digit(data.train, 'd2', i)]).toEqual([mnist.labels[i], mnist.labels[30000 + i]]);
+        }
+        for (const i of [0, 1, 4999]) {
+            expect([digit(data.test, 'd1', i), digit(data.test, 'd2', i)]).toEqual([mnist.labels[60000 + i], mnist.labels[65000 + i]]);
+        }
+        // The images are those digits' pixels: the first training pair's second image is digit 30,000.
+        const x2 = data.train.fields.get('x2')!.data.subarray(0, 784);
+        expect(Array.from(x2, p => Math.round(p * 255))).toEqual(Array.from(mnist.images.subarray(30000 * 784, 30001 * 784)));
+        // The seed changes nothing: the pairing is fixed.
+        const again = loadData({ source: 'mnist', groups: two }, { examples: 30000, test: 5000, seed: 1, pairs: 'fixed' });
+        expect(digit(again.train, 'd2', 123)).toBe(digit(data.train, 'd2', 123));
+    });
+
+    it('by default uses every digit once (30,000 pairs), and refuses more pairs than distinct digits', () => {
+        const data = loadData({ source: 'mnist', groups: two }, { test: 10, seed: 0, pairs: 'fixed' });
+        expect(data.train.size).toBe(30000);
+        expect(() => loadData({ source: 'mnist', groups: two }, { examples: 10, test: 5001, seed: 0, pairs: 'fixed' }))
+            .toThrow(new DataError('pairs fixed: 5001 test examples of 2 groups need 10002 distinct test rows, but MNIST (60000 training and 10000 test digits) has 10000; ask for at most 5000 (test N;).'));
+    });
+});
+
 describe('where the MNIST files are found', () => {
     const saved = process.env[MNIST_ENVIRONMENT_VARIABLE];
     afterEach(() => {

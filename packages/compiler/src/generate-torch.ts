@@ -8,7 +8,7 @@
  * `build_networks` with the parameter layout of the tfjs networks. Pure: returns text.
  */
 import { AstUtils, type LangiumDocument } from 'langium';
-import { ast, architectureRequest, declaredType, resolveArchitecture, type CajalServices, type ResolvedArchitecture } from '@cajal/language';
+import { ast, architectureRequest, externReading, resolveArchitecture, type CajalServices, type ResolvedArchitecture } from '@cajal/language';
 import { compileDocumentPrograms } from './generate.js';
 import type { IrNode, Program, ProgramOptions, VarRef } from './program.js';
 import { containsIterate } from '@cajal/ir';
@@ -262,7 +262,7 @@ export function documentArchitectures(document: LangiumDocument): Record<string,
     }
     for (const extern of externs) {
         if (!extern.net?.architecture) continue;
-        const resolved = resolveArchitecture(architectureRequest(extern.net), declaredType(extern));
+        const resolved = resolveArchitecture(architectureRequest(extern.net), externReading(extern));
         if (resolved.ok) result[extern.name] = torchArchitecture(resolved.resolved);
     }
     return result;

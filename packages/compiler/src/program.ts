@@ -6,7 +6,7 @@
  * work proportional to tensor sizes. The IR is plain data (see docs/compiler.md); every
  * node evaluates to a flat batched tensor [batch, dim] where batch may be 1 for constants.
  */
-import { ast, applicationSpine, dim, isDiscrete, partialExternMessage, shape, uncurry, type CajalServices, type CajalType } from '@cajal/language';
+import { ast, applicationSpine, dim, externReading, isDiscrete, partialExternMessage, shape, uncurry, type CajalServices, type CajalType } from '@cajal/language';
 import type { IrNode, Program, ProgramExtern, ProgramInput, TypeDesc, VarRef } from '@cajal/ir';
 import { AstUtils, type AstNode } from 'langium';
 import { ProgramAnalysis } from './analysis.js';
@@ -295,10 +295,14 @@ export class ProgramCompiler {
         try { return work(); } finally { this.compiling.delete(definition); }
     }
 
-    /** An extern's arguments and result: `A1 -o … -o An -o B` is one network of A1 … An. */
-    private externSignature(extern: ast.Extern): { type: CajalType; params: CajalType[]; result: CajalType } {
+    /**
+     * An extern's network inputs and output (its reading): `A1 -o … -o An -o B` is one network
+     * of A1 … An; `(x : A) : B -o C` a network of x whose output is the function value B -o C,
+     * which further arguments are applied to.
+     */
+    private externSignature(extern: ast.Extern): { type: CajalType; params: readonly CajalType[]; result: CajalType } {
         const type = this.typeOf(extern);
-        const { params, result } = uncurry(type);
+        const { inputs: params, output: result } = externReading(extern);
         if (params.length === 0) throw new CompileError(`the extern '${extern.name}' must have a function type`, extern);
         return { type, params, result };
     }

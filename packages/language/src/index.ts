@@ -40,9 +40,9 @@ export type { ExternImplementations, Value } from './interpreter/interpreter.js'
 
 // Externs and training declarations: architectures, settings, what a model uses.
 export {
-    ARCHITECTURES, architectureRequest, externNetwork, externsUsed, partialExternMessage, resolveArchitecture, trainingSettings
+    ARCHITECTURES, architectureRequest, argumentsReading, externNetwork, externReading, externsUsed, partialExternMessage, resolveArchitecture, trainingSettings
 } from './training/training-checks.js';
-export type { LossName, ResolvedArchitecture, TrainingSettings } from './training/training-checks.js';
+export type { EvaluationSegment, ExternReading, LossName, Pairing, ResolvedArchitecture, TrainingSettings } from './training/training-checks.js';
 
 // Tensor sizes: what each declaration needs, known from its types, checked against a limit (size/too-large).
 export { CajalTensorSizes, DEFAULT_MAX_TENSOR_ENTRIES, describeTensor, formatBytes, formatEntries, isValidSize } from './typing/tensor-sizes.js';

@@ -16,6 +16,7 @@ export const Codes = {
     iterReplicates: 'linearity/iter-replicates',
     unknownArchitecture: 'extern/unknown-architecture',
     partialExternApplication: 'extern/partial-application',
+    externReading: 'extern/reading',
     training: 'train/invalid',
     tensorTooLarge: 'size/too-large'
 } as const;

@@ -203,6 +203,9 @@ def _base36(n):
 def loss_of(kind, prediction, target):
     if kind == "cross_entropy":
         return -torch.mean(torch.sum(target * torch.log(torch.clamp(prediction, 1e-7, 1)), 1))
+    if kind == "softmax_cross_entropy":
+        # On logits, as torch.nn.CrossEntropyLoss (with one-hot or soft targets).
+        return -torch.mean(torch.sum(target * torch.log_softmax(prediction, 1), 1))
     if kind == "l1":
         return torch.mean(torch.abs(prediction - target))
     return torch.mean(torch.square(prediction - target))
@@ -367,6 +370,21 @@ def run_training(rank, plan, device, stop):
     saved = None
     cancelled = False
     status = torch.zeros(3, dtype=torch.float64, device=device)
+    # An `evaluate every …` schedule: the optimiser steps to evaluate after (trainer.ts's evaluationSteps).
+    schedule = set(plan["evaluationSteps"]) if plan.get("evaluationSteps") is not None else None
+    step, examples_seen = 0, 0
+    last_evaluation = None
+
+    def evaluate_now():
+        evaluated = evaluate(model, test_fields, test_targets, plan, device)
+        test = {"loss": evaluated[0] if evaluated else None,
+                "accuracy": evaluated[1] if evaluated and plan["discrete"] else None,
+                "psnr": evaluated[1] if evaluated and not plan["discrete"] else None}
+        emit({"event": "evaluation", "step": step, "examples": examples_seen, "test": test})
+        return {"step": step, "evaluated": evaluated}
+
+    if schedule is not None and 0 in schedule and rank == 0:
+        last_evaluation = evaluate_now()
     for epoch in range(1, epochs + 1):
         order = orders[epoch - 1]
         loss_sum, quality_total = 0.0, 0.0
@@ -390,6 +408,10 @@ def run_training(rank, plan, device, stop):
             loss = loss_of(plan["loss"], prediction, target)
             quality = quality_sum(plan["discrete"], prediction.detach(), target) * (1 if count else 0)
             (loss * (count * nproc / size)).backward()
+            if plan.get("clipNorm") is not None:
+                # After backward: with several processes DDP has already averaged the
+                # gradients, so this is the global batch's norm, as on one process.
+                torch.nn.utils.clip_grad_norm_(learnable, plan["clipNorm"])
             optimizer.step()
             if distributed:
                 status[0] = loss.detach() * count
@@ -409,13 +431,21 @@ def run_training(rank, plan, device, stop):
                 raise PlanError("loss", "the loss became %s in epoch %d, batch %d; try a smaller lr." % (batch_loss, epoch, b + 1))
             if rank == 0:
                 emit({"event": "batch", "epoch": epoch, "batch": b + 1, "batches": batches, "loss": batch_loss})
+            step += 1
+            examples_seen += size
+            if schedule is not None and step in schedule and rank == 0:
+                last_evaluation = evaluate_now()
             if stopping and b < batches - 1:
                 cancelled = True
                 break
         if cancelled:
             break
         if rank == 0:
-            evaluated = evaluate(model, test_fields, test_targets, plan, device) if epoch % test_every == 0 or epoch == epochs else None
+            if schedule is not None:
+                # The epoch's test metrics are its last step's evaluation, if it had one.
+                evaluated = last_evaluation["evaluated"] if last_evaluation and last_evaluation["step"] == step else None
+            else:
+                evaluated = evaluate(model, test_fields, test_targets, plan, device) if epoch % test_every == 0 or epoch == epochs else None
             metrics = {
                 "epoch": epoch, "examplesSeen": epoch * n, "seconds": time.perf_counter() - started,
                 "loss": loss_sum / n,

@@ -72,6 +72,12 @@ export interface SplitOptions {
     /** Held-out test examples to draw; default 1,000 for MNIST, a fifth of the rows for files. */
     readonly test?: number;
     readonly seed: number;
+    /**
+     * How the groups draw their rows: `random` (default), each group its own seeded order;
+     * `fixed`, example i takes rows i, N + i, 2N + i, … of the pool's first N · groups rows
+     * (N examples): the papers' pairing of digit i with digit 30,000 + i.
+     */
+    readonly pairs?: 'random' | 'fixed';
 }
 
 export interface LoadedData {
@@ -530,11 +536,19 @@ function tableFor(request: DataRequest): RowTable {
     throw new DataError(`unsupported data file '${request.file}': use .jsonl, .json, .csv or .npy.`);
 }
 
-/** Draws `count` examples; each group takes rows from `pool` in its own seeded order (cycling when the pool is smaller). */
-function drawExamples(table: RowTable, request: DataRequest, pool: Int32Array, count: number, random: () => number): ExampleSet {
+/**
+ * Draws `count` examples. Random pairing: each group takes rows from `pool` in its own seeded
+ * order (cycling when the pool is smaller). Fixed pairing: group g of example i takes row
+ * g · count + i of the pool (the pool must hold count · groups rows).
+ */
+function drawExamples(table: RowTable, request: DataRequest, pool: Int32Array, count: number, random: () => number, pairs: 'random' | 'fixed', what: string): ExampleSet {
     const fields = new Map<string, FieldColumn>();
-    request.groups.forEach(group => {
-        const order = permutation(pool.length, random);
+    const groups = request.groups.length;
+    if (pairs === 'fixed' && count * groups > pool.length) {
+        throw new DataError(`pairs fixed: ${count} ${what} examples of ${groups} group${groups === 1 ? '' : 's'} need ${count * groups} distinct ${what} rows, but ${table.describe} has ${pool.length}; ask for at most ${Math.floor(pool.length / groups)} (${what === 'training' ? 'examples' : 'test'} N;).`);
+    }
+    request.groups.forEach((group, g) => {
+        const order = pairs === 'fixed' ? Int32Array.from({ length: count }, (_, i) => g * count + i) : permutation(pool.length, random);
         group.forEach((field, position) => {
             const source = table.columns[position];
             const size = dim(field.type);
@@ -570,11 +584,14 @@ export function loadData(request: DataRequest, options: SplitOptions): LoadedDat
         testPool = split.subarray(table.rows - testRows);
     }
     const random = seededRandom(options.seed);
-    const trainCount = options.examples ?? trainPool.length;
-    const testCount = options.test ?? (table.testFrom !== undefined ? Math.min(MNIST_DEFAULT_TEST, testPool.length) : testPool.length);
+    const pairs = options.pairs ?? 'random';
+    // Fixed pairs use every row at most once: by default as many examples as the rows allow.
+    const perExample = pairs === 'fixed' ? Math.max(1, request.groups.length) : 1;
+    const trainCount = options.examples ?? Math.floor(trainPool.length / perExample);
+    const testCount = options.test ?? (table.testFrom !== undefined ? Math.min(MNIST_DEFAULT_TEST, Math.floor(testPool.length / perExample)) : Math.floor(testPool.length / perExample));
     return {
-        train: drawExamples(table, request, trainPool, trainCount, random),
-        test: drawExamples(table, request, testPool, testCount, random),
-        describe: `${table.describe}: ${trainPool.length} rows for training, ${testPool.length} held out`
+        train: drawExamples(table, request, trainPool, trainCount, random, pairs, 'training'),
+        test: drawExamples(table, request, testPool, testCount, random, pairs, 'test'),
+        describe: `${table.describe}: ${trainPool.length} rows for training, ${testPool.length} held out${pairs === 'fixed' && request.groups.length > 1 ? `; fixed pairs (example i takes rows i, ${trainCount} + i, …)` : ''}`
     };
 }

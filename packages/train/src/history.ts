@@ -20,6 +20,14 @@ export interface EpochMetrics {
     readonly testPsnr: number | null;
 }
 
+/** A test-set evaluation of an `evaluate every …` schedule, after `step` optimiser steps. */
+export interface Evaluation {
+    readonly step: number;
+    /** Training examples processed before it. */
+    readonly examples: number;
+    readonly test: { readonly loss: number | null; readonly accuracy: number | null; readonly psnr: number | null };
+}
+
 const COLUMNS: Array<keyof EpochMetrics> = ['epoch', 'examplesSeen', 'seconds', 'loss', 'accuracy', 'psnr', 'testLoss', 'testAccuracy', 'testPsnr'];
 
 export function historyCsv(history: readonly EpochMetrics[]): string {
@@ -163,8 +171,11 @@ export function historySvg(name: string, history: readonly EpochMetrics[]): stri
     return sideBySide([loss, quality]);
 }
 
-/** Writes history.json, history.csv and history.svg into `directory` (each atomically). */
-export function writeHistory(directory: string, name: string, history: readonly EpochMetrics[]): { json: string; csv: string; svg: string } {
+/**
+ * Writes history.json, history.csv and history.svg into `directory` (each atomically);
+ * history.json also holds the evaluations of an `evaluate every …` schedule.
+ */
+export function writeHistory(directory: string, name: string, history: readonly EpochMetrics[], evaluations?: readonly Evaluation[]): { json: string; csv: string; svg: string } {
     fs.mkdirSync(directory, { recursive: true });
     const files = { json: path.join(directory, 'history.json'), csv: path.join(directory, 'history.csv'), svg: path.join(directory, 'history.svg') };
     const write = (file: string, text: string) => {
@@ -172,7 +183,7 @@ export function writeHistory(directory: string, name: string, history: readonly 
         fs.writeFileSync(temporary, text);
         fs.renameSync(temporary, file);
     };
-    write(files.json, JSON.stringify({ train: name, history }, null, 2) + '\n');
+    write(files.json, JSON.stringify(evaluations ? { train: name, history, evaluations } : { train: name, history }, null, 2) + '\n');
     write(files.csv, historyCsv(history));
     write(files.svg, historySvg(name, history));
     return files;

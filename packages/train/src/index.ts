@@ -5,7 +5,7 @@
  */
 
 // Running a train block.
-export { TrainingError, defaultWeightsDirectory, evaluateSet, findTraining, locationOf, prepareTraining, runTraining } from './trainer.js';
+export { TrainingError, clipByGlobalNorm, defaultWeightsDirectory, evaluateSet, evaluationSteps, findTraining, locationOf, lossOf, prepareTraining, runTraining } from './trainer.js';
 export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.
@@ -24,7 +24,7 @@ export type { LoadedNetwork, ManifestExtern, WeightsManifest } from './weights.j
 
 // Metric history and its charts.
 export { chartGrid, historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
-export type { ChartOptions, EpochMetrics, Series } from './history.js';
+export type { ChartOptions, EpochMetrics, Evaluation, Series } from './history.js';
 
 // The PyTorch engine: finding a Python with torch, and training a block there.
 export { MIN_TORCH, PYTHON_CANDIDATES, TorchUnavailableError, findTorchPython, runTorchTraining, torchTrainerScript, writeTorchPlan } from './torch-engine.js';

@@ -5,7 +5,7 @@
  * returns [batch, dim B]; the caller reshapes to the result type's shape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ast, declaredType, resolveArchitecture, architectureRequest, type CajalType, type ResolvedArchitecture } from '@cajal/language';
+import { ast, declaredType, externReading, resolveArchitecture, architectureRequest, type CajalType, type ResolvedArchitecture } from '@cajal/language';
 import { deriveSeed } from './random.js';
 
 /** An extern linked to a network. */
@@ -116,7 +116,7 @@ export function externNetwork(name: string, type: CajalType, resolved: ResolvedA
 export function buildExternNetwork(extern: ast.Extern, seed: number): ExternNetwork {
     if (!extern.net?.architecture) throw new Error(`extern '${extern.name}' names no architecture; declare one, e.g. = mlp(64)`);
     const type = declaredType(extern);
-    const result = resolveArchitecture(architectureRequest(extern.net), type);
+    const result = resolveArchitecture(architectureRequest(extern.net), externReading(extern));
     if (!result.ok) throw new Error(`extern '${extern.name}': ${result.message}`);
     return externNetwork(extern.name, type, result.resolved, buildModel(extern.name, result.resolved, seed));
 }

@@ -15,9 +15,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ast } from '@cajal/language';
 import { encodeNpy, generateTorchModule, torchArchitecture, type TorchArchitecture } from '@cajal/compiler';
-import { writeHistory, type EpochMetrics } from './history.js';
+import { writeHistory, type EpochMetrics, type Evaluation } from './history.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
-import { TrainingError, defaultWeightsDirectory, locationOf, type FinalMetrics, type PreparedTraining, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
+import { TrainingError, defaultWeightsDirectory, evaluationSteps, locationOf, type FinalMetrics, type PreparedTraining, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
 import { saveNetworks, type WeightsManifest } from './weights.js';
 
 /** The oldest PyTorch the generated code and the trainer are tested with (Debian 12's). */
@@ -127,6 +127,8 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
     try {
         const planFile = await writeTorchPlan(prepared, work, { weightsDirectory, sourceFile: options.sourceFile, device, nproc, testEvery: options.testEvery, ranksDirectory: torch.ranksDirectory });
         const history: EpochMetrics[] = [];
+        const evaluations: Evaluation[] = [];
+        const scheduled = prepared.settings.evaluate !== undefined;
         let finished: Extract<TrainEvent, { event: 'done' | 'cancelled' }> | undefined;
         let engineError: { kind: string; message: string; traceback?: string } | undefined;
         let backend = `torch-${device}`;
@@ -142,10 +144,14 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
                 return;
             }
             if (event.event === 'start') backend = String(event.backend);
+            if (event.event === 'evaluation') {
+                const { event: _, ...evaluation } = event;
+                evaluations.push(evaluation as unknown as Evaluation);
+            }
             if (event.event === 'epoch') {
                 const { event: _, ...metrics } = event;
                 history.push(metrics as unknown as EpochMetrics);
-                if (weightsDirectory) writeHistory(weightsDirectory, name, history);
+                if (weightsDirectory) writeHistory(weightsDirectory, name, history, scheduled ? evaluations : undefined);
             }
             if (event.event === 'done' || event.event === 'cancelled') finished = event as unknown as typeof finished;
             emit(event as unknown as TrainEvent);
@@ -167,7 +173,7 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
         return {
             train: name, epochs: history.length, examples: data.train.size,
             seconds: finished.event === 'done' ? finished.seconds : (last?.seconds ?? 0),
-            final, weights: finished.weights, history, cancelled: finished.event === 'cancelled', backend
+            final, weights: finished.weights, history, evaluations, cancelled: finished.event === 'cancelled', backend
         };
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
@@ -235,8 +241,10 @@ export async function writeTorchPlan(prepared: PreparedTraining, work: string, o
     const plan = {
         train: prepared.name, source: options.sourceFile, module: modulePath, definition: prepared.modelProgram.name,
         fields: columns, targets, orders: npy('orders.npy', orders, [settings.epochs, n]),
-        epochs: settings.epochs, batch: settings.batch, lr: settings.lr, optimizer: settings.optimizer, loss: settings.loss,
+        epochs: settings.epochs, batch: settings.batch, lr: settings.lr, optimizer: settings.optimizer, loss: settings.loss, clipNorm: settings.clipNorm ?? null,
         discrete: prepared.discrete, testEvery: options.testEvery ?? 1,
+        // The optimiser steps of an `evaluate every …` schedule (null: test per epoch), computed here once for both engines.
+        evaluationSteps: settings.evaluate ? evaluationSteps(settings.evaluate, settings.epochs * Math.ceil(n / Math.max(1, Math.min(settings.batch, n)))) : null,
         initialWeights: initial, externs, weightsDirectory: options.weightsDirectory, ranksDirectory: options.ranksDirectory ?? null,
         device: options.device, nproc: options.nproc,
         parameters: [...prepared.networks.values()].reduce((total, network) => total + network.resolved.parameters, 0),

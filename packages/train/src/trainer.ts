@@ -6,12 +6,12 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
-    ast, dim, externsUsed, shape, isDiscrete, trainingSettings, type CajalServices, type CajalType, type LossName, type TrainingSettings
+    ast, dim, externsUsed, shape, isDiscrete, trainingSettings, type CajalServices, type CajalType, type EvaluationSegment, type LossName, type TrainingSettings
 } from '@cajal/language';
 import { CompileError, ProgramCompiler, type CompileWarning, type Program } from '@cajal/compiler';
 import { initBackend, releaseProgram, runProgram, type BackendPreference } from '@cajal/runtime';
 import { loadData, type DataRequest, type ExampleSet, type LoadedData } from './data.js';
-import { writeHistory, type EpochMetrics } from './history.js';
+import { writeHistory, type EpochMetrics, type Evaluation } from './history.js';
 import { buildExternNetwork, type ExternNetwork } from './networks.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
 import { linkNetworks, saveNetworks } from './weights.js';
@@ -44,6 +44,8 @@ export type TrainEvent =
     | { event: 'start'; train: string; epochs: number; examples: number; test: number; batches: number; backend: string; parameters: number; data: string; weights: string | null }
     | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number }
     | ({ event: 'epoch' } & EpochMetrics)
+    /** A test-set evaluation of the block's `evaluate every …` schedule. */
+    | ({ event: 'evaluation' } & Evaluation)
     | { event: 'done'; train: string; epochs: number; seconds: number; weights: string | null; final: FinalMetrics }
     | { event: 'cancelled'; train: string; epochs: number; weights: string | null };
 
@@ -66,6 +68,8 @@ export interface TrainResult {
     /** The weights directory (holding weights of the last completed epoch), or null when nothing was saved. */
     readonly weights: string | null;
     readonly history: EpochMetrics[];
+    /** The evaluations of an `evaluate every …` schedule (empty without one). */
+    readonly evaluations: Evaluation[];
     readonly cancelled: boolean;
     readonly backend: string;
 }
@@ -154,7 +158,7 @@ export async function prepareTraining(training: ast.Training, services: CajalSer
         examples = Math.min(examples ?? limit, limit);
         test = Math.min(test ?? limit, limit);
     }
-    const data = loadData(request, { examples, test, seed: settings.seed });
+    const data = loadData(request, { examples, test, seed: settings.seed, pairs: settings.pairs });
     settings.examples = data.train.size;
     settings.test = data.test.size;
 
@@ -223,9 +227,12 @@ export function locationOf(node: { readonly $cstNode?: { readonly range: { reado
     return ` at ${file ? `${file}:` : 'line '}${start.line + 1}:${start.character + 1}`;
 }
 
-function lossOf(loss: LossName, prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {
+/** The mean loss of a batch [batch, dim] (python/cajal_torch.py's loss_of computes the same). */
+export function lossOf(loss: LossName, prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {
     switch (loss) {
         case 'cross_entropy': return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(tf.clipByValue(prediction, 1e-7, 1))), 1))) as tf.Scalar;
+        // On logits, as torch.nn.CrossEntropyLoss: logSoftmax subtracts the row's log-sum-exp (stable for large logits).
+        case 'softmax_cross_entropy': return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(prediction, 1)), 1))) as tf.Scalar;
         case 'l1': return tf.mean(tf.abs(tf.sub(prediction, target)));
         case 'l2': return tf.mean(tf.square(tf.sub(prediction, target)));
     }
@@ -236,6 +243,20 @@ function qualitySum(discrete: boolean, prediction: tf.Tensor, target: tf.Tensor)
     if (discrete) return tf.sum(tf.cast(tf.equal(tf.argMax(prediction, 1), tf.argMax(target, 1)), 'float32'));
     const mse = tf.maximum(tf.mean(tf.square(tf.sub(prediction, target)), 1), 1e-10);
     return tf.sum(tf.mul(-10 / Math.LN10, tf.log(mse))) as tf.Scalar;
+}
+
+/**
+ * Scales gradients so that their global L2 norm is at most `maxNorm`, as
+ * torch.nn.utils.clip_grad_norm_ does (factor maxNorm / (norm + 1e-6), only when below 1).
+ * Returns new tensors; the caller disposes the inputs.
+ */
+export function clipByGlobalNorm(gradients: tf.NamedTensorMap, maxNorm: number): { gradients: tf.NamedTensorMap; norm: number } {
+    const names = Object.keys(gradients);
+    const norm = tf.tidy(() => names.length === 0 ? 0 : tf.sqrt(tf.addN(names.map(name => tf.sum(tf.square(gradients[name]))))).dataSync()[0]);
+    const factor = Math.min(1, maxNorm / (norm + 1e-6));
+    const clipped: tf.NamedTensorMap = {};
+    for (const name of names) clipped[name] = factor < 1 ? tf.mul(gradients[name], factor) : tf.clone(gradients[name]);
+    return { gradients: clipped, norm };
 }
 
 function optimizerFor(settings: TrainingSettings): tf.Optimizer {
@@ -264,6 +285,33 @@ export function evaluateSet(prepared: PreparedTraining, set: ExampleSet, targets
     return { loss: lossSum / set.size, quality: qualitySumTotal / set.size };
 }
 
+/**
+ * The optimiser steps after which a schedule evaluates the test set, in order: step 0, the
+ * multiples of each segment's `every` counted from the segment's start (the previous
+ * segment's `until`, or 0) up to its `until`, and the last step. Both engines evaluate at
+ * exactly these steps (the torch trainer gets this list in its plan).
+ */
+export function evaluationSteps(schedule: readonly EvaluationSegment[], totalSteps: number): number[] {
+    const steps = new Set<number>([0, totalSteps]);
+    let start = 0;
+    for (const segment of schedule) {
+        const end = Math.min(segment.until ?? totalSteps, totalSteps);
+        for (let step = start + segment.every; step <= end; step += segment.every) steps.add(step);
+        if (segment.until === undefined || segment.until >= totalSteps) break;
+        start = segment.until;
+    }
+    return [...steps].sort((a, b) => a - b);
+}
+
+/** The test metrics of an evaluation, as the epoch's test fields name them. */
+function testMetrics(prepared: PreparedTraining, evaluated: { loss: number; quality: number } | null): Evaluation['test'] {
+    return {
+        loss: evaluated?.loss ?? null,
+        accuracy: evaluated && prepared.discrete ? evaluated.quality : null,
+        psnr: evaluated && !prepared.discrete ? evaluated.quality : null
+    };
+}
+
 const yieldToEventLoop = () => new Promise<void>(resolve => setImmediate(resolve));
 
 /** Trains a prepared block; saves weights after every completed epoch. */
@@ -283,12 +331,24 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
     const trainTensors = fieldTensors(data.train, prepared.fields);
     const started = performance.now();
     const history: EpochMetrics[] = [];
+    const evaluations: Evaluation[] = [];
+    const schedule = settings.evaluate ? new Set(evaluationSteps(settings.evaluate, settings.epochs * batches)) : undefined;
+    let step = 0;
+    let examplesSeen = 0;
+    const evaluate = (): Evaluation => {
+        const evaluation: Evaluation = { step, examples: examplesSeen, test: testMetrics(prepared, evaluateSet(prepared, data.test, prepared.testTargets)) };
+        evaluations.push(evaluation);
+        emit({ event: 'evaluation', ...evaluation });
+        return evaluation;
+    };
     let saved: string | null = null;
     let cancelled = false;
     emit({ event: 'start', train: name, epochs: settings.epochs, examples: data.train.size, test: data.test.size, batches, backend: backend.backend, parameters, data: data.describe, weights: weightsDirectory });
 
     try {
+        if (schedule?.has(0)) evaluate();
         for (let epoch = 1; epoch <= settings.epochs && !cancelled; epoch++) {
+            let lastEvaluation: Evaluation | undefined;
             const order = permutation(data.train.size, shuffle);
             let lossSum = 0, qualityTotal = 0;
             for (let b = 0; b < batches; b++) {
@@ -296,25 +356,39 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
                 const slice = order.subarray(b * batchSize, Math.min(data.train.size, (b + 1) * batchSize));
                 const indices = tf.tensor1d(slice, 'int32');
                 let quality: tf.Scalar | undefined;
-                const loss = optimizer.minimize(() => {
+                const { value: loss, grads } = tf.variableGrads(() => {
                     const inputs = new Map<ast.Binder, tf.Tensor>();
                     for (const [binder, all] of trainTensors) inputs.set(binder, tf.gather(all, indices));
                     const prediction = prepared.predict(inputs, slice.length);
                     const target = tf.gather(prepared.trainTargets, indices);
                     quality = tf.keep(qualitySum(prepared.discrete, prediction, target));
                     return lossOf(settings.loss, prediction, target);
-                }, true, variables);
-                const lossValue = loss!.dataSync()[0];
+                }, variables);
+                if (settings.clipNorm !== undefined) {
+                    const clipped = clipByGlobalNorm(grads, settings.clipNorm).gradients;
+                    optimizer.applyGradients(clipped);
+                    tf.dispose(clipped);
+                } else {
+                    optimizer.applyGradients(grads);
+                }
+                tf.dispose(grads);
+                const lossValue = loss.dataSync()[0];
                 lossSum += lossValue * slice.length;
                 qualityTotal += quality!.dataSync()[0];
-                tf.dispose([loss!, quality!, indices]);
+                tf.dispose([loss, quality!, indices]);
                 if (!Number.isFinite(lossValue)) throw new TrainingError(`the loss became ${lossValue} in epoch ${epoch}, batch ${b + 1}; try a smaller lr.`);
                 emit({ event: 'batch', epoch, batch: b + 1, batches, loss: lossValue });
+                step++;
+                examplesSeen += slice.length;
+                if (schedule?.has(step)) lastEvaluation = evaluate();
                 await yieldToEventLoop();
             }
             if (cancelled) break;
             const n = data.train.size;
-            const evaluated = epoch % testEvery === 0 || epoch === settings.epochs ? evaluateSet(prepared, data.test, prepared.testTargets) : null;
+            // With a schedule the epoch's test metrics are its last step's evaluation, if it had one.
+            const evaluated = schedule
+                ? (lastEvaluation?.step === step ? { loss: lastEvaluation.test.loss!, quality: (prepared.discrete ? lastEvaluation.test.accuracy : lastEvaluation.test.psnr)! } : null)
+                : epoch % testEvery === 0 || epoch === settings.epochs ? evaluateSet(prepared, data.test, prepared.testTargets) : null;
             const metrics: EpochMetrics = {
                 epoch, examplesSeen: epoch * n, seconds: (performance.now() - started) / 1000,
                 loss: lossSum / n,
@@ -327,7 +401,7 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
             history.push(metrics);
             if (weightsDirectory) {
                 await saveNetworks(weightsDirectory, prepared.networks.values(), { train: name, source: options.sourceFile, epoch });
-                writeHistory(weightsDirectory, name, history);
+                writeHistory(weightsDirectory, name, history, schedule ? evaluations : undefined);
                 saved = weightsDirectory;
             }
             emit({ event: 'epoch', ...metrics });
@@ -345,7 +419,7 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
     const seconds = (performance.now() - started) / 1000;
     if (cancelled) emit({ event: 'cancelled', train: name, epochs: history.length, weights: saved });
     else emit({ event: 'done', train: name, epochs: history.length, seconds, weights: saved, final });
-    return { train: name, epochs: history.length, examples: data.train.size, seconds, final, weights: saved, history, cancelled, backend: backend.backend };
+    return { train: name, epochs: history.length, examples: data.train.size, seconds, final, weights: saved, history, evaluations, cancelled, backend: backend.backend };
 }
 
 /** Finds a train block by name in a module (or the only one when no name is given). */

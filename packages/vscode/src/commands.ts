@@ -18,7 +18,7 @@ import {
 import { runnableDefinitionAt, trainingAt } from './source.js';
 import type { LanguageStatus } from './status.js';
 import {
-    applyTrainEvent, engineArguments, epochLogLine, epochSummary, initialTrainingState, renderTrainingPage, testSummary, trainingProgress, trainingViewMessage, type TrainingState
+    applyTrainEvent, engineArguments, epochLogLine, evaluationLogLine, epochSummary, initialTrainingState, renderTrainingPage, testSummary, trainingProgress, trainingViewMessage, type TrainingState
 } from './training.js';
 
 export type VscodeApi = typeof vscodeTypes;
@@ -556,6 +556,9 @@ class TrainingSession {
                 if (point) this.appendLog(`  ${epochLogLine(point, this.state.epochs)}`);
                 break;
             }
+            case 'evaluation':
+                this.appendLog(`  ${evaluationLogLine(event)}`);
+                break;
         }
     }
 

@@ -41,6 +41,8 @@ export type TrainEvent =
     | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number }
     /** accuracy is null for models with Real outputs, which report psnr (dB) instead. */
     | { event: 'epoch'; epoch: number; loss: number; accuracy: number | null; psnr?: number | null; testLoss?: number | null; testAccuracy?: number | null; testPsnr?: number | null }
+    /** A test-set evaluation of the block's `evaluate every …` schedule, after `step` optimiser steps. */
+    | { event: 'evaluation'; step: number; examples: number; test: { loss: number | null; accuracy: number | null; psnr: number | null } }
     | { event: 'done'; weights: string | null; seconds?: number; [key: string]: unknown }
     | { event: 'cancelled'; weights: string | null }
     | { event: 'error'; message: string };
@@ -153,6 +155,10 @@ export function asTrainEvent(value: unknown): TrainEvent | undefined {
     switch (event) {
         case 'start': case 'batch': case 'epoch': case 'done': case 'cancelled': case 'error':
             return value as TrainEvent;
+        case 'evaluation': {
+            const test = (value as { test?: unknown }).test;
+            return typeof (value as { step?: unknown }).step === 'number' && typeof test === 'object' && test !== null ? value as TrainEvent : undefined;
+        }
         default:
             return undefined;
     }

@@ -87,7 +87,17 @@ export function applyTrainEvent(state: TrainingState, event: TrainEvent): Traini
             return { ...state, status: 'cancelled', weights: event.weights ?? null };
         case 'error':
             return { ...state, status: 'failed', message: event.message };
+        case 'evaluation':
+            // Shown in the output log (evaluationLogLine); the chart plots epochs.
+            return state;
     }
+}
+
+/** The output-log line of a scheduled test-set evaluation. */
+export function evaluationLogLine(event: Extract<TrainEvent, { event: 'evaluation' }>): string {
+    const metric = (value: number | null, digits = 4) => value === null ? '–' : value.toFixed(digits);
+    const quality = event.test.psnr !== null && event.test.accuracy === null ? `test PSNR ${metric(event.test.psnr, 2)} dB` : `test accuracy ${metric(event.test.accuracy)}`;
+    return `step ${event.step} (${event.examples} examples): test loss ${metric(event.test.loss)}  ${quality}`;
 }
 
 /** Progress in [0, 1] for the notification, from epochs and batches seen so far. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jsonForScript } from '../src/html.js';
-import { applyTrainEvent, initialTrainingState, maxBatchPoints, niceCeiling, renderLineChart, renderTrainingContent, renderTrainingPage, trainingProgress, trainingViewMessage, type TrainingState } from '../src/training.js';
-import type { TrainEvent } from '../src/protocol.js';
+import { applyTrainEvent, evaluationLogLine, initialTrainingState, maxBatchPoints, niceCeiling, renderLineChart, renderTrainingContent, renderTrainingPage, trainingProgress, trainingViewMessage, type TrainingState } from '../src/training.js';
+import { asTrainEvent, type TrainEvent } from '../src/protocol.js';
 
 function run(events: TrainEvent[]): TrainingState {
     return events.reduce(applyTrainEvent, initialTrainingState('t'));
@@ -25,6 +25,15 @@ describe('training state', () => {
         expect(done.status).toBe('done');
         expect(done.weights).toBe('/w/andEven.json');
         expect(trainingProgress(done)).toBe(1);
+    });
+
+    it('takes scheduled evaluation events (evaluate every …) without changing the chart, and logs them', () => {
+        const evaluation = asTrainEvent({ event: 'evaluation', step: 10, examples: 640, test: { loss: 0.5, accuracy: 0.75, psnr: null } });
+        expect(evaluation?.event).toBe('evaluation');
+        expect(asTrainEvent({ event: 'evaluation', step: 'ten' })).toBeUndefined();
+        const before = run([{ event: 'start', train: 't', epochs: 1, examples: 64 }, { event: 'batch', epoch: 1, batch: 1, batches: 2, loss: 0.7 }]);
+        expect(applyTrainEvent(before, evaluation!)).toEqual(before);
+        expect(evaluationLogLine(evaluation as Extract<TrainEvent, { event: 'evaluation' }>)).toBe('step 10 (640 examples): test loss 0.5000  test accuracy 0.7500');
     });
 
     it('plots 0-based epoch and batch numbers from the origin too', () => {

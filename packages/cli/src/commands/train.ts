@@ -41,7 +41,8 @@ ${MAX_TENSOR_USAGE}
                  into DIR and print the torchrun command that trains from it, e.g. on
                  several machines
   --json         print {"train","epochs","examples","seconds","final":{"loss","accuracy"},"weights"} at the end
-  --events       print one JSON object per line as training goes (start, batch, epoch, done/cancelled)`;
+                 (with an evaluate schedule also "evaluations":[{"step","examples","test"}])
+  --events       print one JSON object per line as training goes (start, batch, evaluation, epoch, done/cancelled)`;
 
 function positive(name: string, value: string | undefined): number | undefined {
     const n = integerOption(name, value, usage);
@@ -157,7 +158,8 @@ export const trainCommand: Command = {
                     io.stdout.write(JSON.stringify({
                         train: result.train, epochs: result.epochs, examples: result.examples, seconds: Number(result.seconds.toFixed(3)),
                         final: { loss: result.final.loss, accuracy: result.final.accuracy, psnr: result.final.psnr, testLoss: result.final.testLoss, testAccuracy: result.final.testAccuracy, testPsnr: result.final.testPsnr },
-                        weights: result.weights, cancelled: result.cancelled, backend: result.backend
+                        weights: result.weights, cancelled: result.cancelled, backend: result.backend,
+                        ...(prepared.settings.evaluate ? { evaluations: result.evaluations } : {})
                     }) + '\n');
                 }
                 return result.cancelled ? 130 : 0;
@@ -186,6 +188,11 @@ function describeEvent(event: TrainEvent, log: Writer, terminal: boolean, cwd: s
                 ? `accuracy ${format(event.accuracy)}  test loss ${format(event.testLoss)}  test accuracy ${format(event.testAccuracy)}`
                 : `PSNR ${format(event.psnr, 2)} dB  test loss ${format(event.testLoss)}  test PSNR ${format(event.testPsnr, 2)} dB`;
             log.write(`${terminal ? '\r\x1b[K' : ''}  epoch ${event.epoch}: loss ${format(event.loss)}  ${quality}  (${event.seconds.toFixed(1)} s)\n`);
+            break;
+        }
+        case 'evaluation': {
+            const quality = event.test.accuracy !== null ? `test accuracy ${format(event.test.accuracy)}` : `test PSNR ${format(event.test.psnr, 2)} dB`;
+            log.write(`${terminal ? '\r\x1b[K' : ''}  step ${event.step} (${event.examples} examples): test loss ${format(event.test.loss)}  ${quality}\n`);
             break;
         }
         case 'done':

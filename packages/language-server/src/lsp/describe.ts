@@ -1,4 +1,4 @@
-import { dim, shape, isError, containsError, type CajalType } from '@cajal/language';
+import { dim, shape, isError, containsError, type CajalType, type ExternReading } from '@cajal/language';
 
 /** `[4, 2]` */
 export function formatShape(dims: readonly number[]): string {
@@ -51,17 +51,26 @@ export function ifNeuronText(resultType: CajalType): string | undefined {
     return `bilinear gate: condition Bool (2) × branches ${resultType} (${dim(resultType)})`;
 }
 
-/** An extern: a learned network mapping a batch of shape(A) to a batch of shape(B). */
-export function externNetworkText(type: CajalType, parameters?: number): string | undefined {
+/**
+ * An extern: a learned network mapping a batch of its inputs to a batch of its output, and
+ * which reading of the declaration that is (docs/training.md, "Function-valued externs").
+ */
+export function externNetworkText(type: CajalType, reading: ExternReading, parameters?: number): string | undefined {
     if (containsError(type)) return undefined;
-    if (type.kind !== 'function') {
+    if (reading.inputs.length === 0) {
         return `linked constant, shape ${formatShape(shape(type))}`;
     }
-    const input = shape(type.domain), output = shape(type.codomain);
-    const inputText = type.domain.kind === 'function' ? `${formatShape(input)} (a ${type.domain} matrix)` : formatShape(input);
-    const outputText = type.codomain.kind === 'function' ? `${formatShape(output)} (a ${type.codomain} matrix)` : formatShape(output);
+    const described = (t: CajalType) => t.kind === 'function' ? `${formatShape(shape(t))} (a ${t} matrix)` : formatShape(shape(t));
     const params = parameters !== undefined ? `, ${plural(parameters, 'parameter')}` : '';
-    return `linked network, input ${type.domain} shape ${inputText} → output ${type.codomain} shape ${outputText}${params}`;
+    const output = `output ${reading.output} shape ${described(reading.output)}`;
+    if (reading.reading === 'binders') {
+        const inputs = reading.inputs.map(t => `${t} shape ${described(t)}`).join(', ');
+        const applied = reading.output.kind === 'function' ? ': a function value the program applies' : '';
+        return `linked network of its binders, input${reading.inputs.length === 1 ? '' : 's'} ${inputs} → ${output}${applied}${params}`;
+    }
+    if (reading.inputs.length === 1) return `linked network, input ${reading.inputs[0]} shape ${described(reading.inputs[0])} → ${output}${params}`;
+    const inputs = reading.inputs.map(t => `${t} shape ${described(t)}`).join(', ');
+    return `linked network of all ${reading.inputs.length} arguments (one network, inputs concatenated), inputs ${inputs} → ${output}${params}`;
 }
 
 /** A markdown table of a matrix with labelled rows and columns (at most a few dozen entries). */

@@ -1,7 +1,7 @@
 import { AstUtils, GrammarUtils, type AstNode, type CstNode, type LangiumDocument } from 'langium';
 import type { HoverProvider } from 'langium/lsp';
 import type { CancellationToken, Hover, HoverParams } from 'vscode-languageserver';
-import { ast, Codes, declaredType, describeTensor, formatEntries, isError, typeFromSyntax, dim, shape, type CajalType } from '@cajal/language';
+import { ast, Codes, declaredType, describeTensor, externReading, formatEntries, isError, typeFromSyntax, dim, shape, type CajalType } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { externNetworkText, formatShape, ifNeuronText, iterNeuronText, matrixTable, neuronShapeText } from './describe.js';
 import { MATRIX_HOVER_LIMIT } from './neurons.js';
@@ -118,7 +118,7 @@ export class CajalHoverProvider implements HoverProvider {
         const parts = [code(`${ast.isExtern(declaration) ? 'extern ' : ''}${declaration.name} : ${type}`)];
         if (ast.isExtern(declaration)) {
             const architecture = architectureInfo(declaration);
-            const network = externNetworkText(type, architecture?.parameters);
+            const network = externNetworkText(type, externReading(declaration), architecture?.parameters);
             const lines = [network, architecture?.description].filter(Boolean);
             if (lines.length > 0) parts.push(lines.join(' · '));
         } else {

@@ -37,6 +37,8 @@ export type CajalKeywordNames =
     | "data"
     | "def"
     | "else"
+    | "evaluate"
+    | "every"
     | "extern"
     | "false"
     | "fun"
@@ -52,6 +54,7 @@ export type CajalKeywordNames =
     | "then"
     | "train"
     | "true"
+    | "until"
     | "zero"
     | "{"
     | "}"
@@ -96,7 +99,7 @@ export function isAscription(item: unknown): item is Ascription {
 }
 
 export interface Binder extends langium.AstNode {
-    readonly $container: Definition | FieldGroup | Iter | Lambda | LetPairTerm | LetTerm;
+    readonly $container: Definition | Extern | FieldGroup | Iter | Lambda | LetPairTerm | LetTerm;
     readonly $type: 'Binder';
     name: string;
     type?: Type;
@@ -190,11 +193,44 @@ export function isDefinition(item: unknown): item is Definition {
     return reflection.isInstance(item, Definition.$type);
 }
 
+export interface EvaluateOption extends langium.AstNode {
+    readonly $container: Training;
+    readonly $type: 'EvaluateOption';
+    segments: Array<EvaluateSegment>;
+}
+
+export const EvaluateOption = {
+    $type: 'EvaluateOption',
+    segments: 'segments'
+} as const;
+
+export function isEvaluateOption(item: unknown): item is EvaluateOption {
+    return reflection.isInstance(item, EvaluateOption.$type);
+}
+
+export interface EvaluateSegment extends langium.AstNode {
+    readonly $container: EvaluateOption;
+    readonly $type: 'EvaluateSegment';
+    every: number;
+    until?: number;
+}
+
+export const EvaluateSegment = {
+    $type: 'EvaluateSegment',
+    every: 'every',
+    until: 'until'
+} as const;
+
+export function isEvaluateSegment(item: unknown): item is EvaluateSegment {
+    return reflection.isInstance(item, EvaluateSegment.$type);
+}
+
 export interface Extern extends langium.AstNode {
     readonly $container: Module;
     readonly $type: 'Extern';
     name: string;
     net?: NetSpec;
+    params: Array<Binder>;
     type: Type;
 }
 
@@ -202,6 +238,7 @@ export const Extern = {
     $type: 'Extern',
     name: 'name',
     net: 'net',
+    params: 'params',
     type: 'type'
 } as const;
 
@@ -586,7 +623,7 @@ export function isTraining(item: unknown): item is Training {
     return reflection.isInstance(item, Training.$type);
 }
 
-export type TrainOption = DataOption | ModelOption | SettingOption | TargetOption;
+export type TrainOption = DataOption | EvaluateOption | ModelOption | SettingOption | TargetOption;
 
 export const TrainOption = {
     $type: 'TrainOption'
@@ -643,6 +680,8 @@ export type CajalAstType = {
     DataOption: DataOption
     Declaration: Declaration
     Definition: Definition
+    EvaluateOption: EvaluateOption
+    EvaluateSegment: EvaluateSegment
     Extern: Extern
     FieldGroup: FieldGroup
     FunctionType: FunctionType
@@ -774,6 +813,29 @@ export class CajalAstReflection extends langium.AbstractAstReflection {
             },
             superTypes: [Declaration.$type, Referable.$type]
         },
+        EvaluateOption: {
+            name: EvaluateOption.$type,
+            properties: {
+                segments: {
+                    name: EvaluateOption.segments,
+                    defaultValue: []
+                }
+            },
+            superTypes: [TrainOption.$type]
+        },
+        EvaluateSegment: {
+            name: EvaluateSegment.$type,
+            properties: {
+                every: {
+                    name: EvaluateSegment.every
+                },
+                until: {
+                    name: EvaluateSegment.until,
+                    optional: true
+                }
+            },
+            superTypes: []
+        },
         Extern: {
             name: Extern.$type,
             properties: {
@@ -782,6 +844,11 @@ export class CajalAstReflection extends langium.AbstractAstReflection {
                 },
                 net: {
                     name: Extern.net,
+                    optional: true
+                },
+                params: {
+                    name: Extern.params,
+                    defaultValue: [],
                     optional: true
                 },
                 type: {

@@ -33,7 +33,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@38"
+                    "$ref": "#/rules@40"
                   },
                   "arguments": []
                 }
@@ -89,7 +89,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@38"
+                "$ref": "#/rules@40"
               },
               "arguments": []
             }
@@ -150,7 +150,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@38"
+                "$ref": "#/rules@40"
               },
               "arguments": []
             }
@@ -162,7 +162,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@20"
+                "$ref": "#/rules@22"
               },
               "arguments": []
             },
@@ -179,7 +179,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@16"
+                "$ref": "#/rules@18"
               },
               "arguments": []
             }
@@ -195,7 +195,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -223,10 +223,23 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@38"
+                "$ref": "#/rules@40"
               },
               "arguments": []
             }
+          },
+          {
+            "$type": "Assignment",
+            "feature": "params",
+            "operator": "+=",
+            "terminal": {
+              "$type": "RuleCall",
+              "rule": {
+                "$ref": "#/rules@22"
+              },
+              "arguments": []
+            },
+            "cardinality": "*"
           },
           {
             "$type": "Keyword",
@@ -239,7 +252,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@16"
+                "$ref": "#/rules@18"
               },
               "arguments": []
             }
@@ -285,7 +298,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@38"
+                "$ref": "#/rules@40"
               },
               "arguments": []
             }
@@ -366,7 +379,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@38"
+                    "$ref": "#/rules@40"
                   },
                   "arguments": []
                 }
@@ -385,7 +398,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@15"
+                "$ref": "#/rules@17"
               },
               "arguments": []
             }
@@ -413,7 +426,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@38"
+                "$ref": "#/rules@40"
               },
               "arguments": []
             }
@@ -478,6 +491,13 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
               "$ref": "#/rules@14"
             },
             "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@16"
+            },
+            "arguments": []
           }
         ]
       },
@@ -505,7 +525,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@38"
+                    "$ref": "#/rules@40"
                   },
                   "arguments": []
                 }
@@ -517,7 +537,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@39"
+                    "$ref": "#/rules@41"
                   },
                   "arguments": []
                 }
@@ -617,7 +637,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@38"
+                "$ref": "#/rules@40"
               },
               "arguments": []
             }
@@ -636,7 +656,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@16"
+                    "$ref": "#/rules@18"
                   },
                   "arguments": []
                 }
@@ -667,7 +687,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -699,7 +719,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -707,6 +727,110 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
           {
             "$type": "Keyword",
             "value": ";"
+          }
+        ]
+      },
+      "entry": false,
+      "fragment": false,
+      "parameters": []
+    },
+    {
+      "$type": "ParserRule",
+      "name": "EvaluateOption",
+      "definition": {
+        "$type": "Group",
+        "elements": [
+          {
+            "$type": "Keyword",
+            "value": "evaluate"
+          },
+          {
+            "$type": "Assignment",
+            "feature": "segments",
+            "operator": "+=",
+            "terminal": {
+              "$type": "RuleCall",
+              "rule": {
+                "$ref": "#/rules@15"
+              },
+              "arguments": []
+            }
+          },
+          {
+            "$type": "Group",
+            "elements": [
+              {
+                "$type": "Keyword",
+                "value": ","
+              },
+              {
+                "$type": "Assignment",
+                "feature": "segments",
+                "operator": "+=",
+                "terminal": {
+                  "$type": "RuleCall",
+                  "rule": {
+                    "$ref": "#/rules@15"
+                  },
+                  "arguments": []
+                }
+              }
+            ],
+            "cardinality": "*"
+          },
+          {
+            "$type": "Keyword",
+            "value": ";"
+          }
+        ]
+      },
+      "entry": false,
+      "fragment": false,
+      "parameters": []
+    },
+    {
+      "$type": "ParserRule",
+      "name": "EvaluateSegment",
+      "definition": {
+        "$type": "Group",
+        "elements": [
+          {
+            "$type": "Keyword",
+            "value": "every"
+          },
+          {
+            "$type": "Assignment",
+            "feature": "every",
+            "operator": "=",
+            "terminal": {
+              "$type": "RuleCall",
+              "rule": {
+                "$ref": "#/rules@39"
+              },
+              "arguments": []
+            }
+          },
+          {
+            "$type": "Group",
+            "elements": [
+              {
+                "$type": "Keyword",
+                "value": "until"
+              },
+              {
+                "$type": "Assignment",
+                "feature": "until",
+                "operator": "=",
+                "terminal": {
+                  "$type": "RuleCall",
+                  "rule": {
+                    "$ref": "#/rules@39"
+                  },
+                  "arguments": []
+                }
+              }
+            ],
+            "cardinality": "?"
           }
         ]
       },
@@ -727,7 +851,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@38"
+                "$ref": "#/rules@40"
               },
               "arguments": []
             }
@@ -739,7 +863,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@15"
+                "$ref": "#/rules@17"
               },
               "arguments": []
             }
@@ -764,21 +888,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@38"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@37"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@36"
+              "$ref": "#/rules@40"
             },
             "arguments": []
           },
@@ -786,6 +896,20 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "$type": "RuleCall",
             "rule": {
               "$ref": "#/rules@39"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@38"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@41"
             },
             "arguments": []
           }
@@ -801,7 +925,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
       "definition": {
         "$type": "RuleCall",
         "rule": {
-          "$ref": "#/rules@17"
+          "$ref": "#/rules@19"
         },
         "arguments": []
       },
@@ -822,7 +946,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@18"
+              "$ref": "#/rules@20"
             },
             "arguments": []
           },
@@ -858,7 +982,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@17"
+                    "$ref": "#/rules@19"
                   },
                   "arguments": []
                 }
@@ -885,7 +1009,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@19"
+              "$ref": "#/rules@21"
             },
             "arguments": []
           },
@@ -921,7 +1045,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@19"
+                    "$ref": "#/rules@21"
                   },
                   "arguments": []
                 }
@@ -989,7 +1113,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@37"
+                        "$ref": "#/rules@39"
                       },
                       "arguments": []
                     }
@@ -1028,7 +1152,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@37"
+                    "$ref": "#/rules@39"
                   },
                   "arguments": []
                 }
@@ -1047,7 +1171,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@37"
+                        "$ref": "#/rules@39"
                       },
                       "arguments": []
                     }
@@ -1071,7 +1195,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
               {
                 "$type": "RuleCall",
                 "rule": {
-                  "$ref": "#/rules@16"
+                  "$ref": "#/rules@18"
                 },
                 "arguments": []
               },
@@ -1107,7 +1231,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@38"
+                "$ref": "#/rules@40"
               },
               "arguments": []
             }
@@ -1123,7 +1247,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@16"
+                "$ref": "#/rules@18"
               },
               "arguments": []
             }
@@ -1154,7 +1278,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@38"
+                "$ref": "#/rules@40"
               },
               "arguments": []
             }
@@ -1173,7 +1297,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@38"
+                    "$ref": "#/rules@40"
                   },
                   "arguments": []
                 }
@@ -1189,7 +1313,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@16"
+                    "$ref": "#/rules@18"
                   },
                   "arguments": []
                 }
@@ -1219,7 +1343,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
         "terminal": {
           "$type": "RuleCall",
           "rule": {
-            "$ref": "#/rules@38"
+            "$ref": "#/rules@40"
           },
           "arguments": []
         }
@@ -1244,7 +1368,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@38"
+                "$ref": "#/rules@40"
               },
               "arguments": []
             }
@@ -1263,7 +1387,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@16"
+                    "$ref": "#/rules@18"
                   },
                   "arguments": []
                 }
@@ -1286,20 +1410,6 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@25"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@26"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
               "$ref": "#/rules@27"
             },
             "arguments": []
@@ -1315,6 +1425,20 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "$type": "RuleCall",
             "rule": {
               "$ref": "#/rules@29"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@30"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@31"
             },
             "arguments": []
           }
@@ -1354,7 +1478,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@21"
+                "$ref": "#/rules@23"
               },
               "arguments": []
             },
@@ -1371,7 +1495,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -1399,7 +1523,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -1415,7 +1539,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -1431,7 +1555,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -1459,7 +1583,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@23"
+                "$ref": "#/rules@25"
               },
               "arguments": []
             }
@@ -1475,7 +1599,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -1491,7 +1615,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -1523,7 +1647,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@22"
+                "$ref": "#/rules@24"
               },
               "arguments": []
             }
@@ -1539,7 +1663,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@22"
+                "$ref": "#/rules@24"
               },
               "arguments": []
             }
@@ -1559,7 +1683,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -1575,7 +1699,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -1599,7 +1723,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@30"
+              "$ref": "#/rules@32"
             },
             "arguments": []
           },
@@ -1622,7 +1746,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@33"
+                    "$ref": "#/rules@35"
                   },
                   "arguments": []
                 }
@@ -1649,21 +1773,21 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@31"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
-              "$ref": "#/rules@32"
-            },
-            "arguments": []
-          },
-          {
-            "$type": "RuleCall",
-            "rule": {
               "$ref": "#/rules@33"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@34"
+            },
+            "arguments": []
+          },
+          {
+            "$type": "RuleCall",
+            "rule": {
+              "$ref": "#/rules@35"
             },
             "arguments": []
           }
@@ -1690,7 +1814,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@33"
+                "$ref": "#/rules@35"
               },
               "arguments": []
             }
@@ -1718,7 +1842,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@33"
+                "$ref": "#/rules@35"
               },
               "arguments": []
             }
@@ -1742,7 +1866,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -1762,7 +1886,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@22"
+                "$ref": "#/rules@24"
               },
               "arguments": []
             }
@@ -1778,7 +1902,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
             "terminal": {
               "$type": "RuleCall",
               "rule": {
-                "$ref": "#/rules@24"
+                "$ref": "#/rules@26"
               },
               "arguments": []
             }
@@ -1830,7 +1954,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                   "terminal": {
                     "$type": "RuleCall",
                     "rule": {
-                      "$ref": "#/rules@38"
+                      "$ref": "#/rules@40"
                     },
                     "arguments": []
                   },
@@ -1910,7 +2034,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                 "terminal": {
                   "$type": "RuleCall",
                   "rule": {
-                    "$ref": "#/rules@37"
+                    "$ref": "#/rules@39"
                   },
                   "arguments": []
                 }
@@ -1920,7 +2044,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@34"
+              "$ref": "#/rules@36"
             },
             "arguments": []
           }
@@ -1947,7 +2071,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
           {
             "$type": "RuleCall",
             "rule": {
-              "$ref": "#/rules@24"
+              "$ref": "#/rules@26"
             },
             "arguments": []
           },
@@ -1977,7 +2101,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@24"
+                        "$ref": "#/rules@26"
                       },
                       "arguments": []
                     }
@@ -2011,7 +2135,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
                     "terminal": {
                       "$type": "RuleCall",
                       "rule": {
-                        "$ref": "#/rules@16"
+                        "$ref": "#/rules@18"
                       },
                       "arguments": []
                     }
@@ -2141,7 +2265,7 @@ export const CajalGrammar = (): Grammar => loadedCajalGrammar ?? (loadedCajalGra
           "type": {
             "$type": "SimpleType",
             "typeRef": {
-              "$ref": "#/rules@16"
+              "$ref": "#/rules@18"
             }
           }
         }

