@@ -13,7 +13,8 @@ export const AUTHORS_CELLS = AUTHORS_BATCHES.flatMap(batch => AUTHORS_LRS.map(lr
 
 /**
  * The authors' evaluation schedule as `evaluate every 10 until 300, every 100;` writes it:
- * segments `{ every, until? }`, the last one open-ended.
+ * segments `{ every, until? }`, the last one open-ended (@cajal/train's evaluationSteps
+ * turns it into steps).
  */
 export const AUTHORS_SCHEDULE = [{ every: 10, until: 300 }, { every: 100 }];
 
@@ -27,30 +28,6 @@ export const MODELS = {
     I: { label: 'I (baseline: one network)', color: '#d62728' },
     C: { label: 'C (Church: function-valued extern)', color: '#9467bd' }
 };
-
-/**
- * The steps a schedule evaluates at over `totalSteps` optimiser steps: step 0, every
- * `every` steps while within the segment's `until` (inclusive), the next segment counting
- * on from there, and always the last step.
- */
-export function scheduleSteps(segments, totalSteps) {
-    const steps = new Set([0]);
-    let from = 0;
-    for (const { every, until } of segments) {
-        if (!(every >= 1)) throw new Error(`an evaluation segment needs every ≥ 1, got ${every}`);
-        const end = Math.min(until ?? totalSteps, totalSteps);
-        for (let step = from + every; step <= end; step += every) steps.add(step);
-        if (until === undefined || until >= totalSteps) break;
-        from = until;
-    }
-    steps.add(totalSteps);
-    return [...steps].sort((a, b) => a - b);
-}
-
-/** Optimiser steps of a run: ⌈examples / batch⌉ per epoch (the last batch may be short). */
-export function totalSteps(examples, batch, epochs) {
-    return Math.ceil(examples / Math.min(batch, examples)) * epochs;
-}
 
 /** `64:1e-3,128:1e-4` → [{ batch: 64, lr: 0.001 }, …]; `all` → the authors' grid. */
 export function parseCells(text) {
@@ -130,6 +107,27 @@ export function runKey(spec) {
     const { task, model, train, blockHash, engine, overrides } = spec;
     const sorted = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
     return JSON.stringify({ task, model, train, blockHash, engine, overrides: sorted });
+}
+
+/**
+ * The source text a train block's results depend on: the block and, transitively, every
+ * declaration whose name it mentions, in file order. Editing another block of the file (or
+ * adding one) leaves it unchanged, so runs already done stay valid; editing a definition
+ * the block uses does not. `declarations`: { name, text } in file order.
+ */
+export function dependencyText(declarations, trainName) {
+    const byName = new Map(declarations.map(d => [d.name, d]));
+    const start = declarations.find(d => d.name === trainName);
+    if (!start) throw new Error(`no declaration '${trainName}'`);
+    const needed = new Set([start]);
+    const pending = [start];
+    while (pending.length > 0) {
+        for (const word of pending.pop().text.match(/[A-Za-z_][A-Za-z0-9_']*/g) ?? []) {
+            const declaration = byName.get(word);
+            if (declaration && !needed.has(declaration)) { needed.add(declaration); pending.push(declaration); }
+        }
+    }
+    return declarations.filter(d => needed.has(d)).map(d => d.text).join('\n');
 }
 
 const PANEL = { width: 520, height: 340 };

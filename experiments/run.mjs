@@ -35,10 +35,10 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { basisLabels, loadFiles } from '@cajal/language';
 import { writeFileAtomic } from '@cajal/compiler';
-import { TorchUnavailableError, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining } from '@cajal/train';
+import { TorchUnavailableError, evaluationSteps, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining } from '@cajal/train';
 import {
-    AUTHORS_CELLS, AUTHORS_SCHEDULE, AUTHORS_SEEDS, CHECKPOINTS, MODELS, accuraciesAt, cellName, majorityClass, mean, meanSd,
-    parseCells, runKey, scheduleSteps, sd, sizeFigure, stepsFigure
+    AUTHORS_CELLS, AUTHORS_SCHEDULE, AUTHORS_SEEDS, CHECKPOINTS, MODELS, accuraciesAt, cellName, dependencyText, majorityClass, mean, meanSd,
+    parseCells, runKey, sd, sizeFigure, stepsFigure
 } from './lib.mjs';
 
 const experimentsDirectory = path.dirname(fileURLToPath(import.meta.url));
@@ -131,13 +131,14 @@ const workspaces = new Map();
 async function loadTask(task) {
     if (workspaces.has(task.file)) return workspaces.get(task.file);
     const file = path.join(root, task.file);
-    const text = fs.readFileSync(file, 'utf-8');
     const workspace = await loadFiles([file]);
     const document = workspace.requested[0];
     const errors = (document.diagnostics ?? []).filter(d => d.severity === 1);
     if (errors.length > 0) throw new Error(`${task.file} has errors: ${errors.map(e => `${e.range.start.line + 1}:${e.range.start.character + 1} ${e.message}`).join('; ')}`);
     const module = document.parseResult.value;
-    const loaded = { services: workspace.services, module, blockHash: crypto.createHash('sha256').update(text).digest('hex').slice(0, 16) };
+    const declarations = module.declarations.filter(d => d.name && d.$cstNode).map(d => ({ name: d.name, text: d.$cstNode.text }));
+    const blockHash = train => crypto.createHash('sha256').update(dependencyText(declarations, train)).digest('hex').slice(0, 16);
+    const loaded = { services: workspace.services, module, blockHash };
     workspaces.set(task.file, loaded);
     return loaded;
 }
@@ -194,14 +195,16 @@ function plannedRuns() {
     for (const task of TASKS) {
         if (task.legacyOnly) continue;
         for (const cell of cells) {
-            for (const model of models) {
-                if (!task.models[model]) continue;
-                for (const seed of seeds) {
+            for (const seed of seeds) {
+                for (const model of models) {
+                    if (!task.models[model]) continue;
                     specs.push({ kind: 'authors', task, model, train: task.models[model], cell: cellName(cell), seed, overrides: { batch: cell.batch, lr: cell.lr, seed, ...(quick ? QUICK_AUTHORS : {}) } });
                 }
             }
         }
     }
+    // Seed by seed across tasks and models: a run stopped early leaves complete seeds of every model.
+    specs.sort((a, b) => cells.findIndex(c => cellName(c) === a.cell) - cells.findIndex(c => cellName(c) === b.cell) || a.seed - b.seed);
     if (!args['no-legacy']) {
         for (const task of TASKS) {
             if (!task.legacyOnly && !args.sweep) continue;
@@ -236,7 +239,7 @@ if (!args['report-only']) {
             if (!results.missing.some(m => m.train === spec.train)) results.missing.push({ task: spec.task.name, model: spec.model, train: spec.train, reason: note });
             continue;
         }
-        const key = runKey({ task: spec.task.name, model: spec.model, train: spec.train, blockHash, engine, overrides: { ...spec.overrides, kind: spec.kind } });
+        const key = runKey({ task: spec.task.name, model: spec.model, train: spec.train, blockHash: blockHash(spec.train), engine, overrides: { ...spec.overrides, kind: spec.kind } });
         if (done.has(key)) continue;
         const where = spec.kind === 'authors' ? `cell ${spec.cell}` : `size ${spec.size}`;
         process.stderr.write(`[${index}/${specs.length}] ${spec.task.name} ${spec.model} (${spec.train}) ${where} seed ${spec.seed} on ${engine} … `);
@@ -325,7 +328,7 @@ function buildReport(results) {
             + `${Object.entries(s).filter(([k]) => !['loss', 'optimizer', 'lr', 'epochs', 'batch', 'seed', 'examples', 'test'].includes(k)).map(([k, v]) => `, ${k} ${JSON.stringify(v)}`).join('')}. Data: ${sample.data}.`);
         const sources = [...new Set(authorsRuns.map(r => r.evaluationSource))];
         lines.push(`- Test evaluations: ${sources.includes('epochs') ? '**after every epoch only** (the engine had no `evaluate` schedule)' : 'at the steps of the blocks\' `evaluate` schedule'}`
-            + ` (${authorsRuns[0].evaluations.length} per run; the authors' schedule gives ${scheduleSteps(AUTHORS_SCHEDULE, sample.steps).length} over ${sample.steps.toLocaleString('en-US')} steps).`);
+            + ` (${authorsRuns[0].evaluations.length} per run; the authors' schedule gives ${evaluationSteps(AUTHORS_SCHEDULE, sample.steps).length} over ${sample.steps.toLocaleString('en-US')} steps).`);
         lines.push(`- Wall time per run includes loading the data and computing the targets (on tfjs) as well as training; the machine was shared (load average during the runs ${Math.min(...authorsRuns.map(r => r.loadAverage[0])).toFixed(1)}–${Math.max(...authorsRuns.map(r => r.loadAverage[0])).toFixed(1)}).`);
     }
     lines.push('');

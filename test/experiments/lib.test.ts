@@ -1,35 +1,22 @@
 /**
  * The experiment runner's pure parts (experiments/lib.mjs): the authors' evaluation
- * schedule, cell parsing, statistics over seeds, the majority-class baseline, the resume
+ * schedule (as @cajal/train's evaluationSteps reads it), cell parsing, statistics over seeds, the majority-class baseline, the resume
  * key, and the SVG figures (one line per seed, coloured by model, one panel per cell).
  */
 import { describe, expect, it } from 'vitest';
+import { evaluationSteps } from '@cajal/train';
 import * as lib from '../../experiments/lib.mjs';
 
 describe('the authors\' evaluation schedule', () => {
     it('evaluates at step 0, every 10 steps to 300, then every 100, and after the last step', () => {
-        // 30,000 pairs, batch 64, 5 epochs: 469 steps per epoch.
-        const total = lib.totalSteps(30_000, 64, 5);
-        expect(total).toBe(469 * 5);
-        const steps: number[] = lib.scheduleSteps(lib.AUTHORS_SCHEDULE, total);
+        // 30,000 pairs, batch 64, 5 epochs: ⌈30,000 / 64⌉ = 469 steps per epoch.
+        const total = 469 * 5;
+        const steps = evaluationSteps(lib.AUTHORS_SCHEDULE, total);
         expect(steps.slice(0, 4)).toEqual([0, 10, 20, 30]);
         expect(steps.filter(s => s <= 300)).toHaveLength(31);
         expect(steps.filter(s => s > 300 && s < total)).toEqual(Array.from({ length: 20 }, (_, i) => 400 + 100 * i));
         expect(steps.at(-1)).toBe(2345);
         for (const checkpoint of lib.CHECKPOINTS) expect(steps).toContain(checkpoint);
-    });
-
-    it('stops at the last step when a run is shorter than the schedule, without repeating it', () => {
-        expect(lib.scheduleSteps(lib.AUTHORS_SCHEDULE, 25)).toEqual([0, 10, 20, 25]);
-        expect(lib.scheduleSteps(lib.AUTHORS_SCHEDULE, 300)).toEqual(Array.from({ length: 31 }, (_, i) => 10 * i));
-        expect(lib.scheduleSteps([{ every: 3 }], 7)).toEqual([0, 3, 6, 7]);
-        expect(() => lib.scheduleSteps([{ every: 0 }], 7)).toThrow(/every ≥ 1/);
-    });
-
-    it('counts a short last batch as a step', () => {
-        expect(lib.totalSteps(640, 64, 1)).toBe(10);
-        expect(lib.totalSteps(650, 64, 2)).toBe(22);
-        expect(lib.totalSteps(10, 64, 3)).toBe(3);
     });
 });
 
@@ -81,6 +68,32 @@ describe('resuming', () => {
         for (const changed of [{ engine: 'tfjs' }, { blockHash: 'abd' }, { model: 'I' }, { overrides: { ...base.overrides, seed: 2 } }, { overrides: { ...base.overrides, lr: 1e-4 } }]) {
             expect(lib.runKey({ ...base, ...changed })).not.toBe(lib.runKey(base));
         }
+    });
+});
+
+describe('the source a train block depends on', () => {
+    const declarations = [
+        { name: 'not', text: 'def not (x : Bool) : Bool = if x then false else true' },
+        { name: 'and', text: 'def and (x : Bool) (y : Bool) : Bool = if x then y else false' },
+        { name: 'even', text: 'def even (n : Nat) : Bool = iter n { zero => true; succ y => not y }' },
+        { name: 'isEven1', text: 'extern isEven1 : Real[28, 28] -o Bool = mlp(400, output = raw)' },
+        { name: 'andEven', text: 'train andEven { data mnist (x1, d1) (x2, d2); model and (isEven1 x1) (isEven1 x2); target and (even d1) (even d2); }' },
+        { name: 'church', text: 'extern church (x : Real[28, 28]) : Bool -o Bool -o Bool = mlp(400)' },
+        { name: 'andEvenChurch', text: 'train andEvenChurch { model church x1 (isEven1 x2); target and (even d1) (even d2); }' }
+    ];
+
+    it('is the block and everything it mentions, transitively, in file order', () => {
+        const text: string = lib.dependencyText(declarations, 'andEven');
+        expect(text.split('\n').map(line => line.split(' ')[1])).toEqual(['not', 'and', 'even', 'isEven1', 'andEven']);
+        expect(lib.dependencyText(declarations, 'andEvenChurch')).toContain('extern church');
+    });
+
+    it('changes when a definition the block uses changes, not when another block or extern does', () => {
+        const base = lib.dependencyText(declarations, 'andEven');
+        const edited = (name: string, text: string) => lib.dependencyText(declarations.map(d => d.name === name ? { name, text } : d), 'andEven');
+        expect(edited('church', 'extern church (x : Real[28, 28]) : Bool -o Bool -o Bool = mlp(100)')).toBe(base);
+        expect(edited('not', 'def not (x : Bool) : Bool = if x then true else false')).not.toBe(base);
+        expect(() => lib.dependencyText(declarations, 'andEvenType')).toThrow(/no declaration 'andEvenType'/);
     });
 });
 
