@@ -1,6 +1,6 @@
 /**
  * Training throughput of the AND-even linked model (examples/train/and-even.cajal,
- * train block andEven: two MNIST images → isEven (mlp(64)) twice → compiled `and`), in
+ * train block andEven: two MNIST images → isEven1, isEven2 (mlp(400) each) → compiled `and`), in
  * training examples per second (forward, backward and Adam update, batch 64), on each
  * tfjs backend. Uses the built packages (packages/*\/out).
  */

@@ -99,24 +99,31 @@ nets = m.build_networks(seed=3)
 counts = {name: sum(p.numel() for p in net.parameters()) for name, net in nets.items()}
 x1, x2 = torch.rand(5, 28, 28), torch.rand(5, 28, 28)
 out = m.bothEven(nets)(x1, x2)
+u, v = nets["isEven1"](x1.reshape(5, -1)), nets["isEven2"](x2.reshape(5, -1))
 both = m.and_()(m.encode({"kind": "bool"}, [True, True, False]), m.encode({"kind": "bool"}, [True, False, True]))
 pair = {"kind": "product", "left": {"kind": "bool"}, "right": {"kind": "nat", "bound": 3}}
 pairs = m.encode(pair, [(True, 2), (False, 0)])
 decoded_pairs = m.decode(pair, torch.cat([pairs, torch.zeros(1, 6)]))
-out[:, 0].sum().backward()  # not out.sum(): each row sums to 1, so its gradient is zero (up to rounding)
-print(json.dumps({"counts": counts, "shape": list(out.shape), "sums": out.sum(1).tolist(),
-  "and": m.decode({"kind": "bool"}, both), "grad": all(p.grad is not None and p.grad.abs().sum() > 0 for p in nets["isEven"].parameters()),
+out.sum().backward()
+print(json.dumps({"counts": counts, "shape": list(out.shape), "out": out.tolist(), "u": u.tolist(), "v": v.tolist(),
+  "and": m.decode({"kind": "bool"}, both), "grad": all(p.grad is not None and p.grad.abs().sum() > 0 for name in ("isEven1", "isEven2") for p in nets[name].parameters()),
   "buffers": list(m.and_().state_dict().keys()), "pairs": pairs.tolist(), "decodedPairs": decoded_pairs}))
 `;
         const run = spawnSync(TORCH_PYTHON, ['-c', script], { cwd: work, encoding: 'utf-8', timeout: 120_000 });
         expect(run.stderr).toBe('');
         const result = JSON.parse(run.stdout);
-        // The parameter counts of the language's formula (which the tfjs networks' tests check too).
-        // (bothEvenNet is declared but no definition calls it, so the module has no network for it.)
-        expect(result.counts).toEqual({ isEven: 784 * 64 + 64 + 64 * 2 + 2 });
-        expect(result.counts.isEven).toBe(architectures.isEven.parameters);
+        // The parameter counts of the language's formula (which the tfjs networks' tests check too):
+        // the networks the definitions call (bothEvenNet is declared but no definition calls it).
+        const mlp400 = 784 * 400 + 400 + 400 * 2 + 2;
+        expect(result.counts).toEqual({ isEven1: mlp400, isEven2: mlp400, learnedAnd: 4 * 2 + 2, isEvenChurch: 784 * 400 + 400 + 400 * 8 + 8 });
+        for (const name of ['isEven1', 'isEven2', 'learnedAnd', 'isEvenChurch']) expect(result.counts[name]).toBe(architectures[name].parameters);
         expect(result.shape).toEqual([5, 2]);
-        for (const s of result.sums) expect(s).toBeCloseTo(1, 5);
+        // and on raw outputs (logits) is bilinear: and(u, v) = u_true · v + u_false · (v_true + v_false) · false.
+        result.out.forEach((row: number[], i: number) => {
+            const [u, v] = [result.u[i], result.v[i]];
+            expect(row[0]).toBeCloseTo(u[0] * v[0], 4);
+            expect(row[1]).toBeCloseTo(u[0] * v[1] + u[1] * (v[0] + v[1]), 4);
+        });
         expect(result.and).toEqual([true, false, false]);
         expect(result.grad).toBe(true);
         expect(result.buffers).toHaveLength(1);

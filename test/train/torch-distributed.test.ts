@@ -15,7 +15,7 @@ import { TORCH_PYTHON } from './torch-python.js';
 
 function weightsOf(directory: string): Float32Array {
     const manifest = readManifest(directory);
-    const bytes = fs.readFileSync(path.join(directory, path.dirname(manifest.externs.isEven.model), 'weights.bin'));
+    const bytes = fs.readFileSync(path.join(directory, path.dirname(manifest.externs.isEven1.model), 'weights.bin'));
     return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
@@ -35,11 +35,15 @@ describe('cajal train --engine torch --nproc 2 (real processes, gloo on loopback
             });
             expect(two.cancelled).toBe(false);
             expect(two.backend).toMatch(/\(cpu, 2 processes\)$/);
-            // Rank 0 alone reports: one start, 5 batches × 3 epochs, 3 epochs, one done.
-            expect(events).toEqual(['start', ...Array.from({ length: 3 }, () => [...Array<string>(5).fill('batch'), 'epoch']).flat(), 'done']);
+            // Rank 0 alone reports: one start, 5 batches × 3 epochs, 3 epochs, one done, and the
+            // block's evaluations (every 10 steps from step 0, and after the last, step 15).
+            const batches = (n: number) => Array<string>(n).fill('batch');
+            expect(events).toEqual(['start', 'evaluation', ...batches(5), 'epoch', ...batches(5), 'evaluation', 'epoch', ...batches(5), 'evaluation', 'epoch', 'done']);
+            expect(two.evaluations.map(e => e.step)).toEqual([0, 10, 15]);
+            two.evaluations.forEach((e, i) => expect(Math.abs(e.test.loss! - one.evaluations[i].test.loss!)).toBeLessThan(1e-4));
             const rank0 = weightsOf(path.join(directory, 'ranks', 'rank0'));
             const rank1 = weightsOf(path.join(directory, 'ranks', 'rank1'));
-            expect(rank0.length).toBe(784 * 64 + 64 + 64 * 2 + 2);
+            expect(rank0.length).toBe(784 * 400 + 400 + 400 * 2 + 2);
             expect(Buffer.from(rank1.buffer).equals(Buffer.from(rank0.buffer))).toBe(true);
             expect(Buffer.from(weightsOf(path.join(directory, 'two')).buffer).equals(Buffer.from(rank0.buffer))).toBe(true);
             const single = weightsOf(path.join(directory, 'one'));

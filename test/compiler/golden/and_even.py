@@ -400,19 +400,25 @@ def decode(type_desc, tensor):
 _C0 = ([2, 2], [0, 1, 1, 0])
 _C1 = ([2, 2, 2], [1, 0, 0, 0, 0, 1, 1, 1])
 _C2 = ([2, 10], [1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1])
+_C3 = ([2], [0, 1])
 
 # Types and shapes of every definition, by Cajal name.
 metadata = {
     "not": {"name": "not", "type": "Bool -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "bool"}}, "inputs": [{"name": "x", "type": {"kind": "bool"}, "shape": [2]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": []},
     "and": {"name": "and", "type": "Bool -o Bool -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "x", "type": {"kind": "bool"}, "shape": [2]}, {"name": "y", "type": {"kind": "bool"}, "shape": [2]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": []},
     "even": {"name": "even", "type": "Nat -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "nat", "bound": 10}, "codomain": {"kind": "bool"}}, "inputs": [{"name": "n", "type": {"kind": "nat", "bound": 10}, "shape": [10]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": []},
-    "bothEven": {"name": "bothEven", "type": "Real[28, 28] -o Real[28, 28] -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "a", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}, {"name": "b", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["isEven"]},
+    "bothEven": {"name": "bothEven", "type": "Real[28, 28] -o Real[28, 28] -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "a", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}, {"name": "b", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["isEven1", "isEven2"]},
+    "bothEvenLearned": {"name": "bothEvenLearned", "type": "Real[28, 28] -o Real[28, 28] -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "a", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}, {"name": "b", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["isEven1", "isEven2", "learnedAnd"]},
+    "bothEvenChurch": {"name": "bothEvenChurch", "type": "Real[28, 28] -o Real[28, 28] -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "a", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}, {"name": "b", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["isEvenChurch", "isEven2"]},
 }
 
 # Externs the definitions call: the shapes their networks map between (one input shape per
 # argument) and the declared architecture (None: the caller passes the network).
 externs = {
-    "isEven": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}, "inputShapes": [[28, 28]], "outputShape": [2], "architecture": {"architecture": "mlp", "layers": [64], "kernel": 3, "dense": 0, "activation": "relu", "output": "softmax", "learnable": True, "parameters": 50370, "inputs": [[28, 28]], "outputShape": [2]}},
+    "isEven1": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}, "inputShapes": [[28, 28]], "outputShape": [2], "architecture": {"architecture": "mlp", "layers": [400], "kernel": 3, "dense": 0, "activation": "relu", "output": "raw", "learnable": True, "parameters": 314802, "inputs": [[28, 28]], "outputShape": [2]}},
+    "isEven2": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}, "inputShapes": [[28, 28]], "outputShape": [2], "architecture": {"architecture": "mlp", "layers": [400], "kernel": 3, "dense": 0, "activation": "relu", "output": "raw", "learnable": True, "parameters": 314802, "inputs": [[28, 28]], "outputShape": [2]}},
+    "learnedAnd": {"type": {"kind": "function", "domain": {"kind": "product", "left": {"kind": "bool"}, "right": {"kind": "bool"}}, "codomain": {"kind": "bool"}}, "inputShapes": [[2, 2]], "outputShape": [2], "architecture": {"architecture": "linear", "layers": [], "kernel": 3, "dense": 0, "activation": "relu", "output": "raw", "learnable": True, "parameters": 10, "inputs": [[2, 2]], "outputShape": [2]}},
+    "isEvenChurch": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "bool"}}}}, "inputShapes": [[28, 28]], "outputShape": [4, 2], "architecture": {"architecture": "mlp", "layers": [400], "kernel": 3, "dense": 0, "activation": "relu", "output": "raw", "learnable": True, "parameters": 317208, "inputs": [[28, 28]], "outputShape": [4, 2]}},
 }
 
 
@@ -489,7 +495,7 @@ class bothEven(Definition):
     """bothEven : Real[28, 28] -o Real[28, 28] -o Bool — inputs [batch, …shape], result [batch, 2]."""
 
     metadata = metadata["bothEven"]
-    externs = ("isEven", )
+    externs = ("isEven1", "isEven2", )
 
     def __init__(self, networks=None):
         super().__init__(networks)
@@ -504,12 +510,65 @@ class bothEven(Definition):
         out = _to_batch(_contract(
             self.c1,
             [
-                _network(networks, "isEven", [_v6], [[28, 28]], [2]),
-                _network(networks, "isEven", [_v5], [[28, 28]], [2])
+                _network(networks, "isEven2", [_v6], [[28, 28]], [2]),
+                _network(networks, "isEven1", [_v5], [[28, 28]], [2])
             ]
         ), batch)
         return out.reshape(out.shape[0], 2)
 
 
+class bothEvenLearned(Definition):
+    """bothEvenLearned : Real[28, 28] -o Real[28, 28] -o Bool — inputs [batch, …shape], result [batch, 2]."""
+
+    metadata = metadata["bothEvenLearned"]
+    externs = ("isEven1", "isEven2", "learnedAnd", )
+
+    def forward(self, a, b):
+        batch = self._check((a, b, ))
+        networks = self.networks
+        like = self._like
+        _v7 = _flatten(a)
+        _v8 = _flatten(b)
+        out = _to_batch(_network(
+            networks,
+            "learnedAnd",
+            [
+                _outer(
+                    _network(networks, "isEven1", [_v7], [[28, 28]], [2]),
+                    _network(networks, "isEven2", [_v8], [[28, 28]], [2])
+                )
+            ],
+            [[2, 2]],
+            [2]
+        ), batch)
+        return out.reshape(out.shape[0], 2)
+
+
+class bothEvenChurch(Definition):
+    """bothEvenChurch : Real[28, 28] -o Real[28, 28] -o Bool — inputs [batch, …shape], result [batch, 2]."""
+
+    metadata = metadata["bothEvenChurch"]
+    externs = ("isEvenChurch", "isEven2", )
+
+    def __init__(self, networks=None):
+        super().__init__(networks)
+        self.register_buffer("c3", _constant(*_C3))
+
+    def forward(self, a, b):
+        batch = self._check((a, b, ))
+        networks = self.networks
+        like = self._like
+        _v9 = _flatten(a)
+        _v10 = _flatten(b)
+        out = _to_batch(_apply(
+            _apply(
+                _network(networks, "isEvenChurch", [_v9], [[28, 28]], [4, 2]),
+                _network(networks, "isEven2", [_v10], [[28, 28]], [2])
+            ),
+            _contract(self.c3, [])
+        ), batch)
+        return out.reshape(out.shape[0], 2)
+
+
 # The definitions by Cajal name.
-definitions = {"not": not_, "and": and_, "even": even, "bothEven": bothEven}
+definitions = {"not": not_, "and": and_, "even": even, "bothEven": bothEven, "bothEvenLearned": bothEvenLearned, "bothEvenChurch": bothEvenChurch}
