@@ -33,7 +33,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { basisLabels, loadFiles } from '@cajal/language';
+import { ast, basisLabels, loadFiles } from '@cajal/language';
 import { writeFileAtomic } from '@cajal/compiler';
 import { TorchUnavailableError, evaluationSteps, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining } from '@cajal/train';
 import {
@@ -170,10 +170,11 @@ async function train(spec) {
     try {
         const events = [];
         const onEvent = event => { if (event.event !== 'batch') events.push(event); };
-        const options = { weightsDirectory: null, onEvent, ...(spec.testEvery ? { testEvery: spec.testEvery } : {}) };
+        const options = { weightsDirectory: null, onEvent, signal: interrupted.signal, ...(spec.testEvery ? { testEvery: spec.testEvery } : {}) };
         const result = engine === 'torch'
             ? await runTorchTraining(prepared, { ...options, torch: { python: torchPython.python } })
             : await runTraining(prepared, options);
+        if (result.cancelled) return null;
         const start = events.find(e => e.event === 'start');
         const { source, evaluations } = evaluationsOf(events, start.batches);
         const { loss, optimizer, lr, epochs, batch, seed, examples, test, ...rest } = prepared.settings;
@@ -224,6 +225,17 @@ function plannedRuns() {
     return specs;
 }
 
+// Ctrl-C or SIGTERM: the current run stops after its batch (the torch trainer too) and is not
+// recorded; the runs before it stay in the results file.
+const interrupted = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+        if (interrupted.signal.aborted) process.exit(130);
+        console.error(`\n${signal}: stopping after the current batch; finished runs are kept in ${path.relative(root, resultsFile)}`);
+        interrupted.abort();
+    });
+}
+
 const invocationStarted = performance.now();
 if (!args['report-only']) {
     const specs = plannedRuns();
@@ -234,7 +246,7 @@ if (!args['report-only']) {
     for (const spec of specs) {
         index++;
         const { module, blockHash } = await loadTask(spec.task);
-        if (!module.declarations.some(d => d.$type === 'Training' && d.name === spec.train)) {
+        if (!module.declarations.some(d => ast.isTraining(d) && d.name === spec.train)) {
             const note = `${spec.task.file} has no train block '${spec.train}'`;
             if (!results.missing.some(m => m.train === spec.train)) results.missing.push({ task: spec.task.name, model: spec.model, train: spec.train, reason: note });
             continue;
@@ -244,6 +256,7 @@ if (!args['report-only']) {
         const where = spec.kind === 'authors' ? `cell ${spec.cell}` : `size ${spec.size}`;
         process.stderr.write(`[${index}/${specs.length}] ${spec.task.name} ${spec.model} (${spec.train}) ${where} seed ${spec.seed} on ${engine} … `);
         const run = await train(spec);
+        if (run === null) { process.stderr.write('interrupted, not recorded\n'); break; }
         const record = {
             key, kind: spec.kind, task: spec.task.name, model: spec.model, train: spec.train, file: spec.task.file,
             ...(spec.kind === 'authors' ? { cell: spec.cell } : { size: spec.size }), seed: spec.seed, engine, date: new Date().toISOString(),
@@ -266,13 +279,21 @@ if (!args['report-only']) {
 // ---------------------------------------------------------------------------------------
 // Report and figures (from the results file alone)
 
-const { report, figures } = buildReport(results);
+// Only runs of the source as it is now: a run of an edited (or removed) block is left out.
+const current = [];
+for (const run of results.runs) {
+    const task = ALL_TASKS.find(t => t.name === run.task);
+    if (!task) continue;
+    const { module, blockHash } = await loadTask(task);
+    if (module.declarations.some(d => ast.isTraining(d) && d.name === run.train) && blockHash(run.train) === JSON.parse(run.key).blockHash) current.push(run);
+}
+const { report, figures } = buildReport({ ...results, runs: current }, results.runs.length - current.length);
 fs.mkdirSync(plotsDirectory, { recursive: true });
 for (const [name, svg] of figures) writeFileAtomic(path.join(plotsDirectory, name), svg);
 writeFileAtomic(reportFile, report);
 console.error(`wrote ${path.relative(root, reportFile)}, ${path.relative(root, resultsFile)} and ${figures.length} figure(s) in experiments/plots/`);
 
-function buildReport(results) {
+function buildReport(results, stale) {
     const figures = [];
     const lines = [];
     const runs = results.runs;
@@ -290,6 +311,7 @@ function buildReport(results) {
         + `Engine${engines.length > 1 ? 's' : ''}: ${engines.join(', ') || '–'} (${backends.join(', ') || '–'}). `
         + `Machine: ${machineOf.cpus} × ${machineOf.cpuModel ?? 'unknown CPU'}, ${machineOf.memoryGiB} GiB, ${machineOf.platform}, Node ${machineOf.node}. `
         + `Training wall time, all runs together: ${hours(totalSeconds)} (${runs.length} runs).`, '');
+    if (stale > 0) lines.push(`(${stale} earlier run${stale === 1 ? '' : 's'} in the results file, of train blocks edited or removed since, ${stale === 1 ? 'is' : 'are'} left out.)`, '');
     if (quick) lines.push('**This is the quick smoke run (one cell, one seed, one epoch of 640 pairs): it checks that everything runs; its numbers mean nothing.**', '');
 
     lines.push('## What the authors did', '');
