@@ -291,7 +291,24 @@ const { report, figures } = buildReport({ ...results, runs: current }, results.r
 fs.mkdirSync(plotsDirectory, { recursive: true });
 for (const [name, svg] of figures) writeFileAtomic(path.join(plotsDirectory, name), svg);
 writeFileAtomic(reportFile, report);
-console.error(`wrote ${path.relative(root, reportFile)}, ${path.relative(root, resultsFile)} and ${figures.length} figure(s) in experiments/plots/`);
+console.error(`wrote ${args['report-only'] ? '' : `${path.relative(root, resultsFile)}, `}${path.relative(root, reportFile)} and ${figures.length} figure(s) in experiments/plots/`);
+
+/** A train setting as the block writes it: `every 10 until 300, every 100`, `fixed`, `1`. */
+function settingText(key, value) {
+    if (key === 'evaluate' && Array.isArray(value)) return value.map(segment => `every ${segment.every}${segment.until !== undefined ? ` until ${segment.until}` : ''}`).join(', ');
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+/** The definition a train block's model applies (its source text), or the model term itself. */
+function modelSource(task, trainName) {
+    const module = workspaces.get(task.file)?.module;
+    const training = module?.declarations.find(d => ast.isTraining(d) && d.name === trainName);
+    const term = training?.options.find(ast.isModelOption)?.term;
+    if (!term?.$cstNode) return undefined;
+    const head = term.$cstNode.text.match(/^[A-Za-z_][A-Za-z0-9_']*/)?.[0];
+    const definition = module.declarations.find(d => !ast.isTraining(d) && d.name === head && d.$cstNode);
+    return (definition ?? term).$cstNode.text.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
+}
 
 function buildReport(results, stale) {
     const figures = [];
@@ -329,25 +346,28 @@ function buildReport(results, stale) {
     const perRun = quick ? NaN : mean(authorsRuns.map(r => r.seconds));
     lines.push(`- Cells run: ${cellsRun.join(', ') || 'none'}. ${notRun.length > 0 ? `Not run: ${notRun.join(', ')}` : 'The whole grid was run.'}`
         + (notRun.length > 0 && Number.isFinite(perRun) ? ` — at the ${perRun.toFixed(0)} s a run took here, each further cell of ${AUTHORS_SEEDS} seeds × 7 models is about ${hours(perRun * AUTHORS_SEEDS * 7)} of this machine, one run at a time.` : '.'));
+    lines.push('');
+    lines.push('| task | model | train block: the definition its model applies | parameters | seeds | s per run | wall time |', '|---|---|---|---:|---|---:|---:|');
     for (const task of ALL_TASKS.filter(t => !t.legacyOnly)) {
         const taskRuns = authorsRuns.filter(r => r.task === task.name);
-        if (taskRuns.length === 0) { lines.push(`- ${task.name}: no runs.`); continue; }
-        const parts = Object.keys(task.models).map(model => {
+        for (const model of Object.keys(task.models)) {
             const modelRuns = taskRuns.filter(r => r.model === model);
+            const source = modelSource(task, task.models[model]);
             if (modelRuns.length === 0) {
                 const missing = (results.missing ?? []).find(m => m.train === task.models[model]);
-                return `${model} not run${missing ? ` (${missing.reason})` : ''}`;
+                lines.push(`| ${task.name} | ${model} | \`${task.models[model]}\`${source ? `: \`${source}\`` : ''} | | not run${missing ? ` (${missing.reason})` : ''} | | |`);
+                continue;
             }
             const seedsRun = [...new Set(modelRuns.map(r => r.seed))].sort((a, b) => a - b);
-            return `${model} \`${modelRuns[0].train}\` (${modelRuns[0].parameters.toLocaleString('en-US')} parameters): seeds ${seedsRun.join(', ')}; ${mean(modelRuns.map(r => r.seconds)).toFixed(0)} s per run, ${hours(modelRuns.reduce((t, r) => t + r.seconds, 0))} in all`;
-        });
-        lines.push(`- ${task.name}: ${parts.join('; ')}.`);
+            lines.push(`| ${task.name} | ${model} | \`${task.models[model]}\`${source ? `: \`${source}\`` : ''} | ${modelRuns[0].parameters.toLocaleString('en-US')} | ${seedsRun.join(', ')} | ${mean(modelRuns.map(r => r.seconds)).toFixed(0)} | ${hours(modelRuns.reduce((t, r) => t + r.seconds, 0))} |`);
+        }
     }
+    lines.push('');
     const sample = authorsRuns[0];
     if (sample) {
         const s = sample.settings;
         lines.push(`- Settings (from the train blocks, with the cell's batch and lr): loss \`${s.loss}\`, ${s.optimizer}, ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} over ${s.examples.toLocaleString('en-US')} training pairs, ${s.test.toLocaleString('en-US')} test pairs`
-            + `${Object.entries(s).filter(([k]) => !['loss', 'optimizer', 'lr', 'epochs', 'batch', 'seed', 'examples', 'test'].includes(k)).map(([k, v]) => `, ${k} ${JSON.stringify(v)}`).join('')}. Data: ${sample.data}.`);
+            + `${Object.entries(s).filter(([k]) => !['loss', 'optimizer', 'lr', 'epochs', 'batch', 'seed', 'examples', 'test'].includes(k)).map(([k, v]) => `, \`${k} ${settingText(k, v)}\``).join('')}. Data: ${sample.data}.`);
         const sources = [...new Set(authorsRuns.map(r => r.evaluationSource))];
         lines.push(`- Test evaluations: ${sources.includes('epochs') ? '**after every epoch only** (the engine had no `evaluate` schedule)' : 'at the steps of the blocks\' `evaluate` schedule'}`
             + ` (${authorsRuns[0].evaluations.length} per run; the authors' schedule gives ${evaluationSteps(AUTHORS_SCHEDULE, sample.steps).length} over ${sample.steps.toLocaleString('en-US')} steps).`);
@@ -368,6 +388,8 @@ function buildReport(results, stale) {
         if (s.loss !== 'softmax_cross_entropy' && authorsRuns.some(r => r.model === 'D')) differences.push(`Loss \`${s.loss}\` (the authors: cross-entropy on the program's output read as logits).`);
         if (authorsRuns.some(r => r.evaluationSource === 'epochs')) differences.push('Test accuracy only after each epoch, not at the authors\' steps: the checkpoints below other than the final one are missing.');
     }
+    if (authorsRuns.some(r => r.model === 'C')) differences.push('C: the model applies the definition in the table above; issue 12 describes the authors\' Church variant as each network outputting a Church boolean, so compare the two before reading C as theirs.');
+    if (!quick && !sweepRuns.some(r => r.task !== 'dilation')) differences.push('The project\'s data-efficiency sweep for AND-even and EQ-even (accuracy vs training-set size, `--sweep`) was not run for this report: the machine\'s time went to the seeds above. Its figure is therefore absent; the dilation sweep is below.');
     differences.push('Labels: the program\'s own encoding of Bool (`true` first). The authors\' label 1 is the program\'s *false* component, which works for them only because their inputs are unnormalised logits.');
     differences.push(`Engine: ${engines.join(', ')} on this machine's CPUs; seeds fix the initial weights and the shuffling of this project's engines, not PyTorch's own generators as in the authors' scripts, so no single curve can match theirs.`);
     for (const d of differences) lines.push(`- ${d}`);
@@ -427,13 +449,14 @@ function buildReport(results, stale) {
             const taskRuns = sweepRuns.filter(r => r.task === task.name);
             if (taskRuns.length === 0) continue;
             const value = r => task.metric === 'accuracy' ? r.final.testAccuracy : r.final.testPsnr;
-            const fmt = xs => task.metric === 'accuracy' ? meanSd(xs) : `${mean(xs).toFixed(2)} ± ${sd(xs).toFixed(2)}`;
+            const fmt = xs => xs.length === 0 ? '–' : task.metric === 'accuracy' ? meanSd(xs) : `${mean(xs).toFixed(2)} ± ${sd(xs).toFixed(2)}`;
+            const seconds = runs => runs.length === 0 ? '–' : mean(runs.map(r => r.seconds)).toFixed(1);
             lines.push(`### ${task.name} (${task.metric === 'accuracy' ? 'test accuracy, %' : 'test PSNR, dB'})`, '');
-            lines.push('| training examples | D | I | D s/run | I s/run |', '|---:|---:|---:|---:|---:|');
+            lines.push('| training examples | D | I | seeds (D, I) | D s/run | I s/run |', '|---:|---:|---:|---|---:|---:|');
             const sizes = [...new Set(taskRuns.map(r => r.size))].sort((a, b) => a - b);
             for (const size of sizes) {
                 const of = model => taskRuns.filter(r => r.model === model && r.size === size);
-                lines.push(`| ${size} | ${fmt(of('D').map(value))} | ${fmt(of('I').map(value))} | ${mean(of('D').map(r => r.seconds)).toFixed(1)} | ${mean(of('I').map(r => r.seconds)).toFixed(1)} |`);
+                lines.push(`| ${size} | ${fmt(of('D').map(value))} | ${fmt(of('I').map(value))} | ${of('D').length}, ${of('I').length} | ${seconds(of('D'))} | ${seconds(of('I'))} |`);
             }
             lines.push('');
             const figure = `${plotPrefix}${task.name.toLowerCase()}-sizes.svg`;
