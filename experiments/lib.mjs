@@ -155,7 +155,9 @@ export function stepsFigure({ task, cells, runs, majority }) {
             series.push({ name: `majority class (${(100 * majority).toFixed(1)} %)`, color: '#7f7f7f', dashed: true, markers: false, strokeWidth: 1, points: [[Math.min(...xs), majority], [Math.max(...xs), majority]] });
         }
         const title = `${task}: batch ${cell.batch}, lr ${formatLr(cell.lr)}${series.length === 0 ? ' (not run)' : ''}`;
-        return lineChart({ title, xLabel: 'optimiser steps', yLabel: 'test accuracy', yMin: 0.4, yMax: 1, series, ...PANEL });
+        // From 0.4 (below chance for both tasks) unless a curve goes lower.
+        const lowest = Math.min(0.4, ...series.flatMap(s => s.points.map(p => p[1])));
+        return lineChart({ title, xLabel: 'optimiser steps', yLabel: 'test accuracy', yMin: Math.floor(lowest * 10) / 10, yMax: 1, series, ...PANEL });
     });
     return chartGrid(charts, Math.min(3, charts.length), PANEL.width, PANEL.height);
 }

@@ -117,6 +117,13 @@ describe('figures', () => {
         expect(svg).toContain('AND-even: batch 64, lr 1e-3');
     });
 
+    it('lowers the accuracy axis below 0.4 only when a curve goes there', () => {
+        const axis = (svg: string) => [...svg.matchAll(/text-anchor="end">([0-9.]+)</g)].map(m => Number(m[1]));
+        expect(Math.min(...axis(lib.stepsFigure({ task: 'AND-even', cells: [{ batch: 64, lr: 1e-3 }], runs })))).toBe(0.4);
+        const low = [{ model: 'D', cell: '64:1e-3', seed: 1, evaluations: [{ step: 0, accuracy: 0.27 }, { step: 10, accuracy: 0.9 }] }];
+        expect(Math.min(...axis(lib.stepsFigure({ task: 'AND-even', cells: [{ batch: 64, lr: 1e-3 }], runs: low })))).toBe(0.2);
+    });
+
     it('lays out one panel per cell, three to a row', () => {
         const cells = lib.parseCells('all');
         const svg: string = lib.stepsFigure({ task: 'EQ-even', cells, runs: runs.map(r => ({ ...r, cell: '128:1e-4' })) });
