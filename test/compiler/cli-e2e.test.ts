@@ -34,7 +34,7 @@ describe('cajal compile --emit tfjs, then a fresh Node process', () => {
         fs.writeFileSync(script, `
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@cajal/runtime';
-import { bothEven, dilate, main, metadata, verdict } from './linked.js';
+import { bothEven, churchAnd, dilate, main, metadata, verdict } from './linked.js';
 await initBackend('cpu');
 const W = tf.variable(tf.randomNormal([4, 2], 0, 1, 'float32', 1));
 const networks = { isEven: x => tf.softmax(tf.matMul(x, W)) };
@@ -52,9 +52,12 @@ const grown = dilate(tf.tensor2d([[0, 0, 1]]), tf.ones([1, 4]), { grow: x => x.m
 const judgeCalls = [];
 const judge = (x, y) => { judgeCalls.push([x.shape, y.shape]); return y; };
 const verdicts = verdict(tf.ones([3, 4]), tf.tensor2d([[1, 0]]), { judge });
+// church's output is a [4, 2] matrix per example, which churchAnd applies to b, then to false.
+const churchOut = churchAnd(tf.ones([1, 4]), tf.tensor2d([[0.25, 0.75]]), { church: x => tf.tensor3d([[[1, 2], [3, 4], [5, 6], [7, 8]]]) });
 console.log(JSON.stringify({ before, after, changed: Array.from(W.dataSync()).some((w, i) => w !== weightsBefore[i]),
   shape: bothEven(a, b, networks).shape, main: Array.from(main().dataSync()), grown: Array.from(grown.dataSync()),
-  missing, inputs: metadata.bothEven.inputs.map(i => i.name), verdicts: Array.from(verdicts.dataSync()), judgeCalls }));
+  missing, inputs: metadata.bothEven.inputs.map(i => i.name), verdicts: Array.from(verdicts.dataSync()), judgeCalls,
+  church: Array.from(churchOut.dataSync()), churchExtern: metadata.churchAnd.externs }));
 `);
         const run = spawnSync(process.execPath, [script], { cwd: out, encoding: 'utf-8', timeout: 120_000 });
         expect(run.stderr).toBe('');
@@ -69,6 +72,9 @@ console.log(JSON.stringify({ before, after, changed: Array.from(W.dataSync()).so
         expect(result.inputs).toEqual(['a', 'b']);
         expect(result.judgeCalls).toEqual([[[3, 4], [3, 2]]]);
         expect(result.verdicts).toEqual([0, 1, 0, 1, 0, 1]);
+        // By hand: w = M b = [1.75, 3.75, 5.75, 7.75] is the Bool -o Bool matrix [[w0, w1], [w2, w3]]; at false, [w1, w3].
+        expect(result.church).toEqual([3.75, 7.75]);
+        expect(result.churchExtern).toEqual(['church']);
     });
 });
 

@@ -166,6 +166,15 @@ describe('each diagnostic code fires at the right range (examples/errors)', () =
         expect(diagnostic.message).toContain('all its 2 arguments');
     });
 
+    test('extern/reading: the output type of an extern whose binders and type mix the two readings', async () => {
+        const { text, diagnostic } = await only('extern-reading.cajal');
+        expect(diagnostic.code).toBe('extern/reading');
+        const written = 'Real[28, 28] -o Bool -o Bool -o Bool';
+        const start = text.split('\n')[2].indexOf(written);
+        expect(span(diagnostic.range)).toBe(`3:${start + 1}-3:${start + 1 + written.length}`);
+        expect(diagnostic.message).toContain('write `extern church (x : Real[28, 28]) : Bool -o Bool -o Bool`');
+    });
+
     test('train/invalid: the train block name when the target is missing', async () => {
         const { text, diagnostic } = await only('train-invalid.cajal');
         expect(diagnostic.code).toBe('train/invalid');

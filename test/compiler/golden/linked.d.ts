@@ -29,4 +29,6 @@ export declare function split(p: tf.Tensor, networks?: LinkedNetworks): tf.Tenso
 export declare function main(networks?: LinkedNetworks): tf.Tensor;
 /** verdict : Real[4] -o Bool -o Bool — result [batch, 2]. */
 export declare function verdict(a: tf.Tensor, b: tf.Tensor, networks?: LinkedNetworks): tf.Tensor;
+/** churchAnd : Real[4] -o Bool -o Bool — result [batch, 2]. */
+export declare function churchAnd(a: tf.Tensor, b: tf.Tensor, networks?: LinkedNetworks): tf.Tensor;
 

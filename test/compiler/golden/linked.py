@@ -401,6 +401,7 @@ _C0 = ([2, 2], [0, 1, 1, 0])
 _C1 = ([2, 2, 2], [1, 0, 0, 0, 0, 1, 1, 1])
 _C2 = ([2, 4], [1, 0, 0, 0, 0, 0, 1, 0])
 _C3 = ([2], [1, 0])
+_C4 = ([2], [0, 1])
 
 # Types and shapes of every definition, by Cajal name.
 metadata = {
@@ -412,6 +413,7 @@ metadata = {
     "split": {"name": "split", "type": "Real[4] * Bool -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "product", "left": {"kind": "real", "dims": [4]}, "right": {"kind": "bool"}}, "codomain": {"kind": "bool"}}, "inputs": [{"name": "p", "type": {"kind": "product", "left": {"kind": "real", "dims": [4]}, "right": {"kind": "bool"}}, "shape": [4, 2]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["isEven"]},
     "main": {"name": "main", "type": "Bool", "typeDesc": {"kind": "bool"}, "inputs": [], "output": {"kind": "bool"}, "outputShape": [2], "externs": []},
     "verdict": {"name": "verdict", "type": "Real[4] -o Bool -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "real", "dims": [4]}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "a", "type": {"kind": "real", "dims": [4]}, "shape": [4]}, {"name": "b", "type": {"kind": "bool"}, "shape": [2]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["judge"]},
+    "churchAnd": {"name": "churchAnd", "type": "Real[4] -o Bool -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "real", "dims": [4]}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "a", "type": {"kind": "real", "dims": [4]}, "shape": [4]}, {"name": "b", "type": {"kind": "bool"}, "shape": [2]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["church"]},
 }
 
 # Externs the definitions call: the shapes their networks map between (one input shape per
@@ -420,6 +422,7 @@ externs = {
     "isEven": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [4]}, "codomain": {"kind": "bool"}}, "inputShapes": [[4]], "outputShape": [2], "architecture": None},
     "grow": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [4]}, "codomain": {"kind": "real", "dims": [4]}}, "inputShapes": [[4]], "outputShape": [4], "architecture": None},
     "judge": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [4]}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "bool"}}}, "inputShapes": [[4], [2]], "outputShape": [2], "architecture": None},
+    "church": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [4]}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "bool"}}}}, "inputShapes": [[4]], "outputShape": [4, 2], "architecture": None},
 }
 
 
@@ -601,5 +604,25 @@ class verdict(Definition):
         return out.reshape(out.shape[0], 2)
 
 
+class churchAnd(Definition):
+    """churchAnd : Real[4] -o Bool -o Bool — inputs [batch, …shape], result [batch, 2]."""
+
+    metadata = metadata["churchAnd"]
+    externs = ("church", )
+
+    def __init__(self, networks=None):
+        super().__init__(networks)
+        self.register_buffer("c4", _constant(*_C4))
+
+    def forward(self, a, b):
+        batch = self._check((a, b, ))
+        networks = self.networks
+        like = self._like
+        _v17 = _flatten(a)
+        _v18 = _flatten(b)
+        out = _to_batch(_apply(_apply(_network(networks, "church", [_v17], [[4]], [4, 2]), _v18), _contract(self.c4, [])), batch)
+        return out.reshape(out.shape[0], 2)
+
+
 # The definitions by Cajal name.
-definitions = {"not": not_, "and": and_, "bothEven": bothEven, "dilate": dilate, "applyTo": applyTo, "split": split, "main": main, "verdict": verdict}
+definitions = {"not": not_, "and": and_, "bothEven": bothEven, "dilate": dilate, "applyTo": applyTo, "split": split, "main": main, "verdict": verdict, "churchAnd": churchAnd}

@@ -12,7 +12,7 @@ import { AstUtils, type AstNode } from 'langium';
 import * as ast from '../generated/ast.js';
 import { Codes, type CheckProblem } from '../problems.js';
 import { declaredType, typeFromSyntax } from '../typing/type-checker.js';
-import { containsError, fn, fnN, isDiscrete, isEnumerable, isError, shape, uncurry, type CajalType } from '../typing/types.js';
+import { containsError, fnN, isDiscrete, isEnumerable, isError, shape, uncurry, type CajalType } from '../typing/types.js';
 
 // ---------------------------------------------------------------------------------------
 // Architectures
@@ -315,10 +315,11 @@ export function externProblems(extern: ast.Extern): CheckProblem[] {
         // An output that is a function of the binders' own types again, one of them Real: a
         // linear map of a second image is no one's intent; it is the type written as if
         // without binders. (A Bool binder with a Bool -o … output is a fine function value.)
-        const repeated = uncurry(reading.output).params.slice(0, reading.inputs.length);
+        const output = uncurry(reading.output);
+        const repeated = output.params.slice(0, reading.inputs.length);
         if (repeated.length === reading.inputs.length && repeated.every((param, i) => param.equals(reading.inputs[i])) && repeated.some(param => !isEnumerable(param))) {
             const binders = extern.params.map(param => `(${param.name} : ${typeFromSyntax(param.type)})`).join(' ');
-            const rest = uncurry(reading.output).params.slice(reading.inputs.length).reduceRight<CajalType>((acc, p) => fn(p, acc), uncurry(reading.output).result);
+            const rest = fnN(output.params.slice(reading.inputs.length), output.result);
             problems.push({
                 code: Codes.externReading, severity: 'error', node: extern.type,
                 message: `The extern '${extern.name}' mixes its two readings: its binders ${binders} are the network's inputs and the type after ':' is the network's output, `
@@ -404,7 +405,7 @@ const oneOf = (what: string, options: readonly string[]) => (value: string) => o
 export const TRAINING_SETTINGS: Record<string, SettingSpec> = {
     loss: {
         describe: 'cross_entropy (Bool/Nat models, outputs read as probabilities), softmax_cross_entropy (Bool/Nat models, outputs read as logits), l1 or l2 (Real models)',
-        parse: oneOf('loss', ['cross_entropy', 'softmax_cross_entropy', 'l1', 'l2'])
+        parse: oneOf('loss', [...DISCRETE_LOSSES, 'l1', 'l2'])
     },
     optimizer: { describe: 'adam, sgd or rmsprop', parse: oneOf('optimizer', ['adam', 'sgd', 'rmsprop']) },
     lr: { describe: 'learning rate, a positive number', parse: positiveNumber('lr') },
