@@ -171,9 +171,17 @@ async function train(spec) {
         const events = [];
         const onEvent = event => { if (event.event !== 'batch') events.push(event); };
         const options = { weightsDirectory: null, onEvent, signal: interrupted.signal, ...(spec.testEvery ? { testEvery: spec.testEvery } : {}) };
-        const result = engine === 'torch'
-            ? await runTorchTraining(prepared, { ...options, torch: { python: torchPython.python } })
-            : await runTraining(prepared, options);
+        let result;
+        try {
+            result = engine === 'torch'
+                ? await runTorchTraining(prepared, { ...options, torch: { python: torchPython.python } })
+                : await runTraining(prepared, options);
+        } catch (error) {
+            // Interrupted while the Python trainer was still starting: it dies of the signal
+            // before it can finish a batch, which the engine reports as an error.
+            if (interrupted.signal.aborted) return null;
+            throw error;
+        }
         if (result.cancelled) return null;
         const start = events.find(e => e.event === 'start');
         const { source, evaluations } = evaluationsOf(events, start.batches);
@@ -363,6 +371,11 @@ function buildReport(results, stale) {
         }
     }
     lines.push('');
+    if (authorsRuns.length > 0) {
+        const ends = authorsRuns.map(r => Date.parse(r.date));
+        const first = Math.min(...authorsRuns.map(r => Date.parse(r.date) - 1000 * r.seconds));
+        lines.push(`- Wall time of these ${authorsRuns.length} runs, one at a time: ${hours(authorsRuns.reduce((t, r) => t + r.seconds, 0))} of training (data, targets and training per run); from the first start to the last end ${hours((Math.max(...ends) - first) / 1000)} (${new Date(first).toISOString().slice(0, 16).replace('T', ' ')} to ${new Date(Math.max(...ends)).toISOString().slice(0, 16).replace('T', ' ')} UTC, with pauses between invocations).`);
+    }
     const sample = authorsRuns[0];
     if (sample) {
         const s = sample.settings;
