@@ -394,7 +394,7 @@ function buildReport(results, stale) {
     // Seeds per (task, model, cell): a run stopped early may leave the last seed part-done.
     const seedCounts = [...new Set(authorsRuns.map(r => `${r.task}/${r.model}/${r.cell}`))].map(group => authorsRuns.filter(r => `${r.task}/${r.model}/${r.cell}` === group).length);
     const fewest = Math.min(...seedCounts), most = Math.max(...seedCounts);
-    if (seedCounts.length > 0 && fewest < AUTHORS_SEEDS) differences.push(`${fewest === most ? fewest : `${fewest} to ${most}`} seed${most === 1 ? '' : 's'} per model and cell (the tables' n), not ${AUTHORS_SEEDS}.`);
+    if (seedCounts.length > 0 && fewest < AUTHORS_SEEDS) differences.push(`${fewest === most ? fewest : `${fewest} to ${most}`} seed${most === 1 ? '' : 's'} per model and cell (the tables' n), not ${AUTHORS_SEEDS}: the runs stop where the invocations stopped, and \`--seeds ${AUTHORS_SEEDS}\` resumes with the rest.`);
     for (const missing of results.missing ?? []) if (!ALL_TASKS.find(t => t.name === missing.task)?.legacyOnly) differences.push(`${missing.task} ${missing.model} was not run: ${missing.reason}.`);
     if (sample) {
         const s = sample.settings;
@@ -442,7 +442,8 @@ function buildReport(results, stale) {
             const comparisons = ['T', 'I', 'C'].map(other => [other, finals(other)]).filter(([, o]) => d.length >= 2 && o.length >= 2).map(([other, o]) => {
                 const gap = mean(d) - mean(o);
                 const error = Math.sqrt(sd(d) ** 2 / d.length + sd(o) ** 2 / o.length);
-                return `- Last step, D − ${other}: ${(100 * gap).toFixed(1)} points (standard error of the difference ${(100 * error).toFixed(1)}: ${Math.abs(gap) > 2 * error ? 'more than twice it' : 'within twice it, so no difference is shown'}).`;
+                const points = x => (100 * x).toFixed(2).replace(/^-(0\.0+)$/, '$1');
+                return `- Last step, D − ${other}: ${points(gap)} points (standard error of the difference ${points(error)}: ${Math.abs(gap) > 2 * error ? 'more than twice it' : 'within twice it, so no difference is shown'}).`;
             });
             if (comparisons.length > 0) lines.push(...comparisons, '');
         }
