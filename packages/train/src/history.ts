@@ -42,6 +42,12 @@ export interface Series {
     readonly dashed?: boolean;
     /** Shaded band (e.g. min … max over seeds), same x as points. */
     readonly band?: ReadonlyArray<readonly [number, number, number]>;
+    /** false: no legend entry (e.g. the 2nd…10th seed of a model whose 1st seed is named). */
+    readonly legend?: boolean;
+    /** false: the line only, no dot per point (dense curves). */
+    readonly markers?: boolean;
+    /** Line width in pixels (default 2). */
+    readonly strokeWidth?: number;
 }
 
 export interface ChartOptions {
@@ -82,7 +88,7 @@ export function lineChart(options: ChartOptions): string {
     const width = options.width ?? 560;
     const height = options.height ?? 360;
     const margin = { left: 64, right: 16, top: 36, bottom: 48 };
-    const legendHeight = 18 * Math.ceil(options.series.length / 2);
+    const legendHeight = 18 * Math.ceil(options.series.filter(s => s.legend !== false).length / 2);
     const plotW = width - margin.left - margin.right;
     const plotH = height - margin.top - margin.bottom - legendHeight;
     const all = options.series.flatMap(s => [...s.points, ...(s.band ?? []).flatMap(([x, lo, hi]) => [[x, lo], [x, hi]] as const)]);
@@ -113,8 +119,10 @@ export function lineChart(options: ChartOptions): string {
     parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
     parts.push(`<text x="${margin.left + plotW / 2}" y="${margin.top + plotH + 34}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
     parts.push(`<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel)}</text>`);
+    let legendIndex = 0;
     options.series.forEach((series, index) => {
         const color = series.color ?? PALETTE[index % PALETTE.length];
+        const dash = series.dashed ? ' stroke-dasharray="6 4"' : '';
         if (series.band && series.band.length > 1) {
             const upper = series.band.map(([x, , hi]) => `${px(x).toFixed(1)},${py(hi).toFixed(1)}`);
             const lower = [...series.band].reverse().map(([x, lo]) => `${px(x).toFixed(1)},${py(lo).toFixed(1)}`);
@@ -122,12 +130,14 @@ export function lineChart(options: ChartOptions): string {
         }
         const points = series.points.filter(p => Number.isFinite(p[1]));
         if (points.length > 0) {
-            parts.push(`<polyline points="${points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-            for (const [x, y] of points) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="2.5" fill="${color}"/>`);
+            parts.push(`<polyline points="${points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="${series.strokeWidth ?? 2}"${dash}/>`);
+            if (series.markers !== false) for (const [x, y] of points) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="2.5" fill="${color}"/>`);
         }
-        const lx = margin.left + (index % 2) * (plotW / 2);
-        const ly = height - legendHeight + 18 * Math.floor(index / 2) - 4;
-        parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+        if (series.legend === false) return;
+        const lx = margin.left + (legendIndex % 2) * (plotW / 2);
+        const ly = height - legendHeight + 18 * Math.floor(legendIndex / 2) - 4;
+        legendIndex++;
+        parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash}/>`);
         parts.push(`<text x="${lx + 26}" y="${ly}">${escapeXml(series.name)}</text>`);
     });
     parts.push('</svg>');
@@ -136,8 +146,15 @@ export function lineChart(options: ChartOptions): string {
 
 /** Places charts side by side in one SVG document. */
 export function sideBySide(charts: readonly string[], width = 560, height = 360): string {
-    const inner = charts.map((chart, i) => chart.replace('<svg ', `<svg x="${i * width}" y="0" `)).join('\n');
-    return `<svg xmlns="http://www.w3.org/2000/svg" width="${width * charts.length}" height="${height}" viewBox="0 0 ${width * charts.length} ${height}">\n${inner}</svg>\n`;
+    return chartGrid(charts, charts.length, width, height);
+}
+
+/** Places charts (each `width` × `height`) in rows of `columns`, left to right, top to bottom, in one SVG document. */
+export function chartGrid(charts: readonly string[], columns: number, width = 560, height = 360): string {
+    const rows = Math.ceil(charts.length / columns);
+    const total = { width: width * Math.min(columns, charts.length), height: height * rows };
+    const inner = charts.map((chart, i) => chart.replace('<svg ', `<svg x="${(i % columns) * width}" y="${Math.floor(i / columns) * height}" `)).join('\n');
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${total.width}" height="${total.height}" viewBox="0 0 ${total.width} ${total.height}">\n${inner}</svg>\n`;
 }
 
 /** The loss and accuracy (or PSNR) per epoch of one run, as an SVG with two panels. */

@@ -30,7 +30,7 @@ export type { WeightsFolderLease } from './weights-folder.js';
 export { learnedMatrix } from './learned.js';
 
 // Metric history and its charts.
-export { historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
+export { chartGrid, historyCsv, historySvg, lineChart, sideBySide, writeHistory } from './history.js';
 export type { ChartOptions, EpochMetrics, Evaluation, Series } from './history.js';
 
 // The PyTorch engine: finding a Python with torch, and training a block there.

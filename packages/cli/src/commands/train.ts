@@ -8,8 +8,8 @@ import { integerOption, parseCommandArgs, MAX_TENSOR_OPTION, MAX_TENSOR_USAGE, m
 import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
 import { diagnosticAtNode, writeDiagnostics } from '../util/diagnostics.js';
 
-const usage = `Usage: cajal train FILE [--train NAME] [--epochs N] [--limit N] [--seed S] [--out DIR]
-                   [--backend auto|wasm|cpu] [--json | --events]
+const usage = `Usage: cajal train FILE [--train NAME] [--epochs N] [--batch N] [--lr X] [--limit N] [--seed S]
+                   [--out DIR] [--backend auto|wasm|cpu] [--json | --events]
                    [--engine tfjs|torch] [--device cpu|cuda] [--nproc N] [--python PATH] [--plan DIR]
 
 Checks FILE, then runs one of its train blocks: loads the data, builds the networks of
@@ -24,6 +24,8 @@ Options:
 ${MAX_TENSOR_USAGE}
   --train NAME   the train block to run (needed when the file has several)
   --epochs N     override the block's epochs
+  --batch N      override the block's batch size
+  --lr X         override the block's learning rate (a positive number, e.g. 0.001 or 1e-3)
   --limit N      use at most N training and N test examples (a quick run)
   --seed S       override the block's seed
   --out DIR      where to save weights and history
@@ -45,6 +47,14 @@ ${MAX_TENSOR_USAGE}
 function positive(name: string, value: string | undefined): number | undefined {
     const n = integerOption(name, value, usage);
     if (n !== undefined && n < 1) throw new UsageError(`--${name} must be at least 1.`, usage);
+    return n;
+}
+
+/** A positive finite number such as `0.001` or `1e-3`, with a clear error naming the option. */
+function positiveNumber(name: string, value: string | undefined): number | undefined {
+    if (value === undefined) return undefined;
+    const n = /^\s*$/.test(value) ? NaN : Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} expects a positive number such as 0.001 or 1e-3, but got '${value}'.`, usage);
     return n;
 }
 
@@ -72,7 +82,7 @@ export const trainCommand: Command = {
         } = await import('@cajal/train');
         const { positionals, options } = parseCommandArgs(args, {
             ...MAX_TENSOR_OPTION,
-            train: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' },
+            train: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' },
             out: { type: 'string', short: 'o' }, backend: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' },
             engine: { type: 'string' }, device: { type: 'string' }, nproc: { type: 'string' }, python: { type: 'string' }, plan: { type: 'string' }
         }, usage);
@@ -81,6 +91,8 @@ export const trainCommand: Command = {
         const backend = options.backend ?? 'auto';
         if (!['auto', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or cpu, got '${backend}'.`, usage);
         const epochs = positive('epochs', options.epochs);
+        const batch = positive('batch', options.batch);
+        const lr = positiveNumber('lr', options.lr);
         const limit = positive('limit', options.limit);
         const seed = integerOption('seed', options.seed, usage);
         const engine = options.engine ?? 'tfjs';
@@ -127,7 +139,7 @@ export const trainCommand: Command = {
             describeEvent(event, log, terminal, io.cwd);
         };
         try {
-            const prepared = await prepareTraining(training, program.workspace.services, { epochs, limit, seed, backend: backend as BackendPreference });
+            const prepared = await prepareTraining(training, program.workspace.services, { epochs, batch, lr, limit, seed, backend: backend as BackendPreference });
             writeDiagnostics(io.stderr, prepared.warnings.map(w => diagnosticAtNode(w.node, w.code, w.message, io.cwd, 'warning')));
             try {
                 if (options.plan !== undefined) {
