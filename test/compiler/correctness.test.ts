@@ -14,6 +14,12 @@ import { Folder, neuronOf, ProgramAnalysis, ProgramCompiler } from '@cajal/compi
 import { initBackend, releaseProgram, runProgram } from '@cajal/runtime';
 import { PRELUDE, randomProgram, randomReplicatingProgram, type GenType } from './program-generator.js';
 
+// The same programs on every run (CI must not pass or fail by the draw); explore other draws
+// with CAJAL_PROPERTY_SEED=<n>, or =random for a fresh seed (fast-check prints it on failure).
+// Longer explorations found counterexamples still open (the issues' notes list their seeds).
+const propertySeed = process.env.CAJAL_PROPERTY_SEED;
+if (propertySeed !== 'random') fc.configureGlobal({ seed: propertySeed ? Number(propertySeed) : 20261130 });
+
 function dimOf(t: GenType): number {
     switch (t.kind) {
         case 'bool': return 2;
