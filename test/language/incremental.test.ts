@@ -146,7 +146,7 @@ describe('incremental re-checking equals checking from scratch', () => {
         // The property must have exercised the incremental path, not only the fallback.
         expect(incremental.factory.parseCounts.incremental).toBeGreaterThan(400);
         expect(incremental.factory.parseCounts.full).toBeGreaterThan(20);
-    });
+    }, 300_000); // 300 edit sequences: ~25 s on a quiet machine, minutes under load
 });
 
 describe('edits at the edges of declarations', () => {

@@ -100,7 +100,18 @@ class PairValue {
     constructor(readonly left: Value, readonly right: Value) { }
 }
 
-type Value = NamedTensor | Closure | PairValue;
+/**
+ * A computation that failed (an overflow, a failed condition or count, a failed argument:
+ * spec §7's zero vector), kept apart from its zero tensor because a *function* whose matrix
+ * is zero is not a failure: it is a closure that fails only where it is applied (the
+ * interpreter's `fun x => succ (… overflows …)`), and binding it, unlike binding a failed
+ * computation, does not make the whole result fail (call by value).
+ */
+class Failure {
+    constructor(readonly dim: number) { }
+}
+
+type Value = NamedTensor | Closure | PairValue | Failure;
 
 /**
  * Binders bound by substitution, innermost first. A binder not in it denotes its own axis
@@ -242,7 +253,12 @@ export class Folder {
      */
     applyDefinition(definition: ast.Definition, args: readonly ArrayLike<number>[]): NamedTensor {
         let f: Value = this.definitionValue(definition);
-        for (const argument of args) f = this.apply(f, NamedTensor.vector(argument), argument.length);
+        let type = this.typeOf(definition);
+        for (const argument of args) {
+            if (type.kind !== 'function') throw new CompileError(`'${definition.name}' is applied to more arguments than it takes`, definition);
+            f = this.apply(f, NamedTensor.vector(argument), type.domain);
+            type = type.codomain;
+        }
         return this.tensor(f);
     }
 
@@ -277,10 +293,10 @@ export class Folder {
             let value: Value;
             if (definition.params.length > 0) {
                 const closure = new Closure(definition.params, definition.body, EMPTY_ENV, isHigherOrder(type), definition);
-                value = closure.substitutes ? closure : this.tensor(closure);
+                value = this.keepsClosure(closure) ? closure : this.tensor(closure);
             } else {
                 value = this.value(definition.body, EMPTY_ENV);
-                if (!isHigherOrder(type)) value = this.tensor(value);
+                if (!isHigherOrder(type) && !this.keepsClosure(value)) value = this.tensor(value);
             }
             if (value instanceof NamedTensor) this.definitionTensors.set(definition, value);
             else this.definitionValues.set(definition, value);
@@ -290,9 +306,20 @@ export class Folder {
         }
     }
 
+    /**
+     * Whether a definition's value stays a closure rather than its matrix: a higher-order
+     * one (applied by substitution), and one whose result after its binders is a function —
+     * its matrix's column for an argument is zero both where the body fails there and where
+     * it gives a function that fails everywhere, and only the first is a failure.
+     */
+    private keepsClosure(value: Value): boolean {
+        return value instanceof Closure && (value.substitutes || containsFunction(this.typeOf(value.body)));
+    }
+
     /** A value as its tensor: a closure's matrix (column j = its body on basis j), a pair's outer product. */
     private tensor(value: Value): NamedTensor {
         if (value instanceof NamedTensor) return value;
+        if (value instanceof Failure) return this.zeros(value.dim);
         if (value instanceof PairValue) {
             const l = temporaryAxis(), r = temporaryAxis();
             return this.mul(this.tensor(value.left).rename(OUT, l), this.tensor(value.right).rename(OUT, r)).mergeFirst(l, r, OUT);
@@ -347,6 +374,7 @@ export class Folder {
                 const basis = constantBasis(c);
                 if (basis === 0) return this.value(term.thenBranch, env);
                 if (basis === 1) return this.value(term.elseBranch, env);
+                if (basis === 'zero') return new Failure(dim(this.typeOf(term)));
                 const a = this.tensor(this.value(term.thenBranch, env));
                 const b = this.tensor(this.value(term.elseBranch, env));
                 return this.add(this.mul(c.slice(OUT, 0), a), this.mul(c.slice(OUT, 1), b));
@@ -355,7 +383,7 @@ export class Folder {
             case 'Application': {
                 const { head, args } = applicationSpine(term);
                 let f = this.value(head, env);
-                for (const argument of args) f = this.apply(f, this.value(argument, env), dim(this.typeOf(argument)));
+                for (const argument of args) f = this.apply(f, this.value(argument, env), this.typeOf(argument));
                 return f;
             }
             case 'Iter': return this.iterate(term, env);
@@ -365,6 +393,7 @@ export class Folder {
             }
             case 'LetPairTerm': {
                 const pair = this.value(term.value, env);
+                if (pair instanceof Failure) return new Failure(dim(this.typeOf(term)));
                 if (pair instanceof PairValue) {
                     const resultDim = () => dim(this.typeOf(term));
                     return this.bind(term.first, pair.left, env, next => this.bind(term.second, pair.right, next, last => this.value(term.body, last), resultDim), resultDim);
@@ -381,6 +410,7 @@ export class Folder {
             case 'Pair': {
                 const left = this.value(term.first, env);
                 const right = this.value(term.second, env);
+                if (left instanceof Failure || right instanceof Failure) return new Failure(dim(this.typeOf(term)));
                 if (containsFunction(this.typeOf(term))) return new PairValue(left, right);
                 return this.tensor(new PairValue(left, right));
             }
@@ -393,25 +423,41 @@ export class Folder {
      * afterwards — the linear extension, exact because the body is linear in it.
      */
     private bind(binder: ast.Binder, value: Value, env: Env | undefined, body: (env: Env | undefined) => Value, resultDim: () => number): Value {
+        // Call by value: an argument that failed makes the whole result fail.
+        if (value instanceof Failure) return new Failure(resultDim());
         if (!(value instanceof NamedTensor)) return body(extend(env, binder, value));
+        const functionValued = containsFunction(this.typeOf(binder));
         const basis = constantBasis(value);
-        // Call by value: an argument that failed (the zero vector, e.g. an overflow) makes the whole result zero.
-        if (basis === 'zero') return this.zeros(resultDim());
-        if (basis !== undefined || containsFunction(this.typeOf(binder))) return body(extend(env, binder, value));
+        // A discrete zero vector is a failed computation (no value of the type is zero); a
+        // function's zero matrix is a value (see Failure).
+        if (basis === 'zero' && !functionValued) return new Failure(resultDim());
+        if (basis !== undefined || functionValued) return body(extend(env, binder, value));
         const x = temporaryAxis();
         const t = this.tensor(body(extend(env, binder, this.identity(x, value.dimOf(OUT)!))));
         return this.mul(t, value.rename(OUT, x), [x]);
     }
 
-    /** f a: substitution for a higher-order closure, else the matrix times the argument. */
-    private apply(f: Value, argument: Value, dA: number): Value {
-        if (f instanceof Closure && f.substitutes) {
+    /**
+     * f a: substitution for a higher-order closure, and for a closure whose result is a
+     * function (see keepsClosure); else the matrix times the argument.
+     */
+    private apply(f: Value, argument: Value, argumentType: CajalType): Value {
+        const dA = dim(argumentType);
+        if (f instanceof Failure) return new Failure(f.dim / dA);
+        if (f instanceof PairValue) throw new CompileError('cannot apply a pair');
+        if (f instanceof Closure && (f.substitutes || f.binders.length > 1 || containsFunction(this.typeOf(f.body)))) {
             const [binder, ...rest] = f.binders;
             return this.bind(binder, argument, f.env, env => {
-                return rest.length > 0 ? new Closure(rest, f.body, env, true) : this.value(f.body, env);
+                return rest.length > 0 ? new Closure(rest, f.body, env, f.substitutes) : this.value(f.body, env);
             }, () => rest.reduce((d, b) => d * dim(this.typeOf(b)), dim(this.typeOf(f.body))));
         }
-        return this.applyTensor(this.tensor(f), this.tensor(argument), dA);
+        const matrix = this.tensor(f);
+        // Call by value, as in bind: a failed argument fails the application, even where the
+        // result is a function (whose zero matrix alone would read as a value).
+        if (argument instanceof Failure || (!containsFunction(argumentType) && argument instanceof NamedTensor && constantBasis(argument) === 'zero')) {
+            return new Failure(matrix.dimOf(OUT)! / dA);
+        }
+        return this.applyTensor(matrix, this.tensor(argument), dA);
     }
 
     /** ⟦t u⟧: the function's OUT splits into [dim B, dim A]; dim A is contracted with the argument. */
@@ -436,7 +482,7 @@ export class Folder {
         while (last > 0 && slices[last].data.every(v => v === 0)) last--;
         const y = term.stepBinder;
         const basis = constantBasis(n);
-        if (basis === 'zero') return this.zeros(dim(this.typeOf(term)));
+        if (basis === 'zero') return new Failure(dim(this.typeOf(term)));
         if (containsFunction(this.typeOf(term))) {
             let state = this.value(term.base, env);
             const states: Value[] = [state];
