@@ -28,6 +28,11 @@ train soft {
   model (b, b);
   target (b, not b);
 }
+train branches {
+  data "d.jsonl" (x : Real[3], y : Real[3], c : Bool);
+  model if c then x else y;
+  target x;
+}
 `;
 
 let services: CajalServices;
@@ -118,10 +123,10 @@ describe('externs of several arguments', () => {
 });
 
 describe('inputs used more than once (train block data fields)', () => {
-    const training = () => module.declarations.find(ast.isTraining)!;
-    const fields = () => training().options.filter(ast.isDataOption).flatMap(o => o.groups.flatMap(g => g.fields));
-    const term = (kind: 'model' | 'target') => training().options.find(kind === 'model' ? ast.isModelOption : ast.isTargetOption)!.term;
-    const compile = (kind: 'model' | 'target', fold: boolean): Program => new ProgramCompiler(services, { fold }).compileTerm(term(kind), fields(), kind);
+    const training = (name = 'soft') => module.declarations.filter(ast.isTraining).find(t => t.name === name)!;
+    const fields = (name?: string) => training(name).options.filter(ast.isDataOption).flatMap(o => o.groups.flatMap(g => g.fields));
+    const term = (kind: 'model' | 'target', name?: string) => training(name).options.find(kind === 'model' ? ast.isModelOption : ast.isTargetOption)!.term;
+    const compile = (kind: 'model' | 'target', fold: boolean, name?: string): Program => new ProgramCompiler(services, { fold }).compileTerm(term(kind, name), fields(name), kind);
 
     it('are multiplied as they occur, so soft values give the exact product (folded or not)', () => {
         const x = tf.zeros([2, 3]);
@@ -132,6 +137,19 @@ describe('inputs used more than once (train block data fields)', () => {
             [0.09, 0.21, 0.21, 0.49, 1, 0, 0, 0].forEach((expected, i) => expect(model[i]).toBeCloseTo(expected, 5));
             const target = Array.from(runProgram(compile('target', fold), [x, b]).dataSync());
             [0.21, 0.09, 0.49, 0.21, 0, 1, 0, 0].forEach((expected, i) => expect(target[i]).toBeCloseTo(expected, 5));
+        }
+    });
+
+    it('used in one branch of an if and not the other keep their values (a Real input is not scaled by the other\'s sum)', () => {
+        // Folding `if c then x else y` over x's and y's axes would broadcast each branch along
+        // the other input's axis, and contracting with Real values multiplies the chosen branch
+        // by the sum of the other input: exact on basis vectors, wrong on data.
+        const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+        const y = tf.tensor2d([[10, 20, 30], [0.5, 0.25, 0]]);
+        const c = tf.tensor2d([[1, 0], [0, 1]]);
+        for (const fold of [true, false]) {
+            const model = Array.from(runProgram(compile('model', fold, 'branches'), [x, y, c]).dataSync());
+            [1, 2, 3, 0.5, 0.25, 0].forEach((expected, i) => expect(model[i], `fold ${fold}, entry ${i}`).toBeCloseTo(expected, 5));
         }
     });
 });

@@ -71,6 +71,11 @@ export class ProgramCompiler {
     private externs = new Map<string, ProgramExtern>();
     /** Inputs of compileTerm used more than once (data fields may be); see tryFold. */
     private sharedInputs = new Set<ast.Binder>();
+    /**
+     * All inputs of compileTerm: data fields carry arbitrary values (Real images, soft
+     * labels), so folding must not broadcast along their axes either (see tryFold).
+     */
+    private termInputs = new Set<ast.Binder>();
     private nextFresh = 1_000_000;
     /** What the compiled programs compute that the interpreter would not (see noteReplicated). */
     readonly warnings: CompileWarning[] = [];
@@ -93,6 +98,7 @@ export class ProgramCompiler {
     compileDefinition(definition: ast.Definition, options: ProgramOptions = {}): Program {
         this.externs = new Map();
         this.sharedInputs = new Set();
+        this.termInputs = new Set();
         const type = this.typeOf(definition);
         const uncurried = options.uncurry ?? true;
         let body: IrNode;
@@ -124,6 +130,7 @@ export class ProgramCompiler {
     compileTerm(term: ast.Term, inputs: readonly ast.Binder[], name = 'term'): Program {
         this.externs = new Map();
         this.sharedInputs = repeatedBinders(term, inputs);
+        this.termInputs = new Set(inputs);
         const type = this.typeOf(term);
         const body = this.compile(term);
         return this.program(name, type, inputs.map(binder => this.input(this.varOf(binder), this.typeOf(binder))), type, body);
@@ -211,7 +218,10 @@ export class ProgramCompiler {
         if (entries > this.maxFoldEntries) return undefined;
         // A free variable that involves functions carries a run-time value that is applied by
         // substitution (spec §7): a term replicating it runs structurally, one occurrence at a time.
-        const exactIn = new Set(facts.free.filter(binder => containsFunction(this.typeOf(binder))).map(binder => this.folder.axisOf(binder)));
+        // So does a data field (compileTerm's inputs, which unlike a definition's parameters may
+        // be used in one branch of an `if` and not the other): broadcasting the other branch
+        // along its axis would scale that branch by the sum of the field's run-time value.
+        const exactIn = new Set(facts.free.filter(binder => this.termInputs.has(binder) || containsFunction(this.typeOf(binder))).map(binder => this.folder.axisOf(binder)));
         try {
             return this.constant(this.folder.fold(term, exactIn), facts.free);
         } catch (error) {
@@ -230,7 +240,8 @@ export class ProgramCompiler {
      * matrix but not for a soft mixture Σ cᵢ·Mᵢ of several (it computes p(Σ cᵢ·Mᵢ), not Σ cᵢ·p(Mᵢ)).
      */
     private noteReplicated(term: ast.Term, binder: ast.Binder | undefined): void {
-        if (!binder || this.warnings.some(w => w.binder === binder)) return;
+        // Only a function value is substituted; a data field simply runs structurally.
+        if (!binder || !containsFunction(this.typeOf(binder)) || this.warnings.some(w => w.binder === binder)) return;
         this.warnings.push({
             code: 'compile/substituted-value', binder, node: term,
             message: `'${binder.name}' is replicated (an iter step reuses it), so its run-time value is substituted for each use: ` +
