@@ -97,6 +97,27 @@ describe('neuronOf', () => {
     });
 });
 
+describe('iter over a large Nat', () => {
+    it('tabulates parity on Nat[100000] column by column (the k×k identity of the count is never built)', async () => {
+        const { services, document, diagnostics } = await checkText(`
+def not (x : Bool) : Bool = if x then false else true
+def parity (n : Nat[100000]) : Bool = iter n { zero => true ; succ y => not y }
+def last : Bool = parity 99999
+`);
+        expect(diagnostics.filter(d => d.severity === 1)).toEqual([]);
+        const defs = Object.fromEntries((document.parseResult.value as ast.Module).declarations.map(d => [d.name, d])) as Record<string, ast.Definition>;
+        // Before, folding needed the count's 10^10-entry identity: refused as too large, the
+        // definition ran structurally with 100,000 unrolled steps and never finished.
+        const parity = neuronOf(defs.parity, services);
+        expect(parity.shape).toEqual([2, 100000]);
+        const data = parity.data!;
+        for (const n of [0, 1, 2, 77777, 99998, 99999]) {
+            expect([data[n], data[100000 + n]], `parity ${n}`).toEqual(n % 2 === 0 ? [1, 0] : [0, 1]);
+        }
+        expect(neuronOf(defs.last, services).data).toEqual([0, 1]);
+    });
+});
+
 describe('.npy', () => {
     it('writes float32 little-endian v1.0 files with a 64-byte aligned header that read back', () => {
         const data = [1, 0, 0.5, -2, 3.25, 7];

@@ -111,7 +111,16 @@ class Failure {
     constructor(readonly dim: number) { }
 }
 
-type Value = NamedTensor | Closure | PairValue | Failure;
+/**
+ * A free variable or a binder being abstracted: the identity from its axis to OUT, made only
+ * when something needs it as a tensor. A count `iter x {…}` over Nat[k] never does (see
+ * iterateOverVariable), so its k×k identity (10^10 entries for Nat[100000]) is never built.
+ */
+class Variable {
+    constructor(readonly axis: number, readonly dim: number) { }
+}
+
+type Value = NamedTensor | Closure | PairValue | Failure | Variable;
 
 /**
  * Binders bound by substitution, innermost first. A binder not in it denotes its own axis
@@ -320,6 +329,7 @@ export class Folder {
     private tensor(value: Value): NamedTensor {
         if (value instanceof NamedTensor) return value;
         if (value instanceof Failure) return this.zeros(value.dim);
+        if (value instanceof Variable) return this.identity(value.axis, value.dim);
         if (value instanceof PairValue) {
             const l = temporaryAxis(), r = temporaryAxis();
             return this.mul(this.tensor(value.left).rename(OUT, l), this.tensor(value.right).rename(OUT, r)).mergeFirst(l, r, OUT);
@@ -334,7 +344,7 @@ export class Folder {
         // its own body's evaluation (e.g. `twice twice`), and its axes must not meet.
         const axes = value.binders.map(() => temporaryAxis());
         let env = value.env;
-        value.binders.forEach((binder, i) => { env = extend(env, binder, this.identity(axes[i], dim(this.typeOf(binder)))); });
+        value.binders.forEach((binder, i) => { env = extend(env, binder, new Variable(axes[i], dim(this.typeOf(binder)))); });
         let t = this.tensor(this.value(value.body, env));
         for (let i = value.binders.length - 1; i >= 0; i--) t = this.abstract(t, axes[i], value.binders[i]);
         this.closureTensors.set(value, t);
@@ -364,7 +374,7 @@ export class Folder {
             case 'Ascription': return this.value(term.term, env);
             case 'Var': {
                 const target = term.ref?.ref;
-                if (ast.isBinder(target)) return lookup(env, target) ?? this.identity(this.axisOf(target), dim(this.typeOf(target)));
+                if (ast.isBinder(target)) return lookup(env, target) ?? new Variable(this.axisOf(target), dim(this.typeOf(target)));
                 if (ast.isDefinition(target)) return this.definitionValue(target);
                 if (ast.isExtern(target)) throw new NotConstantError(target.name, term);
                 throw new CompileError(`unknown name '${term.ref?.$refText}'`, term);
@@ -425,6 +435,7 @@ export class Folder {
     private bind(binder: ast.Binder, value: Value, env: Env | undefined, body: (env: Env | undefined) => Value, resultDim: () => number): Value {
         // Call by value: an argument that failed makes the whole result fail.
         if (value instanceof Failure) return new Failure(resultDim());
+        if (value instanceof Variable) value = this.tensor(value);
         if (!(value instanceof NamedTensor)) return body(extend(env, binder, value));
         const functionValued = containsFunction(this.typeOf(binder));
         const basis = constantBasis(value);
@@ -475,7 +486,12 @@ export class Folder {
      * selects its state.
      */
     private iterate(term: ast.Iter, env: Env | undefined): Value {
-        const n = this.tensor(this.value(term.count, env));
+        const count = this.value(term.count, env);
+        if (count instanceof Variable && !containsFunction(this.typeOf(term))) {
+            const stacked = this.iterateOverVariable(term, env, count);
+            if (stacked) return stacked;
+        }
+        const n = this.tensor(count);
         const k = n.dimOf(OUT)!;
         const slices = Array.from({ length: k }, (_, i) => n.slice(OUT, i));
         let last = k - 1;
@@ -510,5 +526,33 @@ export class Folder {
             if (slices[i].data.some(v => v !== 0)) sum = this.add(sum, this.mul(slices[i], state));
         }
         return sum;
+    }
+
+    /**
+     * `iter x {…}` with a variable count x of Nat[k]: Σᵢ eᵢ(x) ⊗ sⁱ(b) is the states stacked
+     * along x's axis, k steps of the state's size, where the general path multiplies each
+     * state by a slice of the k×k identity (O(k²), and Nat[100000] never finished).
+     * Undefined where the general path must decide: the count's variable inside the state
+     * or the step (replicated), or states with different axes (broadcast by add).
+     */
+    private iterateOverVariable(term: ast.Iter, env: Env | undefined, count: Variable): NamedTensor | undefined {
+        const base = this.tensor(this.value(term.base, env));
+        if (base.has(count.axis)) return undefined;
+        const axis = temporaryAxis();
+        const step = this.tensor(this.value(term.step, extend(env, term.stepBinder, this.identity(axis, base.dimOf(OUT)!))));
+        if (step.has(count.axis)) return undefined;
+        const order = base.axes;
+        this.checkSize(count.dim * base.size);
+        const data = new Float64Array(count.dim * base.size);
+        let state = base;
+        for (let i = 0; i < count.dim; i++) {
+            if (state.axes.length !== order.length || order.some(a => !state.has(a))) return undefined;
+            state = state.permute(order);
+            // A zero state stays zero (the step is linear in it): the rest of the columns are zero.
+            if (state.data.every(v => v === 0)) break;
+            data.set(state.data, i * base.size);
+            if (i + 1 < count.dim) state = this.mul(step, state.rename(OUT, axis), [axis]);
+        }
+        return new NamedTensor([count.axis, ...order], [count.dim, ...base.dims], data);
     }
 }
