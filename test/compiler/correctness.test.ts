@@ -12,7 +12,7 @@ import { CajalRuntimeError, ast, type Value } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import { Folder, neuronOf, ProgramAnalysis, ProgramCompiler } from '@cajal/compiler';
 import { initBackend, releaseProgram, runProgram } from '@cajal/runtime';
-import { PRELUDE, randomProgram, randomReplicatingProgram, type GenType } from './program-generator.js';
+import { PRELUDE, randomProgram, randomReplicatingProgram, type GenType } from '../program-generator.js';
 
 // The same programs on every run (CI must not pass or fail by the draw); explore other draws
 // with CAJAL_PROPERTY_SEED=<n>, or =random for a fresh seed (fast-check prints it on failure).

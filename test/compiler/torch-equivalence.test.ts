@@ -1,6 +1,6 @@
 /**
  * The generated PyTorch module computes what the tfjs runtime computes: for random
- * well-typed programs (program-generator.ts: higher-order, iter, pairs, let; the prelude's
+ * well-typed programs (test/program-generator.ts: higher-order, iter, pairs, let; the prelude's
  * `not`, `and` and `mix3` replaced at random by externs with fixed weights, so networks
  * run inside if, iter, lambdas and let), compiled folded and structurally, the torch
  * module's outputs equal `runProgram`'s on the same inputs (basis and soft) within float
@@ -18,7 +18,7 @@ import { ast } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import { generateTorchModule, ProgramCompiler, type Program } from '@cajal/compiler';
 import { initBackend, runProgram, type LinkedNetworks } from '@cajal/runtime';
-import { PRELUDE, randomProgram } from './program-generator.js';
+import { PRELUDE, randomProgram } from '../program-generator.js';
 import { TORCH_PYTHON } from '../train/torch-python.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-eq-'));

@@ -3,13 +3,13 @@ import fc from 'fast-check';
 import { ast, formatValue } from '@cajal/language';
 import { check, services } from './helpers.js';
 import {
-    ProgramGenerator, expectedTestValue, mapTerm, printProgram, printType, variableUses, type GeneratedProgram, type Term
-} from './program-generator.js';
+    ProgramGenerator, expectedTestValue, fastCheckChoices, mapTerm, printProgram, printType, variableUses, type GeneratedProgram, type Term
+} from '../program-generator.js';
 
 /** A program from fast-check's choice source (so failures are reported with their seed). */
 function generate(g: fc.GeneratorValue): { generator: ProgramGenerator; program: GeneratedProgram } {
-    const generator = new ProgramGenerator(n => g(fc.integer, { min: 0, max: n - 1 }));
-    return { generator, program: generator.program() };
+    const generator = new ProgramGenerator(fastCheckChoices(g));
+    return { generator, program: generator.coreProgram() };
 }
 
 const errorCodes = (diagnostics: Array<{ severity?: number; code?: number | string }>) =>
@@ -41,7 +41,7 @@ describe('random well-typed linear programs', () => {
         await fc.assert(fc.asyncProperty(fc.gen(), async g => {
             const { program } = generate(g);
             // Externs must be applied to all their arguments at once, so dup's type must not end in a function.
-            const uses = variableUses(program.body).filter(use => use.type.kind !== 'fn');
+            const uses = variableUses(program.body).filter(use => use.type.kind !== 'function');
             fc.pre(uses.length > 0);
             const victim = uses[g(fc.integer, { min: 0, max: uses.length - 1 })];
             // `dup v v` uses v twice without changing any type: dup is an extern A -o A -o A.
@@ -65,7 +65,7 @@ describe('random well-typed linear programs', () => {
             const victim = uses[g(fc.integer, { min: 0, max: uses.length - 1 })];
             // Replace each use by a closed term of the same type (ascribed, so numerals keep their bound).
             const body = mapTerm(program.body, t => t.kind === 'var' && t.name === victim.name
-                ? { kind: 'ascribe', term: generator.closed(victim.type, 1), type: victim.type } as Term
+                ? { kind: 'ascribe', term: generator.coreClosed(victim.type, 1), type: victim.type } as Term
                 : undefined);
             const text = printProgram({ ...program, body });
             const { diagnostics } = await check(text);
