@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import { CajalRuntimeError, ast, type Value } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
-import { Folder, neuronOf, ProgramAnalysis, ProgramCompiler } from '@cajal/compiler';
+import { Folder, compileDefinition, neuronOf } from '@cajal/compiler';
 import { initBackend, releaseProgram, runProgram } from '@cajal/runtime';
 import { PRELUDE, randomProgram, randomReplicatingProgram, type GenType } from '../program-generator.js';
 
@@ -127,7 +127,7 @@ async function compileRandom(seed: number, generate = randomProgram) {
 function expectAgreement(seed: number, text: string, type: GenType, services: Awaited<ReturnType<typeof checkText>>['services'], main: ast.Definition): void {
     const neuron = neuronOf(main, services);
     expect(neuron.shape.reduce((a, b) => a * b, 1)).toBe(dimOf(type));
-    const folder = new Folder(services, new ProgramAnalysis());
+    const folder = new Folder(services);
     const compiled = (args: number[][]) => args.length === 0 ? neuron.data! : Array.from(folder.applyDefinition(main, args).data);
     const problem = disagreement(compiled, [], () => services.interpreter.Interpreter.evaluateDefinition(main), type, 'main');
     expect(problem, `seed ${seed}\n${text}`).toBeUndefined();
@@ -184,11 +184,10 @@ describe('the run-time program (tfjs) agrees with compile-time folding', () => {
         await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 31 - 1 }), async seed => {
             const { text, services, main } = await compileRandom(seed);
             const folded = neuronOf(main, services).data!;
-            const compiler = new ProgramCompiler(services, { fold: false });
-            const program = compiler.compileDefinition(main, { uncurry: false });
+            const { program, warnings } = compileDefinition(main, services, { fold: false, uncurry: false });
             // A higher-order function computed at run time is applied by its matrix, and the
             // compiler says so (spec §7: exact on basis arguments only); elsewhere the two agree.
-            if (compiler.warnings.some(w => /computed at run time/.test(w.message))) { matrixApplications++; return; }
+            if (warnings.some(w => /computed at run time/.test(w.message))) { matrixApplications++; return; }
             structural++;
             const result = runProgram(program);
             const data = Array.from(result.dataSync());
@@ -209,7 +208,7 @@ describe('the run-time program (tfjs) agrees with compile-time folding', () => {
         await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 31 - 1 }), async seed => {
             const { services, main, text } = await compileRandom(seed);
             const neuron = neuronOf(main, services).data!;
-            const program = new ProgramCompiler(services).compileDefinition(main);
+            const program = compileDefinition(main, services).program;
             if (program.inputs.length !== 1) return; // one input: its basis is the matrix's columns
             const d = program.inputs[0].shape.reduce((a, b) => a * b, 1);
             const result = runProgram(program, [tf.eye(d)]);
@@ -235,7 +234,7 @@ describe('the run-time program (tfjs) agrees with compile-time folding', () => {
             if (params.length === 0) return;
             if (params.some(p => p.kind === 'function')) withFunctionInputs++;
             const rows = params.reduce<Argument[][]>((acc, p) => acc.flatMap(row => enumerate(p).map(a => [...row, a])), [[]]);
-            const program = new ProgramCompiler(services).compileDefinition(main);
+            const program = compileDefinition(main, services).program;
             const inputs = params.map((_, i) => tf.tensor(rows.flatMap(row => row[i].encoding), [rows.length, ...program.inputs[i].shape]));
             const output = runProgram(program, inputs);
             const data = output.dataSync();

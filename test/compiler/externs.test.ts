@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ast, type CajalServices } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
-import { CompileError, ProgramCompiler, type IrNode, type Program } from '@cajal/compiler';
+import { CompileError, compileDefinition, compileTerm, type IrNode, type Program } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
 
 const SOURCE = `
@@ -63,7 +63,7 @@ const judge = (a: tf.Tensor, b: tf.Tensor) => tf.mul(b, a.sum(1, true));
 
 describe('externs of several arguments', () => {
     it('compile a full application to one network call on all the arguments', () => {
-        const program = new ProgramCompiler(services).compileDefinition(definition('verdict'));
+        const program = compileDefinition(definition('verdict'), services).program;
         expect(program.externs).toEqual([{ name: 'judge', type: expect.objectContaining({ kind: 'function' }), inputShapes: [[3], [2]], outputShape: [2] }]);
         const calls = networkNodes(program.body);
         expect(calls).toHaveLength(1);
@@ -82,21 +82,20 @@ describe('externs of several arguments', () => {
 
     it('inline an extern-calling definition applied to its own result (no false definition cycle)', () => {
         // flipDef (flipDef b): the inner application is an argument, outside the inlined body.
-        const program = new ProgramCompiler(services).compileDefinition(definition('nested'));
+        const program = compileDefinition(definition('nested'), services).program;
         expect(networkNodes(program.body)).toHaveLength(2);
     });
 
     it('run inside a function value built on the basis (a batch of 1 broadcasts to the other input)', () => {
-        const program = new ProgramCompiler(services).compileDefinition(definition('viaLambda'));
+        const program = compileDefinition(definition('viaLambda'), services).program;
         const out = runProgram(program, [tf.tensor2d([[1, 2, 3], [0, 1, 0]])], { judge });
         expect(Array.from(out.dataSync())).toEqual([6, 0, 1, 0]);
     });
 
     it('refuse a partial application with its location, as the language check does', () => {
-        const compiler = new ProgramCompiler(services);
         for (const [name, given, text] of [['half', 1, 'judge a'], ['bare', 0, 'judge']] as const) {
             let error: unknown;
-            try { compiler.compileDefinition(definition(name)); } catch (e) { error = e; }
+            try { compileDefinition(definition(name), services); } catch (e) { error = e; }
             expect(error).toBeInstanceOf(CompileError);
             const compileError = error as CompileError;
             expect(compileError.message).toContain(`one network of all its 2 arguments, so it must be applied to all of them, but here it gets ${given}`);
@@ -110,7 +109,7 @@ describe('externs of several arguments', () => {
     });
 
     it('keep a one-argument extern usable as a function value (its matrix on the domain basis)', () => {
-        const program = new ProgramCompiler(services).compileDefinition(definition('scoreAsValue'), { uncurry: false });
+        const program = compileDefinition(definition('scoreAsValue'), services, { uncurry: false }).program;
         const out = runProgram(program, [], { score: (x: tf.Tensor) => tf.concat([x.slice([0, 0], [-1, 1]), x.slice([0, 2], [-1, 1])], 1) });
         // Column j is score(e_j): [[1, 0, 0], [0, 0, 1]] row-major.
         expect(Array.from(out.dataSync())).toEqual([1, 0, 0, 0, 0, 1]);
@@ -121,7 +120,7 @@ describe('inputs used more than once (train block data fields)', () => {
     const training = () => module.declarations.find(ast.isTraining)!;
     const fields = () => training().options.filter(ast.isDataOption).flatMap(o => o.groups.flatMap(g => g.fields));
     const term = (kind: 'model' | 'target') => training().options.find(kind === 'model' ? ast.isModelOption : ast.isTargetOption)!.term;
-    const compile = (kind: 'model' | 'target', fold: boolean): Program => new ProgramCompiler(services, { fold }).compileTerm(term(kind), fields(), kind);
+    const compile = (kind: 'model' | 'target', fold: boolean): Program => compileTerm(term(kind), fields(), services, { fold, name: kind }).program;
 
     it('are multiplied as they occur, so soft values give the exact product (folded or not)', () => {
         const x = tf.zeros([2, 3]);

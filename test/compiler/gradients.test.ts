@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ast } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
-import { ProgramCompiler } from '@cajal/compiler';
+import { compileDefinition, type Program } from '@cajal/compiler';
 import { initBackend, runProgram, encodeNat, MissingNetworksError } from '@cajal/runtime';
 
 const SOURCE = `
@@ -18,14 +18,13 @@ def parityOf (x : Real[6]) (n : Nat[4]) : Bool = iter n { zero => isEven x ; suc
 def gated (c : Bool) (n : Nat[3]) (x : Real[6]) : Real[6] = if c then iter n { zero => x ; succ y => grow y } else iter n { zero => grow x ; succ y => y }
 `;
 
-let programs: Record<string, ReturnType<ProgramCompiler['compileDefinition']>>;
+let programs: Record<string, Program>;
 
 beforeAll(async () => {
     await initBackend('cpu');
     const { services, document, diagnostics } = await checkText(SOURCE);
     expect(diagnostics.filter(d => d.severity === 1)).toEqual([]);
-    const compiler = new ProgramCompiler(services);
-    programs = Object.fromEntries((document.parseResult.value as ast.Module).declarations.filter(ast.isDefinition).map(d => [d.name, compiler.compileDefinition(d)]));
+    programs = Object.fromEntries((document.parseResult.value as ast.Module).declarations.filter(ast.isDefinition).map(d => [d.name, compileDefinition(d, services).program]));
 });
 
 function finiteNonZero(t: tf.Tensor): void {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ast, basisValues, natValue, type Value } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
-import { neuronOf, encodeNpy, decodeNpy, ProgramCompiler } from '@cajal/compiler';
+import { neuronOf, encodeNpy, decodeNpy, compileDefinition } from '@cajal/compiler';
 
 const SOURCE = `
 def not : Bool -o Bool = fun x => if x then false else true
@@ -86,7 +86,7 @@ describe('neuronOf', () => {
 
     it('folds extern-free parts of programs that call networks into one contraction', async () => {
         const { services, defs } = await load();
-        const program = new ProgramCompiler(services).compileDefinition(defs.usesNet);
+        const program = compileDefinition(defs.usesNet, services).program;
         expect(program.externs.map(e => e.name)).toEqual(['isEven']);
         expect(program.body.op).toBe('tensor');
         if (program.body.op === 'tensor') {

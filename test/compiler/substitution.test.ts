@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ast, type CajalServices, type Value } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
-import { neuronOf, ProgramCompiler } from '@cajal/compiler';
+import { compileDefinition, neuronOf } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
 
 const SOURCE = `
@@ -48,7 +48,7 @@ function folded(name: string): number[] {
 }
 
 function run(name: string): number[] {
-    const program = new ProgramCompiler(services).compileDefinition(definitions.get(name)!, { uncurry: false });
+    const program = compileDefinition(definitions.get(name)!, services, { uncurry: false }).program;
     const out = runProgram(program);
     const data = Array.from(out.dataSync());
     out.dispose();
@@ -77,8 +77,7 @@ describe('a function that replicates its argument is applied by substitution', (
     });
 
     it('an argument computed at run time is substituted, and the compiler says what that computes', () => {
-        const compiler = new ProgramCompiler(services);
-        const program = compiler.compileDefinition(definitions.get('atRunTime')!);
+        const { program, warnings } = compileDefinition(definitions.get('atRunTime')!, services);
         const r = tf.tensor2d([[1, 0], [0, 1]]);
         // flip r is true on the first example, false on the second (a hard network).
         const flip = (x: tf.Tensor) => tf.tidy(() => tf.stack([x.slice([0, 0], [-1, 1]).reshape([-1]), x.slice([0, 1], [-1, 1]).reshape([-1])], 1));
@@ -86,8 +85,8 @@ describe('a function that replicates its argument is applied by substitution', (
         // twice (id) true = true; twice (not) true = true.
         expect(Array.from(out.dataSync()).map(x => Math.round(x * 1e5) / 1e5)).toEqual([1, 0, 1, 0]);
         out.dispose(); r.dispose();
-        expect(compiler.warnings.map(w => w.code)).toContain('compile/substituted-value');
-        expect(compiler.warnings.find(w => w.code === 'compile/substituted-value')!.message).toMatch(/soft mixture/);
+        expect(warnings.map(w => w.code)).toContain('compile/substituted-value');
+        expect(warnings.find(w => w.code === 'compile/substituted-value')!.message).toMatch(/soft mixture/);
     });
 
     it('a let-pair whose body an iter step makes polynomial is split on every basis pair at run time (spec: Σᵢⱼ pᵢⱼ · t[eᵢ, eⱼ])', () => {
@@ -97,7 +96,7 @@ describe('a function that replicates its argument is applied by substitution', (
         const expected = folded('dropsState');
         expect(expected).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
         for (const fold of [true, false]) {
-            const program = new ProgramCompiler(services, { fold }).compileDefinition(definition, { uncurry: false });
+            const program = compileDefinition(definition, services, { fold, uncurry: false }).program;
             const out = runProgram(program);
             Array.from(out.dataSync()).forEach((x, i) => expect(x, `fold: ${fold}, entry ${i}`).toBeCloseTo(expected[i], 5));
             out.dispose();
@@ -113,7 +112,7 @@ describe('a function that replicates its argument is applied by substitution', (
             expect(() => services.interpreter.Interpreter.evaluateDefinition(definitions.get(name)!)).toThrow(/overflow/);
             expect(folded(name)).toEqual([0, 0]);
             for (const fold of [true, false]) {
-                const program = new ProgramCompiler(services, { fold }).compileDefinition(definitions.get(name)!, { uncurry: false });
+                const program = compileDefinition(definitions.get(name)!, services, { fold, uncurry: false }).program;
                 const out = runProgram(program);
                 expect(Array.from(out.dataSync()), `fold: ${fold}`).toEqual([0, 0]);
                 out.dispose();
@@ -142,7 +141,7 @@ describe('a function that replicates its argument is applied by substitution', (
             return value.kind === 'bool' && value.value ? [1, 0] : [0, 1];
         });
         for (const fold of [true, false]) {
-            const program = new ProgramCompiler(services, { fold }).compileDefinition(definition);
+            const program = compileDefinition(definition, services, { fold }).program;
             const f = tf.tensor(rows.map(([[, , matrix]]) => matrix), [rows.length, ...program.inputs[0].shape]);
             const n = tf.oneHot(rows.map(([, n]) => n), bound).toFloat();
             const out = runProgram(program, [f, n]);

@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import { ast } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
-import { generateTorchModule, ProgramCompiler, type Program } from '@cajal/compiler';
+import { compileDefinition, generateTorchModule, type Program } from '@cajal/compiler';
 import { initBackend, runProgram, type LinkedNetworks } from '@cajal/runtime';
 import { PRELUDE, randomProgram } from '../program-generator.js';
 import { TORCH_PYTHON } from '../train/torch-python.js';
@@ -69,7 +69,7 @@ async function makeCase(seed: number): Promise<Case> {
     const { services, document, diagnostics } = await checkText(text);
     expect(diagnostics.filter(d => d.severity === 1).map(d => d.message), text).toEqual([]);
     const main = (document.parseResult.value as ast.Module).declarations.find(d => d.name === 'main') as ast.Definition;
-    const program = new ProgramCompiler(services, { fold: random() < 0.5 }).compileDefinition(main);
+    const program = compileDefinition(main, services, { fold: random() < 0.5 }).program;
     for (const name of Object.keys(networks)) if (!program.externs.some(e => e.name === name)) delete networks[name];
     const batch = 3;
     // Basis inputs (one-hot rows) for even seeds, soft ones (positive, normalised) for odd seeds.

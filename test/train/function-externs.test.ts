@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ast, externReading, type CajalServices } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
-import { ProgramCompiler } from '@cajal/compiler';
+import { compileDefinition } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
 import { loadNetworks, prepareTraining, runTorchTraining, runTraining, seededRandom } from '@cajal/train';
 import { loadTraining, runCli, temporaryDirectory } from './helpers.js';
@@ -54,7 +54,7 @@ describe('an extern with binders', () => {
     });
 
     it('compiles to one network call whose [4, 2] output matrix the program applies (hand computation)', () => {
-        const program = new ProgramCompiler(services).compileDefinition(declaration<ast.Definition>('churchAnd'));
+        const program = compileDefinition(declaration<ast.Definition>('churchAnd'), services).program;
         expect(program.externs.map(e => [e.name, e.inputShapes, e.outputShape])).toEqual([['church', [[2]], [4, 2]], ['isEven', [[2]], [2]]]);
         // church's output M (rows: the 4 entries of a Bool -o Bool matrix, columns: its Bool argument).
         const M = [[[1, 2], [3, 4], [5, 6], [7, 8]], [[0, 1], [1, 0], [2, 0], [0, 3]]];
@@ -73,7 +73,7 @@ describe('an extern with binders', () => {
         Array.from(out.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected.flat()[i], 5));
         // The function value as a definition's result: the program takes its arguments too (a, then two Bools);
         // church a true false picks column 0 of M (w = [1, 3, 5, 7]) and then [w1, w3].
-        const value = new ProgramCompiler(services).compileDefinition(declaration<ast.Definition>('churchValue'));
+        const value = compileDefinition(declaration<ast.Definition>('churchValue'), services).program;
         expect(value.inputs.map(input => input.shape)).toEqual([[2], [2], [2]]);
         const picked = runProgram(value, [tf.tensor2d([[9, 9]]), tf.tensor2d([[1, 0]]), tf.tensor2d([[0, 1]])], { church: () => tf.tensor3d([M[0]]) });
         expect(Array.from(picked.dataSync())).toEqual([3, 7]);
