@@ -52,6 +52,16 @@ describe('what the cajal process loads', () => {
         expect(modules.filter(tfjs)).toEqual([]);
     });
 
+    test('fmt imports the formatter statically: it runs in the bundle when that is fresh, without the language server or tfjs', () => {
+        const { code, stdout, modules } = loadsOf(['fmt', 'examples/logic.cajal']);
+        expect(code).toBe(0);
+        expect(stdout).toBe(fs.readFileSync(path.join(repository, 'examples/logic.cajal'), 'utf-8'));
+        expect(modules.some(cliWorker)).toBe(true);
+        const bundleFresh = modules.some(url => url.endsWith('/packages/cli/dist/worker.js'));
+        if (bundleFresh) expect(modules.filter(langium)).toEqual([]);
+        expect(modules.filter(url => url.includes('/language-server/') || tfjs(url))).toEqual([]);
+    });
+
     test('run, which computes, loads tfjs (so the recorder sees it where it is loaded)', () => {
         const { code, stdout, modules } = loadsOf(['run', 'examples/logic.cajal', '--def', 'main']);
         expect(code).toBe(0);

@@ -3,7 +3,7 @@
 // selected declaration; and range formatting is idempotent.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { formatText, formatTextRange, formatUnits, parsesAlone, tokenize, type TextReplacement } from '@cajal/language-server';
+import { formatText, formatTextRange, formatUnits, parsesAlone, tokenize, type TextReplacement } from '@cajal/language/format';
 import { exampleFiles } from '../example-files.js';
 
 const EXAMPLES = exampleFiles();

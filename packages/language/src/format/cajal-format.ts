@@ -1,7 +1,15 @@
-import { createCajalCoreServices } from '@cajal/language';
-import { formatText } from './lsp/format-text.js';
+/**
+ * Formatting whole Cajal files and checking that a piece of text parses: pure text in, text
+ * out, for `cajal fmt` and the language server's formatting provider.
+ */
+import { createCajalCoreServices } from '../cajal-module.js';
+import { formatText } from './format-text.js';
 
 let parser: ReturnType<typeof createCajalCoreServices>['Cajal']['parser']['LangiumParser'] | undefined;
+
+function standaloneParser(): NonNullable<typeof parser> {
+    return parser ??= createCajalCoreServices().Cajal.parser.LangiumParser;
+}
 
 /** A syntax error that stops formatting, with its 1-based location. */
 export class CajalFormatError extends Error {
@@ -17,8 +25,7 @@ export class CajalFormatError extends Error {
  * syntax error, since its layout would be a guess.
  */
 export function formatCajalText(text: string): string {
-    parser ??= createCajalCoreServices().Cajal.parser.LangiumParser;
-    const result = parser.parse(text);
+    const result = standaloneParser().parse(text);
     const lexing = result.lexerErrors[0];
     if (lexing) {
         throw new CajalFormatError(`cannot format: ${lexing.message}`, lexing.line ?? 1, lexing.column ?? 1);
@@ -34,4 +41,20 @@ export function formatCajalText(text: string): string {
         throw new CajalFormatError(`cannot format: ${parsing.message}`, line, column);
     }
     return formatText(text);
+}
+
+/**
+ * Whether a piece of Cajal text (a declaration) parses on its own. A document's own parse
+ * errors cannot say which declaration is broken: after an error the parser recovers and
+ * often reports it at the next declaration's first token (`def f : Bool = if x then y` ends
+ * at the next `def`).
+ */
+export function parsesAlone(text: string): boolean {
+    try {
+        const result = standaloneParser().parse(text);
+        return result.lexerErrors.length === 0 && result.parserErrors.length === 0;
+    } catch {
+        // The nesting guard refuses text nested too deeply for this thread: leave it alone.
+        return false;
+    }
 }

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { checkText } from '@cajal/language/testing';
-import { CajalFormatError, formatCajalText, formatText } from '@cajal/language-server';
+import { CajalFormatError, formatCajalText, formatText } from '@cajal/language/format';
 import { exampleFiles as examples } from '../../../test/example-files.js';
 
 /** The non-whitespace content, token by token (comments included). */

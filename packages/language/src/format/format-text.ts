@@ -14,7 +14,7 @@
  */
 import {
     CLOSING_BRACKETS, DECLARATION_KEYWORDS, HEADER_KEYWORDS, OPENING_BRACKETS, scanBlockComment, type DeclarationKeyword
-} from '@cajal/language/lexical';
+} from '../parser/cajal-lexical.js';
 
 type TokenKind = 'word' | 'number' | 'string' | 'symbol' | 'line-comment' | 'block-comment';
 
