@@ -167,6 +167,14 @@ export function formatUnits(text: string): FormatUnit[] {
     const tokens = tokenize(text);
     markArchitectures(tokens);
     if (tokens.length === 0) return text.length === 0 ? [] : [{ kind: 'header', start: 0, end: text.length, formatted: '' }];
+    const lines = splitLines(tokens);
+    const kinds = assignDeclarations(lines);
+    const layout = layOutLines(lines, kinds);
+    return collectUnits(text, lines, kinds, layout);
+}
+
+/** The tokens as the input's lines, each with the bracket depth at its start. */
+function splitLines(tokens: readonly Token[]): Line[] {
     const lines: Line[] = [];
     let depth = 0;
     for (const token of tokens) {
@@ -197,7 +205,14 @@ export function formatUnits(text: string): FormatUnit[] {
     for (const line of lines) {
         line.commentOnly = line.tokens.every(t => t.kind === 'line-comment' || t.kind === 'block-comment');
     }
-    // Assign lines to declarations; comment lines directly above a declaration belong to it.
+    return lines;
+}
+
+/**
+ * Sets each line's declaration (comment lines directly above a declaration belong to it) and
+ * returns the declarations' keywords, by index.
+ */
+function assignDeclarations(lines: Line[]): string[] {
     let current = -1;
     const kinds: string[] = [];
     for (let i = 0; i < lines.length; i++) {
@@ -216,10 +231,19 @@ export function formatUnits(text: string): FormatUnit[] {
             line.declaration = current;
         }
     }
+    return kinds;
+}
+
+/** Each line's layout: the blank lines before it and its text. */
+interface LineLayout {
+    blanksBefore: number[];
+    rendered: string[];
+}
+
+function layOutLines(lines: readonly Line[], kinds: readonly string[]): LineLayout {
+    // Lines of code per declaration: a run of one-line declarations of one kind may stay together.
     const spans = new Map<number, number>();
     for (const line of lines) if (line.declaration >= 0 && !line.commentOnly) spans.set(line.declaration, (spans.get(line.declaration) ?? 0) + 1);
-
-    // Each line's layout: the blank lines before it and its text.
     const blanksBefore: number[] = [];
     const rendered: string[] = [];
     let previousCode: Line | undefined;
@@ -242,8 +266,11 @@ export function formatUnits(text: string): FormatUnit[] {
         rendered.push(text.replace(/[ \t]+$/gm, ''));
         if (!line.commentOnly) previousCode = line;
     }
+    return { blanksBefore, rendered };
+}
 
-    // Units are the runs of lines of one declaration (or of the header block).
+/** Units are the runs of lines of one declaration (or of the header block). */
+function collectUnits(text: string, lines: readonly Line[], kinds: readonly string[], { blanksBefore, rendered }: LineLayout): FormatUnit[] {
     const firsts: number[] = [];
     for (let i = 0; i < lines.length; i++) {
         if (i === 0 || lines[i].declaration !== lines[i - 1].declaration) firsts.push(i);
@@ -304,7 +331,7 @@ function difference(before: string, after: string): TextReplacement {
     return { start: prefix, end: before.length - suffix, newText: after.slice(prefix, after.length - suffix) };
 }
 
-function indentation(line: Line, lines: Line[], index: number, kinds: string[]): number {
+function indentation(line: Line, lines: readonly Line[], index: number, kinds: readonly string[]): number {
     if (line.startsDeclaration || line.startsHeader) return 0;
     const first = line.tokens[0];
     if (line.depth === 0 && line.commentOnly) {
