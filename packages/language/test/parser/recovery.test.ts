@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { MAX_UNCLOSED } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 
-const cli = path.resolve(__dirname, '../../packages/cli/bin/cajal.js');
+const cli = path.resolve(__dirname, '../../../cli/bin/cajal.js');
 
 /** Code and 1-based start of each diagnostic, in order. */
 async function diagnosticsOf(text: string): Promise<Array<{ code: unknown; at: string; message: string }>> {
@@ -66,7 +66,7 @@ describe('half-typed and hostile input', () => {
 
 describe('terms that error recovery leaves without a kind', () => {
     test('are skipped by the checkers (no crash), with only the parse errors reported', async () => {
-        const { diagnose } = await import('./helpers.js');
+        const { diagnose } = await import('../helpers.js');
         const diagnostics = await diagnose('def extra (b : Bool) : Bool = b\nd (Bool -o Bool)) (x : Bool) : Bool =');
         expect(diagnostics.some(d => String(d.message).includes('error occurred'))).toBe(false);
         expect(diagnostics.map(d => d.code)).toContain('parse');

@@ -372,7 +372,7 @@ function fillUntil(directory: string, free: number): void {
 }
 
 describe('a full disk (a real tmpfs; writeFileAtomic\'s own test injects ENOSPC, EROFS, EDQUOT)', () => {
-    // Mounting needs root; where it is not, test/compiler/output-files.test.ts covers the same
+    // Mounting needs root; where it is not, packages/compiler/test/output-files.test.ts covers the same
     // failures at writeFileAtomic's file-system boundary.
     it.runIf(ROOT)('"cannot write weights to DIR: no space left on device", exit code 1, at start or mid-run; the previous weights stay whole (both engines)', async () => {
         const directory = pointsProject();

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { CstUtils } from 'langium';
 import { createCajalCoreServices, findLeafAt, findNameLeafAt } from '@cajal/language';
-import { exampleFiles } from '../example-files.js';
+import { exampleFiles } from '../../../test/example-files.js';
 
 describe('leaf lookup by the leaf index', () => {
     const { Cajal } = createCajalCoreServices();

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { createCajalCoreServices, DEFAULT_MAX_TENSOR_ENTRIES, describeTensor, formatBytes, natOf, fn, product } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
-import { diagnose, summary } from './helpers.js';
+import { diagnose, summary } from '../helpers.js';
 
 /** Size diagnostics as `code span covered-text`, for comparing with the source. */
 async function sizes(text: string): Promise<Array<{ code: string; span: string; text: string }>> {

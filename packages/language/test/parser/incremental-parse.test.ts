@@ -11,7 +11,7 @@ import { CajalDocumentFactory, createCajalCoreServices } from '@cajal/language';
  * diagnostics as the same text checked from scratch.
  */
 
-const examplesDir = path.resolve(__dirname, '../../examples');
+const examplesDir = path.resolve(__dirname, '../../../../examples');
 const examples = readdirSync(examplesDir).filter(name => name.endsWith('.cajal')).map(name => readFileSync(path.join(examplesDir, name), 'utf-8'));
 
 /** A workspace whose files live in memory; `edit` replaces a file's text and rebuilds it. */

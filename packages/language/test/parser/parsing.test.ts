@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ast } from '@cajal/language';
-import { check } from './helpers.js';
+import { check } from '../helpers.js';
 
 async function parse(text: string) {
     const { document, diagnostics } = await check(text);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { checkText } from '@cajal/language/testing';
 import { CajalFormatError, formatCajalText, formatText } from '@cajal/language/format';
-import { exampleFiles as examples } from '../../../test/example-files.js';
+import { exampleFiles as examples } from '../../../../test/example-files.js';
 
 /** The non-whitespace content, token by token (comments included). */
 function tokens(text: string): string[] {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export const repository = path.resolve(__dirname, '../..');
+export const repository = path.resolve(__dirname, '../../..');
 export const bin = path.join(repository, 'packages', 'cli', 'bin', 'cajal.js');
 
 export interface Run {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ast, errorsOf, formatValue, loadFiles, type CheckedWorkspace } from '@cajal/language';
 
-const examples = path.resolve(__dirname, '../../examples');
+const examples = path.resolve(__dirname, '../../../examples');
 
 /** Every .cajal file under examples/ except the deliberately wrong ones in examples/errors. */
 function exampleFiles(directory = examples): string[] {

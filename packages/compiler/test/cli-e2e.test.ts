@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeNpy } from '@cajal/compiler';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
+const root = path.resolve(here, '../../..');
 const cli = path.join(root, 'packages/cli/bin/cajal.js');
 // Inside the repository, so the generated module resolves @tensorflow/tfjs and @cajal/runtime.
 const work = fs.mkdtempSync(path.join(here, '.tmp-e2e-'));

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { Diagnostic } from 'vscode-languageserver';
 import { Codes } from '@cajal/language';
-import { diagnose, span } from './helpers.js';
+import { diagnose, span } from '../helpers.js';
 
-const errorsDirectory = path.resolve(__dirname, '../../examples/errors');
+const errorsDirectory = path.resolve(__dirname, '../../../../examples/errors');
 
 function source(file: string): string {
     return fs.readFileSync(path.join(errorsDirectory, file), 'utf-8');

@@ -97,7 +97,7 @@ describe('finding Python and torch', () => {
         const run = await runCli(['train', 'points.cajal', '--engine', 'torch', '--epochs', '2'], directory);
         expect(run.code).toBe(1);
         // (The line before it is the start line of the progress output.)
-        // Divergence reads as on tfjs, saying what was kept (test/train/weights-safety.test.ts).
+        // Divergence reads as on tfjs, saying what was kept (packages/train/test/weights-safety.test.ts).
         expect(run.stderr).toMatch(/\ncajal train: points\.cajal: train points: the loss became NaN in epoch 1, batch \d+; training stopped, nothing was saved \(\S+points\.weights\/points is unchanged\) \(try a smaller lr\)\.\n$/);
         expect(run.stderr).not.toMatch(/Traceback/);
 

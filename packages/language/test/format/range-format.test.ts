@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { formatText, formatTextRange, formatUnits, parsesAlone, tokenize, type TextReplacement } from '@cajal/language/format';
-import { exampleFiles } from '../example-files.js';
+import { exampleFiles } from '../../../../test/example-files.js';
 
 const EXAMPLES = exampleFiles();
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ast } from '@cajal/language';
-import { check, covered, diagnose, span } from './helpers.js';
+import { check, covered, diagnose, span } from '../helpers.js';
 
 describe('definition cycles', () => {
     test('a self-reference is a cycle of one, with the reference as related place', async () => {

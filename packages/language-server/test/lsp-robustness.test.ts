@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { DidChangeTextDocumentNotification, ResponseError, type Diagnostic, type Hover } from 'vscode-languageserver-protocol/node';
 import { positionOf, startServer, type ServerSession } from './lsp-client.js';
-import { exampleFiles as allExampleFiles } from '../example-files.js';
+import { exampleFiles as allExampleFiles } from '../../../test/example-files.js';
 
 const INTERNAL_ERROR = -32603;
 

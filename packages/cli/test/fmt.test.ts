@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cajal, directoryWith } from './helpers.js';
-import { exampleFiles, repositoryRoot } from '../example-files.js';
+import { exampleFiles, repositoryRoot } from '../../../test/example-files.js';
 
 const messy = 'def  not (x:Bool) : Bool=if x then false else true\n-- keep me\ndef add (m : Nat) (n : Nat) : Nat = iter n { zero => m ; succ y => succ y }\n';
 

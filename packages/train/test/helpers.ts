@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadFiles, ast } from '@cajal/language';
 import { findTraining, seededRandom } from '@cajal/train';
 
-export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const cajalBin = path.join(repositoryRoot, 'packages/cli/bin/cajal.js');
 
 export function temporaryDirectory(): string {

@@ -4,7 +4,7 @@ import { ast, formatValue } from '@cajal/language';
 import { check, services } from './helpers.js';
 import {
     ProgramGenerator, expectedTestValue, fastCheckChoices, mapTerm, printProgram, printType, variableUses, type GeneratedProgram, type Term
-} from '../program-generator.js';
+} from '../../../test/program-generator.js';
 
 /** A program from fast-check's choice source (so failures are reported with their seed). */
 function generate(g: fc.GeneratorValue): { generator: ProgramGenerator; program: GeneratedProgram } {

@@ -10,7 +10,7 @@ import {
     type ProtocolConnection, type Diagnostic, type PublishDiagnosticsParams, type InitializeResult
 } from 'vscode-languageserver-protocol/node';
 
-export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const serverBin = path.join(repositoryRoot, 'packages', 'language-server', 'bin', 'cajal-language-server.js');
 
 export interface ServerSession {

@@ -11,7 +11,7 @@ import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTfjs, generateTfjsModule, jsIdentifier } from '@cajal/compiler';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
+const root = path.resolve(here, '../../..');
 
 async function generate(file: string) {
     const text = fs.readFileSync(file, 'utf-8');
