@@ -7,7 +7,7 @@ export default tseslint.config(
     {
         ignores: [
             '**/node_modules/**', '**/out/**', '**/dist/**', 'packages/language/src/generated/**',
-            'test/compiler/golden/**', 'test/compiler/.tmp-e2e-*/**', 'experiments/runs/**', 'scratch/**', '**/*.d.ts'
+            'packages/compiler/test/golden/**', 'packages/compiler/test/.tmp-e2e-*/**', 'experiments/runs/**', 'scratch/**', '**/*.d.ts'
         ]
     },
     js.configs.recommended,

@@ -79,7 +79,7 @@ export default async function run(ctx) {
     const { loadFiles } = await import(entry('language'));
     const { checkText } = await import(pathToFileURL(path.join(root, 'packages', 'language', 'out/testing.js')).href);
     const { findTraining, prepareTraining, runTraining, runTorchTraining, findTorchPython } = await import(entry('train'));
-    const { ProgramCompiler, generateTorchModule } = await import(entry('compiler'));
+    const { compileDefinition, generateTorchModule } = await import(entry('compiler'));
     const { initBackend, runProgram, encodeNat } = await import(entry('runtime'));
     const python = findTorchPython().python;
     const env = { ...process.env, ...ONE_THREAD };
@@ -148,7 +148,7 @@ export default async function run(ctx) {
         if (ctx.wants('torch', iterName('tfjs-wasm')) || ctx.wants('torch', iterName('torch'))) {
             const { services, document } = await checkText('extern step : Real[784] -o Real[784]\ndef dilate (n : Nat[10]) (image : Real[784]) : Real[784] = iter n { zero => image ; succ y => step y }\n');
             const definition = document.parseResult.value.declarations.find(d => d.name === 'dilate');
-            const program = new ProgramCompiler(services).compileDefinition(definition);
+            const program = compileDefinition(definition, services).program;
             writeFileSync(path.join(work, 'dilate.py'), generateTorchModule([program]));
             writeFileSync(path.join(work, 'iterate.py'), ITERATE_TORCH);
             const reps = ctx.quick ? 2 : 5;

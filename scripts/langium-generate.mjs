@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-// Runs langium-cli's generator. langium-cli 4.4 calls Object.groupBy (Node 21+); this
-// project supports Node 20, so the generator gets a faithful polyfill first.
+// Runs langium-cli's generator. langium-cli 4.4 calls Object.groupBy (Node 21+); the
+// generator gets a faithful polyfill first, so it also runs on a Node 20 machine.
 if (typeof Object.groupBy !== 'function') {
     Object.groupBy = (items, keyOf) => {
         const groups = Object.create(null);

@@ -24,7 +24,7 @@ await esbuild.build({
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     mainFields: ['module', 'main'],
     external: ['@tensorflow/*', '@cajal/runtime', '@cajal/train'],
     // Bundled CommonJS dependencies (parts of vscode-languageserver) call require.

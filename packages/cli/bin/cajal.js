@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // The `cajal` command: runs the command on a large-stack worker thread (see src/launcher.ts).
-// Commands that only parse and check run the esbuild bundle dist/worker.js (esbuild.mjs), which
-// loads in less than half the time of out/worker.js and Langium's ~400 files, as long as that
-// bundle is newer than the compiled packages it holds; otherwise, and for run, train and fmt
+// Commands that only parse, check and format run the esbuild bundle dist/worker.js (esbuild.mjs),
+// which loads in less than half the time of out/worker.js and Langium's ~400 files, as long as
+// that bundle is newer than the compiled packages it holds; otherwise, and for run and train
 // (which load packages from node_modules that would bring a second Langium), out/worker.js.
 import { statSync } from 'node:fs';
 import { launchCli } from '../out/launcher.js';
 
-const BUNDLED_COMMANDS = new Set(['check', 'eval', 'compile', 'help', '--help', '-h']);
+const BUNDLED_COMMANDS = new Set(['check', 'eval', 'compile', 'fmt', 'help', '--help', '-h']);
 const BUNDLED_PACKAGES = ['ir', 'language', 'compiler', 'cli'];
 
 function modifiedMs(url) {

@@ -18,7 +18,7 @@
 import { ast, applicationSpine, dim, type CajalServices, type CajalType } from '@cajal/language';
 import type { AstNode } from 'langium';
 import { NamedTensor, OUT, product, productSize, sumSize, temporaryAxis } from './named-tensor.js';
-import type { ProgramAnalysis } from './analysis.js';
+import { ProgramAnalysis } from './analysis.js';
 
 /** Raised when a term cannot be folded: it depends on an extern (a learned network). */
 export class NotConstantError extends Error {
@@ -166,7 +166,7 @@ export class Folder {
 
     constructor(
         private readonly services: CajalServices,
-        readonly analysis: ProgramAnalysis,
+        readonly analysis: ProgramAnalysis = new ProgramAnalysis(),
         readonly maxEntries: number = DEFAULT_MAX_ENTRIES
     ) { }
 

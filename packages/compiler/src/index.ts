@@ -5,18 +5,24 @@
  * weight export. No tfjs: generated code and `@cajal/runtime` run the tensors.
  */
 
-// Compiling terms and definitions to programs (the IR of @cajal/ir, re-exported for generators).
-export { ProgramCompiler, toTypeDesc } from './program.js';
+// The entry points: a definition or term to a program (the IR of @cajal/ir, re-exported for
+// generators) with the compiler's warnings; closed definitions' neurons (below).
+export { compileDefinition, compileTerm } from './compile.js';
+export type { CompiledProgram } from './compile.js';
+export { toTypeDesc } from './program.js';
 export type { CompileWarning, IrNode, Program, ProgramExtern, ProgramInput, ProgramOptions, TypeDesc, VarRef } from './program.js';
-export { CompileError, Folder, NotConstantError, ReplicatedVariableError, TensorTooLargeError, containsFunction, isHigherOrder } from './fold.js';
-export { ProgramAnalysis } from './analysis.js';
+export { CompileError, NotConstantError, ReplicatedVariableError, TensorTooLargeError, containsFunction, isHigherOrder } from './fold.js';
+// The passes themselves, for callers that compile many terms with one cache (training) and for
+// tests of one pass: the program compiler and the folder (closed terms to constant tensors).
+export { ProgramCompiler } from './program.js';
+export { Folder } from './fold.js';
 
 // Generating a TensorFlow.js module from a document's programs.
 export { compileDocumentPrograms, compileDocumentToTfjs, generateTfjsModule, jsIdentifier } from './generate.js';
 export type { GenerateOptions, GeneratedModule } from './generate.js';
 
 // Neurons and weight files: a closed definition's tensor with its labels, `.npy` arrays, atomic writes.
-export { neuronOf } from './neuron.js';
+export { NeuronCompiler, neuronOf } from './neuron.js';
 export type { Neuron, NeuronOptions } from './neuron.js';
 // Learned neurons read back as programs: function matrices, the nearest program, distances.
 export {

@@ -29,8 +29,6 @@ export interface NeuronOptions {
     maxEntries?: number;
     /** Largest number of labels per axis to build. Default 65,536. */
     maxLabels?: number;
-    /** Reuse a folder (and its cache of definition tensors) across calls. */
-    folder?: Folder;
 }
 
 /** Row and column types of a type's tensor layout. */
@@ -49,28 +47,46 @@ function labels(type: CajalType | undefined, maxLabels: number): string[] {
 
 /** A closed definition's neuron. Definitions that call externs get `data: null` and a note. */
 export function neuronOf(definition: ast.Definition, services: CajalServices, options: NeuronOptions = {}): Neuron {
-    const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    const maxLabels = options.maxLabels ?? 65_536;
-    const type = services.typing.TypeChecker.typeOf(definition);
-    if (type.kind === 'error') throw new Error(`'${definition.name}' is ill-typed; fix its errors first`);
-    const [rowType, colType] = axisTypes(type);
-    const neuron: Neuron = {
-        name: definition.name, type: type.toString(), shape: shape(type), weights: dim(type), data: null,
-        rows: labels(rowType, maxLabels), cols: labels(colType, maxLabels)
-    };
-    if (neuron.weights > maxEntries) {
-        neuron.note = `${neuron.weights.toLocaleString('en-US')} weights, above the limit of ${maxEntries.toLocaleString('en-US')}`;
+    return new NeuronCompiler(services, options).neuronOf(definition);
+}
+
+/**
+ * Neurons of several closed definitions of one workspace state, sharing the tensors of the
+ * definitions they call (a cache that must not outlive an edit: make a new one after a change).
+ */
+export class NeuronCompiler {
+    private readonly maxEntries: number;
+    private readonly maxLabels: number;
+    private readonly folder: Folder;
+
+    constructor(private readonly services: CajalServices, options: NeuronOptions = {}) {
+        this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+        this.maxLabels = options.maxLabels ?? 65_536;
+        this.folder = new Folder(services, new ProgramAnalysis(), this.maxEntries);
+    }
+
+    /** A closed definition's neuron. Definitions that call externs get `data: null` and a note. */
+    neuronOf(definition: ast.Definition): Neuron {
+        const type = this.services.typing.TypeChecker.typeOf(definition);
+        if (type.kind === 'error') throw new Error(`'${definition.name}' is ill-typed; fix its errors first`);
+        const [rowType, colType] = axisTypes(type);
+        const neuron: Neuron = {
+            name: definition.name, type: type.toString(), shape: shape(type), weights: dim(type), data: null,
+            rows: labels(rowType, this.maxLabels), cols: labels(colType, this.maxLabels)
+        };
+        if (neuron.weights > this.maxEntries) {
+            neuron.note = `${neuron.weights.toLocaleString('en-US')} weights, above the limit of ${this.maxEntries.toLocaleString('en-US')}`;
+            return neuron;
+        }
+        try {
+            neuron.data = Array.from(this.folder.definition(definition).data);
+        } catch (error) {
+            if (error instanceof NotConstantError || error instanceof TensorTooLargeError) {
+                neuron.note = error.message;
+            } else {
+                throw error;
+            }
+        }
         return neuron;
     }
-    const folder = options.folder ?? new Folder(services, new ProgramAnalysis(), maxEntries);
-    try {
-        neuron.data = Array.from(folder.definition(definition).data);
-    } catch (error) {
-        if (error instanceof NotConstantError || error instanceof TensorTooLargeError) {
-            neuron.note = error.message;
-        } else {
-            throw error;
-        }
-    }
-    return neuron;
 }

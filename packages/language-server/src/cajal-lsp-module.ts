@@ -68,7 +68,7 @@ export const CajalLspSharedModule: Module<LangiumSharedServices, PartialLangiumS
 /**
  * Creates the services of the language server: Langium's default LSP modules, the
  * language core's `CajalModule` and this package's LSP providers. Without a connection
- * (tests, `formatCajalText`) the services work on in-memory documents.
+ * (tests) the services work on in-memory documents.
  */
 export function createCajalServices(context: DefaultSharedModuleContext | DefaultSharedCoreModuleContext): { shared: LangiumSharedServices; Cajal: CajalLspServices } {
     const shared = inject(

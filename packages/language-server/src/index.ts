@@ -11,11 +11,7 @@ export { startServer, startServerOnPort } from './server.js';
 export { CajalLspModule, CajalLspSharedModule, createCajalServices } from './cajal-lsp-module.js';
 export type { CajalLspAddedServices, CajalLspServices } from './cajal-lsp-module.js';
 
-// Formatting Cajal text (also used by `cajal fmt`).
-export { CajalFormatError, formatCajalText } from './format.js';
-export { formatText, formatTextRange, formatUnits, tokenize } from './lsp/format-text.js';
-export type { TextReplacement } from './lsp/format-text.js';
-export { parsesAlone } from './lsp/formatter.js';
+// Formatting: the provider lives in lsp/formatter.ts; the layout is @cajal/language/format's.
 
 // The `cajal/neuron` request's answer.
 export type { NeuronInfo } from './lsp/neurons.js';

@@ -1,6 +1,8 @@
 /**
  * Langium 4.4's parser (chevrotain 13) calls `Object.groupBy`, which Node gained in
- * version 21. We support Node 20, so the standard function is provided where missing.
+ * version 21. The project supports Node 22 and 24, but VS Code releases before mid-2025 run
+ * extensions (and so the bundled language server) on Node 20, so the standard function is
+ * provided where missing.
  * Imported first by the module that creates the services.
  */
 declare global {

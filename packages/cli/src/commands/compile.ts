@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { ast, type CajalServices } from '@cajal/language';
-import { compileDocumentToTfjs, compileDocumentToTorch, encodeNpy, neuronOf, writeFileAtomic, CompileError, Folder, ProgramAnalysis, type Neuron } from '@cajal/compiler';
+import { compileDocumentToTfjs, compileDocumentToTorch, encodeNpy, writeFileAtomic, CompileError, NeuronCompiler, type Neuron } from '@cajal/compiler';
 import type { LangiumDocument } from 'langium';
 import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
 import { parseCommandArgs, MAX_TENSOR_OPTION, MAX_TENSOR_USAGE, maxTensorOption } from '../util/args.js';
@@ -116,10 +116,10 @@ function emitTorch(document: LangiumDocument, services: CajalServices, directory
 
 function emitWeights(document: LangiumDocument, services: CajalServices, directory: string, json: boolean, io: CommandIO): number {
     const definitions = (document.parseResult.value as ast.Module).declarations.filter(ast.isDefinition);
-    const folder = new Folder(services, new ProgramAnalysis(), MAX_WEIGHTS);
+    const compiler = new NeuronCompiler(services, { maxEntries: MAX_WEIGHTS, maxLabels: Number.MAX_SAFE_INTEGER });
     const neurons: Neuron[] = [];
     for (const definition of definitions) {
-        const neuron = neuronOf(definition, services, { maxEntries: MAX_WEIGHTS, maxLabels: Number.MAX_SAFE_INTEGER, folder });
+        const neuron = compiler.neuronOf(definition);
         if (neuron.data === null) {
             io.stderr.write(`note: '${definition.name}' is not written: ${neuron.note}.\n`);
             continue;

@@ -1,5 +1,6 @@
 import { writeFileAtomic } from '@cajal/compiler';
-import { CliError, UsageError, type Command } from '../command.js';
+import { CajalFormatError, formatCajalText } from '@cajal/language/format';
+import { UsageError, type Command } from '../command.js';
 import { parseCommandArgs } from '../util/args.js';
 import { displayPath, readInputFile, resolveInputFiles } from '../util/files.js';
 
@@ -11,23 +12,6 @@ Options:
   --check   print the files that are not formatted; exit code 1 if there are any
   --write   rewrite the files in place`;
 
-type Formatter = (text: string) => string;
-
-/** The formatter lives in the language server package; it is loaded only when needed. */
-async function loadFormatter(): Promise<Formatter> {
-    const packageName = '@cajal/language-server';
-    let loaded: { formatCajalText?: unknown };
-    try {
-        loaded = await import(packageName) as { formatCajalText?: unknown };
-    } catch (error) {
-        throw new CliError(`the formatter is not available: cannot load ${packageName} (${error instanceof Error ? error.message.split('\n')[0] : String(error)}).`);
-    }
-    if (typeof loaded.formatCajalText !== 'function') {
-        throw new CliError(`the formatter is not available: ${packageName} does not export formatCajalText.`);
-    }
-    return loaded.formatCajalText as Formatter;
-}
-
 export const fmtCommand: Command = {
     name: 'fmt',
     summary: 'format Cajal files',
@@ -37,7 +21,6 @@ export const fmtCommand: Command = {
         if (positionals.length === 0) throw new UsageError('fmt needs at least one file.', usage);
         if (options.check && options.write) throw new UsageError('give either --check or --write, not both.', usage);
         const files = resolveInputFiles(positionals, io.cwd);
-        const format = await loadFormatter();
         let unformatted = 0;
         let failed = 0;
         for (const file of files) {
@@ -45,13 +28,12 @@ export const fmtCommand: Command = {
             const text = readInputFile(file, io.cwd);
             let formatted: string;
             try {
-                formatted = format(text);
+                formatted = formatCajalText(text);
             } catch (error) {
                 // The formatter refuses text that does not parse (its layout would be a guess).
-                const located = error as { name?: string; message?: string; line?: number; column?: number };
-                if (located?.name !== 'CajalFormatError') throw error;
-                const message = (located.message ?? '').replace(/^\d+:\d+: /, '');
-                io.stderr.write(`${shown}:${located.line}:${located.column}: error[parse]: ${message}\n`);
+                if (!(error instanceof CajalFormatError)) throw error;
+                const message = error.message.replace(/^\d+:\d+: /, '');
+                io.stderr.write(`${shown}:${error.line}:${error.column}: error[parse]: ${message}\n`);
                 failed++;
                 continue;
             }

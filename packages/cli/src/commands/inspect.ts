@@ -51,42 +51,10 @@ export const inspectCommand: Command = {
         const file = displayPath(document.uri.fsPath, io.cwd);
         const module = document.parseResult.value as ast.Module;
 
-        const extern = findExtern(module, options.extern, file);
-        const { params, result } = uncurry(declaredType(extern));
-        const problem = tabulationProblem(params, result, 'matrix');
-        if (problem) throw new CliError(`${file}: the extern '${extern.name}' has no learned matrix to inspect: ${problem}.`);
-        // One input row per basis input and one output column each: bounded like every tensor (--max-tensor).
-        const entries = params.reduce((n, param) => n * dim(param), 1) * Math.max(dim(result), params.reduce((n, param) => n + dim(param), 0));
-        const limit = services.typing.TensorSizes.maxEntries;
-        if (entries > limit) {
-            throw new CliError(`${file}: the learned matrix of '${extern.name}' needs ${entries.toLocaleString('en-US')} entries, above the limit of ${limit.toLocaleString('en-US')} (--max-tensor).`);
-        }
+        const { extern, params, result } = inspectedExtern(module, options.extern, services, file);
         const compared = options.compare === undefined ? undefined : findComparedDefinition(document, options.compare, services, file);
-
-        // Loaded here, not at the top: @cajal/train loads tfjs (docs/cli.md, "Start-up").
-        const train = await import('@cajal/train');
-        // The CPU backend: a few dozen basis inputs, not worth starting WASM for.
-        await (await import('@cajal/runtime')).initBackend('cpu');
-        const weights = options.weights !== undefined
-            ? path.resolve(io.cwd, options.weights)
-            : defaultWeightsFor(train, document.uri.fsPath, module, extern.name, file);
-        let manifest;
-        let networks;
-        try {
-            manifest = train.readManifest(weights);
-            networks = await train.loadNetworks(weights);
-        } catch (error) {
-            throw new CliError(`cannot load weights from '${displayPath(weights, io.cwd)}': ${error instanceof Error ? error.message : String(error)}`);
-        }
-        const network = networks.get(extern.name);
-        if (!network) throw new CliError(`${displayPath(weights, io.cwd)} has no trained network for '${extern.name}' (it has ${Object.keys(manifest.externs).join(', ') || 'none'}).`);
-        const declared = declaredType(extern).toString();
-        if (network.manifest.type !== declared) {
-            throw new CliError(`the weights in ${displayPath(weights, io.cwd)} were trained for '${extern.name} : ${network.manifest.type}', but ${file} declares '${extern.name} : ${declared}'; train again.`);
-        }
-        const learned = train.learnedMatrix(network, params, result);
-        for (const loadedNetwork of networks.values()) loadedNetwork.model.dispose();
-
+        const trained = await learnedNeuron(extern, params, result, options.weights, document.uri.fsPath, module, file, io.cwd);
+        const { learned } = trained;
         const nearest = tabulationProblem(params, result, 'program') === undefined
             ? await nearestProgram(`${extern.name}Nearest`, params, result, learned, services)
             : undefined;
@@ -96,8 +64,8 @@ export const inspectCommand: Command = {
         const columns = basisLabels(params.reduceRight<CajalType | undefined>((rest, param) => rest ? product(param, rest) : param, undefined)!);
         if (json) {
             io.stdout.write(JSON.stringify({
-                extern: extern.name, type: declared, architecture: network.manifest.architecture,
-                weights: weights, epoch: manifest.epoch,
+                extern: extern.name, type: trained.type, architecture: trained.architecture,
+                weights: trained.weights, epoch: trained.epoch,
                 shape: [learned.rows, learned.columns], rows, columns, matrix: learned.data,
                 nearest: nearest ? { name: nearest.name, source: nearest.source, table: nearest.table.map(i => rows[i]), distance: nearest.distance } : null,
                 compare: comparison ? { def: comparison.name, type: comparison.type, distance: comparison.distance, equalsNearest: comparison.equalsNearest } : null
@@ -105,7 +73,7 @@ export const inspectCommand: Command = {
             return 0;
         }
         const out = io.stdout;
-        out.write(`${extern.name} : ${declared} = ${network.manifest.architecture}, trained ${manifest.epoch} epoch${manifest.epoch === 1 ? '' : 's'} (${displayPath(weights, io.cwd)})\n\n`);
+        out.write(`${extern.name} : ${trained.type} = ${trained.architecture}, trained ${trained.epoch} epoch${trained.epoch === 1 ? '' : 's'} (${displayPath(trained.weights, io.cwd)})\n\n`);
         out.write(`learned matrix [${learned.rows}, ${learned.columns}] (rows: outputs, columns: inputs):\n`);
         writeMatrix(out, learned, rows, columns);
         if (nearest) {
@@ -120,6 +88,61 @@ export const inspectCommand: Command = {
         return 0;
     }
 };
+
+/** The extern to inspect, uncurried, refused where it has no learned matrix or one above the tensor limit. */
+function inspectedExtern(module: ast.Module, name: string, services: CajalServices, file: string): { extern: ast.Extern; params: CajalType[]; result: CajalType } {
+    const extern = findExtern(module, name, file);
+    const { params, result } = uncurry(declaredType(extern));
+    const problem = tabulationProblem(params, result, 'matrix');
+    if (problem) throw new CliError(`${file}: the extern '${extern.name}' has no learned matrix to inspect: ${problem}.`);
+    // One input row per basis input and one output column each: bounded like every tensor (--max-tensor).
+    const entries = params.reduce((n, param) => n * dim(param), 1) * Math.max(dim(result), params.reduce((n, param) => n + dim(param), 0));
+    const limit = services.typing.TensorSizes.maxEntries;
+    if (entries > limit) {
+        throw new CliError(`${file}: the learned matrix of '${extern.name}' needs ${entries.toLocaleString('en-US')} entries, above the limit of ${limit.toLocaleString('en-US')} (--max-tensor).`);
+    }
+    return { extern, params, result };
+}
+
+/** The trained network of an extern, from its weights folder, and its matrix over the basis inputs. */
+interface LearnedNeuron {
+    readonly weights: string;
+    readonly epoch: number;
+    readonly architecture: string;
+    /** The extern's declared type, which the weights were trained for. */
+    readonly type: string;
+    readonly learned: FunctionMatrix;
+}
+
+async function learnedNeuron(
+    extern: ast.Extern, params: CajalType[], result: CajalType, weightsOption: string | undefined,
+    sourceFile: string, module: ast.Module, file: string, cwd: string
+): Promise<LearnedNeuron> {
+    // Loaded here, not at the top: @cajal/train loads tfjs (docs/cli.md, "Start-up").
+    const train = await import('@cajal/train');
+    // The CPU backend: a few dozen basis inputs, not worth starting WASM for.
+    await (await import('@cajal/runtime')).initBackend('cpu');
+    const weights = weightsOption !== undefined
+        ? path.resolve(cwd, weightsOption)
+        : defaultWeightsFor(train, sourceFile, module, extern.name, file);
+    let manifest;
+    let networks;
+    try {
+        manifest = train.readManifest(weights);
+        networks = await train.loadNetworks(weights);
+    } catch (error) {
+        throw new CliError(`cannot load weights from '${displayPath(weights, cwd)}': ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const network = networks.get(extern.name);
+    if (!network) throw new CliError(`${displayPath(weights, cwd)} has no trained network for '${extern.name}' (it has ${Object.keys(manifest.externs).join(', ') || 'none'}).`);
+    const declared = declaredType(extern).toString();
+    if (network.manifest.type !== declared) {
+        throw new CliError(`the weights in ${displayPath(weights, cwd)} were trained for '${extern.name} : ${network.manifest.type}', but ${file} declares '${extern.name} : ${declared}'; train again.`);
+    }
+    const learned = train.learnedMatrix(network, params, result);
+    for (const loadedNetwork of networks.values()) loadedNetwork.model.dispose();
+    return { weights, epoch: manifest.epoch, architecture: network.manifest.architecture, type: declared, learned };
+}
 
 interface NearestProgram {
     readonly name: string;

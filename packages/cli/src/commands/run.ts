@@ -1,5 +1,5 @@
 import { ast, type CajalServices } from '@cajal/language';
-import { CompileError, ProgramCompiler, type Program } from '@cajal/compiler';
+import { CompileError, compileDefinition, type Program } from '@cajal/compiler';
 import type { LangiumDocument } from 'langium';
 import { CliError, UsageError, type Command, type CommandIO } from '../command.js';
 import { parseCommandArgs, MAX_TENSOR_OPTION, MAX_TENSOR_USAGE, maxTensorOption } from '../util/args.js';
@@ -42,9 +42,9 @@ export const runCommand: Command = {
         const definition = findDefinition(document, name, services, io);
         let program: Program;
         try {
-            const compiler = new ProgramCompiler(services);
-            program = compiler.compileDefinition(definition, { uncurry: false });
-            writeDiagnostics(io.stderr, compiler.warnings.map(w => diagnosticAtNode(w.node, w.code, w.message, io.cwd, 'warning')));
+            const compiled = compileDefinition(definition, services, { uncurry: false });
+            program = compiled.program;
+            writeDiagnostics(io.stderr, compiled.warnings.map(w => diagnosticAtNode(w.node, w.code, w.message, io.cwd, 'warning')));
         } catch (error) {
             if (error instanceof CompileError) {
                 const diagnostic = diagnosticAtNode(error.node ?? definition, 'compile', error.message, io.cwd);

@@ -1,34 +1,15 @@
-import { createCajalCoreServices } from '@cajal/language';
+import { formatTextRange, parsesAlone, type TextReplacement } from '@cajal/language/format';
 import type { LangiumDocument } from 'langium';
 import type { Formatter } from 'langium/lsp';
 import type {
     DocumentFormattingParams, DocumentOnTypeFormattingOptions, DocumentRangeFormattingParams, TextEdit
 } from 'vscode-languageserver';
-import { formatTextRange, type TextReplacement } from './format-text.js';
 
 /** Whether a piece of Cajal text parses on its own (no lexer or parser error). */
 export type ParseCheck = (text: string) => boolean;
 
-let standaloneParser: ReturnType<typeof createCajalCoreServices>['Cajal']['parser']['LangiumParser'] | undefined;
-
 /**
- * Parses a declaration's text alone. The document's own parse errors cannot say which
- * declaration is broken: after an error the parser recovers and often reports it at the
- * next declaration's first token (`def f : Bool = if x then y` ends at the next `def`).
- */
-export function parsesAlone(text: string): boolean {
-    standaloneParser ??= createCajalCoreServices().Cajal.parser.LangiumParser;
-    try {
-        const result = standaloneParser.parse(text);
-        return result.lexerErrors.length === 0 && result.parserErrors.length === 0;
-    } catch {
-        // The nesting guard refuses text nested too deeply for this thread: leave it alone.
-        return false;
-    }
-}
-
-/**
- * Formats with the house layout (see format-text.ts), declaration by declaration: a range
+ * Formats with the house layout (see @cajal/language/format), declaration by declaration: a range
  * request formats the top-level declarations (or the module header block) the range touches,
  * exactly as whole-document formatting would, and leaves every other byte alone. Text that
  * does not parse is left alone, since its layout would be a guess: a whole document with a

@@ -1,7 +1,7 @@
 import { AstUtils, type AstNode } from 'langium';
 import { isEnumerable } from '@cajal/ir';
 import { ast, declaredType } from '@cajal/language';
-import { Folder, ProgramAnalysis, neuronOf, type Neuron } from '@cajal/compiler';
+import { NeuronCompiler, type Neuron } from '@cajal/compiler';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 
 /** The `cajal/neuron` answer (see the interfaces of the project): the compiler's neuron. */
@@ -21,8 +21,8 @@ export const NEURON_REQUEST_LIMIT = 1 << 16;
 export class CajalNeurons {
     private cache = new WeakMap<ast.Definition, NeuronInfo | { error: string }>();
     private externCache = new WeakMap<ast.Definition, ast.Extern[]>();
-    /** The compiler's folder, whose cache of definition tensors is shared by all requests. */
-    private folder: Folder | undefined;
+    /** The neuron compiler, whose cache of definition tensors is shared by all requests. */
+    private compiler: NeuronCompiler | undefined;
 
     constructor(private readonly services: CajalLspServices) {
         // Any change may change what a definition refers to (also in importers, which are
@@ -30,7 +30,7 @@ export class CajalNeurons {
         services.shared.workspace.DocumentBuilder.onUpdate(() => {
             this.cache = new WeakMap();
             this.externCache = new WeakMap();
-            this.folder = undefined;
+            this.compiler = undefined;
         });
     }
 
@@ -89,8 +89,8 @@ export class CajalNeurons {
             return { error: `'${definition.name}' cannot be compiled while its file has errors (${errors.length}).` };
         }
         try {
-            this.folder ??= new Folder(this.services, new ProgramAnalysis(), NEURON_REQUEST_LIMIT);
-            const neuron = neuronOf(definition, this.services, { maxEntries: NEURON_REQUEST_LIMIT, folder: this.folder });
+            this.compiler ??= new NeuronCompiler(this.services, { maxEntries: NEURON_REQUEST_LIMIT });
+            const neuron = this.compiler.neuronOf(definition);
             return { name: neuron.name, type: neuron.type, shape: neuron.shape, weights: neuron.weights, data: neuron.data, rows: neuron.rows, cols: neuron.cols };
         } catch (error) {
             return { error: error instanceof Error ? error.message : String(error) };

@@ -28,7 +28,7 @@ import { CajalLexer, type TextRegion } from './cajal-lexer.js';
  * Anything that does not fit this picture — an edit in the module header or imports, a
  * comment or string left open, a keyword glued to neighbouring text, a header keyword in
  * the changed text, an old parse that gave up early — returns the reason instead, and the caller
- * parses the whole text as usual. test/language/incremental.test.ts checks on random edits
+ * parses the whole text as usual. packages/language/test/parser/incremental-parse.test.ts checks on random edits
  * that the result equals a full parse: same tree, same positions, same errors.
  */
 export function reparseIncrementally(services: LangiumCoreServices, old: ParseResult<AstNode>, newText: string): ParseResult<ast.Module> | FullParseReason {

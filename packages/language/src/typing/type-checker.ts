@@ -220,80 +220,16 @@ class DeclarationCheck {
         switch (term.$type) {
             case 'BoolLiteral': return Bool;
             case 'Zero': return expected?.kind === 'nat' ? expected : natOf(10);
-            case 'Numeral': {
-                const type = expected?.kind === 'nat' ? expected : natOf(10);
-                if (term.value >= type.bound) {
-                    this.report('nat/out-of-range', `The numeral ${term.value} is out of range for ${type}, whose numbers are 0 … ${type.bound - 1}.`, term);
-                    return ErrorType;
-                }
-                return type;
-            }
-            case 'Succ': {
-                const argumentType = term.argument ? this.check(term.argument, expected?.kind === 'nat' ? expected : undefined) : ErrorType;
-                if (isError(argumentType)) return ErrorType;
-                if (argumentType.kind !== 'nat') {
-                    this.report('type/mismatch', `succ expects a Nat, but its argument has type ${argumentType}.`, term.argument!);
-                    return ErrorType;
-                }
-                return argumentType;
-            }
+            case 'Numeral': return this.synthesizeNumeral(term, expected);
+            case 'Succ': return this.synthesizeSucc(term, expected);
             case 'Var': return this.synthesizeVar(term);
-            case 'IfTerm': {
-                if (term.condition) this.check(term.condition, Bool);
-                if (expected) {
-                    if (term.thenBranch) this.check(term.thenBranch, expected);
-                    if (term.elseBranch) this.check(term.elseBranch, expected);
-                    return expected;
-                }
-                const thenType = term.thenBranch ? this.infer(term.thenBranch) : ErrorType;
-                if (isError(thenType)) {
-                    return term.elseBranch ? this.infer(term.elseBranch) : ErrorType;
-                }
-                if (term.elseBranch) this.check(term.elseBranch, thenType);
-                return thenType;
-            }
+            case 'IfTerm': return this.synthesizeIf(term, expected);
             case 'Lambda': return this.synthesizeLambda(term, expected);
             case 'Application': return this.synthesizeApplication(term);
-            case 'Iter': {
-                const countType = term.count ? this.infer(term.count) : ErrorType;
-                if (!isError(countType) && countType.kind !== 'nat') {
-                    this.report('type/mismatch', `iter counts with a Nat, but this has type ${countType}.`, term.count!);
-                }
-                const stateType = term.base ? this.check(term.base, expected) : (expected ?? ErrorType);
-                if (term.stepBinder) this.types.set(term.stepBinder, stateType);
-                if (term.step) this.check(term.step, isError(stateType) ? undefined : stateType);
-                return stateType;
-            }
-            case 'LetTerm': {
-                const binder = term.binder;
-                const annotation = binder?.type ? this.checkedTypeSyntax(binder.type) : undefined;
-                const valueType = term.value ? this.check(term.value, annotation) : ErrorType;
-                if (binder) this.types.set(binder, annotation ?? valueType);
-                return term.body ? this.check(term.body, expected) : ErrorType;
-            }
-            case 'LetPairTerm': {
-                const valueType = term.value ? this.infer(term.value) : ErrorType;
-                let left: CajalType = ErrorType, right: CajalType = ErrorType;
-                if (valueType.kind === 'product') {
-                    left = valueType.left;
-                    right = valueType.right;
-                } else if (!isError(valueType)) {
-                    this.report('type/mismatch', `A pair pattern needs a value of a pair type A * B, but this has type ${valueType}.`, term.value!);
-                }
-                if (term.first) this.types.set(term.first, left);
-                if (term.second) this.types.set(term.second, right);
-                return term.body ? this.check(term.body, expected) : ErrorType;
-            }
-            case 'Pair': {
-                const parts = expected?.kind === 'product' ? expected : undefined;
-                const left = term.first ? this.check(term.first, parts?.left) : ErrorType;
-                const right = term.second ? this.check(term.second, parts?.right) : ErrorType;
-                if (expected && !parts && !containsError(expected)) {
-                    this.report('type/mismatch', `Expected ${expected}, but this is a pair.`, term);
-                    return ErrorType;
-                }
-                return containsError(left) || containsError(right) ? ErrorType : new ProductT(left, right);
-            }
+            case 'Iter': return this.synthesizeIter(term, expected);
+            case 'LetTerm': return this.synthesizeLet(term, expected);
+            case 'LetPairTerm': return this.synthesizeLetPair(term, expected);
+            case 'Pair': return this.synthesizePair(term, expected);
             case 'Ascription': {
                 const type = this.checkedTypeSyntax(term.type);
                 if (term.term) this.check(term.term, containsError(type) ? undefined : type);
@@ -302,6 +238,87 @@ class DeclarationCheck {
             // Error recovery can leave a term of no known kind (e.g. the `(Bool` of `d (Bool -o Bool))`).
             default: return ErrorType;
         }
+    }
+
+    /** Numerals take the expected Nat's bound (Nat = Nat[10] otherwise) and must fit it. */
+    private synthesizeNumeral(term: ast.Numeral, expected: CajalType | undefined): CajalType {
+        const type = expected?.kind === 'nat' ? expected : natOf(10);
+        if (term.value >= type.bound) {
+            this.report('nat/out-of-range', `The numeral ${term.value} is out of range for ${type}, whose numbers are 0 … ${type.bound - 1}.`, term);
+            return ErrorType;
+        }
+        return type;
+    }
+
+    private synthesizeSucc(term: ast.Succ, expected: CajalType | undefined): CajalType {
+        const argumentType = term.argument ? this.check(term.argument, expected?.kind === 'nat' ? expected : undefined) : ErrorType;
+        if (isError(argumentType)) return ErrorType;
+        if (argumentType.kind !== 'nat') {
+            this.report('type/mismatch', `succ expects a Nat, but its argument has type ${argumentType}.`, term.argument!);
+            return ErrorType;
+        }
+        return argumentType;
+    }
+
+    /** Both branches get the expected type; without one, the first branch that has a type gives it. */
+    private synthesizeIf(term: ast.IfTerm, expected: CajalType | undefined): CajalType {
+        if (term.condition) this.check(term.condition, Bool);
+        if (expected) {
+            if (term.thenBranch) this.check(term.thenBranch, expected);
+            if (term.elseBranch) this.check(term.elseBranch, expected);
+            return expected;
+        }
+        const thenType = term.thenBranch ? this.infer(term.thenBranch) : ErrorType;
+        if (isError(thenType)) {
+            return term.elseBranch ? this.infer(term.elseBranch) : ErrorType;
+        }
+        if (term.elseBranch) this.check(term.elseBranch, thenType);
+        return thenType;
+    }
+
+    /** The state (base and step) has the expected type; the count is a Nat. */
+    private synthesizeIter(term: ast.Iter, expected: CajalType | undefined): CajalType {
+        const countType = term.count ? this.infer(term.count) : ErrorType;
+        if (!isError(countType) && countType.kind !== 'nat') {
+            this.report('type/mismatch', `iter counts with a Nat, but this has type ${countType}.`, term.count!);
+        }
+        const stateType = term.base ? this.check(term.base, expected) : (expected ?? ErrorType);
+        if (term.stepBinder) this.types.set(term.stepBinder, stateType);
+        if (term.step) this.check(term.step, isError(stateType) ? undefined : stateType);
+        return stateType;
+    }
+
+    private synthesizeLet(term: ast.LetTerm, expected: CajalType | undefined): CajalType {
+        const binder = term.binder;
+        const annotation = binder?.type ? this.checkedTypeSyntax(binder.type) : undefined;
+        const valueType = term.value ? this.check(term.value, annotation) : ErrorType;
+        if (binder) this.types.set(binder, annotation ?? valueType);
+        return term.body ? this.check(term.body, expected) : ErrorType;
+    }
+
+    private synthesizeLetPair(term: ast.LetPairTerm, expected: CajalType | undefined): CajalType {
+        const valueType = term.value ? this.infer(term.value) : ErrorType;
+        let left: CajalType = ErrorType, right: CajalType = ErrorType;
+        if (valueType.kind === 'product') {
+            left = valueType.left;
+            right = valueType.right;
+        } else if (!isError(valueType)) {
+            this.report('type/mismatch', `A pair pattern needs a value of a pair type A * B, but this has type ${valueType}.`, term.value!);
+        }
+        if (term.first) this.types.set(term.first, left);
+        if (term.second) this.types.set(term.second, right);
+        return term.body ? this.check(term.body, expected) : ErrorType;
+    }
+
+    private synthesizePair(term: ast.Pair, expected: CajalType | undefined): CajalType {
+        const parts = expected?.kind === 'product' ? expected : undefined;
+        const left = term.first ? this.check(term.first, parts?.left) : ErrorType;
+        const right = term.second ? this.check(term.second, parts?.right) : ErrorType;
+        if (expected && !parts && !containsError(expected)) {
+            this.report('type/mismatch', `Expected ${expected}, but this is a pair.`, term);
+            return ErrorType;
+        }
+        return containsError(left) || containsError(right) ? ErrorType : new ProductT(left, right);
     }
 
     private synthesizeVar(term: ast.Var): CajalType {
