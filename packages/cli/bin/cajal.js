@@ -8,6 +8,7 @@
 // version as cliVersion() (src/version.ts) does: no ES module loads for it, so it costs no
 // more than Node's own start.
 'use strict';
+/* eslint-disable @typescript-eslint/no-require-imports -- CommonJS on purpose (see above) */
 const { readFileSync, statSync } = require('node:fs');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
