@@ -4,9 +4,12 @@
  * for the AND-even networks (two 784×400 weights) that was a fifth of a training step on
  * WASM. This optimiser computes the same float32 operations in the same order (IEEE float32
  * arithmetic, no fused multiply-add), so its updates are bit-identical to tf.train.adam's on
- * every backend (test/train/adam.test.ts). The moments live in the kernel's own memory; the
- * weights get a new tensor every step, as with tfjs's optimisers (kernels may cache work
- * keyed on a tensor's data, so weights are never written in place).
+ * every backend (test/train/adam.test.ts). On the WASM backend the kernel works in tfjs's
+ * own WebAssembly memory: it reads the gradient and the weights where they are and writes the
+ * new weights into a tensor tfjs allocated, with no copies (copying in and out of a separate
+ * memory took more time than the update); elsewhere it gets its own memory and the numbers
+ * are copied in and out. The weights get a new tensor every step, as with tfjs's optimisers
+ * (kernels may cache work keyed on a tensor's data, so weights are never written in place).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -16,8 +19,24 @@ interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number
 declare const WebAssembly: {
     validate(bytes: Uint8Array): boolean;
     Module: new (bytes: Uint8Array) => WasmModule;
-    Instance: new (module: WasmModule) => { exports: Record<string, unknown> };
+    Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+    Memory: new (descriptor: { initial: number }) => WasmMemory;
 };
+
+/** What FusedAdam uses of tfjs-backend-wasm 4.22's backend object (checked before use). */
+interface TfjsWasmBackend {
+    readonly wasm: { readonly asm: { readonly memory: WasmMemory }; _malloc(bytes: number): number; _free(offset: number): void };
+    readonly dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+    makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
+}
+
+function tfjsWasmBackend(): TfjsWasmBackend | undefined {
+    if (tf.getBackend() !== 'wasm') return undefined;
+    const backend = tf.backend() as unknown as Partial<TfjsWasmBackend>;
+    const ok = typeof backend.wasm?.asm?.memory?.grow === 'function' && typeof backend.wasm._malloc === 'function'
+        && typeof backend.dataIdMap?.get === 'function' && typeof backend.makeOutput === 'function';
+    return ok ? backend as TfjsWasmBackend : undefined;
+}
 
 /**
  * The kernel, assembled by hand (a dozen instructions; no toolchain needed):
@@ -60,9 +79,9 @@ function adamModuleBytes(): Uint8Array {
     return new Uint8Array([
         0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
         ...section(1, [1, 0x60, 14, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32, 0]),
+        ...section(2, [1, ...name('env'), ...name('memory'), 2, 0, 1]), // imports env.memory (at least one page)
         ...section(3, [1, 0]),
-        ...section(5, [1, 0, 1]), // one memory, at least one page
-        ...section(7, [2, ...name('adam'), 0, 0, ...name('memory'), 2, 0]),
+        ...section(7, [1, ...name('adam'), 0, 0]),
         ...section(10, [1, ...uleb(code.length), ...code])
     ]);
 }
@@ -103,23 +122,26 @@ export class FusedAdam {
 
     private readonly kernel: AdamKernel;
     private readonly memory: WasmMemory;
-    /** Byte offsets of each variable's first and second moments in the kernel's memory. */
-    private readonly moments = new Map<string, { first: number; second: number }>();
-    /** Where the gradient, the current value and the new value go, sized for the largest variable. */
-    private scratch = { g: 0, value: 0, out: 0, bytes: 0 };
+    /** tfjs's WASM backend, whose memory the kernel shares; undefined: the kernel has its own memory. */
+    private readonly wasm: TfjsWasmBackend | undefined;
+    private readonly allocated: number[] = [];
     private used = 0;
+    /** Byte offsets of each variable's first and second moments (whole vectors, the padding zero). */
+    private readonly moments = new Map<string, { first: number; second: number }>();
+    /** Gradient, weights and new weights of up to `bytes` bytes: the last partial vector (shared memory) or whole variables (own memory). */
+    private scratch = { g: 0, value: 0, out: 0, bytes: 0 };
     private readonly scalars: { beta1: number; beta2: number; oneMinusBeta1: number; oneMinusBeta2: number; epsilon: number; negativeLearningRate: number };
     /** beta1^t and beta2^t, as tfjs keeps them: float32 scalars multiplied once per step. */
     private accBeta1: number;
     private accBeta2: number;
 
-    /** The defaults are tf.train.adam's (epsilon: the backend's, 1e-7 for float32). */
+    /** The defaults are tf.train.adam's (epsilon: the backend's, 1e-7 for float32). Uses the backend active now. */
     constructor(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon = tf.backend().epsilon()) {
         const module = adamModule();
         if (!module) throw new Error('FusedAdam needs WebAssembly SIMD');
-        const instance = new WebAssembly.Instance(module);
-        this.kernel = instance.exports.adam as AdamKernel;
-        this.memory = instance.exports.memory as WasmMemory;
+        this.wasm = tfjsWasmBackend();
+        this.memory = this.wasm?.wasm.asm.memory ?? new WebAssembly.Memory({ initial: 1 });
+        this.kernel = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports.adam as AdamKernel;
         // tfjs turns each JS number into a float32 scalar tensor before using it.
         this.scalars = {
             beta1: f32(beta1), beta2: f32(beta2), oneMinusBeta1: f32(1 - beta1), oneMinusBeta2: f32(1 - beta2),
@@ -129,40 +151,83 @@ export class FusedAdam {
         this.accBeta2 = f32(beta2);
     }
 
-    /** Reserves `bytes` bytes of the kernel's memory (zeroed), growing it as needed; returns their offset. */
-    private reserve(bytes: number): number {
-        const offset = this.used;
-        this.used += bytes;
-        const missing = this.used - this.memory.buffer.byteLength;
-        if (missing > 0) this.memory.grow(Math.ceil(missing / 65536));
+    /** `bytes` zeroed bytes of the kernel's memory: from tfjs's allocator, or the end of the own memory. */
+    private allocate(bytes: number): number {
+        let offset: number;
+        if (this.wasm) {
+            offset = this.wasm.wasm._malloc(bytes);
+            this.allocated.push(offset);
+        } else {
+            offset = this.used;
+            this.used += bytes;
+            const missing = this.used - this.memory.buffer.byteLength;
+            if (missing > 0) this.memory.grow(Math.ceil(missing / 65536));
+        }
+        new Uint8Array(this.memory.buffer, offset, bytes).fill(0);
         return offset;
+    }
+
+    private scratchOf(bytes: number): { g: number; value: number; out: number } {
+        if (bytes > this.scratch.bytes) this.scratch = { g: this.allocate(bytes), value: this.allocate(bytes), out: this.allocate(bytes), bytes };
+        return this.scratch;
     }
 
     /** One update of every variable that has a gradient (by variable name, as tf.variableGrads returns them). */
     applyGradients(variables: readonly tf.Variable[], gradients: tf.NamedTensorMap): void {
+        if (this.wasm !== tfjsWasmBackend()) throw new Error('FusedAdam: the tfjs backend changed since the optimiser was made');
         const { beta1, beta2, oneMinusBeta1, oneMinusBeta2, epsilon, negativeLearningRate } = this.scalars;
         const oneMinusAccBeta1 = f32(1 - this.accBeta1);
         const oneMinusAccBeta2 = f32(1 - this.accBeta2);
+        const run = (g: number, value: number, first: number, second: number, out: number, bytes: number) => this.kernel(g, value, first, second, out, bytes,
+            beta1, beta2, oneMinusBeta1, oneMinusBeta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, negativeLearningRate);
         for (const variable of variables) {
             const gradient = gradients[variable.name];
             if (!gradient) continue;
-            const bytes = vectorBytes(variable.size);
+            const n = variable.size;
             let moments = this.moments.get(variable.name);
-            if (!moments) this.moments.set(variable.name, moments = { first: this.reserve(bytes), second: this.reserve(bytes) });
-            if (bytes > this.scratch.bytes) this.scratch = { g: this.reserve(bytes), value: this.reserve(bytes), out: this.reserve(bytes), bytes };
-            const { g, value, out } = this.scratch;
-            // The padding after the last float stays zero in g, so the padded lanes compute finite values.
-            const heap = new Float32Array(this.memory.buffer);
-            heap.set(gradient.dataSync() as Float32Array, g / 4);
-            heap.fill(0, g / 4 + variable.size, (g + bytes) / 4);
-            heap.set(variable.dataSync() as Float32Array, value / 4);
-            this.kernel(g, value, moments.first, moments.second, out, bytes,
-                beta1, beta2, oneMinusBeta1, oneMinusBeta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, negativeLearningRate);
-            // A copy: the CPU backend keeps the array it is given, and the scratch is reused.
-            const next = heap.slice(out / 4, out / 4 + variable.size);
-            tf.tidy(() => variable.assign(tf.tensor(next, variable.shape, 'float32')));
+            if (!moments) this.moments.set(variable.name, moments = { first: this.allocate(vectorBytes(n)), second: this.allocate(vectorBytes(n)) });
+            let next: tf.Tensor;
+            if (this.wasm) {
+                // In place in tfjs's memory: whole vectors directly, the last partial one through the scratch.
+                const out = this.wasm.makeOutput([...variable.shape], 'float32');
+                const at = (t: { dataId: object }) => this.wasm!.dataIdMap.get(t.dataId)!.memoryOffset;
+                const whole = Math.floor(n / 4) * 16;
+                run(at(gradient), at(variable), moments.first, moments.second, at(out), whole);
+                const rest = n % 4;
+                if (rest > 0) {
+                    const scratch = this.scratchOf(16);
+                    const heap = new Float32Array(this.memory.buffer);
+                    const tail = whole / 4;
+                    heap.fill(0, scratch.g / 4, scratch.g / 4 + 4);
+                    heap.copyWithin(scratch.g / 4, at(gradient) / 4 + tail, at(gradient) / 4 + n);
+                    heap.copyWithin(scratch.value / 4, at(variable) / 4 + tail, at(variable) / 4 + n);
+                    run(scratch.g, scratch.value, moments.first + whole, moments.second + whole, scratch.out, 16);
+                    heap.copyWithin(at(out) / 4 + tail, scratch.out / 4, scratch.out / 4 + rest);
+                }
+                next = tf.engine().makeTensorFromTensorInfo(out);
+            } else {
+                const bytes = vectorBytes(n);
+                const scratch = this.scratchOf(bytes);
+                const heap = new Float32Array(this.memory.buffer);
+                // The padding after the last float stays zero in g, so the padded lanes compute finite values.
+                heap.set(gradient.dataSync() as Float32Array, scratch.g / 4);
+                heap.fill(0, scratch.g / 4 + n, (scratch.g + bytes) / 4);
+                heap.set(variable.dataSync() as Float32Array, scratch.value / 4);
+                run(scratch.g, scratch.value, moments.first, moments.second, scratch.out, bytes);
+                // A copy: the CPU backend keeps the array it is given, and the scratch is reused.
+                next = tf.tensor(heap.slice(scratch.out / 4, scratch.out / 4 + n), variable.shape, 'float32');
+            }
+            variable.assign(next);
+            next.dispose();
         }
         this.accBeta1 = f32(this.accBeta1 * beta1);
         this.accBeta2 = f32(this.accBeta2 * beta2);
+    }
+
+    /** Frees the moments (in tfjs's WASM memory they are not garbage-collected). */
+    dispose(): void {
+        for (const offset of this.allocated.splice(0)) this.wasm!.wasm._free(offset);
+        this.moments.clear();
+        this.scratch = { g: 0, value: 0, out: 0, bytes: 0 };
     }
 }

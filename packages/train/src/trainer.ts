@@ -282,7 +282,7 @@ interface StepOptimizer {
 function optimizerFor(settings: TrainingSettings, variables: readonly tf.Variable[]): StepOptimizer {
     if (settings.optimizer === 'adam' && FusedAdam.available()) {
         const adam = new FusedAdam(settings.lr);
-        return { apply: gradients => adam.applyGradients(variables, gradients), dispose: () => undefined };
+        return { apply: gradients => adam.applyGradients(variables, gradients), dispose: () => adam.dispose() };
     }
     const optimizer: tf.Optimizer = settings.optimizer === 'adam' ? tf.train.adam(settings.lr) : settings.optimizer === 'sgd' ? tf.train.sgd(settings.lr) : tf.train.rmsprop(settings.lr);
     return { apply: gradients => optimizer.applyGradients(gradients), dispose: () => optimizer.dispose() };
