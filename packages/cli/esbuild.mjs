@@ -11,24 +11,37 @@ import * as path from 'node:path';
 
 const here = import.meta.dirname;
 const dist = path.join(here, 'dist');
-for (const entry of ['worker.js']) {
+for (const entry of ['worker.js', 'bundle-loader.js']) {
     if (!fs.existsSync(path.join(here, 'out', entry))) {
         throw new Error(`packages/cli/out/${entry} does not exist; run \`npx tsc -b tsconfig.build.json\` at the repository root first.`);
     }
 }
 fs.rmSync(dist, { recursive: true, force: true });
+// The commands, as one CommonJS file: V8 can cache the compiled code of a classic script
+// (src/bundle-loader.ts runs it through vm.Script with a code cache), not of an ES module.
 await esbuild.build({
     entryPoints: [path.join(here, 'out', 'worker.js')],
-    outdir: dist,
+    outfile: path.join(dist, 'worker-bundle.cjs'),
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node22',
     mainFields: ['module', 'main'],
     external: ['@tensorflow/*', '@cajal/runtime', '@cajal/train'],
-    // Bundled CommonJS dependencies (parts of vscode-languageserver) call require.
-    banner: { js: "import { createRequire as __cajalCreateRequire } from 'node:module'; const require = __cajalCreateRequire(import.meta.url);" },
+    // CommonJS has no import.meta; the bundled code only asks for its URL.
+    define: { 'import.meta.url': '__cajalBundleUrl' },
+    banner: { js: "const __cajalBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    legalComments: 'none',
+    logLevel: 'warning'
+});
+// The worker the launcher starts: loads the bundle above through the code cache.
+await esbuild.build({
+    entryPoints: [path.join(here, 'out', 'bundle-loader.js')],
+    outfile: path.join(dist, 'worker.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
     legalComments: 'none',
     logLevel: 'warning'
 });

@@ -39,4 +39,6 @@ async function runWorker(): Promise<void> {
     port.unref();
 }
 
-await runWorker();
+// Not a top-level await: the bundle of this file (dist/worker-bundle.cjs) is CommonJS. A
+// failure still ends the worker with an 'error' event (an unhandled rejection).
+void runWorker();

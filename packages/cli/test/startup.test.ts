@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { bin, directoryWith, repository } from './helpers.js';
 
@@ -40,8 +41,10 @@ describe('what the cajal process loads', () => {
         const { code, stdout, modules } = loadsOf(['--version']);
         expect(code).toBe(0);
         expect(stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
-        expect(modules.some(url => url.endsWith('/packages/cli/out/launcher.js'))).toBe(true);
-        expect(modules.filter(url => cliWorker(url) || langium(url) || tfjs(url))).toEqual([]);
+        // bin/cajal.js (CommonJS) answers by itself: not even the launcher loads.
+        expect(modules.filter(url => url.includes('/packages/cli/out/') || cliWorker(url) || langium(url) || tfjs(url))).toEqual([]);
+        const { version } = JSON.parse(fs.readFileSync(path.join(repository, 'packages', 'cli', 'package.json'), 'utf-8')) as { version: string };
+        expect(stdout).toBe(`${version}\n`);
     });
 
     test('check loads Langium (from node_modules, or inside the bundle) but not tfjs', () => {
@@ -67,5 +70,41 @@ describe('what the cajal process loads', () => {
         expect(code).toBe(0);
         expect(stdout).toContain('true');
         expect(modules.some(url => url.includes('/node_modules/@tensorflow/tfjs/'))).toBe(true);
+    });
+});
+
+describe('the bundled worker\'s code cache (packages/cli/src/bundle-loader.ts)', () => {
+    const dist = path.join(repository, 'packages', 'cli', 'dist');
+    const launcher = pathToFileURL(path.join(repository, 'packages', 'cli', 'out', 'launcher.js')).href;
+
+    /** Runs `check FILE` on a copy of the bundle in `directory` through the real launcher. */
+    function checkWithBundleIn(directory: string, file: string): { code: number | null; stdout: string; stderr: string } {
+        const script = `import(${JSON.stringify(launcher)}).then(({ launchCli }) => launchCli(new URL(${JSON.stringify(pathToFileURL(path.join(directory, 'worker.js')).href)}), ['check', ${JSON.stringify(file)}]))`;
+        const result = spawnSync(process.execPath, ['-e', script], { cwd: repository, encoding: 'utf-8' });
+        return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    }
+
+    test('the first run writes the cache, later runs use it (V8 accepts it: it is not rewritten) and check the same', () => {
+        expect(fs.existsSync(path.join(dist, 'worker-bundle.cjs')), 'the CLI bundle is built by npm run build (node packages/cli/esbuild.mjs)').toBe(true);
+        const directory = directoryWith({ 'bad.cajal': 'def f (x : Bool) : Bool = y\n' });
+        try {
+            for (const file of ['worker.js', 'worker-bundle.cjs']) fs.copyFileSync(path.join(dist, file), path.join(directory, file));
+            const cache = path.join(directory, 'worker-bundle.cjs.v8-cache');
+            const file = path.join(directory, 'bad.cajal');
+            const first = checkWithBundleIn(directory, file);
+            expect(first.code).toBe(1);
+            expect(first.stdout + first.stderr).toContain('bad.cajal:1:');
+            expect(fs.statSync(cache).size).toBeGreaterThan(100_000);
+            const written = fs.statSync(cache).mtimeMs;
+            const second = checkWithBundleIn(directory, file);
+            expect(second).toEqual(first);
+            expect(fs.statSync(cache).mtimeMs).toBe(written);
+            // A cache V8 refuses (here: garbage) is replaced by a good one, and the command still runs.
+            fs.writeFileSync(cache, 'not a V8 code cache');
+            expect(checkWithBundleIn(directory, file)).toEqual(first);
+            expect(fs.statSync(cache).size).toBeGreaterThan(100_000);
+        } finally {
+            fs.rmSync(directory, { recursive: true, force: true });
+        }
     });
 });

@@ -1,9 +1,17 @@
 /**
- * tfjs-backend-wasm 4.22 computes BatchMatMul with transposeA/transposeB through a slow
- * path (about 15x slower than the plain product for 784-wide matrices here), and tfjs's
- * matMul gradient always asks for transposed products, so training on WASM would spend
- * nearly all its time there. We wrap the kernel: transposed operands are transposed
- * explicitly (a cheap copy) and the fast untransposed product does the work.
+ * tfjs-backend-wasm 4.22's BatchMatMul has two costs that training pays on every step; we
+ * wrap the kernel to avoid both (the results are the same products):
+ * - products with transposeA/transposeB go through a slow path (about 15x slower than the
+ *   plain product for 784-wide matrices here), and tfjs's matMul gradient always asks for
+ *   them: transposed operands are transposed explicitly (a cheap copy) and the fast
+ *   untransposed product does the work;
+ * - the fast product (XNNPACK's fully-connected operator) repacks its right operand b, with a
+ *   transposition, whenever b is a tensor it has not seen, and caches the packing on b. A
+ *   network's weights are new tensors after every optimiser step, so each forward product
+ *   x·W of a training batch repacked W: about 5 ms for 784×400, more than the product. When
+ *   b is new and the left operand has fewer rows than b has columns, we compute (bᵀ·aᵀ)ᵀ
+ *   instead, which packs the smaller aᵀ. A b seen before goes the plain way, so weights used
+ *   repeatedly (inference, an iterated step) are packed once and reused.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -20,25 +28,47 @@ export function useTransposeFreeMatMulOnWasm(): boolean {
     if (!original || !transposeKernel) return false;
     if ((original as unknown as Record<symbol, boolean>)[WRAPPED]) return true;
 
+    /** Right operands that were used once already: the next product with them packs and caches them. */
+    const seen = new WeakSet<object>();
     const swapLastTwoAxes = (x: TensorInfo, backend: KernelArgs['backend']): TensorInfo => {
         const rank = x.shape.length;
         const perm = [...Array.from({ length: rank - 2 }, (_, i) => i), rank - 1, rank - 2];
         return transposeKernel.kernelFunc({ inputs: { x } as never, backend, attrs: { perm } }) as TensorInfo;
     };
+    const outerSize = (x: TensorInfo) => x.shape.slice(0, -2).reduce((p, d) => p * d, 1);
 
     const kernelFunc: tf.KernelFunc = (args) => {
         const { inputs, backend, attrs } = args;
         const { transposeA, transposeB } = attrs as { transposeA?: boolean; transposeB?: boolean };
-        if (!transposeA && !transposeB) return original.kernelFunc(args);
         const a0 = (inputs as Record<string, TensorInfo>).a;
         const b0 = (inputs as Record<string, TensorInfo>).b;
-        const a = transposeA ? swapLastTwoAxes(a0, backend) : a0;
-        const b = transposeB ? swapLastTwoAxes(b0, backend) : b0;
+        const temporaries: TensorInfo[] = [];
+        const transposed = (x: TensorInfo) => {
+            const t = swapLastTwoAxes(x, backend);
+            temporaries.push(t);
+            return t;
+        };
+        const plain = { ...attrs, transposeA: false, transposeB: false };
         try {
-            return original.kernelFunc({ inputs: { a, b } as never, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+            const rowsA = a0.shape[a0.shape.length - (transposeA ? 1 : 2)];
+            const columnsB = b0.shape[b0.shape.length - (transposeB ? 2 : 1)];
+            const unbatched = outerSize(a0) === 1 && outerSize(b0) === 1;
+            // A b that is a fresh transposed copy (transposeB) is never one seen before.
+            if (unbatched && rowsA < columnsB && (transposeB || !seen.has(b0.dataId))) {
+                if (!transposeB) seen.add(b0.dataId);
+                const bT = transposeB ? b0 : transposed(b0);
+                const aT = transposeA ? a0 : transposed(a0);
+                const outT = original.kernelFunc({ inputs: { a: bT, b: aT } as never, backend, attrs: plain }) as TensorInfo;
+                temporaries.push(outT);
+                return swapLastTwoAxes(outT, backend) as never;
+            }
+            if (!transposeB && unbatched) seen.add(b0.dataId);
+            if (!transposeA && !transposeB) return original.kernelFunc(args);
+            const a = transposeA ? transposed(a0) : a0;
+            const b = transposeB ? transposed(b0) : b0;
+            return original.kernelFunc({ inputs: { a, b } as never, backend, attrs: plain });
         } finally {
-            if (transposeA) (backend as unknown as DisposingBackend).disposeData(a.dataId);
-            if (transposeB) (backend as unknown as DisposingBackend).disposeData(b.dataId);
+            for (const t of temporaries) (backend as unknown as DisposingBackend).disposeData(t.dataId);
         }
     };
     const wrapped = { ...original, kernelFunc, [WRAPPED]: true };

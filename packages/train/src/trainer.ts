@@ -17,6 +17,7 @@ import { deriveSeed, permutation, seededRandom } from './random.js';
 import { linkNetworks, saveNetworks } from './weights.js';
 import { openWeightsFolder, type WeightsFolderLease } from './weights-folder.js';
 import { ensureConv2dFilterGradientOnWasm } from './wasm-conv.js';
+import { FusedAdam } from './adam.js';
 
 export interface TrainOverrides {
     readonly epochs?: number;
@@ -111,14 +112,30 @@ export function defaultWeightsDirectory(sourceFile: string, train: string): stri
     return path.join(`${base}.weights`, train);
 }
 
-function fieldTensors(set: ExampleSet, fields: readonly ast.Binder[], indices?: tf.Tensor1D): Map<ast.Binder, tf.Tensor> {
+/** Which examples of a set a batch holds: a range [start, end) or a list of example indices. */
+type Rows = { readonly start: number; readonly end: number } | Int32Array;
+
+/**
+ * The rows of a set's fields as batch tensors [rows, ...shape], copied from the set's arrays:
+ * no tensor of the whole set exists, and building a training batch records nothing on the
+ * gradient tape (a tf.gather there made tfjs keep a copy of the whole set's tensor every step).
+ */
+function fieldTensors(set: ExampleSet, fields: readonly ast.Binder[], rows: Rows): Map<ast.Binder, tf.Tensor> {
     const result = new Map<ast.Binder, tf.Tensor>();
     for (const field of fields) {
         const column = set.fields.get(field.name)!;
-        const all = tf.tensor(column.data, [set.size, ...shape(column.type)]);
-        result.set(field, indices ? tf.gather(all, indices) : all);
+        const fieldShape = shape(column.type);
+        result.set(field, rowsTensor(column.data, fieldShape.reduce((a, b) => a * b, 1), fieldShape, rows));
     }
     return result;
+}
+
+/** Rows of a row-major array of `width` numbers per row, as a tensor [rows, ...rowShape]. */
+function rowsTensor(data: Float32Array, width: number, rowShape: readonly number[], rows: Rows): tf.Tensor {
+    if (!(rows instanceof Int32Array)) return tf.tensor(data.subarray(rows.start * width, rows.end * width), [rows.end - rows.start, ...rowShape]);
+    const batch = new Float32Array(rows.length * width);
+    for (let r = 0; r < rows.length; r++) batch.set(data.subarray(rows[r] * width, (rows[r] + 1) * width), r * width);
+    return tf.tensor(batch, [rows.length, ...rowShape]);
 }
 
 /** Loads data, builds networks and computes targets for a train block (which must have no errors). */
@@ -191,11 +208,7 @@ export async function prepareTraining(training: ast.Training, services: CajalSer
         const chunk = 256;
         for (let start = 0; start < set.size; start += chunk) {
             const end = Math.min(set.size, start + chunk);
-            chunks.push(tf.tidy(() => {
-                const indices = tf.range(start, end, 1, 'int32') as tf.Tensor1D;
-                const tensors = fieldTensors(set, fields, indices);
-                return run(targetProgram, tensors, end - start);
-            }));
+            chunks.push(tf.tidy(() => run(targetProgram, fieldTensors(set, fields, { start, end }), end - start)));
         }
         const all = chunks.length === 0 ? tf.zeros([0, dim(modelType)]) : tf.concat(chunks, 0);
         tf.dispose(chunks);
@@ -260,12 +273,19 @@ export function clipByGlobalNorm(gradients: tf.NamedTensorMap, maxNorm: number):
     return { gradients: clipped, norm };
 }
 
-function optimizerFor(settings: TrainingSettings): tf.Optimizer {
-    switch (settings.optimizer) {
-        case 'adam': return tf.train.adam(settings.lr);
-        case 'sgd': return tf.train.sgd(settings.lr);
-        case 'rmsprop': return tf.train.rmsprop(settings.lr);
+/** An optimiser's step over the trained variables, and its release. */
+interface StepOptimizer {
+    apply(gradients: tf.NamedTensorMap): void;
+    dispose(): void;
+}
+
+function optimizerFor(settings: TrainingSettings, variables: readonly tf.Variable[]): StepOptimizer {
+    if (settings.optimizer === 'adam' && FusedAdam.available()) {
+        const adam = new FusedAdam(settings.lr);
+        return { apply: gradients => adam.applyGradients(variables, gradients), dispose: () => adam.dispose() };
     }
+    const optimizer: tf.Optimizer = settings.optimizer === 'adam' ? tf.train.adam(settings.lr) : settings.optimizer === 'sgd' ? tf.train.sgd(settings.lr) : tf.train.rmsprop(settings.lr);
+    return { apply: gradients => optimizer.applyGradients(gradients), dispose: () => optimizer.dispose() };
 }
 
 /** Loss and quality of the model on a whole example set, without gradients. */
@@ -275,9 +295,9 @@ export function evaluateSet(prepared: PreparedTraining, set: ExampleSet, targets
     for (let start = 0; start < set.size; start += batchSize) {
         const end = Math.min(set.size, start + batchSize);
         const [loss, quality] = tf.tidy(() => {
-            const indices = tf.range(start, end, 1, 'int32') as tf.Tensor1D;
-            const prediction = prepared.predict(fieldTensors(set, prepared.fields, indices), end - start);
-            const target = tf.gather(targets, indices);
+            const prediction = prepared.predict(fieldTensors(set, prepared.fields, { start, end }), end - start);
+            // A gather, not a slice: tfjs-wasm's slice copies the whole input first.
+            const target = tf.gather(targets, tf.range(start, end, 1, 'int32'));
             return [lossOf(prepared.settings.loss, prediction, target).dataSync()[0], qualitySum(prepared.discrete, prediction, target).dataSync()[0]];
         });
         lossSum += loss * (end - start);
@@ -347,12 +367,15 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
         : options.weightsDirectory ?? (options.sourceFile ? defaultWeightsDirectory(options.sourceFile, name) : null);
     const variables = [...prepared.networks.values()].filter(n => n.resolved.learnable).flatMap(n => n.model.trainableWeights.map(w => w.read() as tf.Variable));
     const parameters = [...prepared.networks.values()].reduce((total, n) => total + n.resolved.parameters, 0);
-    const optimizer = optimizerFor(settings);
+    const optimizer = optimizerFor(settings, variables);
     const batchSize = Math.max(1, Math.min(settings.batch, data.train.size));
     const batches = Math.ceil(data.train.size / batchSize);
     const testEvery = Math.max(1, options.testEvery ?? 1);
     const shuffle = seededRandom(deriveSeed(settings.seed, 'shuffle'));
-    const trainTensors = fieldTensors(data.train, prepared.fields);
+    // The targets as one array, so each batch's are copied rows like its inputs.
+    const trainTargets = prepared.trainTargets.dataSync() as Float32Array;
+    const targetShape = prepared.trainTargets.shape.slice(1);
+    const targetWidth = targetShape.reduce((a, b) => a * b, 1);
     const started = performance.now();
     const history: EpochMetrics[] = [];
     const evaluations: Evaluation[] = [];
@@ -374,7 +397,6 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
     try {
         lease = weightsDirectory ? openWeightsFolder(weightsDirectory) : undefined;
     } catch (error) {
-        tf.dispose([...trainTensors.values()]);
         optimizer.dispose();
         throw error;
     }
@@ -389,28 +411,27 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
             for (let b = 0; b < batches; b++) {
                 if (options.signal?.aborted) { cancelled = true; break; }
                 const slice = order.subarray(b * batchSize, Math.min(data.train.size, (b + 1) * batchSize));
-                const indices = tf.tensor1d(slice, 'int32');
+                // The batch is made outside the gradient tape: the inputs and targets are constants.
+                const inputs = fieldTensors(data.train, prepared.fields, slice);
+                const target = rowsTensor(trainTargets, targetWidth, targetShape, slice);
                 let quality: tf.Scalar | undefined;
                 const { value: loss, grads } = tf.variableGrads(() => {
-                    const inputs = new Map<ast.Binder, tf.Tensor>();
-                    for (const [binder, all] of trainTensors) inputs.set(binder, tf.gather(all, indices));
                     const prediction = prepared.predict(inputs, slice.length);
-                    const target = tf.gather(prepared.trainTargets, indices);
                     quality = tf.keep(qualitySum(prepared.discrete, prediction, target));
                     return lossOf(settings.loss, prediction, target);
                 }, variables);
                 if (settings.clipNorm !== undefined) {
                     const clipped = clipByGlobalNorm(grads, settings.clipNorm).gradients;
-                    optimizer.applyGradients(clipped);
+                    optimizer.apply(clipped);
                     tf.dispose(clipped);
                 } else {
-                    optimizer.applyGradients(grads);
+                    optimizer.apply(grads);
                 }
                 tf.dispose(grads);
                 const lossValue = loss.dataSync()[0];
                 lossSum += lossValue * slice.length;
                 qualityTotal += quality!.dataSync()[0];
-                tf.dispose([loss, quality!, indices]);
+                tf.dispose([loss, quality!, target, ...inputs.values()]);
                 if (!Number.isFinite(lossValue)) {
                     throw new TrainingError(divergedMessage(`the loss became ${lossValue} in epoch ${epoch}, batch ${b + 1}`, { directory: weightsDirectory, epoch: savedEpoch }));
                 }
@@ -459,7 +480,6 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
         }
     } finally {
         lease?.release();
-        tf.dispose([...trainTensors.values()]);
         optimizer.dispose();
     }
     const last = history[history.length - 1];

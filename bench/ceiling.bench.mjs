@@ -1,0 +1,93 @@
+/**
+ * The ceiling of tfjs-WASM on this CPU (issue 14): the throughput of one matrix product, in
+ * GFLOP/s, on tfjs-WASM (XNNPACK, 128-bit SIMD without fused multiply-add, one thread under
+ * Node) and on PyTorch 1.13 with OpenBLAS on one thread, at the shapes of the two training
+ * workloads the torch bench compares: the iterate-784 step (batch 512 · 784 → 784) and the
+ * AND-even first layer (batch 64 · 784 → 400). Both sides multiply by weights they have seen
+ * before (tfjs-WASM's best case: the packed weights are cached). Work made only of these
+ * products cannot run faster on tfjs-WASM than the last row's ratio times PyTorch's time.
+ * Times are CPU times of the one thread (process.cpuUsage, time.process_time), so that other
+ * work on a shared machine slows neither side's figure.
+ * Needs a Python with torch (CAJAL_PYTHON, python3 or /usr/bin/python3).
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './timing.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const entry = name => pathToFileURL(path.join(root, `packages/${name}/out/index.js`)).href;
+/** CPU seconds used by this process (its one computing thread). */
+const cpuSeconds = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+};
+const SHAPES = [
+    { name: 'iterate-784 step', m: 512, k: 784, n: 784 },
+    { name: 'AND-even layer', m: 64, k: 784, n: 400 }
+];
+
+const TORCH_MATMUL = String.raw`
+import json, sys, time, torch
+torch.set_num_threads(1)
+m, k, n, reps = (int(a) for a in sys.argv[1:5])
+g = torch.Generator().manual_seed(1)
+a, b = torch.randn(m, k, generator=g), torch.randn(k, n, generator=g)
+for _ in range(3): a @ b
+times = []
+for _ in range(reps):
+    start = time.process_time(); a @ b; times.append(time.process_time() - start)
+times.sort()
+print(json.dumps({"seconds": times[len(times) // 2]}))
+`;
+
+export default async function run(ctx) {
+    const { findTorchPython } = await import(entry('train'));
+    const { initBackend } = await import(entry('runtime'));
+    const python = findTorchPython().python;
+    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+    await initBackend('wasm');
+    const tf = await import('@tensorflow/tfjs');
+    const reps = ctx.quick ? 5 : 21;
+    const rounds = ctx.quick ? 1 : 5;
+    const rows = [];
+    for (const { name, m, k, n } of SHAPES) {
+        const flops = 2 * m * k * n;
+        const rowName = engine => `matmul ${m}×${k}·${k}×${n} (${name}), 1 thread, ${engine}`;
+        if (!ctx.wants('ceiling', rowName('tfjs-wasm')) && !ctx.wants('ceiling', rowName('PyTorch'))) continue;
+        const a = tf.randomNormal([m, k], 0, 1, 'float32', 1), b = tf.randomNormal([k, n], 0, 1, 'float32', 2);
+        const tfjsMedian = () => {
+            const times = [];
+            for (let i = -3; i < reps; i++) {
+                const started = cpuSeconds();
+                const product = tf.matMul(a, b);
+                product.dataSync();
+                if (i >= 0) times.push(cpuSeconds() - started);
+                product.dispose();
+            }
+            return median(times);
+        };
+        const torchMedian = () => {
+            const torch = spawnSync(python, ['-c', TORCH_MATMUL, String(m), String(k), String(n), String(reps)], { env, encoding: 'utf-8' });
+            if (torch.status !== 0) throw new Error(`PyTorch matmul failed: ${torch.stderr}`);
+            return JSON.parse(torch.stdout).seconds;
+        };
+        // Rounds of (tfjs, PyTorch) back to back, so load on a shared machine moves a round, not the ratio.
+        const tfjsTimes = [], torchTimes = [], ratios = [];
+        for (let round = 0; round < rounds; round++) {
+            tfjsTimes.push(tfjsMedian());
+            torchTimes.push(torchMedian());
+            ratios.push(tfjsTimes[round] / torchTimes[round]);
+        }
+        tf.dispose([a, b]);
+        const tfjsSeconds = median(tfjsTimes), torchSeconds = median(torchTimes);
+        rows.push({ suite: 'ceiling', name: rowName('tfjs-wasm'), value: flops / tfjsSeconds / 1e9, unit: 'GFLOP/s', note: `median of ${rounds} rounds of ${reps} products (CPU time), weights cached` });
+        rows.push({ suite: 'ceiling', name: rowName('PyTorch'), value: flops / torchSeconds / 1e9, unit: 'GFLOP/s', note: `median of ${rounds} rounds of ${reps} products (CPU time), OpenBLAS` });
+        rows.push({
+            suite: 'ceiling', name: `matmul time tfjs-wasm ÷ PyTorch (${name}): the floor of a matmul-bound ratio`, value: median(ratios), unit: '×',
+            note: `median of rounds ${ratios.map(r => r.toFixed(2)).join(', ')}`
+        });
+        ctx.log(`${name}: tfjs-wasm ${(flops / tfjsSeconds / 1e9).toFixed(1)} GFLOP/s, PyTorch ${(flops / torchSeconds / 1e9).toFixed(1)} GFLOP/s`);
+    }
+    return rows;
+}
