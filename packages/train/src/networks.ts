@@ -1,6 +1,6 @@
 /**
  * The learned (and fixed) networks of externs, built with tfjs layers from the
- * architecture the extern names (`= mlp(64)`, `= cnn(8, 16)`, `= conv(8)`, `= dilation(3)`).
+ * architecture the extern names (`= mlp(64)`, `= cnn(8, 16)`, `= conv(8)`, `= hyperconv(8, 16)`, `= dilation(3, 1)`).
  * Every network takes its inputs flattened and concatenated ([batch, Σ dim Ai]) and
  * returns [batch, dim B]; the caller reshapes to the result type's shape.
  */
@@ -45,13 +45,19 @@ export function buildModel(name: string, resolved: ResolvedArchitecture, seed: n
             model.add(tf.layers.dense({ units: outDim, kernelInitializer: init(), ...(first ? { inputShape: [inDim] } : {}) }));
             break;
         }
-        case 'cnn': {
+        case 'cnn':
+        case 'hyperconv': {
             model.add(tf.layers.reshape({ targetShape: imageShape(), inputShape: [inDim] }));
-            for (const filters of resolved.layers) {
+            resolved.layers.forEach((filters, i) => {
                 model.add(tf.layers.conv2d({ filters, kernelSize: resolved.kernel, padding: 'same', activation, kernelInitializer: init() }));
-                model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-            }
+                if (resolved.pooling === 'each' || i === resolved.layers.length - 1) model.add(tf.layers.maxPooling2d({ poolSize: resolved.pool, strides: resolved.pool }));
+            });
             model.add(tf.layers.flatten());
+            if (resolved.architecture === 'hyperconv') {
+                // The per-image kernel, row-major w×w, in −1…1; the convolution itself is in `call`.
+                model.add(tf.layers.dense({ units: resolved.window * resolved.window, activation: 'tanh', kernelInitializer: init() }));
+                break;
+            }
             if (resolved.dense > 0) model.add(tf.layers.dense({ units: resolved.dense, activation, kernelInitializer: init() }));
             model.add(tf.layers.dense({ units: outDim, kernelInitializer: init() }));
             break;
@@ -68,14 +74,16 @@ export function buildModel(name: string, resolved: ResolvedArchitecture, seed: n
         }
         case 'dilation': {
             model.add(tf.layers.reshape({ targetShape: imageShape(), inputShape: [inDim] }));
-            model.add(tf.layers.maxPooling2d({ poolSize: resolved.kernel, strides: 1, padding: 'same' }));
+            // 'same' max pooling never counts the padding: a border pixel's window is cut off.
+            const [height, width] = resolved.element;
+            model.add(tf.layers.maxPooling2d({ poolSize: [height, width], strides: 1, padding: 'same' }));
             model.add(tf.layers.flatten());
             break;
         }
         default:
             throw new Error(`extern '${name}': architecture '${resolved.architecture}' has no tfjs builder`);
     }
-    const final = resolved.output === 'raw' ? 'linear' : resolved.output;
+    const final = resolved.output === 'raw' || resolved.architecture === 'hyperconv' ? 'linear' : resolved.output;
     if (final !== 'linear') model.add(tf.layers.activation({ activation: final }));
     if (!resolved.learnable) model.trainable = false;
     return model;
@@ -86,9 +94,43 @@ function safeName(name: string): string {
     return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
+/**
+ * The fixed patch gather of a per-image convolution: for an image [h, w] padded with
+ * `window − 1` background pixels (window // 2 each side) and flattened, the index of
+ * padded pixel (i + a, j + b) at position (i·w + j)·window² + a·window + b. Gathering with
+ * it gives the im2col patches [batch, h·w, window²], which a batched matMul with each
+ * image's own kernel [batch, window², 1] turns into the cross-correlation (PyTorch's conv2d).
+ * tfjs has no per-example convolution; this is differentiable in the image and the kernel.
+ */
+export function patchIndices(height: number, width: number, window: number): Int32Array {
+    const paddedWidth = width + window - 1;
+    const indices = new Int32Array(height * width * window * window);
+    let k = 0;
+    for (let i = 0; i < height; i++) {
+        for (let j = 0; j < width; j++) {
+            for (let a = 0; a < window; a++) {
+                for (let b = 0; b < window; b++) indices[k++] = (i + a) * paddedWidth + j + b;
+            }
+        }
+    }
+    return indices;
+}
+
 /** Wraps a model as an extern's network. */
 export function externNetwork(name: string, type: CajalType, resolved: ResolvedArchitecture, model: tf.LayersModel): ExternNetwork {
     const outShape = [...resolved.signature.output];
+    let patches: tf.Tensor | undefined;
+    /** hyperconv: the image convolved with the kernel the trunk reads off it. */
+    const kernelStep = (image: tf.Tensor): tf.Tensor => {
+        const [height, width] = resolved.signature.inputs[0];
+        const window = resolved.window;
+        const half = (window - 1) / 2;
+        patches ??= tf.keep(tf.tensor1d(patchIndices(height, width, window), 'int32'));
+        const kernel = (model.apply(image) as tf.Tensor).reshape([image.shape[0], window * window, 1]);
+        const padded = tf.pad(image.reshape([image.shape[0], height, width]), [[0, 0], [half, half], [half, half]]);
+        const columns = tf.gather(padded.reshape([image.shape[0], -1]), patches, 1).reshape([image.shape[0], height * width, window * window]);
+        return tf.matMul(columns, kernel).reshape([image.shape[0], height * width]);
+    };
     return {
         name, type, resolved, model,
         call(inputs) {
@@ -105,7 +147,10 @@ export function externNetwork(name: string, type: CajalType, resolved: ResolvedA
                     return x.shape[0] === batch ? rows : tf.broadcastTo(rows, [batch, expected]);
                 });
                 const joined = flat.length === 1 ? flat[0] : tf.concat(flat, 1);
-                const y = model.apply(joined) as tf.Tensor;
+                let y = resolved.architecture === 'hyperconv' ? kernelStep(joined) : model.apply(joined) as tf.Tensor;
+                if (resolved.architecture === 'hyperconv' && resolved.output !== 'raw') y = resolved.output === 'sigmoid' ? tf.sigmoid(y) : tf.softmax(y);
+                // A blended dilation: (1 − blend)·x + blend·dilated(x).
+                if (resolved.blend !== 1) y = tf.add(tf.mul(joined, 1 - resolved.blend), tf.mul(y, resolved.blend));
                 return y.reshape([batch, ...outShape]);
             });
         }
