@@ -14,9 +14,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ast, resolveArchitecture, fnN, RealT, natOf } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
-import { compileDocumentToTorch, encodeNpy } from '@cajal/compiler';
+import { compileDocumentToTorch, decodeNpy, encodeNpy } from '@cajal/compiler';
 import { initBackend } from '@cajal/runtime';
-import { buildExternNetwork, buildModel, externNetwork, prepareTraining, saveNetworks, torchTrainerScript } from '@cajal/train';
+import { buildExternNetwork, buildModel, externNetwork, prepareTraining, runTorchTraining, saveNetworks, torchTrainerScript } from '@cajal/train';
 import { loadTraining, temporaryDirectory } from './helpers.js';
 import { TORCH_PYTHON } from './torch-python.js';
 
@@ -59,6 +59,20 @@ describe('the recurrent experiments\' architectures: sizes and shapes', () => {
             model.dispose();
         });
     }
+
+    it('starts the per-image kernel step from PyTorch\'s default U(±1/√fan_in), as the authors, not Glorot', () => {
+        const result = resolveArchitecture({ architecture: 'hyperconv', args: [{ value: '8' }, { value: '16' }, { key: 'kernel', value: '5' }, { key: 'pool', value: '3' }, { key: 'pooling', value: 'last' }, { key: 'window', value: '13' }] }, fnN([image28], image28));
+        if (!result.ok) throw new Error(result.message);
+        const model = buildModel('step', result.resolved, 5);
+        const kernels = model.trainableWeights.map(w => w.read()).filter(w => w.shape.length > 1);
+        // conv 5×5×1 (fan in 25), conv 5×5×8 (200), dense 1,296 → 169 (1,296).
+        for (const [kernel, fanIn] of kernels.map((k, i) => [k, [25, 200, 1296][i]] as const)) {
+            const largest = kernel.abs().max().dataSync()[0];
+            expect(largest).toBeLessThanOrEqual(1 / Math.sqrt(fanIn));
+            expect(largest).toBeGreaterThan(0.9 / Math.sqrt(fanIn));
+        }
+        model.dispose();
+    });
 
     it('rejects a per-image kernel step whose result is not the input image\'s shape, and even windows', () => {
         const wrong = resolveArchitecture({ architecture: 'hyperconv', args: [{ value: '4' }] }, fnN([image28], new RealT([10])));
@@ -217,5 +231,39 @@ print(json.dumps(out))
         expect(expected.kernelStep.gradients.every(g => g.some(v => Math.abs(v) > 1e-6))).toBe(true);
         expect(expected.grow.gradients).toEqual([]);
         expect(expected.grow.input.some(v => v !== 0)).toBe(true);
+    }, 120_000);
+});
+
+describe('the torch engine\'s test predictions (for measures beyond the mean)', () => {
+    beforeAll(async () => { await initBackend('cpu'); });
+
+    it('writes the test predictions of every scheduled evaluation, the ones the engine measured', async () => {
+        const directory = temporaryDirectory();
+        const rows = Array.from({ length: 24 }, (_, r) => JSON.stringify({ x: [0, 1, 2, 3, 4].map(i => [0, 1, 2, 3, 4].map(j => Math.max(0, Math.sin(r * 1.3 + i * 0.7 + j)))), d: r % 4 }));
+        fs.writeFileSync(path.join(directory, 'five.jsonl'), rows.join('\n') + '\n');
+        fs.writeFileSync(path.join(directory, 'five.cajal'), TARGETS.replace('  target dilateBy d x;\n  test 0;', '  target dilateBy d x;\n  loss l1; batch 4; epochs 1; examples 16; test 8; evaluate every 2;'));
+        const { services, training } = await loadTraining(path.join(directory, 'five.cajal'), 'plain');
+        const prepared = await prepareTraining(training, services, {});
+        const predictions = path.join(directory, 'predictions');
+        try {
+            const result = await runTorchTraining(prepared, { weightsDirectory: null, torch: { python: TORCH_PYTHON, predictionsDirectory: predictions } });
+            expect(result.evaluations.map(e => e.step)).toEqual([0, 2, 4]);
+            const targets = prepared.testTargets.dataSync();
+            for (const evaluation of result.evaluations) {
+                const { shape, data } = decodeNpy(fs.readFileSync(path.join(predictions, `step-${evaluation.step}.npy`)));
+                expect(shape).toEqual([8, 25]);
+                // The engine's own mean PSNR (range 1, MSE floored at 1e-10), recomputed from the file.
+                let total = 0;
+                for (let i = 0; i < 8; i++) {
+                    let sum = 0;
+                    for (let k = 0; k < 25; k++) sum += (data[i * 25 + k] - targets[i * 25 + k]) ** 2;
+                    total += -10 * Math.log10(Math.max(sum / 25, 1e-10));
+                }
+                expect(total / 8).toBeCloseTo(evaluation.test.psnr!, 3);
+            }
+            expect(fs.readdirSync(predictions).sort()).toEqual(['step-0.npy', 'step-2.npy', 'step-4.npy']);
+        } finally {
+            prepared.dispose();
+        }
     }, 120_000);
 });

@@ -27,7 +27,12 @@ export function buildModel(name: string, resolved: ResolvedArchitecture, seed: n
     const outDim = size(signature.output);
     let layerIndex = 0;
     // One seed per layer, so each layer's initial weights are reproducible and distinct.
-    const init = () => tf.initializers.glorotUniform({ seed: deriveSeed(seed, `${name}/${layerIndex++}`) });
+    // The per-image kernel step starts as the authors' did, from PyTorch's default
+    // U(±1/√fan_in) (variance scaling 1/3, fan in): from Glorot's larger kernels its nine
+    // steps grow the image by orders of magnitude (docs/training.md). Everything else: Glorot.
+    const init = () => resolved.architecture === 'hyperconv'
+        ? tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: deriveSeed(seed, `${name}/${layerIndex++}`) })
+        : tf.initializers.glorotUniform({ seed: deriveSeed(seed, `${name}/${layerIndex++}`) });
     const model = tf.sequential({ name: safeName(name) });
     const activation = resolved.activation;
     const imageShape = (): [number, number, number] => {

@@ -267,8 +267,9 @@ class Network(torch.nn.Module):
     def _add(self, shape, fan_in, fan_out, generator, zero):
         p = torch.zeros(*shape)
         if not zero:
-            # Glorot uniform, as the tfjs layers' default kernel initialiser.
-            limit = (6.0 / (fan_in + fan_out)) ** 0.5
+            # Glorot uniform, as the tfjs layers' default kernel initialiser; the per-image
+            # kernel step PyTorch's default U(+-1/sqrt(fan_in)), as the authors' (networks.ts).
+            limit = (1.0 / fan_in) ** 0.5 if self.architecture["architecture"] == "hyperconv" else (6.0 / (fan_in + fan_out)) ** 0.5
             p.uniform_(-limit, limit, generator=generator)
         self.params.append(torch.nn.Parameter(p))
 
