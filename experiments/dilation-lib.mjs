@@ -117,7 +117,7 @@ const escape = text => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
 /**
  * Sample images as an SVG grid: one row per example, one column per image kind (input,
- * target, model outputs), each a side×side grid of grey rects (0 black … 1 white, clipped).
+ * target, model outputs), each a side×side image in 16 greys (0 black … 1 white, clipped).
  * `rows`: [{ label, images: [Float32Array(side²)] }]; `columns`: the column titles.
  */
 export function imagesFigure({ title, columns, rows, side = 28, cell = 3 }) {
@@ -132,13 +132,21 @@ export function imagesFigure({ title, columns, rows, side = 28, cell = 3 }) {
         parts.push(`<text x="4" y="${y0 + size / 2}">${escape(row.label)}</text>`);
         row.images.forEach((image, c) => {
             const x0 = left + c * (size + gap);
-            parts.push(`<g transform="translate(${x0},${y0})">`);
+            // A black square, then per grey one path of each row's runs of it (MNIST is mostly black: a small file).
+            parts.push(`<g transform="translate(${x0},${y0}) scale(${cell})"><rect width="${side}" height="${side}" fill="black"/>`);
+            // 16 grey levels: enough to see a stroke, and long runs.
+            const grey = k => 17 * Math.round(15 * Math.min(1, Math.max(0, image[k])) || 0);
+            const runs = new Map();
             for (let i = 0; i < side; i++) {
-                for (let j = 0; j < side; j++) {
-                    const v = Math.round(255 * Math.min(1, Math.max(0, image[i * side + j])));
-                    parts.push(`<rect x="${j * cell}" y="${i * cell}" width="${cell}" height="${cell}" fill="rgb(${v},${v},${v})"/>`);
+                for (let j = 0; j < side;) {
+                    const v = grey(i * side + j);
+                    let end = j + 1;
+                    while (end < side && grey(i * side + end) === v) end++;
+                    if (v > 0) runs.set(v, `${runs.get(v) ?? ''}M${j} ${i}h${end - j}v1h-${end - j}z`);
+                    j = end;
                 }
             }
+            for (const [v, d] of [...runs].sort((a, b) => a[0] - b[0])) parts.push(`<path fill="rgb(${v},${v},${v})" d="${d}"/>`);
             parts.push('</g>');
         });
     });

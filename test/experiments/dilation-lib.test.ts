@@ -87,10 +87,11 @@ describe('figures', () => {
     it('draws sample images as grey pixels, one row per example', () => {
         const image = new Float32Array(4).fill(0.5);
         const svg = lib.imagesFigure({ title: 'samples', columns: ['input', 'target'], rows: [{ label: 'digit 1', images: [image, Float32Array.from([0, 1, 2, -1])] }], side: 2 });
-        expect((svg.match(/<rect x=/g) ?? []).length).toBe(8);
-        expect(svg).toContain('fill="rgb(128,128,128)"');
-        // Clipped to 0…1.
-        expect(svg).toContain('fill="rgb(255,255,255)"');
-        expect(svg).toContain('fill="rgb(0,0,0)"');
+        // Each image a black square; per grey one path of each row's runs of it.
+        expect((svg.match(/fill="black"/g) ?? []).length).toBe(2);
+        expect(svg).toContain('<path fill="rgb(136,136,136)" d="M0 0h2v1h-2zM0 1h2v1h-2z"/>');
+        // Clipped to 0…1: 2 is white, −1 black (not drawn on the black square).
+        expect(svg).toContain('<path fill="rgb(255,255,255)" d="M1 0h1v1h-1zM0 1h1v1h-1z"/>');
+        expect((svg.match(/<path/g) ?? []).length).toBe(2);
     });
 });
