@@ -145,7 +145,8 @@ const STABILITY_NOTE = '*Why:* the nine hypernetwork steps are an unstable feedb
     + 'while a few explode (the largest value over 64 images: 1.3 after one step, 2.7 after five, 7.9·10⁴ after nine); the model\'s per-image L1 error has median 0.34 '
     + '(identity: 0.18) but 99th percentile 12.5 and maximum 5.4·10⁴. The reader\'s raw outputs weight every iterate, the exploded ones included, '
     + 'and training at these learning rates made it worse, not better (a PSNR far below 0 dB means outputs orders of magnitude larger than the images). '
-    + 'The authors scale images to −1…1 and pad with −1; whether that, their initial draws or their longer schedule avoids the explosion is not settled here.';
+    + 'The authors\' −1…1 images padded with −1 do not avoid it: the same initial weights on the rescaled images (the kernel step padding with −1) give a largest iterate of 5.3 after one step and 1.1·10¹¹ after nine. '
+    + 'Whether their initial draws (PyTorch\'s defaults everywhere, random biases) or their 600,000 examples get past it is not settled here.';
 
 const interrupted = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM']) {
