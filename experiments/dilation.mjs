@@ -103,7 +103,8 @@ const machine = {
 };
 
 function loadResults() {
-    if (quick || args.fresh || !fs.existsSync(resultsFile)) return { runs: [], invocations: [] };
+    // --quick never resumes (but --quick --report-only reads the quick results).
+    if ((quick && !args['report-only']) || args.fresh || !fs.existsSync(resultsFile)) return { runs: [], invocations: [] };
     return JSON.parse(fs.readFileSync(resultsFile, 'utf-8'));
 }
 const results = loadResults();
