@@ -99,42 +99,29 @@ function safeName(name: string): string {
     return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-/**
- * The fixed patch gather of a per-image convolution: for an image [h, w] padded with
- * `window − 1` background pixels (window // 2 each side) and flattened, the index of
- * padded pixel (i + a, j + b) at position (i·w + j)·window² + a·window + b. Gathering with
- * it gives the im2col patches [batch, h·w, window²], which a batched matMul with each
- * image's own kernel [batch, window², 1] turns into the cross-correlation (PyTorch's conv2d).
- * tfjs has no per-example convolution; this is differentiable in the image and the kernel.
- */
-export function patchIndices(height: number, width: number, window: number): Int32Array {
-    const paddedWidth = width + window - 1;
-    const indices = new Int32Array(height * width * window * window);
-    let k = 0;
-    for (let i = 0; i < height; i++) {
-        for (let j = 0; j < width; j++) {
-            for (let a = 0; a < window; a++) {
-                for (let b = 0; b < window; b++) indices[k++] = (i + a) * paddedWidth + j + b;
-            }
-        }
-    }
-    return indices;
-}
-
 /** Wraps a model as an extern's network. */
 export function externNetwork(name: string, type: CajalType, resolved: ResolvedArchitecture, model: tf.LayersModel): ExternNetwork {
     const outShape = [...resolved.signature.output];
-    let patches: tf.Tensor | undefined;
-    /** hyperconv: the image convolved with the kernel the trunk reads off it. */
+    /**
+     * hyperconv: the image convolved with the kernel the trunk reads off it. tfjs has no
+     * per-example convolution: the image, padded with background 0, is cut into its window²
+     * shifted views ([batch, window², h·w], im2col by slices: tfjs-WASM's gather took 8 s for
+     * a batch of 64), and a batched matMul with each image's own kernel [batch, 1, window²]
+     * gives the cross-correlation (PyTorch's conv2d). Differentiable in the image and the kernel.
+     */
     const kernelStep = (image: tf.Tensor): tf.Tensor => {
         const [height, width] = resolved.signature.inputs[0];
         const window = resolved.window;
         const half = (window - 1) / 2;
-        patches ??= tf.keep(tf.tensor1d(patchIndices(height, width, window), 'int32'));
-        const kernel = (model.apply(image) as tf.Tensor).reshape([image.shape[0], window * window, 1]);
-        const padded = tf.pad(image.reshape([image.shape[0], height, width]), [[0, 0], [half, half], [half, half]]);
-        const columns = tf.gather(padded.reshape([image.shape[0], -1]), patches, 1).reshape([image.shape[0], height * width, window * window]);
-        return tf.matMul(columns, kernel).reshape([image.shape[0], height * width]);
+        const batch = image.shape[0];
+        const kernel = (model.apply(image) as tf.Tensor).reshape([batch, 1, window * window]);
+        const padded = tf.pad(image.reshape([batch, height, width]), [[0, 0], [half, half], [half, half]]);
+        const views: tf.Tensor[] = [];
+        for (let a = 0; a < window; a++) {
+            for (let b = 0; b < window; b++) views.push(tf.slice(padded, [0, a, b], [batch, height, width]));
+        }
+        const columns = tf.stack(views, 1).reshape([batch, window * window, height * width]);
+        return tf.matMul(kernel, columns).reshape([batch, height * width]);
     };
     return {
         name, type, resolved, model,
