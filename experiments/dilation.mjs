@@ -108,7 +108,9 @@ function loadResults() {
     return JSON.parse(fs.readFileSync(resultsFile, 'utf-8'));
 }
 const results = loadResults();
-const saveResults = () => writeFileAtomic(resultsFile, JSON.stringify(results, null, 1) + '\n');
+/** One run (or invocation) per line: readable diffs, and the sample images stay compact. */
+const resultsText = value => `{\n "runs": [\n${value.runs.map(r => `  ${JSON.stringify(r)}`).join(',\n')}\n ],\n "invocations": [\n${value.invocations.map(i => `  ${JSON.stringify(i)}`).join(',\n')}\n ]\n}\n`;
+const saveResults = () => writeFileAtomic(resultsFile, resultsText(results));
 
 let loaded;
 async function loadTask() {
