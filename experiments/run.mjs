@@ -4,8 +4,9 @@
  * train blocks (examples/train/*.cajal): per (batch, lr) cell and seed, AND-even's models
  * D (linked, `andEven`), T (type control, `andEvenType`), I (baseline, `andEvenBaseline`) and
  * C (Church, `andEvenChurch`), EQ-even's D/T/I; test accuracy at the steps of the blocks'
- * `evaluate` schedule. Then the legacy section: the dilation experiment (issue 13) and, with
- * --sweep, the data-efficiency sweep (accuracy vs training-set size), run as before.
+ * `evaluate` schedule. Then, with --sweep, the legacy data-efficiency sweep (accuracy vs
+ * training-set size), run as before; then experiments/dilation.mjs (issue 13: dilation and
+ * conditional dilation, its own results and report; --quick, --report-only, --fresh pass on).
  *
  * Results are written after every run, atomically, to experiments/results.json; a run
  * already there (same task, model, block text, engine and overrides) is not redone, so an
@@ -22,11 +23,12 @@
  *   --models      which of D, T, I, C (default all that the task has)
  *   --only NAME   only tasks whose name contains NAME (AND-even, EQ-even, dilation)
  *   --sweep       also the data-efficiency sweep for AND-even and EQ-even (D vs I)
- *   --no-legacy   skip the legacy section (dilation, sweep)
+ *   --no-legacy   skip the sweep and experiments/dilation.mjs
  *   --report-only rewrite the report and figures from the results file, train nothing
  *   --fresh       ignore (and replace) the results file
  * Needs the built packages: npx tsc -b tsconfig.build.json
  */
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -89,9 +91,9 @@ if (engine !== 'tfjs' && !args['report-only']) {
 
 const ALL_TASKS = [
     { name: 'AND-even', file: 'examples/train/and-even.cajal', metric: 'accuracy', models: { D: 'andEven', T: 'andEvenType', I: 'andEvenBaseline', C: 'andEvenChurch' } },
-    { name: 'EQ-even', file: 'examples/train/eq-even.cajal', metric: 'accuracy', models: { D: 'eqEven', T: 'eqEvenType', I: 'eqEvenBaseline' } },
-    { name: 'dilation', file: 'examples/train/dilation.cajal', metric: 'psnr', legacyOnly: true, models: { D: 'dilation', I: 'dilationBaseline' } }
+    { name: 'EQ-even', file: 'examples/train/eq-even.cajal', metric: 'accuracy', models: { D: 'eqEven', T: 'eqEvenType', I: 'eqEvenBaseline' } }
 ];
+// Dilation and conditional dilation (issue 13) have their own runner, experiments/dilation.mjs, run at the end.
 /** The tasks this invocation trains (the report covers every task in the results). */
 const TASKS = ALL_TASKS.filter(task => !args.only || task.name.toLowerCase().includes(args.only.toLowerCase()));
 
@@ -300,6 +302,17 @@ fs.mkdirSync(plotsDirectory, { recursive: true });
 for (const [name, svg] of figures) writeFileAtomic(path.join(plotsDirectory, name), svg);
 writeFileAtomic(reportFile, report);
 console.error(`wrote ${args['report-only'] ? '' : `${path.relative(root, resultsFile)}, `}${path.relative(root, reportFile)} and ${figures.length} figure(s) in experiments/plots/`);
+
+// The recurrent-neuron experiments (issue 13): their own runner and report (PyTorch only).
+if (!args['no-legacy'] && !interrupted.signal.aborted && (!args.only || 'conditional dilation'.includes(args.only.toLowerCase()))) {
+    if (engine === 'tfjs' && !args['report-only']) {
+        console.error('dilation (experiments/dilation.mjs) runs on the PyTorch engine only: skipped with --engine tfjs');
+    } else {
+        const passed = ['quick', 'report-only', 'fresh'].filter(flag => args[flag]).map(flag => `--${flag}`);
+        const child = spawnSync(process.execPath, [path.join(experimentsDirectory, 'dilation.mjs'), ...passed], { stdio: 'inherit' });
+        if (child.status !== 0) process.exitCode = child.status ?? 1;
+    }
+}
 
 /** A train setting as the block writes it: `every 10 until 300, every 100`, `fixed`, `1`. */
 function settingText(key, value) {

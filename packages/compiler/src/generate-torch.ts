@@ -20,6 +20,11 @@ export interface TorchArchitecture {
     readonly layers: readonly number[];
     readonly kernel: number;
     readonly dense: number;
+    readonly pool: number;
+    readonly pooling: string;
+    readonly window: number;
+    readonly element: readonly number[];
+    readonly blend: number;
     readonly activation: string;
     /** Output normalisation: softmax, sigmoid or raw. */
     readonly output: string;
@@ -42,6 +47,7 @@ export interface TorchGenerateOptions {
 export function torchArchitecture(resolved: ResolvedArchitecture): TorchArchitecture {
     return {
         architecture: resolved.architecture, layers: [...resolved.layers], kernel: resolved.kernel, dense: resolved.dense,
+        pool: resolved.pool, pooling: resolved.pooling, window: resolved.window, element: [...resolved.element], blend: resolved.blend,
         activation: resolved.activation, output: resolved.output, learnable: resolved.learnable, parameters: resolved.parameters,
         inputs: resolved.signature.inputs.map(s => [...s]), outputShape: [...resolved.signature.output]
     };

@@ -105,6 +105,25 @@ describe('hover', () => {
         expect(text).toContain(`${(784 * 16 + 16 + 16 * 2 + 2).toLocaleString('en-US')} parameters`);
     });
 
+    test('on the recurrent experiments\' externs: the per-image kernel step, the digit reader and the fixed blended dilation', async () => {
+        const dilationUri = 'file:///virtual/features/dilation.cajal';
+        const text = [
+            'extern step : Real[28, 28] -o Real[28, 28] = hyperconv(8, 16, kernel = 5, pool = 3, pooling = last, window = 13)',
+            'extern readDigit : Real[28, 28] -o Nat = cnn(8, 16, kernel = 5, pool = 3, pooling = last, output = raw)',
+            'extern grow : Real[28, 28] -o Real[28, 28] = dilation(3, 1, blend = 0.7)',
+            'extern bad : Real[28, 28] -o Real[10] = hyperconv(8)',
+            ''
+        ].join('\n');
+        const diagnostics = await server.open(dilationUri, text);
+        expect(diagnostics.map(d => d.message)).toEqual(['hyperconv: the per-image kernel step maps a one-channel image to one of the same size: its type must be Real[28, 28] -o Real[28, 28].']);
+        expect(diagnostics[0].range.start.line).toBe(3);
+        const step = await hover('extern step', 8, 1, dilationUri, text);
+        expect(step).toContain(`${(208 + 3216 + 1296 * 169 + 169).toLocaleString('en-US')} parameters`);
+        expect(step).toContain('per-image kernel step');
+        expect(await hover('extern readDigit', 8, 1, dilationUri, text)).toContain(`${(208 + 3216 + 1296 * 10 + 10).toLocaleString('en-US')} parameters`);
+        expect(await hover('extern grow', 8, 1, dilationUri, text)).toContain('(fixed, not trained)');
+    });
+
     test('on externs: which reading, one network of all arguments or a network of its binders giving a function value', async () => {
         const readingsUri = 'file:///virtual/features/readings.cajal';
         const text = [

@@ -89,6 +89,15 @@ def read_npy(path):
     return torch.frombuffer(bytearray(payload), dtype=torch.float32).reshape(shape)
 
 
+def npy_bytes(t):
+    """A float32 tensor as a version-1 .npy file (what read_npy and @cajal/compiler's decodeNpy read)."""
+    shape = tuple(t.shape)
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (repr(shape),)
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    payload = t.detach().to("cpu", torch.float32).contiguous().numpy().tobytes() if t.numel() else b""
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + payload
+
+
 def write_atomic(path, data, what=None):
     """
     As writeFileAtomic (output-files.ts): a temporary NAME.PID.RANDOM.tmp beside the file,
@@ -407,7 +416,8 @@ def install_handlers(stop):
     signal.signal(signal.SIGTERM, stop.set)
 
 
-def evaluate(model, fields, targets, plan, device, batch_size=256):
+def evaluate(model, fields, targets, plan, device, batch_size=256, predictions=None):
+    """The test loss and mean quality; with a list `predictions`, the predictions are appended to it."""
     n = targets.shape[0]
     if n == 0:
         return None
@@ -416,6 +426,8 @@ def evaluate(model, fields, targets, plan, device, batch_size=256):
         for start in range(0, n, batch_size):
             end = min(n, start + batch_size)
             prediction = model(*[f[start:end].to(device) for f in fields]).reshape(end - start, -1)
+            if predictions is not None:
+                predictions.append(prediction.cpu())
             target = targets[start:end].to(device)
             loss_total += loss_of(plan["loss"], prediction, target).item() * (end - start)
             quality_total += quality_sum(plan["discrete"], prediction, target).item()
@@ -506,7 +518,12 @@ def run_training(rank, plan, device, stop):
     last_evaluation = None
 
     def evaluate_now():
-        evaluated = evaluate(model, test_fields, test_targets, plan, device)
+        # With a predictions folder: the test predictions of this evaluation, for measures
+        # beyond the mean (per-example PSNR, medians; experiments/dilation.mjs).
+        predictions = [] if plan.get("predictionsDirectory") else None
+        evaluated = evaluate(model, test_fields, test_targets, plan, device, predictions=predictions)
+        if predictions:
+            write_atomic(os.path.join(plan["predictionsDirectory"], "step-%d.npy" % step), npy_bytes(torch.cat(predictions)), "the test predictions")
         test = {"loss": evaluated[0] if evaluated else None,
                 "accuracy": evaluated[1] if evaluated and plan["discrete"] else None,
                 "psnr": evaluated[1] if evaluated and not plan["discrete"] else None}

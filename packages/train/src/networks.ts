@@ -1,6 +1,6 @@
 /**
  * The learned (and fixed) networks of externs, built with tfjs layers from the
- * architecture the extern names (`= mlp(64)`, `= cnn(8, 16)`, `= conv(8)`, `= dilation(3)`).
+ * architecture the extern names (`= mlp(64)`, `= cnn(8, 16)`, `= conv(8)`, `= hyperconv(8, 16)`, `= dilation(3, 1)`).
  * Every network takes its inputs flattened and concatenated ([batch, Σ dim Ai]) and
  * returns [batch, dim B]; the caller reshapes to the result type's shape.
  */
@@ -27,7 +27,12 @@ export function buildModel(name: string, resolved: ResolvedArchitecture, seed: n
     const outDim = size(signature.output);
     let layerIndex = 0;
     // One seed per layer, so each layer's initial weights are reproducible and distinct.
-    const init = () => tf.initializers.glorotUniform({ seed: deriveSeed(seed, `${name}/${layerIndex++}`) });
+    // The per-image kernel step starts as the authors' did, from PyTorch's default
+    // U(±1/√fan_in) (variance scaling 1/3, fan in): from Glorot's larger kernels its nine
+    // steps grow the image by orders of magnitude (docs/training.md). Everything else: Glorot.
+    const init = () => resolved.architecture === 'hyperconv'
+        ? tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed: deriveSeed(seed, `${name}/${layerIndex++}`) })
+        : tf.initializers.glorotUniform({ seed: deriveSeed(seed, `${name}/${layerIndex++}`) });
     const model = tf.sequential({ name: safeName(name) });
     const activation = resolved.activation;
     const imageShape = (): [number, number, number] => {
@@ -45,13 +50,19 @@ export function buildModel(name: string, resolved: ResolvedArchitecture, seed: n
             model.add(tf.layers.dense({ units: outDim, kernelInitializer: init(), ...(first ? { inputShape: [inDim] } : {}) }));
             break;
         }
-        case 'cnn': {
+        case 'cnn':
+        case 'hyperconv': {
             model.add(tf.layers.reshape({ targetShape: imageShape(), inputShape: [inDim] }));
-            for (const filters of resolved.layers) {
+            resolved.layers.forEach((filters, i) => {
                 model.add(tf.layers.conv2d({ filters, kernelSize: resolved.kernel, padding: 'same', activation, kernelInitializer: init() }));
-                model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
-            }
+                if (resolved.pooling === 'each' || i === resolved.layers.length - 1) model.add(tf.layers.maxPooling2d({ poolSize: resolved.pool, strides: resolved.pool }));
+            });
             model.add(tf.layers.flatten());
+            if (resolved.architecture === 'hyperconv') {
+                // The per-image kernel, row-major w×w, in −1…1; the convolution itself is in `call`.
+                model.add(tf.layers.dense({ units: resolved.window * resolved.window, activation: 'tanh', kernelInitializer: init() }));
+                break;
+            }
             if (resolved.dense > 0) model.add(tf.layers.dense({ units: resolved.dense, activation, kernelInitializer: init() }));
             model.add(tf.layers.dense({ units: outDim, kernelInitializer: init() }));
             break;
@@ -68,14 +79,16 @@ export function buildModel(name: string, resolved: ResolvedArchitecture, seed: n
         }
         case 'dilation': {
             model.add(tf.layers.reshape({ targetShape: imageShape(), inputShape: [inDim] }));
-            model.add(tf.layers.maxPooling2d({ poolSize: resolved.kernel, strides: 1, padding: 'same' }));
+            // 'same' max pooling never counts the padding: a border pixel's window is cut off.
+            const [height, width] = resolved.element;
+            model.add(tf.layers.maxPooling2d({ poolSize: [height, width], strides: 1, padding: 'same' }));
             model.add(tf.layers.flatten());
             break;
         }
         default:
             throw new Error(`extern '${name}': architecture '${resolved.architecture}' has no tfjs builder`);
     }
-    const final = resolved.output === 'raw' ? 'linear' : resolved.output;
+    const final = resolved.output === 'raw' || resolved.architecture === 'hyperconv' ? 'linear' : resolved.output;
     if (final !== 'linear') model.add(tf.layers.activation({ activation: final }));
     if (!resolved.learnable) model.trainable = false;
     return model;
@@ -89,6 +102,27 @@ function safeName(name: string): string {
 /** Wraps a model as an extern's network. */
 export function externNetwork(name: string, type: CajalType, resolved: ResolvedArchitecture, model: tf.LayersModel): ExternNetwork {
     const outShape = [...resolved.signature.output];
+    /**
+     * hyperconv: the image convolved with the kernel the trunk reads off it. tfjs has no
+     * per-example convolution: the image, padded with background 0, is cut into its window²
+     * shifted views ([batch, window², h·w], im2col by slices: tfjs-WASM's gather took 8 s for
+     * a batch of 64), and a batched matMul with each image's own kernel [batch, 1, window²]
+     * gives the cross-correlation (PyTorch's conv2d). Differentiable in the image and the kernel.
+     */
+    const kernelStep = (image: tf.Tensor): tf.Tensor => {
+        const [height, width] = resolved.signature.inputs[0];
+        const window = resolved.window;
+        const half = (window - 1) / 2;
+        const batch = image.shape[0];
+        const kernel = (model.apply(image) as tf.Tensor).reshape([batch, 1, window * window]);
+        const padded = tf.pad(image.reshape([batch, height, width]), [[0, 0], [half, half], [half, half]]);
+        const views: tf.Tensor[] = [];
+        for (let a = 0; a < window; a++) {
+            for (let b = 0; b < window; b++) views.push(tf.slice(padded, [0, a, b], [batch, height, width]));
+        }
+        const columns = tf.stack(views, 1).reshape([batch, window * window, height * width]);
+        return tf.matMul(kernel, columns).reshape([batch, height * width]);
+    };
     return {
         name, type, resolved, model,
         call(inputs) {
@@ -105,7 +139,10 @@ export function externNetwork(name: string, type: CajalType, resolved: ResolvedA
                     return x.shape[0] === batch ? rows : tf.broadcastTo(rows, [batch, expected]);
                 });
                 const joined = flat.length === 1 ? flat[0] : tf.concat(flat, 1);
-                const y = model.apply(joined) as tf.Tensor;
+                let y = resolved.architecture === 'hyperconv' ? kernelStep(joined) : model.apply(joined) as tf.Tensor;
+                if (resolved.architecture === 'hyperconv' && resolved.output !== 'raw') y = resolved.output === 'sigmoid' ? tf.sigmoid(y) : tf.softmax(y);
+                // A blended dilation: (1 − blend)·x + blend·dilated(x).
+                if (resolved.blend !== 1) y = tf.add(tf.mul(joined, 1 - resolved.blend), tf.mul(y, resolved.blend));
                 return y.reshape([batch, ...outShape]);
             });
         }

@@ -112,6 +112,12 @@ export interface TorchEngineOptions {
      * processes agree).
      */
     readonly ranksDirectory?: string;
+    /**
+     * At every test evaluation of an `evaluate` schedule, the test set's predictions are
+     * written to DIR/step-N.npy (float32 [test examples, dim]): for measures the engine does
+     * not compute (per-example PSNR, medians, images).
+     */
+    readonly predictionsDirectory?: string;
 }
 
 /** Trains a prepared block on PyTorch; the same events, result, weights and history as runTraining. */
@@ -129,7 +135,7 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
     let work: string | undefined;
     try {
         work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-'));
-        const planFile = await writeTorchPlan(prepared, work, { weightsDirectory, sourceFile: options.sourceFile, device, nproc, testEvery: options.testEvery, ranksDirectory: torch.ranksDirectory });
+        const planFile = await writeTorchPlan(prepared, work, { weightsDirectory, sourceFile: options.sourceFile, device, nproc, testEvery: options.testEvery, ranksDirectory: torch.ranksDirectory, predictionsDirectory: torch.predictionsDirectory });
         const history: EpochMetrics[] = [];
         const evaluations: Evaluation[] = [];
         const scheduled = prepared.settings.evaluate !== undefined;
@@ -200,6 +206,7 @@ export interface TorchPlanOptions {
     readonly nproc: number;
     readonly testEvery?: number;
     readonly ranksDirectory?: string;
+    readonly predictionsDirectory?: string;
 }
 
 /**
@@ -260,6 +267,7 @@ export async function writeTorchPlan(prepared: PreparedTraining, work: string, o
         // The optimiser steps of an `evaluate every …` schedule (null: test per epoch), computed here once for both engines.
         evaluationSteps: settings.evaluate ? evaluationSteps(settings.evaluate, settings.epochs * Math.ceil(n / Math.max(1, Math.min(settings.batch, n)))) : null,
         initialWeights: initial, externs, weightsDirectory: options.weightsDirectory, ranksDirectory: options.ranksDirectory ?? null,
+        predictionsDirectory: options.predictionsDirectory ?? null,
         device: options.device, nproc: options.nproc,
         parameters: [...prepared.networks.values()].reduce((total, network) => total + network.resolved.parameters, 0),
         data: data.describe

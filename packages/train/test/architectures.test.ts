@@ -36,7 +36,7 @@ extern e : Real[4] -o Bool = mlp(0)
 extern f : Real[28, 28] -o Bool = mlp(8, depth = 3)
 `);
         const byLine = (line: number) => diagnostics.filter(d => d.range.start.line === line - 1).map(d => `${d.code}: ${d.message}`);
-        expect(byLine(2)).toEqual(["extern/unknown-architecture: Unknown architecture 'transformer'. Known architectures: mlp, linear, cnn, conv, dilation."]);
+        expect(byLine(2)).toEqual(["extern/unknown-architecture: Unknown architecture 'transformer'. Known architectures: mlp, linear, cnn, conv, hyperconv, dilation."]);
         expect(byLine(3)).toEqual(['train/invalid: conv: an image-to-image network needs a result of type Real[28, 28] (or Real[28, 28, c]), not shape [2].']);
         expect(byLine(4)).toEqual(["train/invalid: mlp: activation must be one of relu, tanh, sigmoid, linear, got 'gelu'."]);
         expect(byLine(5)).toEqual(['train/invalid: cnn: cnn needs an image input of type Real[h, w] or Real[h, w, c], not shape [784].']);

@@ -234,13 +234,17 @@ class Network(torch.nn.Module):
             for units in list(a["layers"]) + [out_dim]:
                 self._dense(width, units, generator)
                 width = units
-        elif kind == "cnn":
+        elif kind in ("cnn", "hyperconv"):
             h, w, c = self._image()
-            for filters in a["layers"]:
+            for i, filters in enumerate(a["layers"]):
                 self._conv(a["kernel"], c, filters, generator)
-                h, w, c = h // 2, w // 2, filters
+                c = filters
+                if a["pooling"] == "each" or i == len(a["layers"]) - 1:
+                    h, w = h // a["pool"], w // a["pool"]
             width = h * w * c
-            if a["dense"] > 0:
+            if kind == "hyperconv":
+                out_dim = a["window"] * a["window"]
+            elif a["dense"] > 0:
                 self._dense(width, a["dense"], generator)
                 width = a["dense"]
             self._dense(width, out_dim, generator)
@@ -263,8 +267,9 @@ class Network(torch.nn.Module):
     def _add(self, shape, fan_in, fan_out, generator, zero):
         p = torch.zeros(*shape)
         if not zero:
-            # Glorot uniform, as the tfjs layers' default kernel initialiser.
-            limit = (6.0 / (fan_in + fan_out)) ** 0.5
+            # Glorot uniform, as the tfjs layers' default kernel initialiser; the per-image
+            # kernel step PyTorch's default U(+-1/sqrt(fan_in)), as the authors' (networks.ts).
+            limit = (1.0 / fan_in) ** 0.5 if self.architecture["architecture"] == "hyperconv" else (6.0 / (fan_in + fan_out)) ** 0.5
             p.uniform_(-limit, limit, generator=generator)
         self.params.append(torch.nn.Parameter(p))
 
@@ -300,20 +305,28 @@ class Network(torch.nn.Module):
             h, w, c = self._image()
             x = x.reshape(batch, h, w, c).permute(0, 3, 1, 2)
             if kind == "dilation":
-                # tfjs 'same' max pooling: the window never counts the padding (odd windows).
-                x = torch.nn.functional.max_pool2d(x, a["kernel"], stride=1, padding=a["kernel"] // 2)
-                x = _flatten(x.permute(0, 2, 3, 1))
-            elif kind == "cnn":
+                # tfjs 'same' max pooling: the window never counts the padding (odd windows);
+                # then (1 - blend)·x + blend·dilated(x).
+                hk, wk = a["element"]
+                dilated = torch.nn.functional.max_pool2d(x, (hk, wk), stride=1, padding=(hk // 2, wk // 2))
+                if a["blend"] != 1:
+                    dilated = torch.lerp(x, dilated, a["blend"])
+                x = _flatten(dilated.permute(0, 2, 3, 1))
+            elif kind in ("cnn", "hyperconv"):
+                image = x
                 convs = len(a["layers"])
                 for i in range(convs):
                     x = act(_conv_same(x, p[2 * i], p[2 * i + 1]))
-                    x = torch.nn.functional.max_pool2d(x, 2, stride=2)
+                    if a["pooling"] == "each" or i == convs - 1:
+                        x = torch.nn.functional.max_pool2d(x, a["pool"], stride=a["pool"])
                 x = _flatten(x.permute(0, 2, 3, 1))
                 rest = p[2 * convs:]
                 for i in range(len(rest) // 2):
                     x = torch.addmm(rest[2 * i + 1], x, rest[2 * i])
                     if i < len(rest) // 2 - 1:
                         x = act(x)
+                if kind == "hyperconv":
+                    x = _kernel_step(image, torch.tanh(x), a["window"])
             else:
                 convs = len(p) // 2
                 for i in range(convs):
@@ -333,6 +346,14 @@ def _size(shape):
     for d in shape:
         n *= d
     return n
+
+
+def _kernel_step(image, kernels, window):
+    """Each image [batch, 1, h, w], padded with background 0, cross-correlated (as conv2d)
+    with its own row-major window×window kernel [batch, window²]; no bias. [batch, h·w]."""
+    half = window // 2
+    columns = torch.nn.functional.unfold(image, window, padding=half)
+    return torch.bmm(kernels.unsqueeze(1), columns).reshape(image.shape[0], -1)
 
 
 def _conv_same(x, kernel, bias):

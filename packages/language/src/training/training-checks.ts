@@ -20,6 +20,7 @@ import { containsError, fnN, isDiscrete, isEnumerable, isError, shape, uncurry, 
 /** How a network's raw output is turned into a value of the extern's result type. */
 export type OutputNormalisation = 'softmax' | 'sigmoid' | 'raw';
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'linear';
+export type Pooling = 'each' | 'last';
 
 /** The inputs and output of an extern, as tensors (without the batch axis). */
 export interface NetworkSignature {
@@ -40,6 +41,16 @@ export interface ResolvedArchitecture {
     readonly kernel: number;
     /** Width of the dense hidden layer after the convolutions (cnn only; 0 = none). */
     readonly dense: number;
+    /** Max-pooling window (and stride) of cnn and hyperconv trunks. */
+    readonly pool: number;
+    /** Where cnn and hyperconv trunks pool: after each convolution, or once after the last. */
+    readonly pooling: Pooling;
+    /** hyperconv: the side of the per-image kernel the trunk produces (0 for other architectures). */
+    readonly window: number;
+    /** dilation: the structuring element's [height, width] (a centred rectangle); [] otherwise. */
+    readonly element: readonly number[];
+    /** dilation: the result is (1 − blend)·x + blend·dilated(x); 1 is plain dilation. */
+    readonly blend: number;
     readonly activation: Activation;
     readonly output: OutputNormalisation;
     /** False for fixed operations (dilation): they have no weights and are not trained. */
@@ -59,13 +70,15 @@ export interface ArchitectureDescription {
 export const ARCHITECTURES: readonly ArchitectureDescription[] = [
     { name: 'mlp', summary: 'fully connected network on the flattened inputs', positional: 'hidden layer widths, e.g. mlp(128, 64)', keys: ['activation', 'output'] },
     { name: 'linear', summary: 'one fully connected layer (no hidden layers)', positional: 'none', keys: ['output'] },
-    { name: 'cnn', summary: 'convolutional classifier/regressor on one image: k×k convolutions each followed by 2×2 max pooling, then dense layers', positional: 'channels per convolution, e.g. cnn(8, 16)', keys: ['kernel', 'dense', 'activation', 'output'] },
+    { name: 'cnn', summary: 'convolutional classifier/regressor on one image: same-padded k×k convolutions with p×p max pooling (after each, or once after the last), then dense layers', positional: 'channels per convolution, e.g. cnn(8, 16)', keys: ['kernel', 'pool', 'pooling', 'dense', 'activation', 'output'] },
     { name: 'conv', summary: 'image-to-image network of same-padded k×k convolutions (output image has the input\'s height and width)', positional: 'hidden channel counts, e.g. conv(8); conv() is one convolution', keys: ['kernel', 'activation', 'output'] },
-    { name: 'dilation', summary: 'fixed (not learned) morphological dilation: the maximum over a size×size window', positional: 'window size (odd), default 3', keys: [] }
+    { name: 'hyperconv', summary: 'per-image kernel step: a cnn trunk reads the image and gives a w×w kernel (dense layer, tanh); the image, padded with background 0, is convolved with its own kernel (no bias)', positional: 'trunk channels per convolution, e.g. hyperconv(8, 16)', keys: ['kernel', 'pool', 'pooling', 'window', 'activation', 'output'] },
+    { name: 'dilation', summary: 'fixed (not learned) morphological dilation: the maximum over a centred h×w window, optionally blended with the input', positional: 'window height and width (odd), default 3 × 3; one number is a square', keys: ['blend'] }
 ];
 
 const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'sigmoid', 'linear'];
 const OUTPUTS: readonly OutputNormalisation[] = ['softmax', 'sigmoid', 'raw'];
+const POOLINGS: readonly Pooling[] = ['each', 'last'];
 
 /** A plain description of an architecture use, independent of the AST (the trainer builds from this). */
 export interface ArchitectureRequest {
@@ -174,10 +187,21 @@ export function resolveArchitecture(request: ArchitectureRequest, type: CajalTyp
     const denseText = keyed.get('dense')?.value ?? '0';
     if (!isInteger(denseText)) return fail(`dense must be a whole number (0 = no dense hidden layer), got '${denseText}'.`, 'dense');
     const dense = Number(denseText);
+    const poolText = keyed.get('pool')?.value ?? '2';
+    if (!isInteger(poolText) || Number(poolText) < 1) return fail(`pool must be a positive whole number (the max-pooling window and stride), got '${poolText}'.`, 'pool');
+    const pool = Number(poolText);
+    const poolingText = keyed.get('pooling')?.value ?? 'each';
+    if (!POOLINGS.includes(poolingText as Pooling)) return fail(`pooling must be 'each' (after every convolution) or 'last' (once, after the last), got '${poolingText}'.`, 'pooling');
+    const pooling = poolingText as Pooling;
+    const windowText = keyed.get('window')?.value ?? '3';
+    if (!isInteger(windowText) || Number(windowText) < 1 || Number(windowText) % 2 === 0) return fail(`window must be an odd positive whole number (the per-image kernel is centred on each pixel), got '${windowText}'.`, 'window');
+    const blendText = keyed.get('blend')?.value ?? '1';
+    const blend = Number(blendText);
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(blendText) || blend > 1) return fail(`blend must be a number from 0 to 1 (the result is (1 − blend)·x + blend·dilated x), got '${blendText}'.`, 'blend');
 
     const inDim = signature.inputs.reduce((total, s) => total + size(s), 0);
     const outDim = size(signature.output);
-    const base = { architecture: request.architecture, kernel, dense, activation, output, signature };
+    const base = { architecture: request.architecture, kernel, dense, pool, pooling, window: 0, element: [] as number[], blend: 1, activation, output, signature };
 
     switch (request.architecture) {
         case 'mlp':
@@ -186,21 +210,22 @@ export function resolveArchitecture(request: ArchitectureRequest, type: CajalTyp
             return { ok: true, resolved: { ...base, layers: positional, learnable: true, parameters: denseParameters([inDim, ...positional, outDim]) } };
         }
         case 'cnn': {
+            const trunk = trunkShape(signature, request.architecture, positional, kernel, pool, pooling);
+            if (typeof trunk === 'string') return fail(trunk);
+            const parameters = trunk.parameters + denseParameters(dense > 0 ? [trunk.flat, dense, outDim] : [trunk.flat, outDim]);
+            return { ok: true, resolved: { ...base, layers: positional, learnable: true, parameters } };
+        }
+        case 'hyperconv': {
             const image = singleImage(signature, request.architecture);
             if (typeof image === 'string') return fail(`${image}.`);
-            if (positional.length === 0) return fail('give at least one convolution\'s channel count, e.g. cnn(8, 16).');
-            let [height, width, channels] = image;
-            let parameters = 0;
-            for (const filters of positional) {
-                parameters += kernel * kernel * channels * filters + filters;
-                channels = filters;
-                height = Math.floor(height / 2);
-                width = Math.floor(width / 2);
-                if (height < 1 || width < 1) return fail(`${positional.length} convolutions with 2×2 pooling shrink a ${image[0]}×${image[1]} image to nothing; use fewer.`);
+            if (image[2] !== 1 || signature.output.length !== 2 || signature.output[0] !== image[0] || signature.output[1] !== image[1] || signature.discreteOutput) {
+                return fail(`the per-image kernel step maps a one-channel image to one of the same size: its type must be Real[${image[0]}, ${image[1]}] -o Real[${image[0]}, ${image[1]}].`);
             }
-            const flat = height * width * channels;
-            parameters += denseParameters(dense > 0 ? [flat, dense, outDim] : [flat, outDim]);
-            return { ok: true, resolved: { ...base, layers: positional, learnable: true, parameters } };
+            const trunk = trunkShape(signature, request.architecture, positional, kernel, pool, pooling);
+            if (typeof trunk === 'string') return fail(trunk);
+            const window = Number(windowText);
+            const parameters = trunk.parameters + denseParameters([trunk.flat, window * window]);
+            return { ok: true, resolved: { ...base, window, layers: positional, learnable: true, parameters } };
         }
         case 'conv': {
             const image = singleImage(signature, request.architecture);
@@ -222,16 +247,40 @@ export function resolveArchitecture(request: ArchitectureRequest, type: CajalTyp
         case 'dilation': {
             const image = singleImage(signature, request.architecture);
             if (typeof image === 'string') return fail(`${image}.`);
-            if (positional.length > 1) return fail('takes one argument, the window size.');
-            const window = positional[0] ?? 3;
-            if (window % 2 === 0) return fail(`the window size must be odd (the window is centred on each pixel), got ${window}.`);
+            if (positional.length > 2) return fail('takes at most two arguments, the window\'s height and width.');
+            const height = positional[0] ?? 3;
+            const width = positional[1] ?? height;
+            if (height % 2 === 0 || width % 2 === 0) return fail(`the window's height and width must be odd (the window is centred on each pixel), got ${height} × ${width}.`);
             if (signature.output.length !== signature.inputs[0].length || signature.output.some((d, i) => d !== signature.inputs[0][i])) {
                 return fail(`dilation keeps the image's shape: the result must be Real[${signature.inputs[0].join(', ')}], not shape [${signature.output.join(', ')}].`);
             }
-            return { ok: true, resolved: { ...base, kernel: window, layers: [], output: 'raw', learnable: false, parameters: 0 } };
+            return { ok: true, resolved: { ...base, kernel: height, element: [height, width], blend, layers: [], output: 'raw', learnable: false, parameters: 0 } };
         }
     }
     return fail('is not implemented.');
+}
+
+/**
+ * The convolutional trunk of cnn and hyperconv: same-padded k×k convolutions, max pooling
+ * (p×p, stride p, floor) after each or once after the last. Its parameters and the length
+ * of its flattened output, or a message.
+ */
+function trunkShape(signature: NetworkSignature, name: string, channels: readonly number[], kernel: number, pool: number, pooling: Pooling): { parameters: number; flat: number } | string {
+    const image = singleImage(signature, name);
+    if (typeof image === 'string') return `${image}.`;
+    if (channels.length === 0) return `give at least one convolution's channel count, e.g. ${name}(8, 16).`;
+    let [height, width, inChannels] = image;
+    let parameters = 0;
+    channels.forEach((filters, i) => {
+        parameters += kernel * kernel * inChannels * filters + filters;
+        inChannels = filters;
+        if (pooling === 'each' || i === channels.length - 1) {
+            height = Math.floor(height / pool);
+            width = Math.floor(width / pool);
+        }
+    });
+    if (height < 1 || width < 1) return `${channels.length} convolutions with ${pool}×${pool} pooling shrink a ${image[0]}×${image[1]} image to nothing; use fewer or pool once (pooling = last).`;
+    return { parameters, flat: height * width * inChannels };
 }
 
 /** [height, width, channels] of a single-image input, or a message. */
