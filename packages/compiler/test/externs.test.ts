@@ -124,7 +124,7 @@ describe('externs of several arguments', () => {
 describe('inputs used more than once (train block data fields)', () => {
     const training = (name = 'soft') => module.declarations.filter(ast.isTraining).find(t => t.name === name)!;
     const fields = (name?: string) => training(name).options.filter(ast.isDataOption).flatMap(o => o.groups.flatMap(g => g.fields));
-    const term = (kind: 'model' | 'target', name?: string) => training(name).options.find(kind === 'model' ? ast.isModelOption : ast.isTargetOption)!.term;
+    const term = (kind: 'model' | 'target', name?: string) => (training(name).options.find(kind === 'model' ? ast.isModelOption : ast.isTargetOption) as ast.ModelOption | ast.TargetOption).term;
     const compile = (kind: 'model' | 'target', fold: boolean, name?: string): Program => compileTerm(term(kind, name), fields(name), services, { fold, name: kind }).program;
 
     it('are multiplied as they occur, so soft values give the exact product (folded or not)', () => {

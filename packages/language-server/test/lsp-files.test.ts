@@ -24,6 +24,6 @@ test('a workspace with a 9 MB file, a FIFO and a directory named *.cajal: skippe
     const diagnostics = await server.open(fileUri(path.join(folder, 'main.cajal')), mainText);
     expect(Date.now() - started).toBeLessThan(15_000);
     // `gates` resolves; `huge` was not read, so it is not found.
-    expect(diagnostics.map(d => [d.code, d.range.start.line, d.message.slice(0, 28)])).toEqual([['name/unknown', 1, "Cannot find module 'huge': e"]]);
+    expect(diagnostics.map(d => [d.code, d.range.start.line, (d.message as string).slice(0, 28)])).toEqual([['name/unknown', 1, "Cannot find module 'huge': e"]]);
     expect(server.stderr()).toContain(`Not reading ${path.join(folder, 'huge.cajal')}: it is 9 MB, above the limit of 8 MB for source files.`);
 }, 30_000);

@@ -71,7 +71,7 @@ describe('random well-typed linear programs', () => {
             const { diagnostics } = await check(text);
             expect(errorCodes(diagnostics), text).toEqual(['linearity/unused']);
             const unused = diagnostics.filter(d => d.code === 'linearity/unused');
-            expect(unused.some(d => d.message.includes(`'${victim.name}'`)), text).toBe(true);
+            expect(unused.some(d => (d.message as string).includes(`'${victim.name}'`)), text).toBe(true);
         }), { numRuns: 100 });
     });
 });

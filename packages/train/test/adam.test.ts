@@ -41,7 +41,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
                 for (let step = 0; step < 6; step++) {
                     const grads = shapes.map((shape, i) => gradient(shape, 1000 * step + 10 * i));
                     const named = (variables: tf.Variable[]) => Object.fromEntries(variables.map((v, i) => [v.name, grads[i]]));
-                    stock.applyGradients(named(reference));
+                    stock.applyGradients(named(reference) as tf.NamedTensorMap as Parameters<typeof stock.applyGradients>[0]);
                     ours.applyGradients(fused, named(fused));
                     tf.dispose(grads);
                     reference.forEach((v, i) => {

@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RealT, Bool, natOf } from '@cajal/language';
-import { DataError, loadData, type DataRequest } from '@cajal/train';
+import { DataError, loadData, type DataRequest, type FieldRequest } from '@cajal/train';
 import { runCli, temporaryDirectory } from './helpers.js';
 
 const X2 = { name: 'x', type: new RealT([2]) };
 const LABEL = { name: 'y', type: Bool };
 
-function load(directory: string, file: string, fields = [X2, LABEL]) {
+function load(directory: string, file: string, fields: FieldRequest[] = [X2, LABEL]) {
     const request: DataRequest = { file, baseDirectory: directory, groups: [fields] };
     return loadData(request, { seed: 0 });
 }

@@ -23,7 +23,7 @@ describe('definition cycles', () => {
         ].join('\n');
         const diagnostics = await diagnose(text);
         expect(diagnostics.every(d => d.code === 'def/cycle')).toBe(true);
-        const messages = diagnostics.map(d => /\(([^)]*)\)/.exec(d.message)?.[1]);
+        const messages = diagnostics.map(d => /\(([^)]*)\)/.exec(d.message as string)?.[1]);
         // b and c refer to each other directly, so their shortest cycles skip a.
         expect(messages).toEqual(['a → b → c → a', 'b → c → b', 'c → b → c']);
         expect(diagnostics.map(d => covered(text, d.range))).toEqual(['a', 'b', 'c']);
