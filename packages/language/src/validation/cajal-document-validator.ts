@@ -51,9 +51,15 @@ export class CajalDocumentValidator extends DefaultDocumentValidator {
         // What a clean record holds for: the size limit and the categories of checks run.
         const conditions = `${this.services.typing.TensorSizes.maxEntries} ${categories?.join(',') ?? '*'}`;
         let validated = 0;
+        const validator = this.services.validation.CajalValidator;
         try {
-            for (const check of registry.getChecks(root.$type, categories)) {
-                await check(root, acceptor, cancelToken);
+            validator.linkedSinceLastValidation = relinked;
+            try {
+                for (const check of registry.getChecks(root.$type, categories)) {
+                    await check(root, acceptor, cancelToken);
+                }
+            } finally {
+                validator.linkedSinceLastValidation = 'all';
             }
             for (const declaration of root.declarations) {
                 if (relinked !== 'all' && !relinked.has(declaration) && !ast.isTraining(declaration) && this.clean.get(declaration) === conditions) continue;

@@ -2,6 +2,7 @@ import { AstUtils, UriUtils, type AstNode, type ValidationAcceptor, type Validat
 import type { DiagnosticRelatedInformation } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import type { CajalServices } from '../cajal-module.js';
+import type { Relinked } from '../references/cajal-linker.js';
 import { Codes, type CheckProblem } from '../problems.js';
 import { termRange } from '../syntax.js';
 import { formatBytes } from '../typing/tensor-sizes.js';
@@ -99,8 +100,33 @@ export class CajalValidator {
         }
     }
 
+    /**
+     * The declarations linked since the previous validation of the module being validated
+     * ('all' if any may have changed), while CajalDocumentValidator runs the module's checks.
+     */
+    linkedSinceLastValidation: Relinked = 'all';
+    /** Modules whose last cycle check found none. */
+    private readonly acyclic = new WeakSet<ast.Module>();
+
     /** Definitions may not refer to themselves, even indirectly: Cajal recurses only with iter. */
     checkCycles(module: ast.Module, accept: ValidationAcceptor): void {
+        const changed = this.linkedSinceLastValidation;
+        if (changed !== 'all' && this.acyclic.has(module)) {
+            // Only the changed declarations' references can differ from the last check, which
+            // found no cycle: a new cycle passes through one of them.
+            const linker = this.services.references.Linker;
+            const successors = (definition: ast.Definition): ast.Definition[] =>
+                linker.nonLocalUses(definition).map(use => use.ref?.ref).filter(ast.isDefinition);
+            if (![...changed].some(declaration => ast.isDefinition(declaration) && declaration.$container === module && reaches(declaration, successors))) {
+                return;
+            }
+        }
+        if (this.reportCycles(module, accept)) this.acyclic.delete(module);
+        else this.acyclic.add(module);
+    }
+
+    /** Reports every definition on a cycle; whether there was one. */
+    private reportCycles(module: ast.Module, accept: ValidationAcceptor): boolean {
         // Each definition's edges are collected once, from its uses of globals (which the
         // linker keeps per declaration): a search per definition that recollected them made
         // this check quadratic (minutes for a few thousand definitions).
@@ -118,9 +144,11 @@ export class CajalValidator {
         };
         const definitions = module.declarations.filter(ast.isDefinition);
         const component = stronglyConnectedComponents(definitions, definition => edges(definition).map(edge => edge.target));
+        let found = false;
         for (const definition of definitions) {
             const path = shortestCycle(definition, edges, component);
             if (path) {
+                found = true;
                 const names = [definition, ...path.map(step => step.target)].map(d => d.name).join(' → ');
                 accept('error', `'${definition.name}' refers to itself (${names}); Cajal has no recursion: use iter for bounded repetition.`, {
                     node: definition, property: 'name', code: Codes.cycle,
@@ -128,6 +156,7 @@ export class CajalValidator {
                 });
             }
         }
+        return found;
     }
 
     report(problem: CheckProblem, accept: ValidationAcceptor): void {
@@ -149,6 +178,20 @@ export class CajalValidator {
             ?? node.$cstNode?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
         return { location: { uri: document.uri.toString(), range }, message };
     }
+}
+
+/** Whether `start` can reach itself through `successors` (breadth-first). */
+function reaches(start: ast.Definition, successors: (definition: ast.Definition) => ast.Definition[]): boolean {
+    const seen = new Set<ast.Definition>();
+    const queue = successors(start);
+    for (let head = 0; head < queue.length; head++) {
+        const node = queue[head];
+        if (node === start) return true;
+        if (seen.has(node)) continue;
+        seen.add(node);
+        for (const next of successors(node)) queue.push(next);
+    }
+    return false;
 }
 
 /** A reference from one definition to another. */
