@@ -220,6 +220,52 @@ describe('an edit re-checks only what depends on it', () => {
         expect(ws.factory.parseCounts.full).toBe(0);
     });
 
+    test('validation runs the checks of changed declarations only: re-parsed ones, users of a changed signature, and those with diagnostics', async () => {
+        const ws = workspace();
+        const fresh = workspace();
+        let text = chain(50);
+        const document = await ws.open('chain.cajal', text);
+        const validator = ws.Cajal.validation.DocumentValidator as unknown as { lastValidatedDeclarations: number };
+        const validated = () => validator.lastValidatedDeclarations;
+        const sameAsFresh = async () => expect(document.diagnostics).toEqual((await fresh.reopen('chain.cajal', text)).diagnostics);
+        expect(validated()).toBe(50);
+
+        // A body: g20 only; g21's use of g20 now resolves to the re-parsed g20, of the same signature.
+        text = text.replace('then g19 true', 'then g19 false');
+        await ws.edit(document, text);
+        expect(validated()).toBe(1);
+        await sameAsFresh();
+
+        // A signature: g20 and its user g21, which both get an error.
+        text = text.replace('def g20 (x : Bool)', 'def g20 (x : Nat)');
+        await ws.edit(document, text);
+        expect(validated()).toBe(2);
+        expect(new Set(document.diagnostics!.map(d => d.range.start.line))).toEqual(new Set([40, 42]));
+
+        // Elsewhere, two lines added near the top (every later position moves): g1, and the two
+        // declarations with diagnostics, which are validated every time (their positions move).
+        text = text.replace('def g1 (x : Bool) : Bool = if', 'def g1 (x : Bool) : Bool =\n\n  if');
+        await ws.edit(document, text);
+        expect(validated()).toBe(3);
+        expect(new Set(document.diagnostics!.map(d => d.range.start.line))).toEqual(new Set([42, 44]));
+        await sameAsFresh();
+
+        // The signature back: g20 and g21 again, and the errors are gone.
+        text = text.replace('def g20 (x : Nat)', 'def g20 (x : Bool)');
+        await ws.edit(document, text);
+        expect(validated()).toBe(2);
+        expect(document.diagnostics).toEqual([]);
+
+        // Two new definitions using each other: the new ones (and g31,
+        // whose chunk the insertion lands in); a cycle through a changed definition is found.
+        text = text.replace('\ndef g31 ', '\ndef extra (b : Bool) : Bool = g30 (later b)\n\ndef later (b : Bool) : Bool = extra b\n\ndef g31 ');
+        await ws.edit(document, text);
+        expect(validated()).toBe(3);
+        expect(document.diagnostics!.map(d => d.code).sort()).toEqual(['def/cycle', 'def/cycle']);
+        await sameAsFresh();
+        expect(ws.factory.parseCounts.full).toBe(0);
+    });
+
     test('in a workspace: a signature change in an imported module re-checks its users there, a body change does not', async () => {
         const ws = workspace();
         let library = 'module lib\n\ndef id (x : Bool) : Bool = x\n\ndef other (x : Bool) : Bool = x\n';

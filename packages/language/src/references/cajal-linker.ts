@@ -5,6 +5,7 @@ import { CancellationToken } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import { linkedTarget, resetReference } from '../langium-internals.js';
 import { forgetReplacements, replacedDeclarations } from '../parser/incremental-parse.js';
+import { declaredType } from '../typing/type-checker.js';
 
 /** A cross-reference of a document (Cajal has no multi-references, but the document's list is typed for both). */
 type AnyReference = LangiumDocument['references'][number];
@@ -29,16 +30,16 @@ export type Relinked = ReadonlySet<AstNode> | 'all';
  * name finds them). In any other case — a module with imports, a re-link because another
  * file changed, a full re-parse — every use of a global is resolved again.
  *
- * Which declarations were (re-)linked is kept for validation (`takeRelinked`): a declaration
- * neither re-parsed nor re-linked has the same diagnostics as before (cajal-document-validator.ts).
+ * Which declarations changed is kept for validation (`takeRelinked`): those linked in full,
+ * and kept ones whose globals now resolve differently — other than to the re-parsed
+ * declaration that replaced their old target with the same signature. Any other declaration
+ * has the same diagnostics as before (cajal-document-validator.ts).
  */
 export class CajalLinker extends DefaultLinker {
     private readonly linked = new WeakMap<AstNode, LinkedReferences>();
     /** Per module: the top-level nodes using each name as a global (or unknown) name. */
     private readonly users = new WeakMap<AstNode, Map<string, Set<AstNode>>>();
     private readonly relinked = new WeakMap<AstNode, Relinked>();
-    /** How many top-level nodes had references resolved by the last `link`: for tests and benchmarks. */
-    lastLinkedTops = 0;
 
     /** Resolutions are reset by `link`, which knows which of them an edit can change. */
     override unlink(document: LangiumDocument): void {
@@ -66,6 +67,7 @@ export class CajalLinker extends DefaultLinker {
         }
         const references: AnyReference[] = [];
         const linkedNow = new Set<AstNode>();
+        const added = new Set<AstNode>(replaced?.added);
         for (const top of tops) {
             let entry = this.linked.get(top);
             if (entry && stale !== 'all' && !stale.has(top)) {
@@ -73,13 +75,20 @@ export class CajalLinker extends DefaultLinker {
                 continue;
             }
             await interruptAndCheck(cancelToken ?? CancellationToken.None);
-            linkedNow.add(top);
             if (entry) {
+                let changed = stale === 'all';
                 for (const info of entry.nonLocal) {
+                    const before = linkedTarget(info.reference);
                     resetReference(info.reference);
                     this.doLink(info, document);
+                    const after = linkedTarget(info.reference);
+                    changed ||= after !== before && !(after && added.has(after) && sameSignature(before, after));
                 }
+                // A kept declaration whose globals were only replaced by re-parsed ones of the
+                // same signature checks as before (the type checker's cache holds too).
+                if (changed) linkedNow.add(top);
             } else {
+                linkedNow.add(top);
                 const all: AnyReference[] = [];
                 const infos: ReferenceInfo[] = [];
                 for (const node of AstUtils.streamAst(top)) {
@@ -96,7 +105,6 @@ export class CajalLinker extends DefaultLinker {
             for (const reference of entry.all) references.push(reference);
         }
         document.references = references;
-        this.lastLinkedTops = linkedNow.size;
         const earlier = this.relinked.get(root);
         this.relinked.set(root, stale === 'all' || earlier === 'all' ? 'all' : new Set([...earlier ?? [], ...linkedNow]));
         if (replaced && module) forgetReplacements(module, replaced);
@@ -149,6 +157,17 @@ export class CajalLinker extends DefaultLinker {
             }).toArray();
         return infos.map(info => info.container).filter(ast.isVar);
     }
+}
+
+/**
+ * Whether two globals are the same to the checks of a declaration using them: their kind,
+ * declared type and number of parameters (an extern of several must be applied to all).
+ */
+function sameSignature(before: AstNode | undefined, after: AstNode): boolean {
+    const signature = (node: AstNode | undefined): string | undefined =>
+        ast.isDefinition(node) || ast.isExtern(node) ? `${node.$type} ${node.params.length} ${declaredType(node)}` : undefined;
+    const old = signature(before);
+    return old !== undefined && old === signature(after);
 }
 
 /** Whether a reference resolved to a binder: a local variable, linked by its declaration's text alone. */

@@ -48,8 +48,10 @@ export class CajalDocumentValidator extends DefaultDocumentValidator {
         const categories = options.categories;
         const linker = this.services.references.Linker;
         const relinked = linker.takeRelinked(root) ?? 'all';
-        // What a clean record holds for: the size limit and the categories of checks run.
-        const conditions = `${this.services.typing.TensorSizes.maxEntries} ${categories?.join(',') ?? '*'}`;
+        // What a clean record holds for: the size limit and the categories of the declaration checks run.
+        const declarationTypes = [ast.Definition.$type, ast.Extern.$type, ast.Training.$type];
+        const run = categories?.filter(category => declarationTypes.some(type => !registry.getChecks(type, [category]).isEmpty()));
+        const conditions = `${this.services.typing.TensorSizes.maxEntries} ${run?.join(',') ?? '*'}`;
         let validated = 0;
         const validator = this.services.validation.CajalValidator;
         try {
