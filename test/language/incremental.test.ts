@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { AstUtils, URI, type AstNode, type CstNode, type FileSystemProvider, type LangiumDocument } from 'langium';
-import { CajalDocumentFactory, createCajalCoreServices } from '@cajal/language';
+import { CajalDocumentFactory, createCajalCoreServices, findLeafAt } from '@cajal/language';
 
 /**
  * Incremental checking must be invisible: after any sequence of edits, a document that was
@@ -146,6 +146,40 @@ describe('incremental re-checking equals checking from scratch', () => {
         // The property must have exercised the incremental path, not only the fallback.
         expect(incremental.factory.parseCounts.incremental).toBeGreaterThan(400);
         expect(incremental.factory.parseCounts.full).toBeGreaterThan(20);
+    });
+});
+
+describe('positions after edits, moved lazily', () => {
+    test('after edits whose shifts wait and compose: positions as a fresh parse, and the leaf index finds the leaf covering each offset', async () => {
+        const ws = workspace();
+        // A chain of definitions, three of them on one line: an edit just before the first of
+        // those re-parses it and reads the second (the parser's lookahead); the third's columns
+        // move while it still waits for the line shift of an earlier edit.
+        let text = chain(30).replace('\n\ndef g16 ', ' def g16 ').replace('\n\ndef g17 ', ' def g17 ');
+        const document = await ws.open('leaves.cajal', text);
+        const root = () => document.parseResult.value.$cstNode!;
+        const before = (name: string) => text.indexOf(`def ${name} `);
+        const edits: Array<[string, string]> = [['g5', '\n\n'], ['g15', '  '], ['g10', 'def inserted : Bool = true '], ['g20', '\n   '], ['g25', '']];
+        for (const [name, insert] of edits) {
+            const where = before(name);
+            // '' joins the keyword's line to the one before.
+            text = insert ? text.slice(0, where) + insert + text.slice(where) : text.slice(0, where - 2).trimEnd() + ' ' + text.slice(where);
+            await ws.edit(document, text);
+        }
+        expect(ws.factory.parseCounts).toEqual({ incremental: edits.length, full: 0, reasons: {} });
+        const leaves: CstNode[] = [];
+        const visit = (node: CstNode): void => {
+            if ('content' in node) for (const child of (node as { content: CstNode[] }).content) visit(child);
+            else leaves.push(node);
+        };
+        visit(root());
+        for (let offset = 0; offset <= text.length; offset++) {
+            const covering = leaves.find(leaf => leaf.offset <= offset && offset < leaf.end);
+            expect(findLeafAt(root(), offset), `offset ${offset}`).toBe(covering);
+        }
+        // The composed shifts give the positions a fresh parse gives.
+        const fresh = await workspace().open('leaves.cajal', text);
+        expect(dump(document)).toEqual(dump(fresh));
     });
 });
 
