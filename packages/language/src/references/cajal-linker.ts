@@ -62,13 +62,16 @@ export class CajalLinker extends DefaultLinker {
                 for (const user of users.get(name) ?? []) stale.add(user);
             }
         } else {
+            // Kept only once complete: a link cancelled half-way must not leave a partial index.
             users = new Map();
-            this.users.set(root, users);
+            this.users.delete(root);
         }
         const references: AnyReference[] = [];
         const linkedNow = new Set<AstNode>();
         const added = new Set<AstNode>(replaced?.added);
         for (const top of tops) {
+            // (A re-parsed declaration may already be linked, by a link that was then cancelled.)
+            if (added.has(top)) linkedNow.add(top);
             let entry = this.linked.get(top);
             if (entry && stale !== 'all' && !stale.has(top)) {
                 for (const reference of entry.all) references.push(reference);
@@ -105,6 +108,7 @@ export class CajalLinker extends DefaultLinker {
             for (const reference of entry.all) references.push(reference);
         }
         document.references = references;
+        this.users.set(root, users);
         const earlier = this.relinked.get(root);
         this.relinked.set(root, stale === 'all' || earlier === 'all' ? 'all' : new Set([...earlier ?? [], ...linkedNow]));
         if (replaced && module) forgetReplacements(module, replaced);
