@@ -300,6 +300,21 @@ describe('an edit re-checks only what depends on it', () => {
         expect(ws.factory.parseCounts.full).toBe(0);
     });
 
+    test('a cycle closed over several edits, each adding one reference, is found as a fresh check finds it', async () => {
+        const ws = workspace();
+        const fresh = workspace();
+        let text = 'def a : Bool = true\n\ndef b : Bool = true\n\ndef c : Bool = true\n\ndef d : Bool = true\n';
+        const document = await ws.open('cycle.cajal', text);
+        // a → c goes against the order the first check found (c after a): then b → a, c → b close a → c → b → a.
+        for (const [from, to] of [['def a : Bool = true', 'def a : Bool = c'], ['def c : Bool = true', 'def c : Bool = if b then d else d'], ['def b : Bool = true', 'def b : Bool = a']]) {
+            text = text.replace(from, to);
+            await ws.edit(document, text);
+            expect(document.diagnostics).toEqual((await fresh.reopen('cycle.cajal', text)).diagnostics);
+        }
+        expect(document.diagnostics!.map(d => d.code)).toEqual(['def/cycle', 'def/cycle', 'def/cycle']);
+        expect(ws.factory.parseCounts.full).toBe(0);
+    });
+
     test('in a workspace: a signature change in an imported module re-checks its users there, a body change does not', async () => {
         const ws = workspace();
         let library = 'module lib\n\ndef id (x : Bool) : Bool = x\n\ndef other (x : Bool) : Bool = x\n';

@@ -105,28 +105,45 @@ export class CajalValidator {
      * ('all' if any may have changed), while CajalDocumentValidator runs the module's checks.
      */
     linkedSinceLastValidation: Relinked = 'all';
-    /** Modules whose last cycle check found none. */
-    private readonly acyclic = new WeakSet<ast.Module>();
+    /**
+     * Modules whose last cycle check found none, with a topological order of their
+     * definitions by name (every reference goes to a lower number), when names are unique.
+     */
+    private readonly acyclic = new WeakMap<ast.Module, ReadonlyMap<string, number> | undefined>();
 
     /** Definitions may not refer to themselves, even indirectly: Cajal recurses only with iter. */
     checkCycles(module: ast.Module, accept: ValidationAcceptor): void {
         const changed = this.linkedSinceLastValidation;
         if (changed !== 'all' && this.acyclic.has(module)) {
             // Only the changed declarations' references can differ from the last check, which
-            // found no cycle: a new cycle passes through one of them.
+            // found no cycle: a new cycle passes through one of them. When each of their
+            // references still goes down the last check's order (a re-parsed definition takes
+            // its name's place), that order still holds, so there is none; otherwise the full
+            // check runs (and finds a new order: keeping an order that some reference goes up
+            // would let a later edit close a cycle unseen).
+            const order = this.acyclic.get(module);
             const linker = this.services.references.Linker;
             const successors = (definition: ast.Definition): ast.Definition[] =>
                 linker.nonLocalUses(definition).map(use => use.ref?.ref).filter(ast.isDefinition);
-            if (![...changed].some(declaration => ast.isDefinition(declaration) && declaration.$container === module && reaches(declaration, successors))) {
+            const goesDown = (definition: ast.Definition): boolean => {
+                const own = order?.get(definition.name);
+                return own !== undefined && successors(definition).every(target =>
+                    target.$container === module && (order!.get(target.name) ?? Infinity) < own);
+            };
+            if (![...changed].some(declaration => ast.isDefinition(declaration) && declaration.$container === module && !goesDown(declaration))) {
                 return;
             }
         }
-        if (this.reportCycles(module, accept)) this.acyclic.delete(module);
-        else this.acyclic.add(module);
+        const order = this.reportCycles(module, accept);
+        if (order === 'cycles') this.acyclic.delete(module);
+        else this.acyclic.set(module, order);
     }
 
-    /** Reports every definition on a cycle; whether there was one. */
-    private reportCycles(module: ast.Module, accept: ValidationAcceptor): boolean {
+    /**
+     * Reports every definition on a cycle. Without cycles, gives a topological order of the
+     * definitions by name (undefined if two share a name).
+     */
+    private reportCycles(module: ast.Module, accept: ValidationAcceptor): 'cycles' | ReadonlyMap<string, number> | undefined {
         // Each definition's edges are collected once, from its uses of globals (which the
         // linker keeps per declaration): a search per definition that recollected them made
         // this check quadratic (minutes for a few thousand definitions).
@@ -156,7 +173,14 @@ export class CajalValidator {
                 });
             }
         }
-        return found;
+        if (found) return 'cycles';
+        // Tarjan numbers components in reverse topological order: a reference goes to a lower number.
+        const order = new Map<string, number>();
+        for (const definition of definitions) {
+            if (order.has(definition.name)) return undefined;
+            order.set(definition.name, component.get(definition)!);
+        }
+        return order;
     }
 
     report(problem: CheckProblem, accept: ValidationAcceptor): void {
@@ -178,20 +202,6 @@ export class CajalValidator {
             ?? node.$cstNode?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
         return { location: { uri: document.uri.toString(), range }, message };
     }
-}
-
-/** Whether `start` can reach itself through `successors` (breadth-first). */
-function reaches(start: ast.Definition, successors: (definition: ast.Definition) => ast.Definition[]): boolean {
-    const seen = new Set<ast.Definition>();
-    const queue = successors(start);
-    for (let head = 0; head < queue.length; head++) {
-        const node = queue[head];
-        if (node === start) return true;
-        if (seen.has(node)) continue;
-        seen.add(node);
-        for (const next of successors(node)) queue.push(next);
-    }
-    return false;
 }
 
 /** A reference from one definition to another. */
