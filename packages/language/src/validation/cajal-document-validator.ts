@@ -14,10 +14,10 @@ import { UNBALANCED_MESSAGE_MARK } from '../parser/unbalanced-guard.js';
  */
 export class CajalDocumentValidator extends DefaultDocumentValidator {
     /**
-     * Declarations whose checks last reported nothing, with the size limit and the categories
-     * of checks they were validated with. Such a declaration, if the linker has not re-linked it since (its uses of
-     * globals resolve to the same declarations, so its cached typing holds), would report
-     * nothing again: it is not validated. A declaration with problems is always validated
+     * Declarations whose checks last reported nothing, with the size limit they were checked
+     * against. Such a declaration, unless the linker reports it changed since (see
+     * cajal-linker.ts: its globals resolve as before, so its cached typing holds), would
+     * report nothing again: it is not validated. A declaration with problems is always validated
      * again (its diagnostics' positions move with edits above it), as is every declaration
      * after a full re-link, and every training block: its checks follow the definitions its
      * model uses down to their externs (`externsUsed`), beyond what it links to itself.
@@ -41,17 +41,20 @@ export class CajalDocumentValidator extends DefaultDocumentValidator {
     }
 
     protected override async validateAstNodes(root: AstNode, options: ValidationOptions, acceptor: ValidationAcceptor, cancelToken = CancellationToken.None): Promise<void> {
-        if (!ast.isModule(root)) {
-            return super.validateAstNodes(root, options, acceptor, cancelToken);
-        }
         const registry = this.validationRegistry;
         const categories = options.categories;
+        // Only a validation that runs every category of Cajal's checks takes what changed:
+        // a partial one (e.g. 'slow' only) validates everything it is asked for, and leaves it.
+        const types = [ast.Module.$type, ast.Definition.$type, ast.Extern.$type, ast.Training.$type];
+        const used = [...registry.getAllValidationCategories(AstUtils.getDocument(root))]
+            .filter(category => types.some(type => !registry.getChecks(type, [category]).isEmpty()));
+        if (!ast.isModule(root) || (categories && !used.every(category => categories.includes(category)))) {
+            return super.validateAstNodes(root, options, acceptor, cancelToken);
+        }
         const linker = this.services.references.Linker;
         const relinked = linker.takeRelinked(root) ?? 'all';
-        // What a clean record holds for: the size limit and the categories of the declaration checks run.
-        const declarationTypes = [ast.Definition.$type, ast.Extern.$type, ast.Training.$type];
-        const run = categories?.filter(category => declarationTypes.some(type => !registry.getChecks(type, [category]).isEmpty()));
-        const conditions = `${this.services.typing.TensorSizes.maxEntries} ${run?.join(',') ?? '*'}`;
+        // What a clean record holds for: the size limit (and the checks, all of them).
+        const conditions = `${this.services.typing.TensorSizes.maxEntries}`;
         let validated = 0;
         const validator = this.services.validation.CajalValidator;
         try {
