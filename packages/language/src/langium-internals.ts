@@ -101,12 +101,19 @@ export const PENDING_SHIFT_FIELD = '_cajalShift';
 export const TOP_FIELD = '_cajalTop';
 type TopLevel = { [PENDING_SHIFT_FIELD]?: ComposedShift; [TOP_FIELD]?: CstNode };
 
+/**
+ * How many nodes have a shift waiting: while none has (a fresh parse, or everything read
+ * since), the getters skip looking for one. Global, as the getters are (see `parsing`).
+ */
+const waiting: { count: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('cajal.langium-internals.waiting')] ??= { count: 0 }) as { count: number };
+
 /** Records a shift of a child of the root, to be applied when one of its positions is read. */
 export function deferShift(node: CstNode, shift: PositionShift): void {
     const top = node as CstNode & TopLevel;
     const pending = top[PENDING_SHIFT_FIELD];
     if (!pending) {
         top[PENDING_SHIFT_FIELD] = { offset: shift.offset, lines: shift.lines, columns: shift.columns !== 0 ? [{ line: shift.line, delta: shift.columns }] : [] };
+        waiting.count++;
         return;
     }
     if (shift.columns !== 0) {
@@ -134,7 +141,20 @@ function settle(node: CstNode): void {
     const pending = top?.[PENDING_SHIFT_FIELD];
     if (pending) {
         top![PENDING_SHIFT_FIELD] = undefined;
+        waiting.count--;
         applyShift(top!, pending);
+    }
+}
+
+/** Drops the shifts waiting in a CST that is being replaced (a full re-parse): its positions are not read again. */
+export function forgetWaitingShifts(root: CstNode): void {
+    if (!(root instanceof CompositeCstNodeImpl) || waiting.count === 0) return;
+    for (const child of root.content) {
+        const top = child as CstNode & TopLevel;
+        if (top[PENDING_SHIFT_FIELD]) {
+            top[PENDING_SHIFT_FIELD] = undefined;
+            waiting.count--;
+        }
     }
 }
 
@@ -164,7 +184,7 @@ function settleBeforeReading(): void {
             }
             if (original.settles) continue; // two copies of this module: installed once
             const getter = Object.assign(function (this: CstNode): unknown {
-                settle(this);
+                if (waiting.count > 0) settle(this);
                 return original.call(this);
             }, { settles: true });
             Object.defineProperty(prototype, property, { get: getter, configurable: true });
@@ -230,6 +250,14 @@ settleBeforeReading();
 export function spliceRootChildren(root: RootCstNodeImpl, from: number, to: number, replacement: readonly CstNode[], newText: string): void {
     for (const node of replacement) {
         (node as { container?: CompositeCstNodeImpl }).container = root;
+    }
+    // Removed nodes are not read again: a shift waiting on one no longer counts.
+    for (let i = from; i < to; i++) {
+        const removed = root.content[i] as CstNode & TopLevel;
+        if (removed[PENDING_SHIFT_FIELD]) {
+            removed[PENDING_SHIFT_FIELD] = undefined;
+            waiting.count--;
+        }
     }
     root.content.splice(from, to - from, ...replacement);
     (expectField(root, ROOT_TEXT_FIELD, 'root CST node') as unknown as Record<string, unknown>)[ROOT_TEXT_FIELD] = newText;
