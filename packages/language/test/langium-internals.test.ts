@@ -12,7 +12,7 @@ import { CompositeCstNodeImpl, LangiumCompletionParser, LangiumParser, LeafCstNo
 import { ast, createCajalCoreServices } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import {
-    COMPLETION_PARSER_INTERNALS, COMPLETION_PARSER_REPLACED, CajalLangiumParser, LEAF_POSITION_FIELDS, PARSER_INTERNALS, RANGE_CACHE_FIELD, REFERENCE_FIELDS, ROOT_TEXT_FIELD, linkedTarget, resetReference, shiftCstPositions, spliceRootChildren
+    COMPLETION_PARSER_INTERNALS, COMPLETION_PARSER_REPLACED, CajalLangiumParser, LEAF_POSITION_FIELDS, PARSER_INTERNALS, RANGE_CACHE_FIELD, REFERENCE_FIELDS, ROOT_TEXT_FIELD, deferShift, linkedTarget, resetReference, shiftCstPositions, spliceRootChildren
 } from '../src/langium-internals.js';
 
 const services = createCajalCoreServices().Cajal;
@@ -67,6 +67,28 @@ describe("Langium's private fields, as the adapter uses them", () => {
         expect(second.offset).toBe(offset + 3);
         expect(second.range.start).toEqual({ line: before.start.line + 1, character: before.start.character + 2 });
         expect(root.content.includes(second)).toBe(true);
+    });
+
+    it('defers a shift of a child of the root until a position inside it is read, then applies it once', async () => {
+        const { module } = await parsed();
+        const second = module.declarations[1].$cstNode!;
+        const leaf = leaves(second)[2];
+        const fields = leaf as unknown as Record<string, number>;
+        const before = { offset: leaf.offset, range: leaf.range };
+        deferShift(second, { offset: 3, lines: 1, line: before.range.start.line, columns: 2 });
+        deferShift(second, { offset: 1, lines: 0, line: before.range.start.line + 1, columns: 1 });
+        expect(fields._offset, 'not moved before it is read').toBe(before.offset);
+        expect(leaf.offset).toBe(before.offset + 4);
+        expect(leaf.range.start).toEqual({ line: before.range.start.line + 1, character: before.range.start.character + 3 });
+        expect(second.offset).toBe(leaves(second)[0].offset);
+        expect(leaf.offset, 'applied once').toBe(before.offset + 4);
+        // Every position getter of Langium's CST nodes is wrapped (an upgrade that moves them must be looked at).
+        for (const prototype of [LeafCstNodeImpl.prototype, CompositeCstNodeImpl.prototype]) {
+            for (const property of ['offset', 'end', 'range']) {
+                const getter = Object.getOwnPropertyDescriptor(prototype, property)?.get as { settles?: boolean } | undefined;
+                expect(getter?.settles, `${prototype.constructor.name}.${property}`).toBe(true);
+            }
+        }
     });
 
     it('splices the root\'s children and gives it the new text', async () => {

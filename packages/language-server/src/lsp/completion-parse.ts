@@ -13,23 +13,43 @@ import { TOP_LEVEL_KEYWORDS } from '@cajal/language/lexical';
  * Langium parses the whole prefix, as before).
  */
 export function declarationPrefix(documents: LangiumDocuments, textDocument: TextDocument, offset: number): { document: TextDocument; offset: number } | undefined {
+    const span = declarationSpanAt(documents, textDocument, offset);
+    if (!span) return undefined;
+    const text = textDocument.getText();
+    return { document: TextDocument.create(textDocument.uri, textDocument.languageId, textDocument.version, text.slice(span.start, offset)), offset: offset - span.start };
+}
+
+/**
+ * The declaration the offset lies in, as the parse of this very text shows it: from its
+ * keyword (after the module header) to the next declaration's, or the end of the text.
+ * Found by binary search (reading every declaration's position would apply every edit's
+ * waiting position shift, see langium-internals.ts). Undefined where the parse is of other
+ * text, or the offset is in the header.
+ */
+export function declarationSpanAt(documents: LangiumDocuments, textDocument: TextDocument, offset: number): { start: number; end: number } | undefined {
     const uri = URI.parse(textDocument.uri);
     if (!documents.hasDocument(uri)) return undefined;
     const document = documents.getDocument(uri)!;
     if (document.textDocument.version !== textDocument.version) return undefined;
     const module = document.parseResult.value;
     if (!ast.isModule(module)) return undefined;
-    let start: number | undefined;
-    for (const declaration of module.declarations) {
-        const at = declaration.$cstNode?.offset;
-        if (at === undefined || at >= offset) break;
-        start = at;
+    const declarations = module.declarations;
+    const startOf = (i: number): number => declarations[i].$cstNode?.offset ?? NaN;
+    // The last declaration starting before the offset.
+    let low = 0, high = declarations.length - 1, found = -1;
+    while (low <= high) {
+        const middle = (low + high) >> 1;
+        const at = startOf(middle);
+        if (Number.isNaN(at)) return undefined;
+        if (at < offset) { found = middle; low = middle + 1; } else high = middle - 1;
     }
-    if (start === undefined || start === 0) return undefined;
+    if (found < 0) return undefined;
+    const start = startOf(found);
+    if (start === 0) return undefined;
     const text = textDocument.getText();
     // The declaration's keyword must be where the parse says (else the parse is of other text).
     const keyword = /^[a-z]+/.exec(text.slice(start, start + 8))?.[0];
     if (!keyword || !TOP_LEVEL_KEYWORDS.has(keyword)) return undefined;
-    return { document: TextDocument.create(textDocument.uri, textDocument.languageId, textDocument.version, text.slice(start, offset)), offset: offset - start };
+    const next = found + 1 < declarations.length ? startOf(found + 1) : text.length;
+    return { start, end: Number.isNaN(next) ? text.length : next };
 }
-

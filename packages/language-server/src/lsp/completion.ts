@@ -6,7 +6,7 @@ import type { LangiumDocument } from 'langium';
 import { ast, Bool, containsError, declaredType, findLeafAt, isError, MAX_UNCLOSED, typeFromSyntax, uncurry, visibleBinders, type CajalType } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
 import { typeOfSafely } from './syntax-queries.js';
-import { declarationPrefix } from './completion-parse.js';
+import { declarationPrefix, declarationSpanAt } from './completion-parse.js';
 
 /** Snippets offered beside their keyword. */
 const SNIPPETS: Record<string, { label: string; body: string; doc: string }> = {
@@ -80,25 +80,56 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
         const item = super.createReferenceCompletionItem(description, refInfo, context);
         const node = description.node;
         let detail: string | undefined;
+        let type: CajalType | undefined;
         if (ast.isDefinition(node) || ast.isExtern(node)) {
-            try { detail = `${declaredType(node)}`; } catch { detail = undefined; }
+            ({ type, detail } = globalSignature(node));
             item.kind = ast.isExtern(node) ? CompletionItemKind.Interface : CompletionItemKind.Function;
         } else if (node && ast.isBinder(node)) {
-            const type = typeOfSafely(this.cajal.typing.TypeChecker, node);
+            type = typeOfSafely(this.cajal.typing.TypeChecker, node);
             detail = isError(type) ? undefined : `${type}`;
             item.kind = CompletionItemKind.Variable;
-            item.sortText = '0'; // locals first
         }
         if (detail) {
             item.detail = detail;
             item.labelDetails = { description: detail };
         }
         const local = node && ast.isBinder(node) ? '0' : '1';
-        let type: CajalType | undefined;
-        if (node && (ast.isDefinition(node) || ast.isExtern(node))) type = declaredType(node);
-        else if (node && ast.isBinder(node)) type = typeOfSafely(this.cajal.typing.TypeChecker, node);
         item.sortText = `${fitOf(type, this.expectedAt(context))}${local}`;
         return item;
+    }
+
+    /**
+     * Langium's documentation provider reads JSDoc comments (`/** … *\/`), which Cajal has
+     * not (its comments are `--` and `{- … -}`), so it never documents a candidate; but it
+     * looked for the comment before each one with a scan of the root's children: with 4,000
+     * globals, a quadratic part of every completion. Hover shows doc comments (docCommentOf).
+     */
+    protected override getReferenceDocumentation(): undefined {
+        return undefined;
+    }
+
+    /** The text being completed and its document, for `backtrackToAnyToken` (set by `getCompletion`). */
+    private completing: { text: string; document: LangiumDocument } | undefined;
+
+    /**
+     * The tokens around the cursor. Langium lexes the whole text for them (at 20,000 lines,
+     * half of a completion); a declaration's keyword starts the lexer afresh (as it does the
+     * parser, see completion-parse.ts), so lexing that declaration gives the same tokens there.
+     */
+    protected override backtrackToAnyToken(text: string, offset: number): ReturnType<DefaultCompletionProvider['backtrackToAnyToken']> {
+        const completing = this.completing;
+        const span = completing?.text === text
+            ? declarationSpanAt(this.cajal.shared.workspace.LangiumDocuments, completing.document.textDocument, offset)
+            : undefined;
+        if (!span || offset > span.end) return super.backtrackToAnyToken(text, offset);
+        const found = super.backtrackToAnyToken(text.slice(span.start, span.end), offset - span.start);
+        const moved = (at: number | undefined) => at === undefined ? undefined : at + span.start;
+        return {
+            nextTokenStart: found.nextTokenStart + span.start,
+            nextTokenEnd: found.nextTokenEnd + span.start,
+            previousTokenStart: moved(found.previousTokenStart),
+            previousTokenEnd: moved(found.previousTokenEnd)
+        };
     }
 
     private expectation: { context: CompletionContext; type: CajalType | undefined } | undefined;
@@ -119,13 +150,17 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
     override async getCompletion(document: LangiumDocument, params: CompletionParams, cancelToken?: CancellationToken): Promise<CompletionList | undefined> {
         const offset = document.textDocument.offsetAt(params.position);
         if (openConstructsBefore(document.textDocument.getText(), offset) <= MAX_UNCLOSED) {
-            return super.getCompletion(document, params, cancelToken);
+            this.completing = { text: document.textDocument.getText(), document };
+            try {
+                return await super.getCompletion(document, params, cancelToken);
+            } finally {
+                this.completing = undefined;
+            }
         }
         const items: CompletionItem[] = ['if', 'fun', 'let', 'iter', 'succ', 'zero', 'true', 'false'].map(keyword => ({ label: keyword, kind: CompletionItemKind.Keyword }));
         for (const description of this.cajal.references.ScopeProvider.globalDescriptions(document)) {
             const node = description.node;
-            let detail: string | undefined;
-            try { detail = ast.isDefinition(node) || ast.isExtern(node) ? `${declaredType(node)}` : undefined; } catch { detail = undefined; }
+            const detail = ast.isDefinition(node) || ast.isExtern(node) ? globalSignature(node).detail : undefined;
             items.push({ label: description.name, kind: ast.isExtern(node) ? CompletionItemKind.Interface : CompletionItemKind.Function, detail });
         }
         return { items, isIncomplete: false };
@@ -154,6 +189,23 @@ export class CajalCompletionProvider extends DefaultCompletionProvider {
             });
         }
     }
+}
+
+/** A global's declared type and its text, by declaration node: a node's signature never changes (an edit of it re-parses it into a new node). */
+const signatures = new WeakMap<ast.Definition | ast.Extern, { type: CajalType | undefined; detail: string | undefined }>();
+
+function globalSignature(node: ast.Definition | ast.Extern): { type: CajalType | undefined; detail: string | undefined } {
+    let signature = signatures.get(node);
+    if (!signature) {
+        try {
+            const type = declaredType(node);
+            signature = { type, detail: `${type}` };
+        } catch {
+            signature = { type: undefined, detail: undefined };
+        }
+        signatures.set(node, signature);
+    }
+    return signature;
 }
 
 /** Binders that `node` itself binds and whose scope the cursor is in (innermost last). */

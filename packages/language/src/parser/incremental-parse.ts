@@ -2,7 +2,7 @@ import type { ILexingError, IRecognitionException, IToken } from 'chevrotain';
 import type { AstNode, CstNode, LangiumCoreServices, ParseResult } from 'langium';
 import { CompositeCstNodeImpl, LeafCstNodeImpl, RootCstNodeImpl } from 'langium';
 import * as ast from '../generated/ast.js';
-import { shiftCstPositions, spliceRootChildren, type PositionShift } from '../langium-internals.js';
+import { deferShift, spliceRootChildren, type PositionShift } from '../langium-internals.js';
 import { DECLARATION_KEYWORDS, IDENTIFIER_PART } from './cajal-lexical.js';
 import { CajalLexer, type TextRegion } from './cajal-lexer.js';
 
@@ -52,8 +52,39 @@ export function reparseIncrementally(services: LangiumCoreServices, old: ParseRe
     if (typeof fragment === 'string') return fragment;
     const { lexerErrors, parserErrors } = mergeErrors(old, fragment, chunks);
     spliceCst(root, fragment, chunks, newText);
+    const removed = module.declarations.slice(chunks.first, chunks.last + 1);
     spliceDeclarations(module, chunks, fragment.declarations);
+    recordReplacement(module, removed, fragment.declarations);
     return { value: module, lexerErrors, parserErrors, lexerReport: old.lexerReport };
+}
+
+/**
+ * Declarations the incremental parser replaced in a module since the module was last linked:
+ * the linker re-resolves only the uses of their names in the declarations it kept (see
+ * cajal-linker.ts). Edits accumulate until a link completes (a cancelled build leaves them
+ * for the next); each record is a new object, so a link forgets only what it handled.
+ * A full parse makes a new module, which has no record: everything is linked.
+ */
+export interface ReplacedDeclarations {
+    readonly removed: readonly ast.Declaration[];
+    readonly added: readonly ast.Declaration[];
+}
+
+const replacements = new WeakMap<ast.Module, ReplacedDeclarations>();
+
+function recordReplacement(module: ast.Module, removed: readonly ast.Declaration[], added: readonly ast.Declaration[]): void {
+    const earlier = replacements.get(module);
+    replacements.set(module, earlier ? { removed: [...earlier.removed, ...removed], added: [...earlier.added, ...added] } : { removed, added });
+}
+
+/** The declarations replaced in `module` since `forgetReplacements` was last called for it; undefined if none were. */
+export function replacedDeclarations(module: ast.Module): ReplacedDeclarations | undefined {
+    return replacements.get(module);
+}
+
+/** Forgets `handled` (what `replacedDeclarations` returned), unless an edit has added to it since. */
+export function forgetReplacements(module: ast.Module, handled: ReplacedDeclarations): void {
+    if (replacements.get(module) === handled) replacements.delete(module);
 }
 
 /** The changed stretch of the text: [prefix, oldChangeEnd) of the old text became [prefix, oldChangeEnd + delta). */
@@ -65,12 +96,19 @@ interface TextChange {
 
 function changedStretch(oldText: string, newText: string): TextChange {
     const shorter = Math.min(oldText.length, newText.length);
+    // Whole blocks first (string comparison runs at memory speed; a character loop over a
+    // 20,000-line text was several milliseconds per edit), then character by character.
     let prefix = 0;
+    while (prefix + COMPARED_BLOCK <= shorter && oldText.substring(prefix, prefix + COMPARED_BLOCK) === newText.substring(prefix, prefix + COMPARED_BLOCK)) prefix += COMPARED_BLOCK;
     while (prefix < shorter && oldText.charCodeAt(prefix) === newText.charCodeAt(prefix)) prefix++;
     let suffix = 0;
+    while (suffix + COMPARED_BLOCK <= shorter - prefix
+        && oldText.substring(oldText.length - suffix - COMPARED_BLOCK, oldText.length - suffix) === newText.substring(newText.length - suffix - COMPARED_BLOCK, newText.length - suffix)) suffix += COMPARED_BLOCK;
     while (suffix < shorter - prefix && oldText.charCodeAt(oldText.length - 1 - suffix) === newText.charCodeAt(newText.length - 1 - suffix)) suffix++;
     return { prefix, oldChangeEnd: oldText.length - suffix, delta: newText.length - oldText.length };
 }
+
+const COMPARED_BLOCK = 1024;
 
 /** The declarations `first` … `last` to re-parse, spanning [start, oldEnd) of the old text and [start, newEnd) of the new. */
 interface ChunkSpan {
@@ -94,25 +132,43 @@ function chunksToReparse(module: ast.Module, change: TextChange, newText: string
     const { prefix, oldChangeEnd, delta } = change;
     const declarations = module.declarations;
     const oldTextLength = newText.length - delta;
-    const starts = declarations.map(declaration => declaration.$cstNode?.offset ?? NaN);
-    if (starts.some((start, i) => !(start >= (starts[i - 1] ?? 0)))) {
+    // Declarations are in text order: binary searches, which read the positions of a few
+    // declarations only (reading one applies the shifts waiting on it, langium-internals.ts).
+    const startOf = (i: number): number => declarations[i].$cstNode?.offset ?? NaN;
+    const count = declarations.length;
+    if (!(startOf(0) >= 0)) {
         return 'declarations out of order';
     }
-    if (prefix <= starts[0]) {
+    if (prefix <= startOf(0)) {
         return 'header changed'; // the module header or an import changed
     }
-    let first = 0;
-    while (first + 1 < starts.length && starts[first + 1] < prefix) first++;
+    /** The last declaration from `from` on that starts before `limit` (`inclusive`: at or before it); NaN if a start is missing. */
+    const lastStartingBefore = (from: number, limit: number, inclusive: boolean): number => {
+        let lo = from, hi = count - 1;
+        while (lo < hi) {
+            const middle = (lo + hi + 1) >>> 1;
+            const start = startOf(middle);
+            if (Number.isNaN(start)) return NaN;
+            if (start < limit || (inclusive && start === limit)) lo = middle;
+            else hi = middle - 1;
+        }
+        return lo;
+    };
+    let first = lastStartingBefore(0, prefix, false);
+    if (Number.isNaN(first)) return 'declarations out of order';
     // An edit of the first chunk's keyword itself (`def c` → `defc c`) joins it to the chunk before.
     while (first > 0 && !keywordIntact(declarations[first], newText)) first--;
-    let last = first;
-    while (last + 1 < starts.length && starts[last + 1] <= oldChangeEnd) last++;
-    const start = starts[first];
-    const oldEnd = last + 1 < starts.length ? starts[last + 1] : oldTextLength;
+    const last = lastStartingBefore(first, oldChangeEnd, true);
+    if (Number.isNaN(last)) return 'declarations out of order';
+    for (let i = first; i <= last && i + 1 < count; i++) {
+        if (!(startOf(i + 1) >= startOf(i))) return 'declarations out of order';
+    }
+    const start = startOf(first);
+    const oldEnd = last + 1 < count ? startOf(last + 1) : oldTextLength;
     // The first tokens of the next declaration: error recovery looks a token or two ahead
     // (it may even delete the keyword when the token after it fits), so the parser must see
     // them as the whole file shows them.
-    const lookahead = last + 1 < starts.length ? firstTokens(declarations[last + 1].$cstNode!, LOOKAHEAD_TOKENS) : [];
+    const lookahead = last + 1 < count ? firstTokens(declarations[last + 1].$cstNode!, LOOKAHEAD_TOKENS) : [];
     const [startLeaf] = firstTokens(declarations[first].$cstNode!, 1);
     if (!startLeaf) {
         return 'no keyword';
@@ -222,15 +278,27 @@ function spliceCst(root: RootCstNodeImpl, fragment: Fragment, chunks: ChunkSpan,
     const { start, oldEnd, newEnd } = chunks;
     const { shift } = fragment;
     const children = root.content;
-    let lo = 0;
-    while (lo < children.length && children[lo].offset < start) lo++;
-    let hi = lo;
-    while (hi < children.length && children[hi].offset < oldEnd) hi++;
+    // The root's children are in text order: binary search, not a scan of every offset.
+    const lo = firstAtOrAfter(children, start, 0);
+    const hi = firstAtOrAfter(children, oldEnd, lo);
     const replacement = fragment.root.content.filter(node => node.offset < newEnd);
     if (shift && (shift.offset !== 0 || shift.lines !== 0 || shift.columns !== 0)) {
-        for (let i = hi; i < children.length; i++) shiftCstPositions(children[i], shift);
+        // Applied when a position inside each is first read (langium-internals.ts): an edit
+        // costs what it changed, not the size of the text after it.
+        for (let i = hi; i < children.length; i++) deferShift(children[i], shift);
     }
     spliceRootChildren(root, lo, hi, replacement, newText);
+}
+
+/** The index of the first node from `from` on whose offset is at least `offset` (nodes in text order). */
+function firstAtOrAfter(nodes: readonly CstNode[], offset: number, from: number): number {
+    let lo = from, hi = nodes.length;
+    while (lo < hi) {
+        const middle = (lo + hi) >>> 1;
+        if (nodes[middle].offset < offset) lo = middle + 1;
+        else hi = middle;
+    }
+    return lo;
 }
 
 /** The AST: the new declarations take the old ones' places in the module. */

@@ -4,6 +4,8 @@ import {
 import { CancellationToken } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import { linkedTarget, resetReference } from '../langium-internals.js';
+import { forgetReplacements, replacedDeclarations } from '../parser/incremental-parse.js';
+import { declaredType } from '../typing/type-checker.js';
 
 /** A cross-reference of a document (Cajal has no multi-references, but the document's list is typed for both). */
 type AnyReference = LangiumDocument['references'][number];
@@ -14,36 +16,82 @@ interface LinkedReferences {
     readonly nonLocal: ReferenceInfo[];
 }
 
+/** Top-level nodes whose global uses were resolved again since validation last took them; 'all' after a full link. */
+export type Relinked = ReadonlySet<AstNode> | 'all';
+
 /**
  * Langium's linker, made incremental per declaration. A reference to a local variable
- * resolves to a binder of the same declaration, decided by that declaration's text alone;
- * so when a document is re-linked (after an edit re-parsed some declarations, or a file
- * it imports changed), only references to globals and unresolved names are resolved again
- * in declarations that were kept, and declarations the incremental parser replaced are
- * linked in full. On a full re-parse every declaration is new, so everything is linked.
+ * resolves to a binder of the same declaration, decided by that declaration's text alone,
+ * and is never resolved again. Declarations the incremental parser replaced are linked in
+ * full. In the declarations it kept, a use of a global can resolve differently only if a
+ * declaration of that name was removed or added; so after an edit of a module that imports
+ * nothing (its globals are its own declarations), only the kept declarations using the
+ * names of the replaced declarations are re-resolved (an index of each module's users per
+ * name finds them). In any other case — a module with imports, a re-link because another
+ * file changed, a full re-parse — every use of a global is resolved again.
+ *
+ * Which declarations changed is kept for validation (`takeRelinked`): those linked in full,
+ * and kept ones whose globals now resolve differently — other than to the re-parsed
+ * declaration that replaced their old target with the same signature. Any other declaration
+ * has the same diagnostics as before (cajal-document-validator.ts).
  */
 export class CajalLinker extends DefaultLinker {
     private readonly linked = new WeakMap<AstNode, LinkedReferences>();
+    /** Per module: the top-level nodes using each name as a global (or unknown) name. */
+    private readonly users = new WeakMap<AstNode, Map<string, Set<AstNode>>>();
+    private readonly relinked = new WeakMap<AstNode, Relinked>();
 
+    /** Resolutions are reset by `link`, which knows which of them an edit can change. */
     override unlink(document: LangiumDocument): void {
-        for (const reference of document.references) {
-            if (!isLocal(reference)) {
-                resetReference(reference);
-            }
-        }
         document.references = [];
     }
 
     override async link(document: LangiumDocument, cancelToken?: CancellationToken): Promise<void> {
         const root = document.parseResult.value;
+        const module = ast.isModule(root) ? root : undefined;
+        const tops = module ? [...module.imports, ...module.declarations] : [root];
+        const replaced = module ? replacedDeclarations(module) : undefined;
+        let users = this.users.get(root);
+        // The kept top-level nodes whose uses of globals must be resolved again.
+        let stale: Set<AstNode> | 'all' = 'all';
+        if (replaced && users && module?.imports.length === 0) {
+            stale = new Set();
+            const names = new Set([...replaced.removed, ...replaced.added].map(declaration => declaration.name));
+            for (const removed of replaced.removed) this.forgetUses(users, removed);
+            for (const name of names) {
+                for (const user of users.get(name) ?? []) stale.add(user);
+            }
+        } else {
+            // Kept only once complete: a link cancelled half-way must not leave a partial index.
+            users = new Map();
+            this.users.delete(root);
+        }
         const references: AnyReference[] = [];
-        const tops = ast.isModule(root) ? [...root.imports, ...root.declarations] : [root];
+        const linkedNow = new Set<AstNode>();
+        const added = new Set<AstNode>(replaced?.added);
         for (const top of tops) {
-            await interruptAndCheck(cancelToken ?? CancellationToken.None);
+            // (A re-parsed declaration may already be linked, by a link that was then cancelled.)
+            if (added.has(top)) linkedNow.add(top);
             let entry = this.linked.get(top);
+            if (entry && stale !== 'all' && !stale.has(top)) {
+                for (const reference of entry.all) references.push(reference);
+                continue;
+            }
+            await interruptAndCheck(cancelToken ?? CancellationToken.None);
             if (entry) {
-                for (const info of entry.nonLocal) this.doLink(info, document);
+                let changed = stale === 'all';
+                for (const info of entry.nonLocal) {
+                    const before = linkedTarget(info.reference);
+                    resetReference(info.reference);
+                    this.doLink(info, document);
+                    const after = linkedTarget(info.reference);
+                    changed ||= after !== before && !(after && added.has(after) && sameSignature(before, after));
+                }
+                // A kept declaration whose globals were only replaced by re-parsed ones of the
+                // same signature checks as before (the type checker's cache holds too).
+                if (changed) linkedNow.add(top);
             } else {
+                linkedNow.add(top);
                 const all: AnyReference[] = [];
                 const infos: ReferenceInfo[] = [];
                 for (const node of AstUtils.streamAst(top)) {
@@ -56,9 +104,49 @@ export class CajalLinker extends DefaultLinker {
                 entry = { all, nonLocal: infos.filter(info => !isLocal(info.reference)) };
                 this.linked.set(top, entry);
             }
+            if (stale === 'all' || !stale.has(top)) this.recordUses(users, top, entry);
             for (const reference of entry.all) references.push(reference);
         }
         document.references = references;
+        this.users.set(root, users);
+        const earlier = this.relinked.get(root);
+        this.relinked.set(root, stale === 'all' || earlier === 'all' ? 'all' : new Set([...earlier ?? [], ...linkedNow]));
+        if (replaced && module) forgetReplacements(module, replaced);
+    }
+
+    /**
+     * The top-level nodes of a module linked since the last call (validation takes them);
+     * 'all' when every one may have changed. Undefined for a module never linked.
+     */
+    takeRelinked(root: AstNode): Relinked | undefined {
+        const relinked = this.relinked.get(root);
+        this.relinked.set(root, new Set());
+        return relinked;
+    }
+
+    /** Gives back what `takeRelinked` returned, when validation was cancelled before using it. */
+    restoreRelinked(root: AstNode, taken: Relinked | undefined): void {
+        const now = this.relinked.get(root);
+        if (taken === undefined || taken === 'all' || now === 'all') {
+            this.relinked.set(root, 'all');
+        } else {
+            this.relinked.set(root, new Set([...taken, ...now ?? []]));
+        }
+    }
+
+    private recordUses(users: Map<string, Set<AstNode>>, top: AstNode, entry: LinkedReferences): void {
+        for (const info of entry.nonLocal) {
+            const name = info.reference.$refText;
+            let set = users.get(name);
+            if (!set) users.set(name, set = new Set());
+            set.add(top);
+        }
+    }
+
+    private forgetUses(users: Map<string, Set<AstNode>>, top: AstNode): void {
+        for (const info of this.linked.get(top)?.nonLocal ?? []) {
+            users.get(info.reference.$refText)?.delete(top);
+        }
     }
 
     /**
@@ -73,6 +161,17 @@ export class CajalLinker extends DefaultLinker {
             }).toArray();
         return infos.map(info => info.container).filter(ast.isVar);
     }
+}
+
+/**
+ * Whether two globals are the same to the checks of a declaration using them: their kind,
+ * declared type and number of parameters (an extern of several must be applied to all).
+ */
+function sameSignature(before: AstNode | undefined, after: AstNode): boolean {
+    const signature = (node: AstNode | undefined): string | undefined =>
+        ast.isDefinition(node) || ast.isExtern(node) ? `${node.$type} ${node.params.length} ${declaredType(node)}` : undefined;
+    const old = signature(before);
+    return old !== undefined && old === signature(after);
 }
 
 /** Whether a reference resolved to a binder: a local variable, linked by its declaration's text alone. */

@@ -1,5 +1,8 @@
-import { DefaultDocumentValidator, DocumentValidator, type AstNode, type LangiumDocument, type ValidationOptions } from 'langium';
-import type { CancellationToken, Diagnostic } from 'vscode-languageserver';
+import {
+    AstUtils, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, type AstNode, type LangiumDocument, type ValidationAcceptor, type ValidationOptions
+} from 'langium';
+import { CancellationToken, type Diagnostic } from 'vscode-languageserver';
+import type { CajalServices } from '../cajal-module.js';
 import { Codes } from '../problems.js';
 import * as ast from '../generated/ast.js';
 import { NESTING_MESSAGE_START } from '../parser/cajal-lexer.js';
@@ -11,6 +14,23 @@ import { UNBALANCED_MESSAGE_MARK } from '../parser/unbalanced-guard.js';
  */
 export class CajalDocumentValidator extends DefaultDocumentValidator {
     /**
+     * Declarations whose checks last reported nothing, with the size limit they were checked
+     * against. Such a declaration, unless the linker reports it changed since (see
+     * cajal-linker.ts: its globals resolve as before, so its cached typing holds), would
+     * report nothing again: it is not validated. A declaration with problems is always validated
+     * again (its diagnostics' positions move with edits above it), as is every declaration
+     * after a full re-link, and every training block: its checks follow the definitions its
+     * model uses down to their externs (`externsUsed`), beyond what it links to itself.
+     */
+    private readonly clean = new WeakMap<AstNode, string>();
+    /** How many declarations the last validation ran checks on: for tests and benchmarks. */
+    lastValidatedDeclarations = 0;
+
+    constructor(private readonly services: CajalServices) {
+        super(services);
+    }
+
+    /**
      * Visits the module and its top-level nodes only. Cajal's checks are registered per
      * declaration and cover everything inside it (type and linearity checking work on whole
      * declarations and are cached per declaration), so walking every term of a large file on
@@ -18,6 +38,54 @@ export class CajalDocumentValidator extends DefaultDocumentValidator {
      */
     protected override validateSingleNodeOptions(node: AstNode): { validateNode: boolean; validateChildren: boolean } {
         return { validateNode: true, validateChildren: ast.isModule(node) };
+    }
+
+    protected override async validateAstNodes(root: AstNode, options: ValidationOptions, acceptor: ValidationAcceptor, cancelToken = CancellationToken.None): Promise<void> {
+        const registry = this.validationRegistry;
+        const categories = options.categories;
+        // Only a validation that runs every category of Cajal's checks takes what changed:
+        // a partial one (e.g. 'slow' only) validates everything it is asked for, and leaves it.
+        const types = [ast.Module.$type, ast.Definition.$type, ast.Extern.$type, ast.Training.$type];
+        const used = [...registry.getAllValidationCategories(AstUtils.getDocument(root))]
+            .filter(category => types.some(type => !registry.getChecks(type, [category]).isEmpty()));
+        if (!ast.isModule(root) || (categories && !used.every(category => categories.includes(category)))) {
+            return super.validateAstNodes(root, options, acceptor, cancelToken);
+        }
+        const linker = this.services.references.Linker;
+        const relinked = linker.takeRelinked(root) ?? 'all';
+        // What a clean record holds for: the size limit (and the checks, all of them).
+        const conditions = `${this.services.typing.TensorSizes.maxEntries}`;
+        let validated = 0;
+        const validator = this.services.validation.CajalValidator;
+        try {
+            validator.linkedSinceLastValidation = relinked;
+            try {
+                for (const check of registry.getChecks(root.$type, categories)) {
+                    await check(root, acceptor, cancelToken);
+                }
+            } finally {
+                validator.linkedSinceLastValidation = 'all';
+            }
+            for (const declaration of root.declarations) {
+                if (relinked !== 'all' && !relinked.has(declaration) && !ast.isTraining(declaration) && this.clean.get(declaration) === conditions) continue;
+                await interruptAndCheck(cancelToken);
+                validated++;
+                let reported = 0;
+                const counting: ValidationAcceptor = (severity, message, info) => {
+                    reported++;
+                    acceptor(severity, message, info);
+                };
+                for (const check of registry.getChecks(declaration.$type, categories)) {
+                    await check(declaration, counting, cancelToken);
+                }
+                if (reported === 0) this.clean.set(declaration, conditions);
+                else this.clean.delete(declaration);
+            }
+        } catch (error) {
+            linker.restoreRelinked(root, relinked);
+            throw error;
+        }
+        this.lastValidatedDeclarations = validated;
     }
 
     override async validateDocument(document: LangiumDocument, options?: ValidationOptions, cancelToken?: CancellationToken): Promise<Diagnostic[]> {

@@ -2,6 +2,7 @@ import { AstUtils, UriUtils, type AstNode, type ValidationAcceptor, type Validat
 import type { DiagnosticRelatedInformation } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import type { CajalServices } from '../cajal-module.js';
+import type { Relinked } from '../references/cajal-linker.js';
 import { Codes, type CheckProblem } from '../problems.js';
 import { termRange } from '../syntax.js';
 import { formatBytes } from '../typing/tensor-sizes.js';
@@ -99,8 +100,50 @@ export class CajalValidator {
         }
     }
 
+    /**
+     * The declarations linked since the previous validation of the module being validated
+     * ('all' if any may have changed), while CajalDocumentValidator runs the module's checks.
+     */
+    linkedSinceLastValidation: Relinked = 'all';
+    /**
+     * Modules whose last cycle check found none, with a topological order of their
+     * definitions by name (every reference goes to a lower number), when names are unique.
+     */
+    private readonly acyclic = new WeakMap<ast.Module, ReadonlyMap<string, number> | undefined>();
+
     /** Definitions may not refer to themselves, even indirectly: Cajal recurses only with iter. */
     checkCycles(module: ast.Module, accept: ValidationAcceptor): void {
+        const changed = this.linkedSinceLastValidation;
+        if (changed !== 'all' && this.acyclic.has(module)) {
+            // Only the changed declarations' references can differ from the last check, which
+            // found no cycle: a new cycle passes through one of them. When each of their
+            // references still goes down the last check's order (a re-parsed definition takes
+            // its name's place), that order still holds, so there is none; otherwise the full
+            // check runs (and finds a new order: keeping an order that some reference goes up
+            // would let a later edit close a cycle unseen).
+            const order = this.acyclic.get(module);
+            const linker = this.services.references.Linker;
+            const successors = (definition: ast.Definition): ast.Definition[] =>
+                linker.nonLocalUses(definition).map(use => use.ref?.ref).filter(ast.isDefinition);
+            const goesDown = (definition: ast.Definition): boolean => {
+                const own = order?.get(definition.name);
+                return own !== undefined && successors(definition).every(target =>
+                    target.$container === module && (order!.get(target.name) ?? Infinity) < own);
+            };
+            if (![...changed].some(declaration => ast.isDefinition(declaration) && declaration.$container === module && !goesDown(declaration))) {
+                return;
+            }
+        }
+        const order = this.reportCycles(module, accept);
+        if (order === 'cycles') this.acyclic.delete(module);
+        else this.acyclic.set(module, order);
+    }
+
+    /**
+     * Reports every definition on a cycle. Without cycles, gives a topological order of the
+     * definitions by name (undefined if two share a name).
+     */
+    private reportCycles(module: ast.Module, accept: ValidationAcceptor): 'cycles' | ReadonlyMap<string, number> | undefined {
         // Each definition's edges are collected once, from its uses of globals (which the
         // linker keeps per declaration): a search per definition that recollected them made
         // this check quadratic (minutes for a few thousand definitions).
@@ -118,9 +161,11 @@ export class CajalValidator {
         };
         const definitions = module.declarations.filter(ast.isDefinition);
         const component = stronglyConnectedComponents(definitions, definition => edges(definition).map(edge => edge.target));
+        let found = false;
         for (const definition of definitions) {
             const path = shortestCycle(definition, edges, component);
             if (path) {
+                found = true;
                 const names = [definition, ...path.map(step => step.target)].map(d => d.name).join(' → ');
                 accept('error', `'${definition.name}' refers to itself (${names}); Cajal has no recursion: use iter for bounded repetition.`, {
                     node: definition, property: 'name', code: Codes.cycle,
@@ -128,6 +173,14 @@ export class CajalValidator {
                 });
             }
         }
+        if (found) return 'cycles';
+        // Tarjan numbers components in reverse topological order: a reference goes to a lower number.
+        const order = new Map<string, number>();
+        for (const definition of definitions) {
+            if (order.has(definition.name)) return undefined;
+            order.set(definition.name, component.get(definition)!);
+        }
+        return order;
     }
 
     report(problem: CheckProblem, accept: ValidationAcceptor): void {

@@ -1,6 +1,7 @@
 import { DefaultLangiumDocumentFactory, type AstNode, type LangiumDocument, type LangiumSharedCoreServices, type Mutable, type ParseResult, type URI } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 import { reparseIncrementally } from '../parser/incremental-parse.js';
+import { forgetWaitingShifts } from '../langium-internals.js';
 
 /**
  * Langium's document factory, except that a changed document re-parses only the
@@ -41,6 +42,7 @@ export class CajalDocumentFactory extends DefaultLangiumDocumentFactory {
             }
             this.parseCounts.full++;
             this.parseCounts.reasons[reparsed] = (this.parseCounts.reasons[reparsed] ?? 0) + 1;
+            forgetWaitingShifts(document.parseResult.value.$cstNode);
         }
         return super.parseAsync<T>(uri, text, cancellationToken);
     }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { AstUtils, URI, type AstNode, type CstNode, type FileSystemProvider, type LangiumDocument } from 'langium';
-import { CajalDocumentFactory, createCajalCoreServices } from '@cajal/language';
+import { CajalDocumentFactory, createCajalCoreServices, findLeafAt } from '@cajal/language';
 
 /**
  * Incremental checking must be invisible: after any sequence of edits, a document that was
@@ -149,6 +149,40 @@ describe('incremental re-checking equals checking from scratch', () => {
     }, 300_000); // 300 edit sequences: ~25 s on a quiet machine, minutes under load
 });
 
+describe('positions after edits, moved lazily', () => {
+    test('after edits whose shifts wait and compose: positions as a fresh parse, and the leaf index finds the leaf covering each offset', async () => {
+        const ws = workspace();
+        // A chain of definitions, three of them on one line: an edit just before the first of
+        // those re-parses it and reads the second (the parser's lookahead); the third's columns
+        // move while it still waits for the line shift of an earlier edit.
+        let text = chain(30).replace('\n\ndef g16 ', ' def g16 ').replace('\n\ndef g17 ', ' def g17 ');
+        const document = await ws.open('leaves.cajal', text);
+        const root = () => document.parseResult.value.$cstNode!;
+        const before = (name: string) => text.indexOf(`def ${name} `);
+        const edits: Array<[string, string]> = [['g5', '\n\n'], ['g15', '  '], ['g10', 'def inserted : Bool = true '], ['g20', '\n   '], ['g25', '']];
+        for (const [name, insert] of edits) {
+            const where = before(name);
+            // '' joins the keyword's line to the one before.
+            text = insert ? text.slice(0, where) + insert + text.slice(where) : text.slice(0, where - 2).trimEnd() + ' ' + text.slice(where);
+            await ws.edit(document, text);
+        }
+        expect(ws.factory.parseCounts).toEqual({ incremental: edits.length, full: 0, reasons: {} });
+        const leaves: CstNode[] = [];
+        const visit = (node: CstNode): void => {
+            if ('content' in node) for (const child of (node as { content: CstNode[] }).content) visit(child);
+            else leaves.push(node);
+        };
+        visit(root());
+        for (let offset = 0; offset <= text.length; offset++) {
+            const covering = leaves.find(leaf => leaf.offset <= offset && offset < leaf.end);
+            expect(findLeafAt(root(), offset), `offset ${offset}`).toBe(covering);
+        }
+        // The composed shifts give the positions a fresh parse gives.
+        const fresh = await workspace().open('leaves.cajal', text);
+        expect(dump(document)).toEqual(dump(fresh));
+    });
+});
+
 describe('edits at the edges of declarations', () => {
     const base = '-- head\nmodule m\n\ndef a (x : Bool) : Bool = x\n\ndef b : Bool = a true\n\ndef c : Bool = b\n';
     const cases: Array<{ name: string; edit: (text: string) => string; path: 'incremental' | string }> = [
@@ -217,6 +251,67 @@ describe('an edit re-checks only what depends on it', () => {
         text = text.replace('\ndef g31 ', '\ndef extra (b : Bool) : Bool = b\n\ndef g31 ');
         await ws.edit(document, text);
         expect(checker.checkedDeclarations - before).toBe(2);
+        expect(ws.factory.parseCounts.full).toBe(0);
+    });
+
+    test('validation runs the checks of changed declarations only: re-parsed ones, users of a changed signature, and those with diagnostics', async () => {
+        const ws = workspace();
+        const fresh = workspace();
+        let text = chain(50);
+        const document = await ws.open('chain.cajal', text);
+        const validator = ws.Cajal.validation.DocumentValidator as unknown as { lastValidatedDeclarations: number };
+        const validated = () => validator.lastValidatedDeclarations;
+        const sameAsFresh = async () => expect(document.diagnostics).toEqual((await fresh.reopen('chain.cajal', text)).diagnostics);
+        expect(validated()).toBe(50);
+
+        // A body: g20 only; g21's use of g20 now resolves to the re-parsed g20, of the same signature.
+        text = text.replace('then g19 true', 'then g19 false');
+        await ws.edit(document, text);
+        expect(validated()).toBe(1);
+        await sameAsFresh();
+
+        // A signature: g20 and its user g21, which both get an error.
+        text = text.replace('def g20 (x : Bool)', 'def g20 (x : Nat)');
+        await ws.edit(document, text);
+        expect(validated()).toBe(2);
+        expect(new Set(document.diagnostics!.map(d => d.range.start.line))).toEqual(new Set([40, 42]));
+
+        // Elsewhere, two lines added near the top (every later position moves): g1, and the two
+        // declarations with diagnostics, which are validated every time (their positions move).
+        text = text.replace('def g1 (x : Bool) : Bool = if', 'def g1 (x : Bool) : Bool =\n\n  if');
+        await ws.edit(document, text);
+        expect(validated()).toBe(3);
+        expect(new Set(document.diagnostics!.map(d => d.range.start.line))).toEqual(new Set([42, 44]));
+        await sameAsFresh();
+
+        // The signature back: g20 and g21 again, and the errors are gone.
+        text = text.replace('def g20 (x : Nat)', 'def g20 (x : Bool)');
+        await ws.edit(document, text);
+        expect(validated()).toBe(2);
+        expect(document.diagnostics).toEqual([]);
+
+        // Two new definitions using each other: the new ones (and g31,
+        // whose chunk the insertion lands in); a cycle through a changed definition is found.
+        text = text.replace('\ndef g31 ', '\ndef extra (b : Bool) : Bool = g30 (later b)\n\ndef later (b : Bool) : Bool = extra b\n\ndef g31 ');
+        await ws.edit(document, text);
+        expect(validated()).toBe(3);
+        expect(document.diagnostics!.map(d => d.code).sort()).toEqual(['def/cycle', 'def/cycle']);
+        await sameAsFresh();
+        expect(ws.factory.parseCounts.full).toBe(0);
+    });
+
+    test('a cycle closed over several edits, each adding one reference, is found as a fresh check finds it', async () => {
+        const ws = workspace();
+        const fresh = workspace();
+        let text = 'def a : Bool = true\n\ndef b : Bool = true\n\ndef c : Bool = true\n\ndef d : Bool = true\n';
+        const document = await ws.open('cycle.cajal', text);
+        // a → c goes against the order the first check found (c after a): then b → a, c → b close a → c → b → a.
+        for (const [from, to] of [['def a : Bool = true', 'def a : Bool = c'], ['def c : Bool = true', 'def c : Bool = if b then d else d'], ['def b : Bool = true', 'def b : Bool = a']]) {
+            text = text.replace(from, to);
+            await ws.edit(document, text);
+            expect(document.diagnostics).toEqual((await fresh.reopen('cycle.cajal', text)).diagnostics);
+        }
+        expect(document.diagnostics!.map(d => d.code)).toEqual(['def/cycle', 'def/cycle', 'def/cycle']);
         expect(ws.factory.parseCounts.full).toBe(0);
     });
 
