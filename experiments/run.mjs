@@ -171,17 +171,9 @@ async function train(spec) {
         const events = [];
         const onEvent = event => { if (event.event !== 'batch') events.push(event); };
         const options = { weightsDirectory: null, onEvent, signal: interrupted.signal, ...(spec.testEvery ? { testEvery: spec.testEvery } : {}) };
-        let result;
-        try {
-            result = engine === 'torch'
-                ? await runTorchTraining(prepared, { ...options, torch: { python: torchPython.python } })
-                : await runTraining(prepared, options);
-        } catch (error) {
-            // Interrupted while the Python trainer was still starting: it dies of the signal
-            // before it can finish a batch, which the engine reports as an error.
-            if (interrupted.signal.aborted) return null;
-            throw error;
-        }
+        const result = engine === 'torch'
+            ? await runTorchTraining(prepared, { ...options, torch: { python: torchPython.python } })
+            : await runTraining(prepared, options);
         if (result.cancelled) return null;
         const start = events.find(e => e.event === 'start');
         const { source, evaluations } = evaluationsOf(events, start.batches);
