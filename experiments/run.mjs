@@ -386,13 +386,16 @@ function buildReport(results, stale) {
     if (notRun.length > 0) differences.push(`Only ${cellsRun.length} of the 9 (batch, lr) cells (see above).`);
     // Seeds per cell, over its (task, model) groups: a run stopped early may leave the last seed part-done.
     const seedsPerCell = cellsRun.map(cell => {
-        const counts = [...new Set(authorsRuns.filter(r => r.cell === cell).map(r => `${r.task}/${r.model}`))]
-            .map(group => authorsRuns.filter(r => r.cell === cell && `${r.task}/${r.model}` === group).length);
-        return { cell, fewest: Math.min(...counts), most: Math.max(...counts) };
+        const groups = [...new Set(authorsRuns.filter(r => r.cell === cell).map(r => `${r.task} ${r.model}`))]
+            .map(group => ({ group, count: authorsRuns.filter(r => r.cell === cell && `${r.task} ${r.model}` === group).length }));
+        const counts = groups.map(g => g.count);
+        // The count most groups have, then the groups that differ from it.
+        const usual = [...new Set(counts)].sort((a, b) => counts.filter(c => c === b).length - counts.filter(c => c === a).length || b - a)[0];
+        const others = groups.filter(g => g.count !== usual).map(g => `${g.group}: ${g.count}`);
+        return { cell, fewest: Math.min(...counts), text: `${usual} in ${cell}${others.length > 0 ? ` (${others.join(', ')})` : ''}` };
     });
     if (seedsPerCell.some(c => c.fewest < AUTHORS_SEEDS)) {
-        const text = seedsPerCell.map(c => `${c.fewest === c.most ? c.fewest : `${c.fewest} to ${c.most}`} in ${c.cell}`).join(', ');
-        differences.push(`Seeds per model (the tables' n): ${text}; the authors ran ${AUTHORS_SEEDS} in every cell. Cells with fewer seeds were run for a first look at the grid: their means and standard deviations are rough, and their differences are read with that in mind (below). \`--seeds N\` resumes with the rest.`);
+        differences.push(`Seeds per model (the tables' n): ${seedsPerCell.map(c => c.text).join('; ')}; the authors ran ${AUTHORS_SEEDS} in every cell. With fewer seeds the means and standard deviations are rough, and the differences below are read with that in mind. \`--seeds N\` resumes with the rest.`);
     }
     for (const missing of results.missing ?? []) if (!ALL_TASKS.find(t => t.name === missing.task)?.legacyOnly) differences.push(`${missing.task} ${missing.model} was not run: ${missing.reason}.`);
     if (sample) {
