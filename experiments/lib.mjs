@@ -53,6 +53,19 @@ export function formatLr(lr) {
     return `${Number(mantissa)}e${Number(exponent)}`;
 }
 
+/** Seeds as the report writes them: [1, 2, 3, 5] → '1–3, 5'. */
+export function seedList(seeds) {
+    const sorted = [...new Set(seeds)].sort((a, b) => a - b);
+    const parts = [];
+    for (let i = 0; i < sorted.length; i++) {
+        let j = i;
+        while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+        parts.push(j === i ? String(sorted[i]) : j === i + 1 ? `${sorted[i]}, ${sorted[j]}` : `${sorted[i]}–${sorted[j]}`);
+        i = j;
+    }
+    return parts.join(', ');
+}
+
 export function mean(xs) {
     return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
 }

@@ -40,7 +40,7 @@ import { writeFileAtomic } from '@cajal/compiler';
 import { TorchUnavailableError, evaluationSteps, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining } from '@cajal/train';
 import {
     AUTHORS_CELLS, AUTHORS_SCHEDULE, AUTHORS_SEEDS, CHECKPOINTS, MODELS, accuraciesAt, cellName, dependencyText, majorityClass, mean, meanSd,
-    parseCells, runKey, sd, sizeFigure, stepsFigure
+    parseCells, runKey, sd, seedList, sizeFigure, stepsFigure
 } from './lib.mjs';
 
 const experimentsDirectory = path.dirname(fileURLToPath(import.meta.url));
@@ -173,17 +173,9 @@ async function train(spec) {
         const events = [];
         const onEvent = event => { if (event.event !== 'batch') events.push(event); };
         const options = { weightsDirectory: null, onEvent, signal: interrupted.signal, ...(spec.testEvery ? { testEvery: spec.testEvery } : {}) };
-        let result;
-        try {
-            result = engine === 'torch'
-                ? await runTorchTraining(prepared, { ...options, torch: { python: torchPython.python } })
-                : await runTraining(prepared, options);
-        } catch (error) {
-            // Interrupted while the Python trainer was still starting: it dies of the signal
-            // before it can finish a batch, which the engine reports as an error.
-            if (interrupted.signal.aborted) return null;
-            throw error;
-        }
+        const result = engine === 'torch'
+            ? await runTorchTraining(prepared, { ...options, torch: { python: torchPython.python } })
+            : await runTraining(prepared, options);
         if (result.cancelled) return null;
         const start = events.find(e => e.event === 'start');
         const { source, evaluations } = evaluationsOf(events, start.batches);
@@ -362,7 +354,8 @@ function buildReport(results, stale) {
     lines.push('| measure | test accuracy on the 5,000 pairs at step 0, every 10 steps to 300, then every 100; one curve per seed, D/T/I per (batch, lr) cell |', '');
 
     lines.push('## What was run here', '');
-    const cellsRun = [...new Set(authorsRuns.map(r => r.cell))];
+    const cellsRun = AUTHORS_CELLS.map(cellName).filter(c => authorsRuns.some(r => r.cell === c))
+        .concat([...new Set(authorsRuns.map(r => r.cell))].filter(c => !AUTHORS_CELLS.map(cellName).includes(c)));
     const notRun = AUTHORS_CELLS.map(cellName).filter(c => !cellsRun.includes(c));
     const perRun = quick ? NaN : mean(authorsRuns.map(r => r.seconds));
     lines.push(`- Cells run: ${cellsRun.join(', ') || 'none'}. ${notRun.length > 0 ? `Not run: ${notRun.join(', ')}` : 'The whole grid was run.'}`
@@ -379,8 +372,8 @@ function buildReport(results, stale) {
                 lines.push(`| ${task.name} | ${model} | \`${task.models[model]}\`${source ? `: \`${source}\`` : ''} | | not run${missing ? ` (${missing.reason})` : ''} | | |`);
                 continue;
             }
-            const seedsRun = [...new Set(modelRuns.map(r => r.seed))].sort((a, b) => a - b);
-            lines.push(`| ${task.name} | ${model} | \`${task.models[model]}\`${source ? `: \`${source}\`` : ''} | ${modelRuns[0].parameters.toLocaleString('en-US')} | ${seedsRun.join(', ')} | ${mean(modelRuns.map(r => r.seconds)).toFixed(0)} | ${hours(modelRuns.reduce((t, r) => t + r.seconds, 0))} |`);
+            const seedsRun = cellsRun.filter(c => modelRuns.some(r => r.cell === c)).map(c => `${cellsRun.length > 1 ? `${c}: ` : ''}${seedList(modelRuns.filter(r => r.cell === c).map(r => r.seed))}`).join('; ');
+            lines.push(`| ${task.name} | ${model} | \`${task.models[model]}\`${source ? `: \`${source}\`` : ''} | ${modelRuns[0].parameters.toLocaleString('en-US')} | ${seedsRun} | ${mean(modelRuns.map(r => r.seconds)).toFixed(0)} | ${hours(modelRuns.reduce((t, r) => t + r.seconds, 0))} |`);
         }
     }
     lines.push('');
@@ -396,7 +389,10 @@ function buildReport(results, stale) {
             + `${Object.entries(s).filter(([k]) => !['loss', 'optimizer', 'lr', 'epochs', 'batch', 'seed', 'examples', 'test'].includes(k)).map(([k, v]) => `, \`${k} ${settingText(k, v)}\``).join('')}. Data: ${sample.data}.`);
         const sources = [...new Set(authorsRuns.map(r => r.evaluationSource))];
         lines.push(`- Test evaluations: ${sources.includes('epochs') ? '**after every epoch only** (the engine had no `evaluate` schedule)' : 'at the steps of the blocks\' `evaluate` schedule'}`
-            + ` (${authorsRuns[0].evaluations.length} per run; the authors' schedule gives ${evaluationSteps(AUTHORS_SCHEDULE, sample.steps).length} over ${sample.steps.toLocaleString('en-US')} steps).`);
+            + ` (per run, by the run's number of steps: ${[...new Set(authorsRuns.map(r => r.steps))].sort((a, b) => b - a).map(steps => {
+                const counts = [...new Set(authorsRuns.filter(r => r.steps === steps).map(r => r.evaluations.length))];
+                return `${counts.join('/')} over ${steps.toLocaleString('en-US')} steps, where the authors' schedule gives ${evaluationSteps(AUTHORS_SCHEDULE, steps).length}`;
+            }).join('; ')}).`);
         lines.push(`- Wall time per run includes loading the data and computing the targets (on tfjs) as well as training; the machine was shared (load average during the runs ${Math.min(...authorsRuns.map(r => r.loadAverage[0])).toFixed(1)}–${Math.max(...authorsRuns.map(r => r.loadAverage[0])).toFixed(1)}).`);
     }
     lines.push('');
@@ -404,10 +400,19 @@ function buildReport(results, stale) {
     lines.push('## Where this differs from the authors', '');
     const differences = [];
     if (notRun.length > 0) differences.push(`Only ${cellsRun.length} of the 9 (batch, lr) cells (see above).`);
-    // Seeds per (task, model, cell): a run stopped early may leave the last seed part-done.
-    const seedCounts = [...new Set(authorsRuns.map(r => `${r.task}/${r.model}/${r.cell}`))].map(group => authorsRuns.filter(r => `${r.task}/${r.model}/${r.cell}` === group).length);
-    const fewest = Math.min(...seedCounts), most = Math.max(...seedCounts);
-    if (seedCounts.length > 0 && fewest < AUTHORS_SEEDS) differences.push(`${fewest === most ? fewest : `${fewest} to ${most}`} seed${most === 1 ? '' : 's'} per model and cell (the tables' n), not ${AUTHORS_SEEDS}: the runs stop where the invocations stopped, and \`--seeds ${AUTHORS_SEEDS}\` resumes with the rest.`);
+    // Seeds per cell, over its (task, model) groups: a run stopped early may leave the last seed part-done.
+    const seedsPerCell = cellsRun.map(cell => {
+        const groups = [...new Set(authorsRuns.filter(r => r.cell === cell).map(r => `${r.task} ${r.model}`))]
+            .map(group => ({ group, count: authorsRuns.filter(r => r.cell === cell && `${r.task} ${r.model}` === group).length }));
+        const counts = groups.map(g => g.count);
+        // The count most groups have, then the groups that differ from it.
+        const usual = [...new Set(counts)].sort((a, b) => counts.filter(c => c === b).length - counts.filter(c => c === a).length || b - a)[0];
+        const others = groups.filter(g => g.count !== usual).map(g => `${g.group}: ${g.count}`);
+        return { cell, fewest: Math.min(...counts), text: `${usual} in ${cell}${others.length > 0 ? ` (${others.join(', ')})` : ''}` };
+    });
+    if (seedsPerCell.some(c => c.fewest < AUTHORS_SEEDS)) {
+        differences.push(`Seeds per model (the tables' n): ${seedsPerCell.map(c => c.text).join('; ')}; the authors ran ${AUTHORS_SEEDS} in every cell. With fewer seeds the means and standard deviations are rough, and the differences below are read with that in mind. \`--seeds N\` resumes with the rest.`);
+    }
     for (const missing of results.missing ?? []) if (!ALL_TASKS.find(t => t.name === missing.task)?.legacyOnly) differences.push(`${missing.task} ${missing.model} was not run: ${missing.reason}.`);
     if (sample) {
         const s = sample.settings;
@@ -416,7 +421,6 @@ function buildReport(results, stale) {
         if (s.loss !== 'softmax_cross_entropy' && authorsRuns.some(r => r.model === 'D')) differences.push(`Loss \`${s.loss}\` (the authors: cross-entropy on the program's output read as logits).`);
         if (authorsRuns.some(r => r.evaluationSource === 'epochs')) differences.push('Test accuracy only after each epoch, not at the authors\' steps: the checkpoints below other than the final one are missing.');
     }
-    if (authorsRuns.some(r => r.model === 'C')) differences.push('C: the model applies the definition in the table above; issue 12 describes the authors\' Church variant as each network outputting a Church boolean, so compare the two before reading C as theirs.');
     if (!quick && !sweepRuns.some(r => r.task !== 'dilation')) differences.push('The project\'s data-efficiency sweep for AND-even and EQ-even (accuracy vs training-set size, `--sweep`) was not run for this report: the machine\'s time went to the seeds above. Its figure is therefore absent; the dilation sweep is below.');
     differences.push('Labels: the program\'s own encoding of Bool (`true` first). The authors\' label 1 is the program\'s *false* component, which works for them only because their inputs are unnormalised logits.');
     differences.push(`Engine: ${engines.join(', ')} on this machine's CPUs; seeds fix the initial weights and the shuffling of this project's engines, not PyTorch's own generators as in the authors' scripts, so no single curve can match theirs.`);
@@ -425,7 +429,9 @@ function buildReport(results, stale) {
 
     lines.push('## Results', '');
     lines.push(`Test accuracy in %, mean ± sd over seeds (n = number of seeds), at the authors' checkpoints (steps ${CHECKPOINTS.join(', ')}) and at the last step. `
-        + 'The majority-class line is the accuracy of always answering the test pairs\' most frequent label, counted from the test targets of the runs.', '');
+        + 'The majority-class line is the accuracy of always answering the test pairs\' most frequent label, counted from the test targets of the runs. '
+        + 'Below each table, the difference of D from each other model at the last step, with the standard error of that difference'
+        + (seedsPerCell.some(c => c.fewest < 5) ? '; with 3 seeds the standard deviations, and so the standard errors, are themselves uncertain by a large factor, so "more than twice it" there is an indication, not a test.' : '.'), '');
     for (const task of ALL_TASKS.filter(t => !t.legacyOnly)) {
         const taskRuns = authorsRuns.filter(r => r.task === task.name);
         if (taskRuns.length === 0) continue;
@@ -445,7 +451,12 @@ function buildReport(results, stale) {
                 const modelRuns = cellRuns.filter(r => r.model === model);
                 if (modelRuns.length === 0) continue;
                 const finalSteps = [...new Set(modelRuns.map(r => r.evaluations.at(-1)?.step))];
-                const at = step => { const values = accuraciesAt(modelRuns, step); return values.length === 0 ? 'not recorded' : `${meanSd(values)}${values.length < modelRuns.length ? ` (n = ${values.length})` : ''}`; };
+                const at = step => {
+                    const values = accuraciesAt(modelRuns, step);
+                    // A larger batch has fewer steps (batch 256: 590): a checkpoint past the last step is not a missing record.
+                    if (values.length === 0) return step !== 'final' && finalSteps.every(last => last < step) ? '– (past the last step)' : 'not recorded';
+                    return `${meanSd(values)}${values.length < modelRuns.length ? ` (n = ${values.length})` : ''}`;
+                };
                 lines.push(`| ${MODELS[model].label} | ${modelRuns.length} | ${CHECKPOINTS.map(at).join(' | ')} | ${at('final')} (${finalSteps.join(', ')}) |`);
             }
             lines.push('');
@@ -456,7 +467,7 @@ function buildReport(results, stale) {
                 const gap = mean(d) - mean(o);
                 const error = Math.sqrt(sd(d) ** 2 / d.length + sd(o) ** 2 / o.length);
                 const points = x => (100 * x).toFixed(2).replace(/^-(0\.0+)$/, '$1');
-                return `- Last step, D − ${other}: ${points(gap)} points (standard error of the difference ${points(error)}: ${Math.abs(gap) > 2 * error ? 'more than twice it' : 'within twice it, so no difference is shown'}).`;
+                return `- Last step, D − ${other} (n = ${d.length}, ${o.length}): ${points(gap)} points (standard error of the difference ${points(error)}: ${Math.abs(gap) > 2 * error ? 'more than twice it' : 'within twice it, so no difference is shown'}).`;
             });
             if (comparisons.length > 0) lines.push(...comparisons, '');
         }

@@ -34,6 +34,16 @@ describe('cells', () => {
     });
 });
 
+describe('seeds as the report lists them', () => {
+    it('writes runs of consecutive seeds as ranges', () => {
+        expect(lib.seedList([3, 1, 2, 2])).toBe('1–3');
+        expect(lib.seedList(Array.from({ length: 10 }, (_, i) => i + 1))).toBe('1–10');
+        expect(lib.seedList([1, 2, 5, 7, 8, 9])).toBe('1, 2, 5, 7–9');
+        expect(lib.seedList([4])).toBe('4');
+        expect(lib.seedList([])).toBe('');
+    });
+});
+
 describe('statistics over seeds', () => {
     it('mean and sample standard deviation', () => {
         expect(lib.mean([0.9, 0.92, 0.94])).toBeCloseTo(0.92, 12);

@@ -100,12 +100,15 @@ counts = {name: sum(p.numel() for p in net.parameters()) for name, net in nets.i
 x1, x2 = torch.rand(5, 28, 28), torch.rand(5, 28, 28)
 out = m.bothEven(nets)(x1, x2)
 u, v = nets["isEven1"](x1.reshape(5, -1)), nets["isEven2"](x2.reshape(5, -1))
+church = m.bothEvenChurch(nets)(x1, x2)
+c1, c2 = nets["isEvenChurch1"](x1.reshape(5, -1)), nets["isEvenChurch2"](x2.reshape(5, -1))
 both = m.and_()(m.encode({"kind": "bool"}, [True, True, False]), m.encode({"kind": "bool"}, [True, False, True]))
 pair = {"kind": "product", "left": {"kind": "bool"}, "right": {"kind": "nat", "bound": 3}}
 pairs = m.encode(pair, [(True, 2), (False, 0)])
 decoded_pairs = m.decode(pair, torch.cat([pairs, torch.zeros(1, 6)]))
 out.sum().backward()
 print(json.dumps({"counts": counts, "shape": list(out.shape), "out": out.tolist(), "u": u.tolist(), "v": v.tolist(),
+  "church": church.tolist(), "c1": c1.reshape(5, 8).tolist(), "c2": c2.reshape(5, 8).tolist(),
   "and": m.decode({"kind": "bool"}, both), "grad": all(p.grad is not None and p.grad.abs().sum() > 0 for name in ("isEven1", "isEven2") for p in nets[name].parameters()),
   "buffers": list(m.and_().state_dict().keys()), "pairs": pairs.tolist(), "decodedPairs": decoded_pairs}))
 `;
@@ -115,14 +118,23 @@ print(json.dumps({"counts": counts, "shape": list(out.shape), "out": out.tolist(
         // The parameter counts of the language's formula (which the tfjs networks' tests check too):
         // the networks the definitions call (bothEvenNet is declared but no definition calls it).
         const mlp400 = 784 * 400 + 400 + 400 * 2 + 2;
-        expect(result.counts).toEqual({ isEven1: mlp400, isEven2: mlp400, learnedAnd: 4 * 2 + 2, isEvenChurch: 784 * 400 + 400 + 400 * 8 + 8 });
-        for (const name of ['isEven1', 'isEven2', 'learnedAnd', 'isEvenChurch']) expect(result.counts[name]).toBe(architectures[name].parameters);
+        const church400 = 784 * 400 + 400 + 400 * 8 + 8;
+        expect(result.counts).toEqual({ isEven1: mlp400, isEven2: mlp400, learnedAnd: 4 * 2 + 2, isEvenChurch1: church400, isEvenChurch2: church400 });
+        for (const name of ['isEven1', 'isEven2', 'learnedAnd', 'isEvenChurch1', 'isEvenChurch2']) expect(result.counts[name]).toBe(architectures[name].parameters);
         expect(result.shape).toEqual([5, 2]);
         // and on raw outputs (logits) is bilinear: and(u, v) = u_true · v + u_false · (v_true + v_false) · false.
         result.out.forEach((row: number[], i: number) => {
             const [u, v] = [result.u[i], result.v[i]];
             expect(row[0]).toBeCloseTo(u[0] * v[0], 4);
             expect(row[1]).toBeCloseTo(u[0] * v[1] + u[1] * (v[0] + v[1]), 4);
+        });
+        // The Church variant: each network's 8 outputs are a [4, 2] matrix M (rows: the entries
+        // [out, in] of a Bool -o Bool matrix, columns: its Bool argument; true is basis 0).
+        // c2 true false = (M2[2i + 1][0])_i, and c1 y false = (Σ_k M1[2i + 1][k] y_k)_i.
+        result.church.forEach((row: number[], n: number) => {
+            const [m1, m2] = [result.c1[n], result.c2[n]];
+            const y = [m2[2 * 1 + 0] /* M2[1][0] */, m2[2 * 3 + 0] /* M2[3][0] */];
+            [0, 1].forEach(i => expect(row[i]).toBeCloseTo(m1[2 * (2 * i + 1)] * y[0] + m1[2 * (2 * i + 1) + 1] * y[1], 4));
         });
         expect(result.and).toEqual([true, false, false]);
         expect(result.grad).toBe(true);

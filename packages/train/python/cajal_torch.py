@@ -12,8 +12,8 @@ every epoch. SIGINT/SIGTERM stop after the current batch; the last completed epo
 stay saved. With nproc > 1 it trains data-parallel (DistributedDataParallel; gloo on CPU,
 nccl on CUDA) in processes started by torch.multiprocessing on 127.0.0.1, or started by
 torchrun (`cajal train --engine torch --plan DIR` writes the plan; docs/training.md): every
-process takes its shard of every global batch, so the result equals one process with that
-batch. Usage: python3 cajal_torch.py PLAN.json
+process reads only its block of the training rows and trains on the rows of each global batch
+that it holds, so the result equals one process with that batch. Usage: python3 cajal_torch.py PLAN.json
 
 Also a library: `load_weights(directory, networks)` loads weights saved by either engine
 into the networks of a generated module; `save_weights(...)` writes them.
@@ -66,27 +66,50 @@ class PlanError(Exception):
 # ---------------------------------------------------------------------------------------
 # Files
 
-def read_npy(path):
-    """A float32 little-endian C-order .npy file (as @cajal/compiler's encodeNpy writes) as a tensor."""
+def npy_header(path):
+    """The shape of a float32 little-endian C-order .npy file (as encodeNpy writes) and where its data starts."""
     with open(path, "rb") as f:
-        data = f.read()
-    if data[:6] != b"\x93NUMPY":
-        raise PlanError("data", "%s is not a .npy file" % path)
-    major = data[6]
-    if major == 1:
-        (length,) = struct.unpack("<H", data[8:10])
-        start = 10
-    else:
-        (length,) = struct.unpack("<I", data[8:12])
-        start = 12
-    header = ast.literal_eval(data[start:start + length].decode("latin1"))
+        prefix = f.read(12)
+        if prefix[:6] != b"\x93NUMPY":
+            raise PlanError("data", "%s is not a .npy file" % path)
+        if prefix[6] == 1:
+            (length,) = struct.unpack("<H", prefix[8:10])
+            start = 10
+        else:
+            (length,) = struct.unpack("<I", prefix[8:12])
+            start = 12
+        f.seek(start)
+        header = ast.literal_eval(f.read(length).decode("latin1"))
     if header["descr"] not in ("<f4", "=f4") or header["fortran_order"]:
         raise PlanError("data", "%s: expected little-endian float32 in C order, got %s" % (path, header["descr"]))
-    shape = tuple(header["shape"])
-    payload = data[start + length:]
+    return tuple(header["shape"]), start + length
+
+
+def read_npy(path, rows=None):
+    """
+    A .npy file of npy_header's kind as a tensor; `rows` (first, end) reads only those rows of
+    the first axis (a data-parallel process reads its shard, never the whole file).
+    """
+    shape, offset = npy_header(path)
+    first, end = (0, shape[0] if shape else 1) if rows is None else rows
+    row = 4
+    for d in shape[1:]:
+        row *= d
+    if rows is not None:
+        shape = (end - first,) + shape[1:]
+    with open(path, "rb") as f:
+        f.seek(offset + first * row)
+        payload = bytearray(f.read((end - first) * row))
+    if len(payload) != (end - first) * row:
+        raise PlanError("data", "%s is shorter than its header says (the plan is damaged; write it again)" % path)
     if len(payload) == 0:  # no examples (e.g. test 0): frombuffer refuses empty buffers
         return torch.zeros(shape)
-    return torch.frombuffer(bytearray(payload), dtype=torch.float32).reshape(shape)
+    return torch.frombuffer(payload, dtype=torch.float32).reshape(shape)
+
+
+def shard_rows(n, rank, nproc):
+    """The training rows process `rank` of `nproc` holds: a contiguous block, sizes differing by at most one."""
+    return (n * rank // nproc, n * (rank + 1) // nproc)
 
 
 def npy_bytes(t):
@@ -487,17 +510,30 @@ def run_training(rank, plan, device, stop):
         trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None, broadcast_buffers=False)
     optimizer = optimizer_for(plan["optimizer"], learnable, plan["lr"])
 
+    # Each process holds only its block of the training rows (shard_rows) and, on rank 0 alone,
+    # the test set. The global batches stay one process's (the shuffles cover all rows): each
+    # process trains on the rows of each batch that it holds, so its share varies from batch to
+    # batch, and the loss weighting below keeps the sum the global batch's mean.
+    n = npy_header(plan["targets"]["train"])[0][0]
+    for f in plan["fields"]:
+        rows = npy_header(f["train"])[0][0]
+        if rows != n:
+            raise PlanError("data", "field '%s' has %d training examples, the targets %d" % (f["name"], rows, n))
+    first, end = shard_rows(n, rank, nproc)
+    # A process with no rows (fewer examples than processes) still runs forward and backward
+    # on every batch (DDP's collectives): it holds row 0, which it weights 0.
+    held = (first, end) if end > first else (0, min(1, n))
     # Flat [examples, dim] (the model flattens its inputs anyway): selecting rows of a 2-D
     # tensor with index_select is the cheapest way to gather a batch.
-    train_fields = [_rows(read_npy(f["train"])) for f in plan["fields"]]
-    test_fields = [_rows(read_npy(f["test"])) for f in plan["fields"]]
-    train_targets = read_npy(plan["targets"]["train"])
-    test_targets = read_npy(plan["targets"]["test"])
+    train_fields = [_rows(read_npy(f["train"], held)) for f in plan["fields"]]
+    train_targets = read_npy(plan["targets"]["train"], held)
+    test_fields = [_rows(read_npy(f["test"])) for f in plan["fields"]] if rank == 0 else None
+    test_targets = read_npy(plan["targets"]["test"]) if rank == 0 else None
     orders = read_npy(plan["orders"]).long()
-    n = train_targets.shape[0]
-    for field, f in zip(train_fields, plan["fields"]):
-        if field.shape[0] != n:
-            raise PlanError("data", "field '%s' has %d training examples, the targets %d" % (f["name"], field.shape[0], n))
+    if plan.get("ranksDirectory"):
+        # For tests of data parallelism: which rows this process held.
+        write_atomic(os.path.join(plan["ranksDirectory"], "rank%d.json" % rank), json.dumps(
+            {"train": [first, end], "held": train_targets.shape[0], "test": None if test_targets is None else test_targets.shape[0]}).encode())
     batch_size = max(1, min(plan["batch"], n))
     batches = (n + batch_size - 1) // batch_size
     epochs = plan["epochs"]
@@ -538,14 +574,15 @@ def run_training(rank, plan, device, stop):
         for b in range(batches):
             chosen = order[b * batch_size:min(n, (b + 1) * batch_size)]
             size = chosen.shape[0]
-            # This process's shard of the global batch; the loss is scaled so that DDP's mean
-            # of the processes' gradients is the gradient of the global batch's mean loss.
-            local = chosen[rank::nproc]
+            # The rows of the global batch this process holds (all of them with one process);
+            # the loss is scaled so that DDP's mean of the processes' gradients is the gradient
+            # of the global batch's mean loss, whatever each process's share.
+            local = chosen[(chosen >= first) & (chosen < end)] - held[0] if distributed else chosen
             count = local.shape[0]
             if count == 0:
-                # A batch smaller than the process count: every process must still run forward
-                # and backward (DDP's collectives); this one runs one example weighted 0.
-                local = chosen[:1]
+                # None of this batch's rows: every process must still run forward and backward
+                # (DDP's collectives); this one runs one example it holds, weighted 0.
+                local = torch.zeros(1, dtype=torch.long)
             inputs = [f.index_select(0, local).to(device, non_blocking=True) for f in train_fields]
             target = train_targets.index_select(0, local).to(device, non_blocking=True)
             optimizer.zero_grad(set_to_none=True)

@@ -5,7 +5,7 @@
  */
 
 // Running a train block.
-export { TrainingError, clipByGlobalNorm, defaultWeightsDirectory, divergedMessage, keptMessage, evaluateSet, evaluationSteps, findTraining, locationOf, lossOf, prepareTraining, runTraining } from './trainer.js';
+export { TrainingError, clipByGlobalNorm, defaultWeightsDirectory, divergedMessage, keptMessage, evaluateSet, evaluationSteps, findTraining, locationOf, lossOf, prepareTraining, programOnExamples, runTraining } from './trainer.js';
 export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
 // Adam in one WebAssembly SIMD pass per variable, bit-identical to tf.train.adam (what runTraining uses).
 export { FusedAdam } from './adam.js';

@@ -171,7 +171,22 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
             if (event.event === 'done' || event.event === 'cancelled') finished = event as unknown as typeof finished;
             emit(event as unknown as TrainEvent);
         };
-        const exit = await runPython(python, [torchTrainerScript(), planFile], torch.env ?? process.env, onLine, options.signal);
+        const exit = options.signal?.aborted ? undefined : await runPython(python, [torchTrainerScript(), planFile], torch.env ?? process.env, onLine, options.signal);
+        if (!exit || (!finished && !engineError && options.signal?.aborted && exit.signal === 'SIGTERM')) {
+            // Cancelled before Python could take the signal (aborted before the start, or while
+            // the interpreter was still importing torch, before its handlers were installed):
+            // as on tfjs, a cancellation, not an error. The trainer reports an epoch only after
+            // saving it, so the folder holds the last epoch reported (none: it is as it was).
+            const epochs = history.length;
+            const weights = epochs > 0 ? weightsDirectory : null;
+            const cancelled = { event: 'cancelled' as const, train: name, epochs, weights };
+            emit(cancelled);
+            const last = history[history.length - 1];
+            return {
+                train: name, epochs, examples: data.train.size, seconds: last?.seconds ?? 0,
+                final: finalMetrics(last), weights, history, evaluations, cancelled: true, backend
+            };
+        }
         if (engineError) {
             if (process.env.CAJAL_DEBUG && engineError.traceback) process.stderr.write(engineError.traceback);
             // Divergence and a failed write say what was kept, in the tfjs engine's words.
@@ -184,19 +199,22 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
             throw new TrainingError(`the PyTorch engine (${python}) stopped ${exit.signal ? `by signal ${exit.signal}` : `with exit code ${exit.code}`} before finishing${exit.stderr.trim() ? `: ${lastLine(exit.stderr)}` : ''}.`);
         }
         const last = history[history.length - 1];
-        const final: FinalMetrics = {
-            loss: last?.loss ?? null, accuracy: last?.accuracy ?? null, psnr: last?.psnr ?? null,
-            testLoss: last?.testLoss ?? null, testAccuracy: last?.testAccuracy ?? null, testPsnr: last?.testPsnr ?? null
-        };
         return {
             train: name, epochs: history.length, examples: data.train.size,
             seconds: finished.event === 'done' ? finished.seconds : (last?.seconds ?? 0),
-            final, weights: finished.weights, history, evaluations, cancelled: finished.event === 'cancelled', backend
+            final: finalMetrics(last), weights: finished.weights, history, evaluations, cancelled: finished.event === 'cancelled', backend
         };
     } finally {
         if (work) fs.rmSync(work, { recursive: true, force: true });
         lease?.release();
     }
+}
+
+function finalMetrics(last: EpochMetrics | undefined): FinalMetrics {
+    return {
+        loss: last?.loss ?? null, accuracy: last?.accuracy ?? null, psnr: last?.psnr ?? null,
+        testLoss: last?.testLoss ?? null, testAccuracy: last?.testAccuracy ?? null, testPsnr: last?.testPsnr ?? null
+    };
 }
 
 export interface TorchPlanOptions {
@@ -297,7 +315,6 @@ function runPython(python: string, args: string[], env: NodeJS.ProcessEnv, onLin
         });
         child.stderr.on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-20_000); });
         const abort = () => child.kill('SIGTERM');
-        if (signal?.aborted) abort();
         signal?.addEventListener('abort', abort, { once: true });
         child.on('error', error => { stderr += error.message; });
         child.on('close', (code, exitSignal) => {

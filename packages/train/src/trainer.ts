@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
     ast, dim, externsUsed, shape, isDiscrete, trainingSettings, type CajalServices, type CajalType, type EvaluationSegment, type LossName, type TrainingSettings
 } from '@cajal/language';
+import { irChildren, type IrNode } from '@cajal/ir';
 import { CompileError, OutputWriteError, ProgramCompiler, type CompileWarning, type Program } from '@cajal/compiler';
 import { initBackend, releaseProgram, runProgram, type BackendPreference } from '@cajal/runtime';
 import { loadData, type DataRequest, type ExampleSet, type LoadedData } from './data.js';
@@ -138,6 +139,106 @@ function rowsTensor(data: Float32Array, width: number, rowShape: readonly number
     return tf.tensor(batch, [rows.length, ...rowShape]);
 }
 
+/** A program's result as [batch, dim] (a result that does not depend on the batch is broadcast). */
+function runOnBatch(program: Program, inputs: tf.Tensor[], networks: ReturnType<typeof linkNetworks>, batch: number): tf.Tensor {
+    const out = runProgram(program, inputs, networks);
+    return out.shape[0] === batch ? out.reshape([batch, -1]) : tf.broadcastTo(out.reshape([out.shape[0], -1]), [batch, out.size / out.shape[0]]);
+}
+
+/** The ids of the program inputs its body reads (a target often reads the labels only). */
+function inputsRead(program: Program): Set<number> {
+    const inputs = new Set(program.inputs.map(input => input.id));
+    const read = new Set<number>();
+    const visit = (node: IrNode): void => {
+        if (node.op === 'var' && inputs.has(node.var.id)) read.add(node.var.id);
+        irChildren(node).forEach(visit);
+    };
+    visit(program.body);
+    return read;
+}
+
+/** The hot entry of each `width`-wide row, or undefined unless every row is exactly one-hot (one 1, the rest 0). */
+function hotEntries(data: Float32Array, rows: number, width: number): Int32Array | undefined {
+    const hot = new Int32Array(rows);
+    for (let row = 0; row < rows; row++) {
+        let found = -1;
+        for (let j = 0, offset = row * width; j < width; j++) {
+            const x = data[offset + j];
+            if (x === 0) continue;
+            if (x !== 1 || found >= 0) return undefined;
+            found = j;
+        }
+        if (found < 0) return undefined;
+        hot[row] = found;
+    }
+    return hot;
+}
+
+/**
+ * A program (a train block's target) on every example of a set, [size, outputDim]. When every
+ * input it reads holds basis vectors (labels: Bool, Nat[k], their pairs), an example's value
+ * depends only on which basis vectors, so the program runs once per distinct combination seen
+ * and the rows are gathered from those (AND-even: at most 100 rows for 35,000 examples);
+ * otherwise it runs on every example, in chunks of 256 rows sliced from the columns. Both give
+ * the same numbers (each row is the same computation); `evaluated` says how many rows ran.
+ * `mode` forces a way (tests compare them).
+ */
+export function programOnExamples(program: Program, set: ExampleSet, fields: readonly ast.Binder[], networks: ReturnType<typeof linkNetworks>, outputDim: number, mode: 'auto' | 'every example' = 'auto'): { values: tf.Tensor; evaluated: number } {
+    const shapeOfField = fields.map(field => shape(set.fields.get(field.name)!.type));
+    const widthOf = (i: number) => shapeOfField[i].reduce((a, b) => a * b, 1);
+    const run = (tensors: tf.Tensor[], batch: number) => runOnBatch(program, tensors, networks, batch);
+    if (set.size === 0) return { values: tf.zeros([0, outputDim]), evaluated: 0 };
+    const read = inputsRead(program);
+    const readFields = fields.flatMap((_, i) => read.has(program.inputs[i].id) ? [i] : []);
+    const hot = mode === 'auto' && program.externs.length === 0
+        ? readFields.map(i => hotEntries(set.fields.get(fields[i].name)!.data, set.size, widthOf(i)))
+        : undefined;
+    if (hot && hot.every(h => h !== undefined)) {
+        // Examples by their combination of basis vectors (the key), the first example of each kept.
+        const combination = new Map<string, number>();
+        const representatives: number[] = [];
+        const rowOf = new Int32Array(set.size);
+        for (let example = 0; example < set.size; example++) {
+            const key = hot.map(h => h![example]).join(',');
+            let row = combination.get(key);
+            if (row === undefined) {
+                row = representatives.length;
+                combination.set(key, row);
+                representatives.push(example);
+            }
+            rowOf[example] = row;
+        }
+        const values = tf.tidy(() => {
+            const count = representatives.length;
+            // The inputs it does not read get zeros (they never reach the result).
+            const tensors = fields.map((field, i) => {
+                if (!read.has(program.inputs[i].id)) return tf.zeros([count, ...shapeOfField[i]]);
+                const column = set.fields.get(field.name)!.data;
+                const width = widthOf(i);
+                const rows = new Float32Array(count * width);
+                representatives.forEach((example, r) => rows.set(column.subarray(example * width, (example + 1) * width), r * width));
+                return tf.tensor(rows, [count, ...shapeOfField[i]]);
+            });
+            return tf.gather(run(tensors, count), tf.tensor1d(rowOf, 'int32'));
+        });
+        return { values, evaluated: representatives.length };
+    }
+    const chunks: tf.Tensor[] = [];
+    const chunk = 256;
+    for (let start = 0; start < set.size; start += chunk) {
+        const end = Math.min(set.size, start + chunk);
+        // The chunk's rows only, straight from the columns (uploading a whole column per chunk
+        // made this quadratic in the set's size).
+        chunks.push(tf.tidy(() => run(fields.map((field, i) => {
+            const width = widthOf(i);
+            return tf.tensor(set.fields.get(field.name)!.data.subarray(start * width, end * width), [end - start, ...shapeOfField[i]]);
+        }), end - start)));
+    }
+    const values = tf.concat(chunks, 0);
+    tf.dispose(chunks);
+    return { values, evaluated: set.size };
+}
+
 /** Loads data, builds networks and computes targets for a train block (which must have no errors). */
 export async function prepareTraining(training: ast.Training, services: CajalServices, options: TrainOptions = {}): Promise<PreparedTraining> {
     // Before any tensor exists, so models are built on the backend that will train them.
@@ -198,22 +299,10 @@ export async function prepareTraining(training: ast.Training, services: CajalSer
     const networks = new Map<string, ExternNetwork>();
     for (const extern of externs) networks.set(extern.name, buildExternNetwork(extern, deriveSeed(settings.seed, 'init')));
     const linked = linkNetworks(networks.values());
-    const run = (program: Program, tensors: ReadonlyMap<ast.Binder, tf.Tensor>, batch: number): tf.Tensor => {
-        const out = runProgram(program, fields.map(field => tensors.get(field)!), linked);
-        return out.shape[0] === batch ? out.reshape([batch, -1]) : tf.broadcastTo(out.reshape([out.shape[0], -1]), [batch, out.size / out.shape[0]]);
-    };
+    const run = (program: Program, tensors: ReadonlyMap<ast.Binder, tf.Tensor>, batch: number): tf.Tensor =>
+        runOnBatch(program, fields.map(field => tensors.get(field)!), linked, batch);
 
-    const computeTargets = (set: ExampleSet): tf.Tensor => {
-        const chunks: tf.Tensor[] = [];
-        const chunk = 256;
-        for (let start = 0; start < set.size; start += chunk) {
-            const end = Math.min(set.size, start + chunk);
-            chunks.push(tf.tidy(() => run(targetProgram, fieldTensors(set, fields, { start, end }), end - start)));
-        }
-        const all = chunks.length === 0 ? tf.zeros([0, dim(modelType)]) : tf.concat(chunks, 0);
-        tf.dispose(chunks);
-        return all;
-    };
+    const computeTargets = (set: ExampleSet): tf.Tensor => programOnExamples(targetProgram, set, fields, linked, dim(modelType)).values;
     const trainTargets = computeTargets(data.train);
     const testTargets = computeTargets(data.test);
 

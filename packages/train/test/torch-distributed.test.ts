@@ -2,7 +2,8 @@
  * Data-parallel training on PyTorch (`--nproc 2`: DistributedDataParallel with gloo on CPU,
  * over 127.0.0.1 only): the AND-even example on a few examples. Both processes end with
  * identical weights, equal (within float tolerance) to one process with the same global
- * batch — also with a last batch of one example, so that one process's shard is empty.
+ * batch — also with a last batch of one example, so that one process has none of its rows.
+ * Each process holds only its block of the training rows (and rank 0 alone the test set).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,8 +23,8 @@ function weightsOf(directory: string): Float32Array {
 describe('cajal train --engine torch --nproc 2 (real processes, gloo on loopback)', () => {
     it('both ranks end with identical weights, equal to one process with the same global batch', async () => {
         const { services, training } = await loadTraining(path.join(repositoryRoot, 'examples/train/and-even.cajal'), 'andEven');
-        // 257 examples in batches of 64: the last batch has one example, so one process's shard
-        // is empty (it runs forward and backward on an example weighted 0).
+        // 257 examples in batches of 64: the last batch has one example, so one process holds
+        // none of its rows (it runs forward and backward on an example weighted 0).
         const prepared = await prepareTraining(training, services, { limit: 257, epochs: 3, backend: 'cpu' });
         try {
             const directory = temporaryDirectory();
@@ -41,6 +42,10 @@ describe('cajal train --engine torch --nproc 2 (real processes, gloo on loopback
             expect(events).toEqual(['start', 'evaluation', ...batches(5), 'epoch', ...batches(5), 'evaluation', 'epoch', ...batches(5), 'evaluation', 'epoch', 'done']);
             expect(two.evaluations.map(e => e.step)).toEqual([0, 10, 15]);
             two.evaluations.forEach((e, i) => expect(Math.abs(e.test.loss! - one.evaluations[i].test.loss!)).toBeLessThan(1e-4));
+            // Each process read only its block of the 257 training rows; only rank 0 the test set.
+            const held = [0, 1].map(rank => JSON.parse(fs.readFileSync(path.join(directory, 'ranks', `rank${rank}.json`), 'utf-8')));
+            expect(held).toEqual([{ train: [0, 128], held: 128, test: prepared.data.test.size }, { train: [128, 257], held: 129, test: null }]);
+            expect(prepared.data.test.size).toBeGreaterThan(0);
             const rank0 = weightsOf(path.join(directory, 'ranks', 'rank0'));
             const rank1 = weightsOf(path.join(directory, 'ranks', 'rank1'));
             expect(rank0.length).toBe(784 * 400 + 400 + 400 * 2 + 2);

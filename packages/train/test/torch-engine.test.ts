@@ -6,7 +6,8 @@
  *   same losses per epoch within float tolerance, the same result and files;
  * - weights round trip: torch-trained → `cajal run --weights` (tfjs) equals the torch module
  *   with those weights, and tfjs-trained weights load into the torch module;
- * - SIGINT keeps the last completed epoch.
+ * - SIGINT keeps the last completed epoch; an abort while Python is still starting (before
+ *   its signal handlers exist) is a cancellation, as on tfjs, not an error.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,8 +18,8 @@ import { ast } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTorch, encodeNpy } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
-import { FOLDER_RECORD, buildExternNetwork, linkNetworks, readManifest, saveNetworks, torchTrainerScript } from '@cajal/train';
-import { POINTS_PROGRAM, cajalBin, interruptInSecondEpoch, runCli, temporaryDirectory, writePoints } from './helpers.js';
+import { FOLDER_RECORD, buildExternNetwork, linkNetworks, prepareTraining, readManifest, runTorchTraining, saveNetworks, torchTrainerScript, type TrainEvent } from '@cajal/train';
+import { POINTS_PROGRAM, cajalBin, interruptInSecondEpoch, loadTraining, runCli, temporaryDirectory, writePoints } from './helpers.js';
 import { TORCH_PYTHON } from './torch-python.js';
 
 /** Runs a Python script with the trainer module importable; returns its stdout parsed as JSON. */
@@ -136,6 +137,46 @@ describe('cajal train --engine torch (real processes)', () => {
         expect(events[events.length - 1]).toEqual({ event: 'cancelled', train: 'points', epochs: 1, weights });
         expect(readManifest(weights).epoch).toBe(1);
     }, 120_000);
+
+    it('an abort while Python is still starting returns "cancelled", as on tfjs, and leaves the weights folder as it was', async () => {
+        const directory = temporaryDirectory();
+        writePoints(path.join(directory, 'points.jsonl'), 400);
+        fs.writeFileSync(path.join(directory, 'points.cajal'), POINTS_PROGRAM);
+        // The real Python, started through a script that marks the moment it runs: the abort
+        // lands while the interpreter imports torch (a second or more), before the trainer's
+        // SIGTERM handler exists, so the process dies of the signal.
+        const started = path.join(directory, 'started');
+        const wrapper = path.join(directory, 'python');
+        fs.writeFileSync(wrapper, `#!/bin/sh\ntouch '${started}'\nexec '${TORCH_PYTHON}' "$@"\n`, { mode: 0o755 });
+        const { services, training } = await loadTraining(path.join(directory, 'points.cajal'));
+        const prepared = await prepareTraining(training, services, { backend: 'cpu' });
+        try {
+            for (const when of ['while starting', 'before the start'] as const) {
+                fs.rmSync(started, { force: true });
+                const controller = new AbortController();
+                if (when === 'before the start') controller.abort();
+                const events: TrainEvent[] = [];
+                const weights = path.join(directory, 'w');
+                const running = runTorchTraining(prepared, { weightsDirectory: weights, signal: controller.signal, onEvent: event => events.push(event), torch: { python: wrapper } });
+                if (when === 'while starting') {
+                    while (!fs.existsSync(started)) await new Promise(resolve => setTimeout(resolve, 5));
+                    controller.abort();
+                }
+                const result = await running;
+                expect(result, when).toMatchObject({ train: 'points', cancelled: true, epochs: 0, weights: null, history: [] });
+                expect(events, when).toEqual([{ event: 'cancelled', train: 'points', epochs: 0, weights: null }]);
+                // The process ran only in the first case; neither left weights, and the folder's lock is released.
+                expect(fs.existsSync(started), when).toBe(when === 'while starting');
+                expect(fs.existsSync(path.join(weights, 'weights.json')), when).toBe(false);
+            }
+            // The folder is free again: a run to it completes.
+            const done = await runTorchTraining(prepared, { weightsDirectory: path.join(directory, 'w'), torch: { python: TORCH_PYTHON } });
+            expect(done.cancelled).toBe(false);
+            expect(readManifest(path.join(directory, 'w')).epoch).toBe(6);
+        } finally {
+            prepared.dispose();
+        }
+    }, 180_000);
 });
 
 const ROUND_TRIP = `

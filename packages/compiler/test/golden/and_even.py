@@ -421,7 +421,8 @@ def decode(type_desc, tensor):
 _C0 = ([2, 2], [0, 1, 1, 0])
 _C1 = ([2, 2, 2], [1, 0, 0, 0, 0, 1, 1, 1])
 _C2 = ([2, 10], [1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1])
-_C3 = ([2], [0, 1])
+_C3 = ([2], [1, 0])
+_C4 = ([2], [0, 1])
 
 # Types and shapes of every definition, by Cajal name.
 metadata = {
@@ -430,7 +431,7 @@ metadata = {
     "even": {"name": "even", "type": "Nat -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "nat", "bound": 10}, "codomain": {"kind": "bool"}}, "inputs": [{"name": "n", "type": {"kind": "nat", "bound": 10}, "shape": [10]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": []},
     "bothEven": {"name": "bothEven", "type": "Real[28, 28] -o Real[28, 28] -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "a", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}, {"name": "b", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["isEven1", "isEven2"]},
     "bothEvenLearned": {"name": "bothEvenLearned", "type": "Real[28, 28] -o Real[28, 28] -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "a", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}, {"name": "b", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["isEven1", "isEven2", "learnedAnd"]},
-    "bothEvenChurch": {"name": "bothEvenChurch", "type": "Real[28, 28] -o Real[28, 28] -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "a", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}, {"name": "b", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["isEvenChurch", "isEven2"]},
+    "bothEvenChurch": {"name": "bothEvenChurch", "type": "Real[28, 28] -o Real[28, 28] -o Bool", "typeDesc": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}}, "inputs": [{"name": "a", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}, {"name": "b", "type": {"kind": "real", "dims": [28, 28]}, "shape": [28, 28]}], "output": {"kind": "bool"}, "outputShape": [2], "externs": ["isEvenChurch1", "isEvenChurch2"]},
 }
 
 # Externs the definitions call: the shapes their networks map between (one input shape per
@@ -439,7 +440,8 @@ externs = {
     "isEven1": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}, "inputShapes": [[28, 28]], "outputShape": [2], "architecture": {"architecture": "mlp", "layers": [400], "kernel": 3, "dense": 0, "pool": 2, "pooling": "each", "window": 0, "element": [], "blend": 1, "activation": "relu", "output": "raw", "learnable": True, "parameters": 314802, "inputs": [[28, 28]], "outputShape": [2]}},
     "isEven2": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "bool"}}, "inputShapes": [[28, 28]], "outputShape": [2], "architecture": {"architecture": "mlp", "layers": [400], "kernel": 3, "dense": 0, "pool": 2, "pooling": "each", "window": 0, "element": [], "blend": 1, "activation": "relu", "output": "raw", "learnable": True, "parameters": 314802, "inputs": [[28, 28]], "outputShape": [2]}},
     "learnedAnd": {"type": {"kind": "function", "domain": {"kind": "product", "left": {"kind": "bool"}, "right": {"kind": "bool"}}, "codomain": {"kind": "bool"}}, "inputShapes": [[2, 2]], "outputShape": [2], "architecture": {"architecture": "linear", "layers": [], "kernel": 3, "dense": 0, "pool": 2, "pooling": "each", "window": 0, "element": [], "blend": 1, "activation": "relu", "output": "raw", "learnable": True, "parameters": 10, "inputs": [[2, 2]], "outputShape": [2]}},
-    "isEvenChurch": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "bool"}}}}, "inputShapes": [[28, 28]], "outputShape": [4, 2], "architecture": {"architecture": "mlp", "layers": [400], "kernel": 3, "dense": 0, "pool": 2, "pooling": "each", "window": 0, "element": [], "blend": 1, "activation": "relu", "output": "raw", "learnable": True, "parameters": 317208, "inputs": [[28, 28]], "outputShape": [4, 2]}},
+    "isEvenChurch1": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "bool"}}}}, "inputShapes": [[28, 28]], "outputShape": [4, 2], "architecture": {"architecture": "mlp", "layers": [400], "kernel": 3, "dense": 0, "pool": 2, "pooling": "each", "window": 0, "element": [], "blend": 1, "activation": "relu", "output": "raw", "learnable": True, "parameters": 317208, "inputs": [[28, 28]], "outputShape": [4, 2]}},
+    "isEvenChurch2": {"type": {"kind": "function", "domain": {"kind": "real", "dims": [28, 28]}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "function", "domain": {"kind": "bool"}, "codomain": {"kind": "bool"}}}}, "inputShapes": [[28, 28]], "outputShape": [4, 2], "architecture": {"architecture": "mlp", "layers": [400], "kernel": 3, "dense": 0, "pool": 2, "pooling": "each", "window": 0, "element": [], "blend": 1, "activation": "relu", "output": "raw", "learnable": True, "parameters": 317208, "inputs": [[28, 28]], "outputShape": [4, 2]}},
 }
 
 
@@ -569,11 +571,12 @@ class bothEvenChurch(Definition):
     """bothEvenChurch : Real[28, 28] -o Real[28, 28] -o Bool — inputs [batch, …shape], result [batch, 2]."""
 
     metadata = metadata["bothEvenChurch"]
-    externs = ("isEvenChurch", "isEven2", )
+    externs = ("isEvenChurch1", "isEvenChurch2", )
 
     def __init__(self, networks=None):
         super().__init__(networks)
         self.register_buffer("c3", _constant(*_C3))
+        self.register_buffer("c4", _constant(*_C4))
 
     def forward(self, a, b):
         batch = self._check((a, b, ))
@@ -583,10 +586,16 @@ class bothEvenChurch(Definition):
         _v10 = _flatten(b)
         out = _to_batch(_apply(
             _apply(
-                _network(networks, "isEvenChurch", [_v9], [[28, 28]], [4, 2]),
-                _network(networks, "isEven2", [_v10], [[28, 28]], [2])
+                _network(networks, "isEvenChurch1", [_v9], [[28, 28]], [4, 2]),
+                _apply(
+                    _apply(
+                        _network(networks, "isEvenChurch2", [_v10], [[28, 28]], [4, 2]),
+                        _contract(self.c3, [])
+                    ),
+                    _contract(self.c4, [])
+                )
             ),
-            _contract(self.c3, [])
+            _contract(self.c4, [])
         ), batch)
         return out.reshape(out.shape[0], 2)
 
