@@ -421,7 +421,7 @@ function buildReport(results, stale) {
         if (s.loss !== 'softmax_cross_entropy' && authorsRuns.some(r => r.model === 'D')) differences.push(`Loss \`${s.loss}\` (the authors: cross-entropy on the program's output read as logits).`);
         if (authorsRuns.some(r => r.evaluationSource === 'epochs')) differences.push('Test accuracy only after each epoch, not at the authors\' steps: the checkpoints below other than the final one are missing.');
     }
-    if (!quick && !sweepRuns.some(r => r.task !== 'dilation')) differences.push('The project\'s data-efficiency sweep for AND-even and EQ-even (accuracy vs training-set size, `--sweep`) was not run for this report: the machine\'s time went to the seeds above. Its figure is therefore absent; the dilation sweep is below.');
+    if (!quick && !sweepRuns.some(r => r.task !== 'dilation')) differences.push('The project\'s data-efficiency sweep for AND-even and EQ-even (accuracy vs training-set size, `--sweep`) was not run for this report: the machine\'s time went to the seeds above. Its figure is therefore absent. Dilation and conditional dilation (issue 13) have their own report, [dilation-report.md](dilation-report.md).');
     differences.push('Labels: the program\'s own encoding of Bool (`true` first). The authors\' label 1 is the program\'s *false* component, which works for them only because their inputs are unnormalised logits.');
     differences.push(`Engine: ${engines.join(', ')} on this machine's CPUs; seeds fix the initial weights and the shuffling of this project's engines, not PyTorch's own generators as in the authors' scripts, so no single curve can match theirs.`);
     for (const d of differences) lines.push(`- ${d}`);
