@@ -9,28 +9,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ast, resolveArchitecture, fnN, RealT, natOf } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTorch, decodeNpy, encodeNpy } from '@cajal/compiler';
 import { initBackend } from '@cajal/runtime';
-import { buildExternNetwork, buildModel, externNetwork, prepareTraining, runTorchTraining, saveNetworks, torchTrainerScript } from '@cajal/train';
+import { buildExternNetwork, buildModel, externNetwork, prepareTraining, runTorchTraining, saveNetworks } from '@cajal/train';
 import { loadTraining, temporaryDirectory } from './helpers.js';
-import { TORCH_PYTHON } from './torch-python.js';
-
-function python(script: string, cwd: string): unknown {
-    const run = spawnSync(TORCH_PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(path.dirname(torchTrainerScript()))})\n${script}`], { cwd, encoding: 'utf-8', timeout: 180_000 });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    return JSON.parse(run.stdout);
-}
-
-function close(actual: readonly number[], expected: readonly number[], what: string, tolerance = 1e-4): void {
-    expect(actual.length, what).toBe(expected.length);
-    actual.forEach((x, i) => expect(Math.abs(x - expected[i]), `${what} entry ${i}: torch ${x}, tfjs ${expected[i]}`).toBeLessThan(tolerance * (1 + Math.abs(expected[i]))));
-}
+import { TORCH_PYTHON, close, python } from './torch-python.js';
 
 const image28 = new RealT([28, 28]);
 

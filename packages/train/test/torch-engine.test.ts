@@ -18,22 +18,9 @@ import { ast } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTorch, encodeNpy } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
-import { FOLDER_RECORD, buildExternNetwork, linkNetworks, prepareTraining, readManifest, runTorchTraining, saveNetworks, torchTrainerScript, type TrainEvent } from '@cajal/train';
+import { FOLDER_RECORD, buildExternNetwork, linkNetworks, prepareTraining, readManifest, runTorchTraining, saveNetworks, type TrainEvent } from '@cajal/train';
 import { POINTS_PROGRAM, cajalBin, interruptInSecondEpoch, loadTraining, runCli, temporaryDirectory, writePoints } from './helpers.js';
-import { TORCH_PYTHON } from './torch-python.js';
-
-/** Runs a Python script with the trainer module importable; returns its stdout parsed as JSON. */
-function python(script: string, cwd: string): unknown {
-    const run = spawnSync(TORCH_PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(path.dirname(torchTrainerScript()))})\n${script}`], { cwd, encoding: 'utf-8', timeout: 180_000 });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    return JSON.parse(run.stdout);
-}
-
-function close(actual: readonly number[], expected: readonly number[], what: string, tolerance = 1e-4): void {
-    expect(actual.length, what).toBe(expected.length);
-    actual.forEach((x, i) => expect(Math.abs(x - expected[i]), `${what} entry ${i}: torch ${x}, tfjs ${expected[i]}`).toBeLessThan(tolerance * (1 + Math.abs(expected[i]))));
-}
+import { TORCH_PYTHON, close, python } from './torch-python.js';
 
 const ARCHITECTURES = `
 extern m : Real[5] -o Real[3] -o Bool = mlp(6, 4, activation = tanh)
