@@ -39,10 +39,13 @@ export { CajalRuntimeError, basisValues, boolValue, formatValue, natValue, pairV
 export type { ExternImplementations, Value } from './interpreter/interpreter.js';
 
 // Externs and training declarations: architectures, settings, what a model uses.
-export {
-    ARCHITECTURES, architectureRequest, argumentsReading, externNetwork, externReading, externsUsed, partialExternMessage, resolveArchitecture, trainingSettings
-} from './training/training-checks.js';
-export type { EvaluationSegment, ExternReading, LossName, Pairing, ResolvedArchitecture, TrainingSettings } from './training/training-checks.js';
+export { ARCHITECTURES, architectureRequest, externNetwork, resolveArchitecture } from './training/architectures.js';
+export type { ResolvedArchitecture } from './training/architectures.js';
+export { argumentsReading, externReading } from './training/extern-reading.js';
+export type { ExternReading } from './training/extern-reading.js';
+export { partialExternMessage } from './training/extern-checks.js';
+export { externsUsed, trainingSettings } from './training/training-checks.js';
+export type { EvaluationSegment, LossName, Pairing, TrainingSettings } from './training/training-checks.js';
 
 // Tensor sizes: what each declaration needs, known from its types, checked against a limit (size/too-large).
 export { CajalTensorSizes, DEFAULT_MAX_TENSOR_ENTRIES, describeTensor, formatBytes, formatEntries, isValidSize } from './typing/tensor-sizes.js';

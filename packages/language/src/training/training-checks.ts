@@ -1,396 +1,12 @@
 /**
- * Learnable externs and training declarations, checked like any other code.
- *
- * - The architecture registry: what `extern f : A -o B = mlp(64)` may name, which arguments
- *   each architecture takes, which input/output types it accepts, and its parameter count
- *   as a plain formula (no tfjs here: the language server shows counts in hovers and must
- *   stay small; @cajal/train builds the same networks with tfjs layers and its tests check
- *   the counts agree).
- * - The checks of `train` blocks: data source, model, target, loss and settings.
+ * The checks of `train` blocks (data source, model, target, loss and settings) and the
+ * settings' registry with their defaults.
  */
 import { AstUtils, type AstNode } from 'langium';
 import * as ast from '../generated/ast.js';
 import { Codes, type CheckProblem } from '../problems.js';
-import { declaredType, typeFromSyntax } from '../typing/type-checker.js';
-import { containsError, fnN, isDiscrete, isEnumerable, isError, shape, uncurry, type CajalType } from '../typing/types.js';
-
-// ---------------------------------------------------------------------------------------
-// Architectures
-
-/** How a network's raw output is turned into a value of the extern's result type. */
-export type OutputNormalisation = 'softmax' | 'sigmoid' | 'raw';
-export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'linear';
-export type Pooling = 'each' | 'last';
-
-/** The inputs and output of an extern, as tensors (without the batch axis). */
-export interface NetworkSignature {
-    /** One shape per curried argument: `A1 -o A2 -o B` has two inputs, fed to one network. */
-    readonly inputs: readonly number[][];
-    readonly output: readonly number[];
-    /** True when the result type is Bool, Nat[k] or a product of those: a distribution over its basis. */
-    readonly discreteOutput: boolean;
-    /** True when the output is a function value (binders reading): a matrix, read raw by default. */
-    readonly functionOutput: boolean;
-}
-
-/** An architecture with its arguments resolved and checked. */
-export interface ResolvedArchitecture {
-    readonly architecture: string;
-    /** Hidden layer widths (mlp, cnn dense part) or channel counts (cnn/conv convolution layers). */
-    readonly layers: readonly number[];
-    readonly kernel: number;
-    /** Width of the dense hidden layer after the convolutions (cnn only; 0 = none). */
-    readonly dense: number;
-    /** Max-pooling window (and stride) of cnn and hyperconv trunks. */
-    readonly pool: number;
-    /** Where cnn and hyperconv trunks pool: after each convolution, or once after the last. */
-    readonly pooling: Pooling;
-    /** hyperconv: the side of the per-image kernel the trunk produces (0 for other architectures). */
-    readonly window: number;
-    /** dilation: the structuring element's [height, width] (a centred rectangle); [] otherwise. */
-    readonly element: readonly number[];
-    /** dilation: the result is (1 − blend)·x + blend·dilated(x); 1 is plain dilation. */
-    readonly blend: number;
-    readonly activation: Activation;
-    readonly output: OutputNormalisation;
-    /** False for fixed operations (dilation): they have no weights and are not trained. */
-    readonly learnable: boolean;
-    readonly parameters: number;
-    readonly signature: NetworkSignature;
-}
-
-export interface ArchitectureDescription {
-    readonly name: string;
-    readonly summary: string;
-    readonly positional: string;
-    readonly keys: readonly string[];
-}
-
-/** Every architecture an extern may name, for messages, completion and docs. */
-export const ARCHITECTURES: readonly ArchitectureDescription[] = [
-    { name: 'mlp', summary: 'fully connected network on the flattened inputs', positional: 'hidden layer widths, e.g. mlp(128, 64)', keys: ['activation', 'output'] },
-    { name: 'linear', summary: 'one fully connected layer (no hidden layers)', positional: 'none', keys: ['output'] },
-    { name: 'cnn', summary: 'convolutional classifier/regressor on one image: same-padded k×k convolutions with p×p max pooling (after each, or once after the last), then dense layers', positional: 'channels per convolution, e.g. cnn(8, 16)', keys: ['kernel', 'pool', 'pooling', 'dense', 'activation', 'output'] },
-    { name: 'conv', summary: 'image-to-image network of same-padded k×k convolutions (output image has the input\'s height and width)', positional: 'hidden channel counts, e.g. conv(8); conv() is one convolution', keys: ['kernel', 'activation', 'output'] },
-    { name: 'hyperconv', summary: 'per-image kernel step: a cnn trunk reads the image and gives a w×w kernel (dense layer, tanh); the image, padded with background 0, is convolved with its own kernel (no bias)', positional: 'trunk channels per convolution, e.g. hyperconv(8, 16)', keys: ['kernel', 'pool', 'pooling', 'window', 'activation', 'output'] },
-    { name: 'dilation', summary: 'fixed (not learned) morphological dilation: the maximum over a centred h×w window, optionally blended with the input', positional: 'window height and width (odd), default 3 × 3; one number is a square', keys: ['blend'] }
-];
-
-const ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'sigmoid', 'linear'];
-const OUTPUTS: readonly OutputNormalisation[] = ['softmax', 'sigmoid', 'raw'];
-const POOLINGS: readonly Pooling[] = ['each', 'last'];
-
-/** A plain description of an architecture use, independent of the AST (the trainer builds from this). */
-export interface ArchitectureRequest {
-    readonly architecture: string;
-    readonly args: ReadonlyArray<{ key?: string; value: string }>;
-}
-
-export type ArchitectureResult =
-    | { ok: true; resolved: ResolvedArchitecture }
-    | { ok: false; message: string; code: string; argIndex?: number };
-
-/**
- * How an extern's declaration reads as a network (docs/training.md, "Function-valued externs"):
- * - `arguments`: `extern f : A1 -o … -o An -o B` is one network of all n arguments (flattened
- *   and concatenated) with output B;
- * - `binders`: `extern f (x1 : A1) … (xn : An) : B` is a network of the binders with output B,
- *   which may be a function value (a [dim C, dim D] matrix per example for B = D -o C) that
- *   the program applies.
- */
-export interface ExternReading {
-    readonly reading: 'arguments' | 'binders';
-    readonly inputs: readonly CajalType[];
-    readonly output: CajalType;
-}
-
-/** The curried reading of a type: `A1 -o … -o An -o B` as one network of A1 … An with output B. */
-export function argumentsReading(type: CajalType): ExternReading {
-    const { params, result } = uncurry(type);
-    return { reading: 'arguments', inputs: params, output: result };
-}
-
-/** How an extern reads as a network: by its binders when it has any, else by its type's arguments. */
-export function externReading(extern: ast.Extern): ExternReading {
-    if (extern.params.length === 0) return argumentsReading(typeFromSyntax(extern.type));
-    return { reading: 'binders', inputs: extern.params.map(param => typeFromSyntax(param.type)), output: typeFromSyntax(extern.type) };
-}
-
-/** The tensor signature of an extern's reading (or of a type, read by its arguments), or a message saying why it cannot be a network. */
-export function networkSignature(typeOrReading: CajalType | ExternReading): NetworkSignature | string {
-    const reading = 'reading' in typeOrReading ? typeOrReading : argumentsReading(typeOrReading);
-    const { inputs, output } = reading;
-    if ([...inputs, output].some(containsError)) return 'the type has errors';
-    if (inputs.length === 0) return `an extern with an architecture must have a function type A -o B, but this has type ${output}`;
-    for (const input of inputs) {
-        if (input.kind === 'function') return `a network cannot take a function (${input}) as input; give it Real, Bool or Nat inputs`;
-    }
-    return {
-        inputs: inputs.map(shape),
-        output: shape(output),
-        discreteOutput: isDiscrete(output),
-        functionOutput: output.kind === 'function'
-    };
-}
-
-function isInteger(text: string): boolean {
-    return /^[0-9]+$/.test(text);
-}
-
-const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
-
-/** Resolves an architecture use against an extern's reading (or type, read by its arguments): argument checks, shape checks and the parameter count. */
-export function resolveArchitecture(request: ArchitectureRequest, type: CajalType | ExternReading): ArchitectureResult {
-    const description = ARCHITECTURES.find(a => a.name === request.architecture);
-    if (!description) {
-        return {
-            ok: false, code: Codes.unknownArchitecture,
-            message: `Unknown architecture '${request.architecture}'. Known architectures: ${ARCHITECTURES.map(a => a.name).join(', ')}.`
-        };
-    }
-    const signature = networkSignature(type);
-    if (typeof signature === 'string') return { ok: false, code: Codes.training, message: `${request.architecture}: ${signature}.` };
-
-    const positional: number[] = [];
-    const keyed = new Map<string, { value: string; index: number }>();
-    for (let index = 0; index < request.args.length; index++) {
-        const arg = request.args[index];
-        if (arg.key === undefined) {
-            if (keyed.size > 0) return { ok: false, code: Codes.training, argIndex: index, message: `${request.architecture}: positional arguments must come before keyed ones (key = value).` };
-            if (!isInteger(arg.value) || Number(arg.value) < 1) {
-                return { ok: false, code: Codes.training, argIndex: index, message: `${request.architecture}: expected a positive whole number (${description.positional}), got '${arg.value}'.` };
-            }
-            positional.push(Number(arg.value));
-        } else {
-            if (!description.keys.includes(arg.key)) {
-                const known = description.keys.length > 0 ? `it takes ${description.keys.join(', ')}` : 'it takes no keyed arguments';
-                return { ok: false, code: Codes.training, argIndex: index, message: `${request.architecture}: unknown argument '${arg.key}'; ${known}.` };
-            }
-            if (keyed.has(arg.key)) return { ok: false, code: Codes.training, argIndex: index, message: `${request.architecture}: '${arg.key}' is given twice.` };
-            keyed.set(arg.key, { value: arg.value, index });
-        }
-    }
-    const fail = (message: string, key?: string): ArchitectureResult => ({ ok: false, code: Codes.training, message: `${request.architecture}: ${message}`, argIndex: key ? keyed.get(key)?.index : undefined });
-
-    const activationText = keyed.get('activation')?.value ?? 'relu';
-    if (!ACTIVATIONS.includes(activationText as Activation)) return fail(`activation must be one of ${ACTIVATIONS.join(', ')}, got '${activationText}'.`, 'activation');
-    const activation = activationText as Activation;
-    const outputText = keyed.get('output')?.value ?? (signature.discreteOutput ? 'softmax' : 'raw');
-    if (!OUTPUTS.includes(outputText as OutputNormalisation)) return fail(`output must be one of ${OUTPUTS.join(', ')}, got '${outputText}'.`, 'output');
-    const output = outputText as OutputNormalisation;
-    if (signature.functionOutput && output === 'softmax') {
-        return fail('a function-valued output is a matrix (one column per basis vector of its domain), not one distribution: use output = raw (the default) or sigmoid.', 'output');
-    }
-    const kernelText = keyed.get('kernel')?.value ?? '3';
-    if (!isInteger(kernelText) || Number(kernelText) < 1 || Number(kernelText) % 2 === 0) return fail(`kernel must be an odd positive whole number, got '${kernelText}'.`, 'kernel');
-    const kernel = Number(kernelText);
-    const denseText = keyed.get('dense')?.value ?? '0';
-    if (!isInteger(denseText)) return fail(`dense must be a whole number (0 = no dense hidden layer), got '${denseText}'.`, 'dense');
-    const dense = Number(denseText);
-    const poolText = keyed.get('pool')?.value ?? '2';
-    if (!isInteger(poolText) || Number(poolText) < 1) return fail(`pool must be a positive whole number (the max-pooling window and stride), got '${poolText}'.`, 'pool');
-    const pool = Number(poolText);
-    const poolingText = keyed.get('pooling')?.value ?? 'each';
-    if (!POOLINGS.includes(poolingText as Pooling)) return fail(`pooling must be 'each' (after every convolution) or 'last' (once, after the last), got '${poolingText}'.`, 'pooling');
-    const pooling = poolingText as Pooling;
-    const windowText = keyed.get('window')?.value ?? '3';
-    if (!isInteger(windowText) || Number(windowText) < 1 || Number(windowText) % 2 === 0) return fail(`window must be an odd positive whole number (the per-image kernel is centred on each pixel), got '${windowText}'.`, 'window');
-    const blendText = keyed.get('blend')?.value ?? '1';
-    const blend = Number(blendText);
-    if (!/^[0-9]+(\.[0-9]+)?$/.test(blendText) || blend > 1) return fail(`blend must be a number from 0 to 1 (the result is (1 − blend)·x + blend·dilated x), got '${blendText}'.`, 'blend');
-
-    const inDim = signature.inputs.reduce((total, s) => total + size(s), 0);
-    const outDim = size(signature.output);
-    const base = { architecture: request.architecture, kernel, dense, pool, pooling, window: 0, element: [] as number[], blend: 1, activation, output, signature };
-
-    switch (request.architecture) {
-        case 'mlp':
-        case 'linear': {
-            if (request.architecture === 'linear' && positional.length > 0) return fail('takes no hidden layer widths; use mlp(…) for hidden layers.');
-            return { ok: true, resolved: { ...base, layers: positional, learnable: true, parameters: denseParameters([inDim, ...positional, outDim]) } };
-        }
-        case 'cnn': {
-            const trunk = trunkShape(signature, request.architecture, positional, kernel, pool, pooling);
-            if (typeof trunk === 'string') return fail(trunk);
-            const parameters = trunk.parameters + denseParameters(dense > 0 ? [trunk.flat, dense, outDim] : [trunk.flat, outDim]);
-            return { ok: true, resolved: { ...base, layers: positional, learnable: true, parameters } };
-        }
-        case 'hyperconv': {
-            const image = singleImage(signature, request.architecture);
-            if (typeof image === 'string') return fail(`${image}.`);
-            if (image[2] !== 1 || signature.output.length !== 2 || signature.output[0] !== image[0] || signature.output[1] !== image[1] || signature.discreteOutput) {
-                return fail(`the per-image kernel step maps a one-channel image to one of the same size: its type must be Real[${image[0]}, ${image[1]}] -o Real[${image[0]}, ${image[1]}].`);
-            }
-            const trunk = trunkShape(signature, request.architecture, positional, kernel, pool, pooling);
-            if (typeof trunk === 'string') return fail(trunk);
-            const window = Number(windowText);
-            const parameters = trunk.parameters + denseParameters([trunk.flat, window * window]);
-            return { ok: true, resolved: { ...base, window, layers: positional, learnable: true, parameters } };
-        }
-        case 'conv': {
-            const image = singleImage(signature, request.architecture);
-            if (typeof image === 'string') return fail(`${image}.`);
-            const [height, width, channels] = image;
-            const out = signature.output;
-            const outChannels = out.length === 2 ? 1 : out.length === 3 ? out[2] : -1;
-            if (outChannels < 0 || out[0] !== height || out[1] !== width || signature.discreteOutput) {
-                return fail(`an image-to-image network needs a result of type Real[${height}, ${width}] (or Real[${height}, ${width}, c]), not shape [${out.join(', ')}].`);
-            }
-            let parameters = 0;
-            let inChannels = channels;
-            for (const filters of [...positional, outChannels]) {
-                parameters += kernel * kernel * inChannels * filters + filters;
-                inChannels = filters;
-            }
-            return { ok: true, resolved: { ...base, layers: positional, learnable: true, parameters } };
-        }
-        case 'dilation': {
-            const image = singleImage(signature, request.architecture);
-            if (typeof image === 'string') return fail(`${image}.`);
-            if (positional.length > 2) return fail('takes at most two arguments, the window\'s height and width.');
-            const height = positional[0] ?? 3;
-            const width = positional[1] ?? height;
-            if (height % 2 === 0 || width % 2 === 0) return fail(`the window's height and width must be odd (the window is centred on each pixel), got ${height} × ${width}.`);
-            if (signature.output.length !== signature.inputs[0].length || signature.output.some((d, i) => d !== signature.inputs[0][i])) {
-                return fail(`dilation keeps the image's shape: the result must be Real[${signature.inputs[0].join(', ')}], not shape [${signature.output.join(', ')}].`);
-            }
-            return { ok: true, resolved: { ...base, kernel: height, element: [height, width], blend, layers: [], output: 'raw', learnable: false, parameters: 0 } };
-        }
-    }
-    return fail('is not implemented.');
-}
-
-/**
- * The convolutional trunk of cnn and hyperconv: same-padded k×k convolutions, max pooling
- * (p×p, stride p, floor) after each or once after the last. Its parameters and the length
- * of its flattened output, or a message.
- */
-function trunkShape(signature: NetworkSignature, name: string, channels: readonly number[], kernel: number, pool: number, pooling: Pooling): { parameters: number; flat: number } | string {
-    const image = singleImage(signature, name);
-    if (typeof image === 'string') return `${image}.`;
-    if (channels.length === 0) return `give at least one convolution's channel count, e.g. ${name}(8, 16).`;
-    let [height, width, inChannels] = image;
-    let parameters = 0;
-    channels.forEach((filters, i) => {
-        parameters += kernel * kernel * inChannels * filters + filters;
-        inChannels = filters;
-        if (pooling === 'each' || i === channels.length - 1) {
-            height = Math.floor(height / pool);
-            width = Math.floor(width / pool);
-        }
-    });
-    if (height < 1 || width < 1) return `${channels.length} convolutions with ${pool}×${pool} pooling shrink a ${image[0]}×${image[1]} image to nothing; use fewer or pool once (pooling = last).`;
-    return { parameters, flat: height * width * inChannels };
-}
-
-/** [height, width, channels] of a single-image input, or a message. */
-function singleImage(signature: NetworkSignature, name: string): [number, number, number] | string {
-    if (signature.inputs.length !== 1) return `${name} takes one image, but the extern's type has ${signature.inputs.length} inputs`;
-    const input = signature.inputs[0];
-    if (input.length === 2) return [input[0], input[1], 1];
-    if (input.length === 3) return [input[0], input[1], input[2]];
-    return `${name} needs an image input of type Real[h, w] or Real[h, w, c], not shape [${input.join(', ')}]`;
-}
-
-/** Parameters of fully connected layers of the given widths (weights + biases). */
-export function denseParameters(widths: readonly number[]): number {
-    let total = 0;
-    for (let i = 1; i < widths.length; i++) total += widths[i - 1] * widths[i] + widths[i];
-    return total;
-}
-
-/** The architecture request written in an extern's `= net(…)`. */
-export function architectureRequest(net: ast.NetSpec): ArchitectureRequest {
-    return { architecture: net.architecture, args: net.args.map(arg => ({ key: arg.key, value: String(arg.value) })) };
-}
-
-/** What hovers show for an extern: its network's signature and size, or why it has none. */
-export function externNetwork(extern: ast.Extern): ArchitectureResult | undefined {
-    if (!extern.net?.architecture) return undefined;
-    return resolveArchitecture(architectureRequest(extern.net), externReading(extern));
-}
-
-/** Why a several-argument extern may not be applied to fewer than all of its arguments (shared with the compiler). */
-export function partialExternMessage(name: string, arity: number, given: number): string {
-    const args = Array.from({ length: arity }, (_, i) => `a${i + 1}`);
-    const missing = args.slice(given);
-    return `The extern '${name}' is one network of all its ${arity} arguments, so it must be applied to all of them, but here it gets ${given}. `
-        + `Apply it fully (${[name, ...args].join(' ')}); for a function value write fun ${missing.join(' ')} => ${[name, ...args].join(' ')}.`;
-}
-
-/**
- * A use of an extern of several arguments (`A1 -o … -o An -o B`, n ≥ 2) applied to fewer
- * than n arguments: such an extern is one network of all n inputs and has no meaning on
- * fewer. Reported on the whole (partial) application. Ascriptions around the extern's name
- * are looked through, as the compiler does; the arity comes from the declared type.
- */
-export function partialExternApplication(use: ast.Var): CheckProblem | undefined {
-    const extern = use.ref?.ref;
-    if (!ast.isExtern(extern)) return undefined;
-    if (containsError(declaredType(extern))) return undefined;
-    const arity = externReading(extern).inputs.length;
-    if (arity < 2) return undefined;
-    let node: AstNode = use;
-    while (ast.isAscription(node.$container) && node.$container.term === node) node = node.$container;
-    let given = 0;
-    while (ast.isApplication(node.$container) && node.$container.function === node) {
-        node = node.$container;
-        given++;
-    }
-    if (given >= arity) return undefined;
-    return { code: Codes.partialExternApplication, message: partialExternMessage(extern.name, arity, given), severity: 'error', node };
-}
-
-/**
- * Problems in an extern's declaration: binders that mix the two readings (a binder of a
- * function type; an output type that takes the binders' types again, as if the binders
- * were not there) and its architecture.
- */
-export function externProblems(extern: ast.Extern): CheckProblem[] {
-    const type = declaredType(extern);
-    if (containsError(type)) return []; // the type checker reports the type itself
-    const problems: CheckProblem[] = [];
-    const reading = externReading(extern);
-    if (reading.reading === 'binders') {
-        extern.params.forEach((param, i) => {
-            const input = reading.inputs[i];
-            if (input.kind === 'function') {
-                problems.push({
-                    code: Codes.externReading, severity: 'error', node: param,
-                    message: `The binder '${param.name}' of the extern '${extern.name}' is an input of its network, which cannot take a function (${input}); give it Real, Bool or Nat inputs.`
-                });
-            }
-        });
-        // An output that is a function of the binders' own types again, one of them Real: a
-        // linear map of a second image is no one's intent; it is the type written as if
-        // without binders. (A Bool binder with a Bool -o … output is a fine function value.)
-        const output = uncurry(reading.output);
-        const repeated = output.params.slice(0, reading.inputs.length);
-        if (repeated.length === reading.inputs.length && repeated.every((param, i) => param.equals(reading.inputs[i])) && repeated.some(param => !isEnumerable(param))) {
-            const binders = extern.params.map(param => `(${param.name} : ${typeFromSyntax(param.type)})`).join(' ');
-            const rest = fnN(output.params.slice(reading.inputs.length), output.result);
-            problems.push({
-                code: Codes.externReading, severity: 'error', node: extern.type,
-                message: `The extern '${extern.name}' mixes its two readings: its binders ${binders} are the network's inputs and the type after ':' is the network's output, `
-                    + `but this output, ${reading.output}, takes the binders' types again. For one network of ${extern.params.map(p => p.name).join(', ')} write `
-                    + `\`extern ${extern.name} ${binders} : ${rest}\` (or, the same network, \`extern ${extern.name} : ${fnN(reading.inputs, rest)}\`); `
-                    + `for a network whose output is a function value, write after ':' only that function's type.`
-            });
-        }
-    }
-    const net = extern.net;
-    if (!net?.architecture || problems.length > 0) return problems;
-    const result = resolveArchitecture(architectureRequest(net), reading);
-    if (result.ok) return problems;
-    const arg = result.argIndex !== undefined ? net.args[result.argIndex] : undefined;
-    return [{
-        code: result.code, message: result.message, severity: 'error',
-        node: arg ?? net, property: arg ? undefined : 'architecture'
-    }];
-}
-
-// ---------------------------------------------------------------------------------------
-// Training declarations
+import { containsError, isDiscrete, isError, type CajalType } from '../typing/types.js';
+import { externNetwork, isInteger, type ResolvedArchitecture } from './architectures.js';
 
 /** Built-in data sources and the fields each group of them draws. */
 export const DATA_SOURCES: Record<string, { fields: string[]; description: string }> = {
@@ -527,8 +143,11 @@ export function externsUsed(term: AstNode): ast.Extern[] {
 /** Problems in a train block. `typeOf` is the type checker's (terms inside the block are typed there). */
 export function trainingProblems(training: ast.Training, typeOf: (node: AstNode) => CajalType): CheckProblem[] {
     const problems: CheckProblem[] = [];
-    const error = (message: string, node: AstNode, property?: string) => problems.push({ code: Codes.training, message, node, property, severity: 'error' });
-    const warning = (message: string, node: AstNode, property?: string) => problems.push({ code: Codes.training, message, node, property, severity: 'warning' });
+    const report: ProblemReport = {
+        error: (message, node, property) => problems.push({ code: Codes.training, message, node, property, severity: 'error' }),
+        warning: (message, node, property) => problems.push({ code: Codes.training, message, node, property, severity: 'warning' })
+    };
+    const { error } = report;
 
     const data = training.options.filter(ast.isDataOption);
     const models = training.options.filter(ast.isModelOption);
@@ -539,38 +158,61 @@ export function trainingProblems(training: ast.Training, typeOf: (node: AstNode)
         }
         for (const extra of list.slice(1)) error(`'${what}' is given more than once; a train block has one.`, extra);
     }
-
-    for (const option of data) {
-        if (option.source !== undefined) {
-            const source = DATA_SOURCES[option.source];
-            if (!source) {
-                error(`Unknown data source '${option.source}'. Built-in sources: ${Object.keys(DATA_SOURCES).join(', ')}; or name a file: data "points.jsonl" (x : Real[2], y : Bool);`, option, 'source');
-                continue;
-            }
-            for (const group of option.groups) {
-                if (group.fields.length > source.fields.length) {
-                    error(`Each group of '${option.source}' has at most ${source.fields.length} fields (${source.fields.join(', ')}), but this one has ${group.fields.length}.`, group);
-                }
-            }
-        } else if (option.file !== undefined) {
-            const file = option.file;
-            if (!DATA_FILE_EXTENSIONS.some(ext => file.toLowerCase().endsWith(ext))) {
-                error(`Unsupported data file '${file}': use JSON lines (.jsonl), CSV (.csv) or NumPy (.npy) files.`, option, 'file');
-            }
-        }
-        if (option.groups.length === 0) error('Name the data fields, e.g. data mnist (x, d);', option);
-        const seen = new Map<string, ast.Binder>();
-        for (const field of option.groups.flatMap(group => group.fields)) {
-            if (seen.has(field.name)) error(`The data field '${field.name}' is named twice.`, field, 'name');
-            seen.set(field.name, field);
-            const type = typeOf(field);
-            if (type.kind === 'function') error(`A data field cannot have a function type (${type}); use Real, Bool, Nat or pairs of them.`, field, 'name');
-        }
-    }
+    for (const option of data) dataProblems(option, typeOf, report);
 
     const model = models[0]?.term;
     const target = targets[0]?.term;
     const modelType = model ? typeOf(model) : undefined;
+    modelAndTargetProblems(model, modelType, target, report);
+
+    const evaluations = training.options.filter(ast.isEvaluateOption);
+    for (const extra of evaluations.slice(1)) error("'evaluate' is given more than once; a train block has one schedule (segments separated by commas).", extra);
+    for (const problem of evaluations.flatMap(evaluateProblems)) error(problem.message, problem.node, problem.property);
+
+    settingProblems(training.options.filter(ast.isSettingOption), modelType, report);
+    if (modelType && !containsError(modelType) && modelType.kind !== 'function' && modelType.kind !== 'real' && !isDiscrete(modelType)) {
+        error(`The model's type ${modelType} mixes Real and discrete parts; a model must be Real[…] or discrete (Bool, Nat, pairs of them).`, model!);
+    }
+    return problems;
+}
+
+/** Where the checks of a train block's parts report. */
+interface ProblemReport {
+    error(message: string, node: AstNode, property?: string): void;
+    warning(message: string, node: AstNode, property?: string): void;
+}
+
+/** A data option: a known source or a supported file, fields named once, none of a function type. */
+function dataProblems(option: ast.DataOption, typeOf: (node: AstNode) => CajalType, { error }: ProblemReport): void {
+    if (option.source !== undefined) {
+        const source = DATA_SOURCES[option.source];
+        if (!source) {
+            error(`Unknown data source '${option.source}'. Built-in sources: ${Object.keys(DATA_SOURCES).join(', ')}; or name a file: data "points.jsonl" (x : Real[2], y : Bool);`, option, 'source');
+            return;
+        }
+        for (const group of option.groups) {
+            if (group.fields.length > source.fields.length) {
+                error(`Each group of '${option.source}' has at most ${source.fields.length} fields (${source.fields.join(', ')}), but this one has ${group.fields.length}.`, group);
+            }
+        }
+    } else if (option.file !== undefined) {
+        const file = option.file;
+        if (!DATA_FILE_EXTENSIONS.some(ext => file.toLowerCase().endsWith(ext))) {
+            error(`Unsupported data file '${file}': use JSON lines (.jsonl), CSV (.csv) or NumPy (.npy) files.`, option, 'file');
+        }
+    }
+    if (option.groups.length === 0) error('Name the data fields, e.g. data mnist (x, d);', option);
+    const seen = new Map<string, ast.Binder>();
+    for (const field of option.groups.flatMap(group => group.fields)) {
+        if (seen.has(field.name)) error(`The data field '${field.name}' is named twice.`, field, 'name');
+        seen.set(field.name, field);
+        const type = typeOf(field);
+        if (type.kind === 'function') error(`A data field cannot have a function type (${type}); use Real, Bool, Nat or pairs of them.`, field, 'name');
+    }
+}
+
+/** The model is a value over learnable externs with architectures; the target uses fixed externs only. */
+function modelAndTargetProblems(model: ast.Term | undefined, modelType: CajalType | undefined, target: ast.Term | undefined, { error, warning }: ProblemReport): void {
     if (model && modelType && !isError(modelType)) {
         if (modelType.kind === 'function') {
             error(`The model must be a value, but it has the function type ${modelType}: apply it to the data fields, e.g. model f x;`, model);
@@ -592,13 +234,12 @@ export function trainingProblems(training: ast.Training, typeOf: (node: AstNode)
             }
         }
     }
+}
 
-    const evaluations = training.options.filter(ast.isEvaluateOption);
-    for (const extra of evaluations.slice(1)) error("'evaluate' is given more than once; a train block has one schedule (segments separated by commas).", extra);
-    for (const problem of evaluations.flatMap(evaluateProblems)) error(problem.message, problem.node, problem.property);
-
+/** Each setting known, set once, with a valid value; the loss fits the model's type. */
+function settingProblems(options: readonly ast.SettingOption[], modelType: CajalType | undefined, { error }: ProblemReport): void {
     const seenKeys = new Map<string, ast.SettingOption>();
-    for (const option of training.options.filter(ast.isSettingOption)) {
+    for (const option of options) {
         const spec = TRAINING_SETTINGS[option.key];
         if (!spec) {
             error(`Unknown setting '${option.key}'. Settings: ${Object.keys(TRAINING_SETTINGS).join(', ')}.`, option, 'key');
@@ -618,8 +259,4 @@ export function trainingProblems(training: ast.Training, typeOf: (node: AstNode)
             if (!forDiscrete && discrete) error(`${parsed} is for Real models, but the model has type ${modelType}: use cross_entropy or softmax_cross_entropy.`, option, 'value');
         }
     }
-    if (modelType && !containsError(modelType) && modelType.kind !== 'function' && modelType.kind !== 'real' && !isDiscrete(modelType)) {
-        error(`The model's type ${modelType} mixes Real and discrete parts; a model must be Real[…] or discrete (Bool, Nat, pairs of them).`, model!);
-    }
-    return problems;
 }

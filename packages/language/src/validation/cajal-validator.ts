@@ -7,7 +7,8 @@ import { Codes, type CheckProblem } from '../problems.js';
 import { termRange } from '../syntax.js';
 import { formatBytes } from '../typing/tensor-sizes.js';
 import { MAX_SOURCE_BYTES } from '../workspace/regular-files.js';
-import { externProblems, partialExternApplication, trainingProblems } from '../training/training-checks.js';
+import { externProblems, partialExternApplication } from '../training/extern-checks.js';
+import { trainingProblems } from '../training/training-checks.js';
 
 export function registerValidationChecks(services: CajalServices): void {
     const registry = services.validation.ValidationRegistry;
