@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as tty from 'node:tty';
 import { ast } from '@cajal/language';
 import type { BackendPreference } from '@cajal/runtime';
-import type { TrainEvent } from '@cajal/train';
+import type { TrainEvent, TrainResult } from '@cajal/train';
 import { CliError, UsageError, type Command, type Writer } from '../command.js';
 import { integerOption, parseCommandArgs, MAX_TENSOR_OPTION, MAX_TENSOR_USAGE, maxTensorOption } from '../util/args.js';
 import { displayPath, loadProgram, reportDiagnostics } from '../util/files.js';
@@ -80,31 +80,7 @@ export const trainCommand: Command = {
             DataError, TorchUnavailableError, TrainingError, WeightsFolderError, openWeightsFolder, defaultWeightsDirectory, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining,
             torchTrainerScript, writeTorchPlan
         } = await import('@cajal/train');
-        const { positionals, options } = parseCommandArgs(args, {
-            ...MAX_TENSOR_OPTION,
-            train: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' },
-            out: { type: 'string', short: 'o' }, backend: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' },
-            engine: { type: 'string' }, device: { type: 'string' }, nproc: { type: 'string' }, python: { type: 'string' }, plan: { type: 'string' }
-        }, usage);
-        if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'train needs a file.' : 'train takes exactly one file.', usage);
-        if (options.json && options.events) throw new UsageError('--json and --events both write to stdout; choose one.', usage);
-        const backend = options.backend ?? 'auto';
-        if (!['auto', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or cpu, got '${backend}'.`, usage);
-        const epochs = positive('epochs', options.epochs);
-        const batch = positive('batch', options.batch);
-        const lr = positiveNumber('lr', options.lr);
-        const limit = positive('limit', options.limit);
-        const seed = integerOption('seed', options.seed, usage);
-        const engine = options.engine ?? 'tfjs';
-        if (engine !== 'tfjs' && engine !== 'torch') throw new UsageError(`--engine must be tfjs or torch, got '${engine}'.`, usage);
-        const device = options.device ?? 'cpu';
-        if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${device}'.`, usage);
-        const nproc = positive('nproc', options.nproc);
-        if (engine === 'tfjs') {
-            for (const torchOnly of ['device', 'nproc', 'python', 'plan'] as const) {
-                if (options[torchOnly] !== undefined) throw new UsageError(`--${torchOnly} needs --engine torch.`, usage);
-            }
-        }
+        const { positionals, options, backend, epochs, batch, lr, limit, seed, engine, device, nproc } = trainArguments(args);
 
         // Before any work: a missing Python or torch is one clear line.
         let python: string | undefined;
@@ -139,7 +115,7 @@ export const trainCommand: Command = {
             describeEvent(event, log, terminal, io.cwd);
         };
         try {
-            const prepared = await prepareTraining(training, program.workspace.services, { epochs, batch, lr, limit, seed, backend: backend as BackendPreference });
+            const prepared = await prepareTraining(training, program.workspace.services, { epochs, batch, lr, limit, seed, backend });
             writeDiagnostics(io.stderr, prepared.warnings.map(w => diagnosticAtNode(w.node, w.code, w.message, io.cwd, 'warning')));
             try {
                 if (options.plan !== undefined) {
@@ -147,24 +123,13 @@ export const trainCommand: Command = {
                     // write it later without a lock (docs/training.md).
                     openWeightsFolder(weightsDirectory).release();
                     const plan = await writeTorchPlan(prepared, path.resolve(io.cwd, options.plan), { weightsDirectory, sourceFile, device, nproc: nproc ?? 1 });
-                    io.stdout.write(`Wrote the training plan ${displayPath(plan, io.cwd)} (its paths are absolute: on several machines, put it on a shared file system).\n`
-                        + `Train on one machine with N processes, or on M machines (run on each, with its --node_rank):\n`
-                        + `  torchrun --nproc_per_node N ${torchTrainerScript()} ${plan}\n`
-                        + `  torchrun --nnodes M --node_rank I --nproc_per_node N --rdzv_backend c10d --rdzv_endpoint HOST:29500 ${torchTrainerScript()} ${plan}\n`
-                        + `Rank 0 prints the --events lines and saves the weights to ${displayPath(weightsDirectory, io.cwd)}.\n`);
+                    io.stdout.write(planMessage(plan, torchTrainerScript(), weightsDirectory, io.cwd));
                     return 0;
                 }
                 const result = engine === 'torch'
                     ? await runTorchTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, torch: { python, device, nproc } })
-                    : await runTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, backend: backend as BackendPreference });
-                if (options.json) {
-                    io.stdout.write(JSON.stringify({
-                        train: result.train, epochs: result.epochs, examples: result.examples, seconds: Number(result.seconds.toFixed(3)),
-                        final: { loss: result.final.loss, accuracy: result.final.accuracy, psnr: result.final.psnr, testLoss: result.final.testLoss, testAccuracy: result.final.testAccuracy, testPsnr: result.final.testPsnr },
-                        weights: result.weights, cancelled: result.cancelled, backend: result.backend,
-                        ...(prepared.settings.evaluate ? { evaluations: result.evaluations } : {})
-                    }) + '\n');
-                }
+                    : await runTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, backend });
+                if (options.json) io.stdout.write(JSON.stringify(resultSummary(result, prepared.settings.evaluate !== undefined)) + '\n');
                 return result.cancelled ? 130 : 0;
             } finally {
                 prepared.dispose();
@@ -177,6 +142,55 @@ export const trainCommand: Command = {
         }
     }
 };
+
+/** The command's arguments, checked: one file, numbers where numbers go, torch options only with --engine torch. */
+function trainArguments(args: string[]) {
+    const { positionals, options } = parseCommandArgs(args, {
+        ...MAX_TENSOR_OPTION,
+        train: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, limit: { type: 'string' }, seed: { type: 'string' },
+        out: { type: 'string', short: 'o' }, backend: { type: 'string' }, json: { type: 'boolean' }, events: { type: 'boolean' },
+        engine: { type: 'string' }, device: { type: 'string' }, nproc: { type: 'string' }, python: { type: 'string' }, plan: { type: 'string' }
+    }, usage);
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'train needs a file.' : 'train takes exactly one file.', usage);
+    if (options.json && options.events) throw new UsageError('--json and --events both write to stdout; choose one.', usage);
+    const backend = options.backend ?? 'auto';
+    if (!['auto', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend must be auto, wasm or cpu, got '${backend}'.`, usage);
+    const epochs = positive('epochs', options.epochs);
+    const batch = positive('batch', options.batch);
+    const lr = positiveNumber('lr', options.lr);
+    const limit = positive('limit', options.limit);
+    const seed = integerOption('seed', options.seed, usage);
+    const engine = options.engine ?? 'tfjs';
+    if (engine !== 'tfjs' && engine !== 'torch') throw new UsageError(`--engine must be tfjs or torch, got '${engine}'.`, usage);
+    const device = options.device ?? 'cpu';
+    if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${device}'.`, usage);
+    const nproc = positive('nproc', options.nproc);
+    if (engine === 'tfjs') {
+        for (const torchOnly of ['device', 'nproc', 'python', 'plan'] as const) {
+            if (options[torchOnly] !== undefined) throw new UsageError(`--${torchOnly} needs --engine torch.`, usage);
+        }
+    }
+    return { positionals, options, backend: backend as BackendPreference, epochs, batch, lr, limit, seed, engine: engine as 'tfjs' | 'torch', device: device as 'cpu' | 'cuda', nproc };
+}
+
+/** What `--plan` prints: where the plan is and the torchrun commands that train from it. */
+function planMessage(plan: string, trainerScript: string, weightsDirectory: string, cwd: string): string {
+    return `Wrote the training plan ${displayPath(plan, cwd)} (its paths are absolute: on several machines, put it on a shared file system).\n`
+        + `Train on one machine with N processes, or on M machines (run on each, with its --node_rank):\n`
+        + `  torchrun --nproc_per_node N ${trainerScript} ${plan}\n`
+        + `  torchrun --nnodes M --node_rank I --nproc_per_node N --rdzv_backend c10d --rdzv_endpoint HOST:29500 ${trainerScript} ${plan}\n`
+        + `Rank 0 prints the --events lines and saves the weights to ${displayPath(weightsDirectory, cwd)}.\n`;
+}
+
+/** The `--json` summary of a run (with an evaluate schedule, its evaluations too). */
+function resultSummary(result: TrainResult, scheduled: boolean): object {
+    return {
+        train: result.train, epochs: result.epochs, examples: result.examples, seconds: Number(result.seconds.toFixed(3)),
+        final: { loss: result.final.loss, accuracy: result.final.accuracy, psnr: result.final.psnr, testLoss: result.final.testLoss, testAccuracy: result.final.testAccuracy, testPsnr: result.final.testPsnr },
+        weights: result.weights, cancelled: result.cancelled, backend: result.backend,
+        ...(scheduled ? { evaluations: result.evaluations } : {})
+    };
+}
 
 function describeEvent(event: TrainEvent, log: Writer, terminal: boolean, cwd: string): void {
     switch (event.event) {
