@@ -37,6 +37,7 @@ import { ast, loadFiles } from '@cajal/language';
 import { decodeNpy, writeFileAtomic } from '@cajal/compiler';
 import { TorchUnavailableError, TrainingError, findTorchPython, findTraining, prepareTraining, runTorchTraining } from '@cajal/train';
 import { DILATION_MODELS, imagesFigure, mean, psnrFigures, psnrPerImage, summarize, trivialPredictions } from './dilation-lib.mjs';
+import { interruptSignal } from './lib.mjs';
 
 const experimentsDirectory = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(experimentsDirectory);
@@ -151,14 +152,8 @@ const STABILITY_NOTE = '*Why:* the nine hypernetwork steps are an unstable feedb
     + 'The authors\' −1…1 images padded with −1 do not avoid it: the same initial weights on the rescaled images (the kernel step padding with −1) give a largest iterate of 5.3 after one step and 1.1·10¹¹ after nine. '
     + 'Whether their initial draws (PyTorch\'s defaults everywhere, random biases) or their 600,000 examples get past it is not settled here.';
 
-const interrupted = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => {
-        if (interrupted.signal.aborted) process.exit(130);
-        console.error(`\n${signal}: stopping after the current batch; finished runs are kept in ${path.relative(root, resultsFile)}`);
-        interrupted.abort();
-    });
-}
+// Ctrl-C or SIGTERM: the current run stops after its batch and is not recorded (lib.mjs).
+const interrupted = interruptSignal(path.relative(root, resultsFile));
 
 /** One training run on the torch engine; the test predictions at every evaluation, measured here. */
 async function train(spec) {
@@ -172,11 +167,11 @@ async function train(spec) {
         let result, diverged = null;
         try {
             result = await runTorchTraining(prepared, {
-                weightsDirectory: null, signal: interrupted.signal, onEvent: event => { if (event.event !== 'batch') events.push(event); },
+                weightsDirectory: null, signal: interrupted, onEvent: event => { if (event.event !== 'batch') events.push(event); },
                 torch: { python: torchPython.python, predictionsDirectory: predictions }
             });
         } catch (error) {
-            if (interrupted.signal.aborted || !(error instanceof TrainingError) || !/became|NaN|infinite/.test(error.message)) throw error;
+            if (interrupted.aborted || !(error instanceof TrainingError) || !/became|NaN|infinite/.test(error.message)) throw error;
             // A diverged run is a result: keep what was measured before it diverged.
             diverged = error.message;
             const evaluated = events.filter(e => e.event === 'evaluation').map(e => ({ step: e.step, examples: e.examples, test: e.test }));

@@ -1,7 +1,8 @@
 /**
  * The experiment runner's pure parts (no training, no files): the authors' protocol
  * (grid, evaluation schedule, checkpoints), option parsing, statistics over seeds, the
- * resume key of a run, and the SVG figures. Unit-tested in test/experiments/lib.test.ts.
+ * resume key of a run, the SVG figures, and the runners' handling of Ctrl-C. Unit-tested in
+ * test/experiments/lib.test.ts.
  */
 import { chartGrid, lineChart } from '@cajal/train';
 
@@ -191,4 +192,24 @@ export function sizeFigure({ task, metric, points }) {
     });
     const unit = metric === 'accuracy' ? 'test accuracy' : 'test PSNR (dB)';
     return lineChart({ title: `${task}: ${unit} vs training-set size`, xLabel: 'training-set size (log scale)', yLabel: unit, logX: true, ...(metric === 'accuracy' ? { yMin: 0.4, yMax: 1 } : {}), series, ...PANEL });
+}
+
+/**
+ * Ctrl-C or SIGTERM (of run.mjs and dilation.mjs): the returned signal aborts, so the current
+ * run stops after its batch (the torch trainer too) and is not recorded, while the runs before
+ * it stay in the results file `keptIn`; a second Ctrl-C exits at once with 130.
+ */
+export function interruptSignal(keptIn, host = process, log = message => console.error(message)) {
+    const controller = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM']) {
+        host.on(signal, () => {
+            if (controller.signal.aborted) {
+                host.exit(130);
+                return;
+            }
+            log(`\n${signal}: stopping after the current batch; finished runs are kept in ${keptIn}`);
+            controller.abort();
+        });
+    }
+    return controller.signal;
 }

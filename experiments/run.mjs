@@ -40,7 +40,7 @@ import { writeFileAtomic } from '@cajal/compiler';
 import { TorchUnavailableError, evaluationSteps, findTorchPython, findTraining, prepareTraining, runTorchTraining, runTraining } from '@cajal/train';
 import {
     AUTHORS_CELLS, AUTHORS_SCHEDULE, AUTHORS_SEEDS, CHECKPOINTS, MODELS, accuraciesAt, cellName, dependencyText, majorityClass, mean, meanSd,
-    parseCells, runKey, sd, seedList, sizeFigure, stepsFigure
+    interruptSignal, parseCells, runKey, sd, seedList, sizeFigure, stepsFigure
 } from './lib.mjs';
 
 const experimentsDirectory = path.dirname(fileURLToPath(import.meta.url));
@@ -172,7 +172,7 @@ async function train(spec) {
     try {
         const events = [];
         const onEvent = event => { if (event.event !== 'batch') events.push(event); };
-        const options = { weightsDirectory: null, onEvent, signal: interrupted.signal, ...(spec.testEvery ? { testEvery: spec.testEvery } : {}) };
+        const options = { weightsDirectory: null, onEvent, signal: interrupted, ...(spec.testEvery ? { testEvery: spec.testEvery } : {}) };
         const result = engine === 'torch'
             ? await runTorchTraining(prepared, { ...options, torch: { python: torchPython.python } })
             : await runTraining(prepared, options);
@@ -227,16 +227,8 @@ function plannedRuns() {
     return specs;
 }
 
-// Ctrl-C or SIGTERM: the current run stops after its batch (the torch trainer too) and is not
-// recorded; the runs before it stay in the results file.
-const interrupted = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.on(signal, () => {
-        if (interrupted.signal.aborted) process.exit(130);
-        console.error(`\n${signal}: stopping after the current batch; finished runs are kept in ${path.relative(root, resultsFile)}`);
-        interrupted.abort();
-    });
-}
+// Ctrl-C or SIGTERM: the current run stops after its batch and is not recorded (lib.mjs).
+const interrupted = interruptSignal(path.relative(root, resultsFile));
 
 const invocationStarted = performance.now();
 if (!args['report-only']) {
@@ -296,7 +288,7 @@ writeFileAtomic(reportFile, report);
 console.error(`wrote ${args['report-only'] ? '' : `${path.relative(root, resultsFile)}, `}${path.relative(root, reportFile)} and ${figures.length} figure(s) in experiments/plots/`);
 
 // The recurrent-neuron experiments (issue 13): their own runner and report (PyTorch only).
-if (!args['no-legacy'] && !interrupted.signal.aborted && (!args.only || 'conditional dilation'.includes(args.only.toLowerCase()))) {
+if (!args['no-legacy'] && !interrupted.aborted && (!args.only || 'conditional dilation'.includes(args.only.toLowerCase()))) {
     if (engine === 'tfjs' && !args['report-only']) {
         console.error('dilation (experiments/dilation.mjs) runs on the PyTorch engine only: skipped with --engine tfjs');
     } else {

@@ -3,6 +3,7 @@
  * schedule (as @cajal/train's evaluationSteps reads it), cell parsing, statistics over seeds, the majority-class baseline, the resume
  * key, and the SVG figures (one line per seed, coloured by model, one panel per cell).
  */
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { evaluationSteps } from '@cajal/train';
 import * as lib from '../../experiments/lib.mjs';
@@ -153,5 +154,25 @@ describe('figures', () => {
         expect(svg.match(/<polyline/g)).toHaveLength(2);
         expect(svg.match(/<polygon/g)).toHaveLength(2);
         expect(svg).toContain('training-set size (log scale)');
+    });
+});
+
+describe('interruptSignal (Ctrl-C in run.mjs and dilation.mjs)', () => {
+    it('aborts on the first SIGINT or SIGTERM, saying where the finished runs are; exits with 130 on the second', () => {
+        for (const first of ['SIGINT', 'SIGTERM']) {
+            const host = new EventEmitter() as EventEmitter & { exit: (code: number) => void };
+            const exits: number[] = [];
+            host.exit = code => { exits.push(code); };
+            const lines: string[] = [];
+            const signal: AbortSignal = lib.interruptSignal('experiments/results.json', host, (line: string) => lines.push(line));
+            expect(signal.aborted).toBe(false);
+            host.emit(first);
+            expect(signal.aborted).toBe(true);
+            expect(lines).toEqual([`\n${first}: stopping after the current batch; finished runs are kept in experiments/results.json`]);
+            expect(exits).toEqual([]);
+            host.emit('SIGINT');
+            expect(exits).toEqual([130]);
+            expect(lines).toHaveLength(1);
+        }
     });
 });
