@@ -7,14 +7,13 @@
 
 // The entry points: a definition or term to a program (the IR of @cajal/ir, re-exported for
 // generators) with the compiler's warnings; closed definitions' neurons (below).
-export { compileDefinition, compileTerm } from './compile.js';
+export { TermCompiler, compileDefinition, compileTerm } from './compile.js';
 export type { CompiledProgram } from './compile.js';
 export { toTypeDesc } from './program.js';
 export type { CompileWarning, IrNode, Program, ProgramExtern, ProgramInput, ProgramOptions, TypeDesc, VarRef } from './program.js';
 export { CompileError, NotConstantError, ReplicatedVariableError, TensorTooLargeError, containsFunction, isHigherOrder } from './fold.js';
-// The passes themselves, for callers that compile many terms with one cache (training) and for
-// tests of one pass: the program compiler and the folder (closed terms to constant tensors).
-export { ProgramCompiler } from './program.js';
+// The folder (closed terms to constant tensors), for the correctness theorem's test, which
+// applies a definition's tensor to argument tensors.
 export { Folder } from './fold.js';
 
 // Generating a TensorFlow.js module from a document's programs.

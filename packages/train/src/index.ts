@@ -5,8 +5,12 @@
  */
 
 // Running a train block.
-export { TrainingError, clipByGlobalNorm, defaultWeightsDirectory, divergedMessage, keptMessage, evaluateSet, evaluationSteps, findTraining, locationOf, lossOf, prepareTraining, programOnExamples, runTraining } from './trainer.js';
-export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
+export { TrainingError, defaultWeightsDirectory, divergedMessage, keptMessage, evaluateSet, evaluationSteps, runTraining } from './trainer.js';
+export { findTraining, locationOf, prepareTraining } from './prepare-training.js';
+export { programOnExamples } from './batches.js';
+export { clipByGlobalNorm, lossOf } from './losses.js';
+export type { FinalMetrics, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
+export type { PreparedTraining } from './prepare-training.js';
 // Adam in one WebAssembly SIMD pass per variable, bit-identical to tf.train.adam (what runTraining uses).
 export { FusedAdam } from './adam.js';
 

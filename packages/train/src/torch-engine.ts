@@ -17,7 +17,8 @@ import { ast } from '@cajal/language';
 import { encodeNpy, generateTorchModule, torchArchitecture, writeFileAtomic, type TorchArchitecture } from '@cajal/compiler';
 import { writeHistory, type EpochMetrics, type Evaluation } from './history.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
-import { TrainingError, defaultWeightsDirectory, evaluationSteps, locationOf, type FinalMetrics, type PreparedTraining, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
+import { locationOf, type PreparedTraining } from './prepare-training.js';
+import { TrainingError, evaluationSteps, finalMetrics, weightsDirectoryOf, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
 import { saveNetworks, type WeightsManifest } from './weights.js';
 import { openWeightsFolder } from './weights-folder.js';
 
@@ -128,50 +129,18 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
     const nproc = Math.max(1, torch.nproc ?? 1);
     const { data, name } = prepared;
     const emit = options.onEvent ?? (() => undefined);
-    const weightsDirectory = options.weightsDirectory === null ? null
-        : options.weightsDirectory ?? (options.sourceFile ? defaultWeightsDirectory(options.sourceFile, name) : null);
+    const weightsDirectory = weightsDirectoryOf(options, name);
     // Before anything runs: the folder is writable, this run's alone, and the tool's (weights-folder.ts).
     const lease = weightsDirectory ? openWeightsFolder(weightsDirectory) : undefined;
     let work: string | undefined;
     try {
         work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-'));
         const planFile = await writeTorchPlan(prepared, work, { weightsDirectory, sourceFile: options.sourceFile, device, nproc, testEvery: options.testEvery, ranksDirectory: torch.ranksDirectory, predictionsDirectory: torch.predictionsDirectory });
-        const history: EpochMetrics[] = [];
-        const evaluations: Evaluation[] = [];
-        const scheduled = prepared.settings.evaluate !== undefined;
-        let finished: Extract<TrainEvent, { event: 'done' | 'cancelled' }> | undefined;
-        let engineError: { kind: string; message: string; traceback?: string } | undefined;
-        let historyError: unknown;
-        let backend = `torch-${device}`;
-        const onLine = (line: string) => {
-            let event: Record<string, unknown>;
-            try {
-                event = JSON.parse(line) as Record<string, unknown>;
-            } catch {
-                return; // not an event (a library printing to stdout)
-            }
-            if (event.event === 'engine-error') {
-                engineError = event as unknown as typeof engineError;
-                return;
-            }
-            if (event.event === 'start') backend = String(event.backend);
-            if (event.event === 'evaluation') {
-                const { event: _, ...evaluation } = event;
-                evaluations.push(evaluation as unknown as Evaluation);
-            }
-            if (event.event === 'epoch') {
-                const { event: _, ...metrics } = event;
-                history.push(metrics as unknown as EpochMetrics);
-                try {
-                    if (weightsDirectory && historyError === undefined) writeHistory(weightsDirectory, name, history, scheduled ? evaluations : undefined);
-                } catch (error) {
-                    historyError = error; // reported when the engine has stopped
-                }
-            }
-            if (event.event === 'done' || event.event === 'cancelled') finished = event as unknown as typeof finished;
-            emit(event as unknown as TrainEvent);
-        };
-        const exit = options.signal?.aborted ? undefined : await runPython(python, [torchTrainerScript(), planFile], torch.env ?? process.env, onLine, options.signal);
+        const report = new EngineReport(name, weightsDirectory, prepared.settings.evaluate !== undefined, emit, `torch-${device}`);
+        const { history, evaluations } = report;
+        const exit = options.signal?.aborted ? undefined
+            : await runPython(python, [torchTrainerScript(), planFile], torch.env ?? process.env, line => report.read(line), options.signal);
+        const { finished, engineError, backend } = report;
         if (!exit || (!finished && !engineError && options.signal?.aborted && exit.signal === 'SIGTERM')) {
             // Cancelled before Python could take the signal (aborted before the start, or while
             // the interpreter was still importing torch, before its handlers were installed):
@@ -194,7 +163,7 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
             const where = engineError.kind === 'data' ? prepared.training.options.find(ast.isDataOption) ?? prepared.training : prepared.training;
             throw new TrainingError(`the PyTorch engine failed${locationOf(where)}: ${engineError.message}`);
         }
-        if (historyError !== undefined) throw historyError;
+        if (report.historyError !== undefined) throw report.historyError;
         if (!finished) {
             throw new TrainingError(`the PyTorch engine (${python}) stopped ${exit.signal ? `by signal ${exit.signal}` : `with exit code ${exit.code}`} before finishing${exit.stderr.trim() ? `: ${lastLine(exit.stderr)}` : ''}.`);
         }
@@ -210,11 +179,53 @@ export async function runTorchTraining(prepared: PreparedTraining, options: Trai
     }
 }
 
-function finalMetrics(last: EpochMetrics | undefined): FinalMetrics {
-    return {
-        loss: last?.loss ?? null, accuracy: last?.accuracy ?? null, psnr: last?.psnr ?? null,
-        testLoss: last?.testLoss ?? null, testAccuracy: last?.testAccuracy ?? null, testPsnr: last?.testPsnr ?? null
-    };
+/**
+ * The engine's events as they arrive on its stdout (one JSON object a line; anything else is a
+ * library printing): passed on to the caller, the history rewritten after each epoch.
+ */
+class EngineReport {
+    readonly history: EpochMetrics[] = [];
+    readonly evaluations: Evaluation[] = [];
+    finished: Extract<TrainEvent, { event: 'done' | 'cancelled' }> | undefined;
+    engineError: { kind: string; message: string; traceback?: string } | undefined;
+    /** A failed history write, reported when the engine has stopped. */
+    historyError: unknown;
+
+    constructor(
+        private readonly name: string, private readonly weightsDirectory: string | null, private readonly scheduled: boolean,
+        private readonly emit: (event: TrainEvent) => void, public backend: string
+    ) {}
+
+    read(line: string): void {
+        let event: Record<string, unknown>;
+        try {
+            event = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+            return; // not an event (a library printing to stdout)
+        }
+        if (event.event === 'engine-error') {
+            this.engineError = event as unknown as EngineReport['engineError'];
+            return;
+        }
+        if (event.event === 'start') this.backend = String(event.backend);
+        if (event.event === 'evaluation') {
+            const { event: _, ...evaluation } = event;
+            this.evaluations.push(evaluation as unknown as Evaluation);
+        }
+        if (event.event === 'epoch') {
+            const { event: _, ...metrics } = event;
+            this.history.push(metrics as unknown as EpochMetrics);
+            try {
+                if (this.weightsDirectory && this.historyError === undefined) {
+                    writeHistory(this.weightsDirectory, this.name, this.history, this.scheduled ? this.evaluations : undefined);
+                }
+            } catch (error) {
+                this.historyError = error;
+            }
+        }
+        if (event.event === 'done' || event.event === 'cancelled') this.finished = event as unknown as EngineReport['finished'];
+        this.emit(event as unknown as TrainEvent);
+    }
 }
 
 export interface TorchPlanOptions {
