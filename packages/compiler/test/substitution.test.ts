@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ast, type CajalServices, type Value } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
-import { compileDefinition, neuronOf } from '@cajal/compiler';
+import { TermCompiler, compileDefinition, compileTerm, neuronOf } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
 
 const SOURCE = `
@@ -150,5 +150,27 @@ describe('a function that replicates its argument is applied by substitution', (
                 expect(data[r * 2 + i], `fold: ${fold}, f = ${fName}, n = ${nValue}`).toBeCloseTo(x, 5)));
             out.dispose(); f.dispose(); n.dispose();
         }
+    });
+});
+
+describe('TermCompiler: several terms over the same inputs (a train block\'s model and target)', () => {
+    it('reports a warning about a definition both terms use once, where separate compilations report it for each', () => {
+        const definition = definitions.get('atRunTime')!;
+        const compiler = new TermCompiler(definition.params, services);
+        const model = compiler.compile(definition.body, 'block.model');
+        const target = compiler.compile(definition.body, 'block.target');
+        expect([model.name, target.name]).toEqual(['block.model', 'block.target']);
+        expect(compiler.warnings.filter(w => w.code === 'compile/substituted-value')).toHaveLength(1);
+        const separately = ['model', 'target'].flatMap(name => compileTerm(definition.body, definition.params, services, { name }).warnings);
+        expect(separately.filter(w => w.code === 'compile/substituted-value')).toHaveLength(2);
+        // The shared cache changes nothing the programs compute.
+        const r = tf.tensor2d([[1, 0], [0, 1]]);
+        const flip = (x: tf.Tensor) => tf.tidy(() => tf.stack([x.slice([0, 0], [-1, 1]).reshape([-1]), x.slice([0, 1], [-1, 1]).reshape([-1])], 1));
+        for (const program of [model, target]) {
+            const out = runProgram(program, [r], { flip });
+            expect(Array.from(out.dataSync()).map(x => Math.round(x * 1e5) / 1e5)).toEqual([1, 0, 1, 0]);
+            out.dispose();
+        }
+        r.dispose();
     });
 });
