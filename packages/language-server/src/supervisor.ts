@@ -1,4 +1,3 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import {
     IPCMessageReader, IPCMessageWriter, StreamMessageReader, StreamMessageWriter,
@@ -6,6 +5,7 @@ import {
     type Message, type MessageReader, type MessageWriter, type NotificationMessage, type RequestMessage, type ResponseMessage
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { FramingGuard, megabytes } from './framing-guard.js';
 
 export interface SupervisorOptions {
     argv: string[];
@@ -27,83 +27,6 @@ const MAX_RESTARTS = 6;
 const RESTART_WINDOW_MS = 15 * 60_000;
 /** Documents above this (UTF-8 bytes) are not checked: the same cap as source files on disk. */
 export const MAX_DOCUMENT_BYTES = 8_000_000;
-/** A message above this, or a header above MAX_HEADER_BYTES, is a framing error. */
-const MAX_MESSAGE_BYTES = 256_000_000;
-const MAX_HEADER_BYTES = 8_192;
-
-/** `8 MB` */
-function megabytes(bytes: number): string {
-    return `${Math.round(bytes / 1e6)} MB`;
-}
-
-/**
- * Checks the LSP base protocol's framing of the incoming stream (`Content-Length: N`, an
- * empty line, N bytes) and passes the bytes on unchanged. vscode-jsonrpc's reader waits
- * forever on a header that never ends or a length that never arrives, and silently drops
- * a header without a valid length; here each is a framing error (`onError`).
- */
-export class FramingGuard extends Transform {
-    private header = Buffer.alloc(0);
-    /** Body bytes of the current message still to come. */
-    private remaining = 0;
-
-    constructor(private readonly onError: (message: string) => void) {
-        super();
-    }
-
-    override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-        let offset = 0;
-        while (offset < chunk.length) {
-            if (this.remaining > 0) {
-                const count = Math.min(this.remaining, chunk.length - offset);
-                this.remaining -= count;
-                offset += count;
-                continue;
-            }
-            const previous = this.header.length;
-            this.header = Buffer.concat([this.header, chunk.subarray(offset)]);
-            const end = this.header.indexOf('\r\n\r\n');
-            if (end < 0) {
-                // Fail as soon as the header cannot be one: garbage must not leave the server waiting.
-                const garbage = this.header.findIndex(byte => (byte < 0x20 || byte > 0x7e) && byte !== 0x0d && byte !== 0x0a && byte !== 0x09);
-                if (garbage >= 0) return this.fail(`a byte that cannot be in a header (0x${this.header[garbage].toString(16).padStart(2, '0')}) at offset ${garbage} of a header`, done);
-                const lastLine = this.header.lastIndexOf('\r\n');
-                const complete = lastLine < 0 ? [] : this.header.subarray(0, lastLine).toString('latin1').split('\r\n');
-                const bad = complete.find(line => line.indexOf(':') <= 0);
-                if (bad !== undefined) return this.fail(`a header line without 'Name: value': ${JSON.stringify(bad.slice(0, 40))}`, done);
-                if (this.header.length > MAX_HEADER_BYTES) return this.fail(`no end of header (an empty line) within ${MAX_HEADER_BYTES} bytes`, done);
-                break;
-            }
-            const problem = this.checkHeader(this.header.subarray(0, end).toString('latin1'));
-            if (problem) return this.fail(problem, done);
-            offset += end + 4 - previous;
-            this.header = Buffer.alloc(0);
-        }
-        done(null, chunk);
-    }
-
-    /** Sets `remaining` from a valid header, else says what is wrong with it. */
-    private checkHeader(text: string): string | undefined {
-        let length: number | undefined;
-        for (const line of text.split('\r\n')) {
-            const colon = line.indexOf(':');
-            if (colon <= 0) return `a header line without 'Name: value': ${JSON.stringify(line.slice(0, 40))}`;
-            if (line.slice(0, colon).trim().toLowerCase() !== 'content-length') continue;
-            const value = line.slice(colon + 1).trim();
-            if (!/^\d+$/.test(value)) return `Content-Length is not a number: ${JSON.stringify(value.slice(0, 40))}`;
-            length = Number(value);
-        }
-        if (length === undefined) return 'a header without Content-Length';
-        if (length > MAX_MESSAGE_BYTES) return `Content-Length ${length} is above the limit of ${megabytes(MAX_MESSAGE_BYTES)}`;
-        this.remaining = length;
-        return undefined;
-    }
-
-    private fail(message: string, done: TransformCallback): void {
-        this.onError(message);
-        done();
-    }
-}
 
 /** Logs a framing error and exits with 1: the stream cannot be resynchronised, and the editor restarts a server that exits. */
 function framingError(message: string): never {
@@ -140,101 +63,155 @@ function isNotification(message: Message): message is NotificationMessage {
  * the text of every open document.
  */
 export function runSupervisor(options: SupervisorOptions): void {
-    const { reader, writer } = transport(options.argv);
-    let worker: Worker;
-    let initializeParams: unknown;
-    let exitRequested = false;
+    new Supervisor(options).run();
+}
+
+class Supervisor {
+    private readonly reader: MessageReader;
+    private readonly writer: MessageWriter;
+    private worker!: Worker;
+    private initializeParams: unknown;
+    private exitRequested = false;
+    private shutdownRequested = false;
     /** Requests from the editor the current worker has not answered yet. */
-    const pending = new Map<string | number, string>();
+    private readonly pending = new Map<string | number, string>();
     /** Ids of replayed requests whose answers the editor must not see. */
-    const swallowed = new Set<string | number>();
-    const openDocuments = new Map<string, TextDocument>();
+    private readonly swallowed = new Set<string | number>();
+    private readonly openDocuments = new Map<string, TextDocument>();
     /**
      * Open documents the worker is not given, with the diagnostic that says why: too large
      * to check, or open while the thread kept stopping. An edit that resolves it gives the
      * document to the worker again.
      */
-    const withheld = new Map<string, { code: string; message: string }>();
-    const restarts: number[] = [];
-    let shutdownRequested = false;
+    private readonly withheld = new Map<string, { code: string; message: string }>();
+    /** When the worker stopped, within the restart window. */
+    private readonly restarts: number[] = [];
 
-    const send = (message: Message): void => {
-        void writer.write(message).catch(() => undefined);
-    };
+    constructor(private readonly options: SupervisorOptions) {
+        ({ reader: this.reader, writer: this.writer } = transport(options.argv));
+    }
 
-    const track = (message: Message): void => {
+    run(): void {
+        this.reader.listen(message => this.fromEditor(message));
+        this.reader.onError(error => framingError(error instanceof Error ? error.message : String(error)));
+        // The client went away: a clean exit if it had asked for shutdown, else 1 (as for `exit` without `shutdown`).
+        this.reader.onClose(() => process.exit(this.exitRequested || this.shutdownRequested ? 0 : 1));
+        this.start(false);
+    }
+
+    private send(message: Message): void {
+        void this.writer.write(message).catch(() => undefined);
+    }
+
+    /** A message from the editor: refused, dropped, or recorded and passed to the worker. */
+    private fromEditor(message: Message): void {
+        if (isRequest(message)) {
+            // LSP 3.17: initialize may be sent only once; after shutdown, only exit is valid.
+            const refusal = message.method === 'initialize' && this.initializeParams !== undefined ? 'initialize may be sent only once'
+                : this.shutdownRequested ? `the server is shut down (after 'shutdown' only 'exit' is valid), so '${message.method}' is not answered` : undefined;
+            if (refusal) {
+                this.send({ jsonrpc: '2.0', id: message.id, error: { code: INVALID_REQUEST, message: `Invalid request: ${refusal}.` } } as ResponseMessage);
+                return;
+            }
+        } else if (isNotification(message) && this.shutdownRequested && message.method !== 'exit') {
+            return;
+        }
+        this.track(message);
+        if (isRequest(message)) {
+            this.pending.set(message.id!, message.method);
+        }
+        let forwarded: Message | undefined = message;
+        if (isNotification(message)) {
+            if (message.method === 'textDocument/didOpen' || message.method === 'textDocument/didChange') forwarded = this.documentMessage(message);
+            else if (message.method === 'textDocument/didClose') this.withheld.delete((message.params as { textDocument: { uri: string } }).textDocument.uri);
+        }
+        if (forwarded) this.worker.postMessage(forwarded);
+    }
+
+    /** Records what a new worker must be brought to: the initialize parameters, the open documents' text. */
+    private track(message: Message): void {
         if (!isNotification(message) && !isRequest(message)) return;
         const params = message.params;
         switch (message.method) {
-            case 'initialize': initializeParams = params; break;
-            case 'exit': exitRequested = true; break;
-            case 'shutdown': shutdownRequested = true; break;
+            case 'initialize': this.initializeParams = params; break;
+            case 'exit': this.exitRequested = true; break;
+            case 'shutdown': this.shutdownRequested = true; break;
             case 'textDocument/didOpen': {
                 const doc = (params as DidOpenTextDocumentParams).textDocument;
-                openDocuments.set(doc.uri, TextDocument.create(doc.uri, doc.languageId, doc.version, doc.text));
+                this.openDocuments.set(doc.uri, TextDocument.create(doc.uri, doc.languageId, doc.version, doc.text));
                 break;
             }
             case 'textDocument/didChange': {
                 const change = params as DidChangeTextDocumentParams;
-                const current = openDocuments.get(change.textDocument.uri);
+                const current = this.openDocuments.get(change.textDocument.uri);
                 if (current) {
-                    openDocuments.set(current.uri, TextDocument.update(current, change.contentChanges, change.textDocument.version ?? current.version + 1));
+                    this.openDocuments.set(current.uri, TextDocument.update(current, change.contentChanges, change.textDocument.version ?? current.version + 1));
                 }
                 break;
             }
-            case 'textDocument/didClose': openDocuments.delete((params as DidCloseTextDocumentParams).textDocument.uri); break;
+            case 'textDocument/didClose': this.openDocuments.delete((params as DidCloseTextDocumentParams).textDocument.uri); break;
         }
-    };
+    }
 
-    const start = (replay: boolean): void => {
-        worker = options.startWorker();
+    /** Starts a worker; a replacement (`replay`) is initialized again and given the open documents. */
+    private start(replay: boolean): void {
+        const worker = this.options.startWorker();
+        this.worker = worker;
         worker.stdout?.pipe(process.stderr);
         worker.stderr?.pipe(process.stderr);
-        worker.on('message', (message: Message) => {
-            // The worker's (empty) diagnostics of a withheld document would hide why it is not checked.
-            if (isNotification(message) && message.method === 'textDocument/publishDiagnostics' && withheld.has((message.params as { uri: string }).uri)) return;
-            if ('id' in message && !('method' in message) && (message as ResponseMessage).id !== null) {
-                const id = (message as ResponseMessage).id!;
-                pending.delete(id);
-                if (swallowed.delete(id)) return;
-            }
-            send(message);
-        });
+        worker.on('message', (message: Message) => this.fromWorker(message));
         worker.on('error', error => {
             process.stderr.write(`cajal-language-server: the server thread failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
         });
         worker.on('exit', code => {
-            if (exitRequested) {
+            if (this.exitRequested) {
                 process.exit(code);
             }
-            restart(code);
+            this.restart(code);
         });
-        if (replay && initializeParams !== undefined) {
-            const id = `cajal-supervisor-initialize-${Date.now()}`;
-            swallowed.add(id);
-            worker.postMessage({ jsonrpc: '2.0', id, method: 'initialize', params: initializeParams });
-            worker.postMessage({ jsonrpc: '2.0', method: 'initialized', params: {} });
-            for (const document of openDocuments.values()) {
-                if (withheld.has(document.uri)) continue;
-                worker.postMessage({
-                    jsonrpc: '2.0', method: 'textDocument/didOpen',
-                    params: { textDocument: { uri: document.uri, languageId: document.languageId, version: document.version, text: document.getText() } }
-                });
-            }
-        }
-    };
+        if (replay && this.initializeParams !== undefined) this.replay(worker);
+    }
 
-    const restart = (code: number): void => {
+    /** A message from the worker, passed on unless the editor must not see it. */
+    private fromWorker(message: Message): void {
+        // The worker's (empty) diagnostics of a withheld document would hide why it is not checked.
+        if (isNotification(message) && message.method === 'textDocument/publishDiagnostics' && this.withheld.has((message.params as { uri: string }).uri)) return;
+        if ('id' in message && !('method' in message) && (message as ResponseMessage).id !== null) {
+            const id = (message as ResponseMessage).id!;
+            this.pending.delete(id);
+            if (this.swallowed.delete(id)) return;
+        }
+        this.send(message);
+    }
+
+    /** Brings a new worker to the editor's state: initialized, with the open documents it may check. */
+    private replay(worker: Worker): void {
+        const id = `cajal-supervisor-initialize-${Date.now()}`;
+        this.swallowed.add(id);
+        worker.postMessage({ jsonrpc: '2.0', id, method: 'initialize', params: this.initializeParams });
+        worker.postMessage({ jsonrpc: '2.0', method: 'initialized', params: {} });
+        for (const document of this.openDocuments.values()) {
+            if (this.withheld.has(document.uri)) continue;
+            worker.postMessage({
+                jsonrpc: '2.0', method: 'textDocument/didOpen',
+                params: { textDocument: { uri: document.uri, languageId: document.languageId, version: document.version, text: document.getText() } }
+            });
+        }
+    }
+
+    /** After a worker stopped: its open requests fail, and a new one starts unless the thread keeps stopping. */
+    private restart(code: number): void {
         const now = Date.now();
+        const restarts = this.restarts;
         restarts.push(now);
         while (restarts.length > 0 && restarts[0] < now - RESTART_WINDOW_MS) restarts.shift();
         process.stderr.write(`cajal-language-server: the server thread stopped (exit code ${code}); restarting it.\n`);
-        for (const [id, method] of pending) {
-            if (!swallowed.delete(id)) {
-                send({ jsonrpc: '2.0', id, error: { code: REQUEST_FAILED, message: `The Cajal server thread stopped while answering ${method}; it has been restarted.` } } as ResponseMessage);
+        for (const [id, method] of this.pending) {
+            if (!this.swallowed.delete(id)) {
+                this.send({ jsonrpc: '2.0', id, error: { code: REQUEST_FAILED, message: `The Cajal server thread stopped while answering ${method}; it has been restarted.` } } as ResponseMessage);
             }
         }
-        pending.clear();
+        this.pending.clear();
         if (restarts.length >= MAX_RESTARTS) {
             process.stderr.write(`cajal-language-server: the server thread stopped ${restarts.length} times within ${RESTART_WINDOW_MS / 60_000} minutes; giving up.\n`);
             process.exit(1);
@@ -243,72 +220,44 @@ export function runSupervisor(options: SupervisorOptions): void {
             // Slow or fast, a crash loop is most likely caused by an open document: stop checking them.
             const message = `The Cajal checker stopped ${restarts.length} times within ${RESTART_WINDOW_MS / 60_000} minutes while this file was open ` +
                 `(last exit code ${code}), so it is not checked; edit it to check it again, or restart the server.`;
-            process.stderr.write(`cajal-language-server: not checking the ${openDocuments.size} open document(s) any more until they are edited.\n`);
-            for (const uri of openDocuments.keys()) withhold(uri, 'server/not-checked', message);
+            process.stderr.write(`cajal-language-server: not checking the ${this.openDocuments.size} open document(s) any more until they are edited.\n`);
+            for (const uri of this.openDocuments.keys()) this.withhold(uri, 'server/not-checked', message);
         }
-        start(true);
-    };
+        this.start(true);
+    }
 
     /** Publishes why a document is not checked; the worker does not see it until released. */
-    const withhold = (uri: string, code: string, message: string): void => {
-        withheld.set(uri, { code, message });
-        send({
+    private withhold(uri: string, code: string, message: string): void {
+        this.withheld.set(uri, { code, message });
+        this.send({
             jsonrpc: '2.0', method: 'textDocument/publishDiagnostics',
             params: { uri, diagnostics: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: 1, source: 'cajal', code, message }] }
         } as NotificationMessage);
-    };
+    }
 
     /**
      * What the worker gets for a didOpen or didChange: nothing for a document above the size
      * cap (it gets a diagnostic instead), the whole text for one that is given back to it.
      */
-    const documentMessage = (message: NotificationMessage): Message | undefined => {
+    private documentMessage(message: NotificationMessage): Message | undefined {
         const uri = (message.params as { textDocument: { uri: string } }).textDocument.uri;
-        const document = openDocuments.get(uri);
+        const document = this.openDocuments.get(uri);
         if (!document) return message;
         const text = document.getText();
         const bytes = text.length * 3 <= MAX_DOCUMENT_BYTES ? text.length : Buffer.byteLength(text);
-        const wasWithheld = withheld.has(uri);
+        const wasWithheld = this.withheld.has(uri);
         if (bytes > MAX_DOCUMENT_BYTES) {
-            withhold(uri, 'server/too-large', `This file is ${megabytes(bytes)}, above the limit of ${megabytes(MAX_DOCUMENT_BYTES)} for checking in the editor, so it is not checked.`);
+            this.withhold(uri, 'server/too-large', `This file is ${megabytes(bytes)}, above the limit of ${megabytes(MAX_DOCUMENT_BYTES)} for checking in the editor, so it is not checked.`);
             // The worker forgets the text it had (its diagnostics for it are held back).
             return wasWithheld || message.method === 'textDocument/didOpen' ? undefined
                 : { jsonrpc: '2.0', method: 'textDocument/didClose', params: { textDocument: { uri } } } as NotificationMessage;
         }
         if (!wasWithheld) return message;
-        withheld.delete(uri);
+        this.withheld.delete(uri);
         if (message.method === 'textDocument/didOpen') return message;
         return {
             jsonrpc: '2.0', method: 'textDocument/didOpen',
             params: { textDocument: { uri, languageId: document.languageId, version: document.version, text } }
         } as NotificationMessage;
-    };
-
-    reader.listen((message: Message) => {
-        if (isRequest(message)) {
-            // LSP 3.17: initialize may be sent only once; after shutdown, only exit is valid.
-            const refusal = message.method === 'initialize' && initializeParams !== undefined ? 'initialize may be sent only once'
-                : shutdownRequested ? `the server is shut down (after 'shutdown' only 'exit' is valid), so '${message.method}' is not answered` : undefined;
-            if (refusal) {
-                send({ jsonrpc: '2.0', id: message.id, error: { code: INVALID_REQUEST, message: `Invalid request: ${refusal}.` } } as ResponseMessage);
-                return;
-            }
-        } else if (isNotification(message) && shutdownRequested && message.method !== 'exit') {
-            return;
-        }
-        track(message);
-        if (isRequest(message)) {
-            pending.set(message.id!, message.method);
-        }
-        let forwarded: Message | undefined = message;
-        if (isNotification(message)) {
-            if (message.method === 'textDocument/didOpen' || message.method === 'textDocument/didChange') forwarded = documentMessage(message);
-            else if (message.method === 'textDocument/didClose') withheld.delete((message.params as { textDocument: { uri: string } }).textDocument.uri);
-        }
-        if (forwarded) worker.postMessage(forwarded);
-    });
-    reader.onError(error => framingError(error instanceof Error ? error.message : String(error)));
-    // The client went away: a clean exit if it had asked for shutdown, else 1 (as for `exit` without `shutdown`).
-    reader.onClose(() => process.exit(exitRequested || shutdownRequested ? 0 : 1));
-    start(false);
+    }
 }
