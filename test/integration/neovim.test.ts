@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
-import { serverBin } from '../../packages/language-server/test/lsp-client.js';
+import { serverBin } from '../executables.js';
 
 function ensureNeovim(): string {
     const found = spawnSync('sh', ['-c', 'command -v nvim'], { encoding: 'utf-8' }).stdout.trim();

@@ -19,7 +19,7 @@ import { checkText } from '@cajal/language/testing';
 import { compileDefinition, generateTorchModule, type Program } from '@cajal/compiler';
 import { initBackend, runProgram, type LinkedNetworks } from '@cajal/runtime';
 import { PRELUDE, randomProgram } from '../program-generator.js';
-import { TORCH_PYTHON } from '../../packages/train/test/torch-python.js';
+import { TORCH_PYTHON } from '../torch-python.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-eq-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));

@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { cliBin } from '../../../test/executables.js';
 
 export const repository = path.resolve(__dirname, '../../..');
-export const bin = path.join(repository, 'packages', 'cli', 'bin', 'cajal.js');
+/** The CLI these tests run (its one home: test/executables.ts). */
+export const bin = cliBin;
 
 export interface Run {
     code: number | null;

@@ -9,10 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeNpy } from '@cajal/compiler';
+import { cliBin as cli } from '../../../test/executables.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
-const cli = path.join(root, 'packages/cli/bin/cajal.js');
 // Inside the repository, so the generated module resolves @tensorflow/tfjs and @cajal/runtime.
 const work = fs.mkdtempSync(path.join(here, '.tmp-e2e-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));

@@ -14,11 +14,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadFiles } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTorch, documentArchitectures, generateTorchModule, pythonIdentifier, pythonLiteral } from '@cajal/compiler';
-import { TORCH_PYTHON } from '../../train/test/torch-python.js';
+import { cliBin as cli } from '../../../test/executables.js';
+import { TORCH_PYTHON } from '../../../test/torch-python.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
-const cli = path.join(root, 'packages/cli/bin/cajal.js');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-torch-gen-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 

@@ -2,16 +2,15 @@
 // child process and speaks LSP to it with vscode-languageserver-protocol.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import {
     createProtocolConnection, StreamMessageReader, StreamMessageWriter,
     InitializeRequest, InitializedNotification, DidOpenTextDocumentNotification, DidChangeTextDocumentNotification,
     PublishDiagnosticsNotification, ShutdownRequest, ExitNotification,
     type ProtocolConnection, type Diagnostic, type PublishDiagnosticsParams, type InitializeResult
 } from 'vscode-languageserver-protocol/node';
+import { serverBin } from '../../../test/executables.js';
 
-export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const serverBin = path.join(repositoryRoot, 'packages', 'language-server', 'bin', 'cajal-language-server.js');
 
 export interface ServerSession {
     connection: ProtocolConnection;

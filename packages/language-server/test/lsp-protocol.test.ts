@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import type { Hover } from 'vscode-languageserver-protocol';
-import { positionOf, serverBin, startServer } from './lsp-client.js';
+import { serverBin } from '../../../test/executables.js';
+import { positionOf, startServer } from './lsp-client.js';
 
 const INVALID_REQUEST = -32600;
 

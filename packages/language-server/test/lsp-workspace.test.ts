@@ -9,7 +9,8 @@ import {
     DidOpenTextDocumentNotification, PublishDiagnosticsNotification, ShutdownRequest, ExitNotification,
     type Diagnostic, type Hover, type LocationLink, type PublishDiagnosticsParams
 } from 'vscode-languageserver-protocol/node';
-import { fileUri, positionOf, serverBin, startServer, type ServerSession } from './lsp-client.js';
+import { serverBin } from '../../../test/executables.js';
+import { fileUri, positionOf, startServer, type ServerSession } from './lsp-client.js';
 
 describe('a multi-file workspace', () => {
     let folder: string;

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { checkText } from '@cajal/language/testing';
 import { evaluationSteps } from '@cajal/train';
 import { runCli, temporaryDirectory, writePoints } from './helpers.js';
-import { TORCH_PYTHON } from './torch-python.js';
+import { TORCH_PYTHON } from '../../../test/torch-python.js';
 
 describe('evaluation steps of a schedule', () => {
     it('are step 0, the multiples of each segment from its start, and the last step', () => {

@@ -19,7 +19,7 @@ import { compileDefinition } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
 import { loadNetworks, prepareTraining, runTorchTraining, runTraining, seededRandom } from '@cajal/train';
 import { loadTraining, runCli, temporaryDirectory } from './helpers.js';
-import { TORCH_PYTHON } from './torch-python.js';
+import { TORCH_PYTHON } from '../../../test/torch-python.js';
 
 const SOURCE = `
 def and (x : Bool) (y : Bool) : Bool = if x then y else if y then false else false

@@ -5,9 +5,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadFiles, ast } from '@cajal/language';
 import { findTraining, seededRandom } from '@cajal/train';
+import { cliBin } from '../../../test/executables.js';
 
 export const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const cajalBin = path.join(repositoryRoot, 'packages/cli/bin/cajal.js');
+/** The CLI these tests run (its one home: test/executables.ts). */
+export const cajalBin = cliBin;
 
 export function temporaryDirectory(): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-train-'));

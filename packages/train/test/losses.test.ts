@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@cajal/runtime';
 import { clipByGlobalNorm, loadNetworks, lossOf, prepareTraining, runTorchTraining, runTraining, torchTrainerScript } from '@cajal/train';
 import { loadTraining, temporaryDirectory, writePoints } from './helpers.js';
-import { TORCH_PYTHON } from './torch-python.js';
+import { TORCH_PYTHON } from '../../../test/torch-python.js';
 
 function python(script: string): unknown {
     const run = spawnSync(TORCH_PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(path.dirname(torchTrainerScript()))})\n${script}`], { encoding: 'utf-8', timeout: 120_000 });

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { POINTS_PROGRAM, runCli, temporaryDirectory, writePoints } from './helpers.js';
-import { TORCH_PYTHON } from './torch-python.js';
+import { TORCH_PYTHON } from '../../../test/torch-python.js';
 
 type TrainEvent = Record<string, unknown> & { event: string };
 

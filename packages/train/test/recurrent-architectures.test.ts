@@ -17,7 +17,7 @@ import { compileDocumentToTorch, decodeNpy, encodeNpy } from '@cajal/compiler';
 import { initBackend } from '@cajal/runtime';
 import { buildExternNetwork, buildModel, externNetwork, prepareTraining, runTorchTraining, saveNetworks } from '@cajal/train';
 import { loadTraining, temporaryDirectory } from './helpers.js';
-import { TORCH_PYTHON, close, python } from './torch-python.js';
+import { TORCH_PYTHON, close, python } from '../../../test/torch-python.js';
 
 const image28 = new RealT([28, 28]);
 

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TorchUnavailableError, findTorchPython } from '@cajal/train';
 import { POINTS_PROGRAM, runCli, temporaryDirectory, writePoints } from './helpers.js';
-import { TORCH_PYTHON } from './torch-python.js';
+import { TORCH_PYTHON } from '../../../test/torch-python.js';
 
 /** An executable script standing in for a Python: TORCH_PYTHON without site-packages, optionally with a fake old torch. */
 function fakePython(directory: string, name: string, oldTorch: boolean): string {

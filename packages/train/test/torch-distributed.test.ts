@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { prepareTraining, readManifest, runTorchTraining, torchTrainerScript } from '@cajal/train';
 import { loadTraining, repositoryRoot, runCli, temporaryDirectory } from './helpers.js';
-import { TORCH_PYTHON } from './torch-python.js';
+import { TORCH_PYTHON } from '../../../test/torch-python.js';
 
 function weightsOf(directory: string): Float32Array {
     const manifest = readManifest(directory);

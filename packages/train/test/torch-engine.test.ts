@@ -20,7 +20,7 @@ import { compileDocumentToTorch, encodeNpy } from '@cajal/compiler';
 import { initBackend, runProgram } from '@cajal/runtime';
 import { FOLDER_RECORD, buildExternNetwork, linkNetworks, prepareTraining, readManifest, runTorchTraining, saveNetworks, type TrainEvent } from '@cajal/train';
 import { POINTS_PROGRAM, cajalBin, interruptInSecondEpoch, loadTraining, runCli, temporaryDirectory, writePoints } from './helpers.js';
-import { TORCH_PYTHON, close, python } from './torch-python.js';
+import { TORCH_PYTHON, close, python } from '../../../test/torch-python.js';
 
 const ARCHITECTURES = `
 extern m : Real[5] -o Real[3] -o Bool = mlp(6, 4, activation = tanh)

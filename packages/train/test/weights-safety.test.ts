@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { FOLDER_RECORD, LOCK, loadNetworks, prepareTraining, readManifest, runTraining, torchTrainerScript } from '@cajal/train';
 import { POINTS_PROGRAM, cajalBin, loadTraining, runCli, temporaryDirectory, writePoints, type ProcessResult } from './helpers.js';
-import { TORCH_PYTHON } from './torch-python.js';
+import { TORCH_PYTHON } from '../../../test/torch-python.js';
 
 const ROOT = process.getuid?.() === 0;
 

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MAX_UNCLOSED } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
+import { cliBin as cli } from '../../../../test/executables.js';
 
-const cli = path.resolve(__dirname, '../../../cli/bin/cajal.js');
 
 /** Code and 1-based start of each diagnostic, in order. */
 async function diagnosticsOf(text: string): Promise<Array<{ code: unknown; at: string; message: string }>> {
