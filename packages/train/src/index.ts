@@ -40,5 +40,7 @@ export { chartGrid, historyCsv, historySvg, lineChart, sideBySide, writeHistory 
 export type { ChartOptions, EpochMetrics, Evaluation, Series } from './history.js';
 
 // The PyTorch engine: finding a Python with torch, and training a block there.
-export { MIN_TORCH, PYTHON_CANDIDATES, TorchUnavailableError, findTorchPython, runTorchTraining, torchTrainerScript, writeTorchPlan } from './torch-engine.js';
-export type { TorchEngineOptions, TorchPlanOptions, TorchPython } from './torch-engine.js';
+export { MIN_TORCH, PYTHON_CANDIDATES, TorchUnavailableError, findTorchPython } from './torch-discovery.js';
+export type { TorchPython } from './torch-discovery.js';
+export { runTorchTraining, torchTrainerScript, writeTorchPlan } from './torch-engine.js';
+export type { TorchEngineOptions, TorchPlanOptions } from './torch-engine.js';
