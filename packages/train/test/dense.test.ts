@@ -80,6 +80,13 @@ for (const backend of ['cpu', 'wasm'] as const) {
             // Forward 3 products; backward: 3 weight gradients, 2 chain products, and x's only when asked.
             expect(await products(false)).toBe(3 + 3 + 2);
             expect(await products(true)).toBe(3 + 3 + 2 + 1);
+            // Nothing is left behind: the saved outputs and the backward's intermediates are freed.
+            const before = tf.memory().numTensors;
+            for (let i = 0; i < 3; i++) {
+                const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(denseStack(x, layers))) as tf.Scalar, kernels);
+                tf.dispose([value, ...Object.values(grads)]);
+            }
+            expect(tf.memory().numTensors).toBe(before);
             x.dispose();
             model.dispose();
         });
