@@ -9,6 +9,9 @@ export { TrainingError, clipByGlobalNorm, defaultWeightsDirectory, divergedMessa
 export type { FinalMetrics, PreparedTraining, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
 // Adam in one WebAssembly SIMD pass per variable, bit-identical to tf.train.adam (what runTraining uses).
 export { FusedAdam } from './adam.js';
+// mlp and linear networks as one op with a hand-written backward pass (what extern networks use).
+export { denseLayersOf, denseStack } from './dense.js';
+export type { DenseActivation, DenseLayer } from './dense.js';
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.
 export { DataError, encodeJsonValue, loadData, mnistDigits } from './data.js';
