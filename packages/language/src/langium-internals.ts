@@ -8,8 +8,9 @@
  * the fields against the installed Langium. Written against Langium 4.4 (`langium/lib/parser/cst-node-builder.js`,
  * `langium/lib/references/linker.js`).
  */
+import type { IToken } from 'chevrotain';
 import {
-    CompositeCstNodeImpl, LangiumCompletionParser, LeafCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type CstNode, type LangiumCoreServices, type LangiumDocument, type RootCstNodeImpl
+    CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, type CompositeCstNode, LeafCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type CstNode, type LangiumCoreServices, type LangiumDocument, type RootCstNodeImpl
 } from 'langium';
 
 type SubruleParameters = Parameters<LangiumParser['subrule']>;
@@ -302,8 +303,17 @@ export function resetReference(reference: AnyReference): void {
  * `subrule` is Langium 4.4's `LangiumParser.subrule` (MIT, TypeFox) with only that check
  * changed; it uses the parser's private `wrapper`, `construct` and `performSubruleAssignment`,
  * pinned by `langium-internals.test.ts` (`PARSER_INTERNALS`).
+ *
+ * Comments (hidden tokens) cost the length of the file per token in Langium 4.4, which made a
+ * long file's parse quadratic (100,000 lines: a third of `cajal check`): before each consumed
+ * token, `extractHiddenTokens` takes the comments before it with `hidden.splice(0, i)` (moving
+ * the rest of the array, and allocating even when there is none), and the CST builder's
+ * `addHiddenNodes` finds the node being built in its parent with `indexOf` from the front (the
+ * root holds every declaration, and the node is its last child). Here the comments are taken
+ * by a cursor (`doParse` then leaves the trailing ones, as Langium's splices did), and
+ * `CajalCstNodeBuilder` searches from the back and skips the empty case.
  */
-export const PARSER_INTERNALS = ['wrapper', 'nodeBuilder', 'construct', 'performSubruleAssignment', 'isRecording'] as const;
+export const PARSER_INTERNALS = ['wrapper', 'nodeBuilder', 'construct', 'performSubruleAssignment', 'isRecording', 'extractHiddenTokens', 'doParse'] as const;
 
 interface ParserInternals {
     wrapper: { wrapSubrule(idx: number, rule: RuleResult, args: Args): unknown };
@@ -311,6 +321,40 @@ interface ParserInternals {
     construct(): unknown;
     performSubruleAssignment(result: unknown, feature: AbstractElement, cstNode: CstNode): void;
     isRecording(): boolean;
+    extractHiddenTokens(token: IToken): IToken[];
+    doParse(rule: unknown): unknown;
+    lexerResult?: { hidden: IToken[] };
+}
+
+const NO_TOKENS: readonly IToken[] = Object.freeze([]);
+
+/**
+ * Langium 4.4's `CstNodeBuilder.addHiddenNodes` (MIT, TypeFox) in time independent of the
+ * file's length: nothing to do for no tokens, and the node being built is found in its
+ * parent from the back (it is the parent's last child, or near it).
+ */
+export class CajalCstNodeBuilder extends CstNodeBuilder {
+    override addHiddenNodes(tokens: IToken[]): void {
+        if (tokens.length === 0) return;
+        const nodes = tokens.map(token => this.createLeafNode(token, true));
+        let current: CompositeCstNode = this.current;
+        // Within a composite node that has content, the comments follow it.
+        if (current.content.length > 0) {
+            this.appendChildren(current, nodes);
+            return;
+        }
+        // At a node just opened: before it, in the first ancestor where it is not the first child.
+        while (current.container) {
+            const index = current.container.content.lastIndexOf(current);
+            if (index > 0) {
+                this.insertChildren(current.container, index, nodes);
+                return;
+            }
+            current = current.container;
+        }
+        // At the root: the comments open the file.
+        this.insertChildren(current, 0, nodes);
+    }
 }
 
 export class CajalLangiumParser extends LangiumParser {
@@ -322,8 +366,41 @@ export class CajalLangiumParser extends LangiumParser {
      */
     private lastFinished: CstNode | undefined;
     private lastFinishedEnd = 0;
+    /** How many of the lexer's hidden tokens (comments) the parse has put into the CST so far. */
+    private hiddenTaken = 0;
+
+    constructor(services: LangiumCoreServices) {
+        super(services);
+        const self = this as unknown as ParserInternals;
+        for (const member of ['extractHiddenTokens', 'doParse'] as const) {
+            if (typeof self[member] !== 'function') {
+                throw new LangiumInternalsError(`Langium's parser has no '${member}' any more; src/langium-internals.ts must be updated for this Langium version.`);
+            }
+        }
+        (self as unknown as { nodeBuilder: CstNodeBuilder }).nodeBuilder = new CajalCstNodeBuilder();
+        self.extractHiddenTokens = token => this.hiddenTokensBefore(token);
+        const doParse = self.doParse.bind(this);
+        self.doParse = rule => {
+            const result = doParse(rule);
+            // Langium's parse adds what is left in `hidden` after the last token: the trailing comments.
+            self.lexerResult?.hidden.splice(0, this.hiddenTaken);
+            return result;
+        };
+    }
+
+    /** The comments between the previous consumed token and `token`, as Langium's `extractHiddenTokens` (without removing them). */
+    private hiddenTokensBefore(token: IToken): IToken[] {
+        const hidden = (this as unknown as ParserInternals).lexerResult!.hidden;
+        const start = this.hiddenTaken;
+        let end = start;
+        while (end < hidden.length && hidden[end].startOffset <= token.startOffset) end++;
+        if (end === start) return NO_TOKENS as IToken[];
+        this.hiddenTaken = end;
+        return hidden.slice(start, end);
+    }
 
     override parse<T extends AstNode = AstNode>(input: string, options?: Parameters<LangiumParser['parse']>[1]): ReturnType<LangiumParser['parse']> & { value: T } {
+        this.hiddenTaken = 0;
         parsing.running++;
         try {
             const result = super.parse<T>(input, options);
