@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Diagnostic, DocumentLink, Hover } from 'vscode-languageserver-protocol';
-import { fileUri, positionOf, startServer, type ServerSession } from './lsp-client.js';
+import { fileUri, positionOf, repositoryRoot, startServer, type ServerSession } from './lsp-client.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-data-files-'));
 const workspace = path.join(root, 'ws');
@@ -82,3 +82,17 @@ describe("a train block's data files in the editor", () => {
         ]);
     });
 });
+
+test('examples/errors/data-outside-workspace.cajal gives its warning with that folder open', async () => {
+    const folder = path.join(repositoryRoot, 'examples', 'errors');
+    const example = path.join(folder, 'data-outside-workspace.cajal');
+    const exampleText = fs.readFileSync(example, 'utf-8');
+    const other = await startServer({ workspaceFolder: folder });
+    try {
+        const found = await other.open(fileUri(example), exampleText);
+        expect(found.map(d => [d.code, d.severity, d.range.start.line])).toEqual([['data/outside-workspace', 2, 4]]);
+        expect(found[0].message).toContain(`training reads ${path.join(repositoryRoot, 'test', 'vscode-e2e', 'fixtures', 'points.jsonl')}.`);
+    } finally {
+        await other.close();
+    }
+}, 30_000);

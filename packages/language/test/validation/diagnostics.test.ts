@@ -182,6 +182,13 @@ describe('each diagnostic code fires at the right range (examples/errors)', () =
         expect(diagnostic.message).toContain("no 'target'");
     });
 
+    test('data/unreadable: the path of a data file that does not exist', async () => {
+        const { text, diagnostic } = await only('data-unreadable.cajal');
+        expect(diagnostic.code).toBe('data/unreadable');
+        expect(span(diagnostic.range)).toBe(at(text, 4, '"missing-points.jsonl"'));
+        expect(diagnostic.message).toMatch(/^The data file 'missing-points\.jsonl' \(\/.*missing-points\.jsonl\) does not exist: training would stop here\.$/);
+    });
+
     test('size/too-large: the definition whose own matrix is above the limit', async () => {
         const { text, diagnostic } = await only('size-too-large.cajal');
         expect(diagnostic.code).toBe('size/too-large');
