@@ -94,7 +94,7 @@ function applyShift(node: CstNode, shift: ComposedShift): void {
  * waiting there, and applied to that node's subtree when any position in it is first read.
  * Every position getter of Langium's CST nodes (`offset`, `end`, `range` of leaves and
  * composites; `length` and `text` derive from them) first settles the node's top-level
- * node, which each composite below the root knows (`TOP_FIELD`, set after each parse).
+ * node, found through its containers and remembered (`TOP_FIELD`, see `topLevelOf`).
  * `langium-internals.test.ts` and the incremental property tests compare every position
  * after random edits with a fresh parse.
  */
@@ -128,12 +128,34 @@ export function deferShift(node: CstNode, shift: PositionShift): void {
     pending.lines += shift.lines;
 }
 
-/** The child of the root that holds `node` (itself if it is one); undefined for the root and nodes being parsed. */
+/**
+ * The child of the root that holds `node` (itself if it is one); undefined for the root.
+ * Found by walking up the containers and remembered on each composite passed (`TOP_FIELD`),
+ * so each composite is walked through once: looked up only when a shift is waiting, never
+ * for a file that was not edited (marking every composite after each parse cost a tenth of
+ * a 100,000-line parse). A composite keeps its top-level node for its life: the incremental
+ * parser replaces top-level nodes whole, with nodes of a new parse.
+ */
 function topLevelOf(node: CstNode): (CstNode & TopLevel) | undefined {
     const container = node.container;
     if (!container) return undefined;
     if (!container.container) return node as CstNode & TopLevel;
-    return ((node instanceof CompositeCstNodeImpl ? node : container) as CstNode & TopLevel)[TOP_FIELD] as (CstNode & TopLevel) | undefined;
+    let current = (node instanceof CompositeCstNodeImpl ? node : container) as CstNode & TopLevel;
+    const path: Array<CstNode & TopLevel> = [];
+    let top: (CstNode & TopLevel) | undefined;
+    while (!top) {
+        const known = current[TOP_FIELD] as (CstNode & TopLevel) | undefined;
+        const parent = current.container;
+        if (known) top = known;
+        else if (!parent) return undefined;
+        else if (!parent.container) top = current;
+        else {
+            path.push(current);
+            current = parent as CstNode & TopLevel;
+        }
+    }
+    for (const composite of path) composite[TOP_FIELD] = top;
+    return top;
 }
 
 /** Applies the shift waiting on the top-level node of `node`, if any. */
@@ -155,22 +177,6 @@ export function forgetWaitingShifts(root: CstNode): void {
         if (top[PENDING_SHIFT_FIELD]) {
             top[PENDING_SHIFT_FIELD] = undefined;
             waiting.count--;
-        }
-    }
-}
-
-/** Tells each composite below each child of the root which child that is (see `PENDING_SHIFT_FIELD`). */
-function markTopLevelNodes(root: CstNode): void {
-    if (!(root instanceof CompositeCstNodeImpl)) return;
-    for (const top of root.content) {
-        if (!(top instanceof CompositeCstNodeImpl)) continue;
-        const stack: CompositeCstNodeImpl[] = [top];
-        while (stack.length > 0) {
-            const current = stack.pop()!;
-            (current as unknown as TopLevel)[TOP_FIELD] = top;
-            for (const child of current.content) {
-                if (child instanceof CompositeCstNodeImpl) stack.push(child);
-            }
         }
     }
 }
@@ -403,9 +409,7 @@ export class CajalLangiumParser extends LangiumParser {
         this.hiddenTaken = 0;
         parsing.running++;
         try {
-            const result = super.parse<T>(input, options);
-            markTopLevelNodes(result.value.$cstNode!);
-            return result;
+            return super.parse<T>(input, options);
         } finally {
             parsing.running--;
         }
