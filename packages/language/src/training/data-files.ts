@@ -7,6 +7,7 @@
  * or lie outside the workspace folders (`data/outside-workspace`, editors only: the CLI has
  * no workspace), so `cajal check` and the editor agree with what `cajal train` will do.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LangiumDocument } from 'langium';
 import * as ast from '../generated/ast.js';
@@ -58,9 +59,12 @@ export function dataFilePaths(pattern: string, baseDirectory: string, fieldNames
     return [{ shown: pattern, path: path.resolve(baseDirectory, pattern) }];
 }
 
-/** The directory data paths of a document are resolved against; undefined for a document not on disk. */
+/**
+ * The directory data paths of a document are resolved against; undefined for a document not
+ * on disk (untitled, in memory, or deleted): where its data will be is known once it is saved.
+ */
 export function dataBaseDirectory(document: LangiumDocument): string | undefined {
-    return document.uri.scheme === 'file' ? path.dirname(document.uri.fsPath) : undefined;
+    return document.uri.scheme === 'file' && fs.existsSync(document.uri.fsPath) ? path.dirname(document.uri.fsPath) : undefined;
 }
 
 /** The files a data option reads and their state now (a `stat` each, nothing read); undefined for a built-in source. */
