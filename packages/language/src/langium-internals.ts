@@ -132,8 +132,8 @@ export function deferShift(node: CstNode, shift: PositionShift): void {
  * The child of the root that holds `node` (itself if it is one); undefined for the root.
  * Found by walking up the containers and remembered on each composite passed (`TOP_FIELD`),
  * so each composite is walked through once: looked up only when a shift is waiting, never
- * for a file that was not edited (marking every composite after each parse cost a tenth of
- * a 100,000-line parse). A composite keeps its top-level node for its life: the incremental
+ * for a file that was not edited (marking every composite after each parse walked the whole
+ * CST and grew every composite by a field). A composite keeps its top-level node for its life: the incremental
  * parser replaces top-level nodes whole, with nodes of a new parse.
  */
 function topLevelOf(node: CstNode): (CstNode & TopLevel) | undefined {
@@ -311,7 +311,8 @@ export function resetReference(reference: AnyReference): void {
  * pinned by `langium-internals.test.ts` (`PARSER_INTERNALS`).
  *
  * Comments (hidden tokens) cost the length of the file per token in Langium 4.4, which made a
- * long file's parse quadratic (100,000 lines: a third of `cajal check`): before each consumed
+ * long file's parse quadratic (in a CPU profile of `cajal check` on 100,000 lines, about a
+ * tenth of the samples): before each consumed
  * token, `extractHiddenTokens` takes the comments before it with `hidden.splice(0, i)` (moving
  * the rest of the array, and allocating even when there is none), and the CST builder's
  * `addHiddenNodes` finds the node being built in its parent with `indexOf` from the front (the

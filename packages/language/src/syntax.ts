@@ -6,7 +6,8 @@ import * as ast from './generated/ast.js';
  * Every AST node of `root`'s subtree, `root` first, in the order of Langium's
  * `AstUtils.streamAst` (pre-order, properties in key order, arrays in order): the same
  * nodes without its lazy stream machinery, whose per-node iterator objects and closures
- * made the walks of linking and size analysis a fifth of checking a 100,000-line file.
+ * made these walks a large part of linking and size analysis (linking 100,000 lines: about
+ * 1.5 s of CPU time before, 1.0 s after, on a loaded machine).
  * Iterative, so deep terms cost no stack.
  */
 export function astNodesOf(root: AstNode): AstNode[] {
