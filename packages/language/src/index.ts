@@ -48,4 +48,6 @@ export type { EvaluationSegment, ExternReading, LossName, Pairing, ResolvedArchi
 export { CajalTensorSizes, DEFAULT_MAX_TENSOR_ENTRIES, describeTensor, formatBytes, formatEntries, isValidSize } from './typing/tensor-sizes.js';
 
 // Reading sources and data: regular files only, size-capped.
+export { FIELD_PLACEHOLDER, MAX_NPY_DATA_BYTES, MAX_TEXT_DATA_BYTES, dataBaseDirectory, dataFilePaths, dataFilesOf, isInside, maxDataFileBytes } from './training/data-files.js';
+export type { DataFile, DataFileStatus } from './training/data-files.js';
 export { MAX_SOURCE_BYTES, UnreadableFileError, checkRegularFile, readRegularFile, readRegularTextFile } from './workspace/regular-files.js';

@@ -1,6 +1,52 @@
-import { CstUtils, type AstNode } from 'langium';
+import { CstUtils, isAstNode, isReference, type AstNode, type ReferenceInfo } from 'langium';
 import type { Range } from 'vscode-languageserver';
 import * as ast from './generated/ast.js';
+
+/**
+ * Every AST node of `root`'s subtree, `root` first, in the order of Langium's
+ * `AstUtils.streamAst` (pre-order, properties in key order, arrays in order): the same
+ * nodes without its lazy stream machinery, whose per-node iterator objects and closures
+ * made these walks a large part of linking and size analysis (linking 100,000 lines: about
+ * 1.5 s of CPU time before, 1.0 s after, on a loaded machine).
+ * Iterative, so deep terms cost no stack.
+ */
+export function astNodesOf(root: AstNode): AstNode[] {
+    const nodes: AstNode[] = [];
+    const stack: AstNode[] = [root];
+    const children: AstNode[] = [];
+    while (stack.length > 0) {
+        const node = stack.pop()!;
+        nodes.push(node);
+        for (const key of Object.keys(node)) {
+            if (key.startsWith('$')) continue;
+            const value = (node as unknown as Record<string, unknown>)[key];
+            if (isAstNode(value)) children.push(value);
+            else if (Array.isArray(value)) {
+                for (const element of value) if (isAstNode(element)) children.push(element);
+            }
+        }
+        // Pushed last child first, so the first child is visited next.
+        for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+        children.length = 0;
+    }
+    return nodes;
+}
+
+/** The cross-references a node holds, as Langium's `AstUtils.streamReferences` gives them, as an array. */
+export function referencesOf(node: AstNode): ReferenceInfo[] {
+    const references: ReferenceInfo[] = [];
+    for (const key of Object.keys(node)) {
+        if (key.startsWith('$')) continue;
+        const value = (node as unknown as Record<string, unknown>)[key];
+        if (isReference(value)) references.push({ reference: value, container: node, property: key });
+        else if (Array.isArray(value)) {
+            value.forEach((element, index) => {
+                if (isReference(element)) references.push({ reference: element, container: node, property: key, index });
+            });
+        }
+    }
+    return references;
+}
 
 /**
  * `f a1 … an` parses as nested applications `((f a1) …) an`. The spine gives the head `f`

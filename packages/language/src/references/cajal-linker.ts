@@ -1,11 +1,12 @@
 import {
-    AstUtils, DefaultLinker, interruptAndCheck, isReference, type AstNode, type LangiumDocument, type ReferenceInfo
+    DefaultLinker, interruptAndCheck, isReference, type AstNode, type LangiumDocument, type ReferenceInfo
 } from 'langium';
 import { CancellationToken } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import { linkedTarget, resetReference } from '../langium-internals.js';
 import { forgetReplacements, replacedDeclarations } from '../parser/incremental-parse.js';
 import { declaredType } from '../typing/type-checker.js';
+import { astNodesOf, referencesOf } from '../syntax.js';
 
 /** A cross-reference of a document (Cajal has no multi-references, but the document's list is typed for both). */
 type AnyReference = LangiumDocument['references'][number];
@@ -94,12 +95,12 @@ export class CajalLinker extends DefaultLinker {
                 linkedNow.add(top);
                 const all: AnyReference[] = [];
                 const infos: ReferenceInfo[] = [];
-                for (const node of AstUtils.streamAst(top)) {
-                    AstUtils.streamReferences(node).forEach(info => {
+                for (const node of astNodesOf(top)) {
+                    for (const info of referencesOf(node)) {
                         this.doLink(info, document);
                         all.push(info.reference);
                         infos.push(info);
-                    });
+                    }
                 }
                 entry = { all, nonLocal: infos.filter(info => !isLocal(info.reference)) };
                 this.linked.set(top, entry);
@@ -155,10 +156,10 @@ export class CajalLinker extends DefaultLinker {
      */
     nonLocalUses(top: AstNode): ast.Var[] {
         const infos = this.linked.get(top)?.nonLocal
-            ?? AstUtils.streamAst(top).flatMap(node => AstUtils.streamReferences(node)).filter(info => {
+            ?? astNodesOf(top).flatMap(referencesOf).filter(info => {
                 const target = isReference(info.reference) ? info.reference.ref : undefined;
                 return !(target && ast.isBinder(target));
-            }).toArray();
+            });
         return infos.map(info => info.container).filter(ast.isVar);
     }
 }
