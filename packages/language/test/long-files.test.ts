@@ -3,7 +3,7 @@
  * The CPU time of `loadFiles` (what `cajal check` runs) on the server benchmark's generated
  * file, at N and 2N declarations: twice the lines must cost less than three times the time.
  * A ratio of the fastest of a few runs, never an absolute time; the absolute figure for
- * 100,000 lines is a benchmark row (bench/startup.bench.mjs).
+ * 100,000 lines is a benchmark row (bench/long-file.bench.mjs).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
