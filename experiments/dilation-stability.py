@@ -17,6 +17,9 @@ step padding with 0), and as the authors scale them (−1…1, background −1, 
   nn.Conv2d / nn.Linear initialisation — weights *and biases* U(±1/√fan_in), the digit reader
   included — from torch.manual_seed(seed), for each seed of --seeds (e.g. 0-9, theirs).
   (Not their exact draws: their parameter order and layouts differ; the same distributions.)
+--train-steps N [--lr X] [--scaling ours|authors]: then trains N steps as the authors do (Adam,
+  L1, gradient-norm clipping 1.0, batch 64, on the plan's training rows, drawn from the seed)
+  in one scaling, and measures again: does training tame the loop?
 """
 import argparse
 import json
@@ -58,10 +61,35 @@ def pytorch_default_init(networks, seed):
                 bias.uniform_(-bound, bound)
 
 
+SCALINGS = {"ours": ("0…1, pad 0", 1.0, 0.0), "authors": ("−1…1, pad −1 (authors')", 2.0, -1.0)}
+
+
+def train(module, networks, model, plan, seed, steps, lr, scaling, batch=64):
+    """`steps` optimiser steps as the authors train (Adam, L1, clip 1.0) in one scaling; the last loss."""
+    _, scale, background = SCALINGS[scaling]
+    module._kernel_step = kernel_step_padding(background)
+    x = scale * cajal_torch.read_npy(plan["fields"][0]["train"]) + background
+    d = cajal_torch.read_npy(plan["fields"][1]["train"])
+    target = scale * cajal_torch.read_npy(plan["targets"]["train"]).reshape(x.shape[0], -1) + background
+    params = [p for net in networks.values() for p in net.parameters() if p.requires_grad]
+    optimizer = cajal_torch.optimizer_for("adam", params, lr)
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in range(steps):
+        rows = torch.randint(0, x.shape[0], (batch,), generator=generator)
+        optimizer.zero_grad()
+        loss = torch.mean(torch.abs(model(x[rows], d[rows]).reshape(batch, -1) - target[rows]))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        losses.append(float(loss))
+    return losses
+
+
 def measure(module, networks, model, x, d, target, traced):
     """One line per scaling: L1 error quantiles of the model, and the iterates' sizes."""
     rows = []
-    for name, scale, background in (("0…1, pad 0", 1.0, 0.0), ("−1…1, pad −1 (authors')", 2.0, -1.0)):
+    for name, scale, background in SCALINGS.values():
         module._kernel_step = kernel_step_padding(background)
         xs, ts = scale * x + background, scale * target + background
         with torch.no_grad():
@@ -94,6 +122,9 @@ def main():
     parser.add_argument("--init", choices=("project", "authors"), default="project")
     parser.add_argument("--seeds", default="0-9", help="with --init authors: seeds, e.g. 0-9 or 1,2,3")
     parser.add_argument("--images", type=int, default=640)
+    parser.add_argument("--train-steps", type=int, default=0)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--scaling", choices=tuple(SCALINGS), default="authors")
     args = parser.parse_args()
     torch.set_num_threads(1)
     with open(os.path.join(args.plan, "plan.json")) as f:
@@ -106,18 +137,24 @@ def main():
     target = cajal_torch.read_npy(plan["targets"]["test"])[:args.images].reshape(x.shape[0], -1)
     identity = float((x.reshape(x.shape[0], -1) - target).abs().mean(1).median())
     print("%d test images; identity's median per-image L1 error %.3g; 'exploded': the iterate after nine steps over %g" % (x.shape[0], identity, EXPLODED))
-    print("init | seed | scaling | L1 error median / 99%% / max | largest |iterate| after 1 and 9 steps: median image; all images | exploded")
-    draws = [("project", plan.get("seed"))] if args.init == "project" else [("authors", s) for s in seeds_of(args.seeds)]
+    print("init | seed | scaling | L1 error median / 99% / max | largest |iterate| after 1 and 9 steps: median image; all images | exploded")
+    draws = [("project", "plan's")] if args.init == "project" else [("authors", s) for s in seeds_of(args.seeds)]
     for init, seed in draws:
         if init == "project":
             cajal_torch.load_weights(plan["initialWeights"], networks)
         else:
             pytorch_default_init(networks, seed)
-        for r in measure(module, networks, model, x, d, target, x.shape[0]):
-            print("%s | %s | %s | %.3g / %.3g / %.3g | %.3g, %.3g; %.3g, %.3g | %.1f%%" % (
-                init, seed, r["scaling"], r["median_error"], r["p99_error"], r["max_error"],
-                r["median_1"], r["median_9"], r["largest_1"], r["largest_9"], 100 * r["exploded"]))
+        show = lambda label: [print("%s | %s | %s | %.3g / %.3g / %.3g | %.3g, %.3g; %.3g, %.3g | %.1f%%" % (
+            label, seed, r["scaling"], r["median_error"], r["p99_error"], r["max_error"],
+            r["median_1"], r["median_9"], r["largest_1"], r["largest_9"], 100 * r["exploded"])) for r in measure(module, networks, model, x, d, target, x.shape[0])]
+        show(init)
         sys.stdout.flush()
+        if args.train_steps > 0:
+            losses = train(module, networks, model, plan, seed if isinstance(seed, int) else 0, args.train_steps, args.lr, args.scaling)
+            print("  trained %d steps, lr %g, %s scaling: L1 loss (0…1 units) at steps 1, 2, 5, 10, …: %s" % (
+                args.train_steps, args.lr, args.scaling, ", ".join("%.3g" % (losses[i - 1] / SCALINGS[args.scaling][1]) for i in (1, 2, 5, 10, 20, 50, 100, 200, 500) if i <= len(losses))))
+            show("%s, after %d steps at lr %g" % (init, args.train_steps, args.lr))
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":
