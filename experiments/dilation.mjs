@@ -319,7 +319,7 @@ lines.push('- Not run, and why:');
 lines.push(`  - the authors' 600,000 examples per run (10 epochs over 60,000): at ${f1(throughput)} linked-model examples per second here that is ${Number.isFinite(throughput) ? `about ${(600000 / throughput / 3600).toFixed(0)} hours per linked run` : 'many hours per run'}, × 9 cells × 10 seeds × 2 tasks; on a GPU it is the protocol the blocks declare (\`epochs 10; examples 60000; test 10000\`, run with \`cajal train --engine torch --device cuda\`);`);
 lines.push('  - the 3 × 3 grid of (batch, lr) cells and 10 seeds: one cell and the seeds above;');
 lines.push(`  - the 10,000 test images: ${settingsSeen.map(s => s.test).join(', ') || '–'} here (evaluating the linked model costs nine hypernetwork passes per image).`);
-lines.push('- Differences that remain even at full scale: images in 0…1 with background 0 (the authors: −1…1, background −1; the targets and PSNR are the same up to that affine map, the networks\' parametrisation is not); the weights start from this project\'s initialisers (the digit reader Glorot, the hypernetwork\'s kernels PyTorch\'s default U(±1/√fan_in); all biases 0 — the authors\' are PyTorch\'s defaults everywhere, biases U(±1/√fan_in) included) and seeds fix this project\'s draws, not PyTorch\'s generators. Everything else of the linked model was checked line by line against their scripts and matches (below, *Why*).', '');
+lines.push('- Differences that remain even at full scale: images in 0…1 with background 0 (the authors: −1…1, background −1; the targets and PSNR are the same up to that affine map, the networks\' parametrisation is not); the weights start from this project\'s initialisers (the digit reader Glorot, the hypernetwork\'s kernels PyTorch\'s default U(±1/√fan_in); all biases 0 — the authors\' are PyTorch\'s defaults everywhere, biases U(±1/√fan_in) included) and seeds fix this project\'s draws, not PyTorch\'s generators. Everything else of the linked model was checked line by line against their scripts and matches (' + (onTfjs ? '[dilation-report.md](dilation-report.md), ' : 'below, ') + '*Is it this port?*).', '');
 
 lines.push('## The measure', '');
 lines.push('Per-image PSNR as the authors compute it (torcheval\'s `peak_signal_noise_ratio` per image): 10·log10(range² / MSE) with the data range taken from the target image. '
@@ -405,7 +405,7 @@ for (const task of ALL_TASKS) {
 }
 
 lines.push('## Reproducing', '');
-lines.push('```', 'npx tsc -b tsconfig.build.json', `nice -n 10 node experiments/dilation.mjs${onTfjs ? ' --engine tfjs --only dilation' : '           '} # this report: resumes, redoes nothing already in the results`,
+lines.push('```', 'npx tsc -b tsconfig.build.json', `nice -n 10 node experiments/dilation.mjs${onTfjs ? ' --engine tfjs' : '              '} # this report: resumes, redoes nothing already in the results`,
     `node experiments/dilation.mjs${onTfjs ? ' --engine tfjs' : ''} --report-only        # rewrite this report from the results`, 'node experiments/dilation.mjs --quick              # CI smoke run (dilation-report-quick.md)',
     'cajal train examples/train/dilation.cajal --train dilation --engine torch --device cuda   # one run of the authors\' full protocol', '```', '');
 lines.push(`Every run's settings, wall time, load, evaluations (mean, median, per digit) and trivial predictors are in [\`${path.basename(resultsFile)}\`](${path.basename(resultsFile)}).`, '');
