@@ -384,7 +384,7 @@ function optimizerFor(settings: TrainingSettings, variables: readonly tf.Variabl
     return { apply: gradients => optimizer.applyGradients(gradients), dispose: () => optimizer.dispose() };
 }
 
-/** Loss and quality of the model on a whole example set, without gradients. */
+/** Loss and quality of the model on a whole example set, without gradients; with `predictions`, each batch's predictions are appended to it. */
 export function evaluateSet(prepared: PreparedTraining, set: ExampleSet, targets: tf.Tensor, batchSize = 256, predictions?: Float32Array[]): { loss: number; quality: number } | null {
     if (set.size === 0) return null;
     let lossSum = 0, qualitySumTotal = 0;
