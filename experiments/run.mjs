@@ -6,7 +6,7 @@
  * C (Church, `andEvenChurch`), EQ-even's D/T/I; test accuracy at the steps of the blocks'
  * `evaluate` schedule. Then, with --sweep, the project's own data-efficiency sweep (accuracy vs
  * training-set size); then experiments/dilation.mjs (issue 13: dilation and
- * conditional dilation, its own results and report; --quick, --report-only, --fresh pass on).
+ * conditional dilation, its own results and report; --quick, --report-only, --fresh and the engine pass on).
  *
  * Results are written after every run, atomically, to experiments/results.json; a run
  * already there (same task, model, block text, engine and overrides) is not redone, so an
@@ -295,15 +295,12 @@ for (const [name, svg] of figures) writeFileAtomic(path.join(plotsDirectory, nam
 writeFileAtomic(reportFile, report);
 console.error(`wrote ${args['report-only'] ? '' : `${path.relative(root, resultsFile)}, `}${path.relative(root, reportFile)} and ${figures.length} figure(s) in experiments/plots/`);
 
-// The recurrent-neuron experiments (issue 13): their own runner and report (PyTorch only).
+// The recurrent-neuron experiments (issue 13): their own runner and report, on the same engine
+// (on tfjs its smaller reduced protocol, dilation-report-tfjs.md).
 if (!args['no-legacy'] && !interrupted.signal.aborted && (!args.only || 'conditional dilation'.includes(args.only.toLowerCase()))) {
-    if (engine === 'tfjs' && !args['report-only']) {
-        console.error('dilation (experiments/dilation.mjs) runs on the PyTorch engine only: skipped with --engine tfjs');
-    } else {
-        const passed = ['quick', 'report-only', 'fresh'].filter(flag => args[flag]).map(flag => `--${flag}`);
-        const child = spawnSync(process.execPath, [path.join(experimentsDirectory, 'dilation.mjs'), ...passed], { stdio: 'inherit' });
-        if (child.status !== 0) process.exitCode = child.status ?? 1;
-    }
+    const passed = ['quick', 'report-only', 'fresh'].filter(flag => args[flag]).map(flag => `--${flag}`);
+    const child = spawnSync(process.execPath, [path.join(experimentsDirectory, 'dilation.mjs'), ...passed, '--engine', engine === 'tfjs' ? 'tfjs' : 'torch'], { stdio: 'inherit' });
+    if (child.status !== 0) process.exitCode = child.status ?? 1;
 }
 
 /** A train setting as the block writes it: `every 10 until 300, every 100`, `fixed`, `1`. */
