@@ -1,4 +1,4 @@
-import { AstUtils, type AstNode } from 'langium';
+import { AstUtils } from 'langium';
 import { isEnumerable } from '@cajal/ir';
 import { ast, declaredType } from '@cajal/language';
 import { NeuronCompiler, type Neuron } from '@cajal/compiler';
