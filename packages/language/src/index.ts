@@ -20,7 +20,7 @@ export { Codes } from './problems.js';
 
 // The syntax tree and queries on it.
 export * as ast from './generated/ast.js';
-export { applicationSpine, isLinearBinder } from './syntax.js';
+export { applicationSpine, assignedProperty, isLinearBinder, propertyNode } from './syntax.js';
 export { visibleBinders } from './references/cajal-scope.js';
 export { findLeafAt, findNameLeafAt } from './cst-index.js';
 /** Limits of the parser's guards: deeper nesting, or more unclosed brackets, is reported instead of parsed. */
