@@ -24,8 +24,9 @@ def r : Real[2, 3] -o Real[2, 3] = fun v => v
 /** Each edit from the text before it, and what it tests. */
 const EDITS: Array<{ what: string; edit: (text: string) => string }> = [
     { what: 'a body changed (the definition re-parsed, its users kept)', edit: t => t.replace('if x then false else true', 'if x then true else false') },
-    { what: 'a line added at the top (every later declaration moved)', edit: t => t.replace('-- Semantic', '\n-- moved\n-- Semantic') },
-    { what: 'a definition became an extern (a kept user now links to it)', edit: t => t.replace('def g (x : Bool) : Bool = if x then true else false', 'extern g : Bool -o Bool') },
+    { what: 'a line added at the top (a full parse: the header changed)', edit: t => t.replace('-- Semantic', '\n-- moved\n-- Semantic') },
+    { what: 'a line break in the first definition (every later declaration moved, kept)', edit: t => t.replace('def g (x : Bool) : Bool = if', 'def g (x : Bool) : Bool =\n  if') },
+    { what: 'a definition became an extern (a kept user now links to it)', edit: t => t.replace('def g (x : Bool) : Bool =\n  if x then true else false', 'extern g : Bool -o Bool') },
     { what: 'text added before a declaration on the same line (its columns moved)', edit: t => t.replace('x   def same', 'x  {- c -}  def same') },
     { what: 'a name that links nowhere', edit: t => t.replace('g (later x)', 'g (fresh x)') },
     { what: 'the name defined at the end', edit: t => `${t}def fresh (x : Bool) : Bool = x\n` },

@@ -1,8 +1,9 @@
 import { GrammarAST, interruptAndCheck, isCompositeCstNode, type AstNode, type CstNode, type LangiumDocument } from 'langium';
 import { AbstractSemanticTokenProvider, type SemanticTokenAcceptor } from 'langium/lsp';
 import { CancellationToken, SemanticTokenModifiers, SemanticTokenTypes, type Position, type Range, type SemanticTokens, type SemanticTokensParams } from 'vscode-languageserver';
-import { assignedProperty, ast, isLinearBinder } from '@cajal/language';
+import { assignedProperty, ast, isLinearBinder, leafStart } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
+import { firstToken } from './syntax-queries.js';
 
 /**
  * Token kinds, so that themes tell apart what Cajal cares about:
@@ -41,7 +42,8 @@ export class CajalSemanticTokenProvider extends AbstractSemanticTokenProvider {
             const child = root.content[index];
             const first = firstToken(child);
             if (!first) continue;
-            const start = first.range.start;
+            // Without settling the part's waiting position shift: a cached part's positions are not read.
+            const start = leafStart(first);
             const tokens = this.tokensOf(child, start).data;
             parts.push({ start, tokens });
             total += tokens.length;
@@ -156,16 +158,6 @@ interface PartTokens {
     data: number[];
     vars: ast.Var[];
     targets: Array<AstNode | undefined>;
-}
-
-/** The first non-hidden leaf under a CST node. */
-function firstToken(node: CstNode): CstNode | undefined {
-    if (!isCompositeCstNode(node)) return node.hidden ? undefined : node;
-    for (const child of node.content) {
-        const leaf = firstToken(child);
-        if (leaf) return leaf;
-    }
-    return undefined;
 }
 
 function sameTargets(tokens: PartTokens): boolean {
