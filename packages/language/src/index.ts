@@ -20,9 +20,10 @@ export { Codes } from './problems.js';
 
 // The syntax tree and queries on it.
 export * as ast from './generated/ast.js';
-export { applicationSpine, isLinearBinder } from './syntax.js';
+export { applicationSpine, assignedProperty, isLinearBinder, propertyNode } from './syntax.js';
 export { visibleBinders } from './references/cajal-scope.js';
 export { findLeafAt, findNameLeafAt } from './cst-index.js';
+export { leafStart } from './langium-internals.js';
 /** Limits of the parser's guards: deeper nesting, or more unclosed brackets, is reported instead of parsed. */
 export { MAX_NESTING_DEPTH } from './parser/cajal-lexer.js';
 export { MAX_UNCLOSED } from './parser/unbalanced-guard.js';
