@@ -5,7 +5,8 @@
  * - hover: request → response on names spread over the file;
  * - memory: resident set size of the server process after the file is checked;
  * and the same on a 20,000-line file, with completion, semantic tokens and document symbols
- * (issue 17's long-file rows; targets: completion and hover < 100 ms, edit → diagnostics < 150 ms).
+ * (issue 17's long-file rows; targets: completion and hover < 100 ms, edit → diagnostics < 150 ms;
+ * semantic tokens and symbols < 200 ms, ours).
  * Uses the built server (packages/language-server/out).
  */
 import { spawn } from 'node:child_process';
@@ -172,14 +173,15 @@ async function measureFile(ctx, definitions, long) {
                     times.push(performance.now() - sentAt);
                     if (!answer) throw new Error(`no answer to ${name}`);
                 }
-                rows.push({ suite: 'server', name: `${name}, ${lineCount}-line file (median)`, value: median(times), unit: 'ms', target, note: `p90 ${percentile(times, 0.9).toFixed(0)} ms over ${count} requests` });
+                rows.push({ suite: 'server', name: `${name}, ${lineCount}-line file (median)`, value: median(times), unit: 'ms', target, note: `p90 ${percentile(times, 0.9).toFixed(0)} ms over ${count} requests, the first ${times[0].toFixed(0)} ms` });
             };
             await timed('completion', 20, '< 100', i => {
                 const line = lines.findIndex(l => l.startsWith(`def g${1 + ((i * 331) % (definitions - 2))} `)) + 1;
                 return connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line, character: 12 } });
             });
-            await timed('semantic tokens (full)', 5, undefined, () => connection.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } }));
-            await timed('document symbols', 5, undefined, () => connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } }));
+            // No target in issue 17; 200 ms is ours: proportionate to the file, like the edit rows.
+            await timed('semantic tokens (full)', 5, '< 200', () => connection.sendRequest(SemanticTokensRequest.type, { textDocument: { uri } }));
+            await timed('document symbols', 5, '< 200', () => connection.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } }));
         }
         rows.push({ suite: 'server', name: `memory (RSS) after checking the ${lineCount}-line file`, value: rssMb(child.pid), unit: 'MB' });
     } finally {

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './timing.mjs';
-import { PLAIN_LOOP, SAME_ALLOCATOR } from './torch.bench.mjs';
+import { PLAIN_LOOP } from './torch.bench.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = name => pathToFileURL(path.join(root, `packages/${name}/out/index.js`)).href;
@@ -26,9 +26,9 @@ export default async function run(ctx) {
     const name = 'AND-even training step CPU time, tfjs-wasm ÷ plain PyTorch loop';
     if (!ctx.wants('tfjs-train', name)) return [];
     const { loadFiles } = await import(entry('language'));
-    const { findTraining, prepareTraining, runTraining, findTorchPython, writeTorchPlan } = await import(entry('train'));
+    const { findTraining, prepareTraining, runTraining, findTorchPython, torchTrainerScript, writeTorchPlan } = await import(entry('train'));
     const python = findTorchPython().python;
-    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1', ...SAME_ALLOCATOR };
+    const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
     const examples = ctx.quick ? 1024 : 4096;
     const rounds = ctx.quick ? 1 : 3;
     const work = mkdtempSync(path.join(os.tmpdir(), 'cajal-tfjs-bench-'));
@@ -41,7 +41,7 @@ export default async function run(ctx) {
             const prepared = await prepareTraining(training, workspace.services, { backend: 'wasm', examples, test: 0, epochs: 3, seed: 1 });
             // The plain loop trains on the same plan (rows, targets, shuffles, initial weights).
             const plan = await writeTorchPlan(prepared, path.join(work, `plan-${round}`), { weightsDirectory: null, device: 'cpu', nproc: 1 });
-            const plain = spawnSync(python, [path.join(work, 'plain.py'), plan], { env, encoding: 'utf-8' });
+            const plain = spawnSync(python, [path.join(work, 'plain.py'), plan, path.dirname(torchTrainerScript())], { env, encoding: 'utf-8' });
             if (plain.status !== 0) throw new Error(`plain PyTorch loop failed: ${plain.stderr}`);
             const plainSeconds = JSON.parse(plain.stdout).cpuSeconds;
             const epochTimes = [];

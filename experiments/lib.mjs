@@ -179,9 +179,9 @@ export function stepsFigure({ task, cells, runs, majority }) {
 /**
  * The project's data-efficiency figure for one task: final test metric against training-set
  * size (log scale), mean over seeds with a min…max band, one line per model.
- * `points`: { model, size, values: number[] }.
+ * `points`: { model, size, values: number[] }; a dotted line marks the majority-class accuracy when given.
  */
-export function sizeFigure({ task, metric, points }) {
+export function sizeFigure({ task, metric, points, majority }) {
     const models = [...new Set(points.map(p => p.model))];
     const series = models.map(model => {
         const rows = points.filter(p => p.model === model).sort((a, b) => a.size - b.size);
@@ -190,6 +190,10 @@ export function sizeFigure({ task, metric, points }) {
             points: rows.map(r => [r.size, mean(r.values)]), band: rows.map(r => [r.size, Math.min(...r.values), Math.max(...r.values)])
         };
     });
+    if (majority !== undefined && points.length > 0) {
+        const sizes = points.map(p => p.size);
+        series.push({ name: `majority class (${(100 * majority).toFixed(1)} %)`, color: '#7f7f7f', dashed: true, markers: false, strokeWidth: 1, points: [[Math.min(...sizes), majority], [Math.max(...sizes), majority]] });
+    }
     const unit = metric === 'accuracy' ? 'test accuracy' : 'test PSNR (dB)';
     return lineChart({ title: `${task}: ${unit} vs training-set size`, xLabel: 'training-set size (log scale)', yLabel: unit, logX: true, ...(metric === 'accuracy' ? { yMin: 0.4, yMax: 1 } : {}), series, ...PANEL });
 }

@@ -4,9 +4,9 @@
  * train blocks (examples/train/*.cajal): per (batch, lr) cell and seed, AND-even's models
  * D (linked, `andEven`), T (type control, `andEvenType`), I (baseline, `andEvenBaseline`) and
  * C (Church, `andEvenChurch`), EQ-even's D/T/I; test accuracy at the steps of the blocks'
- * `evaluate` schedule. Then, with --sweep, the legacy data-efficiency sweep (accuracy vs
- * training-set size), run as before; then experiments/dilation.mjs (issue 13: dilation and
- * conditional dilation, its own results and report; --quick, --report-only, --fresh pass on).
+ * `evaluate` schedule. Then, with --sweep, the project's own data-efficiency sweep (accuracy vs
+ * training-set size); then experiments/dilation.mjs (issue 13: dilation and
+ * conditional dilation, its own results and report; --quick, --report-only, --fresh and the engine pass on).
  *
  * Results are written after every run, atomically, to experiments/results.json; a run
  * already there (same task, model, block text, engine and overrides) is not redone, so an
@@ -16,7 +16,7 @@
  * Usage: node experiments/run.mjs [--quick] [--engine torch|tfjs] [--cells 64:1e-3,…|all]
  *          [--seeds N] [--models D,T,I,C] [--only NAME] [--sweep] [--no-legacy] [--report-only] [--fresh]
  *   --quick       a smoke run of a few minutes (CI): one cell, one seed, one epoch of 640
- *                 pairs, 500 test pairs, a small dilation sweep; writes *-quick files, never resumes
+ *                 pairs, 500 test pairs, then dilation.mjs --quick; writes *-quick files, never resumes
  *   --engine      torch (default when a Python with torch is found) or tfjs
  *   --cells       (batch, lr) cells, default 64:1e-3; 'all': the authors' 3 × 3 grid
  *   --seeds N     seeds 1…N (default 10)
@@ -99,7 +99,7 @@ const TASKS = ALL_TASKS.filter(task => !args.only || task.name.toLowerCase().inc
 
 /** The authors' protocol takes the blocks' own epochs, examples and test size; --quick shrinks them. */
 const QUICK_AUTHORS = { epochs: 1, examples: 640, test: 500 };
-/** The legacy sweep (as before issue 12): every run sees about `budget` examples. */
+/** The project's data-efficiency sweep (issue 12's second figure): every run sees about `budget` examples. */
 const SWEEP = quick
     ? { sizes: [64, 256], seeds: [1], budget: 1024, test: { accuracy: 300, psnr: 150 }, evaluations: 8 }
     : { sizes: [64, 256, 1024, 4096], seeds: [1, 2, 3], budget: 8192, test: { accuracy: 1000, psnr: 300 }, evaluations: 8 };
@@ -192,7 +192,7 @@ async function train(spec) {
     }
 }
 
-/** Every run this invocation asks for: the authors' protocol, then the legacy section. */
+/** Every run this invocation asks for: the authors' protocol, then the data-efficiency sweep. */
 function plannedRuns() {
     const specs = [];
     for (const task of TASKS) {
@@ -287,15 +287,12 @@ for (const [name, svg] of figures) writeFileAtomic(path.join(plotsDirectory, nam
 writeFileAtomic(reportFile, report);
 console.error(`wrote ${args['report-only'] ? '' : `${path.relative(root, resultsFile)}, `}${path.relative(root, reportFile)} and ${figures.length} figure(s) in experiments/plots/`);
 
-// The recurrent-neuron experiments (issue 13): their own runner and report (PyTorch only).
+// The recurrent-neuron experiments (issue 13): their own runner and report, on the same engine
+// (on tfjs its smaller reduced protocol, dilation-report-tfjs.md).
 if (!args['no-legacy'] && !interrupted.aborted && (!args.only || 'conditional dilation'.includes(args.only.toLowerCase()))) {
-    if (engine === 'tfjs' && !args['report-only']) {
-        console.error('dilation (experiments/dilation.mjs) runs on the PyTorch engine only: skipped with --engine tfjs');
-    } else {
-        const passed = ['quick', 'report-only', 'fresh'].filter(flag => args[flag]).map(flag => `--${flag}`);
-        const child = spawnSync(process.execPath, [path.join(experimentsDirectory, 'dilation.mjs'), ...passed], { stdio: 'inherit' });
-        if (child.status !== 0) process.exitCode = child.status ?? 1;
-    }
+    const passed = ['quick', 'report-only', 'fresh'].filter(flag => args[flag]).map(flag => `--${flag}`);
+    const child = spawnSync(process.execPath, [path.join(experimentsDirectory, 'dilation.mjs'), ...passed, '--engine', engine === 'tfjs' ? 'tfjs' : 'torch'], { stdio: 'inherit' });
+    if (child.status !== 0) process.exitCode = child.status ?? 1;
 }
 
 /** A train setting as the block writes it: `every 10 until 300, every 100`, `fixed`, `1`. */
@@ -474,39 +471,54 @@ function buildReport(results, stale) {
     }
 
     if (sweepRuns.length > 0) {
-        lines.push('## Legacy: the data-efficiency sweep and dilation', '');
-        lines.push(`As before issue 12 (dilation belongs to issue 13): each train block at training-set sizes ${SWEEP.sizes.join(', ')} over seeds ${SWEEP.seeds.join(', ')}, every run seeing about ${SWEEP.budget.toLocaleString('en-US')} examples (epochs = ${SWEEP.budget} / size); `
-            + `test sets of ${SWEEP.test.accuracy} (accuracy) and ${SWEEP.test.psnr} (PSNR) examples; the final test metric, mean ± sd over seeds. D is the linked block, I the baseline.`, '');
-        if (sweepRuns.some(r => r.task === 'dilation')) {
-            // A trivial predictor this runner does not compute yet (issue 13 will): without it the PSNR table reads as learning.
-            lines.push('**Superseded:** the dilation rows below are the old task (a full 3×3 dilation, `mlp(64)` reader, one shared 3×3 step) from before issue 13; the authors\' dilation and conditional dilation, with identity and all-background rows, mean and median PSNR, are in [dilation-report.md](dilation-report.md). **These rows have no trivial-predictor row:** issue 13 measured that returning the input unchanged scores 14.1–17.0 dB mean PSNR on such test sets (median 2.6–3.3 dB; the mean is dominated by digit 0, whose target is the input), above both models below. Neither model is shown to have learned dilation.', '');
-        }
+        const sweepSeconds = sweepRuns.reduce((t, r) => t + r.seconds, 0);
+        lines.push('## The project\'s data-efficiency sweep (second figure)', '');
+        lines.push(`Not the authors' protocol: this project's own question, how test accuracy grows with the number of distinct training pairs. `
+            + `Each of D (linked) and I (baseline) at training-set sizes ${SWEEP.sizes.join(', ')} (the blocks' fixed pairing at that size: example i pairs training digits i and size + i) over seeds ${SWEEP.seeds.join(', ')}, `
+            + `every run seeing about ${SWEEP.budget.toLocaleString('en-US')} examples (epochs = ${SWEEP.budget} / size, so the same number of steps at every size), `
+            + `with the blocks' other settings (batch, lr, loss, optimiser as above); test accuracy after the last step on ${SWEEP.test.accuracy.toLocaleString('en-US')} test pairs (test digits i and ${SWEEP.test.accuracy} + i), mean ± sd over seeds. `
+            + `Wall time: ${hours(sweepSeconds)} for ${sweepRuns.length} runs.`, '');
         for (const task of ALL_TASKS) {
-            const taskRuns = sweepRuns.filter(r => r.task === task.name);
+            const taskRuns = sweepRuns.filter(r => r.task === task.name && task.metric === 'accuracy');
             if (taskRuns.length === 0) continue;
-            const value = r => task.metric === 'accuracy' ? r.final.testAccuracy : r.final.testPsnr;
-            const fmt = xs => xs.length === 0 ? '–' : task.metric === 'accuracy' ? meanSd(xs) : `${mean(xs).toFixed(2)} ± ${sd(xs).toFixed(2)}`;
+            const value = r => r.final.testAccuracy;
             const seconds = runs => runs.length === 0 ? '–' : mean(runs.map(r => r.seconds)).toFixed(1);
-            lines.push(`### ${task.name} (${task.metric === 'accuracy' ? 'test accuracy, %' : 'test PSNR, dB'})`, '');
-            lines.push('| training examples | D | I | seeds (D, I) | D s/run | I s/run |', '|---:|---:|---:|---|---:|---:|');
+            lines.push(`### ${task.name} (test accuracy, %)`, '');
+            const majorities = taskRuns.map(r => r.majority).filter(Boolean);
+            const majority = majorities.length > 0 ? mean(majorities.map(m => m.accuracy)) : undefined;
+            if (majorities.length > 0) {
+                const labels = [...new Set(majorities.map(m => m.label))];
+                lines.push(`Majority class on these ${SWEEP.test.accuracy.toLocaleString('en-US')} test pairs: \`${labels.join('`/`')}\`, ${(100 * majority).toFixed(1)} %; a model at or below it has learned nothing that shows.`, '');
+            }
+            lines.push('| training examples | D | I | D − I (standard error) | seeds (D, I) | D s/run | I s/run |', '|---:|---:|---:|---|---|---:|---:|');
             const sizes = [...new Set(taskRuns.map(r => r.size))].sort((a, b) => a - b);
             for (const size of sizes) {
                 const of = model => taskRuns.filter(r => r.model === model && r.size === size);
-                lines.push(`| ${size} | ${fmt(of('D').map(value))} | ${fmt(of('I').map(value))} | ${of('D').length}, ${of('I').length} | ${seconds(of('D'))} | ${seconds(of('I'))} |`);
+                const d = of('D').map(value);
+                const i = of('I').map(value);
+                let difference = '–';
+                if (d.length >= 2 && i.length >= 2) {
+                    const gap = mean(d) - mean(i);
+                    const error = Math.sqrt(sd(d) ** 2 / d.length + sd(i) ** 2 / i.length);
+                    difference = `${(100 * gap).toFixed(1)} (${(100 * error).toFixed(1)}): ${Math.abs(gap) > 2 * error ? 'more than twice it' : 'within twice it'}`;
+                }
+                lines.push(`| ${size} | ${d.length ? meanSd(d) : '–'} | ${i.length ? meanSd(i) : '–'} | ${difference} | ${d.length}, ${i.length} | ${seconds(of('D'))} | ${seconds(of('I'))} |`);
             }
-            lines.push('');
+            lines.push('', `With ${SWEEP.seeds.length} seeds per point the standard errors are rough; "more than twice it" is an indication, not a test.`, '');
             const figure = `${plotPrefix}${task.name.toLowerCase()}-sizes.svg`;
             figures.push([figure, sizeFigure({
                 task: task.name, metric: task.metric,
-                points: ['D', 'I'].flatMap(model => sizes.map(size => ({ model, size, values: taskRuns.filter(r => r.model === model && r.size === size).map(value) })))
+                points: ['D', 'I'].flatMap(model => sizes.map(size => ({ model, size, values: taskRuns.filter(r => r.model === model && r.size === size).map(value) }))),
+                majority
             })]);
-            lines.push(`![${task.name}: final test metric vs training-set size](plots/${figure})`, '');
+            lines.push(`![${task.name}: final test accuracy vs training-set size, D and I](plots/${figure})`, '');
         }
     }
 
     lines.push('## Reproducing', '');
     lines.push('```', 'npx tsc -b tsconfig.build.json',
-        'nice -n 10 npm run experiments -- --cells 64:1e-3 --seeds 10   # this report: resumes, redoes nothing already in results.json',
+        'nice -n 10 npm run experiments -- --cells 64:1e-3 --seeds 10 --sweep                  # this report\'s 10-seed cell and the sweep (resumes: redoes nothing already in results.json)',
+        'nice -n 10 npm run experiments -- --cells 128:1e-3,256:1e-3,256:1e-4 --seeds 3 --no-legacy   # its 3-seed cells; --seeds 10 adds the missing seeds',
         'npm run experiments -- --cells all                               # the authors\' whole grid',
         'npm run experiments -- --quick                                   # smoke run (report-quick.md)',
         'npm run experiments -- --report-only                             # rewrite this report from results.json', '```', '');

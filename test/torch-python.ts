@@ -9,9 +9,9 @@ import { torchTrainerScript } from '@cajal/train';
  */
 export const TORCH_PYTHON = process.env.CAJAL_PYTHON ?? '/usr/bin/python3';
 
-/** Runs a Python script with the trainer module importable; returns its stdout parsed as JSON. */
-export function python(script: string, cwd: string): unknown {
-    const run = spawnSync(TORCH_PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(path.dirname(torchTrainerScript()))})\n${script}`], { cwd, encoding: 'utf-8', timeout: 180_000 });
+/** Runs a Python script with the trainer module importable (and `env` added to the environment); returns its stdout parsed as JSON. */
+export function python(script: string, cwd: string, env: NodeJS.ProcessEnv = {}): unknown {
+    const run = spawnSync(TORCH_PYTHON, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(path.dirname(torchTrainerScript()))})\n${script}`], { cwd, encoding: 'utf-8', timeout: 180_000, env: { ...process.env, ...env } });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     return JSON.parse(run.stdout);

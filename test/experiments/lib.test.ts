@@ -150,10 +150,11 @@ describe('figures', () => {
         const svg: string = lib.sizeFigure({ task: 'AND-even', metric: 'accuracy', points: [
             { model: 'D', size: 64, values: [0.8, 0.9] }, { model: 'D', size: 256, values: [0.9, 0.92] },
             { model: 'I', size: 64, values: [0.7, 0.75] }, { model: 'I', size: 256, values: [0.8, 0.81] }
-        ] });
-        expect(svg.match(/<polyline/g)).toHaveLength(2);
+        ], majority: 0.774 });
+        expect(svg.match(/<polyline/g)).toHaveLength(3);
         expect(svg.match(/<polygon/g)).toHaveLength(2);
         expect(svg).toContain('training-set size (log scale)');
+        expect(svg).toContain('majority class (77.4 %)');
     });
 });
 

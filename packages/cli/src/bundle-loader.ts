@@ -1,21 +1,31 @@
 /**
- * The worker of the bundled CLI (built by esbuild.mjs into dist/worker.js): runs the
- * CommonJS bundle of out/worker.js, dist/worker-bundle.cjs, through V8's code cache. Node 20
- * caches no compiled code between runs by itself (module.enableCompileCache came in Node 22),
- * and compiling the 1.7 MB bundle was a sixth of `cajal check`'s start. The first run writes
- * the cache beside the bundle (dist/worker-bundle.cjs.v8-cache) when the command is done, so
- * it also holds the functions the command compiled lazily (the parser, the checkers); later
- * runs deserialize it. V8 itself refuses a cache made by another V8 version or for another
- * source, and then this run writes a new one. An unwritable folder only means no cache.
+ * The loader of a CommonJS bundle run through V8's code cache. The bundled CLI's worker
+ * (esbuild.mjs builds it into dist/worker.js) runs dist/worker-bundle.cjs, the bundle of
+ * out/worker.js, with it; the language server's bundle (packages/language-server/esbuild.mjs,
+ * dist/main.js running dist/server-bundle.cjs) is built from this same file, the bundle's
+ * name given by esbuild's `define` of __CAJAL_BUNDLE_FILE__. Node 20 caches no compiled code
+ * between runs by itself (module.enableCompileCache came in Node 22), and compiling the
+ * 1.7 MB CLI bundle was a sixth of `cajal check`'s start. The first run writes the cache beside
+ * the bundle (dist/worker-bundle.cjs.v8-cache) when its thread exits, so it also holds the
+ * functions the run compiled lazily (the parser, the checkers); later runs deserialize it.
+ * A bundle loaded on the main thread as well as on a worker (the language server's supervisor
+ * and server) keeps one cache per thread: the main thread's is `….main.v8-cache`, so neither
+ * thread's cache, made for other functions, replaces the other's. V8 itself refuses a cache
+ * made by another V8 version or for another source, and then this run writes a new one. An
+ * unwritable folder only means no cache.
  */
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 
-const bundle = fileURLToPath(new URL('./worker-bundle.cjs', import.meta.url));
-const cacheFile = `${bundle}.v8-cache`;
+/** The bundle's file name, beside this loader; replaced by esbuild's `define` where another bundle is loaded. */
+declare const __CAJAL_BUNDLE_FILE__: string;
+const bundleFile = typeof __CAJAL_BUNDLE_FILE__ === 'string' ? __CAJAL_BUNDLE_FILE__ : 'worker-bundle.cjs';
+const bundle = fileURLToPath(new URL(`./${bundleFile}`, import.meta.url));
+const cacheFile = isMainThread ? `${bundle}.main.v8-cache` : `${bundle}.v8-cache`;
 
 function readCache(): Buffer | undefined {
     try {
@@ -41,7 +51,7 @@ const source = `(function (exports, require, module, __filename, __dirname) {${f
 const script = new vm.Script(source, {
     filename: bundle,
     cachedData,
-    // run, train and fmt import packages lazily (the bundle only serves commands that don't, but an import must still work).
+    // The CLI's run, train and fmt import packages lazily (its bundle only serves commands that don't, but an import must still work).
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER
 });
 if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => writeCache(script));

@@ -9,6 +9,7 @@ import {
     CajalGeneratedModule, CajalGeneratedSharedModule, CajalModule, CajalSharedModule, registerValidationChecks,
     type CajalAddedServices
 } from '@cajal/language';
+import { CajalDocumentLinkProvider } from './lsp/data-links.js';
 import { CajalHoverProvider } from './lsp/hover.js';
 import { CajalCompletionProvider } from './lsp/completion.js';
 import { CajalFormatter } from './lsp/formatter.js';
@@ -49,7 +50,8 @@ export const CajalLspModule: Module<CajalLspServices, PartialLangiumServices & C
         DocumentSymbolProvider: services => new CajalDocumentSymbolProvider(services),
         DefinitionProvider: services => new CajalDefinitionProvider(services),
         ReferencesProvider: services => new CajalReferencesProvider(services),
-        DocumentHighlightProvider: services => new CajalDocumentHighlightProvider(services)
+        DocumentHighlightProvider: services => new CajalDocumentHighlightProvider(services),
+        DocumentLinkProvider: () => new CajalDocumentLinkProvider()
     },
     neurons: {
         Neurons: services => new CajalNeurons(services)

@@ -3,8 +3,9 @@ import { DocumentState, URI, type LangiumDocument } from 'langium';
 import { startLanguageServer } from 'langium/lsp';
 import { RegularFileSystem } from './file-system.js';
 import {
-    createConnection, PortMessageReader, PortMessageWriter, ProposedFeatures, type CancellationToken, type Connection
+    createConnection, PortMessageReader, ProposedFeatures, type CancellationToken, type Connection
 } from 'vscode-languageserver/node';
+import { ThreadMessageWriter } from './thread-messages.js';
 import { ast, DEFAULT_MAX_TENSOR_ENTRIES } from '@cajal/language';
 import { createCajalServices, type CajalLspServices } from './cajal-lsp-module.js';
 import { compileDocumentToTfjs } from '@cajal/compiler';
@@ -12,7 +13,7 @@ import type { NeuronInfo } from './lsp/neurons.js';
 
 /** Starts the language server on a message port (the worker side of main.ts). */
 export function startServerOnPort(port: MessagePort): Connection {
-    const connection = createConnection(ProposedFeatures.all, new PortMessageReader(port), new PortMessageWriter(port));
+    const connection = createConnection(ProposedFeatures.all, new PortMessageReader(port), new ThreadMessageWriter(port));
     return startServer(connection);
 }
 

@@ -1,11 +1,12 @@
 import type { Worker } from 'node:worker_threads';
 import {
-    IPCMessageReader, IPCMessageWriter, StreamMessageReader, StreamMessageWriter,
+    IPCMessageReader, IPCMessageWriter, StreamMessageReader,
     type DidChangeTextDocumentParams, type DidCloseTextDocumentParams, type DidOpenTextDocumentParams,
     type Message, type MessageReader, type MessageWriter, type NotificationMessage, type RequestMessage, type ResponseMessage
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { FramingGuard, megabytes } from './framing-guard.js';
+import { isThreadMessage, type ThreadMessage } from './thread-messages.js';
 
 export interface SupervisorOptions {
     argv: string[];
@@ -34,19 +35,44 @@ function framingError(message: string): never {
     process.exit(1);
 }
 
-function transport(argv: string[]): { reader: MessageReader; writer: MessageWriter } {
+/**
+ * Where the supervisor's messages to the editor go: messages it makes, and the server
+ * thread's, which come as JSON text (thread-messages.ts) and over stdio are sent as they are.
+ */
+interface Output {
+    write(message: Message): void;
+    writeJson(json: string): void;
+}
+
+/** LSP's framing on stdout, written in order as each message comes (no queue of its own, unlike vscode-jsonrpc's writer, which encodes asynchronously). */
+function stdoutOutput(): Output {
+    // A client that went away: the reader's close ends the process.
+    process.stdout.on('error', () => undefined);
+    const writeJson = (json: string): void => {
+        const body = Buffer.from(json, 'utf-8');
+        process.stdout.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]));
+    };
+    return { write: message => writeJson(JSON.stringify(message)), writeJson };
+}
+
+function writerOutput(writer: MessageWriter): Output {
+    const write = (message: Message): void => { void writer.write(message).catch(() => undefined); };
+    return { write, writeJson: json => write(JSON.parse(json) as Message) };
+}
+
+function transport(argv: string[]): { reader: MessageReader; output: Output } {
     if (argv.includes('--node-ipc')) {
         if (!process.send) {
             throw new Error('--node-ipc: this process was not started with an IPC channel (use --stdio instead).');
         }
-        return { reader: new IPCMessageReader(process), writer: new IPCMessageWriter(process) };
+        return { reader: new IPCMessageReader(process), output: writerOutput(new IPCMessageWriter(process)) };
     }
     const unknown = argv.filter(arg => arg.startsWith('--') && !['--stdio', '--node-ipc'].includes(arg) && !arg.startsWith('--clientProcessId'));
     if (unknown.length > 0) {
         process.stderr.write(`cajal-language-server: ignoring unknown option(s) ${unknown.join(' ')} (supported: --stdio, --node-ipc)\n`);
     }
     const guarded = process.stdin.pipe(new FramingGuard(framingError));
-    return { reader: new StreamMessageReader(guarded), writer: new StreamMessageWriter(process.stdout) };
+    return { reader: new StreamMessageReader(guarded), output: stdoutOutput() };
 }
 
 function isRequest(message: Message): message is RequestMessage {
@@ -68,7 +94,7 @@ export function runSupervisor(options: SupervisorOptions): void {
 
 class Supervisor {
     private readonly reader: MessageReader;
-    private readonly writer: MessageWriter;
+    private readonly output: Output;
     private worker!: Worker;
     private initializeParams: unknown;
     private exitRequested = false;
@@ -88,7 +114,7 @@ class Supervisor {
     private readonly restarts: number[] = [];
 
     constructor(private readonly options: SupervisorOptions) {
-        ({ reader: this.reader, writer: this.writer } = transport(options.argv));
+        ({ reader: this.reader, output: this.output } = transport(options.argv));
     }
 
     run(): void {
@@ -100,7 +126,7 @@ class Supervisor {
     }
 
     private send(message: Message): void {
-        void this.writer.write(message).catch(() => undefined);
+        this.output.write(message);
     }
 
     /** A message from the editor: refused, dropped, or recorded and passed to the worker. */
@@ -159,7 +185,7 @@ class Supervisor {
         this.worker = worker;
         worker.stdout?.pipe(process.stderr);
         worker.stderr?.pipe(process.stderr);
-        worker.on('message', (message: Message) => this.fromWorker(message));
+        worker.on('message', (message: Message | ThreadMessage) => this.fromWorker(message));
         worker.on('error', error => {
             process.stderr.write(`cajal-language-server: the server thread failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
         });
@@ -173,7 +199,16 @@ class Supervisor {
     }
 
     /** A message from the worker, passed on unless the editor must not see it. */
-    private fromWorker(message: Message): void {
+    private fromWorker(message: Message | ThreadMessage): void {
+        if (isThreadMessage(message)) {
+            if (message.method === 'textDocument/publishDiagnostics' && message.uri !== undefined && this.withheld.has(message.uri)) return;
+            if (message.responseId !== undefined) {
+                this.pending.delete(message.responseId);
+                if (this.swallowed.delete(message.responseId)) return;
+            }
+            this.output.writeJson(message.json);
+            return;
+        }
         // The worker's (empty) diagnostics of a withheld document would hide why it is not checked.
         if (isNotification(message) && message.method === 'textDocument/publishDiagnostics' && this.withheld.has((message.params as { uri: string }).uri)) return;
         if ('id' in message && !('method' in message) && (message as ResponseMessage).id !== null) {

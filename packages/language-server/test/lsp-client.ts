@@ -32,9 +32,10 @@ export function fileUri(file: string): string {
     return pathToFileURL(file).toString();
 }
 
-/** Starts the server with a workspace folder (or none) and completes the initialize handshake. */
-export async function startServer(options: { workspaceFolder?: string; capabilities?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<ServerSession> {
-    const child = spawn(process.execPath, [serverBin, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+/** Starts the server (the bin, or `script`) with a workspace folder (or none) and completes the initialize handshake. */
+export async function startServer(options: { workspaceFolder?: string; capabilities?: Record<string, unknown>; env?: Record<string, string>; script?: string } = {}): Promise<ServerSession> {
+    // script: another entry than the bin (the bundle test runs a copy of the bundle).
+    const child = spawn(process.execPath, [options.script ?? serverBin, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     let stderr = '';
     child.stderr!.on('data', chunk => { stderr += chunk.toString(); });
     const exited = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { DidChangeTextDocumentNotification, ResponseError, type Diagnostic, type Hover } from 'vscode-languageserver-protocol/node';
+import { DidChangeTextDocumentNotification, ResponseError, type Diagnostic, type DocumentSymbol, type Hover, type SemanticTokens } from 'vscode-languageserver-protocol/node';
 import { positionOf, startServer, type ServerSession } from './lsp-client.js';
 import { exampleFiles as allExampleFiles } from '../../../test/example-files.js';
 
@@ -85,15 +85,23 @@ test('random edits of the examples never stop the server, and every request is a
             await server.open(uri, text);
             let version = 1;
             let diagnostics: Diagnostic[] = [];
+            const tokensAndSymbols = async (of: string) => ({
+                tokens: (await server.request<SemanticTokens>('textDocument/semanticTokens/full', { textDocument: { uri: of } })).data,
+                symbols: await server.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: of } })
+            });
+            // Semantic tokens are cached per declaration: asked for after every edit, so later edits find them cached.
+            await tokensAndSymbols(uri);
             for (const edit of edits) {
                 text = apply(text, edit);
                 // Diagnostics must come for every state of the text.
                 diagnostics = await server.change(uri, text, ++version);
+                await tokensAndSymbols(uri);
             }
-            // And after the edits (re-checked incrementally) they are those of the text checked afresh.
+            // And after the edits (re-checked incrementally) they are those of the text checked afresh, as are the tokens and the outline.
             const fresh = await server.open(`${uri}-fresh.cajal`, text);
             const withoutUris = (list: Diagnostic[]) => list.map(d => ({ ...d, relatedInformation: d.relatedInformation?.map(r => ({ ...r, location: { ...r.location, uri: '' } })) }));
             expect(withoutUris(diagnostics)).toEqual(withoutUris(fresh));
+            expect(await tokensAndSymbols(uri)).toEqual(await tokensAndSymbols(`${uri}-fresh.cajal`));
             await probe(uri, text, text.length === 0 ? 0 : probeAt % (text.length + 1));
             expect(exitedEarly).toBe(false);
         }

@@ -26,6 +26,16 @@ describe('size/too-large in the language server', () => {
         expect(await hover('Nat[1000000])', 1)).not.toContain('above the limit');
     }, 30_000);
 
+    test("is an error, as in `cajal check`, and the rest of the file is still checked and answered", async () => {
+        // Errors (docs/diagnostics.md#sizetoo-large): such a program cannot run, but the file is edited as usual.
+        const mixed = 'def huge (x : Nat[1000000]) : Nat[1000000] = x\n\ndef small (x : Bool) : Bool = x\n\ndef wrong : Bool = small zero\n';
+        const mixedUri = 'file:///virtual/sizes/mixed.cajal';
+        const diagnostics = await server.open(mixedUri, mixed);
+        expect(diagnostics.map(d => [d.code, d.severity, d.range.start.line])).toEqual([['size/too-large', 1, 0], ['type/mismatch', 1, 4]]);
+        const hovered = await server.request<Hover | null>('textDocument/hover', { textDocument: { uri: mixedUri }, position: positionOf(mixed, 'def small', 4) });
+        expect((hovered?.contents as { value: string }).value).toContain('Bool -o Bool');
+    }, 30_000);
+
     test('the cajal.maxTensor setting raises the limit and re-checks open documents', async () => {
         const since = server.published.length;
         await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { cajal: { maxTensor: 10 ** 12 } } });

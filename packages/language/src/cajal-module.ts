@@ -10,6 +10,7 @@ import { CajalLexer } from './parser/cajal-lexer.js';
 import { CajalLexerErrorMessageProvider, CajalParserErrorMessageProvider } from './parser/cajal-parser-messages.js';
 import { CajalScopeComputation, CajalScopeProvider } from './references/cajal-scope.js';
 import { CajalAstNodeLocator } from './references/cajal-node-locator.js';
+import { CajalNameProvider } from './references/cajal-name-provider.js';
 import { CajalTypeChecker } from './typing/type-checker.js';
 import { CajalTensorSizes } from './typing/tensor-sizes.js';
 import { CajalLinearityChecker } from './linearity/linearity-checker.js';
@@ -61,6 +62,7 @@ export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & Caj
         LexerErrorMessageProvider: () => new CajalLexerErrorMessageProvider()
     },
     references: {
+        NameProvider: () => new CajalNameProvider(),
         ScopeComputation: services => new CajalScopeComputation(services),
         ScopeProvider: services => new CajalScopeProvider(services),
         Linker: services => new CajalLinker(services)

@@ -20,9 +20,10 @@ export { Codes } from './problems.js';
 
 // The syntax tree and queries on it.
 export * as ast from './generated/ast.js';
-export { applicationSpine, isLinearBinder } from './syntax.js';
+export { applicationSpine, assignedProperty, isLinearBinder, propertyNode } from './syntax.js';
 export { visibleBinders } from './references/cajal-scope.js';
 export { findLeafAt, findNameLeafAt } from './cst-index.js';
+export { leafStart } from './langium-internals.js';
 /** Limits of the parser's guards: deeper nesting, or more unclosed brackets, is reported instead of parsed. */
 export { MAX_NESTING_DEPTH } from './parser/cajal-lexer.js';
 export { MAX_UNCLOSED } from './parser/unbalanced-guard.js';
@@ -51,4 +52,6 @@ export type { EvaluationSegment, LossName, Pairing, TrainingSettings } from './t
 export { CajalTensorSizes, DEFAULT_MAX_TENSOR_ENTRIES, describeTensor, formatBytes, formatEntries, isValidSize } from './typing/tensor-sizes.js';
 
 // Reading sources and data: regular files only, size-capped.
+export { FIELD_PLACEHOLDER, MAX_NPY_DATA_BYTES, MAX_TEXT_DATA_BYTES, dataBaseDirectory, dataFilePaths, dataFilesOf, isInside, maxDataFileBytes } from './training/data-files.js';
+export type { DataFile, DataFileStatus } from './training/data-files.js';
 export { MAX_SOURCE_BYTES, UnreadableFileError, checkRegularFile, readRegularFile, readRegularTextFile } from './workspace/regular-files.js';

@@ -8,8 +8,9 @@
  * the fields against the installed Langium. Written against Langium 4.4 (`langium/lib/parser/cst-node-builder.js`,
  * `langium/lib/references/linker.js`).
  */
+import type { IToken } from 'chevrotain';
 import {
-    CompositeCstNodeImpl, LangiumCompletionParser, LeafCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type CstNode, type LangiumCoreServices, type LangiumDocument, type RootCstNodeImpl
+    CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, type CompositeCstNode, LeafCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type CstNode, type LangiumCoreServices, type LangiumDocument, type RootCstNodeImpl
 } from 'langium';
 
 type SubruleParameters = Parameters<LangiumParser['subrule']>;
@@ -93,7 +94,7 @@ function applyShift(node: CstNode, shift: ComposedShift): void {
  * waiting there, and applied to that node's subtree when any position in it is first read.
  * Every position getter of Langium's CST nodes (`offset`, `end`, `range` of leaves and
  * composites; `length` and `text` derive from them) first settles the node's top-level
- * node, which each composite below the root knows (`TOP_FIELD`, set after each parse).
+ * node, found through its containers and remembered (`TOP_FIELD`, see `topLevelOf`).
  * `langium-internals.test.ts` and the incremental property tests compare every position
  * after random edits with a fresh parse.
  */
@@ -127,12 +128,34 @@ export function deferShift(node: CstNode, shift: PositionShift): void {
     pending.lines += shift.lines;
 }
 
-/** The child of the root that holds `node` (itself if it is one); undefined for the root and nodes being parsed. */
+/**
+ * The child of the root that holds `node` (itself if it is one); undefined for the root.
+ * Found by walking up the containers and remembered on each composite passed (`TOP_FIELD`),
+ * so each composite is walked through once: looked up only when a shift is waiting, never
+ * for a file that was not edited (marking every composite after each parse walked the whole
+ * CST and grew every composite by a field). A composite keeps its top-level node for its life: the incremental
+ * parser replaces top-level nodes whole, with nodes of a new parse.
+ */
 function topLevelOf(node: CstNode): (CstNode & TopLevel) | undefined {
     const container = node.container;
     if (!container) return undefined;
     if (!container.container) return node as CstNode & TopLevel;
-    return ((node instanceof CompositeCstNodeImpl ? node : container) as CstNode & TopLevel)[TOP_FIELD] as (CstNode & TopLevel) | undefined;
+    let current = (node instanceof CompositeCstNodeImpl ? node : container) as CstNode & TopLevel;
+    const path: Array<CstNode & TopLevel> = [];
+    let top: (CstNode & TopLevel) | undefined;
+    while (!top) {
+        const known = current[TOP_FIELD] as (CstNode & TopLevel) | undefined;
+        const parent = current.container;
+        if (known) top = known;
+        else if (!parent) return undefined;
+        else if (!parent.container) top = current;
+        else {
+            path.push(current);
+            current = parent as CstNode & TopLevel;
+        }
+    }
+    for (const composite of path) composite[TOP_FIELD] = top;
+    return top;
 }
 
 /** Applies the shift waiting on the top-level node of `node`, if any. */
@@ -146,6 +169,24 @@ function settle(node: CstNode): void {
     }
 }
 
+/**
+ * Where a leaf starts, without applying the shift waiting on its top-level node: reading a
+ * position settles the node's whole subtree, which a caller needing one position per
+ * declaration need not pay for (semantic tokens anchor each declaration's cached tokens at
+ * its first token; after an edit near the top, settling every declaration was most of it).
+ */
+export function leafStart(leaf: CstNode): { line: number; character: number } {
+    if (!(leaf instanceof LeafCstNodeImpl)) return leaf.range.start;
+    const position = expectField(leaf, '_startLine', 'CST leaf') as unknown as LeafPosition;
+    const pending = waiting.count > 0 ? topLevelOf(leaf)?.[PENDING_SHIFT_FIELD] : undefined;
+    if (!pending) return { line: position._startLine, character: position._startColumn };
+    let character = position._startColumn;
+    for (const { line, delta } of pending.columns) {
+        if (line === position._startLine) character += delta;
+    }
+    return { line: position._startLine + pending.lines, character };
+}
+
 /** Drops the shifts waiting in a CST that is being replaced (a full re-parse): its positions are not read again. */
 export function forgetWaitingShifts(root: CstNode): void {
     if (!(root instanceof CompositeCstNodeImpl) || waiting.count === 0) return;
@@ -154,22 +195,6 @@ export function forgetWaitingShifts(root: CstNode): void {
         if (top[PENDING_SHIFT_FIELD]) {
             top[PENDING_SHIFT_FIELD] = undefined;
             waiting.count--;
-        }
-    }
-}
-
-/** Tells each composite below each child of the root which child that is (see `PENDING_SHIFT_FIELD`). */
-function markTopLevelNodes(root: CstNode): void {
-    if (!(root instanceof CompositeCstNodeImpl)) return;
-    for (const top of root.content) {
-        if (!(top instanceof CompositeCstNodeImpl)) continue;
-        const stack: CompositeCstNodeImpl[] = [top];
-        while (stack.length > 0) {
-            const current = stack.pop()!;
-            (current as unknown as TopLevel)[TOP_FIELD] = top;
-            for (const child of current.content) {
-                if (child instanceof CompositeCstNodeImpl) stack.push(child);
-            }
         }
     }
 }
@@ -302,8 +327,18 @@ export function resetReference(reference: AnyReference): void {
  * `subrule` is Langium 4.4's `LangiumParser.subrule` (MIT, TypeFox) with only that check
  * changed; it uses the parser's private `wrapper`, `construct` and `performSubruleAssignment`,
  * pinned by `langium-internals.test.ts` (`PARSER_INTERNALS`).
+ *
+ * Comments (hidden tokens) cost the length of the file per token in Langium 4.4, which made a
+ * long file's parse quadratic (in a CPU profile of `cajal check` on 100,000 lines, about a
+ * tenth of the samples): before each consumed
+ * token, `extractHiddenTokens` takes the comments before it with `hidden.splice(0, i)` (moving
+ * the rest of the array, and allocating even when there is none), and the CST builder's
+ * `addHiddenNodes` finds the node being built in its parent with `indexOf` from the front (the
+ * root holds every declaration, and the node is its last child). Here the comments are taken
+ * by a cursor (`doParse` then leaves the trailing ones, as Langium's splices did), and
+ * `CajalCstNodeBuilder` searches from the back and skips the empty case.
  */
-export const PARSER_INTERNALS = ['wrapper', 'nodeBuilder', 'construct', 'performSubruleAssignment', 'isRecording'] as const;
+export const PARSER_INTERNALS = ['wrapper', 'nodeBuilder', 'construct', 'performSubruleAssignment', 'isRecording', 'extractHiddenTokens', 'doParse'] as const;
 
 interface ParserInternals {
     wrapper: { wrapSubrule(idx: number, rule: RuleResult, args: Args): unknown };
@@ -311,6 +346,40 @@ interface ParserInternals {
     construct(): unknown;
     performSubruleAssignment(result: unknown, feature: AbstractElement, cstNode: CstNode): void;
     isRecording(): boolean;
+    extractHiddenTokens(token: IToken): IToken[];
+    doParse(rule: unknown): unknown;
+    lexerResult?: { hidden: IToken[] };
+}
+
+const NO_TOKENS: readonly IToken[] = Object.freeze([]);
+
+/**
+ * Langium 4.4's `CstNodeBuilder.addHiddenNodes` (MIT, TypeFox) in time independent of the
+ * file's length: nothing to do for no tokens, and the node being built is found in its
+ * parent from the back (it is the parent's last child, or near it).
+ */
+export class CajalCstNodeBuilder extends CstNodeBuilder {
+    override addHiddenNodes(tokens: IToken[]): void {
+        if (tokens.length === 0) return;
+        const nodes = tokens.map(token => this.createLeafNode(token, true));
+        let current: CompositeCstNode = this.current;
+        // Within a composite node that has content, the comments follow it.
+        if (current.content.length > 0) {
+            this.appendChildren(current, nodes);
+            return;
+        }
+        // At a node just opened: before it, in the first ancestor where it is not the first child.
+        while (current.container) {
+            const index = current.container.content.lastIndexOf(current);
+            if (index > 0) {
+                this.insertChildren(current.container, index, nodes);
+                return;
+            }
+            current = current.container;
+        }
+        // At the root: the comments open the file.
+        this.insertChildren(current, 0, nodes);
+    }
 }
 
 export class CajalLangiumParser extends LangiumParser {
@@ -322,13 +391,44 @@ export class CajalLangiumParser extends LangiumParser {
      */
     private lastFinished: CstNode | undefined;
     private lastFinishedEnd = 0;
+    /** How many of the lexer's hidden tokens (comments) the parse has put into the CST so far. */
+    private hiddenTaken = 0;
+
+    constructor(services: LangiumCoreServices) {
+        super(services);
+        const self = this as unknown as ParserInternals;
+        for (const member of ['extractHiddenTokens', 'doParse'] as const) {
+            if (typeof self[member] !== 'function') {
+                throw new LangiumInternalsError(`Langium's parser has no '${member}' any more; src/langium-internals.ts must be updated for this Langium version.`);
+            }
+        }
+        (self as unknown as { nodeBuilder: CstNodeBuilder }).nodeBuilder = new CajalCstNodeBuilder();
+        self.extractHiddenTokens = token => this.hiddenTokensBefore(token);
+        const doParse = self.doParse.bind(this);
+        self.doParse = rule => {
+            const result = doParse(rule);
+            // Langium's parse adds what is left in `hidden` after the last token: the trailing comments.
+            self.lexerResult?.hidden.splice(0, this.hiddenTaken);
+            return result;
+        };
+    }
+
+    /** The comments between the previous consumed token and `token`, as Langium's `extractHiddenTokens` (without removing them). */
+    private hiddenTokensBefore(token: IToken): IToken[] {
+        const hidden = (this as unknown as ParserInternals).lexerResult!.hidden;
+        const start = this.hiddenTaken;
+        let end = start;
+        while (end < hidden.length && hidden[end].startOffset <= token.startOffset) end++;
+        if (end === start) return NO_TOKENS as IToken[];
+        this.hiddenTaken = end;
+        return hidden.slice(start, end);
+    }
 
     override parse<T extends AstNode = AstNode>(input: string, options?: Parameters<LangiumParser['parse']>[1]): ReturnType<LangiumParser['parse']> & { value: T } {
+        this.hiddenTaken = 0;
         parsing.running++;
         try {
-            const result = super.parse<T>(input, options);
-            markTopLevelNodes(result.value.$cstNode!);
-            return result;
+            return super.parse<T>(input, options);
         } finally {
             parsing.running--;
         }

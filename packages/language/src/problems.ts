@@ -18,6 +18,8 @@ export const Codes = {
     partialExternApplication: 'extern/partial-application',
     externReading: 'extern/reading',
     training: 'train/invalid',
+    dataUnreadable: 'data/unreadable',
+    dataOutsideWorkspace: 'data/outside-workspace',
     tensorTooLarge: 'size/too-large'
 } as const;
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CompositeCstNodeImpl, LangiumCompletionParser, LangiumParser, LeafCstNodeImpl, RootCstNodeImpl, createCompletionParser, createLangiumParser, type CstNode, type Reference } from 'langium';
+import { CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, LangiumParser, LeafCstNodeImpl, RootCstNodeImpl, createCompletionParser, createLangiumParser, type CstNode, type Reference } from 'langium';
 import { ast, createCajalCoreServices } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import {
@@ -141,6 +141,11 @@ describe("the parser without Langium's quadratic sub-rule check (CajalLangiumPar
         // Langium 4.4's check, which CajalLangiumParser.subrule replaces: an upgrade that changes
         // it must be looked at (the override may no longer be needed, or no longer fit).
         expect(String(LangiumParser.prototype.subrule)).toMatch(/cstNode\.length > 0/);
+        // The comments: taken by splicing them off the lexer's list, the trailing ones added from what is left.
+        const prototype = LangiumParser.prototype as unknown as Record<string, unknown>;
+        expect(String(prototype.extractHiddenTokens)).toMatch(/hiddenTokens\.splice\(0, i\)/);
+        expect(String(LangiumParser.prototype.parse)).toMatch(/this\.doParse\(ruleMethod\);\s*this\.nodeBuilder\.addHiddenNodes\(lexerResult\.hidden\)/);
+        expect(String(CstNodeBuilder.prototype.addHiddenNodes)).toMatch(/content\.indexOf\(current\)/);
         const parser = services.parser.LangiumParser as unknown as Record<string, unknown>;
         for (const member of PARSER_INTERNALS) expect(parser[member], member).toBeDefined();
     });
@@ -155,6 +160,14 @@ describe("the parser without Langium's quadratic sub-rule check (CajalLangiumPar
             const cut = Math.floor(where * text.length);
             expectSameParse(insert ? text.slice(0, cut) + ' ( if then ' + text.slice(cut) : text.slice(0, cut));
         }), { numRuns: 200 });
+    });
+
+    it("gives Langium's own parse of comments everywhere: opening and closing the file, between and inside declarations", () => {
+        const declarations = Array.from({ length: 50 }, (_, i) => `--| Doc ${i}.\ndef g${i} (x : Bool) {- in the head -} : Bool = -- after =\n  {- before the body -} x -- trailing ${i}\n`);
+        expectSameParse(`-- opening\n{- block -}\n${declarations.join('\n')}\n-- closing\n{- last -}`);
+        expectSameParse('-- only a comment');
+        expectSameParse('def f : Bool = true -- no newline at the end');
+        expectSameParse(`{- a broken ${'def'} -}\ndef f : Bool = ( -- unfinished\n\n-- after the error\ndef g : Bool = f\n`);
     });
 
     it("gives Langium's own parse of a deep else-if chain, with comments between the levels", () => {

@@ -21,6 +21,7 @@ into the networks of a generated module; `save_weights(...)` writes them.
 Runs on PyTorch 1.13 and 2.x (no torch.compile, no torch.vmap).
 """
 import ast
+import ctypes
 import errno
 import importlib.util
 import json
@@ -457,8 +458,41 @@ def evaluate(model, fields, targets, plan, device, batch_size=256, predictions=N
     return loss_total / n, quality_total / n
 
 
+# glibc malloc's parameters (malloc.h) and the values steady_malloc pins: blocks up to 32 MiB
+# come from the heap, and up to 64 MiB freed at the heap's top stay mapped.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+STEADY_MALLOC = ((M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, 64 << 20))
+MALLOC_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+MALLOC_TUNABLES = ("glibc.malloc.mmap_threshold", "glibc.malloc.trim_threshold")
+
+
+def steady_malloc():
+    """
+    Pins glibc malloc's mmap and trim thresholds, so that a training step's temporaries
+    (gradients, Adam's scratch: megabytes each) are reused from the heap instead of being
+    mapped fresh, zero-filled by the kernel and unmapped again every step. Left alone, glibc
+    maps every block over 128 KiB and raises that threshold (up to 32 MiB, the trim threshold
+    to twice it) only once such a block is freed, so a run's speed depended on whether loading
+    its data happened to free a large buffer (docs/training.md, "Speed"); these are the values
+    that rule ends at. Leaves malloc alone where the user set its thresholds
+    (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, GLIBC_TUNABLES) and on C libraries
+    without mallopt (macOS, Windows; musl's does nothing). Returns whether it set them.
+    """
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    if any(name in os.environ for name in MALLOC_SETTINGS) or any(name in tunables for name in MALLOC_TUNABLES):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    return all([mallopt(parameter, value) == 1 for parameter, value in STEADY_MALLOC])
+
+
 def worker(rank, plan, port, shared_stop, local_rank=None):
     """One training process. `port` None with nproc > 1: launched by torchrun (env:// rendezvous)."""
+    steady_malloc()
     stop = Stop(shared_stop)
     install_handlers(stop)
     nproc = plan["nproc"]

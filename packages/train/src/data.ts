@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { NpyFormatError, parseNpy, type NpyArray } from '@cajal/compiler';
 import { fileURLToPath } from 'node:url';
 import * as zlib from 'node:zlib';
-import { UnreadableFileError, dim, readRegularFile, shape, type CajalType } from '@cajal/language';
+import { FIELD_PLACEHOLDER, MAX_NPY_DATA_BYTES, MAX_TEXT_DATA_BYTES, UnreadableFileError, dataFilePaths, dim, readRegularFile, shape, type CajalType } from '@cajal/language';
 import { permutation, seededRandom } from './random.js';
 
 /** A data problem, naming the file, the row and the field. */
@@ -312,11 +312,6 @@ function mnistTable(fields: readonly FieldRequest[]): RowTable {
 // ---------------------------------------------------------------------------------------
 // Files
 
-/**
- * Data files above this are refused: text beyond it is more than a JavaScript string holds
- * (a .npy array is read as bytes, up to twice as much).
- */
-const MAX_TEXT_DATA_BYTES = 512 * 1024 * 1024;
 
 /**
  * The one way data files are opened: regular files only (a FIFO would block forever, a
@@ -489,16 +484,18 @@ function readNpyFile(bytes: Uint8Array, shown: string): NpyArray {
 }
 
 function npyTable(pattern: string, baseDirectory: string, shownPattern: string, fields: readonly FieldRequest[]): RowTable {
-    if (fields.length > 1 && !pattern.includes('{field}')) {
+    if (fields.length > 1 && !pattern.includes(FIELD_PLACEHOLDER)) {
         throw new DataError(`${shownPattern}: a .npy file holds one array, but ${fields.length} fields are declared; name one file per field with {field} in the path, e.g. "points_{field}.npy".`);
     }
     let rows: number | undefined;
     let rowsFrom = '';
     const columns: FieldColumn[] = [];
-    for (const field of fields) {
-        const shown = shownPattern.replaceAll('{field}', field.name);
-        const file = path.resolve(baseDirectory, pattern.replaceAll('{field}', field.name));
-        const bytes: Uint8Array = readDataFile(file, shown, 2 * MAX_TEXT_DATA_BYTES, field.name);
+    // The files as the editor shows them and the checker looks at them (data-files.ts of @cajal/language).
+    const files = dataFilePaths(pattern, baseDirectory, fields.map(field => field.name));
+    for (const [index, field] of fields.entries()) {
+        const shown = shownPattern.replaceAll(FIELD_PLACEHOLDER, field.name);
+        const file = (files[index] ?? files[0]).path;
+        const bytes: Uint8Array = readDataFile(file, shown, MAX_NPY_DATA_BYTES, field.name);
         const array = readNpyFile(bytes, shown);
         if (array.shape.length === 0) throw new DataError(`${shown}: field '${field.name}': expected one row per example along the first axis, got a scalar.`);
         const n = array.shape[0];

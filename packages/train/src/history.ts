@@ -135,7 +135,8 @@ export function lineChart(options: ChartOptions): string {
         }
         if (series.legend === false) return;
         const lx = margin.left + (legendIndex % 2) * (plotW / 2);
-        const ly = height - legendHeight + 18 * Math.floor(legendIndex / 2) - 4;
+        // The first legend row sits 16 px below the x-axis label (margin.top + plotH + 34).
+        const ly = height - legendHeight + 18 * Math.floor(legendIndex / 2) + 2;
         legendIndex++;
         parts.push(`<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash}/>`);
         parts.push(`<text x="${lx + 26}" y="${ly}">${escapeXml(series.name)}</text>`);

@@ -13,6 +13,11 @@ export type { FinalMetrics, TrainEvent, TrainOptions, TrainOverrides, TrainResul
 export type { PreparedTraining } from './prepare-training.js';
 // Adam in one WebAssembly SIMD pass per variable, bit-identical to tf.train.adam (what runTraining uses).
 export { FusedAdam } from './adam.js';
+// mlp and linear networks as one op with a hand-written backward pass (what extern networks use).
+export { denseLayersOf, denseStack } from './dense.js';
+export type { DenseActivation, DenseLayer } from './dense.js';
+// conv2d's gradients on tfjs-WASM as XNNPACK forward convolutions (what runTraining registers on WASM).
+export { ensureConv2dGradientsOnWasm } from './wasm-conv.js';
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.
 export { DataError, encodeJsonValue, loadData, mnistDigits } from './data.js';
@@ -23,7 +28,7 @@ export type { DataRequest, ExampleSet, FieldColumn, FieldRequest, LoadedData, Sp
 export { deriveSeed, permutation, seededRandom } from './random.js';
 
 // Extern networks from their architectures, and the weights format they are saved in.
-export { buildExternNetwork, buildModel, externNetwork } from './networks.js';
+export { buildExternNetwork, buildModel, externNetwork, perImageCorrelation } from './networks.js';
 export type { ExternNetwork } from './networks.js';
 export { MANIFEST, loadLayersModel, linkNetworks, loadLinkedNetworks, loadNetworks, readManifest, saveLayersModel, saveNetworks } from './weights.js';
 export { WeightsFileError, confinedPath } from './weights.js';

@@ -15,7 +15,7 @@ import { loadData, type DataRequest, type ExampleSet, type LoadedData } from './
 import { buildExternNetwork, type ExternNetwork } from './networks.js';
 import { deriveSeed } from './random.js';
 import { TrainingError, type TrainOptions, type TrainOverrides } from './trainer.js';
-import { ensureConv2dFilterGradientOnWasm } from './wasm-conv.js';
+import { ensureConv2dGradientsOnWasm } from './wasm-conv.js';
 import { linkNetworks } from './weights.js';
 
 /** A train block made ready: data loaded, networks built, targets computed. */
@@ -45,7 +45,7 @@ export interface PreparedTraining {
 export async function prepareTraining(training: ast.Training, services: CajalServices, options: TrainOptions = {}): Promise<PreparedTraining> {
     // Before any tensor exists, so models are built on the backend that will train them.
     const choice = await initBackend(options.backend ?? 'auto');
-    if (choice.backend === 'wasm') ensureConv2dFilterGradientOnWasm();
+    if (choice.backend === 'wasm') ensureConv2dGradientsOnWasm();
     const dataOption = training.options.find(ast.isDataOption);
     const model = training.options.find(ast.isModelOption)?.term;
     const target = training.options.find(ast.isTargetOption)?.term;

@@ -3,10 +3,11 @@
  * networks, with seeded shuffling, a held-out test split, metrics per epoch, cancellation
  * (the last completed epoch's weights are kept) and atomic saving after every epoch.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { EvaluationSegment, TrainingSettings } from '@cajal/language';
-import { OutputWriteError } from '@cajal/compiler';
+import { OutputWriteError, encodeNpy, writeFileAtomic } from '@cajal/compiler';
 import { initBackend, type BackendPreference } from '@cajal/runtime';
 import { FusedAdam } from './adam.js';
 import { fieldTensors, rowsTensor } from './batches.js';
@@ -39,6 +40,12 @@ export interface TrainOptions extends TrainOverrides {
     readonly onEvent?: (event: TrainEvent) => void;
     /** Evaluate the test set every this many epochs (and after the last); default 1. */
     readonly testEvery?: number;
+    /**
+     * At every test evaluation of an `evaluate` schedule, the test set's predictions are
+     * written to DIR/step-N.npy (float32 [test examples, dim]), as the torch engine's option of
+     * that name: for measures the engine does not compute (per-example PSNR, medians, images).
+     */
+    readonly predictionsDirectory?: string;
 }
 
 export type TrainEvent =
@@ -110,14 +117,15 @@ function optimizerFor(settings: TrainingSettings, variables: readonly tf.Variabl
     return { apply: gradients => optimizer.applyGradients(gradients), dispose: () => optimizer.dispose() };
 }
 
-/** Loss and quality of the model on a whole example set, without gradients. */
-export function evaluateSet(prepared: PreparedTraining, set: ExampleSet, targets: tf.Tensor, batchSize = 256): { loss: number; quality: number } | null {
+/** Loss and quality of the model on a whole example set, without gradients; with `predictions`, each batch's predictions are appended to it. */
+export function evaluateSet(prepared: PreparedTraining, set: ExampleSet, targets: tf.Tensor, batchSize = 256, predictions?: Float32Array[]): { loss: number; quality: number } | null {
     if (set.size === 0) return null;
     let lossSum = 0, qualitySumTotal = 0;
     for (let start = 0; start < set.size; start += batchSize) {
         const end = Math.min(set.size, start + batchSize);
         const [loss, quality] = tf.tidy(() => {
             const prediction = prepared.predict(fieldTensors(set, prepared.fields, { start, end }), end - start);
+            predictions?.push(prediction.dataSync() as Float32Array);
             // A gather, not a slice: tfjs-wasm's slice copies the whole input first.
             const target = tf.gather(targets, tf.range(start, end, 1, 'int32'));
             return [lossOf(prepared.settings.loss, prediction, target).dataSync()[0], qualitySum(prepared.discrete, prediction, target).dataSync()[0]];
@@ -200,7 +208,9 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
     let step = 0;
     let examplesSeen = 0;
     const evaluate = (): Evaluation => {
-        const evaluation: Evaluation = { step, examples: examplesSeen, test: testMetrics(prepared, evaluateSet(prepared, data.test, prepared.testTargets)) };
+        const predictions: Float32Array[] | undefined = options.predictionsDirectory ? [] : undefined;
+        const evaluation: Evaluation = { step, examples: examplesSeen, test: testMetrics(prepared, evaluateSet(prepared, data.test, prepared.testTargets, 256, predictions)) };
+        if (predictions && options.predictionsDirectory) writeTestPredictions(options.predictionsDirectory, step, predictions, data.test.size);
         evaluations.push(evaluation);
         emit({ event: 'evaluation', ...evaluation });
         return evaluation;
@@ -352,4 +362,13 @@ export function finalMetrics(last: EpochMetrics | undefined): FinalMetrics {
         loss: last?.loss ?? null, accuracy: last?.accuracy ?? null, psnr: last?.psnr ?? null,
         testLoss: last?.testLoss ?? null, testAccuracy: last?.testAccuracy ?? null, testPsnr: last?.testPsnr ?? null
     };
+}
+
+/** The test predictions of one evaluation, as the torch engine writes them: DIR/step-N.npy, float32 [examples, dim]. */
+function writeTestPredictions(directory: string, step: number, batches: readonly Float32Array[], examples: number): void {
+    const values = new Float32Array(batches.reduce((total, b) => total + b.length, 0));
+    let offset = 0;
+    for (const b of batches) { values.set(b, offset); offset += b.length; }
+    fs.mkdirSync(directory, { recursive: true });
+    writeFileAtomic(path.join(directory, `step-${step}.npy`), encodeNpy(values, [examples, values.length / examples]), { what: 'the test predictions' });
 }

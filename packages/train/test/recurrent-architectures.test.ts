@@ -9,13 +9,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ast, resolveArchitecture, fnN, RealT, natOf } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTorch, decodeNpy, encodeNpy } from '@cajal/compiler';
 import { initBackend } from '@cajal/runtime';
-import { buildExternNetwork, buildModel, externNetwork, prepareTraining, runTorchTraining, saveNetworks } from '@cajal/train';
+import { buildExternNetwork, buildModel, ensureConv2dGradientsOnWasm, externNetwork, perImageCorrelation, prepareTraining, runTorchTraining, runTraining, saveNetworks } from '@cajal/train';
 import { loadTraining, temporaryDirectory } from './helpers.js';
 import { TORCH_PYTHON, close, python } from '../../../test/torch-python.js';
 
@@ -249,8 +249,81 @@ describe('the torch engine\'s test predictions (for measures beyond the mean)', 
                 expect(total / 8).toBeCloseTo(evaluation.test.psnr!, 3);
             }
             expect(fs.readdirSync(predictions).sort()).toEqual(['step-0.npy', 'step-2.npy', 'step-4.npy']);
+            // The tfjs engine writes the same files, from the same start: step 0's predictions agree.
+            const tfjsPredictions = path.join(directory, 'tfjs-predictions');
+            const again = await prepareTraining(training, services, {});
+            try {
+                const tfjs = await runTraining(again, { weightsDirectory: null, backend: 'cpu', predictionsDirectory: tfjsPredictions });
+                expect(tfjs.evaluations.map(e => e.step)).toEqual([0, 2, 4]);
+                expect(fs.readdirSync(tfjsPredictions).sort()).toEqual(['step-0.npy', 'step-2.npy', 'step-4.npy']);
+                for (const evaluation of tfjs.evaluations) {
+                    const { shape, data } = decodeNpy(fs.readFileSync(path.join(tfjsPredictions, `step-${evaluation.step}.npy`)));
+                    expect(shape).toEqual([8, 25]);
+                    let total = 0;
+                    for (let i = 0; i < 8; i++) {
+                        let sum = 0;
+                        for (let k = 0; k < 25; k++) sum += (data[i * 25 + k] - targets[i * 25 + k]) ** 2;
+                        total += -10 * Math.log10(Math.max(sum / 25, 1e-10));
+                    }
+                    expect(total / 8).toBeCloseTo(evaluation.test.psnr!, 3);
+                }
+                close(Array.from(decodeNpy(fs.readFileSync(path.join(tfjsPredictions, 'step-0.npy'))).data), Array.from(decodeNpy(fs.readFileSync(path.join(predictions, 'step-0.npy'))).data), 'step 0 on both engines', 1e-4);
+            } finally {
+                again.dispose();
+            }
         } finally {
             prepared.dispose();
         }
     }, 120_000);
+});
+
+describe('the per-image kernel step and the conv gradients on tfjs-WASM', () => {
+    beforeAll(async () => { await initBackend('wasm'); ensureConv2dGradientsOnWasm(); });
+    afterAll(async () => { await initBackend('cpu'); });
+    const naiveCorrelation = (image: Float32Array, kernel: Float32Array, probe: Float32Array, [b, h, w, k]: number[]) => {
+        const half = (k - 1) / 2;
+        const y = new Float64Array(b * h * w), dx = new Float64Array(b * h * w), dk = new Float64Array(b * k * k);
+        for (let n = 0; n < b; n++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) for (let a = 0; a < k; a++) for (let c = 0; c < k; c++) {
+            const p = i + a - half, q = j + c - half;
+            if (p < 0 || q < 0 || p >= h || q >= w) continue;
+            const out = n * h * w + i * w + j, kv = kernel[n * k * k + a * k + c], xv = image[n * h * w + p * w + q];
+            y[out] += kv * xv;
+            dx[n * h * w + p * w + q] += kv * probe[out];
+            dk[n * k * k + a * k + c] += xv * probe[out];
+        }
+        return { y: Array.from(y), dx: Array.from(dx), dk: Array.from(dk) };
+    };
+
+    it('cross-correlates each image with its own kernel, with both gradients (as a direct sum)', () => {
+        const dims = [3, 7, 6, 5];
+        const [b, h, w, k] = dims;
+        const image = Float32Array.from({ length: b * h * w }, (_, i) => Math.sin(i * 0.37));
+        const kernel = Float32Array.from({ length: b * k * k }, (_, i) => Math.cos(i * 0.29));
+        const probe = Float32Array.from({ length: b * h * w }, (_, i) => Math.cos(i * 0.7));
+        const expected = naiveCorrelation(image, kernel, probe, dims);
+        expect(tf.getBackend()).toBe('wasm');
+        const [x, kk, pr] = [tf.tensor3d(image, [b, h, w]), tf.tensor3d(kernel, [b, k, k]), tf.tensor3d(probe, [b, h, w])];
+        close(Array.from(perImageCorrelation(x, kk).dataSync()), expected.y, 'output', 1e-5);
+        const [dx, dk] = tf.grads((a: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(perImageCorrelation(a as tf.Tensor3D, c as tf.Tensor3D), pr)))([x, kk]);
+        close(Array.from(dx.dataSync()), expected.dx, 'gradient in the images', 1e-5);
+        close(Array.from(dk.dataSync()), expected.dk, 'gradient in the kernels', 1e-5);
+        expect(() => perImageCorrelation(x, tf.zeros([3, 4, 4]) as tf.Tensor3D)).toThrow(/w odd/);
+    });
+
+    it('gives conv2d\'s gradients (same and valid, 5×3 filters) as the CPU backend does', async () => {
+        const x0 = Float32Array.from({ length: 3 * 9 * 8 * 2 }, (_, i) => Math.sin(i * 0.37));
+        const w0 = Float32Array.from({ length: 5 * 3 * 2 * 4 }, (_, i) => Math.cos(i * 0.29));
+        const gradients = () => (['same', 'valid'] as const).map(pad => {
+            const objective = (x: tf.Tensor, w: tf.Tensor) => {
+                const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, pad);
+                return tf.sum(tf.mul(y, tf.cos(tf.range(0, y.size).reshape(y.shape))));
+            };
+            return tf.grads(objective)([tf.tensor4d(x0, [3, 9, 8, 2]), tf.tensor4d(w0, [5, 3, 2, 4])]).map(g => Array.from(g.dataSync()));
+        });
+        const onWasm = gradients();
+        await initBackend('cpu');
+        const onCpu = gradients();
+        await initBackend('wasm');
+        onWasm.forEach((pair, i) => pair.forEach((g, j) => close(g, onCpu[i][j], `${i ? 'valid' : 'same'}: gradient ${j ? 'in the filter' : 'in the input'}`, 1e-5)));
+    });
 });

@@ -149,6 +149,15 @@ export class CajalCommands {
         return this.deps.vscode.workspace.getConfiguration('cajal', uri).get<T>(key, fallback);
     }
 
+    /**
+     * `--max-tensor N` from `cajal.maxTensor`, the limit the language server checks with: a
+     * program the editor shows without `size/too-large` is one Run and Train accept.
+     */
+    private maxTensorArguments(uri: vscodeTypes.Uri | undefined): string[] {
+        const limit = this.setting<unknown>('maxTensor', uri, undefined);
+        return typeof limit === 'number' && Number.isSafeInteger(limit) && limit >= 1 ? ['--max-tensor', String(limit)] : [];
+    }
+
     async run(...args: unknown[]): Promise<string | undefined> {
         const { vscode, output } = this.deps;
         if (!this.requireTrust('Run')) return undefined;
@@ -158,7 +167,7 @@ export class CajalCommands {
         if (!file) return undefined;
         const backend = this.setting('run.backend', target.uri, 'auto');
         const natDisplay = this.setting<'numeral' | 'unary'>('display.nat', target.uri, 'numeral');
-        const cliArgs = ['run', file, '--def', target.name!, '--backend', backend, '--json'];
+        const cliArgs = ['run', file, '--def', target.name!, '--backend', backend, '--json', ...this.maxTensorArguments(target.uri)];
         output.appendLine(`▶ cajal ${cliArgs.map(a => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
         output.show(true);
         const result = await vscode.window.withProgress(
@@ -352,7 +361,7 @@ export class CajalCommands {
         if (!target) return undefined;
         const file = await this.fileOnDisk(target);
         if (!file) return undefined;
-        const engine = engineArguments(this.setting('train.engine', target.uri, 'tfjs'), this.setting('python', target.uri, ''));
+        const engine = [...engineArguments(this.setting('train.engine', target.uri, 'tfjs'), this.setting('python', target.uri, '')), ...this.maxTensorArguments(target.uri)];
         const session = new TrainingSession(this, this.deps, file, target.name!, this.setting('train.epochs', target.uri, 0), this.setting('run.backend', target.uri, 'auto'),
             this.setting('data.mnist', target.uri, '').trim(), engine);
         this.trainings.add(session);

@@ -348,6 +348,12 @@ describe('Cajal: Run', () => {
         expect(fake.shown).toContainEqual({ level: 'info', message: 'Cajal: main : Bool = false' });
     });
 
+    it("passes the editor's cajal.maxTensor to the CLI, so Run accepts what the editor checks", async () => {
+        const { fake } = setup({ settings: { 'cajal.maxTensor': 1_000_000_000 } });
+        await fake.commands.get('cajal.run')!(uriOf(file), 'main');
+        expect(recordedArgv().args).toEqual(['run', file, '--def', 'main', '--backend', 'auto', '--json', '--max-tensor', '1000000000']);
+    });
+
     it('saves unsaved edits before running (the CLI reads the file)', async () => {
         const { fake } = setup();
         const document = await fake.api.workspace.openTextDocument(FakeUri.file(file));
@@ -452,6 +458,9 @@ describe('Cajal: Train', () => {
         const { fake } = setup({ settings: { 'cajal.train.engine': 'torch', 'cajal.python': ' /opt/py/bin/python3 ' } });
         await fake.commands.get('cajal.train')!(uriOf(file), 'andEven');
         expect(recordedArgv().args).toEqual(['train', file, '--train', 'andEven', '--events', '--backend', 'auto', '--engine', 'torch', '--python', '/opt/py/bin/python3']);
+        const limited = setup({ settings: { 'cajal.maxTensor': 5000 } });
+        await limited.fake.commands.get('cajal.train')!(uriOf(file), 'andEven');
+        expect(recordedArgv().args).toEqual(['train', file, '--train', 'andEven', '--events', '--backend', 'auto', '--max-tensor', '5000']);
         const plain = setup({ settings: { 'cajal.python': '/opt/py/bin/python3' } });
         await plain.fake.commands.get('cajal.train')!(uriOf(file), 'andEven');
         expect(recordedArgv().args).not.toContain('--engine');

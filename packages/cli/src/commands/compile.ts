@@ -28,8 +28,6 @@ ${MAX_TENSOR_USAGE}
   --json           also print {"definitions":{NAME:{"type","shape","data","rows","cols"}}}
                    (weights) or {"files":[…]} (tfjs, torch) on stdout`;
 
-/** Largest neuron `--emit weights` writes (entries); bigger ones are skipped with a note. */
-const MAX_WEIGHTS = 1 << 26;
 
 export const compileCommand: Command = {
     name: 'compile',
@@ -116,7 +114,8 @@ function emitTorch(document: LangiumDocument, services: CajalServices, directory
 
 function emitWeights(document: LangiumDocument, services: CajalServices, directory: string, json: boolean, io: CommandIO): number {
     const definitions = (document.parseResult.value as ast.Module).declarations.filter(ast.isDefinition);
-    const compiler = new NeuronCompiler(services, { maxEntries: MAX_WEIGHTS, maxLabels: Number.MAX_SAFE_INTEGER });
+    // The limit checking used (--max-tensor): every definition that passed it is written.
+    const compiler = new NeuronCompiler(services, { maxEntries: services.typing.TensorSizes.maxEntries, maxLabels: Number.MAX_SAFE_INTEGER });
     const neurons: Neuron[] = [];
     for (const definition of definitions) {
         const neuron = compiler.neuronOf(definition);

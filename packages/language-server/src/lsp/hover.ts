@@ -7,6 +7,7 @@ import { externNetworkText, formatShape, ifNeuronText, iterNeuronText, matrixTab
 import { MATRIX_HOVER_LIMIT } from './neurons.js';
 import { docCommentOf, kindOfTarget, leafAt , typeOfSafely } from './syntax-queries.js';
 import { architectureInfo } from './architectures.js';
+import { dataFilesMarkdown } from './data-links.js';
 
 const KIND_TEXT = {
     linear: 'linear variable',
@@ -61,6 +62,9 @@ export class CajalHoverProvider implements HoverProvider {
         }
         if (ast.isTraining(node)) {
             return this.trainingHover(node, document);
+        }
+        if (ast.isDataOption(node) && node.file !== undefined) {
+            return dataFilesMarkdown(node, document);
         }
         if (ast.isModule(node) || ast.isImport(node)) {
             return undefined;
@@ -164,6 +168,10 @@ export class CajalHoverProvider implements HoverProvider {
         const modelType = model?.term ? this.typeOf(model.term) : undefined;
         const parts = [code(`train ${training.name}`)];
         if (modelType && !isError(modelType)) parts.push(`model : ${modelType}`);
+        for (const option of training.options.filter(ast.isDataOption)) {
+            const files = dataFilesMarkdown(option, document);
+            if (files) parts.push(files);
+        }
         const doc = docCommentOf(document, training);
         if (doc) parts.push(doc);
         return parts.join('\n\n');

@@ -1,4 +1,4 @@
-import { AstUtils, type AstNode } from 'langium';
+import { AstUtils } from 'langium';
 import { isEnumerable } from '@cajal/ir';
 import { ast, declaredType } from '@cajal/language';
 import { NeuronCompiler, type Neuron } from '@cajal/compiler';
@@ -36,33 +36,62 @@ export class CajalNeurons {
 
     /** Externs a definition depends on, directly or through other definitions. */
     externsUsedBy(definition: ast.Definition): ast.Extern[] {
-        let externs = this.externCache.get(definition);
-        if (!externs) {
-            externs = this.computeExternsUsedBy(definition);
-            this.externCache.set(definition, externs);
-        }
-        return externs;
+        return this.externCache.get(definition) ?? this.computeExternsUsedBy(definition);
     }
 
+    /**
+     * A depth-first walk over the definitions it refers to, which caches the result of every
+     * definition it finishes, not only of the one asked about: hovers on the names of a long
+     * chain of definitions would otherwise each walk the rest of the chain again. A definition
+     * on a cycle (an error, but the tree is still hovered) sees only part of its closure until
+     * the walk returns to the first definition of the cycle, so its result is not cached.
+     */
     private computeExternsUsedBy(definition: ast.Definition): ast.Extern[] {
-        const seen = new Set<AstNode>([definition]);
-        const externs = new Set<ast.Extern>();
-        const queue: ast.Definition[] = [definition];
-        while (queue.length > 0) {
-            const current = queue.pop()!;
-            for (const node of AstUtils.streamAllContents(current)) {
+        type Frame = { definition: ast.Definition; uses: ast.Definition[]; next: number; externs: Set<ast.Extern>; partial: boolean };
+        const open = new Set<ast.Definition>();
+        /** Results of this walk, also those not cached; `partial` those that missed part of a cycle. */
+        const finished = new Map<ast.Definition, ast.Extern[]>();
+        const partial = new Set<ast.Definition>();
+        const enter = (target: ast.Definition): Frame => {
+            open.add(target);
+            const externs = new Set<ast.Extern>();
+            const uses: ast.Definition[] = [];
+            for (const node of AstUtils.streamAllContents(target)) {
                 if (!ast.isVar(node)) continue;
-                const target = node.ref?.ref;
-                if (ast.isExtern(target)) externs.add(target);
-                else if (ast.isDefinition(target) && !seen.has(target)) {
-                    seen.add(target);
-                    const known = this.externCache.get(target);
-                    if (known) known.forEach(e => externs.add(e));
-                    else queue.push(target);
-                }
+                const referenced = node.ref?.ref;
+                if (ast.isExtern(referenced)) externs.add(referenced);
+                else if (ast.isDefinition(referenced)) uses.push(referenced);
             }
+            return { definition: target, uses, next: 0, externs, partial: false };
+        };
+        const stack: Frame[] = [enter(definition)];
+        let result: ast.Extern[] = [];
+        while (stack.length > 0) {
+            const frame = stack[stack.length - 1];
+            if (frame.next < frame.uses.length) {
+                const used = frame.uses[frame.next++];
+                const known = this.externCache.get(used) ?? finished.get(used);
+                if (known) {
+                    known.forEach(e => frame.externs.add(e));
+                    frame.partial ||= partial.has(used);
+                } else if (open.has(used)) frame.partial = true;
+                else stack.push(enter(used));
+                continue;
+            }
+            stack.pop();
+            open.delete(frame.definition);
+            result = [...frame.externs];
+            finished.set(frame.definition, result);
+            if (frame.partial) partial.add(frame.definition);
+            const caller = stack[stack.length - 1];
+            if (caller) {
+                result.forEach(e => caller.externs.add(e));
+                caller.partial ||= frame.partial;
+            }
+            // The first definition's closure is whole: what the cycle's other members missed passed through it.
+            if (!frame.partial || !caller) this.externCache.set(frame.definition, result);
         }
-        return [...externs];
+        return result;
     }
 
     /** True when the definition's type has no Real inside and it uses no extern: it compiles to a constant tensor we can print. */

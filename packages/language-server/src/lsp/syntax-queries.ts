@@ -1,4 +1,4 @@
-import { AstUtils, type AstNode, type CstNode, type LangiumDocument } from 'langium';
+import { AstUtils, isCompositeCstNode, type AstNode, type CstNode, type LangiumDocument } from 'langium';
 import { ast, ErrorType, findLeafAt, isLinearBinder, type CajalType } from '@cajal/language';
 
 /** The leaf token at an offset; at the end of a word (cursor just after it) the word itself. */
@@ -12,6 +12,16 @@ export function leafAt(document: LangiumDocument, offset: number): CstNode | und
         if (before && !before.hidden && offset - 1 >= before.offset && offset - 1 < before.end) return before;
     }
     return leaf && !leaf.hidden ? leaf : undefined;
+}
+
+/** The first non-hidden leaf under a CST node. */
+export function firstToken(node: CstNode): CstNode | undefined {
+    if (!isCompositeCstNode(node)) return node.hidden ? undefined : node;
+    for (const child of node.content) {
+        const leaf = firstToken(child);
+        if (leaf) return leaf;
+    }
+    return undefined;
 }
 
 /** The innermost term (or binder, declaration, type) a leaf belongs to. */

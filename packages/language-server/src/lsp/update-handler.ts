@@ -1,4 +1,4 @@
-import { DefaultDocumentBuilder, OperationCancelled, type BuildOptions, type LangiumDocument, type LangiumSharedCoreServices, type URI } from 'langium';
+import { DefaultDocumentBuilder, OperationCancelled, type BuildOptions, type DocumentState, type LangiumDocument, type LangiumSharedCoreServices, type URI } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
 
 /** How long typing must pause before a changed document is re-checked. */
@@ -10,13 +10,18 @@ export const CHANGE_DEBOUNCE_MS = 30;
  * to be checked rather than answering from the old tree; the build itself starts only
  * after {@link CHANGE_DEBOUNCE_MS} without a further edit. The next edit cancels a pending
  * or running build through Langium's workspace lock, so a burst of keystrokes costs one
- * check, and a slow check never holds back fresher results.
+ * check, and a slow check never holds back fresher results. The wait ends early when the
+ * build is cancelled (the lock runs the next edit's build only after this one returns) and
+ * when a request waits for the build's result: it is answered against the newest text
+ * without also waiting out the debounce.
  */
 export class CajalDocumentBuilder extends DefaultDocumentBuilder {
     private updating = false;
     /** Changes of updates that were outdated before they started, for the next update to apply. */
     private readonly pendingChanged = new Map<string, URI>();
     private readonly pendingDeleted = new Map<string, URI>();
+    /** Ends the debounce of the build waiting in it, if one is. */
+    private endDebounce: (() => void) | undefined;
 
     constructor(services: LangiumSharedCoreServices, private readonly debounceMs = CHANGE_DEBOUNCE_MS) {
         super(services);
@@ -45,11 +50,33 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
     protected override async buildDocuments(documents: LangiumDocument[], options: BuildOptions, cancelToken: CancellationToken): Promise<void> {
         if (this.updating && this.debounceMs > 0) {
             this.updating = false;
-            await new Promise(resolve => setTimeout(resolve, this.debounceMs));
+            await this.debounce(cancelToken);
             if (cancelToken.isCancellationRequested) {
                 throw OperationCancelled;
             }
         }
         return super.buildDocuments(documents, options, cancelToken);
+    }
+
+    /** Waits {@link debounceMs}, or less: until the build is cancelled or a request waits for it. */
+    private debounce(cancelToken: CancellationToken): Promise<void> {
+        return new Promise(resolve => {
+            const end = (): void => {
+                clearTimeout(timer);
+                cancelled.dispose();
+                if (this.endDebounce === end) this.endDebounce = undefined;
+                resolve();
+            };
+            const timer = setTimeout(end, this.debounceMs);
+            const cancelled = cancelToken.onCancellationRequested(end);
+            this.endDebounce = end;
+        });
+    }
+
+    override waitUntil(state: DocumentState, cancelToken?: CancellationToken): Promise<void>;
+    override waitUntil(state: DocumentState, uri?: URI, cancelToken?: CancellationToken): Promise<URI>;
+    override waitUntil(state: DocumentState, uriOrToken?: URI | CancellationToken, cancelToken?: CancellationToken): Promise<URI | void> {
+        this.endDebounce?.();
+        return super.waitUntil(state, uriOrToken as URI, cancelToken);
     }
 }

@@ -1,11 +1,13 @@
 import {
-    AstUtils, DefaultLinker, interruptAndCheck, isReference, type AstNode, type LangiumDocument, type ReferenceInfo
+    DefaultLinker, interruptAndCheck, isReference, type AstNode, type LangiumCoreServices, type LangiumDocument, type ReferenceInfo
 } from 'langium';
 import { CancellationToken } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import { linkedTarget, resetReference } from '../langium-internals.js';
 import { forgetReplacements, replacedDeclarations } from '../parser/incremental-parse.js';
 import { declaredType } from '../typing/type-checker.js';
+import { astNodesOf, referencesOf } from '../syntax.js';
+import type { CajalScopeProvider } from './cajal-scope.js';
 
 /** A cross-reference of a document (Cajal has no multi-references, but the document's list is typed for both). */
 type AnyReference = LangiumDocument['references'][number];
@@ -24,11 +26,12 @@ export type Relinked = ReadonlySet<AstNode> | 'all';
  * resolves to a binder of the same declaration, decided by that declaration's text alone,
  * and is never resolved again. Declarations the incremental parser replaced are linked in
  * full. In the declarations it kept, a use of a global can resolve differently only if a
- * declaration of that name was removed or added; so after an edit of a module that imports
- * nothing (its globals are its own declarations), only the kept declarations using the
- * names of the replaced declarations are re-resolved (an index of each module's users per
- * name finds them). In any other case — a module with imports, a re-link because another
- * file changed, a full re-parse — every use of a global is resolved again.
+ * declaration of that name was removed or added, here or in an imported module; so when the
+ * names the imports bring are the same nodes as at the last link (the imported files did
+ * not change, or not in what they export), only the kept declarations using the names of
+ * the replaced declarations are re-resolved (an index of each module's users per name finds
+ * them). Otherwise — an imported module changed, a full re-parse — every use of a global is
+ * resolved again.
  *
  * Which declarations changed is kept for validation (`takeRelinked`): those linked in full,
  * and kept ones whose globals now resolve differently — other than to the re-parsed
@@ -40,6 +43,14 @@ export class CajalLinker extends DefaultLinker {
     /** Per module: the top-level nodes using each name as a global (or unknown) name. */
     private readonly users = new WeakMap<AstNode, Map<string, Set<AstNode>>>();
     private readonly relinked = new WeakMap<AstNode, Relinked>();
+    /** Per module: what its imports brought at its last complete link (name and node of each). */
+    private readonly imported = new WeakMap<AstNode, readonly unknown[]>();
+    /** Uses of globals resolved so far (for tests and profiling: how much an edit re-linked). */
+    resolvedGlobalUses = 0;
+
+    constructor(private readonly services: LangiumCoreServices & { references: { ScopeProvider: CajalScopeProvider } }) {
+        super(services);
+    }
 
     /** Resolutions are reset by `link`, which knows which of them an edit can change. */
     override unlink(document: LangiumDocument): void {
@@ -52,9 +63,10 @@ export class CajalLinker extends DefaultLinker {
         const tops = module ? [...module.imports, ...module.declarations] : [root];
         const replaced = module ? replacedDeclarations(module) : undefined;
         let users = this.users.get(root);
+        const imported = module ? this.importedNow(document) : [];
         // The kept top-level nodes whose uses of globals must be resolved again.
         let stale: Set<AstNode> | 'all' = 'all';
-        if (replaced && users && module?.imports.length === 0) {
+        if (replaced && users && sameItems(this.imported.get(root), imported)) {
             stale = new Set();
             const names = new Set([...replaced.removed, ...replaced.added].map(declaration => declaration.name));
             for (const removed of replaced.removed) this.forgetUses(users, removed);
@@ -81,6 +93,7 @@ export class CajalLinker extends DefaultLinker {
             if (entry) {
                 let changed = stale === 'all';
                 for (const info of entry.nonLocal) {
+                    this.resolvedGlobalUses++;
                     const before = linkedTarget(info.reference);
                     resetReference(info.reference);
                     this.doLink(info, document);
@@ -94,14 +107,15 @@ export class CajalLinker extends DefaultLinker {
                 linkedNow.add(top);
                 const all: AnyReference[] = [];
                 const infos: ReferenceInfo[] = [];
-                for (const node of AstUtils.streamAst(top)) {
-                    AstUtils.streamReferences(node).forEach(info => {
+                for (const node of astNodesOf(top)) {
+                    for (const info of referencesOf(node)) {
                         this.doLink(info, document);
                         all.push(info.reference);
                         infos.push(info);
-                    });
+                    }
                 }
                 entry = { all, nonLocal: infos.filter(info => !isLocal(info.reference)) };
+                this.resolvedGlobalUses += entry.nonLocal.length;
                 this.linked.set(top, entry);
             }
             if (stale === 'all' || !stale.has(top)) this.recordUses(users, top, entry);
@@ -109,9 +123,16 @@ export class CajalLinker extends DefaultLinker {
         }
         document.references = references;
         this.users.set(root, users);
+        this.imported.set(root, imported);
         const earlier = this.relinked.get(root);
         this.relinked.set(root, stale === 'all' || earlier === 'all' ? 'all' : new Set([...earlier ?? [], ...linkedNow]));
         if (replaced && module) forgetReplacements(module, replaced);
+    }
+
+    /** Each name the document's imports bring, with its node (or where it is, for a description without one). */
+    private importedNow(document: LangiumDocument): unknown[] {
+        return this.services.references.ScopeProvider.importedDescriptions(document)
+            .flatMap(description => [description.name, description.node ?? `${description.documentUri.toString()}#${description.path}`]);
     }
 
     /**
@@ -155,10 +176,10 @@ export class CajalLinker extends DefaultLinker {
      */
     nonLocalUses(top: AstNode): ast.Var[] {
         const infos = this.linked.get(top)?.nonLocal
-            ?? AstUtils.streamAst(top).flatMap(node => AstUtils.streamReferences(node)).filter(info => {
+            ?? astNodesOf(top).flatMap(referencesOf).filter(info => {
                 const target = isReference(info.reference) ? info.reference.ref : undefined;
                 return !(target && ast.isBinder(target));
-            }).toArray();
+            });
         return infos.map(info => info.container).filter(ast.isVar);
     }
 }
@@ -172,6 +193,10 @@ function sameSignature(before: AstNode | undefined, after: AstNode): boolean {
         ast.isDefinition(node) || ast.isExtern(node) ? `${node.$type} ${node.params.length} ${declaredType(node)}` : undefined;
     const old = signature(before);
     return old !== undefined && old === signature(after);
+}
+
+function sameItems(before: readonly unknown[] | undefined, now: readonly unknown[]): boolean {
+    return before !== undefined && before.length === now.length && before.every((item, i) => item === now[i]);
 }
 
 /** Whether a reference resolved to a binder: a local variable, linked by its declaration's text alone. */

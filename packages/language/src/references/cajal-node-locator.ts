@@ -1,4 +1,5 @@
 import { AstUtils, DefaultAstNodeLocator, type AstNode } from 'langium';
+import { astNodesOf } from '../syntax.js';
 
 interface NodeNumbering {
     readonly nodes: AstNode[];
@@ -39,7 +40,7 @@ export class CajalAstNodeLocator extends DefaultAstNodeLocator {
     private numbering(top: AstNode): NodeNumbering {
         let numbering = this.numberings.get(top);
         if (!numbering) {
-            const nodes = AstUtils.streamAst(top).toArray();
+            const nodes = astNodesOf(top);
             numbering = { nodes, index: new Map(nodes.map((node, i) => [node, i])) };
             this.numberings.set(top, numbering);
         }

@@ -259,20 +259,25 @@ export class CajalScopeProvider extends DefaultScopeProvider {
 
     /** The global names visible in a document: its own declarations, then its imports'. */
     globalDescriptions(document: LangiumDocument): AstNodeDescription[] {
-        const module = document.parseResult.value as ast.Module;
         const own = this.indexManager.allElements(undefined, new Set([document.uri.toString()]))
             .filter(description => description.type !== ast.Module.$type)
             .toArray();
-        const imported = module.imports
+        const fromImports = this.importedDescriptions(document);
+        return fromImports.length === 0 ? own : [...own, ...fromImports];
+    }
+
+    /** The global names a document's imports bring, in the order the first of a name wins. */
+    importedDescriptions(document: LangiumDocument): AstNodeDescription[] {
+        const module = document.parseResult.value as ast.Module;
+        const imported = (module.imports ?? [])
             .map(imp => this.resolveImport(document, imp.module))
             .filter((uri): uri is string => uri !== undefined && uri !== document.uri.toString());
         if (imported.length === 0) {
-            return own;
+            return [];
         }
-        const fromImports = this.indexManager.allElements(undefined, new Set(imported))
+        return this.indexManager.allElements(undefined, new Set(imported))
             .filter(description => description.type !== ast.Module.$type)
             .toArray();
-        return [...own, ...fromImports];
     }
 
     /**

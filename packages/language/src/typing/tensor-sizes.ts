@@ -6,10 +6,11 @@
  * own matrix. A declaration with a tensor above the limit is an error, so no command
  * compiles, runs or trains it, and nothing tries to allocate what cannot fit.
  */
-import { AstUtils, type AstNode } from 'langium';
+import type { AstNode } from 'langium';
 import * as ast from '../generated/ast.js';
 import { Codes, type CheckProblem } from '../problems.js';
 import { declaredType, typeFromSyntax, type CajalTypeChecker } from './type-checker.js';
+import { astNodesOf } from '../syntax.js';
 import { ErrorType, dim, fn, product, shape, type CajalType } from './types.js';
 
 /**
@@ -84,7 +85,7 @@ export class CajalTensorSizes {
     private readonly cache = new WeakMap<object, { limit: number; problems: readonly CheckProblem[] }>();
 
     private sizeDeclaration(declaration: ast.Declaration, types: ReturnType<CajalTypeChecker['checkDeclaration']>['types']): CheckProblem[] {
-        const nodes = AstUtils.streamAst(declaration).toArray();
+        const nodes = astNodesOf(declaration);
         const problems: CheckProblem[] = [];
         const aboveInside = new Set<AstNode>();
         let firstValue: { node: AstNode; type: CajalType } | undefined;

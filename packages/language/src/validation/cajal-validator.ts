@@ -1,4 +1,4 @@
-import { AstUtils, UriUtils, type AstNode, type ValidationAcceptor, type ValidationChecks, type LangiumDocument } from 'langium';
+import { AstUtils, URI, UriUtils, type AstNode, type ValidationAcceptor, type ValidationChecks, type LangiumDocument } from 'langium';
 import type { DiagnosticRelatedInformation } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
 import type { CajalServices } from '../cajal-module.js';
@@ -8,7 +8,8 @@ import { termRange } from '../syntax.js';
 import { formatBytes } from '../typing/tensor-sizes.js';
 import { MAX_SOURCE_BYTES } from '../workspace/regular-files.js';
 import { externProblems, partialExternApplication } from '../training/extern-checks.js';
-import { trainingProblems } from '../training/training-checks.js';
+import { DATA_FILE_EXTENSIONS, trainingProblems } from '../training/training-checks.js';
+import { dataBaseDirectory, dataFilesOf, isInside } from '../training/data-files.js';
 
 export function registerValidationChecks(services: CajalServices): void {
     const registry = services.validation.ValidationRegistry;
@@ -17,7 +18,7 @@ export function registerValidationChecks(services: CajalServices): void {
         Module: [validator.checkImports, validator.checkDuplicateNames, validator.checkCycles],
         Definition: validator.checkDeclaration,
         Extern: [validator.checkDeclaration, (node, accept) => externProblems(node).forEach(p => validator.report(p, accept))],
-        Training: [validator.checkDeclaration, (node, accept) => trainingProblems(node, n => services.typing.TypeChecker.typeOf(n)).forEach(p => validator.report(p, accept))]
+        Training: [validator.checkDeclaration, (node, accept) => trainingProblems(node, n => services.typing.TypeChecker.typeOf(n)).forEach(p => validator.report(p, accept)), validator.checkDataFiles]
     };
     // Checks are registered on the module and its declarations only: a declaration's checks
     // cover everything inside it (see CajalDocumentValidator, which visits no deeper).
@@ -53,6 +54,39 @@ export class CajalValidator {
                     ? `Cannot read module '${imp.module}': ${imp.module}.cajal ${unreadable}; only regular files of at most ${formatBytes(MAX_SOURCE_BYTES)} are read.`
                     : `Cannot find module '${imp.module}': expected a file ${imp.module}.cajal beside this one, or a workspace file starting with 'module ${imp.module}'.`;
                 accept('error', message, { node: imp, property: 'module', code: Codes.unknownName });
+            }
+        }
+    }
+
+    /**
+     * The files a train block's data options read (training/data-files.ts), looked at as
+     * `cajal train` will: one that does not exist, is not a regular file or is above the size
+     * cap is an error; one outside every workspace folder (known in editors only) a warning,
+     * since a workspace's program then reads a file the user may not expect it to. Train
+     * blocks are validated at every check (CajalDocumentValidator), so a file created or
+     * removed on disk is seen at the next check of the document.
+     */
+    checkDataFiles(training: ast.Training, accept: ValidationAcceptor): void {
+        const base = dataBaseDirectory(AstUtils.getDocument(training));
+        if (base === undefined) return;
+        const folders = (this.services.shared.workspace.WorkspaceManager.workspaceFolders ?? [])
+            .map(folder => URI.parse(folder.uri)).filter(uri => uri.scheme === 'file').map(uri => uri.fsPath);
+        for (const option of training.options.filter(ast.isDataOption)) {
+            const pattern = option.file;
+            // An unsupported kind of file is train/invalid already.
+            if (pattern === undefined || !DATA_FILE_EXTENSIONS.some(ext => pattern.toLowerCase().endsWith(ext))) continue;
+            for (const file of dataFilesOf(option, base) ?? []) {
+                const named = `The data file '${file.shown}'${file.field ? ` (field '${file.field}')` : ''}`;
+                if (file.problem !== undefined) {
+                    const where = file.shown === file.path ? '' : ` (${file.path})`;
+                    accept('error', `${named}${where} ${file.problem}: training would stop here.`, {
+                        node: option, property: 'file', code: Codes.dataUnreadable, data: { path: file.path }
+                    });
+                } else if (folders.length > 0 && !folders.some(folder => isInside(file.path, folder))) {
+                    accept('warning', `${named} is outside the workspace folder${folders.length === 1 ? '' : 's'}: training reads ${file.path}.`, {
+                        node: option, property: 'file', code: Codes.dataOutsideWorkspace, data: { path: file.path }
+                    });
+                }
             }
         }
     }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { AstUtils, URI, type AstNode, type CstNode, type FileSystemProvider, type LangiumDocument } from 'langium';
-import { CajalDocumentFactory, createCajalCoreServices, findLeafAt } from '@cajal/language';
+import { ast, CajalDocumentFactory, createCajalCoreServices, findLeafAt } from '@cajal/language';
 
 /**
  * Incremental checking must be invisible: after any sequence of edits, a document that was
@@ -334,6 +334,50 @@ describe('an edit re-checks only what depends on it', () => {
         await ws.edit(libraryDocument, library);
         expect(checker.checkedDeclarations - before).toBe(2); // lib's id and main's main
         expect(main.diagnostics!.map(d => d.code)).toEqual(['type/mismatch']);
+    });
+});
+
+describe('linking after an edit of a module with imports', () => {
+    const mainText = (count: number) => ['import lib', '', 'def m0 : Bool = id true',
+        ...Array.from({ length: count - 1 }, (_, i) => `def m${i + 1} : Bool = id (other m${i})`)].join('\n') + '\n';
+
+    test('re-resolves the uses in the re-parsed declaration and of the names it replaced, not every use of a global', async () => {
+        const ws = workspace();
+        await ws.open('lib.cajal', 'module lib\n\ndef id (x : Bool) : Bool = x\n\ndef other (x : Bool) : Bool = x\n');
+        let text = mainText(40);
+        const main = await ws.open('main.cajal', text);
+        expect(main.diagnostics).toEqual([]);
+        const linker = ws.Cajal.references.Linker;
+        // A body edit: the re-parsed definition's three uses of globals, and those of m21, which uses its name.
+        let before = linker.resolvedGlobalUses;
+        text = text.replace('def m20 : Bool = id (other m19)', 'def m20 : Bool = other (id m19)');
+        await ws.edit(main, text);
+        expect(linker.resolvedGlobalUses - before).toBe(3 + 3);
+        // A new definition named like an imported one shadows it: every declaration using `id` (all 40) is resolved again.
+        before = linker.resolvedGlobalUses;
+        text += 'def id (x : Bool) : Bool = if x then false else true\n';
+        await ws.edit(main, text);
+        expect(linker.resolvedGlobalUses - before).toBe(1 + 39 * 3);
+        const fresh = await ws.open('fresh.cajal', text);
+        const targets = (document: LangiumDocument) => AstUtils.streamAst(document.parseResult.value).filter(ast.isVar)
+            .map(v => { const target = v.ref.ref; return `${v.ref.$refText}→${target ? `${AstUtils.getDocument(target).uri.path.split('/').pop()}:${(target as { name?: string }).name}` : 'none'}`; }).toArray();
+        expect(targets(main)).toEqual(targets(fresh).map(t => t.replace('fresh.cajal', 'main.cajal')));
+        expect(targets(main)).toContain('id→main.cajal:id');
+        expect(main.diagnostics!.map(d => d.code)).toEqual(fresh.diagnostics!.map(d => d.code));
+    });
+
+    test('an edit of the imported module re-resolves every use in the importer (the names it brings may now be other nodes)', async () => {
+        const ws = workspace();
+        let library = 'module lib\n\ndef id (x : Bool) : Bool = x\n\ndef other (x : Bool) : Bool = x\n';
+        const libraryDocument = await ws.open('lib.cajal', library);
+        const main = await ws.open('main.cajal', mainText(10));
+        const linker = ws.Cajal.references.Linker;
+        const before = linker.resolvedGlobalUses;
+        library = library.replace('def other (x : Bool) : Bool = x', 'def other (x : Bool) : Bool = id x');
+        await ws.edit(libraryDocument, library);
+        expect(linker.resolvedGlobalUses - before).toBe(1 + 1 + 9 * 3); // lib's re-parsed `other`, then all of main's uses
+        const targetOf = (name: string) => AstUtils.streamAst(main.parseResult.value).filter(ast.isVar).find(v => v.ref.$refText === name)!.ref.ref;
+        expect(targetOf('other')).toBe((libraryDocument.parseResult.value as ast.Module).declarations[1]);
     });
 });
 

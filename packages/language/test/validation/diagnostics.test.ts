@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { Diagnostic } from 'vscode-languageserver';
 import { Codes } from '@cajal/language';
+import { checkText } from '@cajal/language/testing';
 import { diagnose, span } from '../helpers.js';
 
 const errorsDirectory = path.resolve(__dirname, '../../../../examples/errors');
@@ -180,6 +181,19 @@ describe('each diagnostic code fires at the right range (examples/errors)', () =
         expect(diagnostic.code).toBe('train/invalid');
         expect(span(diagnostic.range)).toBe(at(text, 4, 'even'));
         expect(diagnostic.message).toContain("no 'target'");
+    });
+
+    test('data/unreadable: the path of a data file that does not exist', async () => {
+        // Checked as the file on disk: data paths are resolved against its folder (a document not on disk has none).
+        const file = path.join(errorsDirectory, 'data-unreadable.cajal');
+        const text = source('data-unreadable.cajal');
+        const { diagnostics } = await checkText(text, undefined, file);
+        expect(diagnostics).toHaveLength(1);
+        const diagnostic = diagnostics[0];
+        expect((await diagnose(text)).map(d => d.code)).toEqual([]);
+        expect(diagnostic.code).toBe('data/unreadable');
+        expect(span(diagnostic.range)).toBe(at(text, 4, '"missing-points.jsonl"'));
+        expect(diagnostic.message).toBe(`The data file 'missing-points.jsonl' (${path.join(errorsDirectory, 'missing-points.jsonl')}) does not exist: training would stop here.`);
     });
 
     test('size/too-large: the definition whose own matrix is above the limit', async () => {

@@ -1,0 +1,54 @@
+// Bundles the language server for a fast start (docs/editors.md, "Start-up"), as
+// packages/cli/esbuild.mjs does for the CLI: out/main.js and what it imports (Langium,
+// vscode-languageserver, the language core and compiler) into one CommonJS file,
+// dist/server-bundle.cjs, so each of the server's two threads loads one file instead of
+// ~500 modules; and dist/main.js, which runs that bundle through V8's code cache (the CLI's
+// loader, packages/cli/src/bundle-loader.ts, built for this bundle). The bundle knows nothing
+// of tfjs or Python: nothing the server imports does (this script fails if one did).
+// bin/cajal-language-server.js runs dist/main.js only while it is newer than every bundled
+// package's compiled output. Usage: node packages/language-server/esbuild.mjs (after
+// npx tsc -b tsconfig.build.json; npm run build runs both).
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const here = import.meta.dirname;
+const dist = path.join(here, 'dist');
+const loader = path.join(here, '..', 'cli', 'out', 'bundle-loader.js');
+for (const file of [path.join(here, 'out', 'main.js'), loader]) {
+    if (!fs.existsSync(file)) {
+        throw new Error(`${path.relative(process.cwd(), file)} does not exist; run \`npx tsc -b tsconfig.build.json\` at the repository root first.`);
+    }
+}
+fs.rmSync(dist, { recursive: true, force: true });
+const result = await esbuild.build({
+    entryPoints: [path.join(here, 'out', 'main.js')],
+    outfile: path.join(dist, 'server-bundle.cjs'),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    // CommonJS has no import.meta. main.ts starts its worker thread on its own file
+    // (import.meta.url): here that is the loader beside the bundle, so the worker runs the
+    // bundle through its code cache too.
+    define: { 'import.meta.url': '__cajalBundleUrl' },
+    banner: { js: "const __cajalBundleUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, 'main.js')).href;" },
+    metafile: true,
+    legalComments: 'none',
+    logLevel: 'warning'
+});
+const foreign = Object.keys(result.metafile.inputs).filter(input => /@tensorflow|@cajal[\\/](runtime|train)|packages[\\/](runtime|train)[\\/]/.test(input));
+if (foreign.length > 0) throw new Error(`the server bundle must know nothing of tfjs or training, but holds ${foreign.join(', ')}`);
+await esbuild.build({
+    entryPoints: [loader],
+    outfile: path.join(dist, 'main.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    define: { __CAJAL_BUNDLE_FILE__: JSON.stringify('server-bundle.cjs') },
+    legalComments: 'none',
+    logLevel: 'warning'
+});
+console.log(`esbuild.mjs: built ${path.relative(process.cwd(), dist)}`);

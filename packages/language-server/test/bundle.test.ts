@@ -1,0 +1,45 @@
+// The bundled server (packages/language-server/esbuild.mjs → dist/): it holds no tfjs and no
+// training code, it serves diagnostics like the compiled server, and its loader writes one V8
+// code cache per thread on the first run and uses them (V8 accepts them) on later runs.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { repositoryRoot, startServer } from './lsp-client.js';
+
+const dist = path.join(repositoryRoot, 'packages', 'language-server', 'dist');
+
+describe('the bundled language server', () => {
+    test('is built and bundles nothing of tfjs, the runtime or training', () => {
+        const bundle = fs.readFileSync(path.join(dist, 'server-bundle.cjs'), 'utf-8');
+        // esbuild marks each bundled file with a `// path` comment, and leaves what it does not bundle as require("…").
+        expect(bundle).toContain('// node_modules/langium/lib/');
+        // (The compiler's generated TypeScript names @cajal/runtime in its text: a string, not an import.)
+        expect(bundle).not.toMatch(/^\/\/ (node_modules\/@tensorflow|packages\/(runtime|train))\/|require\("@(tensorflow\/|cajal\/(runtime|train))/m);
+    });
+
+    test('gives the first diagnostics; the first run writes a code cache per thread, later runs use them', async () => {
+        const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-server-bundle-'));
+        try {
+            for (const file of ['main.js', 'server-bundle.cjs']) fs.copyFileSync(path.join(dist, file), path.join(directory, file));
+            fs.writeFileSync(path.join(directory, 'package.json'), '{ "type": "module" }\n');
+            const caches = ['server-bundle.cjs.main.v8-cache', 'server-bundle.cjs.v8-cache'].map(file => path.join(directory, file));
+            const session = async () => {
+                const server = await startServer({ script: path.join(directory, 'main.js') });
+                try {
+                    return (await server.open('file:///virtual/bundle.cajal', 'def f (x : Bool) : Bool = y\n')).map(d => `${d.code} ${d.range.start.line}:${d.range.start.character}`);
+                } finally {
+                    await server.close();
+                }
+            };
+            const first = await session();
+            expect(first).toContain('name/unknown 0:26');
+            for (const cache of caches) expect(fs.statSync(cache).size).toBeGreaterThan(100_000);
+            const written = caches.map(cache => fs.statSync(cache).mtimeMs);
+            expect(await session()).toEqual(first);
+            expect(caches.map(cache => fs.statSync(cache).mtimeMs)).toEqual(written);
+        } finally {
+            fs.rmSync(directory, { recursive: true, force: true });
+        }
+    });
+});
