@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { repositoryRoot, startServer } from './lsp-client.js';
+import { startServer } from './lsp-client.js';
+import { repositoryRoot } from '../../../test/example-files.js';
 
 const dist = path.join(repositoryRoot, 'packages', 'language-server', 'dist');
 

@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Diagnostic, DocumentLink, Hover } from 'vscode-languageserver-protocol';
-import { fileUri, positionOf, repositoryRoot, startServer, type ServerSession } from './lsp-client.js';
+import { fileUri, positionOf, startServer, type ServerSession } from './lsp-client.js';
+import { repositoryRoot } from '../../../test/example-files.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-data-files-'));
 const workspace = path.join(root, 'ws');
