@@ -158,10 +158,40 @@ async function measureFile(ctx, definitions, long) {
                 burstLatencies.push(performance.now() - sentAt);
                 if (!JSON.stringify(hover?.contents ?? '').includes(`burst${round}x99`)) throw new Error(`the hover after burst ${round} is not on the newest text`);
             }
-            rows.push({ suite: 'server', name: `burst of 100 edits → hover on the newest text, ${lineCount}-line file (median)`, value: median(burstLatencies), unit: 'ms', target: '< 200', note: `p90 ${percentile(burstLatencies, 0.9).toFixed(0)} ms over ${burstLatencies.length} bursts` });
+            rows.push({
+                suite: 'server', name: `burst of 100 whole-text edits → hover on the newest text, ${lineCount}-line file (median)`, value: median(burstLatencies), unit: 'ms', target: '< 200',
+                note: `p90 ${percentile(burstLatencies, 0.9).toFixed(0)} ms over ${burstLatencies.length} bursts; each edit resends the whole file (${(100 * text.length / 1e6).toFixed(0)} MB of JSON per burst), so the pipe's transfer is part of it`
+            });
             diagnostics = nextDiagnostics();
             await connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version }, contentChanges: [{ text }] });
             await diagnostics;
+            // The same bursts as an editor sends them: the server declares incremental sync, so
+            // VS Code and Neovim send each keystroke as a range edit. 100 edits of the last line,
+            // then a hover on the name only the newest one defines.
+            const lastLine = lineCount - 1; // the generated text ends with a newline: its last line is empty
+            const keystrokeLatencies = [];
+            for (let round = 0; round < (ctx.quick ? 3 : 9); round++) {
+                let previous = '';
+                for (let i = 0; i < 100; i++) {
+                    const next = `def keys${round}x${i} : Bool = g1 true false`;
+                    void connection.sendNotification(DidChangeTextDocumentNotification.type, {
+                        textDocument: { uri, version: ++version },
+                        contentChanges: [{ range: { start: { line: lastLine, character: 0 }, end: { line: lastLine, character: previous.length } }, text: next }]
+                    });
+                    previous = next;
+                }
+                const sentAt = performance.now();
+                const hover = await connection.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: lastLine, character: 5 } });
+                keystrokeLatencies.push(performance.now() - sentAt);
+                if (!JSON.stringify(hover?.contents ?? '').includes(`keys${round}x99`)) throw new Error(`the hover after keystroke burst ${round} is not on the newest text`);
+                diagnostics = nextDiagnostics();
+                await connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: ++version }, contentChanges: [{ text }] });
+                await diagnostics;
+            }
+            rows.push({
+                suite: 'server', name: `burst of 100 range edits (as editors send them) → hover on the newest text, ${lineCount}-line file (median)`, value: median(keystrokeLatencies), unit: 'ms', target: '< 200',
+                note: `p90 ${percentile(keystrokeLatencies, 0.9).toFixed(0)} ms over ${keystrokeLatencies.length} bursts`
+            });
         }
         if (long) {
             // Completion in a definition's body, semantic tokens and symbols of the whole file.
