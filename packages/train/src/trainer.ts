@@ -208,9 +208,7 @@ export async function runTraining(prepared: PreparedTraining, options: TrainOpti
     let step = 0;
     let examplesSeen = 0;
     const evaluate = (): Evaluation => {
-        const predictions: Float32Array[] | undefined = options.predictionsDirectory ? [] : undefined;
-        const evaluation: Evaluation = { step, examples: examplesSeen, test: testMetrics(prepared, evaluateSet(prepared, data.test, prepared.testTargets, 256, predictions)) };
-        if (predictions && options.predictionsDirectory) writeTestPredictions(options.predictionsDirectory, step, predictions, data.test.size);
+        const evaluation = evaluateTest(prepared, step, examplesSeen, options.predictionsDirectory);
         evaluations.push(evaluation);
         emit({ event: 'evaluation', ...evaluation });
         return evaluation;
@@ -362,6 +360,14 @@ export function finalMetrics(last: EpochMetrics | undefined): FinalMetrics {
         loss: last?.loss ?? null, accuracy: last?.accuracy ?? null, psnr: last?.psnr ?? null,
         testLoss: last?.testLoss ?? null, testAccuracy: last?.testAccuracy ?? null, testPsnr: last?.testPsnr ?? null
     };
+}
+
+/** One scheduled test evaluation; with a predictions folder, the test set's predictions are written there too. */
+function evaluateTest(prepared: PreparedTraining, step: number, examples: number, predictionsDirectory: string | undefined): Evaluation {
+    const predictions: Float32Array[] | undefined = predictionsDirectory ? [] : undefined;
+    const evaluation: Evaluation = { step, examples, test: testMetrics(prepared, evaluateSet(prepared, prepared.data.test, prepared.testTargets, 256, predictions)) };
+    if (predictions && predictionsDirectory) writeTestPredictions(predictionsDirectory, step, predictions, prepared.data.test.size);
+    return evaluation;
 }
 
 /** The test predictions of one evaluation, as the torch engine writes them: DIR/step-N.npy, float32 [examples, dim]. */

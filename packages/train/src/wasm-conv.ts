@@ -27,6 +27,28 @@ type Attributes = {
     dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape?: [number, number, number, number]; inputShape?: [number, number, number, number];
 };
 
+/** Runs `f` on the backend, disposing every intermediate it registers through `keep`. */
+function withIntermediates(backend: unknown, f: (keep: (t: TensorInfo) => TensorInfo) => TensorInfo): TensorInfo {
+    const made: TensorInfo[] = [];
+    try {
+        return f(t => { made.push(t); return t; });
+    } finally {
+        for (const t of made) (backend as Backend).disposeData(t.dataId);
+    }
+}
+const pair = (v: [number, number] | number | undefined): [number, number] => v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v;
+const unitStride = (attrs: Attributes) => {
+    const [sh, sw] = pair(attrs.strides), [dh, dw] = pair(attrs.dilations);
+    return sh === 1 && sw === 1 && dh === 1 && dw === 1 && (!attrs.dataFormat || attrs.dataFormat === 'NHWC') && typeof attrs.pad !== 'number' && !Array.isArray(attrs.pad);
+};
+/** The forward convolution's padding (top, bottom, left, right) for a k×k filter, stride 1. */
+const paddingOf = (pad: 'same' | 'valid', kh: number, kw: number): [number, number, number, number] => {
+    if (pad === 'valid') return [0, 0, 0, 0];
+    // tfjs 'same' at stride 1: k − 1 in all, the smaller half on top/left.
+    return [Math.floor((kh - 1) / 2), kh - 1 - Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), kw - 1 - Math.floor((kw - 1) / 2)];
+};
+const explicit = ([top, bottom, left, right]: [number, number, number, number]) => [[0, 0], [top, bottom], [left, right], [0, 0]];
+
 let registered = false;
 
 /** Registers the kernels once (when WASM is in use); true when the filter gradient is available. */
@@ -40,27 +62,6 @@ export function ensureConv2dGradientsOnWasm(): boolean {
     const ownInputFunc = ownInput?.kernelFunc as unknown as KernelFunc | undefined;
     const ownFilterFunc = ownFilter?.kernelFunc as unknown as KernelFunc | undefined;
 
-    /** Runs `f` on the backend, disposing every intermediate it registers through `keep`. */
-    const withIntermediates = (backend: unknown, f: (keep: (t: TensorInfo) => TensorInfo) => TensorInfo): TensorInfo => {
-        const made: TensorInfo[] = [];
-        try {
-            return f(t => { made.push(t); return t; });
-        } finally {
-            for (const t of made) (backend as Backend).disposeData(t.dataId);
-        }
-    };
-    const pair = (v: [number, number] | number | undefined): [number, number] => v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v;
-    const unitStride = (attrs: Attributes) => {
-        const [sh, sw] = pair(attrs.strides), [dh, dw] = pair(attrs.dilations);
-        return sh === 1 && sw === 1 && dh === 1 && dw === 1 && (!attrs.dataFormat || attrs.dataFormat === 'NHWC') && typeof attrs.pad !== 'number' && !Array.isArray(attrs.pad);
-    };
-    /** The forward convolution's padding (top, bottom, left, right) for a k×k filter, stride 1. */
-    const paddingOf = (pad: 'same' | 'valid', kh: number, kw: number): [number, number, number, number] => {
-        if (pad === 'valid') return [0, 0, 0, 0];
-        // tfjs 'same' at stride 1: k − 1 in all, the smaller half on top/left.
-        return [Math.floor((kh - 1) / 2), kh - 1 - Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), kw - 1 - Math.floor((kw - 1) / 2)];
-    };
-    const explicit = ([top, bottom, left, right]: [number, number, number, number]) => [[0, 0], [top, bottom], [left, right], [0, 0]];
     const convolve = (backend: unknown, x: TensorInfo, filter: TensorInfo, pad: number[][]) =>
         conv2d({ inputs: { x, filter }, backend, attrs: { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined } });
 
