@@ -236,10 +236,10 @@ describe('the torch engine\'s test predictions (for measures beyond the mean)', 
             const result = await runTorchTraining(prepared, { weightsDirectory: null, torch: { python: TORCH_PYTHON, predictionsDirectory: predictions } });
             expect(result.evaluations.map(e => e.step)).toEqual([0, 2, 4]);
             const targets = prepared.testTargets.dataSync();
-            for (const evaluation of result.evaluations) {
-                const { shape, data } = decodeNpy(fs.readFileSync(path.join(predictions, `step-${evaluation.step}.npy`)));
+            // Each file holds the 8 test predictions of 25 pixels, and the engine's own mean PSNR (range 1, MSE floored at 1e-10) is recomputed from it.
+            const expectPredictions = (folder: string, evaluation: { step: number; test: { psnr?: number | null } }) => {
+                const { shape, data } = decodeNpy(fs.readFileSync(path.join(folder, `step-${evaluation.step}.npy`)));
                 expect(shape).toEqual([8, 25]);
-                // The engine's own mean PSNR (range 1, MSE floored at 1e-10), recomputed from the file.
                 let total = 0;
                 for (let i = 0; i < 8; i++) {
                     let sum = 0;
@@ -247,7 +247,8 @@ describe('the torch engine\'s test predictions (for measures beyond the mean)', 
                     total += -10 * Math.log10(Math.max(sum / 25, 1e-10));
                 }
                 expect(total / 8).toBeCloseTo(evaluation.test.psnr!, 3);
-            }
+            };
+            for (const evaluation of result.evaluations) expectPredictions(predictions, evaluation);
             expect(fs.readdirSync(predictions).sort()).toEqual(['step-0.npy', 'step-2.npy', 'step-4.npy']);
             // The tfjs engine writes the same files, from the same start: step 0's predictions agree.
             const tfjsPredictions = path.join(directory, 'tfjs-predictions');
@@ -256,17 +257,7 @@ describe('the torch engine\'s test predictions (for measures beyond the mean)', 
                 const tfjs = await runTraining(again, { weightsDirectory: null, backend: 'cpu', predictionsDirectory: tfjsPredictions });
                 expect(tfjs.evaluations.map(e => e.step)).toEqual([0, 2, 4]);
                 expect(fs.readdirSync(tfjsPredictions).sort()).toEqual(['step-0.npy', 'step-2.npy', 'step-4.npy']);
-                for (const evaluation of tfjs.evaluations) {
-                    const { shape, data } = decodeNpy(fs.readFileSync(path.join(tfjsPredictions, `step-${evaluation.step}.npy`)));
-                    expect(shape).toEqual([8, 25]);
-                    let total = 0;
-                    for (let i = 0; i < 8; i++) {
-                        let sum = 0;
-                        for (let k = 0; k < 25; k++) sum += (data[i * 25 + k] - targets[i * 25 + k]) ** 2;
-                        total += -10 * Math.log10(Math.max(sum / 25, 1e-10));
-                    }
-                    expect(total / 8).toBeCloseTo(evaluation.test.psnr!, 3);
-                }
+                for (const evaluation of tfjs.evaluations) expectPredictions(tfjsPredictions, evaluation);
                 close(Array.from(decodeNpy(fs.readFileSync(path.join(tfjsPredictions, 'step-0.npy'))).data), Array.from(decodeNpy(fs.readFileSync(path.join(predictions, 'step-0.npy'))).data), 'step 0 on both engines', 1e-4);
             } finally {
                 again.dispose();
