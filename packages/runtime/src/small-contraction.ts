@@ -188,13 +188,15 @@ let registered = false;
 
 /**
  * Whether `contract(t, xs)` may take the fast path now: a small float32 tensor, float32
- * inputs whose batches agree or are 1, a backend with the kernel, and no gradient recording.
+ * inputs whose (non-empty) batches agree or are 1, a backend with the kernel, and no
+ * gradient being recorded.
  */
 export function takesSmallContraction(t: tf.Tensor, xs: readonly tf.Tensor2D[]): boolean {
     if (xs.length === 0 || t.size > smallContractionMaxSize(xs.length)) return false;
     if (t.dtype !== 'float32' || xs.some(x => x.dtype !== 'float32')) return false;
     const batch = Math.max(...xs.map(x => x.shape[0]));
-    if (xs.some(x => x.shape[0] !== 1 && x.shape[0] !== batch)) return false;
+    // Mismatched and empty batches are the general path's to handle (or reject).
+    if (xs.some(x => x.shape[0] === 0 || (x.shape[0] !== 1 && x.shape[0] !== batch))) return false;
     // The engine's own test for "an op run now is recorded for a gradient".
     if ((tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn()) return false;
     if (!compiledKernel(t.shape[0], t.shape.slice(1))) return false;

@@ -108,6 +108,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
             expect(takesSmallContraction(tf.ones([smallContractionMaxSize(2), 1, 1]), [tf.ones([2, 1]) as tf.Tensor2D, tf.ones([2, 1]) as tf.Tensor2D])).toBe(true);
             expect(takesSmallContraction(tf.ones([2, 2], 'int32'), [tf.ones([2, 2]) as tf.Tensor2D])).toBe(false);
             expect(takesSmallContraction(t, [x1, x2])).toBe(true);
+            // An empty batch is left to the general path (the kernel would make a batch of 1).
+            expect(takesSmallContraction(t, [x1, tf.zeros([0, 2]) as tf.Tensor2D])).toBe(false);
             tf.dispose([t, x1, x2, dx1, big]);
         });
     });
