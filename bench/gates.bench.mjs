@@ -6,7 +6,8 @@
  * tfjs-WASM cannot go below for this work: one kernel call on a tiny tensor (the fixed cost of
  * every op, of which a forward runs several), and one elementwise pass over the batch's two
  * inputs ([65,536, 2] each: the least data the gate must read and write), on both sides, and
- * the forward's largest kernel alone (the contraction's batched 2×2 products).
+ * the general contraction path's largest kernel alone (its batched 2×2 products; the forward
+ * takes runtime's small-contraction kernel instead, as no gradient is recorded).
  * Needs a Python with torch (CAJAL_PYTHON, python3 or /usr/bin/python3).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,7 +91,7 @@ export default async function run(ctx) {
             return median(times);
         };
         const ceilings = { tfjsTiny: [], tfjsPass: [], tfjsBatched: [], torchTiny: [], torchPass: [] };
-        // The contraction's second product (runtime's contract: [batch, 2, 2]·[batch, 2, 1], one 2×2 product per example).
+        // The general contraction path's second product (runtime's contractByMatMul: [batch, 2, 2]·[batch, 2, 1], one 2×2 product per example).
         const matrices = tf.ones([batch, 2, 2]), vectors = tf.ones([batch, 2, 1]);
         for (const name of gates) {
             const program = programs[name];
@@ -123,7 +124,7 @@ export default async function run(ctx) {
         rows.push({ suite: 'gates', name: 'ceiling: one kernel call on a [1, 2] tensor, PyTorch', value: median(ceilings.torchTiny) * 1e6, unit: 'µs', note: 'tiny * tiny under no_grad' });
         rows.push({ suite: 'gates', name: `ceiling: one elementwise pass over the inputs, batch ${batch}, tfjs-wasm`, value: (median(ceilings.tfjsPass) * 1e6) / batch, unit: 'µs/example', note: 'tf.mul(x, y), [batch, 2] each' });
         rows.push({ suite: 'gates', name: `ceiling: one elementwise pass over the inputs, batch ${batch}, PyTorch`, value: (median(ceilings.torchPass) * 1e6) / batch, unit: 'µs/example', note: 'x * y, [batch, 2] each' });
-        rows.push({ suite: 'gates', name: `the contraction's batched product [${batch}, 2, 2]·[${batch}, 2, 1] alone, tfjs-wasm`, value: (median(ceilings.tfjsBatched) * 1e6) / batch, unit: 'µs/example', note: 'tf.matMul: the largest of the forward\'s kernels' });
+        rows.push({ suite: 'gates', name: `the contraction's batched product [${batch}, 2, 2]·[${batch}, 2, 1] alone, tfjs-wasm`, value: (median(ceilings.tfjsBatched) * 1e6) / batch, unit: 'µs/example', note: 'tf.matMul: the general contraction path\'s largest kernel (the forward, with no gradient recorded, runs the small-contraction kernel instead)' });
         tf.dispose([x, y, tiny, matrices, vectors]);
     } finally {
         rmSync(work, { recursive: true, force: true });

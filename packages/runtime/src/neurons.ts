@@ -3,6 +3,7 @@
  * Every helper is built from differentiable tfjs ops, so tf.grads / optimizers see through it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { smallContraction, takesSmallContraction } from './small-contraction.js';
 
 /** Size of one batch element: the product of all axes after the first. */
 function elementSize(t: tf.Tensor): number {
@@ -118,8 +119,19 @@ export function outer(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
  * x1 … xn ([batch, di]): out[b, o] = Σ T[o, i1, …, in] · x1[b, i1] ⋯ xn[b, in].
  * The largest input axis is contracted first with one unbatched matmul, then the rest by
  * batched matrix-vector products, so the biggest intermediate is batch · |T| / max di.
+ * A small T with no gradient being recorded takes one fused kernel instead (small-contraction.ts),
+ * which sums in the same order; `contractByMatMul` is the general path alone.
  */
 export function contract(t: tf.Tensor, inputs: readonly tf.Tensor[]): tf.Tensor2D {
+    return contractWith(t, inputs, true);
+}
+
+/** `contract` always by the general, differentiable matMul path (the fast path's reference). */
+export function contractByMatMul(t: tf.Tensor, inputs: readonly tf.Tensor[]): tf.Tensor2D {
+    return contractWith(t, inputs, false);
+}
+
+function contractWith(t: tf.Tensor, inputs: readonly tf.Tensor[], allowSmall: boolean): tf.Tensor2D {
     const n = inputs.length;
     if (t.rank !== n + 1) {
         throw new Error(`contract: a tensor of shape [${t.shape.join(', ')}] takes ${t.rank - 1} inputs, got ${n}`);
@@ -132,6 +144,7 @@ export function contract(t: tf.Tensor, inputs: readonly tf.Tensor[]): tf.Tensor2
             }
         });
         if (n === 0) return t.reshape([1, t.shape[0]]);
+        if (allowSmall && takesSmallContraction(t, xs)) return smallContraction(t, xs);
         // Contraction order: largest input dim first (shrinks the intermediate the most).
         const order = xs.map((_, i) => i).sort((i, j) => t.shape[j + 1] - t.shape[i + 1]);
         // Permute T to [out, x_order[n-1], …, x_order[0]] so each contraction is over the last axis.
