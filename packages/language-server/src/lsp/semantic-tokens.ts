@@ -35,6 +35,7 @@ export class CajalSemanticTokenProvider extends AbstractSemanticTokenProvider {
         if (!root || !isCompositeCstNode(root)) return { data: [] };
         // Each part of the module with its tokens, relative to the part's first token.
         const parts: Array<{ start: Position; tokens: number[] }> = [];
+        let total = 0;
         for (let index = 0; index < root.content.length; index++) {
             // Yields now and then, as Langium's walk does, so that a newer edit can cancel it.
             if ((index & 63) === 63) await interruptAndCheck(cancelToken);
@@ -45,17 +46,21 @@ export class CajalSemanticTokenProvider extends AbstractSemanticTokenProvider {
             const start = leafStart(first);
             const tokens = this.tokensOf(child, start).data;
             parts.push({ start, tokens });
+            total += tokens.length;
         }
-        // Grown by push: `new Array(n)` of more than 100,000 elements makes V8 keep them in a
-        // dictionary (a 20,000-line file has 400,000 numbers), slow to fill and to collect.
-        const data: number[] = [];
+        const data = new Array<number>(total);
+        let at = 0;
         let line = 0;
         let character = 0;
         for (const { start, tokens } of parts) {
             for (let i = 0; i < tokens.length; i += 5) {
                 const tokenLine = start.line + tokens[i];
                 const tokenCharacter = tokens[i] === 0 ? start.character + tokens[i + 1] : tokens[i + 1];
-                data.push(tokenLine - line, tokenLine === line ? tokenCharacter - character : tokenCharacter, tokens[i + 2], tokens[i + 3], tokens[i + 4]);
+                data[at++] = tokenLine - line;
+                data[at++] = tokenLine === line ? tokenCharacter - character : tokenCharacter;
+                data[at++] = tokens[i + 2];
+                data[at++] = tokens[i + 3];
+                data[at++] = tokens[i + 4];
                 line = tokenLine;
                 character = tokenCharacter;
             }
