@@ -1,20 +1,21 @@
-import { DocumentState, type AstNode, type LangiumDocument, type MaybePromise } from 'langium';
+import { DocumentState, type AstNode, type CstNode, type LangiumDocument, type MaybePromise } from 'langium';
 import { DefaultDocumentSymbolProvider } from 'langium/lsp';
 import type { CancellationToken, DocumentSymbol, DocumentSymbolParams, Position, Range } from 'vscode-languageserver';
 import { ast, declaredType, isError, leafStart } from '@cajal/language';
 import type { CajalLspServices } from '../cajal-lsp-module.js';
-import { firstToken, typeOfSafely } from './syntax-queries.js';
+import { firstToken, rangeOf, typeOfSafely } from './syntax-queries.js';
 
 /** The outline: the module's declarations with their types; a definition's parameters beneath it. */
 export class CajalDocumentSymbolProvider extends DefaultDocumentSymbolProvider {
     /**
-     * Each declaration's symbols, positions relative to its first token. They depend on its
-     * text alone (names, kinds, declared types), and the incremental parser keeps a
-     * declaration an edit did not touch as the same node, only moved: after an edit only the
-     * re-parsed declarations are read again, and the others' positions are not read at all
-     * (reading one applies the declaration's waiting shift, see `leafStart`).
+     * Each declaration's symbols and the position of its first token they were computed at.
+     * They depend on its text alone (names, kinds, declared types), and the incremental parser
+     * keeps a declaration an edit did not touch as the same node, only moved: after an edit
+     * only the re-parsed declarations are read again, and a moved one's symbols are moved by
+     * its anchor's move; its other positions are not read at all (reading one applies the
+     * declaration's waiting shift, see `leafStart`).
      */
-    private readonly declarationSymbols = new WeakMap<AstNode, DocumentSymbol[]>();
+    private readonly declarationSymbols = new WeakMap<AstNode, { anchor: Position; symbols: DocumentSymbol[] }>();
 
     constructor(private readonly services: CajalLspServices) {
         super(services);
@@ -28,13 +29,29 @@ export class CajalDocumentSymbolProvider extends DefaultDocumentSymbolProvider {
             const first = declaration.$cstNode && firstToken(declaration.$cstNode);
             if (!first) return this.getSymbol(document, declaration);
             const anchor = leafStart(first);
-            let relative = this.declarationSymbols.get(declaration);
-            if (!relative) {
-                relative = this.getSymbol(document, declaration).map(symbol => moved(symbol, anchor, -1));
-                this.declarationSymbols.set(declaration, relative);
+            const cached = this.declarationSymbols.get(declaration);
+            if (!cached) {
+                const symbols = this.getSymbol(document, declaration);
+                this.declarationSymbols.set(declaration, { anchor, symbols });
+                return symbols;
             }
-            return relative.map(symbol => moved(symbol, anchor, 1));
+            if (cached.anchor.line !== anchor.line || cached.anchor.character !== anchor.character) {
+                cached.symbols = cached.symbols.map(symbol => moved(symbol, cached.anchor, anchor));
+                cached.anchor = anchor;
+            }
+            return cached.symbols;
         });
+    }
+
+    /** Langium's symbol, with the ranges read from the bounding leaves (`rangeOf`). */
+    protected override createSymbol(document: LangiumDocument, node: AstNode, cstNode: CstNode, nameNode: CstNode, computedName?: string): DocumentSymbol {
+        return {
+            kind: this.nodeKindProvider.getSymbolKind(node),
+            name: computedName || nameNode.text,
+            range: rangeOf(cstNode),
+            selectionRange: rangeOf(nameNode),
+            children: this.getChildSymbols(document, node)
+        };
     }
 
     protected override getSymbol(document: LangiumDocument, node: AstNode): DocumentSymbol[] {
@@ -71,20 +88,19 @@ export class CajalDocumentSymbolProvider extends DefaultDocumentSymbolProvider {
 }
 
 /**
- * A symbol with its positions made relative to `anchor` (direction -1: lines after the
- * anchor's, columns on the anchor's line after its column) or absolute again (+1).
+ * A symbol moved with its declaration, whose first token was at `from` and is now at `to`:
+ * lines by the lines it moved; columns on that token's line by the columns it moved.
  */
-function moved(symbol: DocumentSymbol, anchor: Position, direction: 1 | -1): DocumentSymbol {
-    const position = (p: Position): Position => {
-        const line = direction === 1 ? anchor.line + p.line : p.line - anchor.line;
-        const onAnchorLine = direction === 1 ? p.line === 0 : p.line === anchor.line;
-        return { line, character: onAnchorLine ? p.character + direction * anchor.character : p.character };
-    };
+function moved(symbol: DocumentSymbol, from: Position, to: Position): DocumentSymbol {
+    const position = (p: Position): Position => ({
+        line: p.line - from.line + to.line,
+        character: p.line === from.line ? p.character - from.character + to.character : p.character
+    });
     const range = (r: Range): Range => ({ start: position(r.start), end: position(r.end) });
     return {
         ...symbol,
         range: range(symbol.range),
         selectionRange: range(symbol.selectionRange),
-        children: symbol.children?.map(child => moved(child, anchor, direction))
+        children: symbol.children?.map(child => moved(child, from, to))
     };
 }

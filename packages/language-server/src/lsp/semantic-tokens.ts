@@ -68,6 +68,12 @@ export class CajalSemanticTokenProvider extends AbstractSemanticTokenProvider {
         return { data };
     }
 
+    /**
+     * What each grammar element's leaves are, found once per element: a keyword's token
+     * (packed, see {@link packedToken}) or the property the element assigns ('' for none).
+     */
+    private readonly leafSources = new Map<GrammarAST.AbstractElement, number | string>();
+
     /** The tokens under a child of the root, positions relative to `start` (its first token's): cached while the names link to the same targets. */
     private tokensOf(cst: CstNode, start: Position): PartTokens {
         const cached = this.partTokens.get(cst);
@@ -81,19 +87,46 @@ export class CajalSemanticTokenProvider extends AbstractSemanticTokenProvider {
                 continue;
             }
             if (leaf.hidden) continue;
-            if (ast.isVar(leaf.astNode)) {
-                tokens.vars.push(leaf.astNode);
-                tokens.targets.push(leaf.astNode.ref?.ref);
-            }
-            const token = leafToken(leaf);
-            if (!token) continue;
-            // Every token is one ID, INT or keyword leaf: on one line.
-            const { line, character } = leaf.range.start;
+            const packed = this.packedToken(leaf, tokens);
+            if (packed < 0) continue;
+            // Every token is one ID, INT or keyword leaf: on one line. Its start as `start`'s,
+            // with the part's waiting position shift (`leafStart`), without settling it.
+            const { line, character } = leafStart(leaf);
             const lines = line - start.line;
-            tokens.data.push(lines, lines === 0 ? character - start.character : character, leaf.length, this.typeIndex(token), this.modifierBits(token));
+            tokens.data.push(lines, lines === 0 ? character - start.character : character, leaf.length, packed >> MODIFIER_BITS, packed & MODIFIER_MASK);
         }
         this.partTokens.set(cst, tokens);
         return tokens;
+    }
+
+    /**
+     * The token of a leaf ({@link leafToken}'s) as its type index and modifier bits in one
+     * number (type << MODIFIER_BITS | modifiers), -1 for none; a name's target noted in
+     * `tokens`. Keywords and properties are looked up once per grammar element, and a leaf's
+     * AST node only read for a name: the first request on a 20,000-line file classifies
+     * 130,000 leaves.
+     */
+    private packedToken(leaf: CstNode, tokens: PartTokens): number {
+        const source = leaf.grammarSource;
+        if (!source) return -1;
+        let kind = this.leafSources.get(source);
+        if (kind === undefined) {
+            kind = GrammarAST.isKeyword(source) ? this.pack(keywordToken(source.value)) : assignedProperty(source) ?? '';
+            this.leafSources.set(source, kind);
+        }
+        if (typeof kind === 'number') return kind;
+        if (kind === '') return -1;
+        const node = leaf.astNode;
+        if (kind === 'ref' && ast.isVar(node)) {
+            const target = node.ref?.ref;
+            tokens.vars.push(node);
+            tokens.targets.push(target);
+        }
+        return this.pack(leafToken(leaf));
+    }
+
+    private pack(token: LeafToken | undefined): number {
+        return token ? this.typeIndex(token) << MODIFIER_BITS | this.modifierBits(token) : -1;
     }
 
     private typeIndex(token: LeafToken): number {
@@ -152,6 +185,10 @@ export class CajalSemanticTokenProvider extends AbstractSemanticTokenProvider {
         }
     }
 }
+
+/** Bits of a packed token (`packedToken`) that hold its modifiers; Langium's legend has 10. */
+const MODIFIER_BITS = 16;
+const MODIFIER_MASK = (1 << MODIFIER_BITS) - 1;
 
 /** A part's tokens (5 numbers each: lines after its first token's line; column, from that token's column on its line; length; type; modifiers) and the targets its names had. */
 interface PartTokens {

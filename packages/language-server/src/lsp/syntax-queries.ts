@@ -1,4 +1,5 @@
 import { AstUtils, isCompositeCstNode, type AstNode, type CstNode, type LangiumDocument } from 'langium';
+import type { Range } from 'vscode-languageserver';
 import { ast, ErrorType, findLeafAt, isLinearBinder, type CajalType } from '@cajal/language';
 
 /** The leaf token at an offset; at the end of a word (cursor just after it) the word itself. */
@@ -22,6 +23,41 @@ export function firstToken(node: CstNode): CstNode | undefined {
         if (leaf) return leaf;
     }
     return undefined;
+}
+
+/**
+ * A CST node's range as Langium's `range` getter gives it, read from the two leaves that bound
+ * it. Langium's getter computes and caches the range of every composite on the way down to
+ * each (a definition's last token lies ten composites deep): for the first outline of a
+ * 20,000-line file that was 0.14 s of 0.5 s. Where the walk meets what Langium treats
+ * specially (an empty composite, one of hidden leaves only, an end before the start), it
+ * asks Langium.
+ */
+export function rangeOf(node: CstNode): Range {
+    if (!isCompositeCstNode(node)) return node.range;
+    const first = boundingLeaf(node, true);
+    const last = first && boundingLeaf(node, false);
+    if (!first || !last) return node.range;
+    const start = first.range.start;
+    const end = last.range.end;
+    return end.line < start.line ? node.range : { start, end };
+}
+
+/** The first (or last) non-hidden leaf under a composite as Langium's `firstNonHiddenNode`/`lastNonHiddenNode` chain finds it; undefined where that chain would meet an empty or all-hidden composite. */
+function boundingLeaf(node: CstNode, first: boolean): CstNode | undefined {
+    let current = node;
+    while (isCompositeCstNode(current)) {
+        const content = current.content;
+        let next: CstNode | undefined;
+        if (first) {
+            for (let i = 0; i < content.length && !next; i++) if (!content[i].hidden) next = content[i];
+        } else {
+            for (let i = content.length - 1; i >= 0 && !next; i--) if (!content[i].hidden) next = content[i];
+        }
+        if (!next) return undefined;
+        current = next;
+    }
+    return current;
 }
 
 /** The innermost term (or binder, declaration, type) a leaf belongs to. */
