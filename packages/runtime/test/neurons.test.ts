@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
     applyMatrix, contract, decode, encodeBool, encodeNat, gate, initBackend, iterate, outer, splitPair, succ, tabulate,
 } from '@cajal/runtime';
+import { mulberry32 } from './seeded-random.js';
 
 /** Compiled `not` : Bool -o Bool, [dim B, dim A]. */
 const NOT = [[0, 1], [1, 0]];
@@ -216,14 +217,3 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
 }
 
-/** Small seeded PRNG so fast-check's seed determines the random tensors. */
-function mulberry32(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}

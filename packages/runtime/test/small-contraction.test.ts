@@ -3,18 +3,7 @@ import * as fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import { contract, contractByMatMul, initBackend } from '@cajal/runtime';
 import { generateSmallContractionKernel, SMALL_CONTRACTION_KERNEL, smallContractionMaxSize, takesSmallContraction } from '../src/small-contraction.js';
-
-/** Deterministic PRNG (mulberry32) so failing cases replay from their seed. */
-function mulberry32(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
+import { mulberry32 } from './seeded-random.js';
 
 describe('generateSmallContractionKernel', () => {
     it('unrolls a [2, 2, 2] gate into two stages in the general path\'s order', () => {
