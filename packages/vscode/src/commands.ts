@@ -151,7 +151,8 @@ export class CajalCommands {
 
     /**
      * `--max-tensor N` from `cajal.maxTensor`, the limit the language server checks with: a
-     * program the editor shows without `size/too-large` is one Run and Train accept.
+     * program the editor shows without `size/too-large` is one Run, Train and the learned
+     * neuron (`cajal inspect`) accept.
      */
     private maxTensorArguments(uri: vscodeTypes.Uri | undefined): string[] {
         const limit = this.setting<unknown>('maxTensor', uri, undefined);
@@ -231,7 +232,7 @@ export class CajalCommands {
     /** The learned neuron of a trained extern, from `cajal inspect` (no weights yet: an error saying what to do). */
     async requestLearned(target: NeuronTarget): Promise<LearnedNeuronResponse> {
         if (target.uri.scheme !== 'file') return { error: `${target.uri.toString()} is not a file on disk; save it and train first.` };
-        const answer = this.learned.get(target.uri.fsPath, target.name);
+        const answer = this.learned.get(target.uri.fsPath, target.name, this.maxTensorArguments(target.uri));
         return answer ?? { error: `'${target.name}' has no trained weights beside ${path.basename(target.uri.fsPath)} yet: train a block that uses it first.` };
     }
 
@@ -285,7 +286,7 @@ export class CajalCommands {
         if (!range) return undefined;
         const name = document.getText(range);
         if (!isExternIn(document.getText(), name)) return undefined;
-        const answer = this.learned.get(document.uri.fsPath, name);
+        const answer = this.learned.get(document.uri.fsPath, name, this.maxTensorArguments(document.uri));
         if (!answer) return undefined;
         const show = `command:${commandIds.showNeuron}?${encodeURIComponent(JSON.stringify([document.uri.toString(), name]))}`;
         const markdown = new vscode.MarkdownString(learnedHoverMarkdown(await answer, show));

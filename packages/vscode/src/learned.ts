@@ -88,14 +88,19 @@ export class LearnedNeurons {
 
     constructor(private readonly cli: CliLauncher) {}
 
-    /** The learned neuron, or undefined when the extern has no saved weights beside the file. */
-    get(file: string, extern: string): Promise<LearnedNeuronResponse> | undefined {
-        const key = savedWeightsOf(file, extern);
-        if (key === undefined) return undefined;
+    /**
+     * The learned neuron, or undefined when the extern has no saved weights beside the file.
+     * `options` are further `cajal inspect` arguments (the editor's `--max-tensor`); a new
+     * value asks again, as new weights do.
+     */
+    get(file: string, extern: string, options: readonly string[] = []): Promise<LearnedNeuronResponse> | undefined {
+        const weights = savedWeightsOf(file, extern);
+        if (weights === undefined) return undefined;
+        const key = [weights, ...options].join('\0');
         const id = `${file}#${extern}`;
         const cached = this.cache.get(id);
         if (cached && cached.key === key) return cached.answer;
-        const answer = startCli(this.cli, ['inspect', file, '--extern', extern, '--json'], { cwd: path.dirname(file) }).done.then(result => {
+        const answer = startCli(this.cli, ['inspect', file, '--extern', extern, '--json', ...options], { cwd: path.dirname(file) }).done.then(result => {
             if (result.code !== 0) return { error: describeCliFailure(result, 'inspect').summary };
             try {
                 return parseInspectResult(result.stdout);

@@ -311,6 +311,19 @@ extern learnedAnd : Bool * Bool -o Bool = linear
         expect(await cajal.learnedHover(document as never, { line: 0, character: 5 } as never)).toBeUndefined();
     });
 
+    it("passes the editor's cajal.maxTensor to cajal inspect, and asks again when it changes", async () => {
+        fs.writeFileSync(file, externSource);
+        writeWeights();
+        const { fake, commands: cajal } = setup({ settings: { 'cajal.maxTensor': 5000 } });
+        const document = await fake.api.workspace.openTextDocument(FakeUri.file(file));
+        await cajal.learnedHover(document as never, { line: 1, character: 10 } as never);
+        expect(recordedArgv().args).toEqual(['inspect', file, '--extern', 'learnedAnd', '--json', '--max-tensor', '5000']);
+        await fake.api.workspace.getConfiguration('cajal').update('maxTensor', 7000, 1);
+        await cajal.learnedHover(document as never, { line: 1, character: 10 } as never);
+        expect(inspectCalls()).toBe(2);
+        expect(recordedArgv().args).toEqual(['inspect', file, '--extern', 'learnedAnd', '--json', '--max-tensor', '7000']);
+    });
+
     it('shows the learned matrix next to the nearest program\'s, from the extern under the cursor', async () => {
         fs.writeFileSync(file, externSource);
         writeWeights();
