@@ -42,6 +42,8 @@ const networks = { step: y => tf.matMul(y, W) };
 const pass = forwardOnly
     ? () => { const out = runProgram(program, [counts, images], networks); out.dataSync(); out.dispose(); }
     : () => tf.tidy(() => {
+        // W anew each pass, as after an optimiser step (recurrent.bench.mjs does the same).
+        W.assign(tf.mul(W, 1));
         const { value, grads } = tf.variableGrads(() => runProgram(program, [counts, images], networks).square().mean(), [W]);
         value.dataSync();
         grads[W.name].dataSync();

@@ -163,7 +163,10 @@ export default async function run(ctx) {
         const counts = encodeNat(Array.from({ length: batch }, (_, i) => i % K), K);
         const networks = { step: y => tf.matMul(y, W) };
         const forward = () => { const out = runProgram(program, [counts, images], networks); out.dataSync(); out.dispose(); };
+        // Each pass gets W anew (same values, new tensor), as a training step does after every
+        // optimiser update: XNNPACK must pack it again, as OpenBLAS packs it on every call.
         const train = () => tf.tidy(() => {
+            W.assign(tf.mul(W, 1));
             const { value, grads } = tf.variableGrads(() => runProgram(program, [counts, images], networks).square().mean(), [W]);
             value.dataSync();
             grads[W.name].dataSync();
