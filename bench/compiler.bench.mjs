@@ -3,9 +3,8 @@
  * - matrix extraction (compile-time folding) of the k-input xor written as nested
  *   applications, k = 2…16. The authors' implementation enumerates basis inputs: 1.2 s at
  *   k = 10 and 45 s at k = 15 on one CPU core. Targets: k = 10 under 20 ms, k = 16 under 1 s.
- * - batched forward passes of compiled `and` / `eq` at batch 65,536 (µs per example);
- * - `iter` over Nat whose step is a linked 784→784 linear network, batch 1,024 (the authors'
- *   PyTorch code: ~140 µs per example on one CPU core).
+ * - batched forward passes of compiled `and` / `eq` at batch 65,536 (µs per example).
+ * The compiled `iter` with a linked 784→784 step, against PyTorch, is recurrent.bench.mjs's.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -35,7 +34,7 @@ export default async function run(ctx) {
     }
     const { checkText } = await import(pathToFileURL(path.join(root, 'packages', 'language', 'out/testing.js')).href);
     const { neuronOf, compileDefinition } = await import(entry('compiler'));
-    const { initBackend, runProgram, encodeBool, encodeNat } = await import(entry('runtime'));
+    const { initBackend, runProgram, encodeBool } = await import(entry('runtime'));
     const rows = [];
 
     // Matrix extraction of the k-input xor.
@@ -78,8 +77,6 @@ export default async function run(ctx) {
     const source = `def not (x : Bool) : Bool = if x then false else true
 def and (x : Bool) (y : Bool) : Bool = if x then y else if y then false else false
 def eq (a : Bool) (b : Bool) : Bool = if a then b else not b
-extern step : Real[784] -o Real[784]
-def dilate (n : Nat) (image : Real[784]) : Real[784] = iter n { zero => image ; succ y => step y }
 `;
     const { services, document } = await checkText(source);
     const definitions = Object.fromEntries(document.parseResult.value.declarations.map(d => [d.name, d]));
@@ -103,20 +100,5 @@ def dilate (n : Nat) (image : Real[784]) : Real[784] = iter n { zero => image ; 
         tf.dispose([x, y]);
     }
 
-    const iterBatch = ctx.quick ? 256 : 1024;
-    const iterRow = `iter Nat, linked 784→784 linear step, batch ${iterBatch}, ${choice.backend}`;
-    if (ctx.wants('compiler', iterRow)) {
-        const program = compileDefinition(definitions.dilate, services).program;
-        const weight = tf.randomNormal([784, 784], 0, 1 / 28);
-        const networks = { step: x => tf.matMul(x, weight) };
-        const images = tf.randomUniform([iterBatch, 784]);
-        const counts = encodeNat(Array.from({ length: iterBatch }, (_, i) => i % 10), 10);
-        const ms = timeMs(() => { const out = runProgram(program, [counts, images], networks); out.dataSync(); out.dispose(); }, { warmup: 1, repetitions: ctx.quick ? 1 : 3 });
-        rows.push({
-            suite: 'compiler', name: iterRow, value: (ms * 1000) / iterBatch, unit: 'µs/example', target: '<= 140',
-            note: "compiled program via runProgram; the authors' PyTorch code: ~140 µs/example"
-        });
-        tf.dispose([weight, images, counts]);
-    }
     return rows;
 }

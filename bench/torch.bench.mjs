@@ -7,9 +7,8 @@
  *   in a hand-written PyTorch loop of the same model (two separate 784→400→2 networks, the
  *   `and` on their raw outputs, softmax cross-entropy, Adam) on the engine's own plan —
  *   reported as examples/s and as ratios of time per example to the plain loop, in CPU time
- *   (target: the torch engine within 1.3×) and in wall-clock time;
- * - forward+backward of the iterate-784 recurrent neuron (iter over Nat[10] of a linked
- *   784→784 linear step, compiled) on both engines.
+ *   (target: the torch engine within 1.3×) and in wall-clock time.
+ * The iterate-784 recurrent neuron against PyTorch is recurrent.bench.mjs's.
  * Needs a Python with torch (CAJAL_PYTHON, python3 or /usr/bin/python3).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -105,34 +104,9 @@ print(json.dumps({"event": "bench-cpu", "epochSeconds": [b - a for a, b in zip(m
 sys.exit(code)
 `;
 
-const ITERATE_TORCH = String.raw`
-import importlib.util, json, sys, time, torch
-torch.set_num_threads(1)
-spec = importlib.util.spec_from_file_location("dilate_module", sys.argv[1])
-m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
-batch, k = int(sys.argv[2]), 10
-g = torch.Generator().manual_seed(1)
-W = (torch.randn(784, 784, generator=g) / 28).requires_grad_()
-images = torch.rand(batch, 784, generator=g)
-counts = torch.nn.functional.one_hot(torch.arange(batch) % k, k).float()
-model = m.dilate({"step": lambda y: y @ W})
-def once():
-    W.grad = None
-    model(counts, images).square().mean().backward()
-    return W.grad.sum().item()
-once()
-reps = int(sys.argv[3])
-start = time.perf_counter()
-for _ in range(reps): once()
-print(json.dumps({"seconds": (time.perf_counter() - start) / reps}))
-`;
-
 export default async function run(ctx) {
     const { loadFiles } = await import(entry('language'));
-    const { checkText } = await import(pathToFileURL(path.join(root, 'packages', 'language', 'out/testing.js')).href);
     const { findTraining, prepareTraining, runTraining, runTorchTraining, findTorchPython, torchTrainerScript, writeTorchPlan } = await import(entry('train'));
-    const { compileDefinition, generateTorchModule } = await import(entry('compiler'));
-    const { initBackend, runProgram, encodeNat } = await import(entry('runtime'));
     const python = findTorchPython().python;
     const env = { ...process.env, ...ONE_THREAD };
     const trainerDirectory = path.dirname(torchTrainerScript());
@@ -221,42 +195,6 @@ export default async function run(ctx) {
             rows.push({ suite: 'torch', name: 'AND-even training time ÷ plain PyTorch loop, tfjs-wasm', value: tfjsSeconds / plainAfter, unit: '×', note: 'wall clock, the plain loop run right after, one thread each (CPU time: --only tfjs-train)' });
             ctx.log(`tfjs-wasm: ${(examples / tfjsSeconds).toFixed(0)} examples/s (${(tfjsSeconds / plainAfter).toFixed(2)}× plain PyTorch)`);
             rows.push({ suite: 'torch', name: trainName('plain PyTorch'), value: examples / plainWall, unit: 'examples/s', note: `${examples} examples, fastest of epochs 2-${EPOCHS}, median of ${rounds} runs` });
-        }
-
-        // --- iterate-784 forward+backward, compiled, on both engines
-        const batch = ctx.quick ? 128 : 512;
-        const iterName = engine => `iterate-784 (iter Nat[10], linked 784→784 step) forward+backward, batch ${batch}, 1 thread, ${engine}`;
-        if (ctx.wants('torch', iterName('tfjs-wasm')) || ctx.wants('torch', iterName('torch'))) {
-            const { services, document } = await checkText('extern step : Real[784] -o Real[784]\ndef dilate (n : Nat[10]) (image : Real[784]) : Real[784] = iter n { zero => image ; succ y => step y }\n');
-            const definition = document.parseResult.value.declarations.find(d => d.name === 'dilate');
-            const program = compileDefinition(definition, services).program;
-            writeFileSync(path.join(work, 'dilate.py'), generateTorchModule([program]));
-            writeFileSync(path.join(work, 'iterate.py'), ITERATE_TORCH);
-            const reps = ctx.quick ? 2 : 5;
-            const torchRun = spawnSync(python, [path.join(work, 'iterate.py'), path.join(work, 'dilate.py'), String(batch), String(reps)], { env, encoding: 'utf-8' });
-            if (torchRun.status !== 0) throw new Error(`iterate-784 on torch failed: ${torchRun.stderr}`);
-            const torchSeconds = JSON.parse(torchRun.stdout).seconds;
-
-            await initBackend('wasm');
-            const tf = await import('@tensorflow/tfjs');
-            const W = tf.variable(tf.randomNormal([784, 784], 0, 1 / 28));
-            const images = tf.randomUniform([batch, 784]);
-            const counts = encodeNat(Array.from({ length: batch }, (_, i) => i % 10), 10);
-            const once = () => tf.tidy(() => {
-                const { value, grads } = tf.variableGrads(() => runProgram(program, [counts, images], { step: y => tf.matMul(y, W) }).square().mean(), [W]);
-                value.dataSync();
-                grads[W.name].dataSync();
-            });
-            once();
-            const started = performance.now();
-            for (let i = 0; i < reps; i++) once();
-            const tfjsSeconds = (performance.now() - started) / 1000 / reps;
-            tf.dispose([W, images, counts]);
-            for (const [engine, seconds] of [['tfjs-wasm', tfjsSeconds], ['torch', torchSeconds]]) {
-                rows.push({ suite: 'torch', name: iterName(engine), value: (seconds * 1e6) / batch, unit: 'µs/example', note: `${reps} repetitions` });
-                ctx.log(`${iterName(engine)}: ${((seconds * 1e6) / batch).toFixed(0)} µs/example`);
-            }
-            rows.push({ suite: 'torch', name: 'iterate-784 forward+backward time, tfjs-wasm ÷ torch', value: tfjsSeconds / torchSeconds, unit: '×' });
         }
     } finally {
         rmSync(work, { recursive: true, force: true });

@@ -79,6 +79,45 @@ describe('backend selection', () => {
         }));
     });
 
+    it('keeps the transpose of a right operand multiplied transposed again (an iterated step\'s backward) without going stale', async () => {
+        // The iterate neuron's d/dW multiplies each step's gradient by Wᵀ: from the second such
+        // product on, the WASM kernel keeps Wᵀ. Another live weight, a weight disposed and one
+        // made afterwards (which may reuse its memory) must each get their own transpose.
+        const results = () => {
+            const base = tf.randomUniform([6, 5], -1, 1, 'float32', 1);
+            const n = encodeNat([0, 3, 5, 7, 2, 6], 8);
+            const dys = [11, 12, 13].map(s => tf.randomUniform([6, 5], -1, 1, 'float32', s));
+            const weights = [2, 3].map(seed => tf.randomUniform([5, 5], -0.6, 0.6, 'float32', seed));
+            const gradient = (w: tf.Tensor) => tf.grad((v: tf.Tensor) => iterate(n, base, x => tf.matMul(x, v)).square().sum())(w);
+            const out: tf.Tensor[] = [];
+            // Two live weights, each multiplied transposed twice in turn, then the iterate's gradients.
+            for (const w of [...weights, ...weights]) for (const dy of dys) out.push(tf.matMul(dy, w, false, true), tf.matMul(dy, w, false, true));
+            out.push(...weights.map(gradient));
+            const read = out.map(t => Array.from(t.dataSync()));
+            tf.dispose([...out, ...weights]);
+            // A weight made after the others were disposed.
+            const later = tf.randomUniform([5, 5], -0.6, 0.6, 'float32', 4);
+            const laterGradient = gradient(later);
+            const laterProducts = dys.map(dy => tf.matMul(dy, later, false, true));
+            read.push(...[laterGradient, ...laterProducts].map(t => Array.from(t.dataSync())));
+            tf.dispose([base, n, ...dys, later, laterGradient, ...laterProducts]);
+            return read;
+        };
+        await initBackend('cpu');
+        const onCpu = results();
+        await initBackend('wasm');
+        const tensorsBefore = tf.memory().numTensors;
+        const onWasm = results();
+        expect(tf.memory().numTensors).toBe(tensorsBefore);
+        // The weights differ, so a transpose kept for the wrong one gives other values.
+        expect(onCpu[0]).not.toEqual(onCpu[6]);
+        expect(onCpu.at(-4)!.some(x => Math.abs(x) > 1e-3)).toBe(true);
+        onCpu.forEach((values, i) => {
+            expect(onWasm[i].length).toBe(values.length);
+            values.forEach((x, k) => expect(Math.abs(onWasm[i][k] - x)).toBeLessThan(1e-4 * Math.max(1, Math.abs(x))));
+        });
+    });
+
     it('rejects an unknown preference', async () => {
         await expect(initBackend('gpu' as never)).rejects.toThrow("unknown backend 'gpu': expected auto, wasm or cpu");
     });
