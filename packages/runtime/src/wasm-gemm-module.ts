@@ -1,0 +1,236 @@
+/**
+ * A WebAssembly module multiplying float32 matrices with 128-bit SIMD, generated as bytes by a
+ * pure function (no assembler at build time). It works on a memory it imports, so that it can
+ * read and write tfjs-backend-wasm's heap in place (wasm-gemm.ts); all pointers are byte
+ * offsets into that memory, all strides counts of floats.
+ *
+ * The layout is the classic one of BLAS libraries: A is packed into blocks of MR = `tileRows`
+ * rows, stored column after column (MR floats per k), B into panels of NR = 8 columns, stored row
+ * after row (8 floats per k). The micro-kernel keeps an MR × 8 tile of C in 2·MR SIMD registers
+ * and, per k, loads two vectors of B, broadcasts MR floats of A and does 2·MR multiply-adds: with
+ * `fusedMultiplyAdd`, `f32x4.relaxed_madd` (one FMA instruction where the CPU has FMA3), else
+ * `f32x4.mul` then `f32x4.add`.
+ *
+ * Exports:
+ * - `packA(a, rowStride, kStride, m, k, dst)`: A's element (i, p) is at a + 4·(i·rowStride + p·kStride);
+ * - `packB(b, kStride, colStride, k, n, dst)`: B's element (p, j) is at b + 4·(p·kStride + j·colStride);
+ * - `gemm(packedA, packedB, c, m, k, n, ldc)`: C (row stride ldc) = A · B for packed A and B.
+ *   Only the rows < m and columns < n of each tile are stored, so the packing's padding (the
+ *   last block's rows from m, the last panel's columns from n) never reaches C.
+ */
+
+export const GEMM_COLUMNS = 8;
+export type GemmOptions = {
+    /** f32x4.relaxed_madd (needs relaxed SIMD: Node ≥ 22) instead of f32x4.mul then f32x4.add */
+    fusedMultiplyAdd: boolean;
+    /** rows of the micro-kernel's tile (MR), 2 registers of C each */
+    tileRows: number;
+    /** k steps per iteration of the micro-kernel's loop */
+    unroll: number;
+};
+
+// Opcodes (WebAssembly core 2.0, SIMD and relaxed SIMD).
+const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b, BR_IF = 0x0d, CALL = 0x10, VOID = 0x40;
+const LOCAL_GET = 0x20, LOCAL_SET = 0x21;
+const F32_LOAD = 0x2a, F32_STORE = 0x38, I32_CONST = 0x41;
+const I32_EQZ = 0x45, I32_NE = 0x47, I32_LT_S = 0x48, I32_GT_S = 0x4a, I32_LE_S = 0x4c, I32_GE_S = 0x4e;
+const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_DIV_S = 0x6d, I32_REM_S = 0x6f, I32_OR = 0x72, I32_SHL = 0x74;
+const I32 = 0x7f, V128 = 0x7b;
+const SIMD = 0xfd;
+const V128_LOAD = 0x00, V128_LOAD32_SPLAT = 0x09, V128_STORE = 0x0b, V128_CONST = 0x0c, F32X4_EXTRACT_LANE = 0x1f;
+const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, F32X4_RELAXED_MADD = 0x105;
+
+const unsignedLeb = (value: number): number[] => {
+    const bytes: number[] = [];
+    do {
+        let byte = value & 0x7f;
+        value >>>= 7;
+        if (value !== 0) byte |= 0x80;
+        bytes.push(byte);
+    } while (value !== 0);
+    return bytes;
+};
+const signedLeb = (value: number): number[] => {
+    const bytes: number[] = [];
+    for (;;) {
+        const byte = value & 0x7f;
+        value >>= 7;
+        const done = (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0);
+        bytes.push(done ? byte : byte | 0x80);
+        if (done) return bytes;
+    }
+};
+const name = (text: string) => [...unsignedLeb(text.length), ...Array.from(text, c => c.charCodeAt(0))];
+const vector = (items: number[][]) => [...unsignedLeb(items.length), ...items.flat()];
+const section = (id: number, content: number[]) => [id, ...unsignedLeb(content.length), ...content];
+
+const get = (local: number) => [LOCAL_GET, ...unsignedLeb(local)];
+const set = (local: number) => [LOCAL_SET, ...unsignedLeb(local)];
+const i32 = (value: number) => [I32_CONST, ...signedLeb(value)];
+const simd = (op: number, ...immediates: number[]) => [SIMD, ...unsignedLeb(op), ...immediates];
+/** memarg: alignment exponent, then offset */
+const memarg = (align: number, offset: number) => [...unsignedLeb(align), ...unsignedLeb(offset)];
+/** local += step (an i32 expression) */
+const addTo = (local: number, step: number[]) => [...get(local), ...step, I32_ADD, ...set(local)];
+/** for (counter = 0; counter < limit; counter++) body — body runs at least once only when limit > 0 */
+const countedLoop = (counter: number, limit: number[], body: number[]) => [
+    ...i32(0), ...set(counter),
+    BLOCK, VOID, ...limit, ...i32(0), I32_LE_S, BR_IF, 0,
+    LOOP, VOID, ...body, ...addTo(counter, i32(1)), ...get(counter), ...limit, I32_LT_S, BR_IF, 0, END,
+    END
+];
+const elementAddress = (base: number[], index: number[]) => [...base, ...index, ...i32(2), I32_SHL, I32_ADD];
+
+/** One function body: its locals beyond the parameters, grouped by type, then the code. */
+const body = (locals: [count: number, type: number][], code: number[]) => {
+    const content = [...vector(locals.map(([count, type]) => [...unsignedLeb(count), type])), ...code, END];
+    return [...unsignedLeb(content.length), ...content];
+};
+
+/** packA(a, rowStride, kStride, m, k, dst) */
+function packABody(tileRows: number): number[] {
+    const [a, rowStride, kStride, m, k, dst] = [0, 1, 2, 3, 4, 5];
+    const [block, p, r, rows] = [6, 7, 8, 9];
+    // for each block of 6 rows starting at row `block`: for p < k: for r < rows: *dst++ = A[block + r, p], dst padded to 6 per p.
+    const rowsInBlock = [...get(m), ...get(block), I32_SUB, ...set(rows), ...get(rows), ...i32(tileRows), I32_GT_S, IF, VOID, ...i32(tileRows), ...set(rows), END];
+    const perK = [
+        ...countedLoop(r, get(rows), [
+            ...elementAddress(get(dst), [...get(r)]),
+            ...elementAddress(get(a), [...get(block), ...get(r), I32_ADD, ...get(rowStride), I32_MUL, ...get(p), ...get(kStride), I32_MUL, I32_ADD]),
+            F32_LOAD, ...memarg(2, 0), F32_STORE, ...memarg(2, 0)
+        ]),
+        ...addTo(dst, i32(4 * tileRows))
+    ];
+    const code = [
+        ...i32(0), ...set(block),
+        BLOCK, VOID, ...get(m), ...i32(0), I32_LE_S, BR_IF, 0,
+        LOOP, VOID,
+        ...rowsInBlock,
+        ...countedLoop(p, get(k), perK),
+        ...addTo(block, i32(tileRows)), ...get(block), ...get(m), I32_LT_S, BR_IF, 0,
+        END, END
+    ];
+    return body([[4, I32]], code);
+}
+
+/** packB(b, kStride, colStride, k, n, dst) */
+function packBBody(): number[] {
+    const [b, kStride, colStride, k, n, dst] = [0, 1, 2, 3, 4, 5];
+    const [panel, p, c, columns, row] = [6, 7, 8, 9, 10];
+    const columnsInPanel = [...get(n), ...get(panel), I32_SUB, ...set(columns), ...get(columns), ...i32(GEMM_COLUMNS), I32_GT_S, IF, VOID, ...i32(GEMM_COLUMNS), ...set(columns), END];
+    // Contiguous rows of a full panel (B not transposed): two vector copies per p.
+    const vectorCopy = [
+        ...get(panel), ...set(row), // row = element index of B[p, panel]
+        ...countedLoop(p, get(k), [
+            ...get(dst), ...elementAddress(get(b), get(row)), ...simd(V128_LOAD, ...memarg(2, 0)), ...simd(V128_STORE, ...memarg(2, 0)),
+            ...get(dst), ...elementAddress(get(b), get(row)), ...simd(V128_LOAD, ...memarg(2, 16)), ...simd(V128_STORE, ...memarg(2, 16)),
+            ...addTo(row, get(kStride)), ...addTo(dst, i32(4 * GEMM_COLUMNS))
+        ])
+    ];
+    const scalarCopy = countedLoop(p, get(k), [
+        ...countedLoop(c, get(columns), [
+            ...elementAddress(get(dst), get(c)),
+            ...elementAddress(get(b), [...get(p), ...get(kStride), I32_MUL, ...get(panel), ...get(c), I32_ADD, ...get(colStride), I32_MUL, I32_ADD]),
+            F32_LOAD, ...memarg(2, 0), F32_STORE, ...memarg(2, 0)
+        ]),
+        ...addTo(dst, i32(4 * GEMM_COLUMNS))
+    ]);
+    const code = [
+        ...i32(0), ...set(panel),
+        BLOCK, VOID, ...get(n), ...i32(0), I32_LE_S, BR_IF, 0,
+        LOOP, VOID,
+        ...columnsInPanel,
+        ...get(colStride), ...i32(1), I32_NE, ...get(columns), ...i32(GEMM_COLUMNS), I32_NE, I32_OR, I32_EQZ,
+        IF, VOID, ...vectorCopy, ELSE, ...scalarCopy, END,
+        ...addTo(panel, i32(GEMM_COLUMNS)), ...get(panel), ...get(n), I32_LT_S, BR_IF, 0,
+        END, END
+    ];
+    return body([[5, I32]], code);
+}
+
+/** kernel(packedA, packedB, c, k, ldc, rows, columns): one MR × 8 tile of C; only `rows` × `columns` of it stored. */
+function kernelBody({ fusedMultiplyAdd, tileRows, unroll }: GemmOptions): number[] {
+    const [pa, pb, c, k, ldc, rows, columns] = [0, 1, 2, 3, 4, 5, 6];
+    const [p, rowAddress] = [7, 8];
+    const b0 = 9, b1 = 10, a = 11, acc = (r: number, half: number) => 12 + 2 * r + half;
+    const zero = simd(V128_CONST, ...new Array(16).fill(0));
+    const madd = (target: number, vectorB: number) => fusedMultiplyAdd
+        ? [...get(a), ...get(vectorB), ...get(target), ...simd(F32X4_RELAXED_MADD), ...set(target)]
+        : [...get(a), ...get(vectorB), ...simd(F32X4_MUL), ...get(target), ...simd(F32X4_ADD), ...set(target)];
+    const step: number[] = [
+        ...get(pb), ...simd(V128_LOAD, ...memarg(4, 0)), ...set(b0),
+        ...get(pb), ...simd(V128_LOAD, ...memarg(4, 16)), ...set(b1)
+    ];
+    for (let r = 0; r < tileRows; r++) {
+        step.push(...get(pa), ...simd(V128_LOAD32_SPLAT, ...memarg(2, 4 * r)), ...set(a), ...madd(acc(r, 0), b0), ...madd(acc(r, 1), b1));
+    }
+    step.push(...addTo(pa, i32(4 * tileRows)), ...addTo(pb, i32(4 * GEMM_COLUMNS)));
+    const code: number[] = [];
+    for (let r = 0; r < tileRows; r++) code.push(...zero, ...set(acc(r, 0)), ...zero, ...set(acc(r, 1)));
+    // floor(k / unroll) iterations of `unroll` steps, then the remaining steps one by one
+    const unrolled = new Array(unroll).fill(step).flat();
+    code.push(...countedLoop(p, unroll > 1 ? [...get(k), ...i32(unroll), I32_DIV_S] : get(k), unrolled));
+    if (unroll > 1) code.push(...countedLoop(p, [...get(k), ...i32(unroll), I32_REM_S], step));
+    // Store: a full tile with two vector stores per row, a partial one (the right edge) float by float.
+    code.push(...get(c), ...set(rowAddress));
+    const fullRow = (r: number) => [
+        ...get(rowAddress), ...get(acc(r, 0)), ...simd(V128_STORE, ...memarg(2, 0)),
+        ...get(rowAddress), ...get(acc(r, 1)), ...simd(V128_STORE, ...memarg(2, 16))
+    ];
+    const partialRow = (r: number) => {
+        // Only the first `columns` floats of the row belong to C: extract and store them lane by lane.
+        const lanes: number[] = [];
+        for (let j = 0; j < GEMM_COLUMNS; j++) {
+            lanes.push(...get(columns), ...i32(j), I32_GT_S, IF, VOID,
+                ...get(rowAddress), ...get(acc(r, j >> 2)), ...simd(F32X4_EXTRACT_LANE, j & 3), F32_STORE, ...memarg(2, 4 * j), END);
+        }
+        return lanes;
+    };
+    for (let r = 0; r < tileRows; r++) {
+        const store = [
+            ...get(columns), ...i32(GEMM_COLUMNS), I32_GE_S, IF, VOID, ...fullRow(r), ELSE, ...partialRow(r), END,
+            ...addTo(rowAddress, [...get(ldc), ...i32(2), I32_SHL])
+        ];
+        if (r === 0) code.push(...store);
+        else code.push(...get(rows), ...i32(r), I32_GT_S, IF, VOID, ...store, END);
+    }
+    return body([[2, I32], [3 + 2 * tileRows, V128]], code);
+}
+
+/** gemm(packedA, packedB, c, m, k, n, ldc): panels of B outside, blocks of A inside. */
+function gemmBody(kernelIndex: number, tileRows: number): number[] {
+    const [pa, pb, c, m, k, n, ldc] = [0, 1, 2, 3, 4, 5, 6];
+    const [panel, block, rows, columns] = [7, 8, 9, 10];
+    const code = [
+        ...i32(0), ...set(panel),
+        BLOCK, VOID, ...get(n), ...i32(0), I32_LE_S, BR_IF, 0,
+        LOOP, VOID,
+        ...get(n), ...get(panel), I32_SUB, ...set(columns),
+        ...i32(0), ...set(block),
+        LOOP, VOID,
+        ...get(m), ...get(block), I32_SUB, ...set(rows),
+        // packedA + 4·block·k (the block's rows, 6 per k), packedB + 4·panel·k, c + 4·(block·ldc + panel)
+        ...elementAddress(get(pa), [...get(block), ...get(k), I32_MUL]),
+        ...elementAddress(get(pb), [...get(panel), ...get(k), I32_MUL]),
+        ...elementAddress(get(c), [...get(block), ...get(ldc), I32_MUL, ...get(panel), I32_ADD]),
+        ...get(k), ...get(ldc), ...get(rows), ...get(columns),
+        CALL, ...unsignedLeb(kernelIndex),
+        ...addTo(block, i32(tileRows)), ...get(block), ...get(m), I32_LT_S, BR_IF, 0,
+        END,
+        ...addTo(panel, i32(GEMM_COLUMNS)), ...get(panel), ...get(n), I32_LT_S, BR_IF, 0,
+        END, END
+    ];
+    return body([[4, I32]], code);
+}
+
+/** The module's bytes; `fusedMultiplyAdd` needs an engine with relaxed SIMD (Node ≥ 22). */
+export function generateGemmModule(options: GemmOptions): Uint8Array {
+    const params = (count: number) => [0x60, ...vector(new Array(count).fill([I32])), 0];
+    const types = section(1, vector([params(6), params(7)]));
+    const imports = section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]]));
+    // functions: 0 packA, 1 packB (type 0), 2 kernel, 3 gemm (type 1)
+    const functions = section(3, vector([[0], [0], [1], [1]]));
+    const exports = section(7, vector([[...name('packA'), 0x00, 0], [...name('packB'), 0x00, 1], [...name('gemm'), 0x00, 3]]));
+    const code = section(10, vector([packABody(options.tileRows), packBBody(), kernelBody(options), gemmBody(2, options.tileRows)]));
+    return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...functions, ...exports, ...code]);
+}
