@@ -14,9 +14,12 @@
  * Exports:
  * - `packA(a, rowStride, kStride, m, k, dst)`: A's element (i, p) is at a + 4·(i·rowStride + p·kStride);
  * - `packB(b, kStride, colStride, k, n, dst)`: B's element (p, j) is at b + 4·(p·kStride + j·colStride);
- * - `gemm(packedA, packedB, c, m, k, n, ldc)`: C (row stride ldc) = A · B for packed A and B.
- *   Only the rows < m and columns < n of each tile are stored, so the packing's padding (the
- *   last block's rows from m, the last panel's columns from n) never reaches C.
+ * - `gemm(packedA, b, c, m, k, n, ldc, bPanelBytes, bRowBytes)`: C (row stride ldc) = A · B for
+ *   a packed A, with B's panel j (columns 8j..8j+7) at b + j·bPanelBytes and its rows bRowBytes
+ *   apart: a packed B (8·4·k and 8·4 bytes) or, when n is a multiple of 8, B itself as stored
+ *   [k, n] (8·4 and 4·n bytes), which spares packing it. Only the rows < m and columns < n of
+ *   each tile are stored, so the packing's padding (the last block's rows from m, the last
+ *   panel's columns from n) never reaches C.
  */
 
 export const GEMM_COLUMNS = 8;
@@ -148,11 +151,11 @@ function packBBody(): number[] {
     return body([[5, I32]], code);
 }
 
-/** kernel(packedA, packedB, c, k, ldc, rows, columns): one MR × 8 tile of C; only `rows` × `columns` of it stored. */
+/** kernel(packedA, b, c, k, ldc, rows, columns, bRowBytes): one MR × 8 tile of C; only `rows` × `columns` of it stored. */
 function kernelBody({ fusedMultiplyAdd, tileRows, unroll }: GemmOptions): number[] {
-    const [pa, pb, c, k, ldc, rows, columns] = [0, 1, 2, 3, 4, 5, 6];
-    const [p, rowAddress] = [7, 8];
-    const b0 = 9, b1 = 10, a = 11, acc = (r: number, half: number) => 12 + 2 * r + half;
+    const [pa, pb, c, k, ldc, rows, columns, bRowBytes] = [0, 1, 2, 3, 4, 5, 6, 7];
+    const [p, rowAddress] = [8, 9];
+    const b0 = 10, b1 = 11, a = 12, acc = (r: number, half: number) => 13 + 2 * r + half;
     const zero = simd(V128_CONST, ...new Array(16).fill(0));
     const madd = (target: number, vectorB: number) => fusedMultiplyAdd
         ? [...get(a), ...get(vectorB), ...get(target), ...simd(F32X4_RELAXED_MADD), ...set(target)]
@@ -164,7 +167,7 @@ function kernelBody({ fusedMultiplyAdd, tileRows, unroll }: GemmOptions): number
     for (let r = 0; r < tileRows; r++) {
         step.push(...get(pa), ...simd(V128_LOAD32_SPLAT, ...memarg(2, 4 * r)), ...set(a), ...madd(acc(r, 0), b0), ...madd(acc(r, 1), b1));
     }
-    step.push(...addTo(pa, i32(4 * tileRows)), ...addTo(pb, i32(4 * GEMM_COLUMNS)));
+    step.push(...addTo(pa, i32(4 * tileRows)), ...addTo(pb, get(bRowBytes)));
     const code: number[] = [];
     for (let r = 0; r < tileRows; r++) code.push(...zero, ...set(acc(r, 0)), ...zero, ...set(acc(r, 1)));
     // floor(k / unroll) iterations of `unroll` steps, then the remaining steps one by one
@@ -197,39 +200,40 @@ function kernelBody({ fusedMultiplyAdd, tileRows, unroll }: GemmOptions): number
     return body([[2, I32], [3 + 2 * tileRows, V128]], code);
 }
 
-/** gemm(packedA, packedB, c, m, k, n, ldc): panels of B outside, blocks of A inside. */
+/** gemm(packedA, b, c, m, k, n, ldc, bPanelBytes, bRowBytes): panels of B outside, blocks of A inside. */
 function gemmBody(kernelIndex: number, tileRows: number): number[] {
-    const [pa, pb, c, m, k, n, ldc] = [0, 1, 2, 3, 4, 5, 6];
-    const [panel, block, rows, columns] = [7, 8, 9, 10];
+    const [pa, pb, c, m, k, n, ldc, bPanelBytes, bRowBytes] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const [panel, block, rows, columns, panelB] = [9, 10, 11, 12, 13];
     const code = [
-        ...i32(0), ...set(panel),
+        ...i32(0), ...set(panel), ...get(pb), ...set(panelB),
         BLOCK, VOID, ...get(n), ...i32(0), I32_LE_S, BR_IF, 0,
         LOOP, VOID,
         ...get(n), ...get(panel), I32_SUB, ...set(columns),
         ...i32(0), ...set(block),
         LOOP, VOID,
         ...get(m), ...get(block), I32_SUB, ...set(rows),
-        // packedA + 4·block·k (the block's rows, 6 per k), packedB + 4·panel·k, c + 4·(block·ldc + panel)
+        // packedA + 4·block·k (the block's rows, MR per k), the panel of B, c + 4·(block·ldc + panel)
         ...elementAddress(get(pa), [...get(block), ...get(k), I32_MUL]),
-        ...elementAddress(get(pb), [...get(panel), ...get(k), I32_MUL]),
+        ...get(panelB),
         ...elementAddress(get(c), [...get(block), ...get(ldc), I32_MUL, ...get(panel), I32_ADD]),
-        ...get(k), ...get(ldc), ...get(rows), ...get(columns),
+        ...get(k), ...get(ldc), ...get(rows), ...get(columns), ...get(bRowBytes),
         CALL, ...unsignedLeb(kernelIndex),
         ...addTo(block, i32(tileRows)), ...get(block), ...get(m), I32_LT_S, BR_IF, 0,
         END,
+        ...addTo(panelB, get(bPanelBytes)),
         ...addTo(panel, i32(GEMM_COLUMNS)), ...get(panel), ...get(n), I32_LT_S, BR_IF, 0,
         END, END
     ];
-    return body([[4, I32]], code);
+    return body([[5, I32]], code);
 }
 
 /** The module's bytes; `fusedMultiplyAdd` needs an engine with relaxed SIMD (Node ≥ 22). */
 export function generateGemmModule(options: GemmOptions): Uint8Array {
     const params = (count: number) => [0x60, ...vector(new Array(count).fill([I32])), 0];
-    const types = section(1, vector([params(6), params(7)]));
+    const types = section(1, vector([params(6), params(8), params(9)]));
     const imports = section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]]));
-    // functions: 0 packA, 1 packB (type 0), 2 kernel, 3 gemm (type 1)
-    const functions = section(3, vector([[0], [0], [1], [1]]));
+    // functions: 0 packA, 1 packB (type 0), 2 kernel (type 1), 3 gemm (type 2)
+    const functions = section(3, vector([[0], [0], [1], [2]]));
     const exports = section(7, vector([[...name('packA'), 0x00, 0], [...name('packB'), 0x00, 1], [...name('gemm'), 0x00, 3]]));
     const code = section(10, vector([packABody(options.tileRows), packBBody(), kernelBody(options), gemmBody(2, options.tileRows)]));
     return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...functions, ...exports, ...code]);

@@ -24,7 +24,7 @@ type WasmBackend = {
 type GemmExports = {
     packA(a: number, rowStride: number, kStride: number, m: number, k: number, dst: number): void;
     packB(b: number, kStride: number, colStride: number, k: number, n: number, dst: number): void;
-    gemm(packedA: number, packedB: number, c: number, m: number, k: number, n: number, ldc: number): void;
+    gemm(packedA: number, b: number, c: number, m: number, k: number, n: number, ldc: number, bPanelBytes: number, bRowBytes: number): void;
 };
 
 /** The micro-kernel's shape, chosen by measurement (docs/training.md): 4 × 8 keeps its 8 accumulators, 2 vectors of B and the broadcast in x64's 16 SIMD registers; 5 and 6 rows spill. */
@@ -41,8 +41,10 @@ const AUTO_MIN_ROWS = 64, AUTO_MIN_COLUMNS = 8;
 /** The options our kernel is built with on this engine: fused multiply-add where relaxed SIMD validates. */
 export function gemmOptionsForThisEngine(): GemmOptions {
     const fused: GemmOptions = { fusedMultiplyAdd: true, tileRows: TILE_ROWS, unroll: 1 };
-    return WebAssembly.validate(generateGemmModule(fused)) ? fused : { ...fused, fusedMultiplyAdd: false };
+    engineOptions ??= WebAssembly.validate(generateGemmModule(fused)) ? fused : { ...fused, fusedMultiplyAdd: false };
+    return engineOptions;
 }
+let engineOptions: GemmOptions | undefined;
 
 const instances = new WeakMap<object, WasmGemm>();
 
@@ -58,9 +60,12 @@ let mode: OwnGemmMode = 'auto';
 let productsComputed = 0;
 let scratchBytesHeld = 0;
 
-/** What our kernel has done in this process: the products it computed, the packing buffer it holds on the WASM heap. */
-export function ownWasmGemmStats(): { products: number; scratchBytes: number } {
-    return { products: productsComputed, scratchBytes: scratchBytesHeld };
+/**
+ * Our kernel in this process: whether it uses fused multiply-add (this engine has relaxed SIMD),
+ * the products it computed, the packing buffer it holds on the WASM heap.
+ */
+export function ownWasmGemmStats(): { fusedMultiplyAdd: boolean; products: number; scratchBytes: number } {
+    return { fusedMultiplyAdd: gemmOptionsForThisEngine().fusedMultiplyAdd, products: productsComputed, scratchBytes: scratchBytesHeld };
 }
 
 /** Sets which products our kernel takes (see OwnGemmMode); returns the previous mode. */
@@ -115,7 +120,9 @@ export class WasmGemm {
         if (!plan) return undefined;
         if (mode === 'auto' && !(this.options.fusedMultiplyAdd && plan.m >= AUTO_MIN_ROWS && plan.n >= AUTO_MIN_COLUMNS)) return undefined;
         const { m, k, n, batchA, batchB, batch } = plan;
-        const packedABytes = 4 * Math.ceil(m / TILE_ROWS) * TILE_ROWS * k, packedBBytes = 4 * Math.ceil(n / GEMM_COLUMNS) * GEMM_COLUMNS * k;
+        // B stored [k, n] with whole panels is read in place; else packed (a gather when transposed).
+        const packB = transposeB || n % GEMM_COLUMNS !== 0;
+        const packedABytes = 4 * Math.ceil(m / TILE_ROWS) * TILE_ROWS * k, packedBBytes = packB ? 4 * Math.ceil(n / GEMM_COLUMNS) * GEMM_COLUMNS * k : 0;
         // First the packing buffer, which may fail, then the output, so that a failure leaks nothing.
         const scratch = this.reserve(packedABytes + packedBBytes);
         const out = this.backend.makeOutput(plan.outputShape, 'float32');
@@ -126,14 +133,16 @@ export class WasmGemm {
         // The padding never reaches C, but zeros keep stale bytes (possibly denormals, slow to multiply) out of the arithmetic.
         const heap = new Float32Array(this.backend.wasm.asm.memory.buffer);
         if (m % TILE_ROWS) heap.fill(0, (packedA + packedABytes) / 4 - TILE_ROWS * k, (packedA + packedABytes) / 4);
-        if (n % GEMM_COLUMNS) heap.fill(0, (packedB + packedBBytes) / 4 - GEMM_COLUMNS * k, (packedB + packedBBytes) / 4);
+        if (packB && n % GEMM_COLUMNS) heap.fill(0, (packedB + packedBBytes) / 4 - GEMM_COLUMNS * k, (packedB + packedBBytes) / 4);
         // Element (i, p) of a stored [m, k] is at i·k + p; of a stored [k, m] (transposeA) at p·m + i. Likewise b.
         const [aRowStride, aKStride] = transposeA ? [1, m] : [k, 1];
         const [bKStride, bColumnStride] = transposeB ? [1, k] : [n, 1];
+        const [bPanelBytes, bRowBytes] = packB ? [4 * GEMM_COLUMNS * k, 4 * GEMM_COLUMNS] : [4 * GEMM_COLUMNS, 4 * n];
         for (let i = 0; i < batch; i++) {
-            if (i === 0 || batchA > 1) this.exports.packA(aBase + 4 * (batchA > 1 ? i : 0) * m * k, aRowStride, aKStride, m, k, packedA);
-            if (i === 0 || batchB > 1) this.exports.packB(bBase + 4 * (batchB > 1 ? i : 0) * k * n, bKStride, bColumnStride, k, n, packedB);
-            this.exports.gemm(packedA, packedB, cBase + 4 * i * m * n, m, k, n, n);
+            const aMatrix = aBase + 4 * (batchA > 1 ? i : 0) * m * k, bMatrix = bBase + 4 * (batchB > 1 ? i : 0) * k * n;
+            if (i === 0 || batchA > 1) this.exports.packA(aMatrix, aRowStride, aKStride, m, k, packedA);
+            if (packB && (i === 0 || batchB > 1)) this.exports.packB(bMatrix, bKStride, bColumnStride, k, n, packedB);
+            this.exports.gemm(packedA, packB ? packedB : bMatrix, cBase + 4 * i * m * n, m, k, n, n, bPanelBytes, bRowBytes);
         }
         productsComputed++;
         return out;

@@ -46,14 +46,15 @@ describe('generateGemmModule', () => {
 
     const variants = [PLAIN, { ...PLAIN, tileRows: 6, unroll: 3 }, ...(nodeMajor >= 22 ? [FUSED] : [])];
     for (const options of variants) {
-        it(`computes A·B on its own memory, any strides (fma ${options.fusedMultiplyAdd}, ${options.tileRows} rows, unroll ${options.unroll})`, () => {
+        it(`computes A·B on its own memory, any strides, B packed or in place (fma ${options.fusedMultiplyAdd}, ${options.tileRows} rows, unroll ${options.unroll})`, () => {
             const memory = new WebAssembly.Memory({ initial: 16 });
             const gemm = new WebAssembly.Instance(new WebAssembly.Module(generateGemmModule(options)), { env: { memory } }).exports as unknown as {
                 packA(...args: number[]): void; packB(...args: number[]): void; gemm(...args: number[]): void;
             };
             fc.assert(fc.property(
-                fc.integer({ min: 1, max: 23 }), fc.integer({ min: 0, max: 19 }), fc.integer({ min: 1, max: 27 }), fc.boolean(), fc.boolean(), fc.integer(),
-                (m, k, n, transposeA, transposeB, seed) => {
+                fc.integer({ min: 1, max: 23 }), fc.integer({ min: 0, max: 19 }), fc.oneof(fc.integer({ min: 1, max: 27 }), fc.constantFrom(8, 16, 24)), fc.boolean(), fc.boolean(), fc.boolean(), fc.integer(),
+                (m, k, n, transposeA, transposeB, bInPlace, seed) => {
+                    const inPlace = bInPlace && !transposeB && n % GEMM_COLUMNS === 0;
                     const heap = new Float32Array(memory.buffer);
                     const random = mulberry32(seed);
                     const a = 0, b = a + m * k, packedA = b + k * n, packedB = packedA + Math.ceil(m / options.tileRows) * options.tileRows * k;
@@ -62,8 +63,11 @@ describe('generateGemmModule', () => {
                     for (let i = 0; i < m * k + k * n; i++) heap[i] = random() * 2 - 1;
                     const [aRow, aK] = transposeA ? [1, m] : [k, 1], [bK, bColumn] = transposeB ? [1, k] : [n, 1];
                     gemm.packA(4 * a, aRow, aK, m, k, 4 * packedA);
-                    gemm.packB(4 * b, bK, bColumn, k, n, 4 * packedB);
-                    gemm.gemm(4 * packedA, 4 * packedB, 4 * c, m, k, n, ldc);
+                    if (inPlace) gemm.gemm(4 * packedA, 4 * b, 4 * c, m, k, n, ldc, 4 * GEMM_COLUMNS, 4 * n);
+                    else {
+                        gemm.packB(4 * b, bK, bColumn, k, n, 4 * packedB);
+                        gemm.gemm(4 * packedA, 4 * packedB, 4 * c, m, k, n, ldc, 4 * GEMM_COLUMNS * k, 4 * GEMM_COLUMNS);
+                    }
                     for (let i = 0; i < m; i++) {
                         for (let j = 0; j < n; j++) {
                             let sum = 0;
