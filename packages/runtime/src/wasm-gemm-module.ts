@@ -33,14 +33,14 @@ export type GemmOptions = {
 };
 
 // Opcodes (WebAssembly core 2.0, SIMD and relaxed SIMD).
-const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b, BR_IF = 0x0d, CALL = 0x10, VOID = 0x40;
+const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, CALL = 0x10, VOID = 0x40;
 const LOCAL_GET = 0x20, LOCAL_SET = 0x21;
 const F32_LOAD = 0x2a, F32_STORE = 0x38, I32_CONST = 0x41;
-const I32_EQZ = 0x45, I32_NE = 0x47, I32_LT_S = 0x48, I32_GT_S = 0x4a, I32_LE_S = 0x4c, I32_GE_S = 0x4e;
-const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_DIV_S = 0x6d, I32_REM_S = 0x6f, I32_OR = 0x72, I32_SHL = 0x74;
+const I32_EQZ = 0x45, I32_EQ = 0x46, I32_LT_S = 0x48, I32_GT_S = 0x4a, I32_LE_S = 0x4c, I32_GE_S = 0x4e;
+const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_DIV_S = 0x6d, I32_REM_S = 0x6f, I32_SHL = 0x74;
 const I32 = 0x7f, V128 = 0x7b;
 const SIMD = 0xfd;
-const V128_LOAD = 0x00, V128_LOAD32_SPLAT = 0x09, V128_STORE = 0x0b, V128_CONST = 0x0c, F32X4_EXTRACT_LANE = 0x1f;
+const V128_LOAD = 0x00, V128_LOAD32_SPLAT = 0x09, V128_STORE = 0x0b, V128_CONST = 0x0c, I8X16_SHUFFLE = 0x0d, F32X4_EXTRACT_LANE = 0x1f;
 const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, F32X4_RELAXED_MADD = 0x105;
 
 const unsignedLeb = (value: number): number[] => {
@@ -90,65 +90,132 @@ const body = (locals: [count: number, type: number][], code: number[]) => {
     return [...unsignedLeb(content.length), ...content];
 };
 
-/** packA(a, rowStride, kStride, m, k, dst) */
+/** while (condition) body — the condition an i32 expression, checked before each pass */
+const whileLoop = (condition: number[], loopBody: number[]) => [
+    BLOCK, VOID, LOOP, VOID, ...condition, I32_EQZ, BR_IF, 1, ...loopBody, BR, 0, END, END
+];
+/** An f32x4 shuffle of two v128 locals: lanes 0–3 from the first, 4–7 from the second. */
+const shuffleLanes = (first: number, second: number, lanes: number[]) =>
+    [...get(first), ...get(second), ...simd(I8X16_SHUFFLE, ...lanes.flatMap(lane => [4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3]))];
+/**
+ * Transposes a 4 × 4 block of floats: `row(i)` leaves source row i (a v128) on the stack,
+ * `store(j, value)` stores column j; v128 locals `scratch`..`scratch + 7` hold the rows and the
+ * interleaved pairs (the unpack/move-half pattern engines compile to unpcklps, unpckhps, movlhps).
+ */
+function transpose4x4(row: (i: number) => number[], store: (j: number, value: number[]) => number[], scratch: number): number[] {
+    const r = (i: number) => scratch + i, t = (i: number) => scratch + 4 + i;
+    const code: number[] = [];
+    for (let i = 0; i < 4; i++) code.push(...row(i), ...set(r(i)));
+    code.push(...shuffleLanes(r(0), r(1), [0, 4, 1, 5]), ...set(t(0)), ...shuffleLanes(r(0), r(1), [2, 6, 3, 7]), ...set(t(1)));
+    code.push(...shuffleLanes(r(2), r(3), [0, 4, 1, 5]), ...set(t(2)), ...shuffleLanes(r(2), r(3), [2, 6, 3, 7]), ...set(t(3)));
+    code.push(...store(0, shuffleLanes(t(0), t(2), [0, 1, 4, 5])), ...store(1, shuffleLanes(t(0), t(2), [2, 3, 6, 7])));
+    code.push(...store(2, shuffleLanes(t(1), t(3), [0, 1, 4, 5])), ...store(3, shuffleLanes(t(1), t(3), [2, 3, 6, 7])));
+    return code;
+}
+const storeVector = (address: number[], value: number[], offset = 0) => [...address, ...value, ...simd(V128_STORE, ...memarg(2, offset))];
+const loadVector = (address: number[], offset = 0) => [...address, ...simd(V128_LOAD, ...memarg(2, offset))];
+
+/**
+ * packA(a, rowStride, kStride, m, k, dst): for each block of MR rows, for each p, the block's
+ * MR floats of column p. With 4-row tiles a whole block is copied with vectors: rows stored along
+ * k (kStride 1) as 4 × 4 transposes, columns stored along m (rowStride 1, a transposed A) as one
+ * vector per p; the rest float by float.
+ */
 function packABody(tileRows: number): number[] {
     const [a, rowStride, kStride, m, k, dst] = [0, 1, 2, 3, 4, 5];
-    const [block, p, r, rows] = [6, 7, 8, 9];
-    // for each block of 6 rows starting at row `block`: for p < k: for r < rows: *dst++ = A[block + r, p], dst padded to 6 per p.
+    const [block, p, r, rows, source] = [6, 7, 8, 9, 10];
+    const scratch = 11;
     const rowsInBlock = [...get(m), ...get(block), I32_SUB, ...set(rows), ...get(rows), ...i32(tileRows), I32_GT_S, IF, VOID, ...i32(tileRows), ...set(rows), END];
-    const perK = [
+    const floatByFloat = whileLoop([...get(p), ...get(k), I32_LT_S], [
         ...countedLoop(r, get(rows), [
             ...elementAddress(get(dst), [...get(r)]),
             ...elementAddress(get(a), [...get(block), ...get(r), I32_ADD, ...get(rowStride), I32_MUL, ...get(p), ...get(kStride), I32_MUL, I32_ADD]),
             F32_LOAD, ...memarg(2, 0), F32_STORE, ...memarg(2, 0)
         ]),
-        ...addTo(dst, i32(4 * tileRows))
+        ...addTo(dst, i32(4 * tileRows)), ...addTo(p, i32(1))
+    ]);
+    const vectors = tileRows !== 4 ? [] : [
+        ...get(rows), ...i32(4), I32_EQ, IF, VOID,
+        ...get(kStride), ...i32(1), I32_EQ, IF, VOID,
+        // source = the block's first row; its rows rowStride floats apart
+        ...elementAddress(get(a), [...get(block), ...get(rowStride), I32_MUL]), ...set(source),
+        ...whileLoop([...get(p), ...i32(4), I32_ADD, ...get(k), I32_LE_S], [
+            ...transpose4x4(
+                i => loadVector(elementAddress(get(source), [...get(p), ...(i === 0 ? [] : [...get(rowStride), ...i32(i), I32_MUL, I32_ADD])])),
+                (j, value) => storeVector(get(dst), value, 16 * j), scratch),
+            ...addTo(dst, i32(64)), ...addTo(p, i32(4))
+        ]),
+        ELSE,
+        ...get(rowStride), ...i32(1), I32_EQ, IF, VOID,
+        ...whileLoop([...get(p), ...get(k), I32_LT_S], [
+            ...storeVector(get(dst), loadVector(elementAddress(get(a), [...get(block), ...get(p), ...get(kStride), I32_MUL, I32_ADD]))),
+            ...addTo(dst, i32(16)), ...addTo(p, i32(1))
+        ]),
+        END, END, END
     ];
     const code = [
         ...i32(0), ...set(block),
         BLOCK, VOID, ...get(m), ...i32(0), I32_LE_S, BR_IF, 0,
         LOOP, VOID,
         ...rowsInBlock,
-        ...countedLoop(p, get(k), perK),
+        ...i32(0), ...set(p),
+        ...vectors,
+        ...floatByFloat,
         ...addTo(block, i32(tileRows)), ...get(block), ...get(m), I32_LT_S, BR_IF, 0,
         END, END
     ];
-    return body([[4, I32]], code);
+    return body([[5, I32], [8, V128]], code);
 }
 
-/** packB(b, kStride, colStride, k, n, dst) */
+/**
+ * packB(b, kStride, colStride, k, n, dst): for each panel of 8 columns, for each p, the panel's
+ * 8 floats of row p. A whole panel is copied with vectors: rows stored along n (colStride 1) as
+ * two vectors per p, columns stored along k (kStride 1, a transposed B) as two 4 × 4 transposes
+ * per 4 rows; the rest float by float.
+ */
 function packBBody(): number[] {
     const [b, kStride, colStride, k, n, dst] = [0, 1, 2, 3, 4, 5];
     const [panel, p, c, columns, row] = [6, 7, 8, 9, 10];
+    const scratch = 11;
     const columnsInPanel = [...get(n), ...get(panel), I32_SUB, ...set(columns), ...get(columns), ...i32(GEMM_COLUMNS), I32_GT_S, IF, VOID, ...i32(GEMM_COLUMNS), ...set(columns), END];
-    // Contiguous rows of a full panel (B not transposed): two vector copies per p.
-    const vectorCopy = [
+    const rowsAlongN = [
         ...get(panel), ...set(row), // row = element index of B[p, panel]
-        ...countedLoop(p, get(k), [
-            ...get(dst), ...elementAddress(get(b), get(row)), ...simd(V128_LOAD, ...memarg(2, 0)), ...simd(V128_STORE, ...memarg(2, 0)),
-            ...get(dst), ...elementAddress(get(b), get(row)), ...simd(V128_LOAD, ...memarg(2, 16)), ...simd(V128_STORE, ...memarg(2, 16)),
-            ...addTo(row, get(kStride)), ...addTo(dst, i32(4 * GEMM_COLUMNS))
+        ...whileLoop([...get(p), ...get(k), I32_LT_S], [
+            ...storeVector(get(dst), loadVector(elementAddress(get(b), get(row)), 0), 0),
+            ...storeVector(get(dst), loadVector(elementAddress(get(b), get(row)), 16), 16),
+            ...addTo(row, get(kStride)), ...addTo(dst, i32(4 * GEMM_COLUMNS)), ...addTo(p, i32(1))
         ])
     ];
-    const scalarCopy = countedLoop(p, get(k), [
+    // Column panel + c of a transposed B starts at b + 4·(panel + c)·colStride and runs along k.
+    const columnsAlongK = whileLoop([...get(p), ...i32(4), I32_ADD, ...get(k), I32_LE_S], [
+        ...[0, 1].flatMap(half => transpose4x4(
+            i => loadVector(elementAddress(get(b), [...get(panel), ...i32(4 * half + i), I32_ADD, ...get(colStride), I32_MUL, ...get(p), I32_ADD])),
+            (j, value) => storeVector(get(dst), value, 32 * j + 16 * half), scratch)),
+        ...addTo(dst, i32(4 * 4 * GEMM_COLUMNS)), ...addTo(p, i32(4))
+    ]);
+    const floatByFloat = whileLoop([...get(p), ...get(k), I32_LT_S], [
         ...countedLoop(c, get(columns), [
             ...elementAddress(get(dst), get(c)),
             ...elementAddress(get(b), [...get(p), ...get(kStride), I32_MUL, ...get(panel), ...get(c), I32_ADD, ...get(colStride), I32_MUL, I32_ADD]),
             F32_LOAD, ...memarg(2, 0), F32_STORE, ...memarg(2, 0)
         ]),
-        ...addTo(dst, i32(4 * GEMM_COLUMNS))
+        ...addTo(dst, i32(4 * GEMM_COLUMNS)), ...addTo(p, i32(1))
     ]);
     const code = [
         ...i32(0), ...set(panel),
         BLOCK, VOID, ...get(n), ...i32(0), I32_LE_S, BR_IF, 0,
         LOOP, VOID,
         ...columnsInPanel,
-        ...get(colStride), ...i32(1), I32_NE, ...get(columns), ...i32(GEMM_COLUMNS), I32_NE, I32_OR, I32_EQZ,
-        IF, VOID, ...vectorCopy, ELSE, ...scalarCopy, END,
+        ...i32(0), ...set(p),
+        ...get(columns), ...i32(GEMM_COLUMNS), I32_EQ, IF, VOID,
+        ...get(colStride), ...i32(1), I32_EQ, IF, VOID, ...rowsAlongN, END,
+        ...get(kStride), ...i32(1), I32_EQ, IF, VOID, ...columnsAlongK, END,
+        END,
+        ...floatByFloat,
         ...addTo(panel, i32(GEMM_COLUMNS)), ...get(panel), ...get(n), I32_LT_S, BR_IF, 0,
         END, END
     ];
-    return body([[5, I32]], code);
+    return body([[5, I32], [8, V128]], code);
 }
 
 /** kernel(packedA, b, c, k, ldc, rows, columns, bRowBytes): one MR × 8 tile of C; only `rows` × `columns` of it stored. */
