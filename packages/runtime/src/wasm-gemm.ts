@@ -2,8 +2,8 @@
  * Float32 matrix products on tfjs-backend-wasm through our own SIMD kernel (wasm-gemm-module.ts),
  * which runs on the backend's own heap: it reads the operands where tfjs keeps them and writes
  * the product into the output tensor, with no copy in or out. Measured here (bench/ceiling.bench.mjs,
- * docs/training.md) it is faster than tfjs's XNNPACK product at the shapes training uses, on
- * Node 20 with plain SIMD and more so on Node ≥ 22 with relaxed SIMD's fused multiply-add; and,
+ * docs/training.md) it is faster than tfjs's XNNPACK product at the shapes training uses on
+ * Node ≥ 22, with relaxed SIMD's fused multiply-add, and at parity on Node 20 with plain SIMD;
  * unlike XNNPACK's, it needs no transposed copies and no cached packing of the weights.
  */
 import { GEMM_COLUMNS, generateGemmModule, type GemmOptions } from './wasm-gemm-module.js';
@@ -27,14 +27,14 @@ type GemmExports = {
     gemm(packedA: number, b: number, c: number, m: number, k: number, n: number, ldc: number, bPanelBytes: number, bRowBytes: number): void;
 };
 
-/** The micro-kernel's shape, chosen by measurement (docs/training.md): 4 × 8 keeps its 8 accumulators, 2 vectors of B and the broadcast in x64's 16 SIMD registers; 5 and 6 rows spill. */
+/** The micro-kernel's rows, chosen by measurement (docs/training.md): a 4 × 8 tile keeps its 8 accumulators, 2 vectors of B and the broadcast in x64's 16 SIMD registers; V8 spills 5 × 8 and 6 × 8 tiles' accumulators. */
 const TILE_ROWS = 4;
 /**
  * Where 'auto' uses our kernel: with fused multiply-add (relaxed SIMD, Node ≥ 22) and at least
- * 64 rows and 8 columns. Measured here against XNNPACK with cached weights: 1.2–1.7× faster from
- * 64 rows, parity at 32 rows, slower below (packing B costs k·n whatever m is) and at n < 8 (a
- * panel of 8 columns mostly padding). Without FMA (Node 20) it is at parity with XNNPACK, so
- * 'auto' leaves the products to XNNPACK there.
+ * 64 rows and 8 columns. Measured here against XNNPACK with cached weights: 1.2–1.9× faster from
+ * 64 rows, parity from 16 to 32 rows, slower below 16 and at n < 8 (a panel of 8 columns mostly
+ * padding). Without FMA (Node 20) it is at parity with XNNPACK, so 'auto' leaves the products
+ * to XNNPACK there.
  */
 const AUTO_MIN_ROWS = 64, AUTO_MIN_COLUMNS = 8;
 
@@ -120,7 +120,7 @@ export class WasmGemm {
         if (!plan) return undefined;
         if (mode === 'auto' && !(this.options.fusedMultiplyAdd && plan.m >= AUTO_MIN_ROWS && plan.n >= AUTO_MIN_COLUMNS)) return undefined;
         const { m, k, n, batchA, batchB, batch } = plan;
-        // B stored [k, n] with whole panels is read in place; else packed (a gather when transposed).
+        // B stored [k, n] with whole panels is read in place; else packed (with 4 × 4 transposes when transposed).
         const packB = transposeB || n % GEMM_COLUMNS !== 0;
         const packedABytes = 4 * Math.ceil(m / TILE_ROWS) * TILE_ROWS * k, packedBBytes = packB ? 4 * Math.ceil(n / GEMM_COLUMNS) * GEMM_COLUMNS * k : 0;
         // First the packing buffer, which may fail, then the output, so that a failure leaks nothing.
