@@ -17,7 +17,7 @@
  * - `gemm(packedA, b, c, m, k, n, ldc, bPanelBytes, bRowBytes)`: C (row stride ldc) = A · B for
  *   a packed A, with B's panel j (columns 8j..8j+7) at b + j·bPanelBytes and its rows bRowBytes
  *   apart: a packed B (8·4·k and 8·4 bytes) or, when n is a multiple of 8, B itself as stored
- *   [k, n] (8·4 and 4·n bytes), which spares packing it. Only the rows < m and columns < n of
+ *   [k, n] (8·4 and 4·n bytes), which spares packing it; m and n at least 1. Only the rows < m and columns < n of
  *   each tile are stored, so the packing's padding (the last block's rows from m, the last
  *   panel's columns from n) never reaches C.
  */
