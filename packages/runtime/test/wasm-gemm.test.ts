@@ -17,6 +17,14 @@ import { generateGemmModule, GEMM_COLUMNS, type GemmOptions } from '../src/wasm-
 import { gemmOptionsForThisEngine } from '../src/wasm-gemm.js';
 import { mulberry32 } from './seeded-random.js';
 
+/** Node's WebAssembly API, as far as used here (the project's TypeScript libs do not declare it). */
+declare const WebAssembly: {
+    validate(bytes: Uint8Array): boolean;
+    Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+    Module: new (bytes: Uint8Array) => object;
+    Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 const PLAIN: GemmOptions = { fusedMultiplyAdd: false, tileRows: 4, unroll: 1 };
