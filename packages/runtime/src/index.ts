@@ -8,6 +8,8 @@
 
 // Backends.
 export { initBackend, currentBackend } from './backend.js';
+export { ownWasmGemmStats, useOwnWasmGemm } from './wasm-gemm.js';
+export type { OwnGemmMode } from './wasm-gemm.js';
 export type { BackendChoice, BackendName, BackendOptions, BackendPreference } from './backend.js';
 
 // The type descriptions generated modules carry, and their arithmetic (from the tensor contract, @cajal/ir).

@@ -1,4 +1,8 @@
 /**
+ * Float32 products where our own SIMD kernel is faster than XNNPACK's (wasm-gemm.ts: with
+ * relaxed SIMD's fused multiply-add, from 64 rows; docs/training.md) run on it, transposed
+ * operands included. The others go to tfjs's kernel, wrapped as follows.
+ *
  * tfjs-backend-wasm 4.22's BatchMatMul has two costs that training pays on every step; we
  * wrap the kernel to avoid both (the results are the same products):
  * - products with transposeA/transposeB go through a slow path (about 15x slower than the
@@ -21,6 +25,7 @@
  *   interleaved rounds on a loaded machine, 2026-11-30).
  */
 import * as tf from '@tensorflow/tfjs';
+import { WasmGemm } from './wasm-gemm.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
@@ -74,6 +79,8 @@ export function useTransposeFreeMatMulOnWasm(): boolean {
             temporaries.push(t);
             return t;
         };
+        const own = WasmGemm.on(backend)?.batchMatMul(a0, b0, transposeA === true, transposeB === true);
+        if (own) return own as never;
         const plain = { ...attrs, transposeA: false, transposeB: false };
         try {
             const rowsA = a0.shape[a0.shape.length - (transposeA ? 1 : 2)];
