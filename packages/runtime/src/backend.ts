@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { useSharedIdentityOnWasm } from './wasm-identity.js';
 import { useTransposeFreeMatMulOnWasm } from './wasm-kernels.js';
 
 export type BackendName = 'wasm' | 'cpu';
@@ -111,6 +112,7 @@ async function startWasm(wasmDirectory: string | undefined): Promise<{ ok: true 
     }
     if (ok) {
         useTransposeFreeMatMulOnWasm();
+        useSharedIdentityOnWasm();
         return { ok: true };
     }
     // The first line is the actual cause; later ones are tfjs's generic advice for browsers.

@@ -79,6 +79,44 @@ describe('backend selection', () => {
         }));
     });
 
+    it('clones on WASM by sharing the data (no copy), which outlives the original, and saved tensors give the same gradients as on CPU', async () => {
+        await initBackend('wasm');
+        const backend = tf.backend() as unknown as { refCount(dataId: object): number };
+        const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+        const copy = tf.clone(x);
+        expect(copy.dataId).toBe(x.dataId);
+        expect(backend.refCount(x.dataId)).toBe(2);
+        x.dispose();
+        expect(backend.refCount(copy.dataId)).toBe(1);
+        expect(Array.from(copy.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+        copy.dispose();
+        expect(backend.refCount(copy.dataId)).toBe(0);
+        const strings = tf.clone(tf.tensor1d(['a', 'b'], 'string'));
+        expect(strings.arraySync()).toEqual(['a', 'b']);
+        strings.dispose();
+
+        // Under the tape every kernel saves its inputs by cloning them: a reshape chain, a
+        // product and a custom op whose forward saves what its backward reads.
+        const custom = tf.customGrad(((a: tf.Tensor, save: tf.GradSaveFunc) => {
+            const y = tf.mul(a, a);
+            save([a, y]);
+            return { value: y, gradFunc: (dy: tf.Tensor, [aSaved, ySaved]: tf.Tensor[]) => tf.mul(dy, tf.add(tf.mul(aSaved, 2), tf.mul(ySaved, 0))) };
+        }) as unknown as Parameters<typeof tf.customGrad>[0]);
+        const gradients = () => tf.tidy(() => {
+            const a = tf.randomUniform([6, 4], -1, 1, 'float32', 3);
+            const w = tf.randomUniform([4, 5], -1, 1, 'float32', 4);
+            const f = (a: tf.Tensor, w: tf.Tensor) => custom(tf.matMul(a.reshape([2, 3, 4]).reshape([6, 4]), w)).sum();
+            return tf.grads(f)([a, w]).map(g => Array.from(g.dataSync()));
+        });
+        await initBackend('cpu');
+        const onCpu = gradients();
+        await initBackend('wasm');
+        const tensorsBefore = tf.memory().numTensors;
+        const onWasm = gradients();
+        expect(tf.memory().numTensors).toBe(tensorsBefore);
+        onCpu.forEach((values, i) => values.forEach((v, k) => expect(Math.abs(onWasm[i][k] - v)).toBeLessThan(1e-5 * Math.max(1, Math.abs(v)))));
+    });
+
     it('rejects an unknown preference', async () => {
         await expect(initBackend('gpu' as never)).rejects.toThrow("unknown backend 'gpu': expected auto, wasm or cpu");
     });
