@@ -24,7 +24,7 @@ export type { Decoded } from './decode.js';
 export { releaseProgram, runProgram } from './program.js';
 export type { ProgramInputs } from './program.js';
 export { applyTensor, bindValue, constantTensor, float32FromBase64, materialize, networkCall, toBatch } from './program.js';
-export { applyMatrix, basisBatch, contract, contractByMatMul, flatten, gate, iterate, outer, reshapeBatched, splitPair, succ, tabulate } from './neurons.js';
+export { applyMatrix, basisBatch, contract, contractByMatMul, flatten, gate, iterate, outer, reshapeBatched, reshapeTo, splitPair, succ, tabulate } from './neurons.js';
 
 // Linked networks: the functions that implement externs.
 export { MissingNetworksError, callNetwork, missingNetworks, requireNetworks } from './networks.js';

@@ -10,15 +10,26 @@ function elementSize(t: tf.Tensor): number {
     return t.shape.slice(1).reduce((a, b) => a * b, 1);
 }
 
-/** [batch, ...] → [batch, dim]. */
-export function flatten(t: tf.Tensor): tf.Tensor2D {
-    if (t.rank < 1) throw new Error(`expected a batched tensor, got a scalar`);
-    return t.reshape([t.shape[0], elementSize(t)]);
+/**
+ * t with the given shape: t itself when it has it already. tfjs runs a Reshape kernel even
+ * for its own shape, and under the gradient tape each one is recorded with a saved copy of
+ * its input; compiled programs reshape to the shape a value has most of the time (a flat
+ * [batch, dim] flattened again, a network's [batch, dim] output as [batch, dim]).
+ */
+export function reshapeTo<R extends tf.Rank = tf.Rank>(t: tf.Tensor, shape: readonly number[]): tf.Tensor<R> {
+    const same = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+    return (same ? t : t.reshape([...shape])) as tf.Tensor<R>;
 }
 
-/** [batch, dim] (or any [batch, ...]) → [batch, ...shape]. */
+/** [batch, ...] → [batch, dim] (t itself when it is [batch, dim] already). */
+export function flatten(t: tf.Tensor): tf.Tensor2D {
+    if (t.rank < 1) throw new Error(`expected a batched tensor, got a scalar`);
+    return reshapeTo<tf.Rank.R2>(t, [t.shape[0], elementSize(t)]) as tf.Tensor2D;
+}
+
+/** [batch, dim] (or any [batch, ...]) → [batch, ...shape] (t itself when it has that shape). */
 export function reshapeBatched(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
-    return t.reshape([t.shape[0], ...shape]);
+    return reshapeTo(t, [t.shape[0], ...shape]);
 }
 
 /**
