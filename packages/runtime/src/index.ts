@@ -29,3 +29,7 @@ export { applyMatrix, basisBatch, contract, contractByMatMul, flatten, gate, ite
 // Linked networks: the functions that implement externs.
 export { MissingNetworksError, callNetwork, missingNetworks, requireNetworks } from './networks.js';
 export type { LinkedNetworks, Network } from './networks.js';
+
+// Ops with a hand-written backward pass (the train package's dense stack and losses, the small contraction).
+export { tapeEngine } from './tape.js';
+export type { TapeEngine } from './tape.js';

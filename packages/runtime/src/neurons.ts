@@ -130,8 +130,9 @@ export function outer(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
  * x1 … xn ([batch, di]): out[b, o] = Σ T[o, i1, …, in] · x1[b, i1] ⋯ xn[b, in].
  * The largest input axis is contracted first with one unbatched matmul, then the rest by
  * batched matrix-vector products, so the biggest intermediate is batch · |T| / max di.
- * A small T with no gradient being recorded takes one fused kernel instead (small-contraction.ts),
- * which sums in the same order; `contractByMatMul` is the general path alone.
+ * A small T takes one fused kernel instead (small-contraction.ts; under the gradient tape one
+ * op whose backward pass is the same kernel), which sums in the same order; `contractByMatMul`
+ * is the general path alone.
  */
 export function contract(t: tf.Tensor, inputs: readonly tf.Tensor[]): tf.Tensor2D {
     return contractWith(t, inputs, true);

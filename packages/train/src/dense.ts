@@ -15,7 +15,7 @@
  * against tf.layers and the tape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { tapeEngine } from './tape.js';
+import { tapeEngine } from '@cajal/runtime';
 
 export type DenseActivation = 'relu' | 'tanh' | 'sigmoid' | 'linear';
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LossName } from '@cajal/language';
-import { tapeEngine } from './tape.js';
+import { tapeEngine } from '@cajal/runtime';
 
 /** The mean loss of a batch [batch, dim] (python/cajal_torch.py's loss_of computes the same). */
 export function lossOf(loss: LossName, prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {
