@@ -117,6 +117,36 @@ describe('backend selection', () => {
         onCpu.forEach((values, i) => values.forEach((v, k) => expect(Math.abs(onWasm[i][k] - v)).toBeLessThan(1e-5 * Math.max(1, Math.abs(v)))));
     });
 
+    it('transposes on WASM (4×4 SIMD blocks where the last two axes swap and are multiples of 4) exactly as on CPU', async () => {
+        await initBackend('wasm');
+        expect((tf.getKernel('Transpose', 'wasm') as unknown as Record<symbol, boolean>)[Symbol.for('cajal.blockTranspose')]).toBe(true);
+        const cases: Array<[number[], number[] | undefined, 'float32' | 'int32']> = [
+            // The block kernel: matrices and batches of them, the AND-even weights and batches.
+            [[4, 4], undefined, 'float32'], [[8, 12], [1, 0], 'float32'], [[64, 784], undefined, 'float32'], [[784, 64], undefined, 'float32'],
+            [[3, 8, 4], [0, 2, 1], 'float32'], [[2, 2, 4, 8], [0, 1, 3, 2], 'float32'],
+            // The original kernel: other sizes, permutations and dtypes.
+            [[5, 8], undefined, 'float32'], [[8, 6], undefined, 'float32'], [[1, 4], undefined, 'float32'], [[4, 8, 4], [2, 0, 1], 'float32'],
+            [[4, 8, 4], [1, 0, 2], 'float32'], [[8, 12], undefined, 'int32'], [[0, 4], undefined, 'float32'],
+        ];
+        const compute = () => cases.map(([shape, perm, dtype], i) => tf.tidy(() => {
+            const x = tf.randomUniform(shape, -100, 100, dtype, 300 + i);
+            const y = tf.transpose(x, perm);
+            return { shape: y.shape, values: y.dataSync(), input: x.dataSync() };
+        }));
+        await initBackend('cpu');
+        const onCpu = compute();
+        await initBackend('wasm');
+        const tensorsBefore = tf.memory().numTensors;
+        const onWasm = compute();
+        expect(tf.memory().numTensors).toBe(tensorsBefore);
+        const differences = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length ? Array.from(a).filter((x, k) => x !== b[k]).length : -1;
+        onCpu.forEach((expected, i) => {
+            expect(differences(onWasm[i].input, expected.input), `case ${i}: the input`).toBe(0);
+            expect(onWasm[i].shape).toEqual(expected.shape);
+            expect(differences(onWasm[i].values, expected.values), `case ${i}: entries differing`).toBe(0);
+        });
+    });
+
     it('rejects an unknown preference', async () => {
         await expect(initBackend('gpu' as never)).rejects.toThrow("unknown backend 'gpu': expected auto, wasm or cpu");
     });
