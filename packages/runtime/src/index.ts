@@ -33,3 +33,7 @@ export type { LinkedNetworks, Network } from './networks.js';
 // Ops with a hand-written backward pass (the train package's dense stack and losses, the small contraction).
 export { tapeEngine } from './tape.js';
 export type { TapeEngine } from './tape.js';
+
+// Hand-assembled WebAssembly kernels (the train package's FusedAdam).
+export { F32, I32, V128, simd, singleFunctionModule, uleb, webAssembly } from './wasm-assembly.js';
+export type { WasmApi, WasmMemory, WasmModule } from './wasm-assembly.js';

@@ -7,18 +7,10 @@
  * those: the same values moved, so results are identical. It replaces the Transpose kernel for
  * float32 tensors whose permutation swaps the last two axes (a matrix, or a batch of them)
  * when both of those axes are multiples of 4; every other transpose goes to the original.
- * The kernel is assembled here by hand (a few dozen instructions, no toolchain needed).
+ * The kernel is assembled here by hand (wasm-assembly.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-
-// The few WebAssembly APIs used here (the project's TypeScript lib has no WebAssembly types).
-interface WasmModule { readonly kind?: 'module' }
-interface WasmMemory { readonly buffer: ArrayBuffer }
-declare const WebAssembly: {
-    validate(bytes: Uint8Array): boolean;
-    Module: new (bytes: Uint8Array) => WasmModule;
-    Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-};
+import { I32, V128, simd, singleFunctionModule, webAssembly, type WasmMemory } from './wasm-assembly.js';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 /** What the kernel uses of tfjs-backend-wasm 4.22's backend object (checked before use). */
@@ -33,15 +25,14 @@ type TransposeKernel = (source: number, destination: number, rows: number, colum
 
 /** The module: one function over the imported memory env.memory. */
 export function transposeModuleBytes(): Uint8Array {
-    const I32 = 0x7f, V128 = 0x7b;
     const [SOURCE, DESTINATION, ROWS, COLUMNS] = [0, 1, 2, 3];
     const [I, J, ROW_BYTES, COLUMN_BYTES, P, Q] = [4, 5, 6, 7, 8, 9];
     const [A, B, C, D, T0, T1, T2, T3] = [10, 11, 12, 13, 14, 15, 16, 17];
     const get = (local: number) => [0x20, local], set = (local: number) => [0x21, local];
     const add = 0x6a, mul = 0x6c, shl = 0x74, geU = 0x4f;
-    const load = [0xfd, 0x00, 2, 0], store = [0xfd, 0x0b, 2, 0];
+    const load = [...simd(0x00), 2, 0], store = [...simd(0x0b), 2, 0];
     /** i8x16.shuffle picking the 32-bit lanes (0–3 from the first vector, 4–7 from the second). */
-    const shuffle = (lanes: number[]) => [0xfd, 0x0d, ...lanes.flatMap(l => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
+    const shuffle = (lanes: number[]) => [...simd(0x0d), ...lanes.flatMap(l => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
     /** Address base + k · stride. */
     const at = (base: number, stride: number, k: number) => k === 0 ? get(base) : [...get(base), ...get(stride), 0x41, k, mul, add];
     const body = [
@@ -76,27 +67,7 @@ export function transposeModuleBytes(): Uint8Array {
         0x0b // end function
     ];
     const code = [2, 6, I32, 8, V128, ...body]; // locals: i, j, row bytes, column bytes, p, q; eight vectors
-    const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
-    const name = (text: string) => [text.length, ...Array.from(text, c => c.charCodeAt(0))];
-    return new Uint8Array([
-        0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-        ...section(1, [1, 0x60, 4, I32, I32, I32, I32, 0]),
-        ...section(2, [1, ...name('env'), ...name('memory'), 2, 0, 1]), // imports env.memory (at least one page)
-        ...section(3, [1, 0]),
-        ...section(7, [1, ...name('transpose'), 0, 0]),
-        ...section(10, [1, ...uleb(code.length), ...code])
-    ]);
-}
-
-function uleb(value: number): number[] {
-    const bytes: number[] = [];
-    do {
-        let byte = value & 0x7f;
-        value >>>= 7;
-        if (value !== 0) byte |= 0x80;
-        bytes.push(byte);
-    } while (value !== 0);
-    return bytes;
+    return singleFunctionModule('transpose', [I32, I32, I32, I32], code);
 }
 
 const REPLACED = Symbol.for('cajal.blockTranspose');
@@ -111,14 +82,15 @@ export function useBlockTransposeOnWasm(): boolean {
     if (!original) return false;
     if ((original as unknown as Record<symbol, boolean>)[REPLACED]) return true;
     const bytes = transposeModuleBytes();
-    if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) return false;
-    const module = new WebAssembly.Module(bytes);
+    const wasm = webAssembly();
+    if (!wasm?.validate(bytes)) return false;
+    const module = new wasm.Module(bytes);
     const instances = new WeakMap<object, TransposeKernel>();
     const kernelOf = (backend: TfjsWasmBackend): TransposeKernel | undefined => {
         let kernel = instances.get(backend);
         const memory = backend.wasm?.asm?.memory;
         if (!kernel && memory && typeof backend.dataIdMap?.get === 'function' && typeof backend.makeOutput === 'function') {
-            kernel = new WebAssembly.Instance(module, { env: { memory } }).exports.transpose as TransposeKernel;
+            kernel = new wasm.Instance(module, { env: { memory } }).exports.transpose as TransposeKernel;
             instances.set(backend, kernel);
         }
         return kernel;
