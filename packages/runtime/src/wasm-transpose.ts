@@ -4,11 +4,11 @@
  * copy of it takes 0.05 ms; a training step transposes the two 784×400 weights (the wrapped
  * BatchMatMul of wasm-kernels.ts multiplies by transposed copies) and its batches. This kernel
  * loads four rows of four floats, regroups them into four columns with shuffles and stores
- * those, block after block along the destination's rows (sequential writes measured faster than
- * sequential reads here): the same values moved, so results are identical. It replaces the Transpose kernel for
- * float32 tensors whose permutation swaps the last two axes (a matrix, or a batch of them)
- * when both of those axes are multiples of 4; every other transpose goes to the original.
- * The kernel is assembled here by hand (wasm-assembly.ts).
+ * those, block after block along the destination's rows (sequential writes measured faster
+ * than sequential reads here): the same values moved, so results are identical. It replaces
+ * the Transpose kernel for float32 tensors whose permutation swaps the last two axes (a
+ * matrix, or a batch of them) when both of those axes are multiples of 4; every other
+ * transpose goes to the original. The kernel is assembled here by hand (wasm-assembly.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { I32, V128, simd, singleFunctionModule, webAssembly, type WasmMemory } from './wasm-assembly.js';
