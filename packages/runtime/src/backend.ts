@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { useSharedIdentityOnWasm } from './wasm-identity.js';
 import { useTransposeFreeMatMulOnWasm } from './wasm-kernels.js';
+import { useBlockTransposeOnWasm } from './wasm-transpose.js';
 
 export type BackendName = 'wasm' | 'cpu';
 export type BackendPreference = 'auto' | BackendName;
@@ -110,7 +112,10 @@ async function startWasm(wasmDirectory: string | undefined): Promise<{ ok: true 
         console.warn = originalWarn;
     }
     if (ok) {
+        // First: the BatchMatMul wrapper transposes with the Transpose kernel registered when it is installed.
+        useBlockTransposeOnWasm();
         useTransposeFreeMatMulOnWasm();
+        useSharedIdentityOnWasm();
         return { ok: true };
     }
     // The first line is the actual cause; later ones are tfjs's generic advice for browsers.

@@ -26,8 +26,16 @@ export type { Decoded } from './decode.js';
 export { releaseProgram, runProgram } from './program.js';
 export type { ProgramInputs } from './program.js';
 export { applyTensor, bindValue, constantTensor, float32FromBase64, materialize, networkCall, toBatch } from './program.js';
-export { applyMatrix, basisBatch, contract, contractByMatMul, flatten, gate, iterate, outer, reshapeBatched, splitPair, succ, tabulate } from './neurons.js';
+export { applyMatrix, basisBatch, contract, contractByMatMul, flatten, gate, iterate, outer, reshapeBatched, reshapeTo, splitPair, succ, tabulate } from './neurons.js';
 
 // Linked networks: the functions that implement externs.
 export { MissingNetworksError, callNetwork, missingNetworks, requireNetworks } from './networks.js';
 export type { LinkedNetworks, Network } from './networks.js';
+
+// Ops with a hand-written backward pass (the train package's dense stack and losses, the small contraction).
+export { tapeEngine } from './tape.js';
+export type { TapeEngine } from './tape.js';
+
+// Hand-assembled WebAssembly kernels (the train package's FusedAdam).
+export { F32, I32, V128, simd, singleFunctionModule, uleb, webAssembly } from './wasm-assembly.js';
+export type { WasmApi, WasmMemory, WasmModule } from './wasm-assembly.js';

@@ -10,15 +10,26 @@ function elementSize(t: tf.Tensor): number {
     return t.shape.slice(1).reduce((a, b) => a * b, 1);
 }
 
-/** [batch, ...] → [batch, dim]. */
-export function flatten(t: tf.Tensor): tf.Tensor2D {
-    if (t.rank < 1) throw new Error(`expected a batched tensor, got a scalar`);
-    return t.reshape([t.shape[0], elementSize(t)]);
+/**
+ * t with the given shape: t itself when it has it already. tfjs runs a Reshape kernel even
+ * for its own shape, and under the gradient tape each one is recorded with a saved copy of
+ * its input; compiled programs reshape to the shape a value has most of the time (a flat
+ * [batch, dim] flattened again, a network's [batch, dim] output as [batch, dim]).
+ */
+export function reshapeTo<R extends tf.Rank = tf.Rank>(t: tf.Tensor, shape: readonly number[]): tf.Tensor<R> {
+    const same = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+    return (same ? t : t.reshape([...shape])) as tf.Tensor<R>;
 }
 
-/** [batch, dim] (or any [batch, ...]) → [batch, ...shape]. */
+/** [batch, ...] → [batch, dim] (t itself when it is [batch, dim] already). */
+export function flatten(t: tf.Tensor): tf.Tensor2D {
+    if (t.rank < 1) throw new Error(`expected a batched tensor, got a scalar`);
+    return reshapeTo<tf.Rank.R2>(t, [t.shape[0], elementSize(t)]) as tf.Tensor2D;
+}
+
+/** [batch, dim] (or any [batch, ...]) → [batch, ...shape] (t itself when it has that shape). */
 export function reshapeBatched(t: tf.Tensor, shape: readonly number[]): tf.Tensor {
-    return t.reshape([t.shape[0], ...shape]);
+    return reshapeTo(t, [t.shape[0], ...shape]);
 }
 
 /**
@@ -119,8 +130,9 @@ export function outer(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
  * x1 … xn ([batch, di]): out[b, o] = Σ T[o, i1, …, in] · x1[b, i1] ⋯ xn[b, in].
  * The largest input axis is contracted first with one unbatched matmul, then the rest by
  * batched matrix-vector products, so the biggest intermediate is batch · |T| / max di.
- * A small T with no gradient being recorded takes one fused kernel instead (small-contraction.ts),
- * which sums in the same order; `contractByMatMul` is the general path alone.
+ * A small T takes one fused kernel instead (small-contraction.ts; under the gradient tape one
+ * op whose backward pass is the same kernel), which sums in the same order; `contractByMatMul`
+ * is the general path alone.
  */
 export function contract(t: tf.Tensor, inputs: readonly tf.Tensor[]): tf.Tensor2D {
     return contractWith(t, inputs, true);

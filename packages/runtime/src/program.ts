@@ -6,7 +6,7 @@
  * Generated modules call the same helpers (`constantTensor`, `materialize`, …).
  */
 import * as tf from '@tensorflow/tfjs';
-import { applyMatrix, contract, flatten, gate, iterate, outer, splitPair, succ, tabulate } from './neurons.js';
+import { applyMatrix, contract, flatten, gate, iterate, outer, reshapeBatched, splitPair, succ, tabulate } from './neurons.js';
 import { callNetwork, requireNetworks, type LinkedNetworks } from './networks.js';
 import { containsIterate, type IrNode, type Program, type VarRef } from '@cajal/ir';
 
@@ -125,7 +125,9 @@ export function runProgram(program: Program, inputs: ProgramInputs = [], network
         const env = new Map<number, tf.Tensor>();
         program.inputs.forEach((input, i) => env.set(input.id, flatten(list[i])));
         const out = toBatch(evaluate(program.body, env, networks), batch);
-        return out.reshape([out.shape[0], ...program.outputShape]);
+        const shaped = reshapeBatched(out, program.outputShape);
+        // A program that returns one of its inputs unchanged still gives the caller a tensor of its own.
+        return list.includes(shaped) ? shaped.clone() : shaped;
     });
 }
 

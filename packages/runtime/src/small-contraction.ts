@@ -8,13 +8,17 @@
  * the 2.9 ms forward at batch 65,536 here, see bench/gates.bench.mjs). A loop that visits each
  * example once does the same sums in a fraction of that.
  *
- * The kernel has no gradient, so `contract` takes it only while no gradient is being recorded
- * (inference, `cajal run`, generated modules' forwards); under tf.grads, optimisers and
- * model.fit it takes the general, differentiable path. It contracts in the general path's
- * order (largest input dim first, then the rest), so the two agree to float32 rounding: the
- * loop accumulates in double precision and rounds once per stored value.
+ * Under the gradient tape (tf.grads, optimisers, training) the kernel runs as one op with a
+ * hand-written backward pass made of the same kernel: the gradient of input i is T with its
+ * output axis and axis i swapped, contracted with the output's gradient in place of input i
+ * (summed over the batch for a batch-1 input); T's own gradient, Σ_batch dy ⊗ x1 ⊗ … ⊗ xn,
+ * is computed only when asked for. Through the general path the compiled `and` of a training
+ * step was a dozen kernels and tape records forward and five backward. The kernel contracts
+ * in the general path's order (largest input dim first, then the rest), so the two agree to
+ * float32 rounding: the loop accumulates in double precision and rounds once per stored value.
  */
 import * as tf from '@tensorflow/tfjs';
+import { tapeEngine } from './tape.js';
 
 export const SMALL_CONTRACTION_KERNEL = 'CajalSmallContraction';
 
@@ -187,9 +191,8 @@ const kernels: tf.KernelConfig[] = [
 let registered = false;
 
 /**
- * Whether `contract(t, xs)` may take the fast path now: a small float32 tensor, float32
- * inputs whose (non-empty) batches agree or are 1, a backend with the kernel, and no
- * gradient being recorded.
+ * Whether `contract(t, xs)` may take the fast path: a small float32 tensor, float32 inputs
+ * whose (non-empty) batches agree or are 1, and a backend with the kernel.
  */
 export function takesSmallContraction(t: tf.Tensor, xs: readonly tf.Tensor2D[]): boolean {
     if (xs.length === 0 || t.size > smallContractionMaxSize(xs.length)) return false;
@@ -197,8 +200,6 @@ export function takesSmallContraction(t: tf.Tensor, xs: readonly tf.Tensor2D[]):
     const batch = Math.max(...xs.map(x => x.shape[0]));
     // Mismatched and empty batches are the general path's to handle (or reject).
     if (xs.some(x => x.shape[0] === 0 || (x.shape[0] !== 1 && x.shape[0] !== batch))) return false;
-    // The engine's own test for "an op run now is recorded for a gradient".
-    if ((tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn()) return false;
     if (!compiledKernel(t.shape[0], t.shape.slice(1))) return false;
     if (!registered) {
         for (const kernel of kernels) {
@@ -209,9 +210,45 @@ export function takesSmallContraction(t: tf.Tensor, xs: readonly tf.Tensor2D[]):
     return tf.getKernel(SMALL_CONTRACTION_KERNEL, tf.getBackend()) !== undefined;
 }
 
-/** Runs the fast-path kernel; call only where takesSmallContraction said yes. */
+/**
+ * Runs the fast-path kernel, differentiable in t and every input (see the file's comment);
+ * call only where takesSmallContraction said yes.
+ */
 export function smallContraction(t: tf.Tensor, xs: readonly tf.Tensor2D[]): tf.Tensor2D {
     const inputs: Record<string, tf.Tensor> = { t };
     xs.forEach((x, j) => { inputs[`x${j}`] = x; });
-    return tf.engine().runKernel(SMALL_CONTRACTION_KERNEL, inputs as never, {}) as tf.Tensor2D;
+    const run = () => tf.engine().runKernel(SMALL_CONTRACTION_KERNEL, inputs as never, {}) as tf.Tensor2D;
+    const engine = tapeEngine();
+    if (!engine.isTapeOn()) return run();
+    return engine.runKernelFunc({
+        inputs,
+        forwardFunc: (_backend, save) => {
+            save([t, ...xs]);
+            return run();
+        },
+        backwardsFunc: (dy, [tSaved, ...xsSaved]) => {
+            const gradients: Record<string, () => tf.Tensor> = { t: () => tensorGradient(dy, xsSaved, tSaved.shape) };
+            xsSaved.forEach((x, i) => { gradients[`x${i}`] = () => inputGradient(tSaved, xsSaved as tf.Tensor2D[], dy as tf.Tensor2D, i); });
+            return gradients;
+        }
+    }) as tf.Tensor2D;
+}
+
+/** ∂/∂x_i of Σ dy · contract(t, xs): T with axes 0 and i + 1 swapped, contracted with dy in x_i's place. */
+function inputGradient(t: tf.Tensor, xs: readonly tf.Tensor2D[], dy: tf.Tensor2D, i: number): tf.Tensor {
+    const perm = t.shape.map((_, k) => k);
+    [perm[0], perm[i + 1]] = [i + 1, 0];
+    // Through smallContraction again, so that gradients of gradients are recorded too.
+    const perExample = smallContraction(tf.transpose(t, perm), xs.map((x, j) => (j === i ? dy : x)));
+    return xs[i].shape[0] === 1 && perExample.shape[0] !== 1 ? tf.sum(perExample, 0, true) : perExample;
+}
+
+/** ∂/∂T of Σ dy · contract(t, xs): Σ over the batch of dy ⊗ x1 ⊗ … ⊗ xn, as T's shape. */
+function tensorGradient(dy: tf.Tensor, xs: readonly tf.Tensor[], shape: readonly number[]): tf.Tensor {
+    let outer = dy;
+    for (const x of xs) {
+        const product = tf.mul(outer.expandDims(2), x.expandDims(1));
+        outer = product.reshape([product.shape[0], -1]);
+    }
+    return tf.sum(outer, 0).reshape([...shape]);
 }

@@ -118,6 +118,74 @@ describe('backend selection', () => {
         });
     });
 
+    it('clones on WASM by sharing the data (no copy), which outlives the original, and saved tensors give the same gradients as on CPU', async () => {
+        await initBackend('wasm');
+        const backend = tf.backend() as unknown as { refCount(dataId: object): number };
+        const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+        const copy = tf.clone(x);
+        expect(copy.dataId).toBe(x.dataId);
+        expect(backend.refCount(x.dataId)).toBe(2);
+        x.dispose();
+        expect(backend.refCount(copy.dataId)).toBe(1);
+        expect(Array.from(copy.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+        copy.dispose();
+        expect(backend.refCount(copy.dataId)).toBe(0);
+        const strings = tf.clone(tf.tensor1d(['a', 'b'], 'string'));
+        expect(strings.arraySync()).toEqual(['a', 'b']);
+        strings.dispose();
+
+        // Under the tape every kernel saves its inputs by cloning them: a reshape chain, a
+        // product and a custom op whose forward saves what its backward reads.
+        const custom = tf.customGrad(((a: tf.Tensor, save: tf.GradSaveFunc) => {
+            const y = tf.mul(a, a);
+            save([a, y]);
+            return { value: y, gradFunc: (dy: tf.Tensor, [aSaved, ySaved]: tf.Tensor[]) => tf.mul(dy, tf.add(tf.mul(aSaved, 2), tf.mul(ySaved, 0))) };
+        }) as unknown as Parameters<typeof tf.customGrad>[0]);
+        const gradients = () => tf.tidy(() => {
+            const a = tf.randomUniform([6, 4], -1, 1, 'float32', 3);
+            const w = tf.randomUniform([4, 5], -1, 1, 'float32', 4);
+            const f = (a: tf.Tensor, w: tf.Tensor) => custom(tf.matMul(a.reshape([2, 3, 4]).reshape([6, 4]), w)).sum();
+            return tf.grads(f)([a, w]).map(g => Array.from(g.dataSync()));
+        });
+        await initBackend('cpu');
+        const onCpu = gradients();
+        await initBackend('wasm');
+        const tensorsBefore = tf.memory().numTensors;
+        const onWasm = gradients();
+        expect(tf.memory().numTensors).toBe(tensorsBefore);
+        onCpu.forEach((values, i) => values.forEach((v, k) => expect(Math.abs(onWasm[i][k] - v)).toBeLessThan(1e-5 * Math.max(1, Math.abs(v)))));
+    });
+
+    it('transposes on WASM (4×4 SIMD blocks where the last two axes swap and are multiples of 4) exactly as on CPU', async () => {
+        await initBackend('wasm');
+        expect((tf.getKernel('Transpose', 'wasm') as unknown as Record<symbol, boolean>)[Symbol.for('cajal.blockTranspose')]).toBe(true);
+        const cases: Array<[number[], number[] | undefined, 'float32' | 'int32']> = [
+            // The block kernel: matrices and batches of them, the AND-even weights and batches.
+            [[4, 4], undefined, 'float32'], [[8, 12], [1, 0], 'float32'], [[64, 784], undefined, 'float32'], [[784, 64], undefined, 'float32'],
+            [[3, 8, 4], [0, 2, 1], 'float32'], [[2, 2, 4, 8], [0, 1, 3, 2], 'float32'],
+            // The original kernel: other sizes, permutations and dtypes.
+            [[5, 8], undefined, 'float32'], [[8, 6], undefined, 'float32'], [[1, 4], undefined, 'float32'], [[4, 8, 4], [2, 0, 1], 'float32'],
+            [[4, 8, 4], [1, 0, 2], 'float32'], [[8, 12], undefined, 'int32'], [[0, 4], undefined, 'float32'],
+        ];
+        const compute = () => cases.map(([shape, perm, dtype], i) => tf.tidy(() => {
+            const x = tf.randomUniform(shape, -100, 100, dtype, 300 + i);
+            const y = tf.transpose(x, perm);
+            return { shape: y.shape, values: y.dataSync(), input: x.dataSync() };
+        }));
+        await initBackend('cpu');
+        const onCpu = compute();
+        await initBackend('wasm');
+        const tensorsBefore = tf.memory().numTensors;
+        const onWasm = compute();
+        expect(tf.memory().numTensors).toBe(tensorsBefore);
+        const differences = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length ? Array.from(a).filter((x, k) => x !== b[k]).length : -1;
+        onCpu.forEach((expected, i) => {
+            expect(differences(onWasm[i].input, expected.input), `case ${i}: the input`).toBe(0);
+            expect(onWasm[i].shape).toEqual(expected.shape);
+            expect(differences(onWasm[i].values, expected.values), `case ${i}: entries differing`).toBe(0);
+        });
+    });
+
     it('rejects an unknown preference', async () => {
         await expect(initBackend('gpu' as never)).rejects.toThrow("unknown backend 'gpu': expected auto, wasm or cpu");
     });

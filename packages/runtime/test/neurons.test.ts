@@ -2,8 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import {
-    applyMatrix, contract, decode, encodeBool, encodeNat, gate, initBackend, iterate, outer, splitPair, succ, tabulate,
+    applyMatrix, contract, decode, encodeBool, encodeNat, flatten, gate, initBackend, iterate, outer, reshapeBatched, reshapeTo, runProgram, splitPair, succ, tabulate,
 } from '@cajal/runtime';
+import type { Program } from '@cajal/ir';
 import { mulberry32 } from './seeded-random.js';
 
 /** Compiled `not` : Bool -o Bool, [dim B, dim A]. */
@@ -217,3 +218,35 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
 }
 
+
+describe('reshapes to the shape a tensor has', () => {
+    it('return the tensor itself (no kernel), and reshape otherwise', () => {
+        const flat = tf.tensor2d([[1, 2, 3, 4, 5, 6]]);
+        const grid = tf.tensor3d([[[1, 2, 3], [4, 5, 6]]]);
+        expect(reshapeTo(flat, [1, 6])).toBe(flat);
+        expect(flatten(flat)).toBe(flat);
+        expect(reshapeBatched(grid, [2, 3])).toBe(grid);
+        const flattened = flatten(grid);
+        expect(flattened).not.toBe(grid);
+        expect(flattened.shape).toEqual([1, 6]);
+        expect(reshapeTo(flat, [2, 3]).shape).toEqual([2, 3]);
+        expect(reshapeBatched(flat, [3, 2]).shape).toEqual([1, 3, 2]);
+        expect(Array.from(flattened.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+        tf.dispose([flat, grid, flattened]);
+    });
+
+    it('leave a program that returns its input unchanged giving the caller a tensor of its own', () => {
+        const bool = { kind: 'bool' } as unknown as Program['output'];
+        const program: Program = {
+            name: 'same', typeText: 'Bool -o Bool', type: bool, output: bool, outputShape: [2], externs: [],
+            inputs: [{ id: 1, name: 'x', type: bool, shape: [2] }],
+            body: { op: 'var', var: { id: 1, name: 'x' } }
+        };
+        const x = encodeBool([true, false]);
+        const y = runProgram(program, [x]);
+        expect(y).not.toBe(x);
+        x.dispose();
+        expect(y.arraySync()).toEqual([[1, 0], [0, 1]]);
+        y.dispose();
+    });
+});

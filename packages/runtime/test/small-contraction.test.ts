@@ -81,16 +81,58 @@ for (const backend of ['wasm', 'cpu'] as const) {
             tf.dispose([t, x, y, out]);
         });
 
-        it('leaves gradients, large tensors and other dtypes to the general path', () => {
+        it('gives the general path\'s gradients in t and every input (batch-1 inputs summed over the batch), by the same kernel', () => {
+            const caseArb = fc.record({
+                dims: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+                dimOut: fc.integer({ min: 1, max: 4 }),
+                batch: fc.integer({ min: 1, max: 6 }),
+                broadcast: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+                seed: fc.integer({ min: 0, max: 1_000_000 }),
+            }).filter(({ dims, dimOut }) => dims.reduce((a, b) => a * b, dimOut) <= smallContractionMaxSize(dims.length));
+            fc.assert(fc.property(caseArb, ({ dims, dimOut, batch, broadcast, seed }) => {
+                const random = mulberry32(seed);
+                const shape = [dimOut, ...dims];
+                const size = shape.reduce((a, b) => a * b, 1);
+                tf.tidy(() => {
+                    const t = tf.tensor(Array.from({ length: size }, () => random() * 4 - 2), shape);
+                    const xs = dims.map((d, j) => tf.tensor2d(Array.from({ length: (broadcast[j] ? 1 : batch) * d }, () => random() * 4 - 2), [broadcast[j] ? 1 : batch, d]));
+                    // A loss weighting every output entry differently, so every gradient entry matters.
+                    const outRows = Math.max(...xs.map(x => x.shape[0]));
+                    const weights = tf.tensor2d(Array.from({ length: outRows * dimOut }, () => random() * 4 - 2), [outRows, dimOut]);
+                    const loss = (path: typeof contract) => (t: tf.Tensor, ...xs: tf.Tensor[]) => tf.sum(tf.mul(path(t, xs), weights));
+                    const fast = tf.grads(loss(contract))([t, ...xs]);
+                    const general = tf.grads(loss(contractByMatMul))([t, ...xs]);
+                    fast.forEach((g, i) => {
+                        expect(g.shape).toEqual(general[i].shape);
+                        const [a, e] = [g.dataSync(), general[i].dataSync()];
+                        e.forEach((x, k) => expect(Math.abs(a[k] - x)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(x))));
+                    });
+                });
+            }), { numRuns: 100 });
+        });
+
+        it('takes the fast path under the tape too (one kernel forward, the same kernel backward)', async () => {
             const t = tf.tensor3d([[[1, 2], [3, 4]]]);
             const x1 = tf.tensor2d([[1, 0]]);
             const x2 = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
-            let tapeSawFastPath: boolean | undefined;
-            const [dx1] = tf.grads((x1: tf.Tensor) => {
-                tapeSawFastPath = takesSmallContraction(t, [x1 as tf.Tensor2D, x2]);
-                return contract(t, [x1, x2]).sum();
-            })([x1]);
-            expect(tapeSawFastPath).toBe(false);
+            const profile = await tf.profile(() => tf.dispose(tf.grads((x1: tf.Tensor, x2: tf.Tensor) => contract(t, [x1, x2]).sum())([x1, x2])));
+            const names = profile.kernels.map(k => k.name);
+            expect(names.filter(name => name === SMALL_CONTRACTION_KERNEL)).toHaveLength(3);
+            expect(names).not.toContain('BatchMatMul');
+            // x1 has a batch of 1: its gradient sums the three examples' (exact small integers);
+            // x2's rows are T[0, 0, :], x1 being the first basis vector.
+            const [dx1, dx2] = tf.grads((x1: tf.Tensor, x2: tf.Tensor) => contract(t, [x1, x2]).sum())([x1, x2]);
+            expect(Array.from(dx1.dataSync())).toEqual([1 + 2 + 3, 3 + 4 + 7]);
+            expect(dx1.shape).toEqual([1, 2]);
+            expect(Array.from(dx2.dataSync())).toEqual([1, 2, 1, 2, 1, 2]);
+            tf.dispose([t, x1, x2, dx1, dx2]);
+        });
+
+        it('leaves large tensors, other dtypes and empty batches to the general path', () => {
+            const t = tf.tensor3d([[[1, 2], [3, 4]]]);
+            const x1 = tf.tensor2d([[1, 0]]);
+            const x2 = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+            const dx1 = tf.grads((x1: tf.Tensor) => contract(t, [x1, x2]).sum())([x1])[0];
             expect(Array.from(dx1.dataSync())).toEqual([1 + 2 + 3, 3 + 4 + 7]);
             const big = tf.ones([smallContractionMaxSize(2) + 1, 1, 1]);
             expect(takesSmallContraction(big, [tf.ones([2, 1]) as tf.Tensor2D, tf.ones([2, 1]) as tf.Tensor2D])).toBe(false);

@@ -12,16 +12,7 @@
  * (kernels may cache work keyed on a tensor's data, so weights are never written in place).
  */
 import * as tf from '@tensorflow/tfjs';
-
-// The few WebAssembly APIs used here (the project's TypeScript lib has no WebAssembly types).
-interface WasmModule { readonly kind?: 'module' }
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-declare const WebAssembly: {
-    validate(bytes: Uint8Array): boolean;
-    Module: new (bytes: Uint8Array) => WasmModule;
-    Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-    Memory: new (descriptor: { initial: number }) => WasmMemory;
-};
+import { F32, I32, V128, simd, singleFunctionModule, webAssembly, type WasmMemory, type WasmModule } from '@cajal/runtime';
 
 /** What FusedAdam uses of tfjs-backend-wasm 4.22's backend object (checked before use). */
 interface TfjsWasmBackend {
@@ -39,7 +30,7 @@ function tfjsWasmBackend(): TfjsWasmBackend | undefined {
 }
 
 /**
- * The kernel, assembled by hand (a dozen instructions; no toolchain needed):
+ * The kernel, assembled by hand (a dozen instructions; @cajal/runtime's wasm-assembly.ts):
  * adam(g, value, m, v, out, bytes, beta1, beta2, 1 − beta1, 1 − beta2, 1 − beta1^t, 1 − beta2^t, epsilon, −lr)
  * over `bytes` bytes (a multiple of 16) at the given byte offsets, four floats at a time:
  *   m ← m·beta1 + g·(1 − beta1);  v ← v·beta2 + (g·g)·(1 − beta2)
@@ -47,12 +38,10 @@ function tfjsWasmBackend(): TfjsWasmBackend | undefined {
  * — tfjs's AdamOptimizer.applyGradients, operation for operation.
  */
 function adamModuleBytes(): Uint8Array {
-    const I32 = 0x7f, F32 = 0x7d, V128 = 0x7b;
     const [G, VALUE, M, V, OUT, BYTES] = [0, 1, 2, 3, 4, 5];
     const SCALARS = 6; // beta1, beta2, 1 − beta1, 1 − beta2, 1 − beta1^t, 1 − beta2^t, epsilon, −lr
     const I = 14, X = 15, MM = 16, VV = 17, SPLAT = 18; // SPLAT + k: scalar k in all four lanes
     const get = (local: number) => [0x20, local], set = (local: number) => [0x21, local];
-    const simd = (op: number) => (op < 0x80 ? [0xfd, op] : [0xfd, (op & 0x7f) | 0x80, op >> 7]);
     const load = (base: number) => [...get(base), ...get(I), 0x6a, ...simd(0x00), 4, 0];
     const store = [...simd(0x0b), 4, 0];
     const [sqrt, add, mul, div] = [simd(0xe3), simd(0xe4), simd(0xe6), simd(0xe7)];
@@ -74,27 +63,7 @@ function adamModuleBytes(): Uint8Array {
         0x0c, 0, 0x0b, 0x0b, 0x0b // continue; end loop, block, function
     ];
     const code = [2, 1, I32, 11, V128, ...body]; // locals: i, then x, m, v and the eight splats
-    const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
-    const name = (text: string) => [text.length, ...Array.from(text, c => c.charCodeAt(0))];
-    return new Uint8Array([
-        0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-        ...section(1, [1, 0x60, 14, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32, 0]),
-        ...section(2, [1, ...name('env'), ...name('memory'), 2, 0, 1]), // imports env.memory (at least one page)
-        ...section(3, [1, 0]),
-        ...section(7, [1, ...name('adam'), 0, 0]),
-        ...section(10, [1, ...uleb(code.length), ...code])
-    ]);
-}
-
-function uleb(value: number): number[] {
-    const bytes: number[] = [];
-    do {
-        let byte = value & 0x7f;
-        value >>>= 7;
-        if (value !== 0) byte |= 0x80;
-        bytes.push(byte);
-    } while (value !== 0);
-    return bytes;
+    return singleFunctionModule('adam', [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32], code);
 }
 
 type AdamKernel = (g: number, value: number, m: number, v: number, out: number, bytes: number, ...scalars: number[]) => void;
@@ -105,7 +74,8 @@ let compiled: WasmModule | null | undefined;
 function adamModule(): WasmModule | null {
     if (compiled === undefined) {
         const bytes = adamModuleBytes();
-        compiled = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+        const wasm = webAssembly();
+        compiled = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
     }
     return compiled;
 }
@@ -140,8 +110,9 @@ export class FusedAdam {
         const module = adamModule();
         if (!module) throw new Error('FusedAdam needs WebAssembly SIMD');
         this.wasm = tfjsWasmBackend();
-        this.memory = this.wasm?.wasm.asm.memory ?? new WebAssembly.Memory({ initial: 1 });
-        this.kernel = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports.adam as AdamKernel;
+        const wasm = webAssembly()!;
+        this.memory = this.wasm?.wasm.asm.memory ?? new wasm.Memory({ initial: 1 });
+        this.kernel = new wasm.Instance(module, { env: { memory: this.memory } }).exports.adam as AdamKernel;
         // tfjs turns each JS number into a float32 scalar tensor before using it.
         this.scalars = {
             beta1: f32(beta1), beta2: f32(beta2), oneMinusBeta1: f32(1 - beta1), oneMinusBeta2: f32(1 - beta2),

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { shape, type ast } from '@cajal/language';
 import { irChildren, type IrNode } from '@cajal/ir';
 import type { Program } from '@cajal/compiler';
-import { runProgram } from '@cajal/runtime';
+import { reshapeTo, runProgram } from '@cajal/runtime';
 import type { ExampleSet } from './data.js';
 import type { linkNetworks } from './weights.js';
 
@@ -39,7 +39,9 @@ export function rowsTensor(data: Float32Array, width: number, rowShape: readonly
 /** A program's result as [batch, dim] (a result that does not depend on the batch is broadcast). */
 export function runOnBatch(program: Program, inputs: tf.Tensor[], networks: ReturnType<typeof linkNetworks>, batch: number): tf.Tensor {
     const out = runProgram(program, inputs, networks);
-    return out.shape[0] === batch ? out.reshape([batch, -1]) : tf.broadcastTo(out.reshape([out.shape[0], -1]), [batch, out.size / out.shape[0]]);
+    const width = out.size / out.shape[0];
+    const rows = reshapeTo(out, [out.shape[0], width]);
+    return out.shape[0] === batch ? rows : tf.broadcastTo(rows, [batch, width]);
 }
 
 /** The ids of the program inputs its body reads (a target often reads the labels only). */

@@ -15,6 +15,7 @@
  * against tf.layers and the tape.
  */
 import * as tf from '@tensorflow/tfjs';
+import { tapeEngine } from '@cajal/runtime';
 
 export type DenseActivation = 'relu' | 'tanh' | 'sigmoid' | 'linear';
 
@@ -23,16 +24,6 @@ export interface DenseLayer {
     readonly kernel: tf.Tensor;
     readonly bias?: tf.Tensor;
     readonly activation: DenseActivation;
-}
-
-/** What the stack uses of tfjs-core's Engine (public methods of the class, not in its typings' facade). */
-interface TapeEngine {
-    isTapeOn(): boolean;
-    runKernelFunc(params: {
-        forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor;
-        backwardsFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => Record<string, () => tf.Tensor>;
-        inputs: Record<string, tf.Tensor>;
-    }): tf.Tensor;
 }
 
 function activate(z: tf.Tensor, activation: DenseActivation): tf.Tensor {
@@ -69,7 +60,7 @@ function forwardLayers(x: tf.Tensor, layers: readonly DenseLayer[]): tf.Tensor[]
 /** The stack applied to x [batch, in]: [batch, out], differentiable in x and in every kernel and bias. */
 export function denseStack(x: tf.Tensor, layers: readonly DenseLayer[]): tf.Tensor {
     if (layers.length === 0) throw new Error('denseStack needs at least one layer');
-    const engine = tf.engine() as unknown as TapeEngine;
+    const engine = tapeEngine();
     if (!engine.isTapeOn()) return tf.tidy(() => forwardLayers(x, layers).pop()!);
     const inputs: Record<string, tf.Tensor> = { x };
     layers.forEach((layer, k) => {

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ast, declaredType, externReading, resolveArchitecture, architectureRequest, type CajalType, type ResolvedArchitecture } from '@cajal/language';
+import { reshapeTo } from '@cajal/runtime';
 import { deriveSeed } from './random.js';
 import { denseLayersOf, denseStack } from './dense.js';
 
@@ -132,7 +133,7 @@ export function externNetwork(name: string, type: CajalType, resolved: ResolvedA
                     const expected = size(resolved.signature.inputs[i]);
                     const perExample = x.size / x.shape[0];
                     if (perExample !== expected) throw new Error(`extern '${name}': input ${i + 1} has ${perExample} numbers per example, expected ${expected} (shape [${resolved.signature.inputs[i].join(', ')}])`);
-                    const rows = x.reshape([x.shape[0], expected]);
+                    const rows = reshapeTo(x, [x.shape[0], expected]);
                     return x.shape[0] === batch ? rows : tf.broadcastTo(rows, [batch, expected]);
                 });
                 const joined = flat.length === 1 ? flat[0] : tf.concat(flat, 1);
@@ -140,7 +141,7 @@ export function externNetwork(name: string, type: CajalType, resolved: ResolvedA
                 if (resolved.architecture === 'hyperconv' && resolved.output !== 'raw') y = resolved.output === 'sigmoid' ? tf.sigmoid(y) : tf.softmax(y);
                 // A blended dilation: (1 − blend)·x + blend·dilated(x).
                 if (resolved.blend !== 1) y = tf.add(tf.mul(joined, 1 - resolved.blend), tf.mul(y, resolved.blend));
-                return y.reshape([batch, ...outShape]);
+                return reshapeTo(y, [batch, ...outShape]);
             });
         }
     };

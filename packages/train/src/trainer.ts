@@ -12,7 +12,7 @@ import { initBackend, type BackendPreference } from '@cajal/runtime';
 import { FusedAdam } from './adam.js';
 import { fieldTensors, rowsTensor } from './batches.js';
 import { writeHistory, type EpochMetrics, type Evaluation } from './history.js';
-import { clipByGlobalNorm, lossOf, qualitySum } from './losses.js';
+import { batchLoss, clipByGlobalNorm, lossOf, qualitySum, type BatchLoss } from './losses.js';
 import type { ExternNetwork } from './networks.js';
 import type { PreparedTraining } from './prepare-training.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
@@ -288,11 +288,10 @@ function trainBatch(
     const { settings } = prepared;
     const inputs = fieldTensors(prepared.data.train, prepared.fields, rows);
     const target = targetsOf(rows);
-    let quality: tf.Scalar | undefined;
+    let measured: BatchLoss | undefined;
     const { value: loss, grads } = tf.variableGrads(() => {
-        const prediction = prepared.predict(inputs, rows.length);
-        quality = tf.keep(qualitySum(prepared.discrete, prediction, target));
-        return lossOf(settings.loss, prediction, target);
+        measured = batchLoss(settings.loss, prepared.discrete, prepared.predict(inputs, rows.length), target);
+        return measured.loss;
     }, variables);
     if (settings.clipNorm !== undefined) {
         const clipped = clipByGlobalNorm(grads, settings.clipNorm).gradients;
@@ -303,8 +302,8 @@ function trainBatch(
     }
     tf.dispose(grads);
     const lossValue = loss.dataSync()[0];
-    const qualityValue = quality!.dataSync()[0];
-    tf.dispose([loss, quality!, target, ...inputs.values()]);
+    const qualityValue = measured!.quality();
+    tf.dispose([loss, target, ...inputs.values()]);
     return { loss: lossValue, quality: qualityValue };
 }
 

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@cajal/runtime';
-import { clipByGlobalNorm, loadNetworks, lossOf, prepareTraining, runTorchTraining, runTraining, torchTrainerScript } from '@cajal/train';
+import { batchLoss, clipByGlobalNorm, loadNetworks, lossOf, prepareTraining, qualitySum, runTorchTraining, runTraining, softmaxCrossEntropyAndCorrect, torchTrainerScript } from '@cajal/train';
 import { loadTraining, temporaryDirectory, writePoints } from './helpers.js';
 import { TORCH_PYTHON } from '../../../test/torch-python.js';
 
@@ -54,6 +54,66 @@ print(json.dumps([cajal_torch.loss_of("softmax_cross_entropy", torch.tensor([r],
         losses.forEach((loss, i) => expect(loss).toBeCloseTo(EXPECTED[i], 4));
     });
 });
+
+/** Largest |a − b| relative to the largest |b|. */
+function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+    let difference = 0, scale = 0;
+    for (let i = 0; i < b.length; i++) {
+        difference = Math.max(difference, Math.abs(a[i] - b[i]));
+        scale = Math.max(scale, Math.abs(b[i]));
+    }
+    return difference / Math.max(scale, 1e-30);
+}
+
+for (const backend of ['cpu', 'wasm'] as const) {
+    describe(`softmax_cross_entropy of a training batch as one op (${backend})`, () => {
+        beforeAll(async () => { await initBackend(backend); });
+        // Logits with ties, a large row and a row tied in its target; one-hot targets, and soft
+        // targets whose rows do not sum to 1 (so the gradient's Σ_k t_k factor matters).
+        const logits = () => tf.tensor2d([[2, 0, -1], [0, 0, 0], [1000, 0, 3], [-0.5, 1.5, 1.5], [0.3, -2, 0.1], [1, 2, 3]]);
+        const oneHot = () => tf.tensor2d([[1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1]]);
+        const soft = () => tf.tensor2d([[0.2, 0.5, 0.1], [1, 1, 0], [0.3, 0.3, 0.4], [0, 0.5, 0.5], [2, 0, 1], [0.1, 0.1, 0.1]]);
+
+        for (const [name, targets] of [['one-hot', oneHot], ['soft', soft]] as const) {
+            it(`${name} targets: the loss, the correct rows and the gradients (logits, targets) equal the tape's through lossOf and qualitySum`, () => {
+                const z = logits(), t = targets();
+                const reference = tf.grads((z: tf.Tensor, t: tf.Tensor) => lossOf('softmax_cross_entropy', z, t))([z, t]);
+                const ours = tf.grads((z: tf.Tensor, t: tf.Tensor) => softmaxCrossEntropyAndCorrect(z, t).loss)([z, t]);
+                const { loss, correct } = softmaxCrossEntropyAndCorrect(z, t);
+                expect(loss.dataSync()[0]).toBeCloseTo(lossOf('softmax_cross_entropy', z, t).dataSync()[0], 4);
+                expect(correct).toBe(qualitySum(true, z, t).dataSync()[0]);
+                reference.forEach((g, i) => {
+                    expect(ours[i].shape).toEqual(g.shape);
+                    expect(relativeError(ours[i].dataSync(), g.dataSync())).toBeLessThan(1e-5);
+                });
+                // The comparison catches a wrong derivative: softmax − t (the one-hot case's
+                // formula, no Σ_k t_k) differs from the tape's on soft targets by far more than
+                // the tolerance; on one-hot targets it is the same.
+                const softmaxMinusTarget = tf.tidy(() => tf.div(tf.sub(tf.softmax(z), t), z.shape[0]).dataSync());
+                expect(relativeError(softmaxMinusTarget, reference[0].dataSync()) < 1e-5).toBe(name === 'one-hot');
+                // So does one off by a factor (the mean's 1/batch applied twice).
+                expect(relativeError(tf.div(ours[0], z.shape[0]).dataSync(), reference[0].dataSync())).toBeGreaterThan(0.5);
+                tf.dispose([z, t, loss, ...reference, ...ours]);
+            });
+        }
+
+        it('counts ties as qualitySum does (the first largest entry) and checks shapes', () => {
+            const { correct } = softmaxCrossEntropyAndCorrect(tf.tensor2d([[1, 1], [0, 0], [2, 2]]), tf.tensor2d([[1, 0], [0, 1], [0.5, 0.5]]));
+            expect(correct).toBe(2);
+            expect(() => softmaxCrossEntropyAndCorrect(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 0, 0]]))).toThrow('logits [1, 2] and targets [1, 3] must both be [batch, dim]');
+        });
+
+        it('is what a training step of a discrete model uses; other losses keep lossOf and qualitySum', () => {
+            const z = logits(), t = oneHot();
+            const fused = batchLoss('softmax_cross_entropy', true, z, t);
+            const other = batchLoss('cross_entropy', true, tf.softmax(z), t);
+            expect(fused.quality()).toBe(3);
+            expect(other.quality()).toBe(3);
+            expect(other.loss.dataSync()[0]).toBeCloseTo(lossOf('cross_entropy', tf.softmax(z), t).dataSync()[0], 6);
+            expect(fused.loss.dataSync()[0]).toBeCloseTo(lossOf('softmax_cross_entropy', z, t).dataSync()[0], 4);
+        });
+    });
+}
 
 describe('clip_norm', () => {
     beforeAll(async () => { await initBackend('cpu'); });
