@@ -36,10 +36,40 @@ export function uleb(value: number): number[] {
     return bytes;
 }
 
-/** A SIMD instruction (prefix 0xfd, then its opcode as LEB128). */
-export function simd(op: number): number[] {
-    return [0xfd, ...uleb(op)];
+/** Signed LEB128, as the binary format writes i32.const's operand. */
+export function sleb(value: number): number[] {
+    const bytes: number[] = [];
+    for (;;) {
+        const byte = value & 0x7f;
+        value >>= 7;
+        const done = (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0);
+        bytes.push(done ? byte : byte | 0x80);
+        if (done) return bytes;
+    }
 }
+
+/** A SIMD instruction (prefix 0xfd, then its opcode as LEB128), then its immediates. */
+export function simd(op: number, ...immediates: number[]): number[] {
+    return [0xfd, ...uleb(op), ...immediates];
+}
+
+/** A name (an export's, an import's): its length, then its characters (ASCII here). */
+export function wasmName(text: string): number[] {
+    return [...uleb(text.length), ...Array.from(text, c => c.charCodeAt(0))];
+}
+
+/** A vector of already encoded items: their count, then the items. */
+export function wasmVector(items: readonly (readonly number[])[]): number[] {
+    return [...uleb(items.length), ...items.flat()];
+}
+
+/** A section: its id, its size, its content. */
+export function wasmSection(id: number, content: readonly number[]): number[] {
+    return [id, ...uleb(content.length), ...content];
+}
+
+/** The first eight bytes of every module: the magic number and version 1. */
+export const WASM_MODULE_HEADER: readonly number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 /**
  * A module whose one function `name` takes `params` (value types), returns nothing and has
@@ -47,14 +77,12 @@ export function simd(op: number): number[] {
  * It imports env.memory (at least one page).
  */
 export function singleFunctionModule(name: string, params: readonly number[], code: readonly number[]): Uint8Array {
-    const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
-    const text = (value: string) => [value.length, ...Array.from(value, c => c.charCodeAt(0))];
     return new Uint8Array([
-        0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-        ...section(1, [1, 0x60, ...uleb(params.length), ...params, 0]),
-        ...section(2, [1, ...text('env'), ...text('memory'), 2, 0, 1]),
-        ...section(3, [1, 0]),
-        ...section(7, [1, ...text(name), 0, 0]),
-        ...section(10, [1, ...uleb(code.length), ...code])
+        ...WASM_MODULE_HEADER,
+        ...wasmSection(1, [1, 0x60, ...uleb(params.length), ...params, 0]),
+        ...wasmSection(2, [1, ...wasmName('env'), ...wasmName('memory'), 2, 0, 1]),
+        ...wasmSection(3, [1, 0]),
+        ...wasmSection(7, [1, ...wasmName(name), 0, 0]),
+        ...wasmSection(10, [1, ...uleb(code.length), ...code])
     ]);
 }

@@ -21,6 +21,7 @@
  *   each tile are stored, so the packing's padding (the last block's rows from m, the last
  *   panel's columns from n) never reaches C.
  */
+import { I32, V128, WASM_MODULE_HEADER, simd, sleb, uleb, wasmName, wasmSection, wasmVector } from './wasm-assembly.js';
 
 export const GEMM_COLUMNS = 8;
 export type GemmOptions = {
@@ -38,41 +39,14 @@ const LOCAL_GET = 0x20, LOCAL_SET = 0x21;
 const F32_LOAD = 0x2a, F32_STORE = 0x38, I32_CONST = 0x41;
 const I32_EQZ = 0x45, I32_EQ = 0x46, I32_LT_S = 0x48, I32_GT_S = 0x4a, I32_LE_S = 0x4c, I32_GE_S = 0x4e;
 const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_DIV_S = 0x6d, I32_REM_S = 0x6f, I32_SHL = 0x74;
-const I32 = 0x7f, V128 = 0x7b;
-const SIMD = 0xfd;
 const V128_LOAD = 0x00, V128_LOAD32_SPLAT = 0x09, V128_STORE = 0x0b, V128_CONST = 0x0c, I8X16_SHUFFLE = 0x0d, F32X4_EXTRACT_LANE = 0x1f;
 const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, F32X4_RELAXED_MADD = 0x105;
 
-const unsignedLeb = (value: number): number[] => {
-    const bytes: number[] = [];
-    do {
-        let byte = value & 0x7f;
-        value >>>= 7;
-        if (value !== 0) byte |= 0x80;
-        bytes.push(byte);
-    } while (value !== 0);
-    return bytes;
-};
-const signedLeb = (value: number): number[] => {
-    const bytes: number[] = [];
-    for (;;) {
-        const byte = value & 0x7f;
-        value >>= 7;
-        const done = (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0);
-        bytes.push(done ? byte : byte | 0x80);
-        if (done) return bytes;
-    }
-};
-const name = (text: string) => [...unsignedLeb(text.length), ...Array.from(text, c => c.charCodeAt(0))];
-const vector = (items: number[][]) => [...unsignedLeb(items.length), ...items.flat()];
-const section = (id: number, content: number[]) => [id, ...unsignedLeb(content.length), ...content];
-
-const get = (local: number) => [LOCAL_GET, ...unsignedLeb(local)];
-const set = (local: number) => [LOCAL_SET, ...unsignedLeb(local)];
-const i32 = (value: number) => [I32_CONST, ...signedLeb(value)];
-const simd = (op: number, ...immediates: number[]) => [SIMD, ...unsignedLeb(op), ...immediates];
+const get = (local: number) => [LOCAL_GET, ...uleb(local)];
+const set = (local: number) => [LOCAL_SET, ...uleb(local)];
+const i32 = (value: number) => [I32_CONST, ...sleb(value)];
 /** memarg: alignment exponent, then offset */
-const memarg = (align: number, offset: number) => [...unsignedLeb(align), ...unsignedLeb(offset)];
+const memarg = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
 /** local += step (an i32 expression) */
 const addTo = (local: number, step: number[]) => [...get(local), ...step, I32_ADD, ...set(local)];
 /** for (counter = 0; counter < limit; counter++) body — body runs at least once only when limit > 0 */
@@ -86,8 +60,8 @@ const elementAddress = (base: number[], index: number[]) => [...base, ...index, 
 
 /** One function body: its locals beyond the parameters, grouped by type, then the code. */
 const body = (locals: [count: number, type: number][], code: number[]) => {
-    const content = [...vector(locals.map(([count, type]) => [...unsignedLeb(count), type])), ...code, END];
-    return [...unsignedLeb(content.length), ...content];
+    const content = [...wasmVector(locals.map(([count, type]) => [...uleb(count), type])), ...code, END];
+    return [...uleb(content.length), ...content];
 };
 
 /** while (condition) body — the condition an i32 expression, checked before each pass */
@@ -284,7 +258,7 @@ function gemmBody(kernelIndex: number, tileRows: number): number[] {
         ...get(panelB),
         ...elementAddress(get(c), [...get(block), ...get(ldc), I32_MUL, ...get(panel), I32_ADD]),
         ...get(k), ...get(ldc), ...get(rows), ...get(columns), ...get(bRowBytes),
-        CALL, ...unsignedLeb(kernelIndex),
+        CALL, ...uleb(kernelIndex),
         ...addTo(block, i32(tileRows)), ...get(block), ...get(m), I32_LT_S, BR_IF, 0,
         END,
         ...addTo(panelB, get(bPanelBytes)),
@@ -296,12 +270,12 @@ function gemmBody(kernelIndex: number, tileRows: number): number[] {
 
 /** The module's bytes; `fusedMultiplyAdd` needs an engine with relaxed SIMD (Node ≥ 22). */
 export function generateGemmModule(options: GemmOptions): Uint8Array {
-    const params = (count: number) => [0x60, ...vector(new Array(count).fill([I32])), 0];
-    const types = section(1, vector([params(6), params(8), params(9)]));
-    const imports = section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, 0x00]]));
+    const params = (count: number) => [0x60, ...wasmVector(new Array(count).fill([I32])), 0];
+    const types = wasmSection(1, wasmVector([params(6), params(8), params(9)]));
+    const imports = wasmSection(2, wasmVector([[...wasmName('env'), ...wasmName('memory'), 0x02, 0x00, 0x00]]));
     // functions: 0 packA, 1 packB (type 0), 2 kernel (type 1), 3 gemm (type 2)
-    const functions = section(3, vector([[0], [0], [1], [2]]));
-    const exports = section(7, vector([[...name('packA'), 0x00, 0], [...name('packB'), 0x00, 1], [...name('gemm'), 0x00, 3]]));
-    const code = section(10, vector([packABody(options.tileRows), packBBody(), kernelBody(options), gemmBody(2, options.tileRows)]));
-    return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...functions, ...exports, ...code]);
+    const functions = wasmSection(3, wasmVector([[0], [0], [1], [2]]));
+    const exports = wasmSection(7, wasmVector([[...wasmName('packA'), 0x00, 0], [...wasmName('packB'), 0x00, 1], [...wasmName('gemm'), 0x00, 3]]));
+    const code = wasmSection(10, wasmVector([packABody(options.tileRows), packBBody(), kernelBody(options), gemmBody(2, options.tileRows)]));
+    return new Uint8Array([...WASM_MODULE_HEADER, ...types, ...imports, ...functions, ...exports, ...code]);
 }

@@ -6,14 +6,9 @@
  * Node ≥ 22, with relaxed SIMD's fused multiply-add, and at parity on Node 20 with plain SIMD;
  * unlike XNNPACK's, it needs no transposed copies and no cached packing of the weights.
  */
+import { webAssembly } from './wasm-assembly.js';
 import { GEMM_COLUMNS, generateGemmModule, type GemmOptions } from './wasm-gemm-module.js';
 
-/** Node's WebAssembly API, as far as used here (the project's TypeScript libs, ES2023 without DOM, do not declare it). */
-declare const WebAssembly: {
-    validate(bytes: Uint8Array): boolean;
-    Module: new (bytes: Uint8Array) => object;
-    Instance: new (module: object, imports: object) => { exports: unknown };
-};
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernel uses. */
 type WasmBackend = {
@@ -41,7 +36,7 @@ const AUTO_MIN_ROWS = 64, AUTO_MIN_COLUMNS = 8;
 /** The options our kernel is built with on this engine: fused multiply-add where relaxed SIMD validates. */
 export function gemmOptionsForThisEngine(): GemmOptions {
     const fused: GemmOptions = { fusedMultiplyAdd: true, tileRows: TILE_ROWS, unroll: 1 };
-    engineOptions ??= WebAssembly.validate(generateGemmModule(fused)) ? fused : { ...fused, fusedMultiplyAdd: false };
+    engineOptions ??= webAssembly()?.validate(generateGemmModule(fused)) ? fused : { ...fused, fusedMultiplyAdd: false };
     return engineOptions;
 }
 let engineOptions: GemmOptions | undefined;
@@ -100,8 +95,10 @@ export class WasmGemm {
     private scratchBytes = 0;
 
     private constructor(private readonly backend: WasmBackend, readonly options: GemmOptions) {
-        const module = new WebAssembly.Module(generateGemmModule(options));
-        this.exports = new WebAssembly.Instance(module, { env: { memory: backend.wasm.asm.memory } }).exports as GemmExports;
+        // Only reached on tfjs-WASM's backend, so this engine has WebAssembly.
+        const wasm = webAssembly()!;
+        const module = new wasm.Module(generateGemmModule(options));
+        this.exports = new wasm.Instance(module, { env: { memory: backend.wasm.asm.memory } }).exports as unknown as GemmExports;
     }
 
     /** The kernel on this backend (one per backend), or undefined when the mode is 'never' or the backend is not tfjs-backend-wasm 4.22's. */
