@@ -34,7 +34,7 @@ const session = profile ? new Session() : undefined;
 const epochTimes = [];
 let epochStart = 0, losses = [];
 await runTraining(prepared, {
-    backend: 'wasm', epochs, weightsDirectory: null,
+    backend: 'wasm', weightsDirectory: null,
     onEvent: async event => {
         if (event.event === 'start') epochStart = cpuSeconds();
         if (event.event === 'epoch') {

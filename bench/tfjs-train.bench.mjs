@@ -48,7 +48,7 @@ export default async function run(ctx) {
             let epochStart = 0;
             try {
                 await runTraining(prepared, {
-                    backend: 'wasm', epochs: 3, weightsDirectory: null,
+                    backend: 'wasm', weightsDirectory: null,
                     onEvent: event => {
                         if (event.event === 'start') epochStart = cpuSeconds();
                         if (event.event === 'epoch') {

@@ -170,7 +170,7 @@ export default async function run(ctx) {
                 const torch = await runTorchTraining(prepared, { epochs: EPOCHS, weightsDirectory: null, torch: { python, env } });
                 sameLosses(torch.history, 'runTorchTraining');
                 product = { seconds: fastestEpoch(torch.history) };
-                const tfjs = await runTraining(prepared, { backend: 'wasm', epochs: EPOCHS, weightsDirectory: null });
+                const tfjs = await runTraining(prepared, { backend: 'wasm', weightsDirectory: null });
                 tfjsSeconds = fastestEpoch(tfjs.history);
                 tfjsLoss = tfjs.history[EPOCHS - 1].loss;
             } finally {

@@ -28,7 +28,7 @@ export default async function run(ctx) {
         const prepared = await prepareTraining(training, workspace.services, { backend, examples, test: 0, epochs: 2, seed: 1 });
         try {
             // Epoch 1 warms up (kernel compilation, allocation); epoch 2 is measured.
-            const result = await runTraining(prepared, { backend, epochs: 2, weightsDirectory: null });
+            const result = await runTraining(prepared, { backend, weightsDirectory: null });
             const [first, second] = result.history;
             const seconds = second.seconds - first.seconds;
             rows.push({ suite: 'train', name, value: examples / seconds, unit: 'examples/s', note: `${examples} examples, loss ${second.loss.toFixed(3)}` });

@@ -10,7 +10,7 @@ export { findTraining, locationOf, prepareTraining } from './prepare-training.js
 export { programOnExamples } from './batches.js';
 export { batchLoss, clipByGlobalNorm, lossOf, qualitySum, softmaxCrossEntropyAndCorrect } from './losses.js';
 export type { BatchLoss } from './losses.js';
-export type { FinalMetrics, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
+export type { FinalMetrics, RunTrainingOptions, TrainEvent, TrainOptions, TrainOverrides, TrainResult } from './trainer.js';
 export type { PreparedTraining } from './prepare-training.js';
 // Adam in one WebAssembly SIMD pass per variable, bit-identical to tf.train.adam (what runTraining uses).
 export { FusedAdam } from './adam.js';

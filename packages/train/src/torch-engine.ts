@@ -18,7 +18,7 @@ import { encodeNpy, generateTorchModule, torchArchitecture, writeFileAtomic, typ
 import { writeHistory, type EpochMetrics, type Evaluation } from './history.js';
 import { deriveSeed, permutation, seededRandom } from './random.js';
 import { locationOf, type PreparedTraining } from './prepare-training.js';
-import { TrainingError, evaluationSteps, finalMetrics, weightsDirectoryOf, type TrainEvent, type TrainOptions, type TrainResult } from './trainer.js';
+import { TrainingError, evaluationSteps, finalMetrics, rejectOverrides, weightsDirectoryOf, type RunTrainingOptions, type TrainEvent, type TrainResult } from './trainer.js';
 import { saveNetworks, type WeightsManifest } from './weights.js';
 import { openWeightsFolder } from './weights-folder.js';
 import { findTorchPython, lastLine } from './torch-discovery.js';
@@ -54,7 +54,8 @@ export interface TorchEngineOptions {
 }
 
 /** Trains a prepared block on PyTorch; the same events, result, weights and history as runTraining. */
-export async function runTorchTraining(prepared: PreparedTraining, options: TrainOptions & { sourceFile?: string; torch?: TorchEngineOptions } = {}): Promise<TrainResult> {
+export async function runTorchTraining(prepared: PreparedTraining, options: RunTrainingOptions & { sourceFile?: string; torch?: TorchEngineOptions } = {}): Promise<TrainResult> {
+    rejectOverrides(options, 'runTorchTraining');
     const torch = options.torch ?? {};
     const python = torch.python ?? findTorchPython({ env: torch.env }).python;
     const device = torch.device ?? 'cpu';

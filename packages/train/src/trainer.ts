@@ -31,7 +31,12 @@ export interface TrainOverrides {
     readonly limit?: number;
 }
 
-export interface TrainOptions extends TrainOverrides {
+/**
+ * How a prepared training runs (runTraining, runTorchTraining). The block's settings and their
+ * overrides (epochs, examples, …) are fixed by prepareTraining, which sizes the data and the
+ * plan from them; they are not options here, so a run cannot silently ignore one.
+ */
+export interface RunTrainingOptions {
     /** Where weights and history go; default `<file>.weights/<train name>` beside the source file. `null`: save nothing. */
     readonly weightsDirectory?: string | null;
     readonly backend?: BackendPreference;
@@ -46,6 +51,19 @@ export interface TrainOptions extends TrainOverrides {
      * that name: for measures the engine does not compute (per-example PSNR, medians, images).
      */
     readonly predictionsDirectory?: string;
+}
+
+/** prepareTraining's options: the block's overrides and the backend (the run's own options are accepted and unused). */
+export interface TrainOptions extends TrainOverrides, RunTrainingOptions {}
+
+const OVERRIDE_NAMES: readonly (keyof TrainOverrides)[] = ['epochs', 'examples', 'test', 'seed', 'batch', 'lr', 'limit'];
+
+/** A run given an override (from JavaScript, which the types do not stop) fails instead of ignoring it. */
+export function rejectOverrides(options: object, run: string): void {
+    const given = OVERRIDE_NAMES.filter(name => (options as Record<string, unknown>)[name] !== undefined);
+    if (given.length > 0) {
+        throw new TypeError(`${run}: ${given.map(name => `'${name}'`).join(', ')} ${given.length === 1 ? 'is an option' : 'are options'} of prepareTraining, which sizes the data and the run; pass ${given.length === 1 ? 'it' : 'them'} there.`);
+    }
 }
 
 export type TrainEvent =
@@ -189,7 +207,8 @@ export function keptMessage(saved: { directory: string | null; epoch: number }):
 }
 
 /** Trains a prepared block; saves weights after every completed epoch. */
-export async function runTraining(prepared: PreparedTraining, options: TrainOptions & { sourceFile?: string } = {}): Promise<TrainResult> {
+export async function runTraining(prepared: PreparedTraining, options: RunTrainingOptions & { sourceFile?: string } = {}): Promise<TrainResult> {
+    rejectOverrides(options, 'runTraining');
     const backend = await initBackend(options.backend ?? 'auto');
     const { settings, data, name } = prepared;
     const emit = options.onEvent ?? (() => undefined);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { loadNetworks, prepareTraining, readManifest, runTraining } from '@cajal/train';
+import { loadNetworks, prepareTraining, readManifest, runTorchTraining, runTraining } from '@cajal/train';
 import { POINTS_PROGRAM, loadTraining, temporaryDirectory, writePoints } from './helpers.js';
 
 describe('training a linked model', () => {
@@ -52,6 +52,26 @@ describe('training a linked model', () => {
         prepared.dispose();
     });
 
+    it('refuses the block\'s overrides at run time: prepareTraining sizes the run from them, so a run would ignore them', async () => {
+        const directory = temporaryDirectory();
+        writePoints(path.join(directory, 'points.jsonl'), 200);
+        const file = path.join(directory, 'points.cajal');
+        fs.writeFileSync(file, POINTS_PROGRAM);
+        const { services, training } = await loadTraining(file);
+        const prepared = await prepareTraining(training, services, { backend: 'cpu', epochs: 1 });
+        try {
+            // From JavaScript, where the types do not stop it (RunTrainingOptions has no epochs).
+            const withOverrides = { weightsDirectory: null, backend: 'cpu', epochs: 2, lr: 0.1 } as never;
+            await expect(runTraining(prepared, withOverrides)).rejects.toThrow("runTraining: 'epochs', 'lr' are options of prepareTraining, which sizes the data and the run; pass them there.");
+            await expect(runTorchTraining(prepared, { weightsDirectory: null, seed: 3 } as never)).rejects.toThrow("runTorchTraining: 'seed' is an option of prepareTraining");
+            // Nothing was started or spoiled: the same prepared training runs, for the epochs it was prepared with.
+            const result = await runTraining(prepared, { weightsDirectory: null, backend: 'cpu' });
+            expect(result.epochs).toBe(1);
+        } finally {
+            prepared.dispose();
+        }
+    });
+
     it('is reproducible: the same seed gives the same losses', async () => {
         const directory = temporaryDirectory();
         writePoints(path.join(directory, 'points.jsonl'), 200);
@@ -61,7 +81,7 @@ describe('training a linked model', () => {
         for (let run = 0; run < 2; run++) {
             const { services, training } = await loadTraining(file);
             const prepared = await prepareTraining(training, services, { backend: 'cpu', epochs: 2 });
-            const result = await runTraining(prepared, { weightsDirectory: null, backend: 'cpu', epochs: 2 });
+            const result = await runTraining(prepared, { weightsDirectory: null, backend: 'cpu' });
             losses.push(result.history.map(h => h.loss));
             prepared.dispose();
         }

@@ -127,8 +127,8 @@ export const trainCommand: Command = {
                     return 0;
                 }
                 const result = engine === 'torch'
-                    ? await runTorchTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, torch: { python, device, nproc } })
-                    : await runTraining(prepared, { epochs, weightsDirectory, sourceFile, signal: io.signal, onEvent, backend });
+                    ? await runTorchTraining(prepared, { weightsDirectory, sourceFile, signal: io.signal, onEvent, torch: { python, device, nproc } })
+                    : await runTraining(prepared, { weightsDirectory, sourceFile, signal: io.signal, onEvent, backend });
                 if (options.json) io.stdout.write(JSON.stringify(resultSummary(result, prepared.settings.evaluate !== undefined)) + '\n');
                 return result.cancelled ? 130 : 0;
             } finally {
