@@ -3,10 +3,11 @@
  * file (5,000 lines by default) checked once through the language services, as the server's
  * checker thread and `cajal check` do, split into phases:
  *
- *   node bench/profile-check.mjs [--definitions=1000] [--runs=5] [--parse-only] [--profile=check.cpuprofile] [--node-flags="--v8-flag …"]
+ *   node bench/profile-check.mjs [--definitions=1000] [--runs=5] [--parse-only] [--untuned] [--profile=check.cpuprofile] [--node-flags="--v8-flag …"]
  *
  * Each run is a new Node process (the first check is what start-up pays: nothing compiled,
- * nothing optimised yet). Phases, in order: loading the language package; creating the
+ * nothing optimised yet), with V8 set up as the server's and the CLI's checker threads are
+ * (@cajal/language/checker-start), or as Node starts with `--untuned`. Phases, in order: loading the language package; creating the
  * services and Langium's parser and lexer (grammar, Chevrotain's self-analysis); lexing the
  * file alone (a first, cold tokenize); parsing it (lexing again, and the tree); then the
  * document build's phases (indexing, scopes, linking, validation), validation split into
@@ -55,6 +56,10 @@ async function child() {
     let gc = 0;
     new PerformanceObserver(list => { for (const entry of list.getEntries()) if (entry.startTime >= gcFrom) gc += entry.duration; }).observe({ type: 'gc', buffered: true });
     let gcFrom = Infinity;
+    if (!process.argv.includes('--untuned')) {
+        const { tuneV8ForChecking } = await import('@cajal/language/checker-start');
+        tuneV8ForChecking();
+    }
     const { URI, DocumentState } = await import('langium');
     const { createCajalCoreServices } = await import('@cajal/language');
     const { generateProgram } = await import('./server.bench.mjs');
