@@ -6,19 +6,10 @@
  * bundle itself). The protocol is described in worker.ts.
  */
 import { Worker } from 'node:worker_threads';
-import { tuneV8ForChecking } from '@cajal/language/checker-start';
 import { cliVersion } from './version.js';
 import type { ExitMessage, StartMessage } from './worker.js';
 
 export const CLI_STACK_MB = 256;
-
-/**
- * Commands left with V8 as Node starts it: their time is in the engine's kernels. Every other
- * command's work is a first check of its files (and what follows from it), and runs with V8
- * tuned for that (@cajal/language/checker-start); all the commands the CLI's bundle serves
- * are among them, so its code cache is always made and used under the same flags.
- */
-const COMPUTING_COMMANDS: ReadonlySet<string> = new Set(['run', 'train']);
 
 /**
  * Starts the command on the worker, or answers `--version` here without one: starting a worker
@@ -31,7 +22,6 @@ export function launchCli(workerScript: URL, argv: string[] = process.argv.slice
         process.exitCode = 0;
         return undefined;
     }
-    if (!COMPUTING_COMMANDS.has(argv[0])) tuneV8ForChecking();
     const worker = new Worker(workerScript, { argv, resourceLimits: { stackSizeMb: CLI_STACK_MB } });
     let cancellable = false;
     let interrupts = 0;

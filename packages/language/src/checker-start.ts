@@ -1,7 +1,18 @@
 /**
- * How a process that checks Cajal sets up V8 before its checker thread starts. No Langium:
- * the CLI's launcher and the language server's supervisor import this module
- * (`@cajal/language/checker-start`) before loading anything else.
+ * How a process that checks Cajal sets up V8 for its checker thread. No Langium: the entry
+ * points import this module (`@cajal/language/checker-start`) before loading anything else —
+ * the language server's supervisor before it starts the checker's worker (and the server's
+ * dist/main.js before it compiles the bundle), the CLI's bundled worker (dist/worker.js)
+ * before it compiles its bundle.
+ *
+ * V8 takes a code cache only under the flags it was made with. So the flag is set before a
+ * bundle is compiled through its cache (the caches are written when a thread exits, under
+ * the flags of then), and, where it can be, after Node's own start: a worker started after
+ * the flag is set cannot use Node's built-in code cache (made under Node's default flags)
+ * and compiles Node's internal modules, about 60 ms of CPU. The CLI sets it on its worker,
+ * after Node's start there; the server sets it on the main thread, whose bundle and cache
+ * are compiled before, and its worker pays those 60 ms — on the 5,000-line file a tenth of
+ * what the budget saves.
  *
  * A first check is short: the 5,000-line benchmark file takes about a second, and V8 spends
  * much of it optimising. With its default tier-up budget (`--interrupt-budget`, 66 KB of
@@ -21,9 +32,8 @@ import { setFlagsFromString } from 'node:v8';
 export const CHECKER_INTERRUPT_BUDGET = 400_000;
 
 /**
- * Sets V8's tier-up budget for this process, as V8's flags are: for every thread, the
- * checker's worker included (call it before starting the worker). Returns whether it did
- * (not where Node was given a budget of its own).
+ * Sets V8's tier-up budget for this process, as V8's flags are: for every thread. Returns
+ * whether it did (not where Node was given a budget of its own).
  */
 export function tuneV8ForChecking(execArgv: readonly string[] = process.execArgv): boolean {
     if (execArgv.some(argument => /^--interrupt[-_]budget(=|$)/.test(argument))) return false;
