@@ -40,8 +40,15 @@ const result = await esbuild.build({
 });
 const foreign = Object.keys(result.metafile.inputs).filter(input => /@tensorflow|@cajal[\\/](runtime|train)|packages[\\/](runtime|train)[\\/]/.test(input));
 if (foreign.length > 0) throw new Error(`the server bundle must know nothing of tfjs or training, but holds ${foreign.join(', ')}`);
+// dist/main.js sets V8 up for checking (@cajal/language/checker-start, as out/main.js does)
+// before the loader compiles the bundle: V8 accepts a code cache only under the flags it was
+// made with, and the loader writes its caches when the thread exits, under the flags set by then.
 await esbuild.build({
-    entryPoints: [loader],
+    stdin: {
+        contents: `import { tuneV8ForChecking } from '@cajal/language/checker-start';\ntuneV8ForChecking();\nawait import(${JSON.stringify(loader)});\n`,
+        resolveDir: here,
+        sourcefile: 'bundle-main.js'
+    },
     outfile: path.join(dist, 'main.js'),
     bundle: true,
     format: 'esm',

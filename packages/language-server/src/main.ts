@@ -18,11 +18,14 @@
  */
 import { isMainThread, parentPort, Worker, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import { tuneV8ForChecking } from '@cajal/language/checker-start';
 
 /** The stack the worker gets; the language core's nesting guard scales with it. */
 export const WORKER_STACK_MB = 256;
 
 if (isMainThread) {
+    // V8's flags hold for the whole process: set before the checker's worker starts.
+    tuneV8ForChecking();
     void import('./supervisor.js').then(({ runSupervisor }) => runSupervisor({
         argv: process.argv.slice(2),
         startWorker: () => new Worker(fileURLToPath(import.meta.url), {

@@ -10,7 +10,7 @@
  */
 import type { IToken } from 'chevrotain';
 import {
-    CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, type CompositeCstNode, LeafCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type CstNode, type LangiumCoreServices, type LangiumDocument, type RootCstNodeImpl
+    CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, type CompositeCstNode, LeafCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type AstReflection, type CstNode, type LangiumCoreServices, type LangiumDocument, type Lexer, type LexerResult, type RootCstNodeImpl, type TypeMetaData
 } from 'langium';
 
 type SubruleParameters = Parameters<LangiumParser['subrule']>;
@@ -337,18 +337,116 @@ export function resetReference(reference: AnyReference): void {
  * root holds every declaration, and the node is its last child). Here the comments are taken
  * by a cursor (`doParse` then leaves the trailing ones, as Langium's splices did), and
  * `CajalCstNodeBuilder` searches from the back and skips the empty case.
+ *
+ * Three steps of Langium's tree building allocated per AST node, which a profile of a fresh
+ * check shows (`bench/profile-check.mjs`; of `cajal check` on 100,000 lines, about a tenth
+ * of the samples before collection, which they add to): after the parse, Langium links
+ * every node to its container with a recursive walk that takes `Object.entries` of each node
+ * (`linkContentToContainer(result, { deep: true })`); each constructed node gets its default
+ * values (`[]`, `false`) through `assignMandatoryProperties`, which takes `Object.values` of
+ * all its type's properties; and a node returned by an unassigned rule call (`Term:
+ * Application`, `Atom: Var | …`) is merged with `assignWithoutOverride`, again with
+ * `Object.entries`. Here `parse` is Langium's with the same links set by `linkContainers`
+ * (keys visited in place, no arrays made), the parser's reflection is a view that lists only
+ * the properties with a default value (Langium's parser reads its reflection for nothing
+ * else), and `assignWithoutOverride` visits the keys in place.
  */
-export const PARSER_INTERNALS = ['wrapper', 'nodeBuilder', 'construct', 'performSubruleAssignment', 'isRecording', 'extractHiddenTokens', 'doParse'] as const;
+export const PARSER_INTERNALS = [
+    'wrapper', 'nodeBuilder', 'construct', 'performSubruleAssignment', 'isRecording', 'extractHiddenTokens', 'doParse',
+    'lexer', 'allRules', 'mainRule', 'unorderedGroups', 'astReflection', 'assignWithoutOverride'
+] as const;
 
 interface ParserInternals {
-    wrapper: { wrapSubrule(idx: number, rule: RuleResult, args: Args): unknown };
-    nodeBuilder: { buildCompositeNode(feature: AbstractElement): CompositeCstNodeImpl };
+    wrapper: { wrapSubrule(idx: number, rule: RuleResult, args: Args): unknown; input: IToken[]; errors: ParseResult['parserErrors'] };
+    nodeBuilder: { buildCompositeNode(feature: AbstractElement): CompositeCstNodeImpl; buildRootNode(input: string): unknown; addHiddenNodes(tokens: IToken[]): void };
     construct(): unknown;
     performSubruleAssignment(result: unknown, feature: AbstractElement, cstNode: CstNode): void;
     isRecording(): boolean;
     extractHiddenTokens(token: IToken): IToken[];
     doParse(rule: unknown): unknown;
-    lexerResult?: { hidden: IToken[] };
+    lexerResult?: LexerResult;
+    lexer: Lexer;
+    allRules: Map<string, unknown>;
+    mainRule: unknown;
+    unorderedGroups: Map<unknown, unknown>;
+    astReflection: AstReflection;
+    assignWithoutOverride(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown>;
+}
+
+type ParseResult = ReturnType<LangiumParser['parse']>;
+
+/**
+ * Sets `$container`, `$containerProperty` and `$containerIndex` of every AST node below
+ * `root`, as Langium's `linkContentToContainer(root, { deep: true })` does (the same
+ * properties, non-`$` keys only, arrays by index), iteratively and without per-node arrays.
+ */
+export function linkContainers(root: AstNode): void {
+    const stack: AstNode[] = [root];
+    while (stack.length > 0) {
+        const node = stack.pop()!;
+        const record = node as unknown as Record<string, unknown>;
+        for (const name in record) {
+            if (name.charCodeAt(0) === 36 /* $ */) continue;
+            const value = record[name];
+            if (Array.isArray(value)) {
+                for (let index = 0; index < value.length; index++) {
+                    const item: unknown = value[index];
+                    if (isAstNode(item)) {
+                        (item as Mutable<AstNode>).$container = node;
+                        (item as Mutable<AstNode>).$containerProperty = name;
+                        (item as Mutable<AstNode>).$containerIndex = index;
+                        stack.push(item);
+                    }
+                }
+            } else if (isAstNode(value)) {
+                (value as Mutable<AstNode>).$container = node;
+                (value as Mutable<AstNode>).$containerProperty = name;
+                stack.push(value);
+            }
+        }
+    }
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The AST reflection as the parser sees it: each type's metadata with only the properties
+ * that have a default value, which is all `assignMandatoryProperties` looks for (it skips the
+ * others). Cached per type; every other member is the reflection's own.
+ */
+function defaultsOnlyReflection(reflection: AstReflection): AstReflection {
+    const cache = new Map<string, TypeMetaData>();
+    return Object.create(reflection, {
+        getTypeMetaData: {
+            value(type: string): TypeMetaData {
+                let metaData = cache.get(type);
+                if (!metaData) {
+                    const full = reflection.getTypeMetaData(type);
+                    const properties = Object.fromEntries(Object.entries(full.properties).filter(([, property]) => property.defaultValue !== undefined));
+                    metaData = { ...full, properties };
+                    cache.set(type, metaData);
+                }
+                return metaData;
+            }
+        }
+    }) as AstReflection;
+}
+
+/** Langium 4.4's `LangiumParser.assignWithoutOverride` (MIT, TypeFox), visiting the keys in place. */
+function assignWithoutOverride(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+    for (const name in source) {
+        const existingValue = source[name];
+        const newValue = target[name];
+        if (newValue === undefined) {
+            target[name] = existingValue;
+        } else if (Array.isArray(newValue) && Array.isArray(existingValue)) {
+            existingValue.push(...newValue);
+            target[name] = existingValue;
+        }
+    }
+    // As Langium: the node came from an unassigned sub-rule; the CST builder sets its node later.
+    target.$cstNode = undefined;
+    return target;
 }
 
 const NO_TOKENS: readonly IToken[] = Object.freeze([]);
@@ -403,6 +501,8 @@ export class CajalLangiumParser extends LangiumParser {
             }
         }
         (self as unknown as { nodeBuilder: CstNodeBuilder }).nodeBuilder = new CajalCstNodeBuilder();
+        self.astReflection = defaultsOnlyReflection(expectField(self, 'astReflection', 'parser').astReflection);
+        self.assignWithoutOverride = assignWithoutOverride;
         self.extractHiddenTokens = token => this.hiddenTokensBefore(token);
         const doParse = self.doParse.bind(this);
         self.doParse = rule => {
@@ -428,10 +528,28 @@ export class CajalLangiumParser extends LangiumParser {
         this.hiddenTaken = 0;
         parsing.running++;
         try {
-            return super.parse<T>(input, options);
+            return this.parseAndLink(input, options) as ReturnType<LangiumParser['parse']> & { value: T };
         } finally {
             parsing.running--;
         }
+    }
+
+    /** Langium 4.4's `LangiumParser.parse` (MIT, TypeFox), its final linking walk replaced by `linkContainers`. */
+    private parseAndLink(input: string, options: Parameters<LangiumParser['parse']>[1] = {}): ParseResult {
+        const self = this as unknown as ParserInternals;
+        self.nodeBuilder.buildRootNode(input);
+        const lexerResult = self.lexerResult = self.lexer.tokenize(input);
+        self.wrapper.input = lexerResult.tokens;
+        const ruleMethod = options.rule ? self.allRules.get(options.rule) : self.mainRule;
+        if (!ruleMethod) {
+            throw new Error(options.rule ? `No rule found with name '${options.rule}'` : 'No main rule available.');
+        }
+        const result = self.doParse(ruleMethod) as AstNode;
+        self.nodeBuilder.addHiddenNodes(lexerResult.hidden);
+        self.unorderedGroups.clear();
+        self.lexerResult = undefined;
+        linkContainers(result);
+        return { value: result, lexerErrors: lexerResult.errors, lexerReport: lexerResult.report, parserErrors: self.wrapper.errors };
     }
 
     override subrule(idx: number, rule: RuleResult, fragment: boolean, feature: AbstractElement, args: Args): void {

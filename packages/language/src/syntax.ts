@@ -17,12 +17,13 @@ export function astNodesOf(root: AstNode): AstNode[] {
     while (stack.length > 0) {
         const node = stack.pop()!;
         nodes.push(node);
-        for (const key of Object.keys(node)) {
-            if (key.startsWith('$')) continue;
+        // Keys visited in place (an AST node is a plain object: `for…in` gives its own keys, in Object.keys order).
+        for (const key in node) {
+            if (key.charCodeAt(0) === 36 /* $ */) continue;
             const value = (node as unknown as Record<string, unknown>)[key];
             if (isAstNode(value)) children.push(value);
             else if (Array.isArray(value)) {
-                for (const element of value) if (isAstNode(element)) children.push(element);
+                for (let i = 0; i < value.length; i++) if (isAstNode(value[i])) children.push(value[i] as AstNode);
             }
         }
         // Pushed last child first, so the first child is visited next.
@@ -35,14 +36,15 @@ export function astNodesOf(root: AstNode): AstNode[] {
 /** The cross-references a node holds, as Langium's `AstUtils.streamReferences` gives them, as an array. */
 export function referencesOf(node: AstNode): ReferenceInfo[] {
     const references: ReferenceInfo[] = [];
-    for (const key of Object.keys(node)) {
-        if (key.startsWith('$')) continue;
+    for (const key in node) {
+        if (key.charCodeAt(0) === 36 /* $ */) continue;
         const value = (node as unknown as Record<string, unknown>)[key];
         if (isReference(value)) references.push({ reference: value, container: node, property: key });
         else if (Array.isArray(value)) {
-            value.forEach((element, index) => {
+            for (let index = 0; index < value.length; index++) {
+                const element: unknown = value[index];
                 if (isReference(element)) references.push({ reference: element, container: node, property: key, index });
-            });
+            }
         }
     }
     return references;

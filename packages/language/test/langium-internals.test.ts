@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, LangiumParser, LeafCstNodeImpl, RootCstNodeImpl, createCompletionParser, createLangiumParser, type CstNode, type Reference } from 'langium';
+import { AstUtils, CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, LangiumParser, LeafCstNodeImpl, RootCstNodeImpl, createCompletionParser, createLangiumParser, type AstNode, type CstNode, type Reference } from 'langium';
 import { ast, createCajalCoreServices } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import {
@@ -127,11 +127,22 @@ describe("the parser without Langium's quadratic sub-rule check (CajalLangiumPar
         return Object.fromEntries(Object.entries(value).filter(([key]) => !['$container', '$cstNode', '$document'].includes(key)).map(([key, v]) => [key, astShape(v)]));
     }
 
+    /**
+     * Each AST node's links, in Langium's pre-order: its type, its container's position in
+     * that order, the property and index it is held at, and whether its CST node points back.
+     */
+    function links(root: AstNode): unknown[] {
+        const nodes = AstUtils.streamAst(root).toArray();
+        const position = new Map<AstNode, number>(nodes.map((node, i) => [node, i]));
+        return nodes.map(node => [node.$type, node.$container ? position.get(node.$container) : -1, node.$containerProperty, node.$containerIndex, node.$cstNode?.astNode === node]);
+    }
+
     function expectSameParse(text: string): void {
         const ours = services.parser.LangiumParser.parse(text);
         const theirs = langiums.parse(text);
         expect(cstShape(ours.value.$cstNode!), text).toEqual(cstShape(theirs.value.$cstNode!));
         expect(astShape(ours.value), text).toEqual(astShape(theirs.value));
+        expect(links(ours.value), text).toEqual(links(theirs.value));
         expect(ours.parserErrors.map(e => e.message), text).toEqual(theirs.parserErrors.map(e => e.message));
     }
 
@@ -146,6 +157,13 @@ describe("the parser without Langium's quadratic sub-rule check (CajalLangiumPar
         expect(String(prototype.extractHiddenTokens)).toMatch(/hiddenTokens\.splice\(0, i\)/);
         expect(String(LangiumParser.prototype.parse)).toMatch(/this\.doParse\(ruleMethod\);\s*this\.nodeBuilder\.addHiddenNodes\(lexerResult\.hidden\)/);
         expect(String(CstNodeBuilder.prototype.addHiddenNodes)).toMatch(/content\.indexOf\(current\)/);
+        // The tree building replaced: the deep linking walk at the end of the parse, the merge of
+        // unassigned sub-rule results, and default values read through the parser's reflection,
+        // which it reads for nothing else (so a view of it changes nothing more).
+        expect(String(LangiumParser.prototype.parse)).toMatch(/linkContentToContainer\(result, \{ deep: true \}\);\s*return \{/);
+        expect(String(prototype.assignWithoutOverride)).toMatch(/Object\.entries\(source\)/);
+        expect(String(prototype.construct)).toMatch(/assignMandatoryProperties\(this\.astReflection, obj\)/);
+        expect(String(LangiumParser).match(/this\.astReflection/g)).toHaveLength(2);
         const parser = services.parser.LangiumParser as unknown as Record<string, unknown>;
         for (const member of PARSER_INTERNALS) expect(parser[member], member).toBeDefined();
     });
