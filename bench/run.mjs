@@ -10,7 +10,7 @@
  *             but keep only rows whose "suite name" contains s (modules can skip work
  *             early with ctx.wants(suite, name))
  */
-import { readdir, writeFile, rename } from 'node:fs/promises';
+import { readFile, readdir, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -89,8 +89,25 @@ async function backendSummary() {
     }
 }
 
+/**
+ * Whether this Node is one package.json's engines allow. Results on another differ from what
+ * users get (Node 20 has no relaxed SIMD, so the WASM products stay XNNPACK's, and its V8 tiers
+ * up differently), so such a run says so.
+ */
+async function warnOutsideEngines() {
+    const { engines } = JSON.parse(await readFile(path.join(benchDirectory, '..', 'package.json'), 'utf-8'));
+    const minimum = /^>=(\d+)\.(\d+)/.exec(engines?.node ?? '');
+    if (!minimum) return;
+    const [major, minor] = process.versions.node.split('.').map(Number);
+    const [needMajor, needMinor] = [Number(minimum[1]), Number(minimum[2])];
+    if (major > needMajor || (major === needMajor && minor >= needMinor)) return;
+    process.stderr.write(`note: node ${process.version} is outside package.json's engines (${engines.node}); its figures are not what users get. `
+        + 'Run the benchmarks with a supported Node, e.g. "$(scripts/node-from-npm.sh 22)" bench/run.mjs\n');
+}
+
 async function main() {
     const options = parseArguments(process.argv.slice(2));
+    await warnOutsideEngines();
     const files = (await readdir(benchDirectory)).filter(f => f.endsWith('.bench.mjs')).sort();
     const only = options.only?.toLowerCase();
     const byFile = only ? files.filter(f => f.toLowerCase().includes(only)) : files;
