@@ -28,6 +28,27 @@ describe('generateSmallContractionKernel', () => {
     });
 });
 
+/** A contraction within the fast path's limits: T's shape, the batch, which inputs have a batch of 1. */
+const smallContractionCase = fc.record({
+    dims: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+    dimOut: fc.integer({ min: 1, max: 4 }),
+    batch: fc.integer({ min: 1, max: 6 }),
+    broadcast: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+    seed: fc.integer({ min: 0, max: 1_000_000 }),
+}).filter(({ dims, dimOut }) => dims.reduce((a, b) => a * b, dimOut) <= smallContractionMaxSize(dims.length));
+
+/** T and its inputs for a case, with entries in [-2, 2) from the case's seed (and the generator, for more). */
+function operandsOf({ dims, dimOut, batch, broadcast, seed }: typeof smallContractionCase extends fc.Arbitrary<infer C> ? C : never) {
+    const random = mulberry32(seed);
+    const shape = [dimOut, ...dims];
+    const t = tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random() * 4 - 2), shape);
+    const xs = dims.map((d, j) => {
+        const rows = broadcast[j] ? 1 : batch;
+        return tf.tensor2d(Array.from({ length: rows * d }, () => random() * 4 - 2), [rows, d]);
+    });
+    return { t, xs, random };
+}
+
 for (const backend of ['wasm', 'cpu'] as const) {
     describe(`the small-contraction fast path on the ${backend} backend`, () => {
         beforeAll(async () => {
@@ -35,23 +56,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
         });
 
         it('equals the general matMul path on random shapes, values and batch-1 inputs', () => {
-            const caseArb = fc.record({
-                dims: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
-                dimOut: fc.integer({ min: 1, max: 4 }),
-                batch: fc.integer({ min: 1, max: 6 }),
-                broadcast: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
-                seed: fc.integer({ min: 0, max: 1_000_000 }),
-            }).filter(({ dims, dimOut }) => dims.reduce((a, b) => a * b, dimOut) <= smallContractionMaxSize(dims.length));
-            fc.assert(fc.property(caseArb, ({ dims, dimOut, batch, broadcast, seed }) => {
-                const random = mulberry32(seed);
-                const shape = [dimOut, ...dims];
-                const size = shape.reduce((a, b) => a * b, 1);
+            fc.assert(fc.property(smallContractionCase, smallCase => {
                 tf.tidy(() => {
-                    const t = tf.tensor(Array.from({ length: size }, () => random() * 4 - 2), shape);
-                    const xs = dims.map((d, j) => {
-                        const rows = broadcast[j] ? 1 : batch;
-                        return tf.tensor2d(Array.from({ length: rows * d }, () => random() * 4 - 2), [rows, d]);
-                    });
+                    const { t, xs } = operandsOf(smallCase);
                     expect(takesSmallContraction(t, xs)).toBe(true);
                     const fast = contract(t, xs);
                     const general = contractByMatMul(t, xs);
@@ -82,20 +89,10 @@ for (const backend of ['wasm', 'cpu'] as const) {
         });
 
         it('gives the general path\'s gradients in t and every input (batch-1 inputs summed over the batch), by the same kernel', () => {
-            const caseArb = fc.record({
-                dims: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
-                dimOut: fc.integer({ min: 1, max: 4 }),
-                batch: fc.integer({ min: 1, max: 6 }),
-                broadcast: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
-                seed: fc.integer({ min: 0, max: 1_000_000 }),
-            }).filter(({ dims, dimOut }) => dims.reduce((a, b) => a * b, dimOut) <= smallContractionMaxSize(dims.length));
-            fc.assert(fc.property(caseArb, ({ dims, dimOut, batch, broadcast, seed }) => {
-                const random = mulberry32(seed);
-                const shape = [dimOut, ...dims];
-                const size = shape.reduce((a, b) => a * b, 1);
+            fc.assert(fc.property(smallContractionCase, smallCase => {
                 tf.tidy(() => {
-                    const t = tf.tensor(Array.from({ length: size }, () => random() * 4 - 2), shape);
-                    const xs = dims.map((d, j) => tf.tensor2d(Array.from({ length: (broadcast[j] ? 1 : batch) * d }, () => random() * 4 - 2), [broadcast[j] ? 1 : batch, d]));
+                    const { t, xs, random } = operandsOf(smallCase);
+                    const { dimOut } = smallCase;
                     // A loss weighting every output entry differently, so every gradient entry matters.
                     const outRows = Math.max(...xs.map(x => x.shape[0]));
                     const weights = tf.tensor2d(Array.from({ length: outRows * dimOut }, () => random() * 4 - 2), [outRows, dimOut]);
