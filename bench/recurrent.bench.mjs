@@ -199,7 +199,7 @@ export default async function run(ctx) {
         {
             // hyperconv's perImageCorrelation (packages/train/src/networks.ts) as it runs on
             // tfjs-WASM: our SIMD kernels (packages/train/src/wasm-correlation.ts), the images'
-            // gradient being the forward kernel on dy with the kernels turned 180°.
+            // gradient being the forward kernel on dy with the kernels read turned 180°.
             const x = tf.randomUniform([CONV_BATCH, SIDE, SIDE], 0, 1, 'float32', 40);
             const k = tf.randomNormal([CONV_BATCH, WINDOW, WINDOW], 0, 0.1, 'float32', 41);
             const d = tf.randomUniform([CONV_BATCH, SIDE, SIDE], 0, 1, 'float32', 42);
@@ -207,9 +207,9 @@ export default async function run(ctx) {
             if (!wasmCorrelationAvailable()) throw new Error('the per-image correlation kernels could not be registered on WASM');
             convInputs.push({
                 name: convNames[2], tensors: [x, k, d],
-                forward: () => engine.runKernel(CORRELATION_KERNEL, { x, k }, {}),
+                forward: () => engine.runKernel(CORRELATION_KERNEL, { x, k }, { turned: false }),
                 filter: () => engine.runKernel(CORRELATION_FILTER_GRADIENT_KERNEL, { x, dy: d }, { window: WINDOW }),
-                input: () => tf.tidy(() => engine.runKernel(CORRELATION_KERNEL, { x: d, k: tf.reverse(k, [1, 2]) }, {})),
+                input: () => engine.runKernel(CORRELATION_KERNEL, { x: d, k }, { turned: true }),
             });
         }
         const forced = f => () => { const out = f(); out.dataSync(); out.dispose(); };

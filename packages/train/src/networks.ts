@@ -190,20 +190,20 @@ export function perImageCorrelation(image: tf.Tensor3D, kernel: tf.Tensor3D): tf
 
 /**
  * perImageCorrelation on tfjs-WASM through our SIMD kernels (wasm-correlation.ts): the forward
- * pass and the image's gradient (dy correlated with the kernel turned 180°) are one kernel, the
+ * pass and the image's gradient (dy correlated with the kernel read turned 180°) are one kernel, the
  * kernel's gradient the other.
  */
 function wasmImageCorrelation(image: tf.Tensor3D, kernel: tf.Tensor3D): tf.Tensor3D {
     const engine = tf.engine();
-    const correlate = (x: tf.Tensor, k: tf.Tensor) => engine.runKernel(CORRELATION_KERNEL, { x, k }, {}) as tf.Tensor3D;
+    const correlate = (x: tf.Tensor, k: tf.Tensor, turned: boolean) => engine.runKernel(CORRELATION_KERNEL, { x, k }, { turned }) as tf.Tensor3D;
     // tfjs types a custom gradient's arguments as one rest list: (x, k, save).
     const withGradients = tf.customGrad(((x: tf.Tensor3D, k: tf.Tensor3D, save: tf.GradSaveFunc) => {
         save([x, k]);
         return {
-            value: correlate(x, k),
+            value: correlate(x, k, false),
             gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
                 const [xSaved, kSaved] = saved;
-                const dx = correlate(dy, tf.reverse(kSaved, [1, 2]));
+                const dx = correlate(dy, kSaved, true);
                 const dk = engine.runKernel(CORRELATION_FILTER_GRADIENT_KERNEL, { x: xSaved, dy }, { window: kSaved.shape[1]! }) as tf.Tensor3D;
                 return [dx, dk];
             }

@@ -9,7 +9,7 @@
  * - `correlate` (correlationModuleBytes): y[b, i, j] = Σ_{u,v} x̂[b, i + u, j + v] · k[b, u, v],
  *   with x̂ the image padded by zeros; vectorised along j, a strip of `vectors` × 4 outputs of
  *   one row in as many f32x4 accumulators, each tap broadcast once per strip. The input's
- *   gradient is the same kernel on dy with the kernel turned 180°.
+ *   gradient is the same kernel on dy with the kernel read turned 180° (its taps backwards).
  * - `filterGradient` (filterGradientModuleBytes): dk[b, u, v] = Σ_{i,j} x̂[b, i + u, j + v] ·
  *   dy[b, i, j]; vectorised along v, a row of the kernel's gradient (rounded up to `vectors`
  *   × 4 taps) in as many accumulators, each dy broadcast once.
@@ -59,25 +59,27 @@ function checkOptions({ vectors }: CorrelationModuleOptions): void {
 }
 
 /**
- * correlate(x̂, k, y, batch, height, paddedWidth, window, strips, outputRow): byte offsets x̂, k, y;
- * x̂ [batch, height + window − 1, paddedWidth], k [batch, window, window], y [batch, height,
- * outputRow] with outputRow ≥ strips · 4 · vectors; paddedWidth ≥ strips · 4 · vectors + window − 1.
+ * correlate(x̂, k, y, batch, height, paddedWidth, window, strips, outputRow, turned): byte offsets
+ * x̂, k, y; x̂ [batch, height + window − 1, paddedWidth], k [batch, window, window], y [batch,
+ * height, outputRow] with outputRow ≥ strips · 4 · vectors; paddedWidth ≥ strips · 4 · vectors +
+ * window − 1. With turned = 1 each kernel is read turned 180° (its taps in reverse order: the
+ * images' gradient, with no reversed copy of the kernels).
  */
 export function correlationModuleBytes(options: CorrelationModuleOptions): Uint8Array {
     checkOptions(options);
     const { fusedMultiplyAdd, vectors } = options;
-    const [X, K, OUT, BATCH, HEIGHT, PADDED_WIDTH, WINDOW, STRIPS, OUTPUT_ROW] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-    const [b, i, s, u, v, rowP, p, kv, outRow, imageX, imageK, rowBytes, imageXBytes, imageKBytes, outRowBytes] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
-    const tap = 24, acc = (t: number) => 25 + t;
+    const [X, K, OUT, BATCH, HEIGHT, PADDED_WIDTH, WINDOW, STRIPS, OUTPUT_ROW, TURNED] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const [b, i, s, u, v, rowP, p, kv, outRow, imageX, imageK, rowBytes, imageXBytes, imageKBytes, outRowBytes, firstTap, tapStep] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
+    const tap = 27, acc = (t: number) => 28 + t;
     const stripBytes = 16 * vectors;
     const accumulate: number[] = [...get(kv), ...simd(V128_LOAD32_SPLAT, ...memarg(0)), ...set(tap)];
     for (let t = 0; t < vectors; t++) accumulate.push(...madd(fusedMultiplyAdd, tap, [...get(p), ...simd(V128_LOAD, ...memarg(16 * t))], acc(t)));
-    accumulate.push(...addTo(p, i32(4)), ...addTo(kv, i32(4)));
+    accumulate.push(...addTo(p, i32(4)), ...addTo(kv, get(tapStep)));
     const strip: number[] = [];
     for (let t = 0; t < vectors; t++) strip.push(...ZERO, ...set(acc(t)));
     strip.push(
         ...get(imageX), ...get(i), ...get(rowBytes), I32_MUL, I32_ADD, ...get(s), ...i32(stripBytes), I32_MUL, I32_ADD, ...set(rowP),
-        ...get(imageK), ...set(kv),
+        ...get(imageK), ...get(firstTap), I32_ADD, ...set(kv),
         ...countedLoop(u, get(WINDOW), [
             ...get(rowP), ...set(p),
             ...countedLoop(v, get(WINDOW), accumulate),
@@ -91,6 +93,9 @@ export function correlationModuleBytes(options: CorrelationModuleOptions): Uint8
         ...get(HEIGHT), ...get(WINDOW), I32_ADD, ...i32(1), I32_SUB, ...get(rowBytes), I32_MUL, ...set(imageXBytes),
         ...get(WINDOW), ...get(WINDOW), I32_MUL, ...i32(2), I32_SHL, ...set(imageKBytes),
         ...get(OUTPUT_ROW), ...i32(2), I32_SHL, ...set(outRowBytes),
+        // turned: from the last tap backwards (firstTap = turned · (imageKBytes − 4), tapStep = 4 − 8 · turned)
+        ...get(TURNED), ...get(imageKBytes), ...i32(4), I32_SUB, I32_MUL, ...set(firstTap),
+        ...i32(4), ...get(TURNED), ...i32(8), I32_MUL, I32_SUB, ...set(tapStep),
         ...get(X), ...set(imageX), ...get(K), ...set(imageK), ...get(OUT), ...set(outRow),
         ...countedLoop(b, get(BATCH), [
             ...countedLoop(i, get(HEIGHT), [
@@ -101,8 +106,8 @@ export function correlationModuleBytes(options: CorrelationModuleOptions): Uint8
         ]),
         END
     ];
-    return singleFunctionModule('correlate', [I32, I32, I32, I32, I32, I32, I32, I32, I32],
-        [2, 15, I32, ...uleb(1 + vectors), V128, ...code]);
+    return singleFunctionModule('correlate', [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+        [2, 17, I32, ...uleb(1 + vectors), V128, ...code]);
 }
 
 /**
@@ -153,7 +158,7 @@ type WasmBackend = {
     dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
     makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 };
-type Correlate = (x: number, k: number, y: number, batch: number, height: number, paddedWidth: number, window: number, strips: number, outputRow: number) => void;
+type Correlate = (x: number, k: number, y: number, batch: number, height: number, paddedWidth: number, window: number, strips: number, outputRow: number, turned: number) => void;
 type FilterGradient = (x: number, dy: number, dk: number, batch: number, height: number, width: number, paddedWidth: number, window: number) => void;
 
 /** The most accumulators a strip of outputs uses (and 2 registers for the broadcast and a load). */
@@ -230,8 +235,8 @@ class CorrelationKernels {
         }
     }
 
-    /** y = the images correlated with their kernels (x [batch, h, w], k [batch, window, window]). */
-    correlate(x: TensorInfo, k: TensorInfo): TensorInfo {
+    /** y = the images correlated with their kernels (x [batch, h, w], k [batch, window, window]), each turned 180° if `turned`. */
+    correlate(x: TensorInfo, k: TensorInfo, turned: boolean): TensorInfo {
         const [batch, height, width] = x.shape, window = k.shape[1];
         const layout = correlationLayout(height, width, window);
         const paddedFloats = batch * layout.paddedHeight * layout.paddedWidth;
@@ -242,7 +247,7 @@ class CorrelationKernels {
         if (out.shape.reduce((a, d) => a * d, 1) === 0) return out;
         this.pad(x, scratch, layout);
         const rows = direct ? this.offset(out) : scratch + 4 * paddedFloats;
-        (this.instance('correlate', layout.stripVectors) as Correlate)(scratch, this.offset(k), rows, batch, height, layout.paddedWidth, window, layout.strips, layout.outputRow);
+        (this.instance('correlate', layout.stripVectors) as Correlate)(scratch, this.offset(k), rows, batch, height, layout.paddedWidth, window, layout.strips, layout.outputRow, turned ? 1 : 0);
         if (!direct) {
             const heap = new Float32Array(this.backend.wasm.asm.memory.buffer);
             const target = this.offset(out) / 4, source = rows / 4;
@@ -304,9 +309,9 @@ export function wasmCorrelationAvailable(): boolean {
         if (registered) {
             tf.registerKernel({
                 kernelName: CORRELATION_KERNEL, backendName: 'wasm',
-                kernelFunc: ({ inputs, backend }) => {
+                kernelFunc: ({ inputs, backend, attrs }) => {
                     const { x, k } = inputs as unknown as { x: TensorInfo; k: TensorInfo };
-                    return kernelsOn(backend).correlate(x, k) as never;
+                    return kernelsOn(backend).correlate(x, k, (attrs as { turned?: boolean }).turned === true) as never;
                 }
             });
             tf.registerKernel({
