@@ -27,7 +27,8 @@ export type CorrelationModuleOptions = {
     vectors: number;
 };
 
-// Opcodes (WebAssembly core 2.0, SIMD and relaxed SIMD).
+// Opcodes (WebAssembly core 2.0, SIMD and relaxed SIMD) and small encoders. wasm-gemm-module.ts has
+// the same private ones; it is the matrix product's, left as it is here.
 const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR_IF = 0x0d, VOID = 0x40;
 const LOCAL_GET = 0x20, LOCAL_SET = 0x21, I32_CONST = 0x41;
 const I32_LE_S = 0x4c, I32_LT_S = 0x48, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_SHL = 0x74;
@@ -48,13 +49,13 @@ const countedLoop = (counter: number, limit: number[], loopBody: number[]) => [
     END
 ];
 const ZERO = simd(V128_CONST, ...new Array(16).fill(0));
-/** target += broadcast · vector (both v128 expressions on the stack before target) */
+/** target += broadcast · vector: broadcast and target v128 locals, vector the code that loads one */
 const madd = (fused: boolean, broadcast: number, vector: number[], target: number) => fused
     ? [...get(broadcast), ...vector, ...get(target), ...simd(F32X4_RELAXED_MADD), ...set(target)]
     : [...get(broadcast), ...vector, ...simd(F32X4_MUL), ...get(target), ...simd(F32X4_ADD), ...set(target)];
 
 function checkOptions({ vectors }: CorrelationModuleOptions): void {
-    // Beyond 8 accumulators (and the broadcast and a load) x64's 16 SIMD registers spill.
+    // With the broadcast and a loaded vector, 8 accumulators still fit x64's 16 SIMD registers (the layout uses up to 7).
     if (!Number.isInteger(vectors) || vectors < 1 || vectors > 8) throw new Error(`correlation kernel: ${vectors} accumulators, expected 1 to 8`);
 }
 
