@@ -15,7 +15,8 @@
  *   reader and the hyperconv step share its trunk, conv 5×5 1→8 and 8→16, same padding, on a
  *   batch of 64 MNIST-sized images; the step convolves each image with its own 13×13 kernel):
  *   forward, filter gradient and input gradient as the kernels tfjs-WASM runs (the gradients
- *   are packages/train's XNNPACK-backed ones, wasm-conv.ts), each ÷ the forward and ÷ PyTorch's
+ *   are packages/train's XNNPACK-backed ones, wasm-conv.ts; the per-image correlation's are our
+ *   SIMD kernels, wasm-correlation.ts), each ÷ the forward and ÷ PyTorch's
  *   (torch.ops.aten.convolution_backward computing only that gradient).
  * Times are CPU times of each side's one computing thread (process.cpuUsage,
  * time.process_time), medians of interleaved rounds (tfjs, then PyTorch), so load on a shared
@@ -130,7 +131,7 @@ export default async function run(ctx) {
     const { checkText } = await import(pathToFileURL(path.join(root, 'packages/language/out/testing.js')).href);
     const { compileDefinition, generateTorchModule } = await import(entry('compiler'));
     const { initBackend, runProgram, encodeNat } = await import(entry('runtime'));
-    const { findTorchPython, ensureConv2dGradientsOnWasm } = await import(entry('train'));
+    const { findTorchPython, ensureConv2dGradientsOnWasm, perImageCorrelation, wasmCorrelationAvailable, CORRELATION_KERNEL, CORRELATION_FILTER_GRADIENT_KERNEL } = await import(entry('train'));
     const python = findTorchPython().python;
     const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
     await initBackend('wasm');
@@ -196,18 +197,19 @@ export default async function run(ctx) {
             };
         });
         {
-            // hyperconv's perImageCorrelation (packages/train/src/networks.ts): the batch as the
-            // channels of one depthwise convolution; its gradients are depthwise convolutions too.
-            const half = (WINDOW - 1) / 2;
-            const xs = tf.pad(tf.randomUniform([1, SIDE, SIDE, CONV_BATCH], 0, 1, 'float32', 40), [[0, 0], [half, half], [half, half], [0, 0]]);
-            const filter = tf.randomNormal([WINDOW, WINDOW, CONV_BATCH, 1], 0, 0.1, 'float32', 41);
-            const d = tf.randomUniform([1, SIDE, SIDE, CONV_BATCH], 0, 1, 'float32', 42);
-            const dyAsFilter = d.squeeze([0]).expandDims(3);
+            // hyperconv's perImageCorrelation (packages/train/src/networks.ts) as it runs on
+            // tfjs-WASM: our SIMD kernels (packages/train/src/wasm-correlation.ts), the images'
+            // gradient being the forward kernel on dy with the kernels read turned 180°.
+            const x = tf.randomUniform([CONV_BATCH, SIDE, SIDE], 0, 1, 'float32', 40);
+            const k = tf.randomNormal([CONV_BATCH, WINDOW, WINDOW], 0, 0.1, 'float32', 41);
+            const d = tf.randomUniform([CONV_BATCH, SIDE, SIDE], 0, 1, 'float32', 42);
+            perImageCorrelation(x, k).dispose();
+            if (!wasmCorrelationAvailable()) throw new Error('the per-image correlation kernels could not be registered on WASM');
             convInputs.push({
-                name: convNames[2], tensors: [xs, filter, d, dyAsFilter],
-                forward: () => tf.depthwiseConv2d(xs, filter, 1, 'valid'),
-                filter: () => tf.depthwiseConv2d(xs, dyAsFilter, 1, 'valid'),
-                input: () => tf.tidy(() => tf.depthwiseConv2d(tf.pad(d, [[0, 0], [half, half], [half, half], [0, 0]]), tf.reverse(filter, [0, 1]), 1, 'valid')),
+                name: convNames[2], tensors: [x, k, d],
+                forward: () => engine.runKernel(CORRELATION_KERNEL, { x, k }, { turned: false }),
+                filter: () => engine.runKernel(CORRELATION_FILTER_GRADIENT_KERNEL, { x, dy: d }, { window: WINDOW }),
+                input: () => engine.runKernel(CORRELATION_KERNEL, { x: d, k }, { turned: true }),
             });
         }
         const forced = f => () => { const out = f(); out.dataSync(); out.dispose(); };

@@ -37,5 +37,5 @@ export { tapeEngine } from './tape.js';
 export type { TapeEngine } from './tape.js';
 
 // Hand-assembled WebAssembly kernels (the train package's FusedAdam).
-export { F32, I32, V128, simd, singleFunctionModule, uleb, webAssembly } from './wasm-assembly.js';
+export { F32, I32, V128, simd, singleFunctionModule, sleb, uleb, webAssembly } from './wasm-assembly.js';
 export type { WasmApi, WasmMemory, WasmModule } from './wasm-assembly.js';

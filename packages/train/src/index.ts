@@ -19,6 +19,7 @@ export { denseLayersOf, denseStack } from './dense.js';
 export type { DenseActivation, DenseLayer } from './dense.js';
 // conv2d's gradients on tfjs-WASM as XNNPACK forward convolutions (what runTraining registers on WASM).
 export { ensureConv2dGradientsOnWasm } from './wasm-conv.js';
+export { CORRELATION_FILTER_GRADIENT_KERNEL, CORRELATION_KERNEL, useWasmCorrelationKernels, wasmCorrelationAvailable } from './wasm-correlation.js';
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.
 export { DataError, encodeJsonValue, loadData, mnistDigits } from './data.js';

@@ -9,6 +9,7 @@ import { ast, declaredType, externReading, resolveArchitecture, architectureRequ
 import { reshapeTo } from '@cajal/runtime';
 import { deriveSeed } from './random.js';
 import { denseLayersOf, denseStack } from './dense.js';
+import { CORRELATION_FILTER_GRADIENT_KERNEL, CORRELATION_KERNEL, wasmCorrelationAvailable } from './wasm-correlation.js';
 
 /** An extern linked to a network. */
 export interface ExternNetwork {
@@ -163,6 +164,7 @@ export function perImageCorrelation(image: tf.Tensor3D, kernel: tf.Tensor3D): tf
     if (kernel.shape[2] !== window || window % 2 !== 1 || kernel.shape[0] !== image.shape[0]) {
         throw new Error(`perImageCorrelation: kernels [${kernel.shape.join(', ')}] for images [${image.shape.join(', ')}]: expected [batch, w, w], w odd`);
     }
+    if (image.dtype === 'float32' && kernel.dtype === 'float32' && wasmCorrelationAvailable()) return wasmImageCorrelation(image, kernel);
     const half = (window - 1) / 2;
     const asChannels = (t: tf.Tensor3D) => tf.transpose(t, [1, 2, 0]).expandDims(0) as tf.Tensor4D;
     const fromChannels = (t: tf.Tensor4D) => tf.transpose(t.squeeze([0]), [2, 0, 1]) as tf.Tensor3D;
@@ -184,6 +186,30 @@ export function perImageCorrelation(image: tf.Tensor3D, kernel: tf.Tensor3D): tf
         };
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return correlate(image, kernel) as tf.Tensor3D;
+}
+
+/**
+ * perImageCorrelation on tfjs-WASM through our SIMD kernels (wasm-correlation.ts): the forward
+ * pass and the image's gradient (dy correlated with the kernel read turned 180°) are one kernel, the
+ * kernel's gradient the other.
+ */
+function wasmImageCorrelation(image: tf.Tensor3D, kernel: tf.Tensor3D): tf.Tensor3D {
+    const engine = tf.engine();
+    const correlate = (x: tf.Tensor, k: tf.Tensor, turned: boolean) => engine.runKernel(CORRELATION_KERNEL, { x, k }, { turned }) as tf.Tensor3D;
+    // tfjs types a custom gradient's arguments as one rest list: (x, k, save).
+    const withGradients = tf.customGrad(((x: tf.Tensor3D, k: tf.Tensor3D, save: tf.GradSaveFunc) => {
+        save([x, k]);
+        return {
+            value: correlate(x, k, false),
+            gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+                const [xSaved, kSaved] = saved;
+                const dx = correlate(dy, kSaved, true);
+                const dk = engine.runKernel(CORRELATION_FILTER_GRADIENT_KERNEL, { x: xSaved, dy }, { window: kSaved.shape[1]! }) as tf.Tensor3D;
+                return [dx, dk];
+            }
+        };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return withGradients(image, kernel) as tf.Tensor3D;
 }
 
 /** Builds the network of an extern declaration (which must name a valid architecture). */
