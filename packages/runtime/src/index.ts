@@ -37,5 +37,7 @@ export { tapeEngine } from './tape.js';
 export type { TapeEngine } from './tape.js';
 
 // Hand-assembled WebAssembly kernels (the train package's FusedAdam).
-export { F32, I32, V128, simd, singleFunctionModule, sleb, uleb, webAssembly } from './wasm-assembly.js';
+export {
+    F32, I32, Op, SimdOp, V128, addToLocal, countedLoop, i32Const, localGet, localSet, memarg, simd, singleFunctionModule, sleb, uleb, webAssembly
+} from './wasm-assembly.js';
 export type { WasmApi, WasmMemory, WasmModule } from './wasm-assembly.js';

@@ -86,3 +86,39 @@ export function singleFunctionModule(name: string, params: readonly number[], co
         ...wasmSection(10, [1, ...uleb(code.length), ...code])
     ]);
 }
+
+/** The opcodes the hand-assembled kernels use (WebAssembly core 2.0). */
+export const Op = {
+    BLOCK: 0x02, LOOP: 0x03, IF: 0x04, ELSE: 0x05, END: 0x0b, BR: 0x0c, BR_IF: 0x0d, CALL: 0x10, VOID: 0x40,
+    LOCAL_GET: 0x20, LOCAL_SET: 0x21, F32_LOAD: 0x2a, F32_STORE: 0x38, I32_CONST: 0x41,
+    I32_EQZ: 0x45, I32_EQ: 0x46, I32_LT_S: 0x48, I32_GT_S: 0x4a, I32_LE_S: 0x4c, I32_GE_S: 0x4e, I32_GE_U: 0x4f,
+    I32_ADD: 0x6a, I32_SUB: 0x6b, I32_MUL: 0x6c, I32_DIV_S: 0x6d, I32_REM_S: 0x6f, I32_SHL: 0x74
+} as const;
+
+/** SIMD and relaxed-SIMD opcodes, written after the 0xfd prefix (`simd(…)`). */
+export const SimdOp = {
+    V128_LOAD: 0x00, V128_LOAD32_SPLAT: 0x09, V128_STORE: 0x0b, V128_CONST: 0x0c, I8X16_SHUFFLE: 0x0d,
+    F32X4_SPLAT: 0x13, F32X4_EXTRACT_LANE: 0x1f,
+    F32X4_SQRT: 0xe3, F32X4_ADD: 0xe4, F32X4_MUL: 0xe6, F32X4_DIV: 0xe7, F32X4_RELAXED_MADD: 0x105
+} as const;
+
+/** local.get / local.set of a local (parameters first, then declared locals). */
+export const localGet = (local: number): number[] => [Op.LOCAL_GET, ...uleb(local)];
+export const localSet = (local: number): number[] => [Op.LOCAL_SET, ...uleb(local)];
+/** i32.const value. */
+export const i32Const = (value: number): number[] => [Op.I32_CONST, ...sleb(value)];
+/** local += step (an i32 expression). */
+export const addToLocal = (local: number, step: readonly number[]): number[] => [...localGet(local), ...step, Op.I32_ADD, ...localSet(local)];
+/** A memory access's immediate: the alignment exponent, then the offset in bytes. */
+export const memarg = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
+
+/** for (counter = 0; counter < limit; counter++) body — skipped when limit ≤ 0 (limit: an i32 expression). */
+export function countedLoop(counter: number, limit: readonly number[], body: readonly number[]): number[] {
+    const { BLOCK, LOOP, END, BR_IF, VOID, I32_LE_S, I32_LT_S } = Op;
+    return [
+        ...i32Const(0), ...localSet(counter),
+        BLOCK, VOID, ...limit, ...i32Const(0), I32_LE_S, BR_IF, 0,
+        LOOP, VOID, ...body, ...addToLocal(counter, i32Const(1)), ...localGet(counter), ...limit, I32_LT_S, BR_IF, 0, END,
+        END
+    ];
+}

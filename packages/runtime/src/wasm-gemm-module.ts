@@ -21,7 +21,9 @@
  *   each tile are stored, so the packing's padding (the last block's rows from m, the last
  *   panel's columns from n) never reaches C.
  */
-import { I32, V128, WASM_MODULE_HEADER, simd, sleb, uleb, wasmName, wasmSection, wasmVector } from './wasm-assembly.js';
+import {
+    I32, Op, SimdOp, V128, WASM_MODULE_HEADER, addToLocal, countedLoop, i32Const, localGet, localSet, memarg, simd, uleb, wasmName, wasmSection, wasmVector
+} from './wasm-assembly.js';
 
 export const GEMM_COLUMNS = 8;
 export type GemmOptions = {
@@ -34,28 +36,11 @@ export type GemmOptions = {
 };
 
 // Opcodes (WebAssembly core 2.0, SIMD and relaxed SIMD).
-const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, CALL = 0x10, VOID = 0x40;
-const LOCAL_GET = 0x20, LOCAL_SET = 0x21;
-const F32_LOAD = 0x2a, F32_STORE = 0x38, I32_CONST = 0x41;
-const I32_EQZ = 0x45, I32_EQ = 0x46, I32_LT_S = 0x48, I32_GT_S = 0x4a, I32_LE_S = 0x4c, I32_GE_S = 0x4e;
-const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_DIV_S = 0x6d, I32_REM_S = 0x6f, I32_SHL = 0x74;
-const V128_LOAD = 0x00, V128_LOAD32_SPLAT = 0x09, V128_STORE = 0x0b, V128_CONST = 0x0c, I8X16_SHUFFLE = 0x0d, F32X4_EXTRACT_LANE = 0x1f;
-const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, F32X4_RELAXED_MADD = 0x105;
+const { BLOCK, LOOP, IF, ELSE, END, BR, BR_IF, CALL, VOID, F32_LOAD, F32_STORE, I32_EQZ, I32_EQ, I32_LT_S, I32_GT_S, I32_LE_S, I32_GE_S,
+    I32_ADD, I32_SUB, I32_MUL, I32_DIV_S, I32_REM_S, I32_SHL } = Op;
+const { V128_LOAD, V128_LOAD32_SPLAT, V128_STORE, V128_CONST, I8X16_SHUFFLE, F32X4_EXTRACT_LANE, F32X4_ADD, F32X4_MUL, F32X4_RELAXED_MADD } = SimdOp;
+const get = localGet, set = localSet, i32 = i32Const, addTo = addToLocal;
 
-const get = (local: number) => [LOCAL_GET, ...uleb(local)];
-const set = (local: number) => [LOCAL_SET, ...uleb(local)];
-const i32 = (value: number) => [I32_CONST, ...sleb(value)];
-/** memarg: alignment exponent, then offset */
-const memarg = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
-/** local += step (an i32 expression) */
-const addTo = (local: number, step: number[]) => [...get(local), ...step, I32_ADD, ...set(local)];
-/** for (counter = 0; counter < limit; counter++) body — body runs at least once only when limit > 0 */
-const countedLoop = (counter: number, limit: number[], body: number[]) => [
-    ...i32(0), ...set(counter),
-    BLOCK, VOID, ...limit, ...i32(0), I32_LE_S, BR_IF, 0,
-    LOOP, VOID, ...body, ...addTo(counter, i32(1)), ...get(counter), ...limit, I32_LT_S, BR_IF, 0, END,
-    END
-];
 const elementAddress = (base: number[], index: number[]) => [...base, ...index, ...i32(2), I32_SHL, I32_ADD];
 
 /** One function body: its locals beyond the parameters, grouped by type, then the code. */

@@ -11,7 +11,7 @@
  * transpose goes to the original. The kernel is assembled here by hand (wasm-assembly.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { I32, V128, simd, singleFunctionModule, webAssembly, type WasmMemory } from './wasm-assembly.js';
+import { I32, Op, SimdOp, V128, localGet, localSet, memarg, simd, singleFunctionModule, webAssembly, type WasmMemory } from './wasm-assembly.js';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 /** What the kernel uses of tfjs-backend-wasm 4.22's backend object (checked before use). */
@@ -29,11 +29,11 @@ export function transposeModuleBytes(): Uint8Array {
     const [SOURCE, DESTINATION, ROWS, COLUMNS] = [0, 1, 2, 3];
     const [I, J, ROW_BYTES, COLUMN_BYTES, P, Q] = [4, 5, 6, 7, 8, 9];
     const [A, B, C, D, T0, T1, T2, T3] = [10, 11, 12, 13, 14, 15, 16, 17];
-    const get = (local: number) => [0x20, local], set = (local: number) => [0x21, local];
-    const add = 0x6a, mul = 0x6c, shl = 0x74, geU = 0x4f;
-    const load = [...simd(0x00), 2, 0], store = [...simd(0x0b), 2, 0];
+    const get = localGet, set = localSet;
+    const { I32_ADD: add, I32_MUL: mul, I32_SHL: shl, I32_GE_U: geU } = Op;
+    const load = simd(SimdOp.V128_LOAD, ...memarg(2, 0)), store = simd(SimdOp.V128_STORE, ...memarg(2, 0));
     /** i8x16.shuffle picking the 32-bit lanes (0–3 from the first vector, 4–7 from the second). */
-    const shuffle = (lanes: number[]) => [...simd(0x0d), ...lanes.flatMap(l => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
+    const shuffle = (lanes: number[]) => [...simd(SimdOp.I8X16_SHUFFLE), ...lanes.flatMap(l => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
     /** Address base + k · stride. */
     const at = (base: number, stride: number, k: number) => k === 0 ? get(base) : [...get(base), ...get(stride), 0x41, k, mul, add];
     const body = [

@@ -12,7 +12,7 @@
  * (kernels may cache work keyed on a tensor's data, so weights are never written in place).
  */
 import * as tf from '@tensorflow/tfjs';
-import { F32, I32, V128, simd, singleFunctionModule, webAssembly, type WasmMemory, type WasmModule } from '@cajal/runtime';
+import { F32, I32, Op, SimdOp, V128, localGet, localSet, memarg, simd, singleFunctionModule, webAssembly, type WasmMemory, type WasmModule } from '@cajal/runtime';
 
 /** What FusedAdam uses of tfjs-backend-wasm 4.22's backend object (checked before use). */
 interface TfjsWasmBackend {
@@ -41,11 +41,11 @@ function adamModuleBytes(): Uint8Array {
     const [G, VALUE, M, V, OUT, BYTES] = [0, 1, 2, 3, 4, 5];
     const SCALARS = 6; // beta1, beta2, 1 − beta1, 1 − beta2, 1 − beta1^t, 1 − beta2^t, epsilon, −lr
     const I = 14, X = 15, MM = 16, VV = 17, SPLAT = 18; // SPLAT + k: scalar k in all four lanes
-    const get = (local: number) => [0x20, local], set = (local: number) => [0x21, local];
-    const load = (base: number) => [...get(base), ...get(I), 0x6a, ...simd(0x00), 4, 0];
-    const store = [...simd(0x0b), 4, 0];
-    const [sqrt, add, mul, div] = [simd(0xe3), simd(0xe4), simd(0xe6), simd(0xe7)];
-    const splat = (k: number) => [...get(SCALARS + k), ...simd(0x13), ...set(SPLAT + k)];
+    const get = localGet, set = localSet;
+    const load = (base: number) => [...get(base), ...get(I), Op.I32_ADD, ...simd(SimdOp.V128_LOAD, ...memarg(4, 0))];
+    const store = simd(SimdOp.V128_STORE, ...memarg(4, 0));
+    const [sqrt, add, mul, div] = [simd(SimdOp.F32X4_SQRT), simd(SimdOp.F32X4_ADD), simd(SimdOp.F32X4_MUL), simd(SimdOp.F32X4_DIV)];
+    const splat = (k: number) => [...get(SCALARS + k), ...simd(SimdOp.F32X4_SPLAT), ...set(SPLAT + k)];
     const body = [
         ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap(splat),
         0x02, 0x40, 0x03, 0x40, // block, loop

@@ -18,7 +18,10 @@
  * heap (the padding makes the loops branch-free); dy and k are read in place.
  */
 import * as tf from '@tensorflow/tfjs';
-import { I32, V128, simd, singleFunctionModule, sleb, uleb, webAssembly, type WasmMemory, type WasmModule } from '@cajal/runtime';
+import {
+    I32, Op, SimdOp, V128, addToLocal, countedLoop, i32Const, localGet, localSet, memarg, simd, singleFunctionModule, uleb, webAssembly,
+    type WasmMemory, type WasmModule
+} from '@cajal/runtime';
 
 export type CorrelationModuleOptions = {
     /** f32x4.relaxed_madd (relaxed SIMD, Node ≥ 22) instead of f32x4.mul then f32x4.add */
@@ -29,25 +32,11 @@ export type CorrelationModuleOptions = {
 
 // Opcodes (WebAssembly core 2.0, SIMD and relaxed SIMD) and small encoders. wasm-gemm-module.ts has
 // the same private ones; it is the matrix product's, left as it is here.
-const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR_IF = 0x0d, VOID = 0x40;
-const LOCAL_GET = 0x20, LOCAL_SET = 0x21, I32_CONST = 0x41;
-const I32_LE_S = 0x4c, I32_LT_S = 0x48, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_SHL = 0x74;
-const V128_LOAD = 0x00, V128_LOAD32_SPLAT = 0x09, V128_STORE = 0x0b, V128_CONST = 0x0c;
-const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, F32X4_RELAXED_MADD = 0x105;
-
-const get = (local: number) => [LOCAL_GET, ...uleb(local)];
-const set = (local: number) => [LOCAL_SET, ...uleb(local)];
-const i32 = (value: number) => [I32_CONST, ...sleb(value)];
-const addTo = (local: number, step: number[]) => [...get(local), ...step, I32_ADD, ...set(local)];
+const { END, I32_ADD, I32_SUB, I32_MUL, I32_SHL } = Op;
+const { V128_LOAD, V128_LOAD32_SPLAT, V128_STORE, V128_CONST, F32X4_ADD, F32X4_MUL, F32X4_RELAXED_MADD } = SimdOp;
+const get = localGet, set = localSet, i32 = i32Const, addTo = addToLocal;
 /** memarg: alignment exponent 2 (floats), then the offset */
-const memarg = (offset: number) => [2, ...uleb(offset)];
-/** for (counter = 0; counter < limit; counter++) body, skipped when limit ≤ 0 */
-const countedLoop = (counter: number, limit: number[], loopBody: number[]) => [
-    ...i32(0), ...set(counter),
-    BLOCK, VOID, ...limit, ...i32(0), I32_LE_S, BR_IF, 0,
-    LOOP, VOID, ...loopBody, ...addTo(counter, i32(1)), ...get(counter), ...limit, I32_LT_S, BR_IF, 0, END,
-    END
-];
+const floatAt = (offset: number) => memarg(2, offset);
 const ZERO = simd(V128_CONST, ...new Array(16).fill(0));
 /** target += broadcast · vector: broadcast and target v128 locals, vector the code that loads one */
 const madd = (fused: boolean, broadcast: number, vector: number[], target: number) => fused
@@ -73,8 +62,8 @@ export function correlationModuleBytes(options: CorrelationModuleOptions): Uint8
     const [b, i, s, u, v, rowP, p, kv, outRow, imageX, imageK, rowBytes, imageXBytes, imageKBytes, outRowBytes, firstTap, tapStep] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
     const tap = 27, acc = (t: number) => 28 + t;
     const stripBytes = 16 * vectors;
-    const accumulate: number[] = [...get(kv), ...simd(V128_LOAD32_SPLAT, ...memarg(0)), ...set(tap)];
-    for (let t = 0; t < vectors; t++) accumulate.push(...madd(fusedMultiplyAdd, tap, [...get(p), ...simd(V128_LOAD, ...memarg(16 * t))], acc(t)));
+    const accumulate: number[] = [...get(kv), ...simd(V128_LOAD32_SPLAT, ...floatAt(0)), ...set(tap)];
+    for (let t = 0; t < vectors; t++) accumulate.push(...madd(fusedMultiplyAdd, tap, [...get(p), ...simd(V128_LOAD, ...floatAt(16 * t))], acc(t)));
     accumulate.push(...addTo(p, i32(4)), ...addTo(kv, get(tapStep)));
     const strip: number[] = [];
     for (let t = 0; t < vectors; t++) strip.push(...ZERO, ...set(acc(t)));
@@ -87,7 +76,7 @@ export function correlationModuleBytes(options: CorrelationModuleOptions): Uint8
             ...addTo(rowP, get(rowBytes))
         ]));
     for (let t = 0; t < vectors; t++) {
-        strip.push(...get(outRow), ...get(s), ...i32(stripBytes), I32_MUL, I32_ADD, ...get(acc(t)), ...simd(V128_STORE, ...memarg(16 * t)));
+        strip.push(...get(outRow), ...get(s), ...i32(stripBytes), I32_MUL, I32_ADD, ...get(acc(t)), ...simd(V128_STORE, ...floatAt(16 * t)));
     }
     const code = [
         ...get(PADDED_WIDTH), ...i32(2), I32_SHL, ...set(rowBytes),
@@ -122,8 +111,8 @@ export function filterGradientModuleBytes(options: CorrelationModuleOptions): Ui
     const [X, DY, DK, BATCH, HEIGHT, WIDTH, PADDED_WIDTH, WINDOW] = [0, 1, 2, 3, 4, 5, 6, 7];
     const [b, u, i, j, rowP, p, dyP, dkP, imageX, imageDy, rowBytes, imageXBytes, imageDyBytes] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
     const d = 21, acc = (t: number) => 22 + t;
-    const accumulate: number[] = [...get(dyP), ...simd(V128_LOAD32_SPLAT, ...memarg(0)), ...set(d)];
-    for (let t = 0; t < vectors; t++) accumulate.push(...madd(fusedMultiplyAdd, d, [...get(p), ...simd(V128_LOAD, ...memarg(16 * t))], acc(t)));
+    const accumulate: number[] = [...get(dyP), ...simd(V128_LOAD32_SPLAT, ...floatAt(0)), ...set(d)];
+    for (let t = 0; t < vectors; t++) accumulate.push(...madd(fusedMultiplyAdd, d, [...get(p), ...simd(V128_LOAD, ...floatAt(16 * t))], acc(t)));
     accumulate.push(...addTo(p, i32(4)), ...addTo(dyP, i32(4)));
     const kernelRow: number[] = [];
     for (let t = 0; t < vectors; t++) kernelRow.push(...ZERO, ...set(acc(t)));
@@ -135,7 +124,7 @@ export function filterGradientModuleBytes(options: CorrelationModuleOptions): Ui
             ...countedLoop(j, get(WIDTH), accumulate),
             ...addTo(rowP, get(rowBytes))
         ]));
-    for (let t = 0; t < vectors; t++) kernelRow.push(...get(dkP), ...get(acc(t)), ...simd(V128_STORE, ...memarg(16 * t)));
+    for (let t = 0; t < vectors; t++) kernelRow.push(...get(dkP), ...get(acc(t)), ...simd(V128_STORE, ...floatAt(16 * t)));
     kernelRow.push(...addTo(dkP, i32(16 * vectors)));
     const code = [
         ...get(PADDED_WIDTH), ...i32(2), I32_SHL, ...set(rowBytes),
