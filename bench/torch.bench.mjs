@@ -167,7 +167,7 @@ export default async function run(ctx) {
                 // Once as `cajal train` runs it (runTorchTraining, the events read by Node): the
                 // same losses. Torch before tfjs: it leaves the prepared networks as they are (tfjs
                 // trains them in place), so both engines start from the same weights.
-                const torch = await runTorchTraining(prepared, { epochs: EPOCHS, weightsDirectory: null, torch: { python, env } });
+                const torch = await runTorchTraining(prepared, { weightsDirectory: null, torch: { python, env } });
                 sameLosses(torch.history, 'runTorchTraining');
                 product = { seconds: fastestEpoch(torch.history) };
                 const tfjs = await runTraining(prepared, { backend: 'wasm', weightsDirectory: null });
