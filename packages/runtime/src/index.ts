@@ -36,8 +36,5 @@ export type { LinkedNetworks, Network } from './networks.js';
 export { tapeEngine } from './tape.js';
 export type { TapeEngine } from './tape.js';
 
-// Hand-assembled WebAssembly kernels (the train package's FusedAdam).
-export {
-    F32, I32, Op, SimdOp, V128, addToLocal, countedLoop, i32Const, localGet, localSet, memarg, simd, singleFunctionModule, sleb, uleb, webAssembly
-} from './wasm-assembly.js';
-export type { WasmApi, WasmMemory, WasmModule } from './wasm-assembly.js';
+// The WebAssembly assembler the project's own kernels are written with is a separate entry,
+// @cajal/runtime/wasm-assembly (the train package's FusedAdam and correlation kernels use it).

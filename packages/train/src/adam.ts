@@ -12,7 +12,7 @@
  * (kernels may cache work keyed on a tensor's data, so weights are never written in place).
  */
 import * as tf from '@tensorflow/tfjs';
-import { F32, I32, Op, SimdOp, V128, localGet, localSet, memarg, simd, singleFunctionModule, webAssembly, type WasmMemory, type WasmModule } from '@cajal/runtime';
+import { F32, I32, Op, SimdOp, V128, localGet, localSet, memarg, simd, singleFunctionModule, webAssembly, type WasmMemory, type WasmModule } from '@cajal/runtime/wasm-assembly';
 
 /** What FusedAdam uses of tfjs-backend-wasm 4.22's backend object (checked before use). */
 interface TfjsWasmBackend {

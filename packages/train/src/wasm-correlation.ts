@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
     I32, Op, SimdOp, V128, addToLocal, countedLoop, i32Const, localGet, localSet, memarg, simd, singleFunctionModule, uleb, webAssembly,
     type WasmMemory, type WasmModule
-} from '@cajal/runtime';
+} from '@cajal/runtime/wasm-assembly';
 
 export type CorrelationModuleOptions = {
     /** f32x4.relaxed_madd (relaxed SIMD, Node ≥ 22) instead of f32x4.mul then f32x4.add */

@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, webAssembly } from '@cajal/runtime';
+import { initBackend } from '@cajal/runtime';
+import { webAssembly } from '@cajal/runtime/wasm-assembly';
 import { perImageCorrelation, useWasmCorrelationKernels } from '@cajal/train';
 import {
     CORRELATION_FILTER_GRADIENT_KERNEL, CORRELATION_KERNEL, correlationLayout, correlationModuleBytes,
