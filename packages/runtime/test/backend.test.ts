@@ -15,6 +15,23 @@ function runNode(source: string): { stdout: string; stderr: string; status: numb
     return { stdout: result.stdout, stderr: result.stderr, status: result.status };
 }
 
+/** `values` equal `expected` within 1e-4, relative where entries exceed 1 (WASM's sums run in another order than CPU's). */
+function expectClose(values: readonly number[], expected: readonly number[]): void {
+    expect(values.length).toBe(expected.length);
+    expected.forEach((x, k) => expect(Math.abs(values[k] - x)).toBeLessThan(1e-4 * Math.max(1, Math.abs(x))));
+}
+
+/** `compute` on the CPU backend, then on WASM, where it must leave no tensor behind. */
+async function onCpuThenWasm<T>(compute: () => T): Promise<{ onCpu: T; onWasm: T }> {
+    await initBackend('cpu');
+    const onCpu = compute();
+    await initBackend('wasm');
+    const tensorsBefore = tf.memory().numTensors;
+    const onWasm = compute();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    return { onCpu, onWasm };
+}
+
 /** A small compiled-style program: a recurrent neuron whose step is a bilinear contraction, gated. */
 function program(seed: number): number[] {
     return tf.tidy(() => {
@@ -47,7 +64,7 @@ describe('backend selection', () => {
         const onWasm = program(7);
         expect(onWasm.length).toBe(onCpu.length);
         expect(onCpu.some(x => x !== 0)).toBe(true);
-        onCpu.forEach((x, i) => expect(Math.abs(onWasm[i] - x)).toBeLessThan(1e-4 * Math.max(1, Math.abs(x))));
+        expectClose(onWasm, onCpu);
     });
 
     it('computes transposed matrix products on WASM (a wrapped kernel) exactly as on CPU, with gradients', async () => {
@@ -67,16 +84,8 @@ describe('backend selection', () => {
             // Reading the inputs again checks the wrapper released only its own copies.
             return [product, ...gradients, a, b].map(t => Array.from(t.dataSync()));
         }));
-        await initBackend('cpu');
-        const onCpu = compute();
-        await initBackend('wasm');
-        const tensorsBefore = tf.memory().numTensors;
-        const onWasm = compute();
-        expect(tf.memory().numTensors).toBe(tensorsBefore);
-        onCpu.forEach((results, i) => results.forEach((values, j) => {
-            expect(onWasm[i][j].length).toBe(values.length);
-            values.forEach((x, k) => expect(Math.abs(onWasm[i][j][k] - x)).toBeLessThan(1e-4 * Math.max(1, Math.abs(x))));
-        }));
+        const { onCpu, onWasm } = await onCpuThenWasm(compute);
+        onCpu.forEach((results, i) => results.forEach((values, j) => expectClose(onWasm[i][j], values)));
     });
 
     it('keeps the transpose of a right operand multiplied transposed again (an iterated step\'s backward) without going stale', async () => {
@@ -103,19 +112,11 @@ describe('backend selection', () => {
             tf.dispose([base, n, ...dys, later, laterGradient, ...laterProducts]);
             return read;
         };
-        await initBackend('cpu');
-        const onCpu = results();
-        await initBackend('wasm');
-        const tensorsBefore = tf.memory().numTensors;
-        const onWasm = results();
-        expect(tf.memory().numTensors).toBe(tensorsBefore);
+        const { onCpu, onWasm } = await onCpuThenWasm(results);
         // The weights differ, so a transpose kept for the wrong one gives other values.
         expect(onCpu[0]).not.toEqual(onCpu[6]);
         expect(onCpu.at(-4)!.some(x => Math.abs(x) > 1e-3)).toBe(true);
-        onCpu.forEach((values, i) => {
-            expect(onWasm[i].length).toBe(values.length);
-            values.forEach((x, k) => expect(Math.abs(onWasm[i][k] - x)).toBeLessThan(1e-4 * Math.max(1, Math.abs(x))));
-        });
+        onCpu.forEach((values, i) => expectClose(onWasm[i], values));
     });
 
     it('clones on WASM by sharing the data (no copy), which outlives the original, and saved tensors give the same gradients as on CPU', async () => {
