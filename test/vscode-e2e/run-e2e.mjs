@@ -176,11 +176,30 @@ async function openWorkbench(port) {
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
 }
 
+/**
+ * Opens a quick input with `key` (F1, Control+P, Control+G) and returns its text box once it
+ * takes text. Under load the widget can still be changing over from the previous quick input
+ * when it shows, and typing into it then waits in vain (a CI run timed out filling Go to
+ * Line's box after Quick Open); then it is closed and opened once more.
+ */
+async function openQuickInput(key) {
+    for (let attempt = 1; ; attempt++) {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press(key);
+        const input = page.locator('.quick-input-widget input');
+        try {
+            await input.waitFor({ state: 'visible', timeout: 10_000 });
+            await input.fill('', { timeout: 10_000 });
+            return input;
+        } catch (error) {
+            if (attempt === 2) throw error;
+            log(`the quick input (${key}) did not take text (${String(error.message ?? error).split('\n')[0]}); opening it again`);
+        }
+    }
+}
+
 async function runCommand(title) {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    const input = await openQuickInput('F1');
     await input.fill(`>${title}`);
     await until(`the command palette to select "${title}"`, async () => {
         const label = await page.locator('.quick-input-widget .monaco-list-row.focused .quick-input-list-label').first().innerText();
@@ -190,10 +209,7 @@ async function runCommand(title) {
 }
 
 async function openFile(name) {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+P');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    const input = await openQuickInput('Control+P');
     await input.fill(name);
     await until(`quick open to select ${name}`, async () =>
         (await page.locator('.quick-input-widget .monaco-list-row.focused').first().innerText()).includes(name), 10_000, 100);
@@ -203,10 +219,7 @@ async function openFile(name) {
 }
 
 async function goToLine(line, column) {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+G');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    const input = await openQuickInput('Control+G');
     // Go to Line is quick input with a ':' prefix; without it the text is a file search.
     await input.fill(`:${line}:${column}`);
     await page.keyboard.press('Enter');
@@ -716,10 +729,7 @@ async function runChecks() {
         await runCommand('View: Focus Problems');
         await until('the linearity error (the server still runs)', async () =>
             (await problemRows()).some(r => /branch|linear/i.test(r)), 60_000, 500);
-        await page.keyboard.press('Escape');
-        await page.keyboard.press('F1');
-        const input = page.locator('.quick-input-widget input');
-        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        const input = await openQuickInput('F1');
         await input.fill('>Cajal:');
         const labels = await until('Cajal commands in the palette', async () => {
             const rows = await page.locator('.quick-input-widget .monaco-list-row .quick-input-list-label').allInnerTexts();
