@@ -148,12 +148,7 @@ describe('backend selection', () => {
             const f = (a: tf.Tensor, w: tf.Tensor) => custom(tf.matMul(a.reshape([2, 3, 4]).reshape([6, 4]), w)).sum();
             return tf.grads(f)([a, w]).map(g => Array.from(g.dataSync()));
         });
-        await initBackend('cpu');
-        const onCpu = gradients();
-        await initBackend('wasm');
-        const tensorsBefore = tf.memory().numTensors;
-        const onWasm = gradients();
-        expect(tf.memory().numTensors).toBe(tensorsBefore);
+        const { onCpu, onWasm } = await onCpuThenWasm(gradients);
         onCpu.forEach((values, i) => values.forEach((v, k) => expect(Math.abs(onWasm[i][k] - v)).toBeLessThan(1e-5 * Math.max(1, Math.abs(v)))));
     });
 
@@ -173,12 +168,7 @@ describe('backend selection', () => {
             const y = tf.transpose(x, perm);
             return { shape: y.shape, values: y.dataSync(), input: x.dataSync() };
         }));
-        await initBackend('cpu');
-        const onCpu = compute();
-        await initBackend('wasm');
-        const tensorsBefore = tf.memory().numTensors;
-        const onWasm = compute();
-        expect(tf.memory().numTensors).toBe(tensorsBefore);
+        const { onCpu, onWasm } = await onCpuThenWasm(compute);
         const differences = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length ? Array.from(a).filter((x, k) => x !== b[k]).length : -1;
         onCpu.forEach((expected, i) => {
             expect(differences(onWasm[i].input, expected.input), `case ${i}: the input`).toBe(0);
