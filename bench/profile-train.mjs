@@ -3,10 +3,16 @@
  * and what one step runs. For profiling the training loop (issue 14):
  *
  *   node bench/profile-train.mjs [--examples=2048] [--epochs=3] [--kernels] [--profile=train.cpuprofile]
+ *                                [--interleave='[{"kSlice":1e9},{}]']
  *
  * It prints the CPU time per step of the fastest epoch after the first; `--kernels` also
  * counts the kernels one more step launches (tf.profile) by name, and `--profile` writes a CPU
- * profile of the epochs after the first. Uses the built packages (out/).
+ * profile of the epochs after the first. `--interleave` compares settings of our WASM matrix
+ * product step by step in one run: step i runs under setting i mod n (a JSON list of objects
+ * with `mode`, useOwnWasmGemm's, and setGemmTuning's `kSlice` and `autoMinColumns`; `{}` is the
+ * default), so that the machine's load falls on all of them alike; it prints each setting's
+ * median CPU time per step after the first epoch, its quartiles and its ratio to the first
+ * setting's median. Uses the built packages (out/).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -20,6 +26,7 @@ const examples = Number(option('examples', 2048));
 const epochs = Number(option('epochs', 3));
 const profile = option('profile', undefined);
 const countKernels = process.argv.includes('--kernels');
+const interleaved = JSON.parse(option('interleave', 'null'));
 const cpuSeconds = () => {
     const { user, system } = process.cpuUsage();
     return (user + system) / 1e6;
@@ -27,6 +34,16 @@ const cpuSeconds = () => {
 
 const { loadFiles } = await import(entry('language'));
 const { findTraining, prepareTraining, runTraining } = await import(entry('train'));
+const { setGemmTuning, useOwnWasmGemm } = await import(entry('runtime'));
+const defaultTuning = setGemmTuning({});
+/** Our product's setting i of --interleave (defaults for what it leaves out). */
+const useSetting = setting => {
+    useOwnWasmGemm(setting.mode ?? 'auto');
+    setGemmTuning({ ...defaultTuning, ...setting });
+};
+const stepTimes = interleaved?.map(() => []);
+let step = 0, stepStart = 0;
+if (interleaved) useSetting(interleaved[0]);
 const workspace = await loadFiles([path.join(root, 'examples/train/and-even.cajal')]);
 const training = findTraining(workspace.requested[0].parseResult.value, 'andEven');
 const prepared = await prepareTraining(training, workspace.services, { backend: 'wasm', examples, test: 0, epochs, seed: 1 });
@@ -36,7 +53,12 @@ let epochStart = 0, losses = [];
 await runTraining(prepared, {
     backend: 'wasm', weightsDirectory: null,
     onEvent: async event => {
-        if (event.event === 'start') epochStart = cpuSeconds();
+        if (event.event === 'start') epochStart = stepStart = cpuSeconds();
+        if (interleaved && event.event === 'batch') {
+            if (epochTimes.length > 0) stepTimes[step % interleaved.length].push(cpuSeconds() - stepStart);
+            useSetting(interleaved[++step % interleaved.length]);
+            stepStart = cpuSeconds();
+        }
         if (event.event === 'epoch') {
             epochTimes.push(cpuSeconds() - epochStart);
             losses.push(event.loss);
@@ -45,7 +67,7 @@ await runTraining(prepared, {
                 await session.post('Profiler.enable');
                 await session.post('Profiler.start');
             }
-            epochStart = cpuSeconds();
+            epochStart = stepStart = cpuSeconds();
         }
     }
 });
@@ -57,6 +79,15 @@ if (session) {
 const steps = Math.ceil(examples / prepared.settings.batch);
 console.log(`CPU per step: ${epochTimes.map(t => ((t * 1000) / steps).toFixed(2)).join(', ')} ms (epochs 1-${epochs}; fastest after the first ${((Math.min(...epochTimes.slice(1)) * 1000) / steps).toFixed(2)} ms)`);
 console.log(`losses: ${losses.map(l => l.toFixed(6)).join(', ')}`);
+if (interleaved) {
+    const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.round(q * (values.length - 1))];
+    const first = quantile(stepTimes[0], 0.5);
+    interleaved.forEach((setting, i) => {
+        const ms = q => (quantile(stepTimes[i], q) * 1000).toFixed(2);
+        console.log(`${JSON.stringify(setting)}: ${stepTimes[i].length} steps, median ${ms(0.5)} ms (quartiles ${ms(0.25)}, ${ms(0.75)}), ${(quantile(stepTimes[i], 0.5) / first).toFixed(3)}× the first`);
+    });
+    useSetting({});
+}
 
 if (countKernels) {
     const tf = await import('@tensorflow/tfjs');

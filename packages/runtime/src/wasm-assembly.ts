@@ -90,7 +90,7 @@ export function singleFunctionModule(name: string, params: readonly number[], co
 /** The opcodes the hand-assembled kernels use (WebAssembly core 2.0). */
 export const Op = {
     BLOCK: 0x02, LOOP: 0x03, IF: 0x04, ELSE: 0x05, END: 0x0b, BR: 0x0c, BR_IF: 0x0d, CALL: 0x10, VOID: 0x40,
-    LOCAL_GET: 0x20, LOCAL_SET: 0x21, F32_LOAD: 0x2a, F32_STORE: 0x38, I32_CONST: 0x41,
+    LOCAL_GET: 0x20, LOCAL_SET: 0x21, F32_LOAD: 0x2a, F32_STORE: 0x38, I32_CONST: 0x41, F32_ADD: 0x92,
     I32_EQZ: 0x45, I32_EQ: 0x46, I32_LT_S: 0x48, I32_GT_S: 0x4a, I32_LE_S: 0x4c, I32_GE_S: 0x4e, I32_GE_U: 0x4f,
     I32_ADD: 0x6a, I32_SUB: 0x6b, I32_MUL: 0x6c, I32_DIV_S: 0x6d, I32_REM_S: 0x6f, I32_SHL: 0x74
 } as const;

@@ -14,7 +14,8 @@
  * Exports:
  * - `packA(a, rowStride, kStride, m, k, dst)`: A's element (i, p) is at a + 4·(i·rowStride + p·kStride);
  * - `packB(b, kStride, colStride, k, n, dst)`: B's element (p, j) is at b + 4·(p·kStride + j·colStride);
- * - `gemm(packedA, b, c, m, k, n, ldc, bPanelBytes, bRowBytes)`: C (row stride ldc) = A · B for
+ * - `gemm(packedA, b, c, m, k, n, ldc, bPanelBytes, bRowBytes, accumulate)`: C (row stride ldc) = A · B
+ *   (C += A · B when `accumulate` is not 0: the products of k in slices, wasm-gemm.ts) for
  *   a packed A, with B's panel j (columns 8j..8j+7) at b + j·bPanelBytes and its rows bRowBytes
  *   apart: a packed B (8·4·k and 8·4 bytes) or, when n is a multiple of 8, B itself as stored
  *   [k, n] (8·4 and 4·n bytes), which spares packing it; m and n at least 1. Only the rows < m and columns < n of
@@ -36,7 +37,7 @@ export type GemmOptions = {
 };
 
 // Opcodes (WebAssembly core 2.0, SIMD and relaxed SIMD).
-const { BLOCK, LOOP, IF, ELSE, END, BR, BR_IF, CALL, VOID, F32_LOAD, F32_STORE, I32_EQZ, I32_EQ, I32_LT_S, I32_GT_S, I32_LE_S, I32_GE_S,
+const { BLOCK, LOOP, IF, ELSE, END, BR, BR_IF, CALL, VOID, F32_LOAD, F32_STORE, F32_ADD, I32_EQZ, I32_EQ, I32_LT_S, I32_GT_S, I32_LE_S, I32_GE_S,
     I32_ADD, I32_SUB, I32_MUL, I32_DIV_S, I32_REM_S, I32_SHL } = Op;
 const { V128_LOAD, V128_LOAD32_SPLAT, V128_STORE, V128_CONST, I8X16_SHUFFLE, F32X4_EXTRACT_LANE, F32X4_ADD, F32X4_MUL, F32X4_RELAXED_MADD } = SimdOp;
 const get = localGet, set = localSet, i32 = i32Const, addTo = addToLocal;
@@ -177,11 +178,14 @@ function packBBody(): number[] {
     return body([[5, I32], [8, V128]], code);
 }
 
-/** kernel(packedA, b, c, k, ldc, rows, columns, bRowBytes): one MR × 8 tile of C; only `rows` × `columns` of it stored. */
+/**
+ * kernel(packedA, b, c, k, ldc, rows, columns, bRowBytes, accumulate): one MR × 8 tile of C;
+ * only `rows` × `columns` of it stored, C's values added first when `accumulate` is not 0.
+ */
 function kernelBody({ fusedMultiplyAdd, tileRows, unroll }: GemmOptions): number[] {
-    const [pa, pb, c, k, ldc, rows, columns, bRowBytes] = [0, 1, 2, 3, 4, 5, 6, 7];
-    const [p, rowAddress] = [8, 9];
-    const b0 = 10, b1 = 11, a = 12, acc = (r: number, half: number) => 13 + 2 * r + half;
+    const [pa, pb, c, k, ldc, rows, columns, bRowBytes, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const [p, rowAddress] = [9, 10];
+    const b0 = 11, b1 = 12, a = 13, acc = (r: number, half: number) => 14 + 2 * r + half;
     const zero = simd(V128_CONST, ...new Array(16).fill(0));
     const madd = (target: number, vectorB: number) => fusedMultiplyAdd
         ? [...get(a), ...get(vectorB), ...get(target), ...simd(F32X4_RELAXED_MADD), ...set(target)]
@@ -200,36 +204,44 @@ function kernelBody({ fusedMultiplyAdd, tileRows, unroll }: GemmOptions): number
     const unrolled = new Array(unroll).fill(step).flat();
     code.push(...countedLoop(p, unroll > 1 ? [...get(k), ...i32(unroll), I32_DIV_S] : get(k), unrolled));
     if (unroll > 1) code.push(...countedLoop(p, [...get(k), ...i32(unroll), I32_REM_S], step));
-    // Store: a full tile with two vector stores per row, a partial one (the right edge) float by float.
-    code.push(...get(c), ...set(rowAddress));
-    const fullRow = (r: number) => [
-        ...get(rowAddress), ...get(acc(r, 0)), ...simd(V128_STORE, ...memarg(2, 0)),
-        ...get(rowAddress), ...get(acc(r, 1)), ...simd(V128_STORE, ...memarg(2, 16))
-    ];
-    const partialRow = (r: number) => {
+    // Store: a full tile with two vector stores per row, a partial one (the right edge) float by float;
+    // when accumulating, C's values are added to the tile's first (the same code with a load and an add).
+    const fullRow = (r: number, add: boolean) => [0, 1].flatMap(half => [
+        ...get(rowAddress), ...get(acc(r, half)),
+        ...(add ? [...get(rowAddress), ...simd(V128_LOAD, ...memarg(2, 16 * half)), ...simd(F32X4_ADD)] : []),
+        ...simd(V128_STORE, ...memarg(2, 16 * half))
+    ]);
+    const partialRow = (r: number, add: boolean) => {
         // Only the first `columns` floats of the row belong to C: extract and store them lane by lane.
         const lanes: number[] = [];
         for (let j = 0; j < GEMM_COLUMNS; j++) {
             lanes.push(...get(columns), ...i32(j), I32_GT_S, IF, VOID,
-                ...get(rowAddress), ...get(acc(r, j >> 2)), ...simd(F32X4_EXTRACT_LANE, j & 3), F32_STORE, ...memarg(2, 4 * j), END);
+                ...get(rowAddress), ...get(acc(r, j >> 2)), ...simd(F32X4_EXTRACT_LANE, j & 3),
+                ...(add ? [...get(rowAddress), F32_LOAD, ...memarg(2, 4 * j), F32_ADD] : []),
+                F32_STORE, ...memarg(2, 4 * j), END);
         }
         return lanes;
     };
-    for (let r = 0; r < tileRows; r++) {
-        const store = [
-            ...get(columns), ...i32(GEMM_COLUMNS), I32_GE_S, IF, VOID, ...fullRow(r), ELSE, ...partialRow(r), END,
-            ...addTo(rowAddress, [...get(ldc), ...i32(2), I32_SHL])
-        ];
-        if (r === 0) code.push(...store);
-        else code.push(...get(rows), ...i32(r), I32_GT_S, IF, VOID, ...store, END);
-    }
+    const storeTile = (add: boolean) => {
+        const stores: number[] = [...get(c), ...set(rowAddress)];
+        for (let r = 0; r < tileRows; r++) {
+            const store = [
+                ...get(columns), ...i32(GEMM_COLUMNS), I32_GE_S, IF, VOID, ...fullRow(r, add), ELSE, ...partialRow(r, add), END,
+                ...addTo(rowAddress, [...get(ldc), ...i32(2), I32_SHL])
+            ];
+            if (r === 0) stores.push(...store);
+            else stores.push(...get(rows), ...i32(r), I32_GT_S, IF, VOID, ...store, END);
+        }
+        return stores;
+    };
+    code.push(...get(accumulate), IF, VOID, ...storeTile(true), ELSE, ...storeTile(false), END);
     return body([[2, I32], [3 + 2 * tileRows, V128]], code);
 }
 
-/** gemm(packedA, b, c, m, k, n, ldc, bPanelBytes, bRowBytes): panels of B outside, blocks of A inside. */
+/** gemm(packedA, b, c, m, k, n, ldc, bPanelBytes, bRowBytes, accumulate): panels of B outside, blocks of A inside. */
 function gemmBody(kernelIndex: number, tileRows: number): number[] {
-    const [pa, pb, c, m, k, n, ldc, bPanelBytes, bRowBytes] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-    const [panel, block, rows, columns, panelB] = [9, 10, 11, 12, 13];
+    const [pa, pb, c, m, k, n, ldc, bPanelBytes, bRowBytes, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const [panel, block, rows, columns, panelB] = [10, 11, 12, 13, 14];
     const code = [
         ...i32(0), ...set(panel), ...get(pb), ...set(panelB),
         BLOCK, VOID, ...get(n), ...i32(0), I32_LE_S, BR_IF, 0,
@@ -242,7 +254,7 @@ function gemmBody(kernelIndex: number, tileRows: number): number[] {
         ...elementAddress(get(pa), [...get(block), ...get(k), I32_MUL]),
         ...get(panelB),
         ...elementAddress(get(c), [...get(block), ...get(ldc), I32_MUL, ...get(panel), I32_ADD]),
-        ...get(k), ...get(ldc), ...get(rows), ...get(columns), ...get(bRowBytes),
+        ...get(k), ...get(ldc), ...get(rows), ...get(columns), ...get(bRowBytes), ...get(accumulate),
         CALL, ...uleb(kernelIndex),
         ...addTo(block, i32(tileRows)), ...get(block), ...get(m), I32_LT_S, BR_IF, 0,
         END,
@@ -256,7 +268,7 @@ function gemmBody(kernelIndex: number, tileRows: number): number[] {
 /** The module's bytes; `fusedMultiplyAdd` needs an engine with relaxed SIMD (Node ≥ 22). */
 export function generateGemmModule(options: GemmOptions): Uint8Array {
     const params = (count: number) => [0x60, ...wasmVector(new Array(count).fill([I32])), 0];
-    const types = wasmSection(1, wasmVector([params(6), params(8), params(9)]));
+    const types = wasmSection(1, wasmVector([params(6), params(9), params(10)]));
     const imports = wasmSection(2, wasmVector([[...wasmName('env'), ...wasmName('memory'), 0x02, 0x00, 0x00]]));
     // functions: 0 packA, 1 packB (type 0), 2 kernel (type 1), 3 gemm (type 2)
     const functions = wasmSection(3, wasmVector([[0], [0], [1], [2]]));

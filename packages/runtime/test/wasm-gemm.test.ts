@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, ownWasmGemmStats, useOwnWasmGemm } from '@cajal/runtime';
+import { initBackend, ownWasmGemmStats, setGemmTuning, useOwnWasmGemm } from '@cajal/runtime';
 import { generateGemmModule, GEMM_COLUMNS, type GemmOptions } from '../src/wasm-gemm-module.js';
 import { gemmOptionsForThisEngine } from '../src/wasm-gemm.js';
 import { mulberry32 } from './seeded-random.js';
@@ -54,14 +54,14 @@ describe('generateGemmModule', () => {
 
     const variants = [PLAIN, { ...PLAIN, tileRows: 6, unroll: 3 }, ...(nodeMajor >= 22 ? [FUSED] : [])];
     for (const options of variants) {
-        it(`computes A·B on its own memory, any strides, B packed or in place (fma ${options.fusedMultiplyAdd}, ${options.tileRows} rows, unroll ${options.unroll})`, () => {
+        it(`computes A·B (or adds it to C) on its own memory, any strides, B packed or in place (fma ${options.fusedMultiplyAdd}, ${options.tileRows} rows, unroll ${options.unroll})`, () => {
             const memory = new WebAssembly.Memory({ initial: 16 });
             const gemm = new WebAssembly.Instance(new WebAssembly.Module(generateGemmModule(options)), { env: { memory } }).exports as unknown as {
                 packA(...args: number[]): void; packB(...args: number[]): void; gemm(...args: number[]): void;
             };
             fc.assert(fc.property(
-                fc.integer({ min: 1, max: 23 }), fc.integer({ min: 0, max: 19 }), fc.oneof(fc.integer({ min: 1, max: 27 }), fc.constantFrom(8, 16, 24)), fc.boolean(), fc.boolean(), fc.boolean(), fc.integer(),
-                (m, k, n, transposeA, transposeB, bInPlace, seed) => {
+                fc.integer({ min: 1, max: 23 }), fc.integer({ min: 0, max: 19 }), fc.oneof(fc.integer({ min: 1, max: 27 }), fc.constantFrom(8, 16, 24)), fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), fc.integer(),
+                (m, k, n, transposeA, transposeB, bInPlace, accumulate, seed) => {
                     const inPlace = bInPlace && !transposeB && n % GEMM_COLUMNS === 0;
                     const heap = new Float32Array(memory.buffer);
                     const random = mulberry32(seed);
@@ -69,16 +69,20 @@ describe('generateGemmModule', () => {
                     const c = packedB + Math.ceil(n / GEMM_COLUMNS) * GEMM_COLUMNS * k, ldc = n + 3;
                     heap.fill(Number.NaN, 0, c + m * ldc); // padding and untouched parts of C show up as NaN
                     for (let i = 0; i < m * k + k * n; i++) heap[i] = random() * 2 - 1;
+                    // C's own values, which an accumulating product adds to
+                    const before = new Float32Array(m * n).map(() => random() * 2 - 1);
+                    for (let i = 0; i < m; i++) heap.set(before.subarray(i * n, (i + 1) * n), c + i * ldc);
                     const [aRow, aK] = transposeA ? [1, m] : [k, 1], [bK, bColumn] = transposeB ? [1, k] : [n, 1];
                     gemm.packA(4 * a, aRow, aK, m, k, 4 * packedA);
-                    if (inPlace) gemm.gemm(4 * packedA, 4 * b, 4 * c, m, k, n, ldc, 4 * GEMM_COLUMNS, 4 * n);
+                    const add = accumulate ? 1 : 0;
+                    if (inPlace) gemm.gemm(4 * packedA, 4 * b, 4 * c, m, k, n, ldc, 4 * GEMM_COLUMNS, 4 * n, add);
                     else {
                         gemm.packB(4 * b, bK, bColumn, k, n, 4 * packedB);
-                        gemm.gemm(4 * packedA, 4 * packedB, 4 * c, m, k, n, ldc, 4 * GEMM_COLUMNS * k, 4 * GEMM_COLUMNS);
+                        gemm.gemm(4 * packedA, 4 * packedB, 4 * c, m, k, n, ldc, 4 * GEMM_COLUMNS * k, 4 * GEMM_COLUMNS, add);
                     }
                     for (let i = 0; i < m; i++) {
                         for (let j = 0; j < n; j++) {
-                            let sum = 0;
+                            let sum = accumulate ? before[i * n + j] : 0;
                             for (let p = 0; p < k; p++) sum += heap[a + i * aRow + p * aK] * heap[b + p * bK + j * bColumn];
                             expect(Math.abs(heap[c + i * ldc + j] - sum), `C[${i}, ${j}]`).toBeLessThan(1e-5 * Math.max(1, k));
                         }
@@ -91,7 +95,8 @@ describe('generateGemmModule', () => {
 
 describe('BatchMatMul on WASM through our kernel', () => {
     beforeAll(async () => { await initBackend('wasm'); });
-    afterEach(() => { useOwnWasmGemm('auto'); });
+    const defaultTuning = setGemmTuning({});
+    afterEach(() => { useOwnWasmGemm('auto'); setGemmTuning(defaultTuning); });
 
     /** f(), with our kernel taking every product it can, then with tfjs's kernel only; asserts ours ran exactly `ownProducts` times. */
     function bothWays(f: () => tf.Tensor, ownProducts: number): [Float32Array, Float32Array, number[]] {
@@ -128,6 +133,22 @@ describe('BatchMatMul on WASM through our kernel', () => {
             }), { numRuns: 60 });
     });
 
+    it('equals tfjs\'s kernel with k in slices (B read in place: each slice added to C), on random shapes, transposes and batch dimensions', () => {
+        const batchShapes = fc.constantFrom<[number[], number[]]>([[], []], [[3], [3]], [[3], []], [[], [2]]);
+        fc.assert(fc.property(
+            fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 45 }), fc.constantFrom(8, 16, 24, 5, 13), fc.boolean(), fc.boolean(), batchShapes, fc.constantFrom(4, 8, 12), fc.integer(),
+            (m, k, n, transposeA, transposeB, [outerA, outerB], slice, seed) => {
+                setGemmTuning({ kSlice: slice });
+                const [own, theirs] = bothWays(() => {
+                    const a = tf.randomUniform([...outerA, ...(transposeA ? [k, m] : [m, k])], -1, 1, 'float32', seed);
+                    const b = tf.randomUniform([...outerB, ...(transposeB ? [n, k] : [k, n])], -1, 1, 'float32', seed + 1);
+                    return tf.matMul(a, b, transposeA, transposeB);
+                }, 1);
+                expectClose(own, theirs, k);
+            }), { numRuns: 60 });
+        expect(() => setGemmTuning({ kSlice: 2 })).toThrow(/the slice of k must be at least 4, got 2/);
+    });
+
     it('equals tfjs\'s kernel at the training shapes (784 inputs, 400 units, batch 64) and in a network\'s gradients', () => {
         const x = () => tf.randomNormal([64, 784], 0, 1, 'float32', 1), w = () => tf.randomNormal([784, 400], 0, 0.05, 'float32', 2);
         const [forward, forwardTheirs, shape] = bothWays(() => tf.matMul(x(), w()), 1);
@@ -151,10 +172,11 @@ describe('BatchMatMul on WASM through our kernel', () => {
         expect(count()).toBe(before);
         useOwnWasmGemm('auto');
         before = count();
-        tf.dispose([broadcast, tf.matMul(tf.ones([32, 50]), tf.ones([50, 64])), tf.matMul(tf.ones([64, 50]), tf.ones([50, 4]))]);
-        expect(count()).toBe(before); // below 64 rows, below 8 columns
-        tf.dispose(tf.matMul(tf.ones([64, 50]), tf.ones([50, 8])));
-        expect(count() - before).toBe(gemmOptionsForThisEngine().fusedMultiplyAdd ? 1 : 0);
+        tf.dispose([broadcast, tf.matMul(tf.ones([32, 50]), tf.ones([50, 64])), tf.matMul(tf.ones([63, 50]), tf.ones([50, 2]))]);
+        expect(count()).toBe(before); // below 64 rows
+        // from 64 rows, any number of columns (the output layers' 400 → 2 products)
+        tf.dispose([tf.matMul(tf.ones([64, 50]), tf.ones([50, 8])), tf.matMul(tf.ones([64, 50]), tf.ones([50, 2])), tf.matMul(tf.ones([64, 400]), tf.ones([64, 2]), true, false)]);
+        expect(count() - before).toBe(gemmOptionsForThisEngine().fusedMultiplyAdd ? 3 : 0);
         expect(() => useOwnWasmGemm('sometimes' as never)).toThrow(/unknown matrix-product mode 'sometimes'/);
     });
 

@@ -14,14 +14,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { F32, I32, Op, SimdOp, V128, localGet, localSet, memarg, simd, singleFunctionModule, webAssembly, type WasmMemory, type WasmModule } from '@cajal/runtime/wasm-assembly';
 
-/** What FusedAdam uses of tfjs-backend-wasm 4.22's backend object (checked before use). */
-interface TfjsWasmBackend {
+/** What FusedAdam (and batches.ts's rowsTensor) use of tfjs-backend-wasm 4.22's backend object (checked before use). */
+export interface TfjsWasmBackend {
     readonly wasm: { readonly asm: { readonly memory: WasmMemory }; _malloc(bytes: number): number; _free(offset: number): void };
     readonly dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
     makeOutput(shape: number[], dtype: 'float32'): { dataId: object; shape: number[]; dtype: 'float32' };
 }
 
-function tfjsWasmBackend(): TfjsWasmBackend | undefined {
+/** The tfjs-WASM backend when it is the current one and has the parts TfjsWasmBackend names, else undefined. */
+export function tfjsWasmBackend(): TfjsWasmBackend | undefined {
     if (tf.getBackend() !== 'wasm') return undefined;
     const backend = tf.backend() as unknown as Partial<TfjsWasmBackend>;
     const ok = typeof backend.wasm?.asm?.memory?.grow === 'function' && typeof backend.wasm._malloc === 'function'
