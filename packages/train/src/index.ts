@@ -18,7 +18,7 @@ export { FusedAdam } from './adam.js';
 export { denseLayersOf, denseStack } from './dense.js';
 export type { DenseActivation, DenseLayer } from './dense.js';
 // conv2d's gradients on tfjs-WASM as XNNPACK forward convolutions (what runTraining registers on WASM).
-export { ensureConv2dGradientsOnWasm } from './wasm-conv.js';
+export { directConvPasses, ensureConv2dGradientsOnWasm, useDirectConvOnWasm } from './wasm-conv.js';
 export { CORRELATION_FILTER_GRADIENT_KERNEL, CORRELATION_KERNEL, useWasmCorrelationKernels, wasmCorrelationAvailable } from './wasm-correlation.js';
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.

@@ -1,0 +1,145 @@
+/**
+ * Direct stride-1 convolutions in NHWC as our own WebAssembly SIMD kernels, each one function
+ * assembled by a pure generator (@cajal/runtime/wasm-assembly), working in tfjs-WASM's heap
+ * (wasm-conv.ts pads, calls and registers them). Both are vectorised along the output channels,
+ * 4 per f32x4, so those are a multiple of 4; `vectors` = that count ÷ 4 is part of the module.
+ *
+ * - `convolve` (convolutionModuleBytes): y[n, i, j, :] = Σ_{a, t} x̂[n, i + a, j, t] · w[a, t, :],
+ *   with x̂ the padded input and t running over a filter row's kw · C taps, which lie contiguous
+ *   in x̂ (from pixel j on) and in the filter [kh, kw, C, O] = [kh, kw·C, O]. A strip of `pixels`
+ *   outputs of one row, `pixels` × `vectors` accumulators; per tap, `vectors` filter loads and
+ *   one broadcast per pixel. The input's gradient is this kernel on the padded dy with the
+ *   filter turned 180° and its channels swapped.
+ * - `filterGradient` (filterGradientConvModuleBytes): dw[a, t, :] += Σ_{n, i, j} x̂[n, i + a, j, t]
+ *   · dy[n, i, j, :], `taps` consecutive taps of a filter row at a time, `taps` × `vectors`
+ *   accumulators; per output pixel, `vectors` loads of dy and one broadcast per tap. It adds to
+ *   dw, so that the caller can pass the batch in chunks that stay in cache.
+ * Multiply-adds are f32x4.relaxed_madd where the engine validates relaxed SIMD (Node ≥ 22),
+ * f32x4.mul then f32x4.add otherwise.
+ */
+import { I32, Op, SimdOp, V128, addToLocal, countedLoop, i32Const, localGet, localSet, memarg, simd, singleFunctionModule, uleb } from '@cajal/runtime/wasm-assembly';
+
+export type ConvolutionModuleOptions = {
+    /** f32x4.relaxed_madd (relaxed SIMD, Node ≥ 22) instead of f32x4.mul then f32x4.add */
+    fusedMultiplyAdd: boolean;
+    /** output channels ÷ 4 */
+    vectors: number;
+    /** convolve: output pixels per strip; filterGradient: filter taps per block */
+    block: number;
+};
+
+const { END, I32_ADD, I32_MUL } = Op;
+const { V128_LOAD, V128_LOAD32_SPLAT, V128_STORE, V128_CONST, F32X4_ADD, F32X4_MUL, F32X4_RELAXED_MADD } = SimdOp;
+const get = localGet, set = localSet, i32 = i32Const, addTo = addToLocal;
+const floatAt = (offset: number) => memarg(2, offset);
+const ZERO = simd(V128_CONST, ...new Array(16).fill(0));
+/** target += broadcast · vector (v128 locals) */
+const madd = (fused: boolean, broadcast: number, vector: number, target: number) => fused
+    ? [...get(broadcast), ...get(vector), ...get(target), ...simd(F32X4_RELAXED_MADD), ...set(target)]
+    : [...get(broadcast), ...get(vector), ...simd(F32X4_MUL), ...get(target), ...simd(F32X4_ADD), ...set(target)];
+
+/** The most accumulators a kernel keeps: with the loaded vectors and a broadcast, within x64's 16 SIMD registers. */
+export const MAX_CONV_ACCUMULATORS = 10;
+
+function checkOptions({ vectors, block }: ConvolutionModuleOptions): void {
+    if (!Number.isInteger(vectors) || vectors < 1 || !Number.isInteger(block) || block < 1 || vectors * block > MAX_CONV_ACCUMULATORS || vectors * (block + 1) + 1 > 16) {
+        throw new Error(`convolution kernel: ${vectors} vectors × ${block}, expected at most ${MAX_CONV_ACCUMULATORS} accumulators in 16 registers`);
+    }
+}
+
+/**
+ * convolve(x̂, w, y, batch, outHeight, strips, rowBytes, imageBytes, pixelBytes, kh, rowTaps): byte
+ * offsets x̂, w, y; x̂ [batch, ≥ outHeight + kh − 1, rowBytes / pixelBytes, C] (pixelBytes = 4·C), w
+ * [kh, rowTaps = kw·C, 4·vectors], y [batch, outHeight, strips · pixels, 4·vectors].
+ */
+export function convolutionModuleBytes(options: ConvolutionModuleOptions): Uint8Array {
+    checkOptions(options);
+    const { fusedMultiplyAdd, vectors, block: pixels } = options;
+    const [X, W, Y, BATCH, OUT_HEIGHT, STRIPS, ROW_BYTES, IMAGE_BYTES, PIXEL_BYTES, KH, ROW_TAPS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const [n, i, s, a, t, imageX, rowX, pixelX, xp, wp, yp] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+    const pixelOffset = (p: number) => 22 + p;
+    const firstVector = 22 + pixels;
+    const broadcast = firstVector, filterVector = (v: number) => firstVector + 1 + v, acc = (p: number, v: number) => firstVector + 1 + vectors + p * vectors + v;
+
+    const tap: number[] = [];
+    for (let v = 0; v < vectors; v++) tap.push(...get(wp), ...simd(V128_LOAD, ...floatAt(16 * v)), ...set(filterVector(v)));
+    for (let p = 0; p < pixels; p++) {
+        tap.push(...get(xp), ...(p > 0 ? [...get(pixelOffset(p)), I32_ADD] : []), ...simd(V128_LOAD32_SPLAT, ...floatAt(0)), ...set(broadcast));
+        for (let v = 0; v < vectors; v++) tap.push(...madd(fusedMultiplyAdd, broadcast, filterVector(v), acc(p, v)));
+    }
+    tap.push(...addTo(xp, i32(4)), ...addTo(wp, i32(16 * vectors)));
+
+    const strip: number[] = [];
+    for (let p = 0; p < pixels; p++) for (let v = 0; v < vectors; v++) strip.push(...ZERO, ...set(acc(p, v)));
+    strip.push(
+        ...get(W), ...set(wp),
+        ...countedLoop(a, get(KH), [
+            ...get(pixelX), ...get(a), ...get(ROW_BYTES), I32_MUL, I32_ADD, ...set(xp),
+            ...countedLoop(t, get(ROW_TAPS), tap)
+        ]));
+    for (let p = 0; p < pixels; p++) for (let v = 0; v < vectors; v++) strip.push(...get(yp), ...get(acc(p, v)), ...simd(V128_STORE, ...floatAt(16 * (p * vectors + v))));
+    strip.push(...addTo(yp, i32(16 * vectors * pixels)), ...addTo(pixelX, [...get(PIXEL_BYTES), ...i32(pixels), I32_MUL]));
+
+    const code: number[] = [];
+    for (let p = 1; p < pixels; p++) code.push(...get(PIXEL_BYTES), ...i32(p), I32_MUL, ...set(pixelOffset(p)));
+    code.push(
+        ...get(X), ...set(imageX), ...get(Y), ...set(yp),
+        ...countedLoop(n, get(BATCH), [
+            ...get(imageX), ...set(rowX),
+            ...countedLoop(i, get(OUT_HEIGHT), [
+                ...get(rowX), ...set(pixelX),
+                ...countedLoop(s, get(STRIPS), strip),
+                ...addTo(rowX, get(ROW_BYTES))
+            ]),
+            ...addTo(imageX, get(IMAGE_BYTES))
+        ]),
+        END);
+    return singleFunctionModule('convolve', new Array(11).fill(I32), [2, ...uleb(11 + pixels), I32, ...uleb(1 + vectors + pixels * vectors), V128, ...code]);
+}
+
+/**
+ * filterGradient(x̂, dy, dw, batch, outHeight, outWidth, rowBytes, imageBytes, pixelBytes, kh,
+ * blocks): byte offsets; x̂ as convolve's, dy [batch, outHeight, outWidth, 4·vectors], dw [kh,
+ * blocks · taps, 4·vectors] (taps = `block`; blocks · taps = kw·C), to which the sums are added.
+ */
+export function filterGradientConvModuleBytes(options: ConvolutionModuleOptions): Uint8Array {
+    checkOptions(options);
+    const { fusedMultiplyAdd, vectors, block: taps } = options;
+    const [X, DY, DW, BATCH, OUT_HEIGHT, OUT_WIDTH, ROW_BYTES, IMAGE_BYTES, PIXEL_BYTES, KH, BLOCKS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const [a, blockIndex, n, i, j, start, imageX, rowX, xp, dyp, dwp] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+    const broadcast = 22, dyVector = (v: number) => 23 + v, acc = (q: number, v: number) => 23 + vectors + q * vectors + v;
+
+    const pixel: number[] = [];
+    for (let v = 0; v < vectors; v++) pixel.push(...get(dyp), ...simd(V128_LOAD, ...floatAt(16 * v)), ...set(dyVector(v)));
+    for (let q = 0; q < taps; q++) {
+        pixel.push(...get(xp), ...simd(V128_LOAD32_SPLAT, ...floatAt(4 * q)), ...set(broadcast));
+        for (let v = 0; v < vectors; v++) pixel.push(...madd(fusedMultiplyAdd, broadcast, dyVector(v), acc(q, v)));
+    }
+    pixel.push(...addTo(xp, get(PIXEL_BYTES)), ...addTo(dyp, i32(16 * vectors)));
+
+    const tapBlock: number[] = [];
+    for (let q = 0; q < taps; q++) for (let v = 0; v < vectors; v++) tapBlock.push(...get(dwp), ...simd(V128_LOAD, ...floatAt(16 * (q * vectors + v))), ...set(acc(q, v)));
+    tapBlock.push(
+        ...get(start), ...set(imageX), ...get(DY), ...set(dyp),
+        ...countedLoop(n, get(BATCH), [
+            ...get(imageX), ...set(rowX),
+            ...countedLoop(i, get(OUT_HEIGHT), [
+                ...get(rowX), ...set(xp),
+                ...countedLoop(j, get(OUT_WIDTH), pixel),
+                ...addTo(rowX, get(ROW_BYTES))
+            ]),
+            ...addTo(imageX, get(IMAGE_BYTES))
+        ]));
+    for (let q = 0; q < taps; q++) for (let v = 0; v < vectors; v++) tapBlock.push(...get(dwp), ...get(acc(q, v)), ...simd(V128_STORE, ...floatAt(16 * (q * vectors + v))));
+    tapBlock.push(...addTo(dwp, i32(16 * vectors * taps)), ...addTo(start, i32(4 * taps)));
+
+    const code = [
+        ...get(DW), ...set(dwp),
+        ...countedLoop(a, get(KH), [
+            ...get(X), ...get(a), ...get(ROW_BYTES), I32_MUL, I32_ADD, ...set(start),
+            ...countedLoop(blockIndex, get(BLOCKS), tapBlock)
+        ]),
+        END
+    ];
+    return singleFunctionModule('filterGradient', new Array(11).fill(I32), [2, 11, I32, ...uleb(1 + vectors + taps * vectors), V128, ...code]);
+}
