@@ -6,7 +6,7 @@
  * read and written where tfjs keeps them.
  */
 import { webAssembly, type WasmModule } from '@cajal/runtime/wasm-assembly';
-import { MAX_CONV_ACCUMULATORS, convolutionModuleBytes, filterGradientConvModuleBytes } from './wasm-conv-kernels.js';
+import { MAX_CONV_ACCUMULATORS, MAX_ONE_CHANNEL_PIXELS, convolutionModuleBytes, filterGradientConvModuleBytes, oneChannelConvolutionModuleBytes } from './wasm-conv-kernels.js';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
 /** What this file uses of tfjs-backend-wasm 4.22's backend object (checked before use). */
@@ -16,6 +16,7 @@ type WasmBackend = {
     makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 };
 type Convolve = (x: number, w: number, y: number, batch: number, outHeight: number, strips: number, rowBytes: number, imageBytes: number, pixelBytes: number, kh: number, rowTaps: number) => void;
+type ConvolveOne = (x: number, w: number, y: number, batch: number, outHeight: number, strips: number, rowBytes: number, imageBytes: number, pixelBytes: number, kh: number, rowVectors: number, outPixelBytes: number) => void;
 type FilterGradient = (x: number, dy: number, dw: number, batch: number, outHeight: number, outWidth: number, rowBytes: number, imageBytes: number, pixelBytes: number, kh: number, blocks: number) => void;
 
 /** A stride-1 convolution: input [batch, height, width, channels], filter [kh, kw, channels, outChannels], padding top and left; output [batch, outHeight, outWidth, outChannels]. */
@@ -41,13 +42,25 @@ export function tapsPerBlock(rowTaps: number, vectors: number): number {
     return 1;
 }
 
-/** Channels a kernel can write: 4 per vector, and with one pixel or tap, 2·vectors + 1 registers of the 16. */
+/** The pixels of a row convolveOne keeps: the most (up to 8) that divide it. */
+export function oneChannelPixelsPerStrip(outWidth: number): number {
+    for (let p = MAX_ONE_CHANNEL_PIXELS; p > 1; p--) if (outWidth % p === 0) return p;
+    return 1;
+}
+
+/** Channels convolve and filterGradient can write: 4 per vector, and with one pixel or tap, 2·vectors + 1 registers of the 16. */
 const writable = (channels: number) => channels % 4 === 0 && channels > 0 && 2 * (channels / 4) + 1 <= 16;
-/** Which of the three passes the kernels take: they are vectorised along the channels each writes. */
+/** Whether convolveOne can read the filter rows (kw · channels read) as whole vectors. */
+const readableByVectors = (kw: number, channels: number) => (kw * channels) % 4 === 0;
+/**
+ * Which of the three passes the kernels take: convolve and filterGradient are vectorised along
+ * the channels each writes; else the forward and the input's gradient take convolveOne, one
+ * written channel at a time, where a filter row's taps are whole vectors.
+ */
 export const directConvolutionTakes = {
-    forward: (g: ConvGeometry) => writable(g.outChannels),
+    forward: (g: ConvGeometry) => writable(g.outChannels) || readableByVectors(g.kw, g.channels),
     filterGradient: (g: ConvGeometry) => writable(g.outChannels),
-    inputGradient: (g: ConvGeometry) => writable(g.channels),
+    inputGradient: (g: ConvGeometry) => writable(g.channels) || readableByVectors(g.kw, g.outChannels),
 };
 
 /** Images per call of filterGradient: the padded input and dy of a chunk stay within about this many bytes (L2). */
@@ -59,13 +72,13 @@ export class DirectConvolution {
     private scratchBytes = 0;
     constructor(private readonly backend: WasmBackend, private readonly fusedMultiplyAdd: boolean) {}
 
-    private kernel<T>(kind: 'convolve' | 'filterGradient', vectors: number, block: number): T {
+    private kernel<T>(kind: 'convolve' | 'filterGradient' | 'convolveOne', vectors: number, block: number): T {
         const key = `${kind} ${vectors} ${block}`;
         let kernel = this.instances.get(key);
         if (!kernel) {
             const options = { fusedMultiplyAdd: this.fusedMultiplyAdd, vectors, block };
             const wasm = webAssembly()!;
-            const bytes = kind === 'convolve' ? convolutionModuleBytes(options) : filterGradientConvModuleBytes(options);
+            const bytes = kind === 'convolve' ? convolutionModuleBytes(options) : kind === 'convolveOne' ? oneChannelConvolutionModuleBytes(options) : filterGradientConvModuleBytes(options);
             kernel = new wasm.Instance(new wasm.Module(bytes) as WasmModule, { env: { memory: this.backend.wasm.asm.memory } }).exports[kind];
             this.instances.set(key, kernel);
         }
@@ -100,21 +113,35 @@ export class DirectConvolution {
         }
     }
 
-    /** y = x̂ ⋆ w: x̂ padded [batch, outHeight + kh − 1, outWidth + kw − 1, channels] at byte offset `padded`, w [kh, kw, channels, outChannels] at `filter`. */
-    private convolve(padded: number, filter: number, out: TensorInfo, batch: number, channels: number, kh: number, kw: number, outChannels: number): void {
+    /**
+     * y = x̂ ⋆ w: x̂ padded [batch, outHeight + kh − 1, outWidth + kw − 1, channels] at byte offset
+     * `padded`, w [kh, kw, channels, outChannels] at `filter`; `scratch` (4·kh·kw·channels bytes)
+     * holds one output channel's filter when the outputs are not whole vectors.
+     */
+    private convolve(padded: number, filter: number, out: TensorInfo, batch: number, channels: number, kh: number, kw: number, outChannels: number, scratch: number): void {
         const [, outHeight, outWidth] = out.shape;
-        const vectors = outChannels / 4, pixels = pixelsPerStrip(outWidth, vectors);
-        const rowBytes = 4 * (outWidth + kw - 1) * channels;
-        this.kernel<Convolve>('convolve', vectors, pixels)(padded, filter, this.offset(out), batch, outHeight, outWidth / pixels, rowBytes,
-            rowBytes * (outHeight + kh - 1), 4 * channels, kh, kw * channels);
+        const rowBytes = 4 * (outWidth + kw - 1) * channels, imageBytes = rowBytes * (outHeight + kh - 1);
+        if (writable(outChannels)) {
+            const vectors = outChannels / 4, pixels = pixelsPerStrip(outWidth, vectors);
+            this.kernel<Convolve>('convolve', vectors, pixels)(padded, filter, this.offset(out), batch, outHeight, outWidth / pixels, rowBytes, imageBytes, 4 * channels, kh, kw * channels);
+            return;
+        }
+        const pixels = oneChannelPixelsPerStrip(outWidth), kernel = this.kernel<ConvolveOne>('convolveOne', 0, pixels);
+        const taps = kh * kw * channels, from = filter / 4, to = scratch / 4;
+        for (let o = 0; o < outChannels; o++) {
+            const heap = this.heap();
+            for (let t = 0; t < taps; t++) heap[to + t] = heap[from + t * outChannels + o];
+            kernel(padded, scratch, this.offset(out) + 4 * o, batch, outHeight, outWidth / pixels, rowBytes, imageBytes, 4 * channels, kh, kw * channels / 4, 4 * outChannels);
+        }
     }
 
     forward(x: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
         const paddedHeight = g.outHeight + g.kh - 1, paddedWidth = g.outWidth + g.kw - 1;
-        const padded = this.reserve(4 * g.batch * paddedHeight * paddedWidth * g.channels);
+        const paddedBytes = 4 * g.batch * paddedHeight * paddedWidth * g.channels;
+        const padded = this.reserve(paddedBytes + 4 * g.kh * g.kw * g.channels);
         const out = this.backend.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
         this.pad(this.offset(x), padded, x.shape, g.top, g.left, paddedHeight, paddedWidth);
-        this.convolve(padded, this.offset(filter), out, g.batch, g.channels, g.kh, g.kw, g.outChannels);
+        this.convolve(padded, this.offset(filter), out, g.batch, g.channels, g.kh, g.kw, g.outChannels, padded + paddedBytes);
         return out;
     }
 
@@ -123,14 +150,14 @@ export class DirectConvolution {
         const { batch, height, width, channels, kh, kw, outChannels } = g;
         const paddedHeight = height + kh - 1, paddedWidth = width + kw - 1;
         const paddedBytes = 4 * batch * paddedHeight * paddedWidth * outChannels, filterBytes = 4 * kh * kw * channels * outChannels;
-        const padded = this.reserve(paddedBytes + filterBytes), turned = padded + paddedBytes;
+        const padded = this.reserve(paddedBytes + 2 * filterBytes), turned = padded + paddedBytes;
         const dx = this.backend.makeOutput([batch, height, width, channels], 'float32');
         this.pad(this.offset(dy), padded, dy.shape, kh - 1 - g.top, kw - 1 - g.left, paddedHeight, paddedWidth);
         const heap = this.heap(), w = this.offset(filter) / 4, t = turned / 4;
         for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) for (let o = 0; o < outChannels; o++) for (let c = 0; c < channels; c++) {
             heap[t + ((a * kw + b) * outChannels + o) * channels + c] = heap[w + (((kh - 1 - a) * kw + (kw - 1 - b)) * channels + c) * outChannels + o];
         }
-        this.convolve(padded, turned, dx, batch, outChannels, kh, kw, channels);
+        this.convolve(padded, turned, dx, batch, outChannels, kh, kw, channels, turned + filterBytes);
         return dx;
     }
 

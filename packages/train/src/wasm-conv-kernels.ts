@@ -14,6 +14,12 @@
  *   · dy[n, i, j, :], `taps` consecutive taps of a filter row at a time, `taps` × `vectors`
  *   accumulators; per output pixel, `vectors` loads of dy and one broadcast per tap. It adds to
  *   dw, so that the caller can pass the batch in chunks that stay in cache.
+ * - `convolveOne` (oneChannelConvolutionModuleBytes): one output channel, for the passes whose
+ *   written channels are not a multiple of 4 (the first layer's input gradient, C = 1): y[n, i,
+ *   j] = Σ_{a, t} x̂[n, i + a, j, t] · w[a, t] vectorised along t instead (kw·C a multiple of 4),
+ *   `block` pixels of a row at a time, each filter vector loaded once for them, the 4 lanes
+ *   summed at the end; y's pixels `outPixelBytes` apart, so that the caller writes one channel of
+ *   several with one call each.
  * Multiply-adds are f32x4.relaxed_madd where the engine validates relaxed SIMD (Node ≥ 22),
  * f32x4.mul then f32x4.add otherwise.
  */
@@ -28,15 +34,18 @@ export type ConvolutionModuleOptions = {
     block: number;
 };
 
-const { END, I32_ADD, I32_MUL } = Op;
-const { V128_LOAD, V128_LOAD32_SPLAT, V128_STORE, V128_CONST, F32X4_ADD, F32X4_MUL, F32X4_RELAXED_MADD } = SimdOp;
+const { END, I32_ADD, I32_MUL, F32_STORE } = Op;
+const { V128_LOAD, V128_LOAD32_SPLAT, V128_STORE, V128_CONST, F32X4_ADD, F32X4_MUL, F32X4_RELAXED_MADD, F32X4_EXTRACT_LANE } = SimdOp;
+const F32_ADD = 0x92;
 const get = localGet, set = localSet, i32 = i32Const, addTo = addToLocal;
 const floatAt = (offset: number) => memarg(2, offset);
 const ZERO = simd(V128_CONST, ...new Array(16).fill(0));
 /** target += broadcast · vector (v128 locals) */
-const madd = (fused: boolean, broadcast: number, vector: number, target: number) => fused
-    ? [...get(broadcast), ...get(vector), ...get(target), ...simd(F32X4_RELAXED_MADD), ...set(target)]
-    : [...get(broadcast), ...get(vector), ...simd(F32X4_MUL), ...get(target), ...simd(F32X4_ADD), ...set(target)];
+const madd = (fused: boolean, broadcast: number, vector: number, target: number) => maddCode(fused, get(broadcast), get(vector), target);
+/** target += first · second (code leaving a v128 each) */
+const maddCode = (fused: boolean, first: number[], second: number[], target: number) => fused
+    ? [...first, ...second, ...get(target), ...simd(F32X4_RELAXED_MADD), ...set(target)]
+    : [...first, ...second, ...simd(F32X4_MUL), ...get(target), ...simd(F32X4_ADD), ...set(target)];
 
 /** The most accumulators a kernel keeps: with the loaded vectors and a broadcast, within x64's 16 SIMD registers. */
 export const MAX_CONV_ACCUMULATORS = 10;
@@ -142,4 +151,59 @@ export function filterGradientConvModuleBytes(options: ConvolutionModuleOptions)
         END
     ];
     return singleFunctionModule('filterGradient', new Array(11).fill(I32), [2, 11, I32, ...uleb(1 + vectors + taps * vectors), V128, ...code]);
+}
+
+/** The most pixels convolveOne keeps (one accumulator each, with a filter vector). */
+export const MAX_ONE_CHANNEL_PIXELS = 8;
+
+/**
+ * convolveOne(x̂, w, y, batch, outHeight, strips, rowBytes, imageBytes, pixelBytes, kh, rowVectors,
+ * outPixelBytes): byte offsets; x̂ as convolve's, w [kh, rowVectors · 4 = kw·C] (one output channel's
+ * filter), y's pixel (n, i, j) at y + ((n·outHeight + i)·strips·pixels + j)·outPixelBytes.
+ */
+export function oneChannelConvolutionModuleBytes(options: Omit<ConvolutionModuleOptions, 'vectors'>): Uint8Array {
+    const { fusedMultiplyAdd, block: pixels } = options;
+    if (!Number.isInteger(pixels) || pixels < 1 || pixels > MAX_ONE_CHANNEL_PIXELS) throw new Error(`one-channel convolution kernel: ${pixels} pixels, expected 1 to ${MAX_ONE_CHANNEL_PIXELS}`);
+    const [X, W, Y, BATCH, OUT_HEIGHT, STRIPS, ROW_BYTES, IMAGE_BYTES, PIXEL_BYTES, KH, ROW_VECTORS, OUT_PIXEL_BYTES] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+    const [n, i, s, a, q, imageX, rowX, pixelX, xp, wp, yp] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
+    const pixelOffset = (p: number) => 23 + 2 * p, outOffset = (p: number) => 24 + 2 * p;
+    const firstVector = 23 + 2 * pixels;
+    const filterVector = firstVector, acc = (p: number) => firstVector + 1 + p;
+
+    const step: number[] = [...get(wp), ...simd(V128_LOAD, ...floatAt(0)), ...set(filterVector)];
+    for (let p = 0; p < pixels; p++) {
+        step.push(...maddCode(fusedMultiplyAdd, [...get(xp), ...(p > 0 ? [...get(pixelOffset(p)), I32_ADD] : []), ...simd(V128_LOAD, ...floatAt(0))], get(filterVector), acc(p)));
+    }
+    step.push(...addTo(xp, i32(16)), ...addTo(wp, i32(16)));
+
+    const strip: number[] = [];
+    for (let p = 0; p < pixels; p++) strip.push(...ZERO, ...set(acc(p)));
+    strip.push(
+        ...get(W), ...set(wp),
+        ...countedLoop(a, get(KH), [
+            ...get(pixelX), ...get(a), ...get(ROW_BYTES), I32_MUL, I32_ADD, ...set(xp),
+            ...countedLoop(q, get(ROW_VECTORS), step)
+        ]));
+    for (let p = 0; p < pixels; p++) {
+        // The four lanes' sum: ((0 + 1) + 2) + 3.
+        const lane = (l: number) => [...get(acc(p)), ...simd(F32X4_EXTRACT_LANE, l)];
+        strip.push(...get(yp), ...(p > 0 ? [...get(outOffset(p)), I32_ADD] : []), ...lane(0), ...lane(1), F32_ADD, ...lane(2), F32_ADD, ...lane(3), F32_ADD, F32_STORE, ...floatAt(0));
+    }
+    strip.push(...addTo(yp, [...get(OUT_PIXEL_BYTES), ...i32(pixels), I32_MUL]), ...addTo(pixelX, [...get(PIXEL_BYTES), ...i32(pixels), I32_MUL]));
+
+    const code: number[] = [];
+    for (let p = 1; p < pixels; p++) code.push(...get(PIXEL_BYTES), ...i32(p), I32_MUL, ...set(pixelOffset(p)), ...get(OUT_PIXEL_BYTES), ...i32(p), I32_MUL, ...set(outOffset(p)));
+    code.push(
+        ...get(X), ...set(imageX), ...get(Y), ...set(yp),
+        ...countedLoop(n, get(BATCH), [
+            ...get(imageX), ...set(rowX),
+            ...countedLoop(i, get(OUT_HEIGHT), [
+                ...get(rowX), ...set(pixelX),
+                ...countedLoop(s, get(STRIPS), strip),
+                ...addTo(rowX, get(ROW_BYTES))
+            ]),
+            ...addTo(imageX, get(IMAGE_BYTES))
+        ]),
+        END);
+    return singleFunctionModule('convolveOne', new Array(12).fill(I32), [2, ...uleb(11 + 2 * pixels), I32, ...uleb(1 + pixels), V128, ...code]);
 }

@@ -17,8 +17,8 @@ import { resolveArchitecture, fnN, RealT, natOf } from '@cajal/language';
 import { initBackend } from '@cajal/runtime';
 import { webAssembly } from '@cajal/runtime/wasm-assembly';
 import { buildModel, directConvPasses, ensureConv2dGradientsOnWasm, useDirectConvOnWasm } from '@cajal/train';
-import { MAX_CONV_ACCUMULATORS, convolutionModuleBytes, filterGradientConvModuleBytes } from '../src/wasm-conv-kernels.js';
-import { directConvolutionTakes, pixelsPerStrip, tapsPerBlock } from '../src/wasm-conv-direct.js';
+import { MAX_CONV_ACCUMULATORS, MAX_ONE_CHANNEL_PIXELS, convolutionModuleBytes, filterGradientConvModuleBytes, oneChannelConvolutionModuleBytes } from '../src/wasm-conv-kernels.js';
+import { directConvolutionTakes, oneChannelPixelsPerStrip, pixelsPerStrip, tapsPerBlock } from '../src/wasm-conv-direct.js';
 import { directConvUsesFusedMultiplyAdd } from '../src/wasm-conv.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,12 +37,14 @@ function golden(name: string, actual: string): void {
 }
 
 describe('the convolution modules', () => {
-    it('match the golden modules (plain SIMD and fused multiply-add; as the trunk\'s conv 5×5 8 → 16 uses them)', () => {
+    it('match the golden modules (plain SIMD and fused multiply-add; as the trunk\'s conv 5×5 8 → 16 uses them, and its 1 → 8 input gradient)', () => {
         for (const fusedMultiplyAdd of [false, true]) {
             const variant = fusedMultiplyAdd ? 'fused' : 'plain';
             golden(`conv-convolve-${variant}.wasm.hex`, hexLines(convolutionModuleBytes({ fusedMultiplyAdd, vectors: 4, block: 2 })));
             golden(`conv-filter-gradient-${variant}.wasm.hex`, hexLines(filterGradientConvModuleBytes({ fusedMultiplyAdd, vectors: 4, block: 2 })));
+            golden(`conv-convolve-one-${variant}.wasm.hex`, hexLines(oneChannelConvolutionModuleBytes({ fusedMultiplyAdd, block: 7 })));
         }
+        expect([oneChannelPixelsPerStrip(28), oneChannelPixelsPerStrip(32), oneChannelPixelsPerStrip(11), oneChannelPixelsPerStrip(1)]).toEqual([7, 8, 1, 1]);
         // The trunk: 28-pixel rows; 16 outputs (4 vectors) in strips of 2, 8 (2 vectors) of 4; filter rows of 5·8 and 5·1 taps.
         expect([pixelsPerStrip(28, 4), pixelsPerStrip(28, 2), pixelsPerStrip(28, 1), pixelsPerStrip(27, 2), pixelsPerStrip(7, 4)]).toEqual([2, 4, 4, 3, 1]);
         expect([tapsPerBlock(40, 4), tapsPerBlock(5, 2), tapsPerBlock(40, 2), tapsPerBlock(7, 4)]).toEqual([2, 5, 5, 1]);
@@ -58,6 +60,11 @@ describe('the convolution modules', () => {
                 expect(wasm.validate(convolutionModuleBytes({ ...options, fusedMultiplyAdd: true }))).toBe(nodeMajor >= 22);
             }
         }
+        for (let pixels = 1; pixels <= MAX_ONE_CHANNEL_PIXELS; pixels++) {
+            expect(wasm.validate(oneChannelConvolutionModuleBytes({ fusedMultiplyAdd: false, block: pixels })), `convolveOne ${pixels}`).toBe(true);
+            expect(wasm.validate(oneChannelConvolutionModuleBytes({ fusedMultiplyAdd: true, block: pixels }))).toBe(nodeMajor >= 22);
+        }
+        expect(() => oneChannelConvolutionModuleBytes({ fusedMultiplyAdd: false, block: 9 })).toThrow(/9 pixels, expected 1 to 8/);
         expect(directConvUsesFusedMultiplyAdd()).toBe(nodeMajor >= 22);
         expect(() => convolutionModuleBytes({ fusedMultiplyAdd: false, vectors: 4, block: 3 })).toThrow(/4 vectors × 3, expected at most 10 accumulators/);
         expect(() => filterGradientConvModuleBytes({ fusedMultiplyAdd: false, vectors: 8, block: 1 })).toThrow(/8 vectors × 1/);
@@ -125,9 +132,9 @@ describe('conv2d on tfjs-WASM through the kernels', () => {
         });
     }, 120_000);
 
-    it('runs the kernels for the trunk\'s conv 5×5 8 → 16 (forward and both gradients) on a batch of MNIST-sized images, leaving no tensors', () => {
-        const x = tf.randomUniform([4, 28, 28, 8], 0, 1, 'float32', 1) as tf.Tensor4D;
-        const w = tf.randomNormal([5, 5, 8, 16], 0, 0.1, 'float32', 2) as tf.Tensor4D;
+    for (const [channels, outChannels] of [[1, 8], [8, 16]]) it(`runs the kernels for the trunk's conv 5×5 ${channels} → ${outChannels} (forward and both gradients) on a batch of MNIST-sized images, leaving no tensors`, () => {
+        const x = tf.randomUniform([4, 28, 28, channels], 0, 1, 'float32', 1) as tf.Tensor4D;
+        const w = tf.randomNormal([5, 5, channels, outChannels], 0, 0.1, 'float32', 2) as tf.Tensor4D;
         try {
             const gradients = (on: boolean) => {
                 useDirectConvOnWasm(on);
