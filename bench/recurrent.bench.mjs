@@ -15,7 +15,7 @@
  *   reader and the hyperconv step share its trunk, conv 5×5 1→8 and 8→16, same padding, on a
  *   batch of 64 MNIST-sized images; the step convolves each image with its own 13×13 kernel):
  *   forward, filter gradient and input gradient as the kernels tfjs-WASM runs (the trunk's are
- *   our direct SIMD kernels where the channels a pass writes are a multiple of 4, else tfjs's,
+ *   our direct SIMD kernels wherever they take the shape, else tfjs's,
  *   packages/train/src/wasm-conv.ts; the per-image correlation's are our SIMD kernels,
  *   wasm-correlation.ts), each ÷ the forward and ÷ PyTorch's
  *   (torch.ops.aten.convolution_backward computing only that gradient); the trunk's also on
@@ -217,7 +217,7 @@ export default async function run(ctx) {
         }
         const forced = f => () => { const out = f(); out.dataSync(); out.dispose(); };
 
-        // Which trunk passes our direct kernels take (packages/train/src/wasm-conv.ts): those whose written channels are a multiple of 4.
+        // Which trunk passes our direct kernels take (packages/train/src/wasm-conv.ts).
         const direct = {};
         for (const c of convInputs.filter(c => c.trunk)) {
             direct[c.name] = {};
@@ -297,7 +297,7 @@ export default async function run(ctx) {
             for (const part of ['forward', 'filter', 'input']) {
                 const label = part === 'forward' ? 'forward' : `${part} gradient`;
                 const [tfjsSeconds, torchSeconds] = [median(side('tfjs', name, part)), median(side('torch', name, part))];
-                const kernel = !conv ? 'our per-image SIMD kernel' : direct[name][part] ? 'our direct SIMD kernel' : "tfjs's kernels (channels not a multiple of 4)";
+                const kernel = !conv ? 'our per-image SIMD kernel' : direct[name][part] ? 'our direct SIMD kernel' : "tfjs's kernels (a shape ours do not take)";
                 rows.push({
                     suite: 'recurrent', name: `${name} ${label}, ${shape}, tfjs-wasm`, value: tfjsSeconds * 1e3, unit: 'ms',
                     note: `${convHow}; ${kernel}; ${gflops(tfjsSeconds)} GFLOP/s; PyTorch ${(torchSeconds * 1e3).toFixed(2)} ms, ${gflops(torchSeconds)} GFLOP/s`

@@ -6,11 +6,14 @@
  * shapes (few channels, 5 × 5 filters). Registered here (runTraining does it on WASM), for
  * stride 1 and dilation 1 (every convolution Cajal builds), NHWC float32:
  *
- * - where the channels a pass writes are a multiple of 4 and at most 28 (the outputs' for the
- *   forward and the filter's gradient, the inputs' for the input's gradient): our direct SIMD
- *   kernels (wasm-conv-kernels.ts, run by wasm-conv-direct.ts). On the trunk's batch of 64
- *   MNIST images, conv 5 × 5 8 → 16 on Node 22: forward 20 → 12 ms, filter gradient 31 → 9 ms,
- *   input gradient 25 → 13 ms of CPU (docs/training.md);
+ * - our direct SIMD kernels (wasm-conv-kernels.ts, run by wasm-conv-direct.ts) wherever they
+ *   take the shape: the forward and the filter's gradient where the output channels are a
+ *   multiple of 4 up to 28, the input's gradient where the input channels are; else the forward
+ *   and the input's gradient one written channel at a time where a filter row (kw · the channels
+ *   read) is whole vectors, as the trunk's first input gradient (C = 1). On the trunk's batch of
+ *   64 MNIST images on Node 22, tfjs's kernels → ours: conv 5 × 5 8 → 16 forward 26 → 15 ms,
+ *   filter gradient 37 → 13 ms, input gradient 24 → 13 ms; 1 → 8 input gradient 13 → 3 ms of
+ *   CPU (docs/training.md);
  * - else the XNNPACK convolution for the forward, and for the gradients forward convolutions of
  *   transposed tensors on it: the filter's, dW[a, c, i, o] = Σ_{n, p, q} x̂[n, p + a, q + c, i] ·
  *   dy[n, p, q, o] with x̂ the padded input, a valid convolution of x̂ᵀ [i, h, w, n] (batch i,
@@ -61,10 +64,10 @@ let registered = false;
 
 /**
  * Whether stride-1 convolutions on WASM (forward and both gradients) run on our direct SIMD
- * kernels (wasm-conv-kernels.ts) wherever those can hold the channels they write (a multiple of
- * 4, at most 28). Measured faster than tfjs's at every shape tried (docs/training.md), with and
- * without relaxed SIMD's fused multiply-add, so on by default; off (false) leaves every
- * convolution to tfjs's kernels: the reference, for tests and benchmarks.
+ * kernels wherever they take the shape (above). Measured faster than tfjs's at every shape
+ * tried (docs/training.md), with and without relaxed SIMD's fused multiply-add, so on by
+ * default; off (false) leaves every convolution to tfjs's kernels: the reference, for tests and
+ * benchmarks.
  */
 let directOn = true;
 /** Turns our convolution kernels on or off (see above); returns the previous setting. */
