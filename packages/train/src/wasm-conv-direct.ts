@@ -15,7 +15,7 @@ type WasmBackend = {
     dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
     makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 };
-type Convolve = (x: number, w: number, y: number, batch: number, outHeight: number, strips: number, rowBytes: number, imageBytes: number, pixelBytes: number, kh: number, rowTaps: number) => void;
+type Convolve = (x: number, w: number, y: number, batch: number, outHeight: number, strips: number, rowBytes: number, imageBytes: number, pixelBytes: number, kh: number, rowTaps: number, bias: number, rectify: number) => void;
 type ConvolveOne = (x: number, w: number, y: number, batch: number, outHeight: number, strips: number, rowBytes: number, imageBytes: number, pixelBytes: number, kh: number, rowVectors: number, outPixelBytes: number) => void;
 type FilterGradient = (x: number, dy: number, dw: number, batch: number, outHeight: number, outWidth: number, rowBytes: number, imageBytes: number, pixelBytes: number, kh: number, blocks: number) => void;
 
@@ -57,6 +57,8 @@ const readableByVectors = (kw: number, channels: number) => (kw * channels) % 4 
  * the channels each writes; else the forward and the input's gradient take convolveOne, one
  * written channel at a time, where a filter row's taps are whole vectors.
  */
+/** Which fused convolutions (bias and relu, FusedConv2D) the forward takes: bias and relu are convolve's, when the outputs are whole vectors. */
+export const directConvolutionFuses = (g: ConvGeometry) => writable(g.outChannels);
 export const directConvolutionTakes = {
     forward: (g: ConvGeometry) => writable(g.outChannels) || readableByVectors(g.kw, g.channels),
     filterGradient: (g: ConvGeometry) => writable(g.outChannels),
@@ -114,18 +116,25 @@ export class DirectConvolution {
     }
 
     /**
-     * y = x̂ ⋆ w: x̂ padded [batch, outHeight + kh − 1, outWidth + kw − 1, channels] at byte offset
-     * `padded`, w [kh, kw, channels, outChannels] at `filter`; `scratch` (4·kh·kw·channels bytes)
-     * holds one output channel's filter when the outputs are not whole vectors.
+     * y = x̂ ⋆ w (+ bias, then max(0, ·) if `rectify`): x̂ padded [batch, outHeight + kh − 1,
+     * outWidth + kw − 1, channels] at byte offset `padded`, w [kh, kw, channels, outChannels] at
+     * `filter`, bias [outChannels] at `bias` (0: none); `scratch` (4·(kh·kw·channels +
+     * outChannels) bytes) holds one output channel's filter when the outputs are not whole
+     * vectors, else zeros for a missing bias. Bias and rectify only where the outputs are whole
+     * vectors (directConvolutionFuses).
      */
-    private convolve(padded: number, filter: number, out: TensorInfo, batch: number, channels: number, kh: number, kw: number, outChannels: number, scratch: number): void {
+    private convolve(padded: number, filter: number, out: TensorInfo, batch: number, channels: number, kh: number, kw: number, outChannels: number, scratch: number,
+        bias = 0, rectify = false): void {
         const [, outHeight, outWidth] = out.shape;
         const rowBytes = 4 * (outWidth + kw - 1) * channels, imageBytes = rowBytes * (outHeight + kh - 1);
         if (writable(outChannels)) {
             const vectors = outChannels / 4, pixels = pixelsPerStrip(outWidth, vectors);
-            this.kernel<Convolve>('convolve', vectors, pixels)(padded, filter, this.offset(out), batch, outHeight, outWidth / pixels, rowBytes, imageBytes, 4 * channels, kh, kw * channels);
+            if (!bias) this.heap().fill(0, scratch / 4, scratch / 4 + outChannels);
+            this.kernel<Convolve>('convolve', vectors, pixels)(padded, filter, this.offset(out), batch, outHeight, outWidth / pixels, rowBytes, imageBytes, 4 * channels, kh, kw * channels,
+                bias || scratch, rectify ? 1 : 0);
             return;
         }
+        if (bias || rectify) throw new Error('convolveOne has no bias or activation: a fused convolution with these channels keeps tfjs\'s kernel');
         const pixels = oneChannelPixelsPerStrip(outWidth), kernel = this.kernel<ConvolveOne>('convolveOne', 0, pixels);
         const taps = kh * kw * channels, from = filter / 4, to = scratch / 4;
         for (let o = 0; o < outChannels; o++) {
@@ -135,13 +144,15 @@ export class DirectConvolution {
         }
     }
 
-    forward(x: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+    /** The forward pass; with `fused`, plus the bias (if any) and relu (if `rectify`) of a fused convolution (FusedConv2D), where directConvolutionFuses. */
+    forward(x: TensorInfo, filter: TensorInfo, g: ConvGeometry, fused?: { bias: TensorInfo | undefined; rectify: boolean }): TensorInfo {
         const paddedHeight = g.outHeight + g.kh - 1, paddedWidth = g.outWidth + g.kw - 1;
         const paddedBytes = 4 * g.batch * paddedHeight * paddedWidth * g.channels;
-        const padded = this.reserve(paddedBytes + 4 * g.kh * g.kw * g.channels);
+        const padded = this.reserve(paddedBytes + 4 * (g.kh * g.kw * g.channels + g.outChannels));
         const out = this.backend.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
         this.pad(this.offset(x), padded, x.shape, g.top, g.left, paddedHeight, paddedWidth);
-        this.convolve(padded, this.offset(filter), out, g.batch, g.channels, g.kh, g.kw, g.outChannels, padded + paddedBytes);
+        this.convolve(padded, this.offset(filter), out, g.batch, g.channels, g.kh, g.kw, g.outChannels, padded + paddedBytes,
+            fused?.bias ? this.offset(fused.bias) : 0, fused?.rectify ?? false);
         return out;
     }
 
@@ -150,7 +161,7 @@ export class DirectConvolution {
         const { batch, height, width, channels, kh, kw, outChannels } = g;
         const paddedHeight = height + kh - 1, paddedWidth = width + kw - 1;
         const paddedBytes = 4 * batch * paddedHeight * paddedWidth * outChannels, filterBytes = 4 * kh * kw * channels * outChannels;
-        const padded = this.reserve(paddedBytes + 2 * filterBytes), turned = padded + paddedBytes;
+        const padded = this.reserve(paddedBytes + 2 * filterBytes + 4 * channels), turned = padded + paddedBytes;
         const dx = this.backend.makeOutput([batch, height, width, channels], 'float32');
         this.pad(this.offset(dy), padded, dy.shape, kh - 1 - g.top, kw - 1 - g.left, paddedHeight, paddedWidth);
         const heap = this.heap(), w = this.offset(filter) / 4, t = turned / 4;

@@ -34,9 +34,9 @@ export type ConvolutionModuleOptions = {
     block: number;
 };
 
-const { END, I32_ADD, I32_MUL, F32_STORE } = Op;
+const { END, I32_ADD, I32_MUL, F32_STORE, IF, VOID } = Op;
 const { V128_LOAD, V128_LOAD32_SPLAT, V128_STORE, V128_CONST, F32X4_ADD, F32X4_MUL, F32X4_RELAXED_MADD, F32X4_EXTRACT_LANE } = SimdOp;
-const F32_ADD = 0x92;
+const F32_ADD = 0x92, F32X4_MAX = 0xe9;
 const get = localGet, set = localSet, i32 = i32Const, addTo = addToLocal;
 const floatAt = (offset: number) => memarg(2, offset);
 const ZERO = simd(V128_CONST, ...new Array(16).fill(0));
@@ -57,17 +57,19 @@ function checkOptions({ vectors, block }: ConvolutionModuleOptions): void {
 }
 
 /**
- * convolve(x̂, w, y, batch, outHeight, strips, rowBytes, imageBytes, pixelBytes, kh, rowTaps): byte
- * offsets x̂, w, y; x̂ [batch, ≥ outHeight + kh − 1, rowBytes / pixelBytes, C] (pixelBytes = 4·C), w
- * [kh, rowTaps = kw·C, 4·vectors], y [batch, outHeight, strips · pixels, 4·vectors].
+ * convolve(x̂, w, y, batch, outHeight, strips, rowBytes, imageBytes, pixelBytes, kh, rowTaps, bias,
+ * rectify): byte offsets x̂, w, y, bias; x̂ [batch, ≥ outHeight + kh − 1, rowBytes / pixelBytes, C]
+ * (pixelBytes = 4·C), w [kh, rowTaps = kw·C, 4·vectors], y [batch, outHeight, strips · pixels,
+ * 4·vectors]; each output starts from bias [4·vectors] and, with rectify = 1, ends as max(0, ·)
+ * (a fused convolution's bias and relu, FusedConv2D; zeros and 0 for a plain one).
  */
 export function convolutionModuleBytes(options: ConvolutionModuleOptions): Uint8Array {
     checkOptions(options);
     const { fusedMultiplyAdd, vectors, block: pixels } = options;
-    const [X, W, Y, BATCH, OUT_HEIGHT, STRIPS, ROW_BYTES, IMAGE_BYTES, PIXEL_BYTES, KH, ROW_TAPS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-    const [n, i, s, a, t, imageX, rowX, pixelX, xp, wp, yp] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
-    const pixelOffset = (p: number) => 22 + p;
-    const firstVector = 22 + pixels;
+    const [X, W, Y, BATCH, OUT_HEIGHT, STRIPS, ROW_BYTES, IMAGE_BYTES, PIXEL_BYTES, KH, ROW_TAPS, BIAS, RECTIFY] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    const [n, i, s, a, t, imageX, rowX, pixelX, xp, wp, yp] = [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
+    const pixelOffset = (p: number) => 24 + p;
+    const firstVector = 24 + pixels;
     const broadcast = firstVector, filterVector = (v: number) => firstVector + 1 + v, acc = (p: number, v: number) => firstVector + 1 + vectors + p * vectors + v;
 
     const tap: number[] = [];
@@ -79,13 +81,16 @@ export function convolutionModuleBytes(options: ConvolutionModuleOptions): Uint8
     tap.push(...addTo(xp, i32(4)), ...addTo(wp, i32(16 * vectors)));
 
     const strip: number[] = [];
-    for (let p = 0; p < pixels; p++) for (let v = 0; v < vectors; v++) strip.push(...ZERO, ...set(acc(p, v)));
+    for (let p = 0; p < pixels; p++) for (let v = 0; v < vectors; v++) strip.push(...get(BIAS), ...simd(V128_LOAD, ...floatAt(16 * v)), ...set(acc(p, v)));
     strip.push(
         ...get(W), ...set(wp),
         ...countedLoop(a, get(KH), [
             ...get(pixelX), ...get(a), ...get(ROW_BYTES), I32_MUL, I32_ADD, ...set(xp),
             ...countedLoop(t, get(ROW_TAPS), tap)
         ]));
+    const rectified: number[] = [];
+    for (let p = 0; p < pixels; p++) for (let v = 0; v < vectors; v++) rectified.push(...get(acc(p, v)), ...ZERO, ...simd(F32X4_MAX), ...set(acc(p, v)));
+    strip.push(...get(RECTIFY), IF, VOID, ...rectified, END);
     for (let p = 0; p < pixels; p++) for (let v = 0; v < vectors; v++) strip.push(...get(yp), ...get(acc(p, v)), ...simd(V128_STORE, ...floatAt(16 * (p * vectors + v))));
     strip.push(...addTo(yp, i32(16 * vectors * pixels)), ...addTo(pixelX, [...get(PIXEL_BYTES), ...i32(pixels), I32_MUL]));
 
@@ -103,7 +108,7 @@ export function convolutionModuleBytes(options: ConvolutionModuleOptions): Uint8
             ...addTo(imageX, get(IMAGE_BYTES))
         ]),
         END);
-    return singleFunctionModule('convolve', new Array(11).fill(I32), [2, ...uleb(11 + pixels), I32, ...uleb(1 + vectors + pixels * vectors), V128, ...code]);
+    return singleFunctionModule('convolve', new Array(13).fill(I32), [2, ...uleb(11 + pixels), I32, ...uleb(1 + vectors + pixels * vectors), V128, ...code]);
 }
 
 /**

@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { webAssembly } from '@cajal/runtime/wasm-assembly';
-import { DirectConvolution, directConvolutionTakes, isWasmBackend, type ConvGeometry } from './wasm-conv-direct.js';
+import { DirectConvolution, directConvolutionFuses, directConvolutionTakes, isWasmBackend, type ConvGeometry } from './wasm-conv-direct.js';
 import { convolutionModuleBytes } from './wasm-conv-kernels.js';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
@@ -179,8 +179,20 @@ export function ensureConv2dGradientsOnWasm(): boolean {
         const fast = directFor(backend, 'forward', g);
         return fast ? fast.forward(x, filter, g!) : conv2d({ inputs, backend, attrs });
     };
+    // Inference fuses a layer's convolution, bias and activation (tf.fused.conv2d; under a gradient tape they stay apart).
+    const ownFused = kernel('FusedConv2D');
+    const fusedForward: KernelFunc = ({ inputs, backend, attrs }) => {
+        const { x, filter, bias, preluActivationWeights } = inputs;
+        const activation = (attrs.activation as string | undefined) ?? 'linear';
+        const g = geometryOf(attrs as unknown as Attributes, x.shape, filter.shape, [x.dtype, filter.dtype, ...(bias ? [bias.dtype] : [])]);
+        const ours = g && directConvolutionFuses(g) && !preluActivationWeights && (activation === 'linear' || activation === 'relu') && (!bias || (bias.shape.length === 1 && bias.shape[0] === g.outChannels));
+        const fast = ours ? directFor(backend, 'forward', g) : undefined;
+        return fast ? fast.forward(x, filter, g!, { bias, rectify: activation === 'relu' }) : ownFused!({ inputs, backend, attrs });
+    };
 
-    for (const [kernelName, kernelFunc] of [['Conv2D', forward], ['Conv2DBackpropFilter', filterGradient], ['Conv2DBackpropInput', inputGradient]] as const) {
+    const kernels: [string, KernelFunc][] = [['Conv2D', forward], ['Conv2DBackpropFilter', filterGradient], ['Conv2DBackpropInput', inputGradient]];
+    if (ownFused) kernels.push(['FusedConv2D', fusedForward]);
+    for (const [kernelName, kernelFunc] of kernels) {
         const own = tf.getKernel(kernelName, 'wasm');
         if (own) tf.unregisterKernel(kernelName, 'wasm');
         // The setup binds WASM's own kernel to a backend as it starts (a fresh one after tf.removeBackend); the fallbacks call it.

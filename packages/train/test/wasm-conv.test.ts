@@ -132,6 +132,33 @@ describe('conv2d on tfjs-WASM through the kernels', () => {
         });
     }, 120_000);
 
+    it('takes fused convolutions (bias, linear or relu: tf.fused.conv2d, as layers infer) and gives the CPU backend\'s; other activations and single output channels keep tfjs\'s', async () => {
+        const cases = [
+            { shape: [2, 9, 7, 1], filter: [5, 5, 1, 8], pad: 'same' as Pad, activation: 'relu' as const, bias: true },
+            { shape: [1, 6, 6, 8], filter: [3, 3, 8, 16], pad: 'valid' as Pad, activation: 'linear' as const, bias: true },
+            { shape: [3, 5, 8, 4], filter: [3, 1, 4, 4], pad: 'same' as Pad, activation: 'relu' as const, bias: false },
+            { shape: [2, 5, 5, 4], filter: [3, 3, 4, 8], pad: 'same' as Pad, activation: 'elu' as const, bias: true },
+            // One output channel: the one-channel kernel has no bias or activation.
+            { shape: [3, 5, 8, 4], filter: [3, 1, 4, 1], pad: 'same' as Pad, activation: 'relu' as const, bias: true }
+        ];
+        const run = () => cases.map(c => tf.tidy(() => {
+            const size = (dims: number[]) => dims.reduce((p, d) => p * d, 1);
+            const x = tf.tensor4d(Float32Array.from({ length: size(c.shape) }, (_, i) => Math.sin(i * 0.37)), c.shape as [number, number, number, number]);
+            const filter = tf.tensor4d(Float32Array.from({ length: size(c.filter) }, (_, i) => Math.cos(i * 0.29)), c.filter as [number, number, number, number]);
+            const bias = c.bias ? tf.tensor1d(Float32Array.from({ length: c.filter[3] }, (_, i) => 0.5 - 0.3 * i)) : undefined;
+            const before = directConvPasses();
+            const y = Array.from(tf.fused.conv2d({ x, filter, strides: 1, pad: c.pad, bias, activation: c.activation }).dataSync());
+            return { y, passes: directConvPasses() - before };
+        }));
+        const onWasm = run();
+        await initBackend('cpu');
+        const onCpu = run();
+        await initBackend('wasm');
+        expect(onWasm.map(r => r.passes)).toEqual([1, 1, 1, 0, 0]);
+        onWasm.forEach((r, i) => near(r.y, onCpu[i].y, `fused case ${i}`));
+        expect(onWasm[0].y.some(v => v === 0) && onWasm[0].y.some(v => v > 0)).toBe(true);
+    });
+
     for (const [channels, outChannels] of [[1, 8], [8, 16]]) it(`runs the kernels for the trunk's conv 5×5 ${channels} → ${outChannels} (forward and both gradients) on a batch of MNIST-sized images, leaving no tensors`, () => {
         const x = tf.randomUniform([4, 28, 28, channels], 0, 1, 'float32', 1) as tf.Tensor4D;
         const w = tf.randomNormal([5, 5, channels, outChannels], 0, 0.1, 'float32', 2) as tf.Tensor4D;
