@@ -14,10 +14,13 @@
  * - the convolutions of the linked dilation model (examples/train/dilation.cajal: the digit
  *   reader and the hyperconv step share its trunk, conv 5×5 1→8 and 8→16, same padding, on a
  *   batch of 64 MNIST-sized images; the step convolves each image with its own 13×13 kernel):
- *   forward, filter gradient and input gradient as the kernels tfjs-WASM runs (the gradients
- *   are packages/train's XNNPACK-backed ones, wasm-conv.ts; the per-image correlation's are our
- *   SIMD kernels, wasm-correlation.ts), each ÷ the forward and ÷ PyTorch's
- *   (torch.ops.aten.convolution_backward computing only that gradient).
+ *   forward, filter gradient and input gradient as the kernels tfjs-WASM runs (the trunk's are
+ *   our direct SIMD kernels wherever they take the shape, else tfjs's,
+ *   packages/train/src/wasm-conv.ts; the per-image correlation's are our SIMD kernels,
+ *   wasm-correlation.ts), each ÷ the forward and ÷ PyTorch's
+ *   (torch.ops.aten.convolution_backward computing only that gradient); the trunk's also on
+ *   tfjs's own kernels (XNNPACK; useDirectConvOnWasm(false)), interleaved in the same round,
+ *   ÷ PyTorch and ours ÷ theirs.
  * Times are CPU times of each side's one computing thread (process.cpuUsage,
  * time.process_time), medians of interleaved rounds (tfjs, then PyTorch), so load on a shared
  * machine moves a round, not the ratio. Needs a Python with torch (CAJAL_PYTHON, python3 or
@@ -131,7 +134,7 @@ export default async function run(ctx) {
     const { checkText } = await import(pathToFileURL(path.join(root, 'packages/language/out/testing.js')).href);
     const { compileDefinition, generateTorchModule } = await import(entry('compiler'));
     const { initBackend, runProgram, encodeNat } = await import(entry('runtime'));
-    const { findTorchPython, ensureConv2dGradientsOnWasm, perImageCorrelation, wasmCorrelationAvailable, CORRELATION_KERNEL, CORRELATION_FILTER_GRADIENT_KERNEL } = await import(entry('train'));
+    const { findTorchPython, ensureConv2dGradientsOnWasm, useDirectConvOnWasm, directConvPasses, perImageCorrelation, wasmCorrelationAvailable, CORRELATION_KERNEL, CORRELATION_FILTER_GRADIENT_KERNEL } = await import(entry('train'));
     const python = findTorchPython().python;
     const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
     await initBackend('wasm');
@@ -183,14 +186,14 @@ export default async function run(ctx) {
         const floorForward = products([[images, W, K - 1]]);
         const floorTrain = products([[images, W, K - 1], [dy, Wt, K - 2], [xT, dy, K - 1]]);
 
-        // --- the convolutions (kernels as tfjs runs them for a conv2d layer's gradient)
+        // --- the convolutions (kernels as tfjs runs them for a conv2d layer and its gradient: ours where they apply)
         const convInputs = CONVS.map((c, i) => {
             const x = tf.randomUniform([CONV_BATCH, SIDE, SIDE, c.in], 0, 1, 'float32', 10 + i);
             const filter = tf.randomNormal([c.kernel, c.kernel, c.in, c.out], 0, 0.1, 'float32', 20 + i);
             const d = tf.randomUniform([CONV_BATCH, SIDE, SIDE, c.out], 0, 1, 'float32', 30 + i);
             const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
             return {
-                name: c.name, tensors: [x, filter, d],
+                name: c.name, tensors: [x, filter, d], trunk: true,
                 forward: () => tf.conv2d(x, filter, 1, 'same'),
                 filter: () => engine.runKernel('Conv2DBackpropFilter', { x, dy: d }, { ...attrs, filterShape: filter.shape }),
                 input: () => engine.runKernel('Conv2DBackpropInput', { dy: d, filter }, { ...attrs, inputShape: x.shape }),
@@ -214,7 +217,18 @@ export default async function run(ctx) {
         }
         const forced = f => () => { const out = f(); out.dataSync(); out.dispose(); };
 
-        const measured = { tfjs: [], torch: [] };
+        // Which trunk passes our direct kernels take (packages/train/src/wasm-conv.ts).
+        const direct = {};
+        for (const c of convInputs.filter(c => c.trunk)) {
+            direct[c.name] = {};
+            for (const part of ['forward', 'filter', 'input']) {
+                const before = directConvPasses();
+                forced(c[part])();
+                direct[c.name][part] = directConvPasses() > before;
+            }
+        }
+
+        const measured = { tfjs: [], torch: [], xnnpack: [] };
         for (let round = 0; round < rounds; round++) {
             const tfjs = {};
             if (wantsIterate) {
@@ -223,9 +237,20 @@ export default async function run(ctx) {
                 tfjs.floorForward = tfjsMedian(floorForward, reps);
                 tfjs.floorTrain = tfjsMedian(floorTrain, reps);
             }
+            const xnnpack = {};
             for (const c of convInputs) {
-                tfjs[c.name] = { forward: tfjsMedian(forced(c.forward), convReps), filter: tfjsMedian(forced(c.filter), convReps), input: tfjsMedian(forced(c.input), convReps) };
+                const parts = () => ({ forward: tfjsMedian(forced(c.forward), convReps), filter: tfjsMedian(forced(c.filter), convReps), input: tfjsMedian(forced(c.input), convReps) });
+                tfjs[c.name] = parts();
+                if (!c.trunk) continue;
+                // The same passes on tfjs's kernels (XNNPACK, and its convolutions for the gradients), interleaved.
+                useDirectConvOnWasm(false);
+                try {
+                    xnnpack[c.name] = parts();
+                } finally {
+                    useDirectConvOnWasm(true);
+                }
             }
+            measured.xnnpack.push(xnnpack);
             const torchRun = spawnSync(python, [path.join(work, 'round.py'), path.join(work, 'dilate.py'), String(batch), String(wantsIterate ? reps : 0), String(convReps), JSON.stringify(CONVS)], { env, encoding: 'utf-8' });
             if (torchRun.status !== 0) throw new Error(`the PyTorch round failed: ${torchRun.stderr}`);
             const torch = JSON.parse(torchRun.stdout);
@@ -272,11 +297,24 @@ export default async function run(ctx) {
             for (const part of ['forward', 'filter', 'input']) {
                 const label = part === 'forward' ? 'forward' : `${part} gradient`;
                 const [tfjsSeconds, torchSeconds] = [median(side('tfjs', name, part)), median(side('torch', name, part))];
+                const kernel = !conv ? 'our per-image SIMD kernel' : direct[name][part] ? 'our direct SIMD kernel' : "tfjs's kernels (a shape ours do not take)";
                 rows.push({
                     suite: 'recurrent', name: `${name} ${label}, ${shape}, tfjs-wasm`, value: tfjsSeconds * 1e3, unit: 'ms',
-                    note: `${convHow}; ${gflops(tfjsSeconds)} GFLOP/s; PyTorch ${(torchSeconds * 1e3).toFixed(2)} ms, ${gflops(torchSeconds)} GFLOP/s`
+                    note: `${convHow}; ${kernel}; ${gflops(tfjsSeconds)} GFLOP/s; PyTorch ${(torchSeconds * 1e3).toFixed(2)} ms, ${gflops(torchSeconds)} GFLOP/s`
                 });
-                rows.push({ suite: 'recurrent', name: `${name} ${label}, tfjs-wasm ÷ PyTorch`, value: median(ratios(name, part)), unit: '×', note: `rounds ${listed(ratios(name, part))}` });
+                rows.push({ suite: 'recurrent', name: `${name} ${label}, tfjs-wasm ÷ PyTorch`, value: median(ratios(name, part)), unit: '×', note: `${kernel}; rounds ${listed(ratios(name, part))}` });
+                if (!conv) continue;
+                // tfjs's own kernels (useDirectConvOnWasm(false)): XNNPACK's convolution, the gradients as XNNPACK convolutions of transposed tensors.
+                const xnnpack = measured.xnnpack.map(m => m[name][part]);
+                const againstTorch = xnnpack.map((t, i) => t / measured.torch[i][name][part]);
+                const againstOurs = measured.tfjs.map((m, i) => m[name][part] / xnnpack[i]);
+                rows.push({
+                    suite: 'recurrent', name: `${name} ${label}, tfjs's kernels (XNNPACK), tfjs-wasm ÷ PyTorch`, value: median(againstTorch), unit: '×',
+                    note: `${(median(xnnpack) * 1e3).toFixed(2)} ms, ${gflops(median(xnnpack))} GFLOP/s; rounds ${listed(againstTorch)}`
+                });
+                if (direct[name][part]) {
+                    rows.push({ suite: 'recurrent', name: `${name} ${label}, our kernel ÷ tfjs's`, value: median(againstOurs), unit: '×', note: `CPU time, interleaved in each round; rounds ${listed(againstOurs)}` });
+                }
             }
             for (const part of ['filter', 'input']) {
                 const each = measured.tfjs.map(m => m[name][part] / m[name].forward);

@@ -17,8 +17,8 @@ export { FusedAdam } from './adam.js';
 // mlp and linear networks as one op with a hand-written backward pass (what extern networks use).
 export { denseLayersOf, denseStack } from './dense.js';
 export type { DenseActivation, DenseLayer } from './dense.js';
-// conv2d's gradients on tfjs-WASM as XNNPACK forward convolutions (what runTraining registers on WASM).
-export { ensureConv2dGradientsOnWasm } from './wasm-conv.js';
+// conv2d and its gradients on tfjs-WASM: our direct SIMD kernels where they take the shape, else XNNPACK-backed (what runTraining registers on WASM).
+export { directConvPasses, ensureConv2dGradientsOnWasm, useDirectConvOnWasm } from './wasm-conv.js';
 export { CORRELATION_FILTER_GRADIENT_KERNEL, CORRELATION_KERNEL, useWasmCorrelationKernels, wasmCorrelationAvailable } from './wasm-correlation.js';
 
 // Data: loading, checking against the fields' types, and the seeded draws every engine must repeat.

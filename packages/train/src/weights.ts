@@ -19,6 +19,7 @@ import type { ResolvedArchitecture } from '@cajal/language';
 import { writeFileAtomic } from '@cajal/compiler';
 import type { ExternNetwork } from './networks.js';
 import { MANIFEST, readFolderRecord, removeOldSnapshots, weightsWhat, writeFolderRecord } from './weights-folder.js';
+import { ensureConv2dGradientsOnWasm } from './wasm-conv.js';
 
 export { MANIFEST };
 const FORMAT = 'cajal-weights/1';
@@ -256,6 +257,8 @@ export async function loadNetworks(directory: string): Promise<Map<string, Loade
  * extern (an extern of several arguments is one network of all of them).
  */
 export async function loadLinkedNetworks(directory: string): Promise<LinkedNetworks> {
+    // Inference (`cajal run --weights`) convolves on our kernels too, as training does.
+    if (tf.getBackend() === 'wasm') ensureConv2dGradientsOnWasm();
     return linkNetworks((await loadNetworks(directory)).values());
 }
 
