@@ -4,7 +4,7 @@ import * as ast from '../generated/ast.js';
 import {
     Bool, ErrorType, FunctionT, ProductT, RealT, containsError, fn, fnN, isError, natOf, type CajalType
 } from './types.js';
-import { applicationSpine } from '../syntax.js';
+import { applicationSpine, astNodesOf } from '../syntax.js';
 import { isValidSize } from './tensor-sizes.js';
 import { Codes, type CheckProblem } from '../problems.js';
 
@@ -44,8 +44,30 @@ export function typeFromSyntax(node: ast.Type | undefined): CajalType {
  * `extern f (x : A) : B` is `A -o B` (its binders are the network's inputs, B its output).
  */
 export function declaredType(declaration: ast.Definition | ast.Extern): CajalType {
-    const result = ast.isExtern(declaration) ? declaration.type : declaration.returnType;
-    return fnN(declaration.params.map(param => typeFromSyntax(param.type)), typeFromSyntax(result));
+    return declaredTypeEntry(declaration).type;
+}
+
+/** A global's declared type and signature (see signatureOf), made once per declaration node. */
+interface DeclaredType {
+    readonly type: CajalType;
+    signature?: string;
+}
+
+/**
+ * Declared types by declaration node. A node's written types never change (an edit that
+ * changes them re-parses the declaration into a new node), and every use of a global asks
+ * for its type, and the type checker for its signature: built once, not at every use.
+ */
+const declaredTypes = new WeakMap<ast.Definition | ast.Extern, DeclaredType>();
+
+function declaredTypeEntry(declaration: ast.Definition | ast.Extern): DeclaredType {
+    let entry = declaredTypes.get(declaration);
+    if (!entry) {
+        const result = ast.isExtern(declaration) ? declaration.type : declaration.returnType;
+        entry = { type: fnN(declaration.params.map(param => typeFromSyntax(param.type)), typeFromSyntax(result)) };
+        declaredTypes.set(declaration, entry);
+    }
+    return entry;
 }
 
 /**
@@ -112,7 +134,9 @@ interface Dependency {
 
 /** What a use of a global contributes to typing: its kind and declared type. */
 function signatureOf(target: AstNode | undefined): string | undefined {
-    return ast.isDefinition(target) || ast.isExtern(target) ? `${target.$type} ${declaredType(target)}` : undefined;
+    if (!(ast.isDefinition(target) || ast.isExtern(target))) return undefined;
+    const entry = declaredTypeEntry(target);
+    return entry.signature ??= `${target.$type} ${entry.type}`;
 }
 
 function stillHolds(dependency: Dependency): boolean {
@@ -153,7 +177,9 @@ class DeclarationCheck {
     /** Converts a type expression, reporting `Nat[0]`, `Real[…, 0, …]` and sizes beyond whole numbers. */
     private checkedTypeSyntax(node: ast.Type | undefined): CajalType {
         if (node) {
-            for (const part of AstUtils.streamAst(node)) {
+            // astNodesOf: the same nodes in the same order as AstUtils.streamAst, without its
+            // per-node iterator objects (a written type is converted for every binder).
+            for (const part of astNodesOf(node)) {
                 if (ast.isNatType(part) && part.bound !== undefined && part.bound < 1) {
                     this.report('nat/out-of-range', `Nat[${part.bound}] has no numbers: the bound of Nat[k] must be at least 1.`, part);
                 } else if (ast.isRealType(part) && part.dims.some(d => d < 1)) {
