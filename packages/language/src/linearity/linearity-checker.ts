@@ -142,8 +142,9 @@ class LinearityCheck {
         const condition = this.uses(term.condition);
         const thenUses = this.uses(term.thenBranch);
         const elseUses = this.uses(term.elseBranch);
-        const onlyThen = [...thenUses.keys()].filter(b => !elseUses.has(b));
-        const onlyElse = [...elseUses.keys()].filter(b => !thenUses.has(b));
+        // (Most ifs use no linear variable in their branches: no lists to make then.)
+        const onlyThen = thenUses.size === 0 ? [] : [...thenUses.keys()].filter(b => !elseUses.has(b));
+        const onlyElse = elseUses.size === 0 ? [] : [...elseUses.keys()].filter(b => !thenUses.has(b));
         if ((onlyThen.length > 0 || onlyElse.length > 0) && term.thenBranch && term.elseBranch) {
             const parts = [
                 ...onlyThen.map(b => `'${b.name}' is used only in the then-branch`),
@@ -165,10 +166,13 @@ class LinearityCheck {
             });
         }
         // Each path takes one branch: a variable counts as often as the branch using it most.
-        const branches: Uses = new Map(thenUses);
-        for (const [binder, vars] of elseUses) {
-            const other = branches.get(binder);
-            if (!other || vars.length > other.length) branches.set(binder, vars);
+        // (merge leaves its second argument as it is: a branch's own map serves when the other has none.)
+        const branches: Uses = elseUses.size === 0 ? thenUses : thenUses.size === 0 ? elseUses : new Map(thenUses);
+        if (branches !== thenUses && branches !== elseUses) {
+            for (const [binder, vars] of elseUses) {
+                const other = branches.get(binder);
+                if (!other || vars.length > other.length) branches.set(binder, vars);
+            }
         }
         return merge(condition, branches);
     }
