@@ -89,7 +89,7 @@ export class CajalTensorSizes {
         const problems: CheckProblem[] = [];
         const aboveInside = new Set<AstNode>();
         let firstValue: { node: AstNode; type: CajalType } | undefined;
-        const spine = ast.isExtern(declaration) ? networkSpine(declaration.type) : new Set<AstNode>();
+        const spine = ast.isExtern(declaration) ? networkSpine(declaration.type) : NO_NODES;
         // Types and dimensions are built bottom-up and memoised: a 10,000-deep type costs
         // linear, not quadratic, time.
         const syntaxTypes = new Map<AstNode, CajalType>();
@@ -148,6 +148,9 @@ function abbreviated(type: CajalType): string {
     const text = type.toString();
     return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
+
+/** The spine of a declaration that is not an extern: none (one set for all, never added to). */
+const NO_NODES: ReadonlySet<AstNode> = new Set();
 
 /**
  * An extern's type `A1 -o … -o An -o B` and its codomains: a network maps its inputs to its

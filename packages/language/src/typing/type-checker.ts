@@ -147,8 +147,8 @@ function stillHolds(dependency: Dependency): boolean {
 class DeclarationCheck {
     readonly types = new Map<AstNode, CajalType>();
     readonly problems: CheckProblem[] = [];
-    /** Types for unannotated binders of a lambda applied directly to arguments. */
-    private readonly binderHints = new Map<ast.Binder, CajalType>();
+    /** Types for unannotated binders of a lambda applied directly to arguments (made at the first). */
+    private binderHints: Map<ast.Binder, CajalType> | undefined;
 
     run(declaration: ast.Declaration): DeclarationTyping {
         if (ast.isDefinition(declaration)) {
@@ -376,7 +376,7 @@ class DeclarationCheck {
                 }
             } else if (expectedDomain) {
                 type = expectedDomain;
-            } else if (this.binderHints.has(binder)) {
+            } else if (this.binderHints?.has(binder)) {
                 type = this.binderHints.get(binder)!;
             } else {
                 type = ErrorType;
@@ -394,15 +394,18 @@ class DeclarationCheck {
     private synthesizeApplication(term: ast.Application): CajalType {
         const { head, args } = applicationSpine(term);
         // `(fun x => t) u`: an unannotated binder takes its type from the argument.
-        const preInferred = new Map<number, CajalType>();
+        // Made only for a lambda head (rare): most applications apply a name.
+        let preInferred: Map<number, CajalType> | undefined;
         if (ast.isLambda(head)) {
+            const inferred = new Map<number, CajalType>();
             head.binders.forEach((binder, i) => {
                 if (binder && !binder.type && args[i]) {
                     const type = this.infer(args[i]);
-                    preInferred.set(i, type);
-                    if (!containsError(type)) this.binderHints.set(binder, type);
+                    inferred.set(i, type);
+                    if (!containsError(type)) (this.binderHints ??= new Map()).set(binder, type);
                 }
             });
+            preInferred = inferred;
         }
         let current = this.infer(head);
         for (let i = 0; i < args.length; i++) {
@@ -412,7 +415,7 @@ class DeclarationCheck {
                 continue;
             }
             const application = argument.$container as ast.Application;
-            const known = preInferred.get(i);
+            const known = preInferred?.get(i);
             if (isError(current)) {
                 if (!known) this.infer(argument);
             } else if (current instanceof FunctionT) {
