@@ -142,9 +142,8 @@ class LinearityCheck {
         const condition = this.uses(term.condition);
         const thenUses = this.uses(term.thenBranch);
         const elseUses = this.uses(term.elseBranch);
-        // (Most ifs use no linear variable in their branches: no lists to make then.)
-        const onlyThen = thenUses.size === 0 ? [] : [...thenUses.keys()].filter(b => !elseUses.has(b));
-        const onlyElse = elseUses.size === 0 ? [] : [...elseUses.keys()].filter(b => !thenUses.has(b));
+        const onlyThen = onlyIn(thenUses, elseUses);
+        const onlyElse = onlyIn(elseUses, thenUses);
         if ((onlyThen.length > 0 || onlyElse.length > 0) && term.thenBranch && term.elseBranch) {
             const parts = [
                 ...onlyThen.map(b => `'${b.name}' is used only in the then-branch`),
@@ -195,6 +194,13 @@ class LinearityCheck {
         }
         return merge(uses, step);
     }
+}
+
+/** The binders `uses` has and `other` has not, in `uses`' order. */
+function onlyIn(uses: Uses, other: Uses): ast.Binder[] {
+    const only: ast.Binder[] = [];
+    if (uses.size > 0) for (const binder of uses.keys()) if (!other.has(binder)) only.push(binder);
+    return only;
 }
 
 function ordinal(n: number): string {
