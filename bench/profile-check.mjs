@@ -3,7 +3,7 @@
  * file (5,000 lines by default) checked once through the language services, as the server's
  * checker thread and `cajal check` do, split into phases:
  *
- *   node bench/profile-check.mjs [--definitions=1000] [--runs=5] [--parse-only] [--untuned] [--profile=check.cpuprofile] [--node-flags="--v8-flag …"]
+ *   node bench/profile-check.mjs [--definitions=1000] [--runs=5] [--parse-only] [--untuned] [--allocations] [--profile=check.cpuprofile] [--node-flags="--v8-flag …"]
  *
  * Each run is a new Node process (the first check is what start-up pays: nothing compiled,
  * nothing optimised yet), with V8 set up as the server's and the CLI's checker threads are
@@ -16,6 +16,11 @@
  * collects garbage on helper threads; how much of it ran on those threads is shown) and the
  * checks in wall time (they call each other); `gc` is the collector's pauses during the check. The medians of `--runs` processes are printed.
  * `--parse-only` stops after parsing: the floor of any first check with this parser.
+ * `--allocations` also prints how many MB the checks after parsing (the document build:
+ * indexing, scopes, linking, validation) allocate, garbage included, as V8's sampling heap
+ * profiler estimates it (a sample every 4 KB, including the objects the collector freed):
+ * the load on the collector, and a figure the machine's load does not blur. Sampling slows
+ * those phases, so their times are not comparable with a run without it.
  * `--profile` writes a CPU profile of one run (from service creation to the end);
  * `--node-flags` are given to each process (e.g. V8's, to try them).
  * Uses the built packages (out/).
@@ -29,6 +34,7 @@ const option = (name, fallback) => process.argv.find(a => a.startsWith(`--${name
 const definitions = Number(option('definitions', 1000));
 const parseOnly = process.argv.includes('--parse-only');
 const profile = option('profile', undefined);
+const allocations = process.argv.includes('--allocations');
 
 /** CPU ms of this process's other threads (V8's compiler and collector helpers), from /proc; undefined elsewhere. */
 function otherThreadsCpu() {
@@ -111,7 +117,21 @@ async function child() {
         for (const state of states) shared.workspace.DocumentBuilder.onBuildPhase(state, () => mark(DocumentState[state]));
         const document = await shared.workspace.LangiumDocuments.getOrCreateDocument(uri);
         mark('parse');
+        let sampler;
+        if (allocations) {
+            const { Session } = await import('node:inspector/promises');
+            sampler = new Session();
+            sampler.connect();
+            await sampler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+            last = cpu();
+        }
         await shared.workspace.DocumentBuilder.build([document], { validation: true });
+        if (sampler) {
+            const { profile: heapProfile } = await sampler.post('HeapProfiler.stopSampling');
+            const bytes = node => node.selfSize + node.children.reduce((sum, child) => sum + bytes(child), 0);
+            checks['allocated after parsing (MB)'] = bytes(heapProfile.head) / 1e6;
+            sampler.disconnect();
+        }
         if (document.diagnostics.length > 0) throw new Error(`the generated file has diagnostics: ${document.diagnostics[0].message}`);
     }
     await new Promise(resolve => setTimeout(resolve, 10)); // the last gc entries
@@ -142,6 +162,9 @@ if (process.env.CAJAL_PROFILE_CHECK_CHILD) {
     row('total after loading', results.map(r => r.total));
     if (results[0].others !== undefined) row('  of which other threads', results.map(r => r.others), 'ms CPU (from the lexing on)');
     row('gc pauses in it', results.map(r => r.gc), 'ms wall (from the lexing on)');
-    for (const name of Object.keys(results[0].checks)) row(`  check: ${name}`, results.map(r => r.checks[name] ?? 0), 'ms wall');
+    for (const name of Object.keys(results[0].checks)) {
+        if (name.endsWith('(MB)')) row(name.replace(' (MB)', ''), results.map(r => r.checks[name]), 'MB');
+        else row(`  check: ${name}`, results.map(r => r.checks[name] ?? 0), 'ms wall');
+    }
     if (profile) console.log(`CPU profile of the first run: ${profile}`);
 }

@@ -3,20 +3,19 @@ import type { Range } from 'vscode-languageserver';
 import * as ast from './generated/ast.js';
 
 /**
- * Every AST node of `root`'s subtree, `root` first, in the order of Langium's
+ * Calls `visit` on every AST node of `root`'s subtree, `root` first, in the order of Langium's
  * `AstUtils.streamAst` (pre-order, properties in key order, arrays in order): the same
  * nodes without its lazy stream machinery, whose per-node iterator objects and closures
  * made these walks a large part of linking and size analysis (linking 100,000 lines: about
  * 1.5 s of CPU time before, 1.0 s after, on a loaded machine).
  * Iterative, so deep terms cost no stack.
  */
-export function astNodesOf(root: AstNode): AstNode[] {
-    const nodes: AstNode[] = [];
+export function forEachAstNode(root: AstNode, visit: (node: AstNode) => void): void {
     const stack: AstNode[] = [root];
     const children: AstNode[] = [];
     while (stack.length > 0) {
         const node = stack.pop()!;
-        nodes.push(node);
+        visit(node);
         // Keys visited in place (an AST node is a plain object: `for…in` gives its own keys, in Object.keys order).
         for (const key in node) {
             if (key.charCodeAt(0) === 36 /* $ */) continue;
@@ -30,12 +29,33 @@ export function astNodesOf(root: AstNode): AstNode[] {
         for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
         children.length = 0;
     }
+}
+
+/** Every AST node of `root`'s subtree, in the order of {@link forEachAstNode}. */
+export function astNodesOf(root: AstNode): AstNode[] {
+    const nodes: AstNode[] = [];
+    forEachAstNode(root, node => nodes.push(node));
     return nodes;
 }
 
 /** The cross-references a node holds, as Langium's `AstUtils.streamReferences` gives them, as an array. */
 export function referencesOf(node: AstNode): ReferenceInfo[] {
     const references: ReferenceInfo[] = [];
+    pushReferences(node, references);
+    return references;
+}
+
+/**
+ * The cross-references of every node of `root`'s subtree: `astNodesOf(root).flatMap(referencesOf)`
+ * in one array, without an array per node (linking walks every declaration so).
+ */
+export function referencesIn(root: AstNode): ReferenceInfo[] {
+    const references: ReferenceInfo[] = [];
+    forEachAstNode(root, node => pushReferences(node, references));
+    return references;
+}
+
+function pushReferences(node: AstNode, references: ReferenceInfo[]): void {
     for (const key in node) {
         if (key.charCodeAt(0) === 36 /* $ */) continue;
         const value = (node as unknown as Record<string, unknown>)[key];
@@ -47,7 +67,6 @@ export function referencesOf(node: AstNode): ReferenceInfo[] {
             }
         }
     }
-    return references;
 }
 
 /**

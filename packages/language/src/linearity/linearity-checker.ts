@@ -8,7 +8,16 @@ import { dim } from '../typing/types.js';
 /** The uses of each linear variable bound outside a term, in source order. */
 type Uses = Map<ast.Binder, ast.Var[]>;
 
+/**
+ * The uses of a term that uses no linear variable (most leaves): one shared map, never
+ * changed — `merge` makes a new map rather than add to it, and `bind` only deletes.
+ */
+const NO_USES: Uses = new Map();
+
+/** `into` with `from`'s uses added (the uses of a term whose parts are `into` and `from`); `into` may be changed. */
 function merge(into: Uses, from: Uses): Uses {
+    if (from.size === 0) return into;
+    if (into === NO_USES) into = new Map();
     for (const [binder, vars] of from) {
         const existing = into.get(binder);
         if (existing) existing.push(...vars);
@@ -49,7 +58,7 @@ class LinearityCheck {
 
     run(declaration: ast.Declaration): CheckProblem[] {
         if (ast.isDefinition(declaration)) {
-            const uses = declaration.body ? this.uses(declaration.body) : new Map();
+            const uses = declaration.body ? this.uses(declaration.body) : NO_USES;
             this.bind(declaration.params, uses, declaration.body);
         } else if (ast.isTraining(declaration)) {
             // Data fields are inputs, not linear variables; the terms are still checked inside.
@@ -91,20 +100,20 @@ class LinearityCheck {
     }
 
     private uses(term: ast.Term | undefined): Uses {
-        if (!term) return new Map();
+        if (!term) return NO_USES;
         switch (term.$type) {
             case 'Var': {
                 const binder = referencedBinder(term);
-                return binder && isLinearBinder(binder) ? new Map([[binder, [term]]]) : new Map();
+                return binder && isLinearBinder(binder) ? new Map([[binder, [term]]]) : NO_USES;
             }
-            case 'BoolLiteral': case 'Zero': case 'Numeral': return new Map();
+            case 'BoolLiteral': case 'Zero': case 'Numeral': return NO_USES;
             case 'Succ': return this.uses(term.argument);
             case 'Ascription': return this.uses(term.term);
             case 'Pair': return merge(this.uses(term.first), this.uses(term.second));
             case 'Application': {
                 const { head, args } = applicationSpine(term);
-                const uses = this.uses(head);
-                for (const argument of args) merge(uses, this.uses(argument));
+                let uses = this.uses(head);
+                for (const argument of args) uses = merge(uses, this.uses(argument));
                 return uses;
             }
             case 'Lambda': {
@@ -125,7 +134,7 @@ class LinearityCheck {
             case 'IfTerm': return this.ifUses(term);
             case 'Iter': return this.iterUses(term);
             // Error recovery can leave a term of no known kind; the parse error stands for it.
-            default: return new Map();
+            default: return NO_USES;
         }
     }
 
@@ -133,8 +142,8 @@ class LinearityCheck {
         const condition = this.uses(term.condition);
         const thenUses = this.uses(term.thenBranch);
         const elseUses = this.uses(term.elseBranch);
-        const onlyThen = [...thenUses.keys()].filter(b => !elseUses.has(b));
-        const onlyElse = [...elseUses.keys()].filter(b => !thenUses.has(b));
+        const onlyThen = onlyIn(thenUses, elseUses);
+        const onlyElse = onlyIn(elseUses, thenUses);
         if ((onlyThen.length > 0 || onlyElse.length > 0) && term.thenBranch && term.elseBranch) {
             const parts = [
                 ...onlyThen.map(b => `'${b.name}' is used only in the then-branch`),
@@ -156,10 +165,13 @@ class LinearityCheck {
             });
         }
         // Each path takes one branch: a variable counts as often as the branch using it most.
-        const branches: Uses = new Map(thenUses);
-        for (const [binder, vars] of elseUses) {
-            const other = branches.get(binder);
-            if (!other || vars.length > other.length) branches.set(binder, vars);
+        // (merge leaves its second argument as it is: a branch's own map serves when the other has none.)
+        const branches: Uses = elseUses.size === 0 ? thenUses : thenUses.size === 0 ? elseUses : new Map(thenUses);
+        if (branches !== thenUses && branches !== elseUses) {
+            for (const [binder, vars] of elseUses) {
+                const other = branches.get(binder);
+                if (!other || vars.length > other.length) branches.set(binder, vars);
+            }
         }
         return merge(condition, branches);
     }
@@ -182,6 +194,13 @@ class LinearityCheck {
         }
         return merge(uses, step);
     }
+}
+
+/** The binders `uses` has and `other` has not, in `uses`' order. */
+function onlyIn(uses: Uses, other: Uses): ast.Binder[] {
+    const only: ast.Binder[] = [];
+    if (uses.size > 0) for (const binder of uses.keys()) if (!other.has(binder)) only.push(binder);
+    return only;
 }
 
 function ordinal(n: number): string {

@@ -6,7 +6,7 @@ import * as ast from '../generated/ast.js';
 import { linkedTarget, resetReference } from '../langium-internals.js';
 import { forgetReplacements, replacedDeclarations } from '../parser/incremental-parse.js';
 import { declaredType } from '../typing/type-checker.js';
-import { astNodesOf, referencesOf } from '../syntax.js';
+import { referencesIn } from '../syntax.js';
 import type { CajalScopeProvider } from './cajal-scope.js';
 
 /** A cross-reference of a document (Cajal has no multi-references, but the document's list is typed for both). */
@@ -16,6 +16,12 @@ type AnyReference = LangiumDocument['references'][number];
 interface LinkedReferences {
     readonly all: AnyReference[];
     readonly nonLocal: ReferenceInfo[];
+    /**
+     * The Vars of `nonLocal`, made when first asked for: type checking, validation and the
+     * cycle check each ask for every declaration. (A re-link resolves the same references
+     * again, so the list holds as long as the entry.)
+     */
+    nonLocalVars?: readonly ast.Var[];
 }
 
 /** Top-level nodes whose global uses were resolved again since validation last took them; 'all' after a full link. */
@@ -105,14 +111,11 @@ export class CajalLinker extends DefaultLinker {
                 if (changed) linkedNow.add(top);
             } else {
                 linkedNow.add(top);
-                const all: AnyReference[] = [];
-                const infos: ReferenceInfo[] = [];
-                for (const node of astNodesOf(top)) {
-                    for (const info of referencesOf(node)) {
-                        this.doLink(info, document);
-                        all.push(info.reference);
-                        infos.push(info);
-                    }
+                const infos = referencesIn(top);
+                const all: AnyReference[] = new Array(infos.length);
+                for (let i = 0; i < infos.length; i++) {
+                    this.doLink(infos[i], document);
+                    all[i] = infos[i].reference;
                 }
                 entry = { all, nonLocal: infos.filter(info => !isLocal(info.reference)) };
                 this.resolvedGlobalUses += entry.nonLocal.length;
@@ -174,13 +177,13 @@ export class CajalLinker extends DefaultLinker {
      * The uses of globals and of unknown names in a top-level node: its references to
      * anything but its own binders, which are all that its checking depends on outside it.
      */
-    nonLocalUses(top: AstNode): ast.Var[] {
-        const infos = this.linked.get(top)?.nonLocal
-            ?? astNodesOf(top).flatMap(referencesOf).filter(info => {
-                const target = isReference(info.reference) ? info.reference.ref : undefined;
-                return !(target && ast.isBinder(target));
-            });
-        return infos.map(info => info.container).filter(ast.isVar);
+    nonLocalUses(top: AstNode): readonly ast.Var[] {
+        const entry = this.linked.get(top);
+        if (entry) return entry.nonLocalVars ??= entry.nonLocal.map(info => info.container).filter(ast.isVar);
+        return referencesIn(top).filter(info => {
+            const target = isReference(info.reference) ? info.reference.ref : undefined;
+            return !(target && ast.isBinder(target));
+        }).map(info => info.container).filter(ast.isVar);
     }
 }
 

@@ -113,7 +113,9 @@ export function scopeChain(node: AstNode): ScopeLink | undefined {
                 if (binder) chain = { binder, next: chain };
             }
         }
-        scopeChains.set(child, chain ?? null);
+        // A Var is a leaf, on no other node's way up: its chain is asked for once (when it
+        // is linked), so keeping it would only grow the table (a third of all nodes).
+        if (i > 0 || child.$type !== ast.Var.$type) scopeChains.set(child, chain ?? null);
     }
     return chain;
 }
@@ -132,12 +134,13 @@ class BinderScope implements Scope {
     constructor(
         private readonly chain: ScopeLink,
         private readonly outer: Scope,
-        private readonly describe: (binder: ast.Binder) => AstNodeDescription
+        private readonly document: LangiumDocument,
+        private readonly descriptions: AstNodeDescriptionProvider
     ) { }
 
     getElement(name: string): AstNodeDescription | undefined {
         for (let link: ScopeLink | undefined = this.chain; link; link = link.next) {
-            if (link.binder.name === name) return this.describe(link.binder);
+            if (link.binder.name === name) return new LocalBinderDescription(link.binder, this.document, this.descriptions);
         }
         return this.outer.getElement(name);
     }
@@ -151,7 +154,7 @@ class BinderScope implements Scope {
         for (let link: ScopeLink | undefined = this.chain; link; link = link.next) {
             if (link.binder.name) binders.push(link.binder);
         }
-        return stream(binders).map(this.describe).concat(this.outer.getAllElements());
+        return stream(binders).map(binder => new LocalBinderDescription(binder, this.document, this.descriptions)).concat(this.outer.getAllElements());
     }
 }
 
@@ -254,7 +257,7 @@ export class CajalScopeProvider extends DefaultScopeProvider {
         const document = AstUtils.getDocument(context.container);
         const globals = this.globalScopes.get(document.uri.toString(), () => new GlobalScope(this.globalDescriptions(document)));
         const chain = scopeChain(context.container);
-        return chain ? new BinderScope(chain, globals, binder => new LocalBinderDescription(binder, document, this.descriptions)) : globals;
+        return chain ? new BinderScope(chain, globals, document, this.descriptions) : globals;
     }
 
     /** The global names visible in a document: its own declarations, then its imports'. */

@@ -87,20 +87,21 @@ export class CajalTensorSizes {
     private sizeDeclaration(declaration: ast.Declaration, types: ReturnType<CajalTypeChecker['checkDeclaration']>['types']): CheckProblem[] {
         const nodes = astNodesOf(declaration);
         const problems: CheckProblem[] = [];
-        const aboveInside = new Set<AstNode>();
+        // Made at the first part above the limit (most declarations have none).
+        let aboveInside: Set<AstNode> | undefined;
         let firstValue: { node: AstNode; type: CajalType } | undefined;
-        const spine = ast.isExtern(declaration) ? networkSpine(declaration.type) : new Set<AstNode>();
+        const spine = ast.isExtern(declaration) ? networkSpine(declaration.type) : NO_NODES;
         // Types and dimensions are built bottom-up and memoised: a 10,000-deep type costs
         // linear, not quadratic, time.
         const syntaxTypes = new Map<AstNode, CajalType>();
         const typeAt = (node: ast.Type | undefined): CajalType => (node && syntaxTypes.get(node)) ?? ErrorType;
-        const dims = new Map<CajalType, number>();
+        let dims: Map<CajalType, number> | undefined;
         const dimOf = (type: CajalType): number => {
             if (type.kind !== 'function' && type.kind !== 'product') return dim(type);
-            let d = dims.get(type);
+            let d = dims?.get(type);
             if (d === undefined) {
                 d = type.kind === 'function' ? dimOf(type.domain) * dimOf(type.codomain) : dimOf(type.left) * dimOf(type.right);
-                dims.set(type, d);
+                (dims ??= new Map()).set(type, d);
             }
             return d;
         };
@@ -115,11 +116,11 @@ export class CajalTensorSizes {
             const type = node === declaration || (ast.isVar(node) && !ast.isBinder(node.ref?.ref)) ? undefined
                 : ast.isType(node) ? (spine.has(node) ? undefined : syntaxTypes.get(node)) : types.get(node);
             const above = type !== undefined && dimOf(type) > this.maxEntries;
-            if (above && !aboveInside.has(node)) {
+            if (above && !aboveInside?.has(node)) {
                 if (ast.isType(node)) problems.push(this.problem(node, `${abbreviated(type)} is ${describeTensor(type)}`));
                 else firstValue = { node, type }; // the last one met is the first in the source
             }
-            if ((above || aboveInside.has(node)) && node.$container) aboveInside.add(node.$container);
+            if ((above || aboveInside?.has(node)) && node.$container) (aboveInside ??= new Set()).add(node.$container);
         }
         if (problems.length > 0) return problems.reverse();
         if (firstValue) {
@@ -148,6 +149,9 @@ function abbreviated(type: CajalType): string {
     const text = type.toString();
     return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
+
+/** The spine of a declaration that is not an extern: none (one set for all, never added to). */
+const NO_NODES: ReadonlySet<AstNode> = new Set();
 
 /**
  * An extern's type `A1 -o … -o An -o B` and its codomains: a network maps its inputs to its

@@ -4,7 +4,7 @@ import * as ast from '../generated/ast.js';
 import {
     Bool, ErrorType, FunctionT, ProductT, RealT, containsError, fn, fnN, isError, natOf, type CajalType
 } from './types.js';
-import { applicationSpine } from '../syntax.js';
+import { applicationSpine, astNodesOf } from '../syntax.js';
 import { isValidSize } from './tensor-sizes.js';
 import { Codes, type CheckProblem } from '../problems.js';
 
@@ -44,8 +44,30 @@ export function typeFromSyntax(node: ast.Type | undefined): CajalType {
  * `extern f (x : A) : B` is `A -o B` (its binders are the network's inputs, B its output).
  */
 export function declaredType(declaration: ast.Definition | ast.Extern): CajalType {
-    const result = ast.isExtern(declaration) ? declaration.type : declaration.returnType;
-    return fnN(declaration.params.map(param => typeFromSyntax(param.type)), typeFromSyntax(result));
+    return declaredTypeEntry(declaration).type;
+}
+
+/** A global's declared type and signature (see signatureOf), made once per declaration node. */
+interface DeclaredType {
+    readonly type: CajalType;
+    signature?: string;
+}
+
+/**
+ * Declared types by declaration node. A node's written types never change (an edit that
+ * changes them re-parses the declaration into a new node), and every use of a global asks
+ * for its type, and the type checker for its signature: built once, not at every use.
+ */
+const declaredTypes = new WeakMap<ast.Definition | ast.Extern, DeclaredType>();
+
+function declaredTypeEntry(declaration: ast.Definition | ast.Extern): DeclaredType {
+    let entry = declaredTypes.get(declaration);
+    if (!entry) {
+        const result = ast.isExtern(declaration) ? declaration.type : declaration.returnType;
+        entry = { type: fnN(declaration.params.map(param => typeFromSyntax(param.type)), typeFromSyntax(result)) };
+        declaredTypes.set(declaration, entry);
+    }
+    return entry;
 }
 
 /**
@@ -112,7 +134,9 @@ interface Dependency {
 
 /** What a use of a global contributes to typing: its kind and declared type. */
 function signatureOf(target: AstNode | undefined): string | undefined {
-    return ast.isDefinition(target) || ast.isExtern(target) ? `${target.$type} ${declaredType(target)}` : undefined;
+    if (!(ast.isDefinition(target) || ast.isExtern(target))) return undefined;
+    const entry = declaredTypeEntry(target);
+    return entry.signature ??= `${target.$type} ${entry.type}`;
 }
 
 function stillHolds(dependency: Dependency): boolean {
@@ -123,8 +147,8 @@ function stillHolds(dependency: Dependency): boolean {
 class DeclarationCheck {
     readonly types = new Map<AstNode, CajalType>();
     readonly problems: CheckProblem[] = [];
-    /** Types for unannotated binders of a lambda applied directly to arguments. */
-    private readonly binderHints = new Map<ast.Binder, CajalType>();
+    /** Types for unannotated binders of a lambda applied directly to arguments (made at the first). */
+    private binderHints: Map<ast.Binder, CajalType> | undefined;
 
     run(declaration: ast.Declaration): DeclarationTyping {
         if (ast.isDefinition(declaration)) {
@@ -153,7 +177,9 @@ class DeclarationCheck {
     /** Converts a type expression, reporting `Nat[0]`, `Real[…, 0, …]` and sizes beyond whole numbers. */
     private checkedTypeSyntax(node: ast.Type | undefined): CajalType {
         if (node) {
-            for (const part of AstUtils.streamAst(node)) {
+            // astNodesOf: the same nodes in the same order as AstUtils.streamAst, without its
+            // per-node iterator objects (a written type is converted for every binder).
+            for (const part of astNodesOf(node)) {
                 if (ast.isNatType(part) && part.bound !== undefined && part.bound < 1) {
                     this.report('nat/out-of-range', `Nat[${part.bound}] has no numbers: the bound of Nat[k] must be at least 1.`, part);
                 } else if (ast.isRealType(part) && part.dims.some(d => d < 1)) {
@@ -350,7 +376,7 @@ class DeclarationCheck {
                 }
             } else if (expectedDomain) {
                 type = expectedDomain;
-            } else if (this.binderHints.has(binder)) {
+            } else if (this.binderHints?.has(binder)) {
                 type = this.binderHints.get(binder)!;
             } else {
                 type = ErrorType;
@@ -368,15 +394,18 @@ class DeclarationCheck {
     private synthesizeApplication(term: ast.Application): CajalType {
         const { head, args } = applicationSpine(term);
         // `(fun x => t) u`: an unannotated binder takes its type from the argument.
-        const preInferred = new Map<number, CajalType>();
+        // Made only for a lambda head (rare): most applications apply a name.
+        let preInferred: Map<number, CajalType> | undefined;
         if (ast.isLambda(head)) {
+            const inferred = new Map<number, CajalType>();
             head.binders.forEach((binder, i) => {
                 if (binder && !binder.type && args[i]) {
                     const type = this.infer(args[i]);
-                    preInferred.set(i, type);
-                    if (!containsError(type)) this.binderHints.set(binder, type);
+                    inferred.set(i, type);
+                    if (!containsError(type)) (this.binderHints ??= new Map()).set(binder, type);
                 }
             });
+            preInferred = inferred;
         }
         let current = this.infer(head);
         for (let i = 0; i < args.length; i++) {
@@ -386,7 +415,7 @@ class DeclarationCheck {
                 continue;
             }
             const application = argument.$container as ast.Application;
-            const known = preInferred.get(i);
+            const known = preInferred?.get(i);
             if (isError(current)) {
                 if (!known) this.infer(argument);
             } else if (current instanceof FunctionT) {

@@ -1,5 +1,5 @@
 import {
-    AstUtils, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, type AstNode, type LangiumDocument, type ValidationAcceptor, type ValidationOptions
+    AstUtils, DefaultDocumentValidator, DocumentValidator, interruptAndCheck, type AstNode, type LangiumDocument, type ValidationAcceptor, type ValidationCheck, type ValidationOptions
 } from 'langium';
 import { CancellationToken, type Diagnostic } from 'vscode-languageserver';
 import type { CajalServices } from '../cajal-module.js';
@@ -57,6 +57,13 @@ export class CajalDocumentValidator extends DefaultDocumentValidator {
         const conditions = `${this.services.typing.TensorSizes.maxEntries}`;
         let validated = 0;
         const validator = this.services.validation.CajalValidator;
+        // Each kind of declaration's checks, listed once per validation rather than per declaration.
+        const checksByType = new Map<string, ValidationCheck[]>();
+        const checksOf = (type: string): ValidationCheck[] => {
+            let checks = checksByType.get(type);
+            if (!checks) checksByType.set(type, checks = registry.getChecks(type, categories).toArray());
+            return checks;
+        };
         try {
             validator.linkedSinceLastValidation = relinked;
             try {
@@ -75,7 +82,7 @@ export class CajalDocumentValidator extends DefaultDocumentValidator {
                     reported++;
                     acceptor(severity, message, info);
                 };
-                for (const check of registry.getChecks(declaration.$type, categories)) {
+                for (const check of checksOf(declaration.$type)) {
                     await check(declaration, counting, cancelToken);
                 }
                 if (reported === 0) this.clean.set(declaration, conditions);

@@ -196,8 +196,13 @@ export class CajalValidator {
         };
         const definitions = module.declarations.filter(ast.isDefinition);
         const component = stronglyConnectedComponents(definitions, definition => edges(definition).map(edge => edge.target));
+        // A definition alone in its component is on a cycle only if it refers to itself: no
+        // search (and its queue and map) for each of the others, almost every definition.
+        const componentSizes: number[] = [];
+        for (const number of component.values()) componentSizes[number] = (componentSizes[number] ?? 0) + 1;
         let found = false;
         for (const definition of definitions) {
+            if (componentSizes[component.get(definition)!] === 1 && !edges(definition).some(edge => edge.target === definition)) continue;
             const path = shortestCycle(definition, edges, component);
             if (path) {
                 found = true;
