@@ -27,7 +27,7 @@ import {
     AstUtils, GrammarAST, GrammarUtils, isAstNode, type AstNode, type AstReflection, type CompositeCstNode, type CstNode, type LangiumCoreServices,
     type LangiumParser, type Linker, type ParseResult, type TokenBuilder, type ValueConverter
 } from 'langium';
-import { CajalCstNodeBuilder, assignWithoutOverride, createCajalParser, defaultsOnlyReflection, duringParse, linkContainers } from '../langium-internals.js';
+import { CajalCstNodeBuilder, assignWithoutOverride, createCajalParser, defaultsOnlyReflection, duringParse } from '../langium-internals.js';
 import { scanBlockComment } from './cajal-lexical.js';
 import { CajalLexer, guardNesting, type TextRegion } from './cajal-lexer.js';
 
@@ -399,10 +399,9 @@ class FastParser {
         this.moduleRule();
         if (this.position < this.tokens.length) throw MISS;
         const result = this.construct() as AstNode;
-        // Langium's doParse, then its trailing comments, then the container links.
+        // Langium's doParse, then its trailing comments (the container links are set by `assign`).
         if (result.$cstNode) (result.$cstNode as Mutable<CompositeCstNode>).astNode = result;
         this.nodeBuilder.addHiddenNodes(this.hidden.slice(this.hiddenTaken) as unknown as IToken[]);
-        linkContainers(result);
         return result;
     }
 
@@ -460,14 +459,29 @@ class FastParser {
         } else if (crossRef === 'multi' && typeof value === 'string') {
             item = this.linker.buildMultiReference(node as unknown as AstNode, feature, cstNode, value);
         }
-        if (isAstNode(item) && item.$cstNode) (item.$cstNode as Mutable<CompositeCstNode>).astNode = item;
+        const child = isAstNode(item) ? item as Mutable<AstNode> : undefined;
+        if (child?.$cstNode) (child.$cstNode as Mutable<CompositeCstNode>).astNode = child;
+        // The container links Langium's parser sets in a walk after the parse (`linkContainers`), set
+        // here, in the same order: an assigned node is complete (no property is added to it later),
+        // and in cajal.langium its container is final (an unassigned rule call, which merges the
+        // node being built into the called rule's node, always comes before the rule's assignments).
         if (operator === '=') {
             node[feature] = item;
+            if (child) {
+                child.$container = node as unknown as AstNode;
+                child.$containerProperty = feature;
+            }
         } else if (operator === '?=') {
             node[feature] = true;
         } else if (operator === '+=') {
             if (!Array.isArray(node[feature])) node[feature] = [];
-            (node[feature] as unknown[]).push(item);
+            const list = node[feature] as unknown[];
+            list.push(item);
+            if (child) {
+                child.$container = node as unknown as AstNode;
+                child.$containerProperty = feature;
+                child.$containerIndex = list.length - 1;
+            }
         }
     }
 
