@@ -38,7 +38,6 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 interface FastToken {
     image: string;
     startOffset: number;
-    endOffset: number;
     startLine: number;
     startColumn: number;
     endLine: number;
@@ -197,7 +196,7 @@ class FastParser {
     private readonly identifierPart: boolean[];
     private readonly string: RegExp;
     /** Keywords spelt like identifiers (`def`, `Bool`): an identifier is one of these when it matches whole. */
-    private readonly wordKeywords = new Map<string, TokenType>();
+    private readonly wordKeywords = new Map<string, { image: string; tokenType: TokenType }>();
     /** The other keywords by their first character, longest first (as Chevrotain tries them). */
     private readonly symbolKeywords = new Map<string, Array<{ image: string; tokenType: TokenType }>>();
 
@@ -238,7 +237,7 @@ class FastParser {
             this.identifier.lastIndex = 0;
             const word = this.identifier.exec(image);
             if (word && word[0] === image) {
-                this.wordKeywords.set(image, tokenType);
+                this.wordKeywords.set(image, { image, tokenType });
             } else {
                 const list = this.symbolKeywords.get(image[0]) ?? [];
                 list.push({ image, tokenType });
@@ -288,12 +287,10 @@ class FastParser {
         // Offset (in source) where the current line starts: columns are counted from it.
         let lineStart = -(region?.column ?? 0);
         const length = source.length;
-        const token = (start: number, end: number, tokenType: TokenType, kind: string): FastToken => {
+        // A keyword's image is the keyword's own string (no copy, its hash already computed for the guard's sets).
+        const token = (start: number, end: number, tokenType: TokenType, kind: string, image = source.substring(start, end)): FastToken => {
             const column = start - lineStart + 1;
-            return {
-                image: source.substring(start, end), startOffset: base + start, endOffset: base + end - 1,
-                startLine: line, startColumn: column, endLine: line, endColumn: column + end - start - 1, tokenType, kind
-            };
+            return { image, startOffset: base + start, startLine: line, startColumn: column, endLine: line, endColumn: column + end - start - 1, tokenType, kind };
         };
         /** Moves `line` and `lineStart` over the line breaks in source[start, end) (`\r\n` is one, as Chevrotain counts). */
         const countLines = (start: number, end: number): void => {
@@ -353,7 +350,7 @@ class FastParser {
                 while (this.identifierPart[source.charCodeAt(end)]) end++;
                 const word = source.substring(i, end);
                 const keyword = this.wordKeywords.get(word);
-                tokens.push(keyword ? token(i, end, keyword, word) : token(i, end, this.types.ID, 'ID'));
+                tokens.push(keyword ? token(i, end, keyword.tokenType, keyword.image, keyword.image) : token(i, end, this.types.ID, 'ID', word));
                 i = end;
                 continue;
             }
@@ -382,7 +379,7 @@ class FastParser {
             const candidates = this.symbolKeywords.get(source[i]);
             const keyword = candidates?.find(candidate => source.startsWith(candidate.image, i));
             if (!keyword) return false;
-            tokens.push(token(i, i + keyword.image.length, keyword.tokenType, keyword.image));
+            tokens.push(token(i, i + keyword.image.length, keyword.tokenType, keyword.image, keyword.image));
             i += keyword.image.length;
         }
         return true;
