@@ -247,6 +247,16 @@ type CachedSpan = { [OFFSET_CACHE_FIELD]?: number; [END_CACHE_FIELD]?: number };
  */
 const parsing: { running: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for('cajal.langium-internals.parsing')] ??= { running: 0 }) as { running: number };
 
+/** Runs a parse that builds CST nodes outside `CajalLangiumParser.parse` (the fast parser): nothing is cached meanwhile. */
+export function duringParse<T>(parse: () => T): T {
+    parsing.running++;
+    try {
+        return parse();
+    } finally {
+        parsing.running--;
+    }
+}
+
 function cacheCompositeSpans(): void {
     const prototype = CompositeCstNodeImpl.prototype;
     const offset = Object.getOwnPropertyDescriptor(prototype, 'offset')?.get;
@@ -414,7 +424,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * that have a default value, which is all `assignMandatoryProperties` looks for (it skips the
  * others). Cached per type; every other member is the reflection's own.
  */
-function defaultsOnlyReflection(reflection: AstReflection): AstReflection {
+export function defaultsOnlyReflection(reflection: AstReflection): AstReflection {
     const cache = new Map<string, TypeMetaData>();
     return Object.create(reflection, {
         getTypeMetaData: {
@@ -433,7 +443,7 @@ function defaultsOnlyReflection(reflection: AstReflection): AstReflection {
 }
 
 /** Langium 4.4's `LangiumParser.assignWithoutOverride` (MIT, TypeFox), visiting the keys in place. */
-function assignWithoutOverride(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
+export function assignWithoutOverride(target: Record<string, unknown>, source: Record<string, unknown>): Record<string, unknown> {
     for (const name in source) {
         const existingValue = source[name];
         const newValue = target[name];

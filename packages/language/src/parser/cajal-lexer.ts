@@ -55,6 +55,13 @@ export class CajalLexer extends DefaultLexer {
         this.region = region;
     }
 
+    /** Takes the region set by `restrictNextTokenizeTo`, if any: the fast parser (fast-parser.ts) lexes it itself. */
+    takeRestriction(): TextRegion | undefined {
+        const region = this.region;
+        this.region = undefined;
+        return region;
+    }
+
     override tokenize(text: string, options?: TokenizeOptions): LexerResult {
         const region = this.region;
         this.region = undefined;

@@ -1,0 +1,957 @@
+/**
+ * The fast path of Cajal's parser: a hand-written lexer and recursive-descent parser for
+ * cajal.langium that builds exactly the AST and CST Langium's parser builds, for input that
+ * lexes and parses without an error. On the first error it gives up (returns undefined) and
+ * Langium's own parser parses the text, so error recovery and messages stay Langium's.
+ *
+ * Why: the first check of a file pays for V8 compiling Langium's and Chevrotain's parser code,
+ * large and polymorphic, and for Chevrotain's self-analysis of the grammar when the parser is
+ * made: a cold parse of the 5,000-line benchmark file cost ~570 ms of CPU, a warm one ~115 ms
+ * (bench/profile-check.mjs). This parser is small and monomorphic, cheap cold; Langium's parser
+ * is only made the first time some text has an error (`CajalParser.langium`).
+ *
+ * How it agrees with Langium's: it does not reimplement the tree building, it replays it. Each
+ * grammar rule is a method that drives the same steps Langium's parser takes for that rule, in
+ * the same order — open a sub-rule (`sub`, Langium's `subrule` + `startImplementation`),
+ * consume a token (`consume`), run an action (`action`), close a rule (`construct`) — with the
+ * same grammar elements (looked up in the grammar by rule, feature and position, see
+ * `GrammarElements`), through the same CST builder (`CajalCstNodeBuilder`), value converter
+ * and linker. Only the choice of alternative is hand-written, and each choice is LL(1) (LL(2)
+ * for `NetArg`'s key and `let (`), so a text that Langium's parser accepts without error is
+ * accepted here with the same derivation. test/parser/fast-parser.test.ts compares both trees
+ * node by node (every property, key order, CST positions, grammar sources, containers) on every
+ * example, the benchmark file and random well-formed programs.
+ */
+import type { IToken, TokenType } from 'chevrotain';
+import {
+    AstUtils, GrammarAST, GrammarUtils, isAstNode, type AstNode, type AstReflection, type CompositeCstNode, type CstNode, type LangiumCoreServices,
+    type LangiumParser, type Linker, type ParseResult, type TokenBuilder, type ValueConverter
+} from 'langium';
+import { CajalCstNodeBuilder, assignWithoutOverride, createCajalParser, defaultsOnlyReflection, duringParse } from '../langium-internals.js';
+import { scanBlockComment } from './cajal-lexical.js';
+import { CajalLexer, guardNesting, type TextRegion } from './cajal-lexer.js';
+
+type Element = GrammarAST.AbstractElement;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A token as Chevrotain's lexer makes it (the fields the CST builder and the lexer's guards read), and what it is. */
+interface FastToken {
+    image: string;
+    startOffset: number;
+    startLine: number;
+    startColumn: number;
+    endLine: number;
+    endColumn: number;
+    tokenType: TokenType;
+    /** The keyword, or the terminal's name (ID, INT, DECIMAL, STRING). */
+    kind: string;
+}
+
+/** Thrown (never caught outside this module) where the text is not well formed: Langium's parser takes over. */
+const MISS: unique symbol = Symbol('fast path missed');
+
+/** The node of a data type rule while it is built (Langium's `DatatypeSymbol`). */
+const DATATYPE = Symbol('datatype');
+type BuildingNode = Record<string | symbol, unknown> & { $type: string | typeof DATATYPE };
+
+/**
+ * Cajal's parser service: the fast path first, Langium's parser (made when first needed) when
+ * the fast path gives up or a start rule other than the entry rule is asked for.
+ */
+export class CajalParser {
+    private readonly fast: FastParser;
+    private langiumParser: LangiumParser | undefined;
+
+    constructor(private readonly services: LangiumCoreServices) {
+        this.fast = new FastParser(services);
+    }
+
+    /** Langium's parser (langium-internals.ts `CajalLangiumParser`), made on first use: making it is Chevrotain's grammar analysis. */
+    get langium(): LangiumParser {
+        return this.langiumParser ??= createCajalParser(this.services);
+    }
+
+    parse<T extends AstNode = AstNode>(input: string, options?: Parameters<LangiumParser['parse']>[1]): ParseResult<T> {
+        if (!options?.rule) {
+            const result = this.fast.parse(input);
+            if (result) return result as ParseResult<T>;
+        }
+        return this.langium.parse<T>(input, options);
+    }
+
+    /** The fast path alone: the parse of a well-formed text, undefined for any other (tests compare it with `langium`'s). */
+    parseWellFormed(input: string): ParseResult<AstNode> | undefined {
+        return this.fast.parse(input);
+    }
+}
+
+/** The grammar elements the parser passes to Langium's tree building, found by rule and position. */
+class GrammarElements {
+    private readonly rules = new Map<string, GrammarAST.ParserRule>();
+    /** Per rule: its keywords by value, unassigned rule calls by callee, assigned elements by feature, and actions, each in the grammar's order. */
+    private readonly keywords = new Map<string, Map<string, Element[]>>();
+    private readonly calls = new Map<string, Map<string, Element[]>>();
+    private readonly assignments = new Map<string, Map<string, Element[]>>();
+    private readonly actions = new Map<string, GrammarAST.Action[]>();
+    private readonly ruleTypes = new Map<string, string | typeof DATATYPE>();
+    private readonly actionTypes = new Map<GrammarAST.Action, string>();
+
+    constructor(grammar: GrammarAST.Grammar) {
+        const add = (table: Map<string, Map<string, Element[]>>, rule: string, key: string, element: Element) => {
+            let byKey = table.get(rule);
+            if (!byKey) table.set(rule, byKey = new Map());
+            const list = byKey.get(key);
+            if (list) list.push(element);
+            else byKey.set(key, [element]);
+        };
+        for (const rule of grammar.rules) {
+            if (!GrammarAST.isParserRule(rule)) continue;
+            this.rules.set(rule.name, rule);
+            this.ruleTypes.set(rule.name, GrammarUtils.isDataTypeRule(rule) ? DATATYPE : GrammarUtils.getTypeName(rule));
+            const actions: GrammarAST.Action[] = [];
+            this.actions.set(rule.name, actions);
+            for (const element of [rule.definition, ...AstUtils.streamAllContents(rule.definition)]) {
+                if (GrammarAST.isKeyword(element)) {
+                    add(this.keywords, rule.name, element.value, element);
+                } else if (GrammarAST.isRuleCall(element) && !AstUtils.getContainerOfType(element, GrammarAST.isAssignment)) {
+                    add(this.calls, rule.name, element.rule.ref!.name, element);
+                } else if (GrammarAST.isAssignment(element)) {
+                    add(this.assignments, rule.name, element.feature, element.terminal);
+                } else if (GrammarAST.isAction(element)) {
+                    actions.push(element);
+                    this.actionTypes.set(element, GrammarUtils.getTypeName(element));
+                }
+            }
+        }
+    }
+
+    private static nth<T>(list: T[] | undefined, ruleName: string, kind: string, name: string, n: number): T {
+        const element = list?.[n];
+        if (!element) throw new Error(`cajal.langium's rule ${ruleName} has no ${kind} ${name} #${n}`);
+        return element;
+    }
+
+    /** The `n`th keyword `value` of a rule. */
+    keyword(ruleName: string, value: string, n = 0): Element {
+        return GrammarElements.nth(this.keywords.get(ruleName)?.get(value), ruleName, 'keyword', value, n);
+    }
+
+    /** The `n`th unassigned call of `callee` in a rule. */
+    call(ruleName: string, callee: string, n = 0): Element {
+        return GrammarElements.nth(this.calls.get(ruleName)?.get(callee), ruleName, 'call of', callee, n);
+    }
+
+    /** What the `n`th assignment to `feature` in a rule assigns (a rule call, a cross-reference or a keyword). */
+    assigned(ruleName: string, feature: string, n = 0): Element {
+        return GrammarElements.nth(this.assignments.get(ruleName)?.get(feature), ruleName, 'assignment to', feature, n);
+    }
+
+    /** The `n`th action of a rule. */
+    action(ruleName: string, n = 0): GrammarAST.Action {
+        return GrammarElements.nth(this.actions.get(ruleName), ruleName, 'action', '', n);
+    }
+
+    /** The type of the node a rule makes, as Langium's parser computes it (`computeRuleType`). */
+    ruleType(ruleName: string): string | typeof DATATYPE {
+        const type = this.ruleTypes.get(ruleName);
+        if (type === undefined) throw new Error(`cajal.langium has no parser rule ${ruleName}`);
+        return type;
+    }
+
+    /** The type of the node an action makes (Langium's `getTypeName`). */
+    actionType(action: GrammarAST.Action): string {
+        return this.actionTypes.get(action)!;
+    }
+}
+
+/** A sticky copy of a terminal's pattern, to match at a position. */
+function sticky(tokenType: TokenType): RegExp {
+    const pattern = tokenType.PATTERN;
+    if (!(pattern instanceof RegExp)) throw new Error(`the terminal ${tokenType.name} has no regular expression`);
+    return new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '') + 'y');
+}
+
+/** For each ASCII character code, whether `pattern` matches that character alone. */
+function asciiTable(pattern: RegExp): boolean[] {
+    return Array.from({ length: 128 }, (_, c) => pattern.test(String.fromCharCode(c)));
+}
+
+class FastParser {
+    private readonly lexer: CajalLexer;
+    private readonly tokenBuilder: TokenBuilder;
+    private readonly converter: ValueConverter;
+    private readonly linker: Linker;
+    private readonly reflection: AstReflection;
+    private readonly g: GrammarElements;
+
+    // The lexical rules, from the token types Langium's lexer is built of.
+    private readonly types: Record<string, TokenType>;
+    private readonly whitespace: RegExp;
+    private readonly lineComment: RegExp;
+    private readonly decimal: RegExp;
+    private readonly integer: RegExp;
+    private readonly identifier: RegExp;
+    /** The ASCII characters that start an identifier, and those that continue one (from ID's pattern). */
+    private readonly identifierStart: boolean[];
+    private readonly identifierPart: boolean[];
+    private readonly string: RegExp;
+    /** Keywords spelt like identifiers (`def`, `Bool`): an identifier is one of these when it matches whole. */
+    private readonly wordKeywords = new Map<string, { image: string; tokenType: TokenType }>();
+    /** The other keywords by their first character, longest first (as Chevrotain tries them). */
+    private readonly symbolKeywords = new Map<string, Array<{ image: string; tokenType: TokenType }>>();
+
+    // The state of one parse.
+    private tokens: FastToken[] = [];
+    private hidden: FastToken[] = [];
+    private position = 0;
+    private hiddenTaken = 0;
+    private readonly nodeBuilder = new CajalCstNodeBuilder();
+    private stack: BuildingNode[] = [];
+    private readonly assignments = new Map<Element, { assignment?: GrammarAST.Assignment; crossRef?: 'single' | 'multi' }>();
+
+    constructor(services: LangiumCoreServices) {
+        const lexer = services.parser.Lexer;
+        if (!(lexer instanceof CajalLexer)) throw new Error("Cajal's fast parser needs Cajal's lexer");
+        this.lexer = lexer;
+        this.tokenBuilder = services.parser.TokenBuilder;
+        this.converter = services.parser.ValueConverter;
+        this.linker = services.references.Linker;
+        this.reflection = defaultsOnlyReflection(services.shared.AstReflection);
+        this.g = new GrammarElements(services.Grammar);
+        this.types = lexer.definition as Record<string, TokenType>;
+        this.whitespace = sticky(this.types.WS);
+        this.lineComment = sticky(this.types.SL_COMMENT);
+        this.decimal = sticky(this.types.DECIMAL);
+        this.integer = sticky(this.types.INT);
+        this.identifier = sticky(this.types.ID);
+        const wholeIdentifier = new RegExp(`^(?:${this.identifier.source})$`);
+        this.identifierStart = asciiTable(wholeIdentifier);
+        const start = String.fromCharCode(this.identifierStart.indexOf(true));
+        this.identifierPart = Array.from({ length: 128 }, (_, c) => wholeIdentifier.test(start + String.fromCharCode(c)));
+        this.string = sticky(this.types.STRING);
+        const keywords = AstUtils.streamAllContents(services.Grammar).filter(GrammarAST.isKeyword).map(keyword => keyword.value).distinct().toArray();
+        keywords.sort((a, b) => b.length - a.length);
+        for (const image of keywords) {
+            const tokenType = this.types[image];
+            if (!tokenType) throw new Error(`Langium's lexer has no token for the keyword '${image}'`);
+            this.identifier.lastIndex = 0;
+            const word = this.identifier.exec(image);
+            if (word && word[0] === image) {
+                this.wordKeywords.set(image, { image, tokenType });
+            } else {
+                const list = this.symbolKeywords.get(image[0]) ?? [];
+                list.push({ image, tokenType });
+                this.symbolKeywords.set(image[0], list);
+            }
+        }
+    }
+
+    /** The parse of a well-formed text, as Langium's parser gives it; undefined where the text has an error. */
+    parse(input: string): ParseResult<AstNode> | undefined {
+        const region = this.lexer.takeRestriction();
+        const lexed = region ? this.lex(input.substring(region.start, region.end), region) : this.lex(input, undefined);
+        // The lexer's nesting guard (cajal-lexer.ts) can stop a well-formed text: then Langium's parser reports it.
+        // (Its other guard, guardUnbalanced, finds brackets and `if`s left open, which a well-formed text has not.)
+        if (!lexed || guardNesting(this.tokens as unknown as IToken[]).errors.length > 0) {
+            if (region) this.lexer.restrictNextTokenizeTo(region);
+            this.reset();
+            return undefined;
+        }
+        try {
+            const value = duringParse(() => this.module(input));
+            return { value, lexerErrors: [], lexerReport: this.tokenBuilder.flushLexingReport?.(input), parserErrors: [] };
+        } catch (error) {
+            if (error !== MISS && !(error instanceof RangeError)) throw error;
+            if (region) this.lexer.restrictNextTokenizeTo(region);
+            return undefined;
+        } finally {
+            this.reset();
+        }
+    }
+
+    private reset(): void {
+        this.tokens = [];
+        this.hidden = [];
+        this.stack = [];
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Lexing: Chevrotain's tokens and positions (1-based lines and columns, inclusive ends).
+
+    /** Lexes `source` (the text, or the region of it the incremental parser asked for); false on a lexing error. */
+    private lex(source: string, region: TextRegion | undefined): boolean {
+        const tokens: FastToken[] = this.tokens = [];
+        const hidden: FastToken[] = this.hidden = [];
+        const base = region?.start ?? 0;
+        let line = (region?.line ?? 0) + 1;
+        // Offset (in source) where the current line starts: columns are counted from it.
+        let lineStart = -(region?.column ?? 0);
+        const length = source.length;
+        // A keyword's image is the keyword's own string (no copy, its hash already computed for the guard's sets).
+        const token = (start: number, end: number, tokenType: TokenType, kind: string, image = source.substring(start, end)): FastToken => {
+            const column = start - lineStart + 1;
+            return { image, startOffset: base + start, startLine: line, startColumn: column, endLine: line, endColumn: column + end - start - 1, tokenType, kind };
+        };
+        /** Moves `line` and `lineStart` over the line breaks in source[start, end) (`\r\n` is one, as Chevrotain counts). */
+        const countLines = (start: number, end: number): void => {
+            for (let i = start; i < end; i++) {
+                const c = source.charCodeAt(i);
+                if (c === 10) {
+                    line++;
+                    lineStart = i + 1;
+                } else if (c === 13) {
+                    if (source.charCodeAt(i + 1) === 10 && i + 1 < end) i++;
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+        };
+        let i = 0;
+        while (i < length) {
+            const c = source.charCodeAt(i);
+            // Comments first, as the token builder orders them (`{-` is not `{`, `--` is not `-o`).
+            if (c === 123 /* { */ && source.charCodeAt(i + 1) === 45 /* - */) {
+                const { end, closed } = scanBlockComment(source, i);
+                if (!closed) return false;
+                const comment = token(i, end, this.types.ML_COMMENT, 'ML_COMMENT');
+                countLines(i, end);
+                if (comment.startLine !== line) {
+                    comment.endLine = line;
+                    comment.endColumn = end - lineStart;
+                }
+                hidden.push(comment);
+                i = end;
+                continue;
+            }
+            if (c === 45 /* - */ && source.charCodeAt(i + 1) === 45) {
+                this.lineComment.lastIndex = i;
+                const match = this.lineComment.exec(source)!;
+                hidden.push(token(i, i + match[0].length, this.types.SL_COMMENT, 'SL_COMMENT'));
+                i += match[0].length;
+                continue;
+            }
+            // Spaces, tabs and line breaks without a regular expression; other white space (WS is /\s+/) with it.
+            if (c === 32 || c === 9 || c === 10 || c === 13) {
+                let end = i + 1;
+                for (let d = source.charCodeAt(end); d === 32 || d === 9 || d === 10 || d === 13; d = source.charCodeAt(++end));
+                countLines(i, end);
+                i = end;
+                continue;
+            }
+            this.whitespace.lastIndex = i;
+            const space = c < 32 || c >= 128 ? this.whitespace.exec(source) : null;
+            if (space) {
+                countLines(i, i + space[0].length);
+                i += space[0].length;
+                continue;
+            }
+            if (this.identifierStart[c]) {
+                let end = i + 1;
+                while (this.identifierPart[source.charCodeAt(end)]) end++;
+                const word = source.substring(i, end);
+                const keyword = this.wordKeywords.get(word);
+                tokens.push(keyword ? token(i, end, keyword.tokenType, keyword.image, keyword.image) : token(i, end, this.types.ID, 'ID', word));
+                i = end;
+                continue;
+            }
+            if (c >= 48 && c <= 57) {
+                this.decimal.lastIndex = i;
+                const decimal = this.decimal.exec(source);
+                if (decimal) {
+                    tokens.push(token(i, i + decimal[0].length, this.types.DECIMAL, 'DECIMAL'));
+                    i += decimal[0].length;
+                    continue;
+                }
+                this.integer.lastIndex = i;
+                const integer = this.integer.exec(source)![0];
+                tokens.push(token(i, i + integer.length, this.types.INT, 'INT'));
+                i += integer.length;
+                continue;
+            }
+            if (c === 34 /* " */) {
+                this.string.lastIndex = i;
+                const string = this.string.exec(source);
+                if (!string) return false;
+                tokens.push(token(i, i + string[0].length, this.types.STRING, 'STRING'));
+                i += string[0].length;
+                continue;
+            }
+            const candidates = this.symbolKeywords.get(source[i]);
+            const keyword = candidates?.find(candidate => source.startsWith(candidate.image, i));
+            if (!keyword) return false;
+            tokens.push(token(i, i + keyword.image.length, keyword.tokenType, keyword.image, keyword.image));
+            i += keyword.image.length;
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Langium's tree building (LangiumParser 4.4, MIT, TypeFox), step by step.
+
+    private module(input: string): AstNode {
+        this.position = 0;
+        this.hiddenTaken = 0;
+        this.nodeBuilder.buildRootNode(input);
+        this.stack.push({ $type: this.g.ruleType('Module') as string });
+        this.moduleRule();
+        if (this.position < this.tokens.length) throw MISS;
+        const result = this.construct() as AstNode;
+        // Langium's doParse, then its trailing comments (the container links are set by `assign`).
+        if (result.$cstNode) (result.$cstNode as Mutable<CompositeCstNode>).astNode = result;
+        this.nodeBuilder.addHiddenNodes(this.hidden.slice(this.hiddenTaken) as unknown as IToken[]);
+        return result;
+    }
+
+    /** A call of a rule that makes a node: its CST node, its AST node, its rule, then the assignment. */
+    private sub(feature: Element, ruleName: string, rule: () => void): void {
+        const cstNode = this.nodeBuilder.buildCompositeNode(feature);
+        const type = this.g.ruleType(ruleName);
+        this.stack.push(type === DATATYPE ? { $type: DATATYPE, value: '' } : { $type: type });
+        rule.call(this);
+        const result = this.construct();
+        // (Langium assigns only when the call consumed a token: every Cajal rule consumes one.)
+        this.performSubruleAssignment(result, feature, cstNode);
+    }
+
+    private construct(): unknown {
+        const node = this.stack.pop()!;
+        this.nodeBuilder.construct(node as unknown as Parameters<CajalCstNodeBuilder['construct']>[0]);
+        if (node.$type === DATATYPE) return this.converter.convert(node.value as string, node.$cstNode as CstNode);
+        AstUtils.assignMandatoryProperties(this.reflection, node as unknown as AstNode);
+        return node;
+    }
+
+    private assignmentOf(feature: Element): { assignment?: GrammarAST.Assignment; crossRef?: 'single' | 'multi' } {
+        let found = this.assignments.get(feature);
+        if (!found) {
+            const assignment = AstUtils.getContainerOfType(feature, GrammarAST.isAssignment);
+            found = {
+                assignment,
+                crossRef: assignment && GrammarAST.isCrossReference(assignment.terminal) ? (assignment.terminal.isMulti ? 'multi' : 'single') : undefined
+            };
+            this.assignments.set(feature, found);
+        }
+        return found;
+    }
+
+    private performSubruleAssignment(result: unknown, feature: Element, cstNode: CstNode): void {
+        const { assignment, crossRef } = this.assignmentOf(feature);
+        if (assignment) {
+            this.assign(assignment.operator, assignment.feature, result, cstNode, crossRef);
+            return;
+        }
+        const current = this.stack[this.stack.length - 1];
+        if (current.$type === DATATYPE) {
+            current.value += String(result);
+        } else if (typeof result === 'object' && result) {
+            this.stack[this.stack.length - 1] = assignWithoutOverride(result as Record<string, unknown>, current as Record<string, unknown>) as BuildingNode;
+        }
+    }
+
+    private assign(operator: string, feature: string, value: unknown, cstNode: CstNode, crossRef: 'single' | 'multi' | undefined): void {
+        const node = this.stack[this.stack.length - 1];
+        let item = value;
+        if (crossRef === 'single' && typeof value === 'string') {
+            item = this.linker.buildReference(node as unknown as AstNode, feature, cstNode, value);
+        } else if (crossRef === 'multi' && typeof value === 'string') {
+            item = this.linker.buildMultiReference(node as unknown as AstNode, feature, cstNode, value);
+        }
+        const child = isAstNode(item) ? item as Mutable<AstNode> : undefined;
+        if (child?.$cstNode) (child.$cstNode as Mutable<CompositeCstNode>).astNode = child;
+        // The container links Langium's parser sets in a walk after the parse (`linkContainers`), set
+        // here, in the same order: an assigned node is complete (no property is added to it later),
+        // and in cajal.langium its container is final (an unassigned rule call, which merges the
+        // node being built into the called rule's node, always comes before the rule's assignments).
+        if (operator === '=') {
+            node[feature] = item;
+            if (child) {
+                child.$container = node as unknown as AstNode;
+                child.$containerProperty = feature;
+            }
+        } else if (operator === '?=') {
+            node[feature] = true;
+        } else if (operator === '+=') {
+            if (!Array.isArray(node[feature])) node[feature] = [];
+            const list = node[feature] as unknown[];
+            list.push(item);
+            if (child) {
+                child.$container = node as unknown as AstNode;
+                child.$containerProperty = feature;
+                child.$containerIndex = list.length - 1;
+            }
+        }
+    }
+
+    private action(action: GrammarAST.Action): void {
+        const type = this.g.actionType(action);
+        let last = this.stack[this.stack.length - 1];
+        if (action.feature && action.operator) {
+            last = this.construct() as BuildingNode;
+            const lastCst = last.$cstNode as CstNode;
+            this.nodeBuilder.removeNode(lastCst);
+            const cstNode = this.nodeBuilder.buildCompositeNode(action);
+            this.nodeBuilder.appendChild(cstNode, lastCst);
+            this.stack.push({ $type: type });
+            this.assign(action.operator, action.feature, last, lastCst, undefined);
+        } else {
+            last.$type = type;
+        }
+    }
+
+    /** Consumes the next token, which must be of `kind`, as `feature`. */
+    private consume(kind: string, feature: Element): void {
+        const token = this.tokens[this.position];
+        if (!token || token.kind !== kind) throw MISS;
+        this.position++;
+        // The comments before it (CajalLangiumParser.hiddenTokensBefore).
+        const start = this.hiddenTaken;
+        let end = start;
+        while (end < this.hidden.length && this.hidden[end].startOffset <= token.startOffset) end++;
+        if (end > start) {
+            this.hiddenTaken = end;
+            this.nodeBuilder.addHiddenNodes(this.hidden.slice(start, end) as unknown as IToken[]);
+        }
+        const leaf = this.nodeBuilder.buildLeafNode(token as unknown as IToken, feature as GrammarAST.AbstractElement);
+        const { assignment, crossRef } = this.assignmentOf(feature);
+        if (assignment) {
+            const value = GrammarAST.isKeyword(feature) ? token.image : this.converter.convert(token.image, leaf);
+            this.assign(assignment.operator, assignment.feature, value, leaf, crossRef);
+        } else {
+            const current = this.stack[this.stack.length - 1];
+            if (current.$type === DATATYPE) {
+                current.value += GrammarAST.isKeyword(feature) ? token.image : String(this.converter.convert(token.image, leaf));
+            }
+        }
+    }
+
+    private consumeKeyword(ruleName: string, image: string, n = 0): void {
+        this.consume(image, this.g.keyword(ruleName, image, n));
+    }
+
+    private peek(ahead = 0): string | undefined {
+        return this.tokens[this.position + ahead]?.kind;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The rules of cajal.langium, in its order.
+
+    private moduleRule(): void {
+        const g = this.g;
+        if (this.peek() === 'module') {
+            this.consumeKeyword('Module', 'module');
+            this.consume('ID', g.assigned('Module', 'name'));
+        }
+        while (this.peek() === 'import') this.sub(g.assigned('Module', 'imports'), 'Import', this.importRule);
+        for (let kind = this.peek(); kind === 'def' || kind === 'extern' || kind === 'train'; kind = this.peek()) {
+            this.sub(g.assigned('Module', 'declarations'), 'Declaration', this.declaration);
+        }
+    }
+
+    private importRule(): void {
+        this.consumeKeyword('Import', 'import');
+        this.consume('ID', this.g.assigned('Import', 'module'));
+    }
+
+    private declaration(): void {
+        const kind = this.peek();
+        if (kind === 'def') this.sub(this.g.call('Declaration', 'Definition'), 'Definition', this.definition);
+        else if (kind === 'extern') this.sub(this.g.call('Declaration', 'Extern'), 'Extern', this.extern);
+        else this.sub(this.g.call('Declaration', 'Training'), 'Training', this.training);
+    }
+
+    private definition(): void {
+        const g = this.g;
+        this.consumeKeyword('Definition', 'def');
+        this.consume('ID', g.assigned('Definition', 'name'));
+        while (this.peek() === '(') this.sub(g.assigned('Definition', 'params'), 'AnnotatedBinder', this.annotatedBinder);
+        this.consumeKeyword('Definition', ':');
+        this.sub(g.assigned('Definition', 'returnType'), 'Type', this.type);
+        this.consumeKeyword('Definition', '=');
+        this.sub(g.assigned('Definition', 'body'), 'Term', this.term);
+    }
+
+    private extern(): void {
+        const g = this.g;
+        this.consumeKeyword('Extern', 'extern');
+        this.consume('ID', g.assigned('Extern', 'name'));
+        while (this.peek() === '(') this.sub(g.assigned('Extern', 'params'), 'AnnotatedBinder', this.annotatedBinder);
+        this.consumeKeyword('Extern', ':');
+        this.sub(g.assigned('Extern', 'type'), 'Type', this.type);
+        if (this.peek() === '=') {
+            this.consumeKeyword('Extern', '=');
+            this.sub(g.assigned('Extern', 'net'), 'NetSpec', this.netSpec);
+        }
+    }
+
+    private netSpec(): void {
+        const g = this.g;
+        this.consume('ID', g.assigned('NetSpec', 'architecture'));
+        if (this.peek() !== '(') return;
+        this.consumeKeyword('NetSpec', '(');
+        if (this.peek() !== ')') {
+            this.sub(g.assigned('NetSpec', 'args', 0), 'NetArg', this.netArg);
+            while (this.peek() === ',') {
+                this.consumeKeyword('NetSpec', ',');
+                this.sub(g.assigned('NetSpec', 'args', 1), 'NetArg', this.netArg);
+            }
+        }
+        this.consumeKeyword('NetSpec', ')');
+    }
+
+    private netArg(): void {
+        if (this.peek() === 'ID' && this.peek(1) === '=') {
+            this.consume('ID', this.g.assigned('NetArg', 'key'));
+            this.consumeKeyword('NetArg', '=');
+        }
+        this.sub(this.g.assigned('NetArg', 'value'), 'SettingValue', this.settingValue);
+    }
+
+    private training(): void {
+        const g = this.g;
+        this.consumeKeyword('Training', 'train');
+        this.consume('ID', g.assigned('Training', 'name'));
+        this.consumeKeyword('Training', '{');
+        for (let kind = this.peek(); kind === 'data' || kind === 'model' || kind === 'target' || kind === 'evaluate' || kind === 'ID'; kind = this.peek()) {
+            this.sub(g.assigned('Training', 'options'), 'TrainOption', this.trainOption);
+        }
+        this.consumeKeyword('Training', '}');
+    }
+
+    private trainOption(): void {
+        const g = this.g;
+        switch (this.peek()) {
+            case 'data': return this.sub(g.call('TrainOption', 'DataOption'), 'DataOption', this.dataOption);
+            case 'model': return this.sub(g.call('TrainOption', 'ModelOption'), 'ModelOption', this.modelOption);
+            case 'target': return this.sub(g.call('TrainOption', 'TargetOption'), 'TargetOption', this.targetOption);
+            case 'evaluate': return this.sub(g.call('TrainOption', 'EvaluateOption'), 'EvaluateOption', this.evaluateOption);
+            default: return this.sub(g.call('TrainOption', 'SettingOption'), 'SettingOption', this.settingOption);
+        }
+    }
+
+    private dataOption(): void {
+        const g = this.g;
+        this.consumeKeyword('DataOption', 'data');
+        if (this.peek() === 'STRING') this.consume('STRING', g.assigned('DataOption', 'file'));
+        else this.consume('ID', g.assigned('DataOption', 'source'));
+        while (this.peek() === '(') this.sub(g.assigned('DataOption', 'groups'), 'FieldGroup', this.fieldGroup);
+        this.consumeKeyword('DataOption', ';');
+    }
+
+    private fieldGroup(): void {
+        const g = this.g;
+        this.consumeKeyword('FieldGroup', '(');
+        this.sub(g.assigned('FieldGroup', 'fields', 0), 'DataField', this.dataField);
+        while (this.peek() === ',') {
+            this.consumeKeyword('FieldGroup', ',');
+            this.sub(g.assigned('FieldGroup', 'fields', 1), 'DataField', this.dataField);
+        }
+        this.consumeKeyword('FieldGroup', ')');
+    }
+
+    private dataField(): void {
+        this.consume('ID', this.g.assigned('DataField', 'name'));
+        if (this.peek() === ':') {
+            this.consumeKeyword('DataField', ':');
+            this.sub(this.g.assigned('DataField', 'type'), 'Type', this.type);
+        }
+    }
+
+    private modelOption(): void {
+        this.consumeKeyword('ModelOption', 'model');
+        this.sub(this.g.assigned('ModelOption', 'term'), 'Term', this.term);
+        this.consumeKeyword('ModelOption', ';');
+    }
+
+    private targetOption(): void {
+        this.consumeKeyword('TargetOption', 'target');
+        this.sub(this.g.assigned('TargetOption', 'term'), 'Term', this.term);
+        this.consumeKeyword('TargetOption', ';');
+    }
+
+    private evaluateOption(): void {
+        const g = this.g;
+        this.consumeKeyword('EvaluateOption', 'evaluate');
+        this.sub(g.assigned('EvaluateOption', 'segments', 0), 'EvaluateSegment', this.evaluateSegment);
+        while (this.peek() === ',') {
+            this.consumeKeyword('EvaluateOption', ',');
+            this.sub(g.assigned('EvaluateOption', 'segments', 1), 'EvaluateSegment', this.evaluateSegment);
+        }
+        this.consumeKeyword('EvaluateOption', ';');
+    }
+
+    private evaluateSegment(): void {
+        this.consumeKeyword('EvaluateSegment', 'every');
+        this.consume('INT', this.g.assigned('EvaluateSegment', 'every'));
+        if (this.peek() === 'until') {
+            this.consumeKeyword('EvaluateSegment', 'until');
+            this.consume('INT', this.g.assigned('EvaluateSegment', 'until'));
+        }
+    }
+
+    private settingOption(): void {
+        this.consume('ID', this.g.assigned('SettingOption', 'key'));
+        this.sub(this.g.assigned('SettingOption', 'value'), 'SettingValue', this.settingValue);
+        this.consumeKeyword('SettingOption', ';');
+    }
+
+    private settingValue(): void {
+        const kind = this.peek();
+        if (kind !== 'ID' && kind !== 'INT' && kind !== 'DECIMAL' && kind !== 'STRING') throw MISS;
+        this.consume(kind, this.g.call('SettingValue', kind));
+    }
+
+    // Types
+
+    private type(): void {
+        this.sub(this.g.call('Type', 'FunctionType'), 'FunctionType', this.functionType);
+    }
+
+    private functionType(): void {
+        const g = this.g;
+        this.sub(g.call('FunctionType', 'ProductType'), 'ProductType', this.productType);
+        const arrow = this.peek();
+        if (arrow === '-o' || arrow === '⊸') {
+            this.action(g.action('FunctionType'));
+            this.consumeKeyword('FunctionType', arrow);
+            this.sub(g.assigned('FunctionType', 'codomain'), 'FunctionType', this.functionType);
+        }
+    }
+
+    private productType(): void {
+        const g = this.g;
+        this.sub(g.call('ProductType', 'AtomicType'), 'AtomicType', this.atomicType);
+        for (let times = this.peek(); times === '*' || times === '⊗'; times = this.peek()) {
+            this.action(g.action('ProductType'));
+            this.consumeKeyword('ProductType', times);
+            this.sub(g.assigned('ProductType', 'right'), 'AtomicType', this.atomicType);
+        }
+    }
+
+    private atomicType(): void {
+        const g = this.g;
+        switch (this.peek()) {
+            case 'Bool':
+                this.action(g.action('AtomicType', 0));
+                this.consumeKeyword('AtomicType', 'Bool');
+                return;
+            case 'Nat':
+                this.action(g.action('AtomicType', 1));
+                this.consumeKeyword('AtomicType', 'Nat');
+                if (this.peek() === '[') {
+                    this.consumeKeyword('AtomicType', '[', 0);
+                    this.consume('INT', g.assigned('AtomicType', 'bound'));
+                    this.consumeKeyword('AtomicType', ']', 0);
+                }
+                return;
+            case 'Real':
+                this.action(g.action('AtomicType', 2));
+                this.consumeKeyword('AtomicType', 'Real');
+                this.consumeKeyword('AtomicType', '[', 1);
+                this.consume('INT', g.assigned('AtomicType', 'dims', 0));
+                while (this.peek() === ',') {
+                    this.consumeKeyword('AtomicType', ',');
+                    this.consume('INT', g.assigned('AtomicType', 'dims', 1));
+                }
+                this.consumeKeyword('AtomicType', ']', 1);
+                return;
+            case '(':
+                this.consumeKeyword('AtomicType', '(');
+                this.sub(g.call('AtomicType', 'Type'), 'Type', this.type);
+                this.consumeKeyword('AtomicType', ')');
+                return;
+            default:
+                throw MISS;
+        }
+    }
+
+    // Terms
+
+    private annotatedBinder(): void {
+        this.consumeKeyword('AnnotatedBinder', '(');
+        this.consume('ID', this.g.assigned('AnnotatedBinder', 'name'));
+        this.consumeKeyword('AnnotatedBinder', ':');
+        this.sub(this.g.assigned('AnnotatedBinder', 'type'), 'Type', this.type);
+        this.consumeKeyword('AnnotatedBinder', ')');
+    }
+
+    private lambdaBinder(): void {
+        const g = this.g;
+        if (this.peek() === '(') {
+            this.consumeKeyword('LambdaBinder', '(');
+            this.consume('ID', g.assigned('LambdaBinder', 'name', 1));
+            this.consumeKeyword('LambdaBinder', ':');
+            this.sub(g.assigned('LambdaBinder', 'type'), 'Type', this.type);
+            this.consumeKeyword('LambdaBinder', ')');
+        } else {
+            this.consume('ID', g.assigned('LambdaBinder', 'name', 0));
+        }
+    }
+
+    private plainBinder(): void {
+        this.consume('ID', this.g.assigned('PlainBinder', 'name'));
+    }
+
+    private letBinder(): void {
+        this.consume('ID', this.g.assigned('LetBinder', 'name'));
+        if (this.peek() === ':') {
+            this.consumeKeyword('LetBinder', ':');
+            this.sub(this.g.assigned('LetBinder', 'type'), 'Type', this.type);
+        }
+    }
+
+    private term(): void {
+        const g = this.g;
+        switch (this.peek()) {
+            case 'fun': case '\\': case 'λ':
+                return this.sub(g.call('Term', 'Lambda'), 'Lambda', this.lambda);
+            case 'if':
+                return this.sub(g.call('Term', 'IfTerm'), 'IfTerm', this.ifTerm);
+            case 'let':
+                if (this.peek(1) === '(') return this.sub(g.call('Term', 'LetPairTerm'), 'LetPairTerm', this.letPairTerm);
+                return this.sub(g.call('Term', 'LetTerm'), 'LetTerm', this.letTerm);
+            default:
+                return this.sub(g.call('Term', 'Application'), 'Application', this.application);
+        }
+    }
+
+    private lambda(): void {
+        const g = this.g;
+        const opener = this.peek()!;
+        this.consumeKeyword('Lambda', opener);
+        do {
+            this.sub(g.assigned('Lambda', 'binders'), 'LambdaBinder', this.lambdaBinder);
+        } while (this.peek() === 'ID' || this.peek() === '(');
+        this.consumeKeyword('Lambda', '=>');
+        this.sub(g.assigned('Lambda', 'body'), 'Term', this.term);
+    }
+
+    private ifTerm(): void {
+        const g = this.g;
+        this.consumeKeyword('IfTerm', 'if');
+        this.sub(g.assigned('IfTerm', 'condition'), 'Term', this.term);
+        this.consumeKeyword('IfTerm', 'then');
+        this.sub(g.assigned('IfTerm', 'thenBranch'), 'Term', this.term);
+        this.consumeKeyword('IfTerm', 'else');
+        this.sub(g.assigned('IfTerm', 'elseBranch'), 'Term', this.term);
+    }
+
+    private letTerm(): void {
+        const g = this.g;
+        this.consumeKeyword('LetTerm', 'let');
+        this.sub(g.assigned('LetTerm', 'binder'), 'LetBinder', this.letBinder);
+        this.consumeKeyword('LetTerm', '=');
+        this.sub(g.assigned('LetTerm', 'value'), 'Term', this.term);
+        this.consumeKeyword('LetTerm', 'in');
+        this.sub(g.assigned('LetTerm', 'body'), 'Term', this.term);
+    }
+
+    private letPairTerm(): void {
+        const g = this.g;
+        this.consumeKeyword('LetPairTerm', 'let');
+        this.consumeKeyword('LetPairTerm', '(');
+        this.sub(g.assigned('LetPairTerm', 'first'), 'PlainBinder', this.plainBinder);
+        this.consumeKeyword('LetPairTerm', ',');
+        this.sub(g.assigned('LetPairTerm', 'second'), 'PlainBinder', this.plainBinder);
+        this.consumeKeyword('LetPairTerm', ')');
+        this.consumeKeyword('LetPairTerm', '=');
+        this.sub(g.assigned('LetPairTerm', 'value'), 'Term', this.term);
+        this.consumeKeyword('LetPairTerm', 'in');
+        this.sub(g.assigned('LetPairTerm', 'body'), 'Term', this.term);
+    }
+
+    private startsAtom(kind: string | undefined): boolean {
+        return kind === 'ID' || kind === 'true' || kind === 'false' || kind === 'zero' || kind === 'INT' || kind === '(';
+    }
+
+    private application(): void {
+        const g = this.g;
+        this.sub(g.call('Application', 'Head'), 'Head', this.head);
+        while (this.startsAtom(this.peek())) {
+            this.action(g.action('Application'));
+            this.sub(g.assigned('Application', 'argument'), 'Atom', this.atom);
+        }
+    }
+
+    private head(): void {
+        const g = this.g;
+        const kind = this.peek();
+        if (kind === 'succ') this.sub(g.call('Head', 'Succ'), 'Succ', this.succ);
+        else if (kind === 'iter') this.sub(g.call('Head', 'Iter'), 'Iter', this.iter);
+        else this.sub(g.call('Head', 'Atom'), 'Atom', this.atom);
+    }
+
+    private succ(): void {
+        this.consumeKeyword('Succ', 'succ');
+        this.sub(this.g.assigned('Succ', 'argument'), 'Atom', this.atom);
+    }
+
+    private iter(): void {
+        const g = this.g;
+        this.consumeKeyword('Iter', 'iter');
+        this.sub(g.assigned('Iter', 'count'), 'Atom', this.atom);
+        this.consumeKeyword('Iter', '{');
+        this.consumeKeyword('Iter', 'zero');
+        this.consumeKeyword('Iter', '=>', 0);
+        this.sub(g.assigned('Iter', 'base'), 'Term', this.term);
+        this.consumeKeyword('Iter', ';', 0);
+        this.consumeKeyword('Iter', 'succ');
+        this.sub(g.assigned('Iter', 'stepBinder'), 'PlainBinder', this.plainBinder);
+        this.consumeKeyword('Iter', '=>', 1);
+        this.sub(g.assigned('Iter', 'step'), 'Term', this.term);
+        if (this.peek() === ';') this.consumeKeyword('Iter', ';', 1);
+        this.consumeKeyword('Iter', '}');
+    }
+
+    private atom(): void {
+        const g = this.g;
+        switch (this.peek()) {
+            case 'ID':
+                this.action(g.action('Atom', 0));
+                this.consume('ID', g.assigned('Atom', 'ref'));
+                return;
+            case 'true':
+                this.action(g.action('Atom', 1));
+                this.consume('true', g.assigned('Atom', 'value', 0));
+                return;
+            case 'false':
+                this.action(g.action('Atom', 2));
+                this.consumeKeyword('Atom', 'false');
+                return;
+            case 'zero':
+                this.action(g.action('Atom', 3));
+                this.consumeKeyword('Atom', 'zero');
+                return;
+            case 'INT':
+                this.action(g.action('Atom', 4));
+                this.consume('INT', g.assigned('Atom', 'value', 1));
+                return;
+            case '(':
+                this.sub(g.call('Atom', 'Parenthesized'), 'Parenthesized', this.parenthesized);
+                return;
+            default:
+                throw MISS;
+        }
+    }
+
+    private parenthesized(): void {
+        const g = this.g;
+        this.consumeKeyword('Parenthesized', '(');
+        this.sub(g.call('Parenthesized', 'Term'), 'Term', this.term);
+        switch (this.peek()) {
+            case ',':
+                this.action(g.action('Parenthesized', 0));
+                this.consumeKeyword('Parenthesized', ',');
+                this.sub(g.assigned('Parenthesized', 'second'), 'Term', this.term);
+                this.consumeKeyword('Parenthesized', ')', 0);
+                return;
+            case ':':
+                this.action(g.action('Parenthesized', 1));
+                this.consumeKeyword('Parenthesized', ':');
+                this.sub(g.assigned('Parenthesized', 'type'), 'Type', this.type);
+                this.consumeKeyword('Parenthesized', ')', 1);
+                return;
+            default:
+                this.consumeKeyword('Parenthesized', ')', 2);
+        }
+    }
+}
