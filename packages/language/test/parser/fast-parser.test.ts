@@ -181,6 +181,15 @@ describe('the fast parser', () => {
         expect(compared).toBeGreaterThan(50);
     });
 
+    test("lexes alone (bench/profile-check.mjs's lexing phase) the tokens and comments Langium's lexer finds, and nothing where it finds an error", () => {
+        const text = [HEADER, ...DECLARATIONS].join('\n {- c -} -- d\n');
+        const chevrotain = services.parser.Lexer.tokenize(text);
+        expect(chevrotain.errors).toEqual([]);
+        expect(parser.lexWellFormed(text)).toBe(chevrotain.tokens.length + chevrotain.hidden.length);
+        expect(parser.lexWellFormed(text + ' "open')).toBeUndefined();
+        expect(parser.lexWellFormed(text + ' {- open')).toBeUndefined();
+    });
+
     test("gives up on a stretch whose end is not where a declaration keyword starts", () => {
         const region = (text: string) => ({ start: text.indexOf('def b'), end: text.length, line: 1, column: 0 });
         const well = 'def a : Bool = true\ndef b : Bool = a\ndef c : Bool = b\n';
