@@ -8,8 +8,10 @@
  * Each run is a new Node process (the first check is what start-up pays: nothing compiled,
  * nothing optimised yet), with V8 set up as the server's and the CLI's checker threads are
  * (@cajal/language/checker-start), or as Node starts with `--untuned`. Phases, in order: loading the language package; creating the
- * services and Langium's parser and lexer (grammar, Chevrotain's self-analysis); lexing the
- * file alone (a first, cold tokenize); parsing it (lexing again, and the tree); then the
+ * services and the parser service (the grammar, Chevrotain's lexer for Langium's parser — Langium's
+ * parser itself is made only for text with an error, fast-parser.ts); lexing the file alone with the
+ * lexer the check uses, the fast path's (`CajalParser.lexWellFormed`, a first, cold lex); parsing it
+ * (lexing again, and the tree); then the
  * document build's phases (indexing, scopes, linking, validation), validation split into
  * the declaration checks it runs (type checking, linearity, tensor sizes, extern uses). Each
  * phase is given in CPU time of the process (all threads: V8 compiles optimised code and
@@ -88,7 +90,8 @@ async function child() {
     const { shared, Cajal } = createCajalCoreServices({ fileSystemProvider: () => fileSystemProvider });
     void Cajal.parser.LangiumParser;
     mark('services and parser');
-    Cajal.parser.Lexer.tokenize(text);
+    // The parse below lexes with the fast path's lexer (Chevrotain's lexer runs only for text with errors).
+    if (Cajal.parser.LangiumParser.lexWellFormed(text) === undefined) throw new Error('the generated file does not lex');
     mark('lex (cold)');
     gcFrom = performance.now();
     const othersBefore = otherThreadsCpu();

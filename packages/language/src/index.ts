@@ -24,7 +24,7 @@ export { applicationSpine, assignedProperty, isLinearBinder, propertyNode } from
 export { visibleBinders } from './references/cajal-scope.js';
 export { findLeafAt, findNameLeafAt } from './cst-index.js';
 export { leafStart } from './langium-internals.js';
-export { CajalParser } from './parser/fast-parser.js';
+export { CajalParser, type DeclarationsParse } from './parser/fast-parser.js';
 /** Limits of the parser's guards: deeper nesting, or more unclosed brackets, is reported instead of parsed. */
 export { MAX_NESTING_DEPTH } from './parser/cajal-lexer.js';
 export { MAX_UNCLOSED } from './parser/unbalanced-guard.js';

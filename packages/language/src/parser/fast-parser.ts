@@ -28,7 +28,7 @@ import {
     type LangiumParser, type Linker, type ParseResult, type TokenBuilder, type ValueConverter
 } from 'langium';
 import { CajalCstNodeBuilder, assignWithoutOverride, createCajalParser, defaultsOnlyReflection, duringParse } from '../langium-internals.js';
-import { scanBlockComment } from './cajal-lexical.js';
+import { DECLARATION_KEYWORDS, scanBlockComment } from './cajal-lexical.js';
 import { CajalLexer, guardNesting, type TextRegion } from './cajal-lexer.js';
 
 type Element = GrammarAST.AbstractElement;
@@ -71,6 +71,11 @@ export class CajalParser {
         return this.langiumParser ??= createCajalParser(this.services);
     }
 
+    /** Whether Langium's parser has been made (tests check that well-formed text never needs it). */
+    get langiumMade(): boolean {
+        return this.langiumParser !== undefined;
+    }
+
     parse<T extends AstNode = AstNode>(input: string, options?: Parameters<LangiumParser['parse']>[1]): ParseResult<T> {
         if (!options?.rule) {
             const result = this.fast.parse(input);
@@ -83,6 +88,29 @@ export class CajalParser {
     parseWellFormed(input: string): ParseResult<AstNode> | undefined {
         return this.fast.parse(input);
     }
+
+    /** The fast path's lexer alone (bench/profile-check.mjs times it): how many tokens and comments `input` has, undefined on a lexing error. */
+    lexWellFormed(input: string): number | undefined {
+        return this.fast.lexOnly(input);
+    }
+
+    /**
+     * The fast path alone, for the incremental parser (incremental-parse.ts): the declarations in
+     * `input[region.start, declarationsEnd)`, positioned in the whole text, when they are well formed
+     * and a declaration keyword starts at `declarationsEnd` as `region` lexes it (no comment, string or
+     * identifier running over it). The tokens from `declarationsEnd` to `region.end` are lexed but
+     * not parsed; `next` is where that keyword starts. Without `declarationsEnd`, the whole region
+     * is parsed (it runs to the end of the text). Undefined where the fast path gives up.
+     */
+    parseDeclarations(input: string, region: TextRegion, declarationsEnd?: number): DeclarationsParse | undefined {
+        return this.fast.parseRegion(input, region, declarationsEnd);
+    }
+}
+
+/** What `CajalParser.parseDeclarations` gives: the parse, and where the declaration keyword it stopped at starts (0-based). */
+export interface DeclarationsParse {
+    readonly result: ParseResult<AstNode>;
+    readonly next: { readonly line: number; readonly character: number } | undefined;
 }
 
 /** The grammar elements the parser passes to Langium's tree building, found by rule and position. */
@@ -249,21 +277,55 @@ class FastParser {
     /** The parse of a well-formed text, as Langium's parser gives it; undefined where the text has an error. */
     parse(input: string): ParseResult<AstNode> | undefined {
         const region = this.lexer.takeRestriction();
+        const parsed = this.parseRegion(input, region, undefined);
+        // Langium's parser, which then parses the text, lexes the same region.
+        if (!parsed && region) this.lexer.restrictNextTokenizeTo(region);
+        return parsed?.result;
+    }
+
+    /** See `CajalParser.parseDeclarations`; the whole text without a region. */
+    parseRegion(input: string, region: TextRegion | undefined, declarationsEnd: number | undefined): DeclarationsParse | undefined {
         const lexed = region ? this.lex(input.substring(region.start, region.end), region) : this.lex(input, undefined);
         // The lexer's nesting guard (cajal-lexer.ts) can stop a well-formed text: then Langium's parser reports it.
         // (Its other guard, guardUnbalanced, finds brackets and `if`s left open, which a well-formed text has not.)
         if (!lexed || guardNesting(this.tokens as unknown as IToken[]).errors.length > 0) {
-            if (region) this.lexer.restrictNextTokenizeTo(region);
             this.reset();
             return undefined;
         }
         try {
+            const next = declarationsEnd === undefined ? undefined : this.stopBefore(declarationsEnd);
             const value = duringParse(() => this.module(input));
-            return { value, lexerErrors: [], lexerReport: this.tokenBuilder.flushLexingReport?.(input), parserErrors: [] };
+            return { result: { value, lexerErrors: [], lexerReport: this.tokenBuilder.flushLexingReport?.(input), parserErrors: [] }, next };
         } catch (error) {
             if (error !== MISS && !(error instanceof RangeError)) throw error;
-            if (region) this.lexer.restrictNextTokenizeTo(region);
             return undefined;
+        } finally {
+            this.reset();
+        }
+    }
+
+    /**
+     * Drops the tokens from `offset` on, where a declaration keyword must start (a token that
+     * starts before it and runs over it, like `xdef` or a comment, means the text differs there
+     * from what the caller expects): the parse ends before it, as the whole text's module rule
+     * does before its next declaration. Returns the keyword's position (0-based).
+     */
+    private stopBefore(offset: number): { line: number; character: number } {
+        let first = this.tokens.length;
+        while (first > 0 && this.tokens[first - 1].startOffset >= offset) first--;
+        const keyword = this.tokens[first];
+        if (!keyword || keyword.startOffset !== offset || !DECLARATION_KEYWORDS.has(keyword.kind)) throw MISS;
+        this.tokens.length = first;
+        let hidden = this.hidden.length;
+        while (hidden > 0 && this.hidden[hidden - 1].startOffset >= offset) hidden--;
+        this.hidden.length = hidden;
+        return { line: keyword.startLine - 1, character: keyword.startColumn - 1 };
+    }
+
+    /** See `CajalParser.lexWellFormed`. */
+    lexOnly(input: string): number | undefined {
+        try {
+            return this.lex(input, undefined) ? this.tokens.length + this.hidden.length : undefined;
         } finally {
             this.reset();
         }

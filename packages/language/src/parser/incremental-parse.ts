@@ -5,6 +5,7 @@ import * as ast from '../generated/ast.js';
 import { deferShift, spliceRootChildren, type PositionShift } from '../langium-internals.js';
 import { DECLARATION_KEYWORDS, IDENTIFIER_PART } from './cajal-lexical.js';
 import { CajalLexer, type TextRegion } from './cajal-lexer.js';
+import { CajalParser } from './fast-parser.js';
 
 /**
  * Re-parsing only the declarations an edit touches.
@@ -17,9 +18,12 @@ import { CajalLexer, type TextRegion } from './cajal-lexer.js';
  * would have (no comment or string running over its end) and the parser sees the keyword
  * that follows it (error messages name it, e.g. "found 'def'").
  *
- * On an edit, the chunks the changed text overlaps are re-parsed together: Langium's parser
- * runs on their tokens plus the next declaration's keyword (whose stub declaration is then
- * dropped), with positions already relative to the whole new text. The new declarations
+ * On an edit, the chunks the changed text overlaps are re-parsed together, with positions
+ * already relative to the whole new text. When they are well formed, the fast parser
+ * (fast-parser.ts `parseDeclarations`) parses them and stops at the next declaration's keyword,
+ * which it checks is still a keyword there; otherwise Langium's parser runs on their tokens plus
+ * the next declaration's first tokens (whose stub declaration is then dropped), so that its
+ * error recovery and messages are those of the whole file. The new declarations
  * replace the old ones in the module, the CST and the error lists; nodes after the edit keep
  * their identity and only have their positions moved. Unchanged declarations are thus the
  * same AST objects as before the edit, which lets linking and checking reuse their results
@@ -187,16 +191,25 @@ interface Fragment {
 }
 
 /**
- * Parses the chunks' new text plus the next declaration's first tokens, and checks that the
- * result is what a full parse would give there.
+ * Parses the chunks' new text — through the fast path when it is well formed, else through
+ * Langium's parser plus the next declaration's first tokens — and checks that the result is
+ * what a full parse would give there.
  */
 function parseChunks(services: LangiumCoreServices, lexer: CajalLexer, chunks: ChunkSpan, newText: string): Fragment | FullParseReason {
     const { start, newEnd, delta, lookahead, startLeaf } = chunks;
     const nextKeyword = lookahead[0];
     const lexEnd = nextKeyword ? lookahead[lookahead.length - 1].end + delta : newText.length;
     const region: TextRegion = { start, end: lexEnd, line: startLeaf.range.start.line, column: startLeaf.range.start.character };
-    lexer.restrictNextTokenizeTo(region);
-    const fragment = services.parser.LangiumParser.parse<ast.Module>(newText);
+    const parser = services.parser.LangiumParser;
+    // The fast path checks itself that the next keyword starts a declaration at newEnd, as it lexes it.
+    const fast = parser instanceof CajalParser ? parser.parseDeclarations(newText, region, nextKeyword ? newEnd : undefined) : undefined;
+    let fragment: ParseResult<ast.Module>;
+    if (fast) {
+        fragment = fast.result as ParseResult<ast.Module>;
+    } else {
+        lexer.restrictNextTokenizeTo(region);
+        fragment = (parser instanceof CajalParser ? parser.langium : parser).parse<ast.Module>(newText);
+    }
     const fragmentModule = fragment.value;
     const fragmentRoot = fragmentModule.$cstNode;
     if (!ast.isModule(fragmentModule) || !(fragmentRoot instanceof CompositeCstNodeImpl)
@@ -210,7 +223,8 @@ function parseChunks(services: LangiumCoreServices, lexer: CajalLexer, chunks: C
     if (tokens.length === 0 || tokens[0].offset !== start || !isDeclarationKeyword(tokens[0])) {
         return 'first keyword changed';
     }
-    if (nextKeyword) {
+    let nextStart = fast?.next;
+    if (nextKeyword && !fast) {
         const after = tokens.slice(tokens.length - lookahead.length);
         if (after.length !== lookahead.length || after.some((token, i) => token.offset !== lookahead[i].offset + delta || token.text !== lookahead[i].text)) {
             return 'next keyword swallowed';
@@ -218,6 +232,7 @@ function parseChunks(services: LangiumCoreServices, lexer: CajalLexer, chunks: C
         if (!fragmentModule.declarations.some(declaration => declaration.$cstNode?.offset === newEnd)) {
             return 'next keyword swallowed';
         }
+        nextStart = after[0].range.start;
     }
     // Every declaration keyword must have started a declaration (none swallowed by recovery).
     const parsed = fragmentModule.declarations.filter(declaration => (declaration.$cstNode?.offset ?? Infinity) < newEnd);
@@ -226,7 +241,7 @@ function parseChunks(services: LangiumCoreServices, lexer: CajalLexer, chunks: C
         || tokens.some(token => token.text === 'module' || token.text === 'import')) {
         return 'keyword not a declaration';
     }
-    const shift = nextKeyword ? positionShift(nextKeyword, tokens[tokens.length - lookahead.length], delta) : undefined;
+    const shift = nextKeyword && nextStart ? positionShift(nextKeyword, nextStart, delta) : undefined;
     return { result: fragment, root: fragmentRoot, declarations: parsed, shift };
 }
 
@@ -317,9 +332,8 @@ function spliceDeclarations(module: ast.Module, chunks: ChunkSpan, parsed: reado
 export type FullParseReason = string;
 
 /** How positions at and after the old end of the re-parsed chunks move. */
-function positionShift(oldKeyword: LeafCstNodeImpl, newKeyword: CstNode, delta: number): PositionShift {
+function positionShift(oldKeyword: LeafCstNodeImpl, after: { line: number; character: number }, delta: number): PositionShift {
     const before = oldKeyword.range.start;
-    const after = newKeyword.range.start;
     return { offset: delta, lines: after.line - before.line, line: before.line, columns: after.character - before.character };
 }
 

@@ -6,7 +6,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { createCajalCoreServices, type CajalParser } from '@cajal/language';
+import { CompositeCstNodeImpl, LeafCstNodeImpl, type CstNode } from 'langium';
+import { createCajalCoreServices, type ast, type CajalParser } from '@cajal/language';
 import { ProgramGenerator, fastCheckChoices, printProgram } from '../../../../test/program-generator.js';
 import { exampleFiles } from '../../../../test/example-files.js';
 import { generateProgram } from '../../../../bench/server.bench.mjs';
@@ -14,6 +15,20 @@ import { parseDifference } from './same-parse.js';
 
 const services = createCajalCoreServices().Cajal;
 const parser = services.parser.LangiumParser as unknown as CajalParser;
+
+type TextRegion = Parameters<CajalParser['parseDeclarations']>[1];
+
+/** The first `count` tokens (non-hidden leaves) of a CST node. */
+function firstLeaves(node: CstNode, count: number): LeafCstNodeImpl[] {
+    const leaves: LeafCstNodeImpl[] = [];
+    const visit = (current: CstNode): void => {
+        if (leaves.length >= count) return;
+        if (current instanceof CompositeCstNodeImpl) current.content.forEach(visit);
+        else if (current instanceof LeafCstNodeImpl && !current.hidden) leaves.push(current);
+    };
+    visit(node);
+    return leaves;
+}
 
 /** The fast parse of a text and Langium's, and how they differ. */
 function compare(text: string) {
@@ -131,6 +146,61 @@ describe('the fast parser', () => {
         expect(broken.fast).toBeUndefined();
         expect(broken.langium.parserErrors.length).toBeGreaterThan(0);
         expect(broken.served.parserErrors.map(e => [e.token.startOffset, e.message])).toEqual(broken.langium.parserErrors.map(e => [e.token.startOffset, e.message]));
+    });
+
+    test("parses the declarations of a stretch of random programs up to the next declaration's keyword, as Langium's parser parses the stretch with that declaration's first tokens", () => {
+        const lexer = services.parser.Lexer as unknown as { restrictNextTokenizeTo(region: TextRegion): void };
+        let compared = 0;
+        fc.assert(fc.property(wellFormedProgram, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (text, from, to) => {
+            const whole = parser.langium.parse(text).value as ast.Module;
+            const declarations = whole.declarations;
+            if (declarations.length < 2) return;
+            // Declarations first … last, and the first tokens of the one after (as the incremental parser asks).
+            const first = Math.min(declarations.length - 2, Math.floor(from * (declarations.length - 1)));
+            const last = Math.min(declarations.length - 2, first + Math.floor(to * (declarations.length - 1 - first)));
+            const keyword = firstLeaves(declarations[first].$cstNode!, 1)[0];
+            const next = declarations[last + 1].$cstNode!;
+            const lookahead = firstLeaves(next, 3);
+            const region = { start: keyword.offset, end: lookahead[lookahead.length - 1].end, line: keyword.range.start.line, column: keyword.range.start.character };
+            const fast = parser.parseDeclarations(text, region, next.offset);
+            expect(fast, `the fast path gave up on declarations ${first}…${last} of\n${text}`).toBeDefined();
+            expect(fast!.next).toEqual(lookahead[0].range.start);
+            lexer.restrictNextTokenizeTo(region);
+            const langium = parser.langium.parse(text);
+            expect(langium.lexerErrors).toEqual([]);
+            // Langium's parse has the next declaration's stub (and its errors): without it, the same module.
+            const stubbed = langium.value as ast.Module;
+            expect(stubbed.declarations.at(-1)!.$cstNode!.offset).toBe(next.offset);
+            stubbed.declarations.pop();
+            const root = stubbed.$cstNode as CompositeCstNodeImpl;
+            root.content.splice(root.content.findIndex(node => node.offset >= next.offset));
+            expect((fast!.result.value as ast.Module).declarations).toHaveLength(last - first + 1);
+            expect(parseDifference(fast!.result.value, stubbed), text).toBeUndefined();
+            compared++;
+        }), { numRuns: 100 });
+        expect(compared).toBeGreaterThan(50);
+    });
+
+    test("lexes alone (bench/profile-check.mjs's lexing phase) the tokens and comments Langium's lexer finds, and nothing where it finds an error", () => {
+        const text = [HEADER, ...DECLARATIONS].join('\n {- c -} -- d\n');
+        const chevrotain = services.parser.Lexer.tokenize(text);
+        expect(chevrotain.errors).toEqual([]);
+        expect(parser.lexWellFormed(text)).toBe(chevrotain.tokens.length + chevrotain.hidden.length);
+        expect(parser.lexWellFormed(text + ' "open')).toBeUndefined();
+        expect(parser.lexWellFormed(text + ' {- open')).toBeUndefined();
+    });
+
+    test("gives up on a stretch whose end is not where a declaration keyword starts", () => {
+        const region = (text: string) => ({ start: text.indexOf('def b'), end: text.length, line: 1, column: 0 });
+        const well = 'def a : Bool = true\ndef b : Bool = a\ndef c : Bool = b\n';
+        expect(parser.parseDeclarations(well, region(well), well.indexOf('def c'))).toBeDefined();
+        expect(parser.parseDeclarations(well, region(well), well.indexOf('def c') + 1)).toBeUndefined();
+        expect(parser.parseDeclarations(well, region(well), well.indexOf('Bool = b'))).toBeUndefined();
+        // A comment or a name running over the keyword: in the whole text there is no declaration there.
+        for (const glued of ['def a : Bool = true\ndef b : Bool = a -- def c : Bool = b\n', 'def a : Bool = true\ndef b : Bool = adef c : Bool = b\n',
+            'def a : Bool = true\ndef b : Bool = a {- def c -} : Bool = b\n']) {
+            expect(parser.parseDeclarations(glued, region(glued), glued.indexOf('def c')), glued).toBeUndefined();
+        }
     });
 
     test('leaves a declaration nested past the nesting guard to Langium (its lexer reports it)', () => {

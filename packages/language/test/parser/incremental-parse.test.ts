@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { AstUtils, URI, type AstNode, type CstNode, type FileSystemProvider, type LangiumDocument } from 'langium';
-import { ast, CajalDocumentFactory, createCajalCoreServices, findLeafAt } from '@cajal/language';
+import { ast, CajalDocumentFactory, createCajalCoreServices, findLeafAt, type CajalParser } from '@cajal/language';
 
 /**
  * Incremental checking must be invisible: after any sequence of edits, a document that was
@@ -211,6 +211,38 @@ describe('edits at the edges of declarations', () => {
         const { incremental: reparsed, reasons } = incremental.factory.parseCounts;
         if (path === 'incremental') expect({ reparsed, reasons }).toEqual({ reparsed: 1, reasons: {} });
         else expect({ reparsed, reasons }).toEqual({ reparsed: 0, reasons: { [path]: 1 } });
+        // Langium's parser is made for text with errors only: well-formed re-parsed stretches take the fast path.
+        const { lexerErrors, parserErrors } = reference.parseResult;
+        expect((incremental.Cajal.parser.LangiumParser as unknown as CajalParser).langiumMade).toBe(lexerErrors.length + parserErrors.length > 0);
+    });
+});
+
+describe('well-formed edits take the fast path', () => {
+    test("edits before the last declaration re-parse without ever making Langium's parser; the first edit with an error makes it", async () => {
+        const ws = workspace();
+        const parser = ws.Cajal.parser.LangiumParser as unknown as CajalParser;
+        let text = chain(40);
+        const document = await ws.open('chain.cajal', text);
+        const edits: Array<(t: string) => string> = [
+            t => t.replace('g9 true', 'g9 false'),
+            t => t.replace('def g20 ', 'def inserted (y : Bool) : Bool = g3 y -- a comment\n\ndef g20 '),
+            t => t.replace('def g1 (x : Bool) : Bool', 'def g1 (x : Bool) (z : Bool) : Bool'),
+            t => t.replace(/def g30 [^\n]*\n\n/, ''),
+            t => t.replace('def g2 ', '{- a block\n comment -} def g2 ')
+        ];
+        for (const edit of edits) {
+            text = edit(text);
+            await ws.edit(document, text);
+        }
+        expect(ws.factory.parseCounts).toEqual({ incremental: edits.length, full: 0, reasons: {} });
+        expect(parser.langiumMade).toBe(false);
+        expect(dump(document)).toEqual(dump(await workspace().open('chain.cajal', text)));
+        text = text.replace('g9 false', 'g9 (false');
+        await ws.edit(document, text);
+        expect(ws.factory.parseCounts.incremental).toBe(edits.length + 1);
+        expect(parser.langiumMade).toBe(true);
+        expect(document.parseResult.parserErrors.length).toBeGreaterThan(0);
+        expect(dump(document)).toEqual(dump(await workspace().open('chain.cajal', text)));
     });
 });
 
