@@ -8,7 +8,7 @@
 
 // Backends.
 export { initBackend, currentBackend } from './backend.js';
-export { ownWasmGemmStats, setGemmTuning, useOwnWasmGemm } from './wasm-gemm.js';
+export { WasmGemm, ownWasmGemmStats, setGemmTuning, useOwnWasmGemm } from './wasm-gemm.js';
 export type { OwnGemmMode } from './wasm-gemm.js';
 export type { BackendChoice, BackendName, BackendOptions, BackendPreference } from './backend.js';
 
