@@ -15,7 +15,7 @@
  * against tf.layers and the tape.
  */
 import * as tf from '@tensorflow/tfjs';
-import { WasmGemm, tapeEngine } from '@cajal/runtime';
+import { WasmGemm, runOpSharingSaved, tapeEngine } from '@cajal/runtime';
 import { tfjsWasmBackend, type TfjsWasmBackend } from './adam.js';
 import { denseKernelsOn } from './wasm-dense.js';
 
@@ -176,7 +176,7 @@ export function denseStack(x: tf.Tensor, layers: readonly DenseLayer[]): tf.Tens
         if (layer.bias) inputs[`bias${k}`] = layer.bias;
     });
     const count = layers.length;
-    return engine.runKernelFunc({
+    return runOpSharingSaved({
         inputs,
         // Runs with the tape paused (inside a kernel); `save` keeps x, the kernels and each
         // layer's output for the backward pass (the engine disposes them after it).
