@@ -11,8 +11,12 @@
  * with f' written, as tfjs's own gradients do, from the layer's output (relu: step(h),
  * tanh: 1 − h², sigmoid: h (1 − h)). Each input's gradient is computed only when the tape
  * asks for it: the input x of a training batch is a constant, and its gradient (a product
- * as large as the first layer's) is skipped. test/dense.test.ts checks values and gradients
- * against tf.layers and the tape.
+ * as large as the first layer's) is skipped. On tfjs-WASM, relu and linear layers run their
+ * bias, activation and bias gradient as SIMD passes (wasm-dense.ts) and the products go
+ * straight to our WASM kernel when the tape is not recording: each tfjs dispatch they replace
+ * cost more JavaScript than the work (docs/training.md, "Fewer engine dispatches per step").
+ * test/dense.test.ts checks values and gradients against tf.layers, the plain tfjs chain and
+ * the tape.
  */
 import * as tf from '@tensorflow/tfjs';
 import { WasmGemm, runOpSharingSaved, tapeEngine } from '@cajal/runtime';
