@@ -55,7 +55,8 @@ let fusedOnWasm = true;
 
 /**
  * Whether, on tfjs-WASM, the stack's bias additions, relu and its derivative and the bias
- * gradients run as passes over tfjs's memory (below) instead of tfjs kernels; on by default.
+ * gradients run as passes over tfjs's memory (below) instead of tfjs kernels, and its products
+ * go straight to our WASM kernel (`product`); on by default.
  * Returns the previous setting (bench/profile-train.mjs interleaves both).
  */
 export function useFusedDenseOnWasm(on: boolean): boolean {
