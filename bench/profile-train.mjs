@@ -9,8 +9,8 @@
  * counts the kernels one more step launches (tf.profile) by name, and `--profile` writes a CPU
  * profile of the epochs after the first. `--interleave` compares settings of our WASM matrix
  * product step by step in one run: step i runs under setting i mod n (a JSON list of objects
- * with `mode`, useOwnWasmGemm's, and setGemmTuning's `kSlice` and `autoMinColumns`; `{}` is the
- * default), so that the machine's load falls on all of them alike; it prints each setting's
+ * with `mode`, useOwnWasmGemm's, setGemmTuning's `kSlice` and `autoMinColumns`, and
+ * `fusedDense`, useFusedDenseOnWasm's, and `sharedSaves`, useSharedSaves's; `{}` is the default), so that the machine's load falls on all of them alike; it prints each setting's
  * median CPU time per step after the first epoch, its quartiles and its ratio to the first
  * setting's median. Uses the built packages (out/).
  */
@@ -33,13 +33,15 @@ const cpuSeconds = () => {
 };
 
 const { loadFiles } = await import(entry('language'));
-const { findTraining, prepareTraining, runTraining } = await import(entry('train'));
-const { setGemmTuning, useOwnWasmGemm } = await import(entry('runtime'));
+const { findTraining, prepareTraining, runTraining, useFusedDenseOnWasm } = await import(entry('train'));
+const { setGemmTuning, useOwnWasmGemm, useSharedSaves } = await import(entry('runtime'));
 const defaultTuning = setGemmTuning({});
 /** Our product's setting i of --interleave (defaults for what it leaves out). */
 const useSetting = setting => {
     useOwnWasmGemm(setting.mode ?? 'auto');
     setGemmTuning({ ...defaultTuning, ...setting });
+    useFusedDenseOnWasm(setting.fusedDense ?? true);
+    useSharedSaves(setting.sharedSaves ?? true);
 };
 const stepTimes = interleaved?.map(() => []);
 let step = 0, stepStart = 0;

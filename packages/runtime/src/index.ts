@@ -8,7 +8,7 @@
 
 // Backends.
 export { initBackend, currentBackend } from './backend.js';
-export { ownWasmGemmStats, setGemmTuning, useOwnWasmGemm } from './wasm-gemm.js';
+export { WasmGemm, ownWasmGemmStats, setGemmTuning, useOwnWasmGemm } from './wasm-gemm.js';
 export type { OwnGemmMode } from './wasm-gemm.js';
 export type { BackendChoice, BackendName, BackendOptions, BackendPreference } from './backend.js';
 
@@ -33,7 +33,7 @@ export { MissingNetworksError, callNetwork, missingNetworks, requireNetworks } f
 export type { LinkedNetworks, Network } from './networks.js';
 
 // Ops with a hand-written backward pass (the train package's dense stack and losses, the small contraction).
-export { tapeEngine } from './tape.js';
+export { runOpSharingSaved, tapeEngine, useSharedSaves } from './tape.js';
 export type { TapeEngine } from './tape.js';
 
 // The WebAssembly assembler the project's own kernels are written with is a separate entry,

@@ -18,7 +18,7 @@
  * float32 rounding: the loop accumulates in double precision and rounds once per stored value.
  */
 import * as tf from '@tensorflow/tfjs';
-import { tapeEngine } from './tape.js';
+import { runOpSharingSaved, tapeEngine } from './tape.js';
 
 export const SMALL_CONTRACTION_KERNEL = 'CajalSmallContraction';
 
@@ -220,7 +220,7 @@ export function smallContraction(t: tf.Tensor, xs: readonly tf.Tensor2D[]): tf.T
     const run = () => tf.engine().runKernel(SMALL_CONTRACTION_KERNEL, inputs as never, {}) as tf.Tensor2D;
     const engine = tapeEngine();
     if (!engine.isTapeOn()) return run();
-    return engine.runKernelFunc({
+    return runOpSharingSaved({
         inputs,
         forwardFunc: (_backend, save) => {
             save([t, ...xs]);

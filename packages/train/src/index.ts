@@ -15,7 +15,7 @@ export type { PreparedTraining } from './prepare-training.js';
 // Adam in one WebAssembly SIMD pass per variable, bit-identical to tf.train.adam (what runTraining uses).
 export { FusedAdam } from './adam.js';
 // mlp and linear networks as one op with a hand-written backward pass (what extern networks use).
-export { denseLayersOf, denseStack } from './dense.js';
+export { denseLayersOf, denseStack, useFusedDenseOnWasm } from './dense.js';
 export type { DenseActivation, DenseLayer } from './dense.js';
 // conv2d and its gradients on tfjs-WASM: our direct SIMD kernels where they take the shape, else XNNPACK-backed (what runTraining registers on WASM).
 export { directConvPasses, ensureConv2dGradientsOnWasm, useDirectConvOnWasm } from './wasm-conv.js';

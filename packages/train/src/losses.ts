@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LossName } from '@cajal/language';
-import { tapeEngine } from '@cajal/runtime';
+import { runOpSharingSaved, tapeEngine } from '@cajal/runtime';
 
 /** The mean loss of a batch [batch, dim] (python/cajal_torch.py's loss_of computes the same). */
 export function lossOf(loss: LossName, prediction: tf.Tensor, target: tf.Tensor): tf.Scalar {
@@ -96,7 +96,7 @@ export function softmaxCrossEntropyAndCorrect(prediction: tf.Tensor, target: tf.
     };
     const engine = tapeEngine();
     if (!engine.isTapeOn()) return { loss: tf.scalar(pass(false).loss), correct };
-    const loss = engine.runKernelFunc({
+    const loss = runOpSharingSaved({
         inputs: { prediction, target },
         forwardFunc: (_backend, save) => {
             const { loss: value, gradient } = pass(true);

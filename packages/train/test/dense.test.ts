@@ -8,8 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { resolveArchitecture, fnN, RealT, natOf, Bool, type CajalType } from '@cajal/language';
-import { initBackend } from '@cajal/runtime';
-import { buildModel, denseLayersOf, denseStack, externNetwork } from '@cajal/train';
+import fc from 'fast-check';
+import { initBackend, ownWasmGemmStats } from '@cajal/runtime';
+import { buildModel, denseLayersOf, denseStack, externNetwork, useFusedDenseOnWasm, type DenseActivation, type DenseLayer } from '@cajal/train';
 
 function modelOf(args: Array<{ key?: string; value: string }>, type: CajalType, architecture = 'mlp'): tf.LayersModel {
     const result = resolveArchitecture({ architecture, args }, type);
@@ -111,3 +112,86 @@ for (const backend of ['cpu', 'wasm'] as const) {
         });
     });
 }
+
+/**
+ * The fused path on tfjs-WASM (bias, relu and their gradients as SIMD passes over tfjs's
+ * memory, products straight on our WASM kernel: src/dense.ts, src/wasm-dense.ts) against the
+ * plain chain of tfjs ops (matMul, add, activation) through the tape, over random shapes and
+ * the activations an mlp uses: the same outputs and gradients, and, with the fused path off,
+ * the very same numbers (relu and linear layers are computed bit for bit as tfjs's kernels).
+ */
+describe('dense stack, fused on tfjs-WASM', () => {
+    const activate = (z: tf.Tensor, activation: DenseActivation) =>
+        activation === 'relu' ? tf.relu(z) : activation === 'tanh' ? tf.tanh(z) : activation === 'sigmoid' ? tf.sigmoid(z) : z;
+    /** The stack as plain tfjs ops, recorded op by op on the tape. */
+    const plainChain = (x: tf.Tensor, layers: DenseLayer[]) =>
+        layers.reduce((h, layer) => activate(layer.bias ? tf.add(tf.matMul(h as tf.Tensor2D, layer.kernel as tf.Tensor2D), layer.bias) : tf.matMul(h as tf.Tensor2D, layer.kernel as tf.Tensor2D), layer.activation), x);
+    const maxAbsDifference = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+
+    it('gives the plain chain\'s outputs and gradients for random shapes and activations, and leaks no tensor', async () => {
+        await initBackend('wasm');
+        const compare = (rows: number, inputWidth: number, shape: Array<{ width: number; activation: DenseActivation; bias: boolean }>, seed: number) => {
+        const x = tf.randomNormal([rows, inputWidth], 0, 1, 'float32', seed);
+        const layers: DenseLayer[] = shape.map(({ width, activation, bias }, k) => ({
+            kernel: tf.randomNormal([k === 0 ? inputWidth : shape[k - 1].width, width], 0, 0.5, 'float32', seed + 2 * k + 1),
+            bias: bias ? tf.randomNormal([width], 0, 0.5, 'float32', seed + 2 * k + 2) : undefined,
+            activation
+        }));
+        const parameters = layers.flatMap(l => l.bias ? [l.kernel, l.bias] : [l.kernel]);
+        const weights = tf.randomNormal([rows, shape[shape.length - 1].width], 0, 1, 'float32', seed + 99);
+        const lossOf = (y: tf.Tensor) => tf.sum(tf.mul(y, weights)) as tf.Scalar;
+        const gradientsOf = (stack: (input: tf.Tensor) => tf.Tensor) =>
+            tf.grads((input: tf.Tensor, ...ps: tf.Tensor[]) => { void ps; return lossOf(stack(input)); })([x, ...parameters]);
+        const ours = [denseStack(x, layers), ...gradientsOf(input => denseStack(input, layers))];
+        const reference = [tf.tidy(() => plainChain(x, layers)), ...gradientsOf(input => plainChain(input, layers))];
+        const previous = useFusedDenseOnWasm(false);
+        const unfused = [denseStack(x, layers), ...gradientsOf(input => denseStack(input, layers))];
+        useFusedDenseOnWasm(previous);
+        ours.forEach((value, i) => {
+            expect(value.shape).toEqual(reference[i].shape);
+            expect(relativeError(value, reference[i])).toBeLessThan(1e-5);
+            if (shape.every(l => l.activation === 'relu' || l.activation === 'linear')) expect(maxAbsDifference(value, unfused[i])).toBe(0);
+        });
+        tf.dispose([x, weights, ...parameters, ...ours, ...reference, ...unfused]);
+        };
+        const products = ownWasmGemmStats().products;
+        await fc.assert(fc.asyncProperty(
+            // Batches from 1 to past 64 rows (from 64 our WASM kernel takes the products), widths multiples of 4 and not.
+            fc.integer({ min: 1, max: 80 }), fc.integer({ min: 1, max: 40 }),
+            fc.array(fc.record({ width: fc.integer({ min: 1, max: 24 }), activation: fc.constantFrom<DenseActivation>('relu', 'tanh', 'sigmoid', 'linear'), bias: fc.boolean() }), { minLength: 1, maxLength: 3 }),
+            fc.integer({ min: 0, max: 1000 }),
+            async (rows, inputWidth, shape, seed) => {
+                // Run twice: the count after the second run equals that before it (a first run may make cached constants).
+                compare(rows, inputWidth, shape, seed);
+                const before = tf.memory().numTensors;
+                compare(rows, inputWidth, shape, seed);
+                expect(tf.memory().numTensors).toBe(before);
+            }), { numRuns: 40, seed: 14 });
+        // Some of the products went straight to our kernel (it takes those of 64 rows and more).
+        expect(ownWasmGemmStats().products).toBeGreaterThan(products);
+    });
+
+    it('computes the AND-even shapes (784 → 400 relu → 2 linear, batch 64) as the plain chain does, bit for bit', async () => {
+        await initBackend('wasm');
+        const x = tf.randomUniform([64, 784], 0, 1, 'float32', 5);
+        const layers: DenseLayer[] = [
+            { kernel: tf.randomNormal([784, 400], 0, 0.05, 'float32', 6), bias: tf.randomNormal([400], 0, 0.1, 'float32', 7), activation: 'relu' },
+            { kernel: tf.randomNormal([400, 2], 0, 0.05, 'float32', 8), bias: tf.randomNormal([2], 0, 0.1, 'float32', 9), activation: 'linear' }
+        ];
+        const variables = layers.flatMap(l => [l.kernel, l.bias!]);
+        const target = tf.randomNormal([64, 2], 0, 1, 'float32', 10);
+        const run = (stack: (input: tf.Tensor) => tf.Tensor) => [stack(x), ...tf.grads((...ps: tf.Tensor[]) => { void ps; return tf.sum(tf.mul(stack(x), target)) as tf.Scalar; })(variables)];
+        const ours = run(input => denseStack(input, layers));
+        const reference = run(input => plainChain(input, layers));
+        // Not a vacuous comparison: the relu layer has units on and off, and the gradients are not zero.
+        const hidden = tf.tidy(() => tf.relu(tf.add(tf.matMul(x, layers[0].kernel as tf.Tensor2D), layers[0].bias!)).greater(0).mean().dataSync()[0]);
+        expect(hidden).toBeGreaterThan(0.1);
+        expect(hidden).toBeLessThan(0.9);
+        ours.forEach((value, i) => {
+            expect(value.shape).toEqual(reference[i].shape);
+            expect(maxAbsDifference(value, reference[i])).toBe(0);
+            expect(tf.tidy(() => tf.max(tf.abs(value)).dataSync()[0])).toBeGreaterThan(0);
+        });
+        tf.dispose([x, target, ...variables, ...ours, ...reference]);
+    });
+});
