@@ -1,11 +1,12 @@
 import { DefaultDocumentBuilder, OperationCancelled, type BuildOptions, type DocumentState, type LangiumDocument, type LangiumSharedCoreServices, type URI } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
+import { markStart } from '../start-timeline.js';
 
 /** How long typing must pause before a changed document is re-checked. */
 export const CHANGE_DEBOUNCE_MS = 30;
 
 /**
- * Debounced, cancellable re-checking. An edit resets the changed documents (and their
+ * Debounced, cancellable re-checking (a document new to the workspace is checked at once). An edit resets the changed documents (and their
  * dependants) at once, as Langium does, so any request meanwhile waits for the new text
  * to be checked rather than answering from the old tree; the build itself starts only
  * after {@link CHANGE_DEBOUNCE_MS} without a further edit. The next edit cancels a pending
@@ -39,7 +40,10 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
         const deletedNow = [...this.pendingDeleted.values()];
         this.pendingChanged.clear();
         this.pendingDeleted.clear();
-        this.updating = true;
+        // Only a re-check waits: a document new to the workspace (opened, not on disk in a
+        // workspace folder) has no typing burst to wait out, and its first check is the
+        // first thing the editor shows (the server's start to its first diagnostics).
+        this.updating = deletedNow.length > 0 || changedNow.some(uri => this.langiumDocuments.hasDocument(uri));
         try {
             await super.update(changedNow, deletedNow, cancelToken);
         } finally {
@@ -48,6 +52,7 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
     }
 
     protected override async buildDocuments(documents: LangiumDocument[], options: BuildOptions, cancelToken: CancellationToken): Promise<void> {
+        markStart('build requested');
         if (this.updating && this.debounceMs > 0) {
             this.updating = false;
             await this.debounce(cancelToken);
@@ -55,6 +60,7 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
                 throw OperationCancelled;
             }
         }
+        markStart('build started');
         return super.buildDocuments(documents, options, cancelToken);
     }
 
