@@ -1,14 +1,14 @@
 import { DefaultDocumentBuilder, OperationCancelled, type BuildOptions, type DocumentState, type LangiumDocument, type LangiumSharedCoreServices, type URI } from 'langium';
 import type { CancellationToken } from 'vscode-languageserver';
-import { markStart } from '../start-timeline.js';
 
 /** How long typing must pause before a changed document is re-checked. */
 export const CHANGE_DEBOUNCE_MS = 30;
 
 /**
- * Debounced, cancellable re-checking (a document new to the workspace is checked at once). An edit resets the changed documents (and their
- * dependants) at once, as Langium does, so any request meanwhile waits for the new text
- * to be checked rather than answering from the old tree; the build itself starts only
+ * Debounced, cancellable re-checking (a document new to the workspace is checked at once).
+ * An edit resets the changed documents (and their dependants) at once, as Langium does, so
+ * any request meanwhile waits for the new text to be checked rather than answering from
+ * the old tree; the build itself starts only
  * after {@link CHANGE_DEBOUNCE_MS} without a further edit. The next edit cancels a pending
  * or running build through Langium's workspace lock, so a burst of keystrokes costs one
  * check, and a slow check never holds back fresher results. The wait ends early when the
@@ -52,7 +52,6 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
     }
 
     protected override async buildDocuments(documents: LangiumDocument[], options: BuildOptions, cancelToken: CancellationToken): Promise<void> {
-        markStart('build requested');
         if (this.updating && this.debounceMs > 0) {
             this.updating = false;
             await this.debounce(cancelToken);
@@ -60,7 +59,6 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
                 throw OperationCancelled;
             }
         }
-        markStart('build started');
         return super.buildDocuments(documents, options, cancelToken);
     }
 
