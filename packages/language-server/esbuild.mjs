@@ -15,6 +15,8 @@ import * as path from 'node:path';
 const here = import.meta.dirname;
 const dist = path.join(here, 'dist');
 const loader = path.join(here, '..', 'cli', 'out', 'bundle-loader.js');
+const timeline = path.join(here, 'out', 'start-timeline.js');
+const checkerThread = path.join(here, 'out', 'checker-thread.js');
 for (const file of [path.join(here, 'out', 'main.js'), loader]) {
     if (!fs.existsSync(file)) {
         throw new Error(`${path.relative(process.cwd(), file)} does not exist; run \`npx tsc -b tsconfig.build.json\` at the repository root first.`);
@@ -45,7 +47,10 @@ if (foreign.length > 0) throw new Error(`the server bundle must know nothing of 
 // made with, and the loader writes its caches when the thread exits, under the flags set by then.
 await esbuild.build({
     stdin: {
-        contents: `import { tuneV8ForChecking } from '@cajal/language/checker-start';\ntuneV8ForChecking();\nawait import(${JSON.stringify(loader)});\n`,
+        contents: `import { markStart } from ${JSON.stringify(timeline)};\nmarkStart('node started');\nimport { tuneV8ForChecking } from '@cajal/language/checker-start';\ntuneV8ForChecking();\n` +
+            // The checker's worker starts before this thread compiles the bundle (src/checker-thread.ts).
+            `import { isMainThread } from 'node:worker_threads';\nimport { startCheckerThreadEarly } from ${JSON.stringify(checkerThread)};\n` +
+            `if (isMainThread) startCheckerThreadEarly(import.meta.url);\nawait import(${JSON.stringify(loader)});\n`,
         resolveDir: here,
         sourcefile: 'bundle-main.js'
     },

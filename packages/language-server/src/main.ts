@@ -16,25 +16,31 @@
  * The file is bundle-friendly: the worker script is this module's own file, found through
  * `import.meta.url` (which the VS Code extension's esbuild build maps to the bundle).
  */
-import { isMainThread, parentPort, Worker, type MessagePort } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { tuneV8ForChecking } from '@cajal/language/checker-start';
+import { startCheckerThread, takeEarlyCheckerThread } from './checker-thread.js';
+import { markStart } from './start-timeline.js';
 
-/** The stack the worker gets; the language core's nesting guard scales with it. */
-export const WORKER_STACK_MB = 256;
+export { WORKER_STACK_MB } from './checker-thread.js';
 
+markStart('bundle loaded');
 if (isMainThread) {
     // V8's flags hold for the whole process: set before the checker's worker starts.
     tuneV8ForChecking();
+    // The worker starts before the supervisor is loaded (or, bundled, before the bundle is:
+    // dist/main.js starts it), so that the relay's loading overlaps the worker's start.
+    let first: Worker | undefined = takeEarlyCheckerThread() ?? startCheckerThread(import.meta.url);
     void import('./supervisor.js').then(({ runSupervisor }) => runSupervisor({
         argv: process.argv.slice(2),
-        startWorker: () => new Worker(fileURLToPath(import.meta.url), {
-            resourceLimits: { stackSizeMb: WORKER_STACK_MB },
-            // The worker's console goes to our stderr: stdout may carry the LSP stream.
-            stdout: true,
-            stderr: true
-        })
+        startWorker: () => {
+            const worker = first ?? startCheckerThread(import.meta.url);
+            first = undefined;
+            return worker;
+        }
     }));
 } else {
-    void import('./server.js').then(({ startServerOnPort }) => startServerOnPort(parentPort as MessagePort));
+    void import('./server.js').then(({ startServerOnPort }) => {
+        markStart('server module loaded');
+        startServerOnPort(parentPort as MessagePort);
+    });
 }

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { DocumentState, URI, type LangiumDocument } from 'langium';
-import { startLanguageServer } from 'langium/lsp';
+import { startLanguageServer, type LangiumSharedServices } from 'langium/lsp';
 import { RegularFileSystem } from './file-system.js';
 import {
     createConnection, PortMessageReader, ProposedFeatures, type CancellationToken, type Connection
@@ -10,6 +10,7 @@ import { ast, DEFAULT_MAX_TENSOR_ENTRIES } from '@cajal/language';
 import { createCajalServices, type CajalLspServices } from './cajal-lsp-module.js';
 import { compileDocumentToTfjs } from '@cajal/compiler';
 import type { NeuronInfo } from './lsp/neurons.js';
+import { markStart, startTimelineEnabled } from './start-timeline.js';
 
 /** Starts the language server on a message port (the worker side of main.ts). */
 export function startServerOnPort(port: MessagePort): Connection {
@@ -20,6 +21,7 @@ export function startServerOnPort(port: MessagePort): Connection {
 /** Starts the language server on a connection: Langium's handlers plus Cajal's custom requests. */
 export function startServer(connection: Connection): Connection {
     const { shared, Cajal } = createCajalServices({ connection, ...RegularFileSystem });
+    if (startTimelineEnabled) markBuildSteps(shared);
     // The outline shows types, which need linked references (Langium's default is Parsed).
     startLanguageServer(shared, { DocumentSymbolProvider: DocumentState.Linked });
     registerCustomRequests(connection, Cajal);
@@ -29,6 +31,16 @@ export function startServer(connection: Connection): Connection {
         connection.onNotification('cajal/test/stopThread', () => process.exit(3));
     }
     return connection;
+}
+
+/** The steps of the first check in the start timeline (start-timeline.ts). */
+function markBuildSteps(shared: LangiumSharedServices): void {
+    markStart('services created');
+    shared.workspace.TextDocuments.onDidOpen(() => markStart('didOpen'));
+    void shared.workspace.WorkspaceManager.ready.then(() => markStart('workspace ready'));
+    for (const state of [DocumentState.Parsed, DocumentState.IndexedContent, DocumentState.ComputedScopes, DocumentState.Linked, DocumentState.IndexedReferences, DocumentState.Validated]) {
+        shared.workspace.DocumentBuilder.onBuildPhase(state, () => markStart(`built: ${DocumentState[state]}`));
+    }
 }
 
 /**

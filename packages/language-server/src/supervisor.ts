@@ -7,6 +7,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { FramingGuard, megabytes } from './framing-guard.js';
 import { isThreadMessage, type ThreadMessage } from './thread-messages.js';
+import { markStart, startTimelineEnabled } from './start-timeline.js';
 
 export interface SupervisorOptions {
     argv: string[];
@@ -118,6 +119,7 @@ class Supervisor {
     }
 
     run(): void {
+        markStart('listening');
         this.reader.listen(message => this.fromEditor(message));
         this.reader.onError(error => framingError(error instanceof Error ? error.message : String(error)));
         // The client went away: a clean exit if it had asked for shutdown, else 1 (as for `exit` without `shutdown`).
@@ -131,6 +133,7 @@ class Supervisor {
 
     /** A message from the editor: refused, dropped, or recorded and passed to the worker. */
     private fromEditor(message: Message): void {
+        if (startTimelineEnabled && 'method' in message) markStart(`received ${(message as NotificationMessage).method}`);
         if (isRequest(message)) {
             // LSP 3.17: initialize may be sent only once; after shutdown, only exit is valid.
             const refusal = message.method === 'initialize' && this.initializeParams !== undefined ? 'initialize may be sent only once'
@@ -201,6 +204,7 @@ class Supervisor {
     /** A message from the worker, passed on unless the editor must not see it. */
     private fromWorker(message: Message | ThreadMessage): void {
         if (isThreadMessage(message)) {
+            if (startTimelineEnabled) markStart(message.method !== undefined ? `sent ${message.method}` : 'sent a response');
             if (message.method === 'textDocument/publishDiagnostics' && message.uri !== undefined && this.withheld.has(message.uri)) return;
             if (message.responseId !== undefined) {
                 this.pending.delete(message.responseId);

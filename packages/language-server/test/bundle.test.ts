@@ -25,20 +25,28 @@ describe('the bundled language server', () => {
             for (const file of ['main.js', 'server-bundle.cjs']) fs.copyFileSync(path.join(dist, file), path.join(directory, file));
             fs.writeFileSync(path.join(directory, 'package.json'), '{ "type": "module" }\n');
             const caches = ['server-bundle.cjs.main.v8-cache', 'server-bundle.cjs.v8-cache'].map(file => path.join(directory, file));
-            const session = async () => {
-                const server = await startServer({ script: path.join(directory, 'main.js') });
+            let stderr = '';
+            const session = async (env: Record<string, string> = {}) => {
+                const server = await startServer({ script: path.join(directory, 'main.js'), env });
                 try {
                     return (await server.open('file:///virtual/bundle.cajal', 'def f (x : Bool) : Bool = y\n')).map(d => `${d.code} ${d.range.start.line}:${d.range.start.character}`);
                 } finally {
                     await server.close();
+                    stderr = server.stderr();
                 }
             };
             const first = await session();
             expect(first).toContain('name/unknown 0:26');
             for (const cache of caches) expect(fs.statSync(cache).size).toBeGreaterThan(100_000);
             const written = caches.map(cache => fs.statSync(cache).mtimeMs);
-            expect(await session()).toEqual(first);
+            expect(await session({ CAJAL_LSP_TIMELINE: '1' })).toEqual(first);
             expect(caches.map(cache => fs.statSync(cache).mtimeMs)).toEqual(written);
+            // The start timeline (docs/editors.md, "Start-up"): the checker's thread starts before the relay loads the bundle.
+            const steps = [...stderr.matchAll(/^cajal-language-server: timeline \+[\d.]+ (relay|checker) (.+)$/gm)].map(match => `${match[1]} ${match[2]}`);
+            const relaySteps = steps.filter(step => step.startsWith('relay ')).slice(0, 4);
+            expect(relaySteps).toEqual(['relay node started', 'relay checker thread started', 'relay bundle loaded', 'relay listening']);
+            expect(steps).toContain('checker built: Validated');
+            expect(steps).toContain('relay sent textDocument/publishDiagnostics');
         } finally {
             fs.rmSync(directory, { recursive: true, force: true });
         }

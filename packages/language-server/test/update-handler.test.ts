@@ -61,4 +61,15 @@ describe('the debounce before a re-check', () => {
         await shared.workspace.DocumentBuilder.waitUntil(DocumentState.Validated, uri);
         expect(names()).toEqual(['a', 'c']);
     });
+
+    test('a document new to the workspace (opened in the editor) is checked without a debounce', async () => {
+        const { shared } = createCajalServices({ fileSystemProvider: () => fileSystemProvider });
+        const uri = URI.parse(`file:///debounce/${++counter}.cajal`);
+        files.set(uri.toString(), 'def a : Bool = true\n');
+        // As the server's didOpen does; the debounce's timer never fires, so a debounced build would never end.
+        await shared.workspace.WorkspaceLock.write(token => shared.workspace.DocumentBuilder.update([uri], [], token));
+        const document = shared.workspace.LangiumDocuments.getDocument(uri) as LangiumDocument<ast.Module>;
+        expect(document.state).toBe(DocumentState.Validated);
+        expect(document.parseResult.value.declarations.map(d => d.name)).toEqual(['a']);
+    });
 });

@@ -1,6 +1,6 @@
 import './polyfills.js';
 import {
-    EmptyFileSystem, inject, type LangiumCoreServices, type LangiumParser, type LangiumSharedCoreServices, type Module,
+    EmptyFileSystem, inject, type LangiumCompletionParser, type LangiumCoreServices, type LangiumParser, type LangiumSharedCoreServices, type Module,
     type PartialLangiumCoreServices, type PartialLangiumSharedCoreServices, createDefaultCoreModule, createDefaultSharedCoreModule,
     type DefaultSharedCoreModuleContext
 } from 'langium';
@@ -20,7 +20,7 @@ import { CajalInterpreter } from './interpreter/interpreter.js';
 import { CajalDocumentFactory } from './workspace/cajal-document-factory.js';
 import { CajalIndexManager, CajalReferenceDescriptionProvider } from './workspace/cajal-index-manager.js';
 import { CajalLinker } from './references/cajal-linker.js';
-import { createCajalCompletionParser } from './langium-internals.js';
+import { CajalCompletionParser } from './langium-internals.js';
 import { CajalParser } from './parser/fast-parser.js';
 
 /** Services the Cajal language adds to Langium's, grouped by concern. */
@@ -56,8 +56,8 @@ export const CajalModule: Module<CajalServices, PartialLangiumCoreServices & Caj
         // A fast path for well-formed text (parser/fast-parser.ts), else Langium's parser without
         // its quadratic check on right-nested chains (langium-internals.ts), made when first needed.
         LangiumParser: services => new CajalParser(services) as unknown as LangiumParser,
-        // And the completion parser without its quadratic costs in deep nesting (idem).
-        CompletionParser: services => createCajalCompletionParser(services),
+        // And the completion parser without its quadratic costs in deep nesting (idem), made on the first completion.
+        CompletionParser: services => new CajalCompletionParser(services) as unknown as LangiumCompletionParser,
         TokenBuilder: () => new CajalTokenBuilder(),
         Lexer: services => new CajalLexer(services),
         ParserErrorMessageProvider: () => new CajalParserErrorMessageProvider(),

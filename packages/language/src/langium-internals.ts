@@ -10,7 +10,7 @@
  */
 import type { IToken } from 'chevrotain';
 import {
-    CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, type CompositeCstNode, LeafCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type AstReflection, type CstNode, type LangiumCoreServices, type LangiumDocument, type Lexer, type LexerResult, type RootCstNodeImpl, type TypeMetaData
+    CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, type CompositeCstNode, LeafCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type AstReflection, type CompletionParserResult, type CstNode, type LangiumCoreServices, type LangiumDocument, type Lexer, type LexerResult, type RootCstNodeImpl, type TypeMetaData
 } from 'langium';
 
 type SubruleParameters = Parameters<LangiumParser['subrule']>;
@@ -604,6 +604,27 @@ export function createCajalParser(services: LangiumCoreServices): LangiumParser 
     const parser = createParser(services.Grammar, new CajalLangiumParser(services), services.parser.Lexer.definition);
     parser.finalize();
     return parser;
+}
+
+/**
+ * The completion parser service: {@link createCajalCompletionParser}'s parser, made on the
+ * first completion. Making it is Chevrotain's grammar analysis (~30 ms), which would otherwise
+ * run when the language server initializes — Langium makes every service then — and so
+ * before the first check of the first file opened (docs/editors.md, "Start-up").
+ */
+export class CajalCompletionParser {
+    private parser: LangiumCompletionParser | undefined;
+
+    constructor(private readonly services: LangiumCoreServices) { }
+
+    /** The parser, once the first completion has made it. */
+    get made(): LangiumCompletionParser | undefined {
+        return this.parser;
+    }
+
+    parse(input: string): CompletionParserResult {
+        return (this.parser ??= createCajalCompletionParser(this.services)).parse(input);
+    }
 }
 
 /** The private members of Langium 4.4's `LangiumCompletionParser` that `createCajalCompletionParser` uses. */

@@ -12,7 +12,7 @@ import { AstUtils, CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser
 import { ast, createCajalCoreServices } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import {
-    COMPLETION_PARSER_INTERNALS, COMPLETION_PARSER_REPLACED, CajalLangiumParser, LEAF_POSITION_FIELDS, PARSER_INTERNALS, RANGE_CACHE_FIELD, REFERENCE_FIELDS, ROOT_TEXT_FIELD, deferShift, linkedTarget, resetReference, shiftCstPositions, spliceRootChildren
+    COMPLETION_PARSER_INTERNALS, COMPLETION_PARSER_REPLACED, type CajalCompletionParser, CajalLangiumParser, createCajalCompletionParser, LEAF_POSITION_FIELDS, PARSER_INTERNALS, RANGE_CACHE_FIELD, REFERENCE_FIELDS, ROOT_TEXT_FIELD, deferShift, linkedTarget, resetReference, shiftCstPositions, spliceRootChildren
 } from '../src/langium-internals.js';
 
 const services = createCajalCoreServices().Cajal;
@@ -200,6 +200,9 @@ describe("the parser without Langium's quadratic sub-rule check (CajalLangiumPar
 
 describe("the completion parser without Langium's quadratic costs in deep nesting", () => {
     const langiums = createCompletionParser(services);
+    // The service is made before any completion: its parser is not (Chevrotain's grammar analysis waits for the first completion).
+    const service = createCajalCoreServices().Cajal.parser.CompletionParser as unknown as CajalCompletionParser;
+    const madeBeforeUse = service.made;
     const ours = services.parser.CompletionParser;
     const texts = [
         ...fs.readdirSync(path.join(repository, 'examples')).filter(f => f.endsWith('.cajal')).map(f => path.join(repository, 'examples', f)),
@@ -210,8 +213,14 @@ describe("the completion parser without Langium's quadratic costs in deep nestin
         // Langium 4.4 copies the element stack at every consumed token: what the persistent list replaces.
         expect(String(LangiumCompletionParser.prototype.consume)).toMatch(/\[\.\.\.this\.elementStack, feature\]/);
         for (const member of COMPLETION_PARSER_REPLACED) expect(typeof (LangiumCompletionParser.prototype as unknown as Record<string, unknown>)[member], member).toBe('function');
-        const parser = ours as unknown as Record<string, unknown>;
+        const parser = createCajalCompletionParser(services) as unknown as Record<string, unknown>;
         for (const member of COMPLETION_PARSER_INTERNALS) expect(parser[member], member).toBeDefined();
+    });
+
+    it('is made on the first completion, not with the services', () => {
+        expect(madeBeforeUse).toBeUndefined();
+        expect(service.parse('def f : Bool = ').tokenIndex).toBeGreaterThan(0);
+        expect(service.made).toBeInstanceOf(LangiumCompletionParser);
     });
 
     it("gives Langium's element stack and token index at every cut of the shipped examples without syntax errors before the cut", () => {

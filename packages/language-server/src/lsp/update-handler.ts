@@ -5,9 +5,10 @@ import type { CancellationToken } from 'vscode-languageserver';
 export const CHANGE_DEBOUNCE_MS = 30;
 
 /**
- * Debounced, cancellable re-checking. An edit resets the changed documents (and their
- * dependants) at once, as Langium does, so any request meanwhile waits for the new text
- * to be checked rather than answering from the old tree; the build itself starts only
+ * Debounced, cancellable re-checking (a document new to the workspace is checked at once).
+ * An edit resets the changed documents (and their dependants) at once, as Langium does, so
+ * any request meanwhile waits for the new text to be checked rather than answering from
+ * the old tree; the build itself starts only
  * after {@link CHANGE_DEBOUNCE_MS} without a further edit. The next edit cancels a pending
  * or running build through Langium's workspace lock, so a burst of keystrokes costs one
  * check, and a slow check never holds back fresher results. The wait ends early when the
@@ -39,7 +40,10 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
         const deletedNow = [...this.pendingDeleted.values()];
         this.pendingChanged.clear();
         this.pendingDeleted.clear();
-        this.updating = true;
+        // Only a re-check waits: a document new to the workspace (opened, not on disk in a
+        // workspace folder) has no typing burst to wait out, and its first check is the
+        // first thing the editor shows (the server's start to its first diagnostics).
+        this.updating = deletedNow.length > 0 || changedNow.some(uri => this.langiumDocuments.hasDocument(uri));
         try {
             await super.update(changedNow, deletedNow, cancelToken);
         } finally {
