@@ -24,7 +24,7 @@
  */
 import type { IToken, TokenType } from 'chevrotain';
 import {
-    AstUtils, GrammarAST, GrammarUtils, isAstNode, type AstNode, type AstReflection, type CompositeCstNode, type CstNode, type LangiumCoreServices,
+    AstUtils, DefaultValueConverter, GrammarAST, GrammarUtils, ValueConverter as ValueConversions, isAstNode, type AstNode, type AstReflection, type CompositeCstNode, type CstNode, type LangiumCoreServices,
     type LangiumParser, type Linker, type ParseResult, type TokenBuilder, type ValueConverter
 } from 'langium';
 import { CajalCstNodeBuilder, assignWithoutOverride, createCajalParser, defaultsOnlyReflection, duringParse } from '../langium-internals.js';
@@ -45,6 +45,17 @@ interface FastToken {
     tokenType: TokenType;
     /** The keyword, or the terminal's name (ID, INT, DECIMAL, STRING). */
     kind: string;
+}
+
+/**
+ * What the parser does with a grammar element it consumes a token or closes a sub-rule for,
+ * worked out once per element: the assignment it is in, and how a token's image becomes the
+ * assigned value (`undefined` for a keyword: the image itself).
+ */
+interface Site {
+    assignment: GrammarAST.Assignment | undefined;
+    crossRef: 'single' | 'multi' | undefined;
+    convert: ((image: string, leaf: CstNode) => unknown) | undefined;
 }
 
 /** Thrown (never caught outside this module) where the text is not well formed: Langium's parser takes over. */
@@ -192,6 +203,11 @@ class GrammarElements {
     }
 }
 
+/** Langium's `copyDefaultValue` (ast-utils.ts): a fresh copy of a default array for each node. */
+function copyDefaultValue(value: unknown): unknown {
+    return Array.isArray(value) ? [...value.map(copyDefaultValue)] : value;
+}
+
 /** A sticky copy of a terminal's pattern, to match at a position. */
 function sticky(tokenType: TokenType): RegExp {
     const pattern = tokenType.PATTERN;
@@ -235,7 +251,9 @@ class FastParser {
     private hiddenTaken = 0;
     private readonly nodeBuilder = new CajalCstNodeBuilder();
     private stack: BuildingNode[] = [];
-    private readonly assignments = new Map<Element, { assignment?: GrammarAST.Assignment; crossRef?: 'single' | 'multi' }>();
+    private readonly sites = new Map<Element, Site>();
+    /** Per node type, the properties with a default value and that value (Langium's `assignMandatoryProperties`, read once per type). */
+    private readonly defaults = new Map<string, Array<{ name: string; defaultValue: unknown }>>();
 
     constructor(services: LangiumCoreServices) {
         const lexer = services.parser.Lexer;
@@ -479,25 +497,67 @@ class FastParser {
         const node = this.stack.pop()!;
         this.nodeBuilder.construct(node as unknown as Parameters<CajalCstNodeBuilder['construct']>[0]);
         if (node.$type === DATATYPE) return this.converter.convert(node.value as string, node.$cstNode as CstNode);
-        AstUtils.assignMandatoryProperties(this.reflection, node as unknown as AstNode);
+        // Langium's AstUtils.assignMandatoryProperties, with the type's defaults read once.
+        for (const { name, defaultValue } of this.defaultsOf(node.$type)) {
+            if (node[name] === undefined) node[name] = copyDefaultValue(defaultValue);
+        }
         return node;
     }
 
-    private assignmentOf(feature: Element): { assignment?: GrammarAST.Assignment; crossRef?: 'single' | 'multi' } {
-        let found = this.assignments.get(feature);
-        if (!found) {
-            const assignment = AstUtils.getContainerOfType(feature, GrammarAST.isAssignment);
-            found = {
-                assignment,
-                crossRef: assignment && GrammarAST.isCrossReference(assignment.terminal) ? (assignment.terminal.isMulti ? 'multi' : 'single') : undefined
-            };
-            this.assignments.set(feature, found);
+    private defaultsOf(type: string): Array<{ name: string; defaultValue: unknown }> {
+        let defaults = this.defaults.get(type);
+        if (!defaults) {
+            defaults = [];
+            for (const property of Object.values(this.reflection.getTypeMetaData(type).properties)) {
+                if (property.defaultValue !== undefined) defaults.push({ name: property.name, defaultValue: property.defaultValue });
+            }
+            this.defaults.set(type, defaults);
         }
-        return found;
+        return defaults;
+    }
+
+    private siteOf(feature: Element): Site {
+        let site = this.sites.get(feature);
+        if (!site) {
+            const assignment = AstUtils.getContainerOfType(feature, GrammarAST.isAssignment);
+            site = {
+                assignment,
+                crossRef: assignment && GrammarAST.isCrossReference(assignment.terminal) ? (assignment.terminal.isMulti ? 'multi' : 'single') : undefined,
+                convert: GrammarAST.isKeyword(feature) ? undefined : this.converterOf(feature)
+            };
+            this.sites.set(feature, site);
+        }
+        return site;
+    }
+
+    /**
+     * How a token consumed as `feature` is converted: where the value converter is Langium's own
+     * (DefaultValueConverter, not a subclass), the conversion its `convert` and `runConverter`
+     * choose for the element, found once; otherwise the service's `convert`, per token.
+     */
+    private converterOf(feature: Element): (image: string, leaf: CstNode) => unknown {
+        const converter = this.converter;
+        if (Object.getPrototypeOf(converter) !== DefaultValueConverter.prototype) return (image, leaf) => converter.convert(image, leaf);
+        const terminal = GrammarAST.isCrossReference(feature) ? GrammarUtils.getCrossReferenceTerminal(feature) : feature;
+        if (!GrammarAST.isRuleCall(terminal)) return image => image;
+        const rule = terminal.rule.ref;
+        if (!rule) throw new Error('This cst node was not parsed by a rule.');
+        switch (rule.name.toUpperCase()) {
+            case 'INT': return ValueConversions.convertInt;
+            case 'STRING': return ValueConversions.convertString;
+            case 'ID': return ValueConversions.convertID;
+        }
+        switch (GrammarUtils.getRuleType(rule)?.toLowerCase()) {
+            case 'number': return ValueConversions.convertNumber;
+            case 'boolean': return ValueConversions.convertBoolean;
+            case 'bigint': return ValueConversions.convertBigint;
+            case 'date': return ValueConversions.convertDate;
+            default: return image => image;
+        }
     }
 
     private performSubruleAssignment(result: unknown, feature: Element, cstNode: CstNode): void {
-        const { assignment, crossRef } = this.assignmentOf(feature);
+        const { assignment, crossRef } = this.siteOf(feature);
         if (assignment) {
             this.assign(assignment.operator, assignment.feature, result, cstNode, crossRef);
             return;
@@ -574,14 +634,14 @@ class FastParser {
             this.nodeBuilder.addHiddenNodes(this.hidden.slice(start, end) as unknown as IToken[]);
         }
         const leaf = this.nodeBuilder.buildLeafNode(token as unknown as IToken, feature as GrammarAST.AbstractElement);
-        const { assignment, crossRef } = this.assignmentOf(feature);
+        const { assignment, crossRef, convert } = this.siteOf(feature);
         if (assignment) {
-            const value = GrammarAST.isKeyword(feature) ? token.image : this.converter.convert(token.image, leaf);
+            const value = convert ? convert(token.image, leaf) : token.image;
             this.assign(assignment.operator, assignment.feature, value, leaf, crossRef);
         } else {
             const current = this.stack[this.stack.length - 1];
             if (current.$type === DATATYPE) {
-                current.value += GrammarAST.isKeyword(feature) ? token.image : String(this.converter.convert(token.image, leaf));
+                current.value += convert ? String(convert(token.image, leaf)) : token.image;
             }
         }
     }
