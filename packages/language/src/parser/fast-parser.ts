@@ -28,8 +28,8 @@ import {
     type LangiumParser, type Linker, type ParseResult, type TokenBuilder, type ValueConverter
 } from 'langium';
 import { CajalCstNodeBuilder, assignWithoutOverride, createCajalParser, defaultsOnlyReflection, duringParse } from '../langium-internals.js';
-import { DECLARATION_KEYWORDS, scanBlockComment } from './cajal-lexical.js';
-import { CajalLexer, guardNesting, type TextRegion } from './cajal-lexer.js';
+import { DECLARATION_KEYWORDS, TOP_LEVEL_KEYWORDS, scanBlockComment } from './cajal-lexical.js';
+import { CajalLexer, MAX_NESTING_COST, NESTING_COST, guardNesting, type TextRegion } from './cajal-lexer.js';
 
 type Element = GrammarAST.AbstractElement;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -56,6 +56,16 @@ interface Site {
     assignment: GrammarAST.Assignment | undefined;
     crossRef: 'single' | 'multi' | undefined;
     convert: ((image: string, leaf: CstNode) => unknown) | undefined;
+}
+
+/** A keyword as the lexer finds it: its token type, and what it means to the nesting guard. */
+interface Keyword {
+    image: string;
+    tokenType: TokenType;
+    /** What the guard counts for it where it opens a construct (`NESTING_COST`), else 0. */
+    nestingCost: number;
+    /** Whether it starts a top-level item, where the guard starts counting again. */
+    topLevel: boolean;
 }
 
 /** Thrown (never caught outside this module) where the text is not well formed: Langium's parser takes over. */
@@ -240,9 +250,16 @@ class FastParser {
     private readonly identifierPart: boolean[];
     private readonly string: RegExp;
     /** Keywords spelt like identifiers (`def`, `Bool`): an identifier is one of these when it matches whole. */
-    private readonly wordKeywords = new Map<string, { image: string; tokenType: TokenType }>();
+    private readonly wordKeywords = new Map<string, Keyword>();
     /** The other keywords by their first character, longest first (as Chevrotain tries them). */
-    private readonly symbolKeywords = new Map<string, Array<{ image: string; tokenType: TokenType }>>();
+    private readonly symbolKeywords = new Map<string, Keyword[]>();
+    /**
+     * The largest sum, over the stretches of tokens between top-level keywords the last `lex`
+     * found, of the nesting guard's cost of the stretch's opening tokens: a bound on the cost the
+     * guard (cajal-lexer.ts `guardNesting`) counts at any token, since it starts each stretch at 0
+     * and only opening tokens add to it. Within its budget, the guard has nothing to report.
+     */
+    private nestingBound = 0;
 
     // The state of one parse.
     private tokens: FastToken[] = [];
@@ -280,13 +297,14 @@ class FastParser {
         for (const image of keywords) {
             const tokenType = this.types[image];
             if (!tokenType) throw new Error(`Langium's lexer has no token for the keyword '${image}'`);
+            const keyword: Keyword = { image, tokenType, nestingCost: NESTING_COST[image] ?? 0, topLevel: TOP_LEVEL_KEYWORDS.has(image) };
             this.identifier.lastIndex = 0;
             const word = this.identifier.exec(image);
             if (word && word[0] === image) {
-                this.wordKeywords.set(image, { image, tokenType });
+                this.wordKeywords.set(image, keyword);
             } else {
                 const list = this.symbolKeywords.get(image[0]) ?? [];
-                list.push({ image, tokenType });
+                list.push(keyword);
                 this.symbolKeywords.set(image[0], list);
             }
         }
@@ -306,7 +324,7 @@ class FastParser {
         const lexed = region ? this.lex(input.substring(region.start, region.end), region) : this.lex(input, undefined);
         // The lexer's nesting guard (cajal-lexer.ts) can stop a well-formed text: then Langium's parser reports it.
         // (Its other guard, guardUnbalanced, finds brackets and `if`s left open, which a well-formed text has not.)
-        if (!lexed || guardNesting(this.tokens as unknown as IToken[]).errors.length > 0) {
+        if (!lexed || (this.nestingBound > MAX_NESTING_COST && guardNesting(this.tokens as unknown as IToken[]).errors.length > 0)) {
             this.reset();
             return undefined;
         }
@@ -367,6 +385,15 @@ class FastParser {
         // Offset (in source) where the current line starts: columns are counted from it.
         let lineStart = -(region?.column ?? 0);
         const length = source.length;
+        // The guard's bound (`nestingBound`): the opening tokens' cost since the last top-level keyword, and the largest such sum.
+        let stretchCost = 0;
+        let nestingBound = 0;
+        const keywordToken = (start: number, keyword: Keyword): FastToken => {
+            if (keyword.topLevel) stretchCost = 0;
+            stretchCost += keyword.nestingCost;
+            if (stretchCost > nestingBound) nestingBound = stretchCost;
+            return token(start, start + keyword.image.length, keyword.tokenType, keyword.image, keyword.image);
+        };
         // A keyword's image is the keyword's own string (no copy, its hash already computed for the guard's sets).
         const token = (start: number, end: number, tokenType: TokenType, kind: string, image = source.substring(start, end)): FastToken => {
             const column = start - lineStart + 1;
@@ -430,7 +457,7 @@ class FastParser {
                 while (this.identifierPart[source.charCodeAt(end)]) end++;
                 const word = source.substring(i, end);
                 const keyword = this.wordKeywords.get(word);
-                tokens.push(keyword ? token(i, end, keyword.tokenType, keyword.image, keyword.image) : token(i, end, this.types.ID, 'ID', word));
+                tokens.push(keyword ? keywordToken(i, keyword) : token(i, end, this.types.ID, 'ID', word));
                 i = end;
                 continue;
             }
@@ -459,9 +486,10 @@ class FastParser {
             const candidates = this.symbolKeywords.get(source[i]);
             const keyword = candidates?.find(candidate => source.startsWith(candidate.image, i));
             if (!keyword) return false;
-            tokens.push(token(i, i + keyword.image.length, keyword.tokenType, keyword.image, keyword.image));
+            tokens.push(keywordToken(i, keyword));
             i += keyword.image.length;
         }
+        this.nestingBound = nestingBound;
         return true;
     }
 

@@ -12,6 +12,7 @@ import { ProgramGenerator, fastCheckChoices, printProgram } from '../../../../te
 import { exampleFiles } from '../../../../test/example-files.js';
 import { generateProgram } from '../../../../bench/server.bench.mjs';
 import { parseDifference } from './same-parse.js';
+import { MAX_NESTING_COST, MAX_NESTING_DEPTH } from '../../src/parser/cajal-lexer.js';
 
 const services = createCajalCoreServices().Cajal;
 const parser = services.parser.LangiumParser as unknown as CajalParser;
@@ -209,6 +210,14 @@ describe('the fast parser', () => {
         expect(fast).toBeUndefined();
         expect(langium.lexerErrors.map(e => e.message)[0]).toMatch(/nests too deeply/);
         expect(parser.parse(deep).lexerErrors).toHaveLength(1);
+    });
+
+    test("parses a declaration with more brackets than the nesting guard's budget, one after another (nested within it)", () => {
+        const wide = `def f : Bool = g ${'(true) '.repeat(MAX_NESTING_DEPTH + 5)}\ndef g : Bool = true\n`;
+        // Its brackets' cost (10 each) is over the budget; its depth, 1, is not.
+        expect(10 * (MAX_NESTING_DEPTH + 5)).toBeGreaterThan(MAX_NESTING_COST);
+        expect(services.parser.Lexer.tokenize(wide).errors).toEqual([]);
+        expectSameParse(wide);
     });
 
     test('the comparison sees a difference: a parse against that of a slightly different text', () => {
