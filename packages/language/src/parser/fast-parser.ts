@@ -251,8 +251,8 @@ class FastParser {
     private readonly string: RegExp;
     /** Keywords spelt like identifiers (`def`, `Bool`): an identifier is one of these when it matches whole. */
     private readonly wordKeywords = new Map<string, Keyword>();
-    /** The other keywords by their first character, longest first (as Chevrotain tries them). */
-    private readonly symbolKeywords = new Map<string, Keyword[]>();
+    /** The other keywords by their first character's code (a UTF-16 unit), longest first (as Chevrotain tries them). */
+    private readonly symbolKeywords = new Map<number, Keyword[]>();
     /**
      * The largest sum, over the stretches of tokens between top-level keywords the last `lex`
      * found, of the nesting guard's cost of the stretch's opening tokens: a bound on the cost the
@@ -303,9 +303,9 @@ class FastParser {
             if (word && word[0] === image) {
                 this.wordKeywords.set(image, keyword);
             } else {
-                const list = this.symbolKeywords.get(image[0]) ?? [];
+                const list = this.symbolKeywords.get(image.charCodeAt(0)) ?? [];
                 list.push(keyword);
-                this.symbolKeywords.set(image[0], list);
+                this.symbolKeywords.set(image.charCodeAt(0), list);
             }
         }
     }
@@ -483,8 +483,15 @@ class FastParser {
                 i += string[0].length;
                 continue;
             }
-            const candidates = this.symbolKeywords.get(source[i]);
-            const keyword = candidates?.find(candidate => source.startsWith(candidate.image, i));
+            // (An index loop, not `find` or `for of`: no closure or iterator per token while the code is cold.)
+            const candidates = this.symbolKeywords.get(c);
+            let keyword: Keyword | undefined;
+            for (let k = 0; candidates && k < candidates.length; k++) {
+                if (source.startsWith(candidates[k].image, i)) {
+                    keyword = candidates[k];
+                    break;
+                }
+            }
             if (!keyword) return false;
             tokens.push(keywordToken(i, keyword));
             i += keyword.image.length;
