@@ -24,12 +24,12 @@
  */
 import type { IToken, TokenType } from 'chevrotain';
 import {
-    AstUtils, GrammarAST, GrammarUtils, isAstNode, type AstNode, type AstReflection, type CompositeCstNode, type CstNode, type LangiumCoreServices,
+    AstUtils, DefaultValueConverter, GrammarAST, GrammarUtils, ValueConverter as ValueConversions, isAstNode, type AstNode, type AstReflection, type CompositeCstNode, type CstNode, type LangiumCoreServices,
     type LangiumParser, type Linker, type ParseResult, type TokenBuilder, type ValueConverter
 } from 'langium';
 import { CajalCstNodeBuilder, assignWithoutOverride, createCajalParser, defaultsOnlyReflection, duringParse } from '../langium-internals.js';
-import { DECLARATION_KEYWORDS, scanBlockComment } from './cajal-lexical.js';
-import { CajalLexer, guardNesting, type TextRegion } from './cajal-lexer.js';
+import { DECLARATION_KEYWORDS, TOP_LEVEL_KEYWORDS, scanBlockComment } from './cajal-lexical.js';
+import { CajalLexer, MAX_NESTING_COST, NESTING_COST, guardNesting, type TextRegion } from './cajal-lexer.js';
 
 type Element = GrammarAST.AbstractElement;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -45,6 +45,27 @@ interface FastToken {
     tokenType: TokenType;
     /** The keyword, or the terminal's name (ID, INT, DECIMAL, STRING). */
     kind: string;
+}
+
+/**
+ * What the parser does with a grammar element it consumes a token or closes a sub-rule for,
+ * worked out once per element: the assignment it is in, and how a token's image becomes the
+ * assigned value (`undefined` for a keyword: the image itself).
+ */
+interface Site {
+    assignment: GrammarAST.Assignment | undefined;
+    crossRef: 'single' | 'multi' | undefined;
+    convert: ((image: string, leaf: CstNode) => unknown) | undefined;
+}
+
+/** A keyword as the lexer finds it: its token type, and what it means to the nesting guard. */
+interface Keyword {
+    image: string;
+    tokenType: TokenType;
+    /** What the guard counts for it where it opens a construct (`NESTING_COST`), else 0. */
+    nestingCost: number;
+    /** Whether it starts a top-level item, where the guard starts counting again. */
+    topLevel: boolean;
 }
 
 /** Thrown (never caught outside this module) where the text is not well formed: Langium's parser takes over. */
@@ -192,6 +213,11 @@ class GrammarElements {
     }
 }
 
+/** Langium's `copyDefaultValue` (ast-utils.ts): a fresh copy of a default array for each node. */
+function copyDefaultValue(value: unknown): unknown {
+    return Array.isArray(value) ? [...value.map(copyDefaultValue)] : value;
+}
+
 /** A sticky copy of a terminal's pattern, to match at a position. */
 function sticky(tokenType: TokenType): RegExp {
     const pattern = tokenType.PATTERN;
@@ -224,9 +250,16 @@ class FastParser {
     private readonly identifierPart: boolean[];
     private readonly string: RegExp;
     /** Keywords spelt like identifiers (`def`, `Bool`): an identifier is one of these when it matches whole. */
-    private readonly wordKeywords = new Map<string, { image: string; tokenType: TokenType }>();
-    /** The other keywords by their first character, longest first (as Chevrotain tries them). */
-    private readonly symbolKeywords = new Map<string, Array<{ image: string; tokenType: TokenType }>>();
+    private readonly wordKeywords = new Map<string, Keyword>();
+    /** The other keywords by their first character's code (a UTF-16 unit), longest first (as Chevrotain tries them). */
+    private readonly symbolKeywords = new Map<number, Keyword[]>();
+    /**
+     * The largest sum, over the stretches of tokens between top-level keywords the last `lex`
+     * found, of the nesting guard's cost of the stretch's opening tokens: a bound on the cost the
+     * guard (cajal-lexer.ts `guardNesting`) counts at any token, since it starts each stretch at 0
+     * and only opening tokens add to it. Within its budget, the guard has nothing to report.
+     */
+    private nestingBound = 0;
 
     // The state of one parse.
     private tokens: FastToken[] = [];
@@ -235,7 +268,9 @@ class FastParser {
     private hiddenTaken = 0;
     private readonly nodeBuilder = new CajalCstNodeBuilder();
     private stack: BuildingNode[] = [];
-    private readonly assignments = new Map<Element, { assignment?: GrammarAST.Assignment; crossRef?: 'single' | 'multi' }>();
+    private readonly sites = new Map<Element, Site>();
+    /** Per node type, the properties with a default value and that value (Langium's `assignMandatoryProperties`, read once per type). */
+    private readonly defaults = new Map<string, Array<{ name: string; defaultValue: unknown }>>();
 
     constructor(services: LangiumCoreServices) {
         const lexer = services.parser.Lexer;
@@ -262,14 +297,15 @@ class FastParser {
         for (const image of keywords) {
             const tokenType = this.types[image];
             if (!tokenType) throw new Error(`Langium's lexer has no token for the keyword '${image}'`);
+            const keyword: Keyword = { image, tokenType, nestingCost: NESTING_COST[image] ?? 0, topLevel: TOP_LEVEL_KEYWORDS.has(image) };
             this.identifier.lastIndex = 0;
             const word = this.identifier.exec(image);
             if (word && word[0] === image) {
-                this.wordKeywords.set(image, { image, tokenType });
+                this.wordKeywords.set(image, keyword);
             } else {
-                const list = this.symbolKeywords.get(image[0]) ?? [];
-                list.push({ image, tokenType });
-                this.symbolKeywords.set(image[0], list);
+                const list = this.symbolKeywords.get(image.charCodeAt(0)) ?? [];
+                list.push(keyword);
+                this.symbolKeywords.set(image.charCodeAt(0), list);
             }
         }
     }
@@ -288,7 +324,7 @@ class FastParser {
         const lexed = region ? this.lex(input.substring(region.start, region.end), region) : this.lex(input, undefined);
         // The lexer's nesting guard (cajal-lexer.ts) can stop a well-formed text: then Langium's parser reports it.
         // (Its other guard, guardUnbalanced, finds brackets and `if`s left open, which a well-formed text has not.)
-        if (!lexed || guardNesting(this.tokens as unknown as IToken[]).errors.length > 0) {
+        if (!lexed || (this.nestingBound > MAX_NESTING_COST && guardNesting(this.tokens as unknown as IToken[]).errors.length > 0)) {
             this.reset();
             return undefined;
         }
@@ -349,6 +385,15 @@ class FastParser {
         // Offset (in source) where the current line starts: columns are counted from it.
         let lineStart = -(region?.column ?? 0);
         const length = source.length;
+        // The guard's bound (`nestingBound`): the opening tokens' cost since the last top-level keyword, and the largest such sum.
+        let stretchCost = 0;
+        let nestingBound = 0;
+        const keywordToken = (start: number, keyword: Keyword): FastToken => {
+            if (keyword.topLevel) stretchCost = 0;
+            stretchCost += keyword.nestingCost;
+            if (stretchCost > nestingBound) nestingBound = stretchCost;
+            return token(start, start + keyword.image.length, keyword.tokenType, keyword.image, keyword.image);
+        };
         // A keyword's image is the keyword's own string (no copy, its hash already computed for the guard's sets).
         const token = (start: number, end: number, tokenType: TokenType, kind: string, image = source.substring(start, end)): FastToken => {
             const column = start - lineStart + 1;
@@ -412,7 +457,7 @@ class FastParser {
                 while (this.identifierPart[source.charCodeAt(end)]) end++;
                 const word = source.substring(i, end);
                 const keyword = this.wordKeywords.get(word);
-                tokens.push(keyword ? token(i, end, keyword.tokenType, keyword.image, keyword.image) : token(i, end, this.types.ID, 'ID', word));
+                tokens.push(keyword ? keywordToken(i, keyword) : token(i, end, this.types.ID, 'ID', word));
                 i = end;
                 continue;
             }
@@ -438,12 +483,20 @@ class FastParser {
                 i += string[0].length;
                 continue;
             }
-            const candidates = this.symbolKeywords.get(source[i]);
-            const keyword = candidates?.find(candidate => source.startsWith(candidate.image, i));
+            // (An index loop, not `find` or `for of`: no closure or iterator per token while the code is cold.)
+            const candidates = this.symbolKeywords.get(c);
+            let keyword: Keyword | undefined;
+            for (let k = 0; candidates && k < candidates.length; k++) {
+                if (source.startsWith(candidates[k].image, i)) {
+                    keyword = candidates[k];
+                    break;
+                }
+            }
             if (!keyword) return false;
-            tokens.push(token(i, i + keyword.image.length, keyword.tokenType, keyword.image, keyword.image));
+            tokens.push(keywordToken(i, keyword));
             i += keyword.image.length;
         }
+        this.nestingBound = nestingBound;
         return true;
     }
 
@@ -479,25 +532,67 @@ class FastParser {
         const node = this.stack.pop()!;
         this.nodeBuilder.construct(node as unknown as Parameters<CajalCstNodeBuilder['construct']>[0]);
         if (node.$type === DATATYPE) return this.converter.convert(node.value as string, node.$cstNode as CstNode);
-        AstUtils.assignMandatoryProperties(this.reflection, node as unknown as AstNode);
+        // Langium's AstUtils.assignMandatoryProperties, with the type's defaults read once.
+        for (const { name, defaultValue } of this.defaultsOf(node.$type)) {
+            if (node[name] === undefined) node[name] = copyDefaultValue(defaultValue);
+        }
         return node;
     }
 
-    private assignmentOf(feature: Element): { assignment?: GrammarAST.Assignment; crossRef?: 'single' | 'multi' } {
-        let found = this.assignments.get(feature);
-        if (!found) {
-            const assignment = AstUtils.getContainerOfType(feature, GrammarAST.isAssignment);
-            found = {
-                assignment,
-                crossRef: assignment && GrammarAST.isCrossReference(assignment.terminal) ? (assignment.terminal.isMulti ? 'multi' : 'single') : undefined
-            };
-            this.assignments.set(feature, found);
+    private defaultsOf(type: string): Array<{ name: string; defaultValue: unknown }> {
+        let defaults = this.defaults.get(type);
+        if (!defaults) {
+            defaults = [];
+            for (const property of Object.values(this.reflection.getTypeMetaData(type).properties)) {
+                if (property.defaultValue !== undefined) defaults.push({ name: property.name, defaultValue: property.defaultValue });
+            }
+            this.defaults.set(type, defaults);
         }
-        return found;
+        return defaults;
+    }
+
+    private siteOf(feature: Element): Site {
+        let site = this.sites.get(feature);
+        if (!site) {
+            const assignment = AstUtils.getContainerOfType(feature, GrammarAST.isAssignment);
+            site = {
+                assignment,
+                crossRef: assignment && GrammarAST.isCrossReference(assignment.terminal) ? (assignment.terminal.isMulti ? 'multi' : 'single') : undefined,
+                convert: GrammarAST.isKeyword(feature) ? undefined : this.converterOf(feature)
+            };
+            this.sites.set(feature, site);
+        }
+        return site;
+    }
+
+    /**
+     * How a token consumed as `feature` is converted: where the value converter is Langium's own
+     * (DefaultValueConverter, not a subclass), the conversion its `convert` and `runConverter`
+     * choose for the element, found once; otherwise the service's `convert`, per token.
+     */
+    private converterOf(feature: Element): (image: string, leaf: CstNode) => unknown {
+        const converter = this.converter;
+        if (Object.getPrototypeOf(converter) !== DefaultValueConverter.prototype) return (image, leaf) => converter.convert(image, leaf);
+        const terminal = GrammarAST.isCrossReference(feature) ? GrammarUtils.getCrossReferenceTerminal(feature) : feature;
+        if (!GrammarAST.isRuleCall(terminal)) return image => image;
+        const rule = terminal.rule.ref;
+        if (!rule) throw new Error('This cst node was not parsed by a rule.');
+        switch (rule.name.toUpperCase()) {
+            case 'INT': return ValueConversions.convertInt;
+            case 'STRING': return ValueConversions.convertString;
+            case 'ID': return ValueConversions.convertID;
+        }
+        switch (GrammarUtils.getRuleType(rule)?.toLowerCase()) {
+            case 'number': return ValueConversions.convertNumber;
+            case 'boolean': return ValueConversions.convertBoolean;
+            case 'bigint': return ValueConversions.convertBigint;
+            case 'date': return ValueConversions.convertDate;
+            default: return image => image;
+        }
     }
 
     private performSubruleAssignment(result: unknown, feature: Element, cstNode: CstNode): void {
-        const { assignment, crossRef } = this.assignmentOf(feature);
+        const { assignment, crossRef } = this.siteOf(feature);
         if (assignment) {
             this.assign(assignment.operator, assignment.feature, result, cstNode, crossRef);
             return;
@@ -574,14 +669,14 @@ class FastParser {
             this.nodeBuilder.addHiddenNodes(this.hidden.slice(start, end) as unknown as IToken[]);
         }
         const leaf = this.nodeBuilder.buildLeafNode(token as unknown as IToken, feature as GrammarAST.AbstractElement);
-        const { assignment, crossRef } = this.assignmentOf(feature);
+        const { assignment, crossRef, convert } = this.siteOf(feature);
         if (assignment) {
-            const value = GrammarAST.isKeyword(feature) ? token.image : this.converter.convert(token.image, leaf);
+            const value = convert ? convert(token.image, leaf) : token.image;
             this.assign(assignment.operator, assignment.feature, value, leaf, crossRef);
         } else {
             const current = this.stack[this.stack.length - 1];
             if (current.$type === DATATYPE) {
-                current.value += GrammarAST.isKeyword(feature) ? token.image : String(this.converter.convert(token.image, leaf));
+                current.value += convert ? String(convert(token.image, leaf)) : token.image;
             }
         }
     }

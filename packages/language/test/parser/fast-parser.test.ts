@@ -12,6 +12,7 @@ import { ProgramGenerator, fastCheckChoices, printProgram } from '../../../../te
 import { exampleFiles } from '../../../../test/example-files.js';
 import { generateProgram } from '../../../../bench/server.bench.mjs';
 import { parseDifference } from './same-parse.js';
+import { MAX_NESTING_COST, MAX_NESTING_DEPTH } from '../../src/parser/cajal-lexer.js';
 
 const services = createCajalCoreServices().Cajal;
 const parser = services.parser.LangiumParser as unknown as CajalParser;
@@ -48,7 +49,7 @@ function expectSameParse(text: string): void {
 /**
  * Well-formed declarations using every rule, alternative and token of cajal.langium the
  * generated programs do not (they are core terms): modules, externs with networks, training
- * declarations, tensor types, the Unicode spellings, decimals and strings. Tokens are separated
+ * declarations, tensor types, the Unicode spellings, decimals and strings (with escapes). Tokens are separated
  * by single spaces, which the property replaces by other white space and comments.
  */
 const HEADER = 'module m import a import b';
@@ -59,7 +60,7 @@ const DECLARATIONS = [
     'extern e3 : Bool = cnn',
     "def f' (x : Bool) (y : (Bool -o Bool)) : Nat[4] = λ a (b : Bool) => \\ c => fun d => let (p, q) = (a, b) in let z : Bool = (c : Bool) in let w = z in iter 3 { zero => zero ; succ k => succ k ; }",
     'def g : Bool = if true then (f x, (y : Nat[2])) else iter (g 1) { zero => false ; succ n_1 => ((h)) }',
-    'train t { data mnist (x1, d1) (x2 : Real[2], d2) ; data "points.jsonl" (x : Real[2], y : Bool) ; model f true false 12 (x) ; target g ; evaluate every 10 until 300, every 100 ; lr 0.001 ; epochs 5 ; name "run" ; eps 1e-5 ; opt adam ; }',
+    'train t { data mnist (x1, d1) (x2 : Real[2], d2) ; data "points\\\\t.jsonl" (x : Real[2], y : Bool) ; model f true false 12 (x) ; target g ; evaluate every 10 until 300, every 100 ; lr 0.001 ; epochs 5 ; name "run" ; label "q\\"x\\\\y\\tz" ; eps 1e-5 ; opt adam ; }',
     'train empty { }'
 ];
 
@@ -209,6 +210,14 @@ describe('the fast parser', () => {
         expect(fast).toBeUndefined();
         expect(langium.lexerErrors.map(e => e.message)[0]).toMatch(/nests too deeply/);
         expect(parser.parse(deep).lexerErrors).toHaveLength(1);
+    });
+
+    test("parses a declaration with more brackets than the nesting guard's budget, one after another (nested within it)", () => {
+        const wide = `def f : Bool = g ${'(true) '.repeat(MAX_NESTING_DEPTH + 5)}\ndef g : Bool = true\n`;
+        // Its brackets' cost (10 each) is over the budget; its depth, 1, is not.
+        expect(10 * (MAX_NESTING_DEPTH + 5)).toBeGreaterThan(MAX_NESTING_COST);
+        expect(services.parser.Lexer.tokenize(wide).errors).toEqual([]);
+        expectSameParse(wide);
     });
 
     test('the comparison sees a difference: a parse against that of a slightly different text', () => {
