@@ -11,6 +11,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 
 const here = import.meta.dirname;
 const dist = path.join(here, 'dist');
@@ -23,6 +24,24 @@ for (const file of [path.join(here, 'out', 'main.js'), loader]) {
     }
 }
 fs.rmSync(dist, { recursive: true, force: true });
+// The LSP libraries once: Langium imports vscode-languageserver-protocol itself, and npm may
+// install a newer copy of it (with its own vscode-jsonrpc and -types) beside the one
+// vscode-languageserver depends on; bundled as they are, the server held, evaluated and linked
+// two of each (the bundle's largest modules), and a `ResponseError` or `CancellationToken` made
+// by one copy was another class to the other. Every import of these packages is resolved as
+// vscode-languageserver resolves them, whose versions are the ones its connection speaks.
+const languageServerLibrary = path.dirname(createRequire(path.join(here, 'package.json')).resolve('vscode-languageserver/node'));
+const RESOLVING_ONCE = Symbol('resolved as vscode-languageserver does');
+const oneLspProtocol = {
+    name: 'one-lsp-protocol',
+    setup(build) {
+        build.onResolve({ filter: /^vscode-(languageserver-protocol|jsonrpc|languageserver-types)(\/|$)/ }, async args => {
+            if (args.pluginData === RESOLVING_ONCE) return undefined;
+            const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: languageServerLibrary, pluginData: RESOLVING_ONCE });
+            return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path, namespace: resolved.namespace, sideEffects: resolved.sideEffects };
+        });
+    }
+};
 const result = await esbuild.build({
     entryPoints: [path.join(here, 'out', 'main.js')],
     outfile: path.join(dist, 'server-bundle.cjs'),
@@ -36,6 +55,7 @@ const result = await esbuild.build({
     // bundle through its code cache too.
     define: { 'import.meta.url': '__cajalBundleUrl' },
     banner: { js: "const __cajalBundleUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, 'main.js')).href;" },
+    plugins: [oneLspProtocol],
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning'
