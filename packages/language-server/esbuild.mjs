@@ -42,6 +42,25 @@ const oneLspProtocol = {
         });
     }
 };
+// vscode-jsonrpc and vscode-languageserver require crypto, net and child_process when they are
+// loaded, for transports and module resolution the server does not use (pipes and sockets,
+// global npm folders); a worker compiles these parts of Node afresh (3–5 ms for crypto,
+// 1–4 ms for net, 1 ms for child_process, before the checker's first check). They get an
+// object that requires the real module on first use; those libraries only read its members.
+const LAZY_TRANSPORT_MODULES = /^(node:)?(crypto|net|child_process)$/;
+const lazyTransportModules = {
+    name: 'lazy-transport-modules',
+    setup(build) {
+        build.onResolve({ filter: LAZY_TRANSPORT_MODULES }, args => /[\\/]node_modules[\\/]vscode-(jsonrpc|languageserver)[\\/]/.test(args.importer)
+            ? { path: args.path.replace(/^node:/, ''), namespace: 'lazy-transport-module' }
+            : undefined);
+        build.onLoad({ filter: /.*/, namespace: 'lazy-transport-module' }, args => ({
+            contents: `let loaded;\nconst load = () => loaded ??= require(${JSON.stringify(`node:${args.path}`)});\n` +
+                'module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });\n',
+            loader: 'js'
+        }));
+    }
+};
 const result = await esbuild.build({
     entryPoints: [path.join(here, 'out', 'main.js')],
     outfile: path.join(dist, 'server-bundle.cjs'),
@@ -55,7 +74,7 @@ const result = await esbuild.build({
     // bundle through its code cache too.
     define: { 'import.meta.url': '__cajalBundleUrl' },
     banner: { js: "const __cajalBundleUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, 'main.js')).href;" },
-    plugins: [oneLspProtocol],
+    plugins: [oneLspProtocol, lazyTransportModules],
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning'

@@ -27,6 +27,10 @@ describe('the bundled language server', () => {
             expect([...copies], library).toHaveLength(1);
         }
         expect(bundle).toContain('// node_modules/langium/lib/utils/cancellation.js');
+        // The transports' Node modules are required on first use only (esbuild.mjs, lazyTransportModules).
+        const transportRequires = [...bundle.matchAll(/^.*require\("(?:node:)?(?:crypto|net|child_process)"\).*$/gm)].map(match => match[0].trim());
+        expect(transportRequires).toHaveLength(3);
+        for (const line of transportRequires) expect(line).toMatch(/^var load = \(\) => loaded \?\?= require/);
     });
 
     test('gives the first diagnostics; the first run writes a code cache per thread, later runs use them', async () => {
