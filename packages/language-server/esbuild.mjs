@@ -79,6 +79,26 @@ const result = await esbuild.build({
     legalComments: 'none',
     logLevel: 'warning'
 });
+// One ES namespace per CommonJS module. esbuild's __toESM gives each ES module that imports a
+// CommonJS one (Langium's ~30 modules importing vscode-languageserver-protocol, ~700 exports)
+// a fresh object with a getter per export: 27 copies, a third of evaluating the server's
+// modules in the checker's thread. Kept per module (and per esbuild's Node mode, which only
+// changes `default`), as Node's own loader keeps one namespace per module; the getters stay live.
+// (A namespace taken while its module is still being evaluated would miss the exports added
+// after: the bundled CommonJS modules are libraries that import nothing of the bundle's ES modules.)
+const bundleFile = path.join(dist, 'server-bundle.cjs');
+const TO_ESM = 'var __toESM = (mod, isNodeMode, target) => (';
+const bundled = fs.readFileSync(bundleFile, 'utf-8');
+if (bundled.split(TO_ESM).length !== 2) throw new Error(`esbuild.mjs: esbuild's __toESM helper is no longer \`${TO_ESM}…\`; update the namespace cache for its new form`);
+fs.writeFileSync(bundleFile, bundled.replace(TO_ESM, 'var __toESMNamespaces = [new WeakMap(), new WeakMap()];\n' +
+    'var __toESM = (mod, isNodeMode) => {\n' +
+    '  if (mod === null || typeof mod !== "object" && typeof mod !== "function") return __toESMNamespace(mod, isNodeMode);\n' +
+    '  const namespaces = __toESMNamespaces[isNodeMode ? 1 : 0];\n' +
+    '  let namespace = namespaces.get(mod);\n' +
+    '  if (namespace === void 0) namespaces.set(mod, namespace = __toESMNamespace(mod, isNodeMode));\n' +
+    '  return namespace;\n' +
+    '};\n' +
+    'var __toESMNamespace = (mod, isNodeMode, target) => ('));
 const foreign = Object.keys(result.metafile.inputs).filter(input => /@tensorflow|@cajal[\\/](runtime|train)|packages[\\/](runtime|train)[\\/]/.test(input));
 if (foreign.length > 0) throw new Error(`the server bundle must know nothing of tfjs or training, but holds ${foreign.join(', ')}`);
 // dist/main.js sets V8 up for checking (@cajal/language/checker-start, as out/main.js does)

@@ -27,6 +27,8 @@ describe('the bundled language server', () => {
             expect([...copies], library).toHaveLength(1);
         }
         expect(bundle).toContain('// node_modules/langium/lib/utils/cancellation.js');
+        // One ES namespace per CommonJS module, not one per importer (esbuild.mjs).
+        expect(bundle).toContain('var __toESMNamespaces = [new WeakMap(), new WeakMap()];');
         // The transports' Node modules are required on first use only (esbuild.mjs, lazyTransportModules).
         const transportRequires = [...bundle.matchAll(/^.*require\("(?:node:)?(?:crypto|net|child_process)"\).*$/gm)].map(match => match[0].trim());
         expect(transportRequires).toHaveLength(3);
