@@ -8,6 +8,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { lazyTransportModules, oneLspProtocol, shareCommonJsNamespaces } from '../language-server/esbuild-plugins.mjs';
 
 const here = import.meta.dirname;
 const dist = path.join(here, 'dist');
@@ -31,9 +32,12 @@ await esbuild.build({
     // CommonJS has no import.meta; the bundled code only asks for its URL.
     define: { 'import.meta.url': '__cajalBundleUrl' },
     banner: { js: "const __cajalBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // As the language server's bundle: one copy of the LSP libraries Langium brings, their transports' Node modules on first use.
+    plugins: [oneLspProtocol, lazyTransportModules],
     legalComments: 'none',
     logLevel: 'warning'
 });
+shareCommonJsNamespaces(path.join(dist, 'worker-bundle.cjs'));
 // The worker the launcher starts: sets V8 up for checking (@cajal/language/checker-start),
 // then loads the bundle above through the code cache. On the worker, after Node's own start
 // (whose built-in code cache V8 takes only under the flags Node starts with: set before the

@@ -11,6 +11,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { lazyTransportModules, oneLspProtocol, shareCommonJsNamespaces } from './esbuild-plugins.mjs';
 
 const here = import.meta.dirname;
 const dist = path.join(here, 'dist');
@@ -36,10 +37,12 @@ const result = await esbuild.build({
     // bundle through its code cache too.
     define: { 'import.meta.url': '__cajalBundleUrl' },
     banner: { js: "const __cajalBundleUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, 'main.js')).href;" },
+    plugins: [oneLspProtocol, lazyTransportModules],
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning'
 });
+shareCommonJsNamespaces(path.join(dist, 'server-bundle.cjs'));
 const foreign = Object.keys(result.metafile.inputs).filter(input => /@tensorflow|@cajal[\\/](runtime|train)|packages[\\/](runtime|train)[\\/]/.test(input));
 if (foreign.length > 0) throw new Error(`the server bundle must know nothing of tfjs or training, but holds ${foreign.join(', ')}`);
 // dist/main.js sets V8 up for checking (@cajal/language/checker-start, as out/main.js does)

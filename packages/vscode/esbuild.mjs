@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
+import { lazyTransportModules, oneLspProtocol } from '../language-server/esbuild-plugins.mjs';
 
 const here = import.meta.dirname;
 const root = path.resolve(here, '..', '..');
@@ -74,7 +75,9 @@ if (wanted('server')) {
             ...importMetaShim,
             entryPoints: [entry],
             outfile: path.join(dist, 'server.cjs'),
-            mainFields: ['module', 'main']
+            mainFields: ['module', 'main'],
+            // One copy of the LSP libraries, the transports' Node modules on first use (as the server's own bundle).
+            plugins: [oneLspProtocol, lazyTransportModules]
         });
         built.push('server.cjs');
     }

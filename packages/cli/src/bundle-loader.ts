@@ -14,6 +14,7 @@
  * made by another V8 version or for another source, and then this run writes a new one. An
  * unwritable folder only means no cache.
  */
+import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -45,9 +46,20 @@ function writeCache(script: vm.Script): void {
     }
 }
 
+/**
+ * The bundle's text. Read as bytes and decoded here: `readFileSync(file, 'utf-8')` took
+ * 10–15 ms for the 2 MB server bundle on Node 22, the bytes and their decoding 2–5 ms; text
+ * that is all ASCII (most of a bundle: esbuild escapes what it can) is decoded as Latin-1,
+ * which gives the same one-byte string without UTF-8's checks.
+ */
+function readBundle(): string {
+    const bytes = fs.readFileSync(bundle);
+    return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf-8');
+}
+
 const cachedData = readCache();
 // The CommonJS wrapper Node's own loader puts around a module.
-const source = `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(bundle, 'utf-8')}\n})`;
+const source = `(function (exports, require, module, __filename, __dirname) {${readBundle()}\n})`;
 const script = new vm.Script(source, {
     filename: bundle,
     cachedData,

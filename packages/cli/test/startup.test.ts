@@ -84,6 +84,15 @@ describe('the bundled worker\'s code cache (packages/cli/src/bundle-loader.ts)',
         return { code: result.status, stdout: result.stdout, stderr: result.stderr };
     }
 
+    test('the bundle holds one copy of each LSP library Langium brings (language-server/esbuild-plugins.mjs)', () => {
+        const bundle = fs.readFileSync(path.join(dist, 'worker-bundle.cjs'), 'utf-8');
+        for (const library of ['vscode-languageserver-protocol', 'vscode-jsonrpc', 'vscode-languageserver-types']) {
+            const copies = new Set([...bundle.matchAll(new RegExp(`^// (\\S*node_modules/${library})/`, 'gm'))].map(match => match[1]));
+            expect([...copies], library).toHaveLength(1);
+        }
+        expect(bundle).toContain('var __toESMNamespaces = [new WeakMap(), new WeakMap()];');
+    });
+
     test('the first run writes the cache, later runs use it (V8 accepts it: it is not rewritten) and check the same', () => {
         expect(fs.existsSync(path.join(dist, 'worker-bundle.cjs')), 'the CLI bundle is built by npm run build (node packages/cli/esbuild.mjs)').toBe(true);
         const directory = directoryWith({ 'bad.cajal': 'def f (x : Bool) : Bool = y\n' });

@@ -19,6 +19,22 @@ describe('the bundled language server', () => {
         expect(bundle).not.toMatch(/^\/\/ (node_modules\/@tensorflow|packages\/(runtime|train))\/|require\("@(tensorflow\/|cajal\/(runtime|train))/m);
     });
 
+    test('holds one copy of each LSP library, the one vscode-languageserver uses (esbuild-plugins.mjs, oneLspProtocol)', () => {
+        const bundle = fs.readFileSync(path.join(dist, 'server-bundle.cjs'), 'utf-8');
+        for (const library of ['vscode-languageserver-protocol', 'vscode-jsonrpc', 'vscode-languageserver-types']) {
+            // Where each bundled file of the library came from: one package folder, whichever npm installed.
+            const copies = new Set([...bundle.matchAll(new RegExp(`^// (\\S*node_modules/${library})/`, 'gm'))].map(match => match[1]));
+            expect([...copies], library).toHaveLength(1);
+        }
+        expect(bundle).toContain('// node_modules/langium/lib/utils/cancellation.js');
+        // One ES namespace per CommonJS module, not one per importer (esbuild-plugins.mjs, shareCommonJsNamespaces).
+        expect(bundle).toContain('var __toESMNamespaces = [new WeakMap(), new WeakMap()];');
+        // The transports' Node modules are required on first use only (esbuild-plugins.mjs, lazyTransportModules).
+        const transportRequires = [...bundle.matchAll(/^.*require\("(?:node:)?(?:crypto|net|child_process)"\).*$/gm)].map(match => match[0].trim());
+        expect(transportRequires).toHaveLength(3);
+        for (const line of transportRequires) expect(line).toMatch(/^var load = \(\) => loaded \?\?= require/);
+    });
+
     test('gives the first diagnostics; the first run writes a code cache per thread, later runs use them', async () => {
         const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-server-bundle-'));
         try {

@@ -56,6 +56,14 @@ describe('server bundle (dist/server.cjs)', () => {
         expect(text).not.toMatch(/tfjs-core|tfjs-backend/);
     });
 
+    it('holds one copy of each LSP library (language-server/esbuild-plugins.mjs)', () => {
+        const text = fs.readFileSync(path.join(outDir, 'server.cjs'), 'utf8');
+        for (const library of ['vscode-languageserver-protocol', 'vscode-jsonrpc', 'vscode-languageserver-types']) {
+            const copies = new Set([...text.matchAll(new RegExp(`^// (\\S*node_modules/${library})/`, 'gm'))].map(m => m[1]));
+            expect([...copies], library).toHaveLength(1);
+        }
+    });
+
     describe('speaks LSP over stdio', () => {
         let server: ChildProcess;
         let connection: MessageConnection;

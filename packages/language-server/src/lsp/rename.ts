@@ -15,11 +15,15 @@ const REQUEST_FAILED = -32803;
  * (which the rename would capture or shadow).
  */
 export class CajalRenameProvider extends DefaultRenameProvider {
-    private readonly keywords: Set<string>;
+    private keywordSet: Set<string> | undefined;
 
     constructor(private readonly services: CajalLspServices) {
         super(services);
-        this.keywords = new Set(AstUtils.streamAllContents(services.Grammar)
+    }
+
+    /** The keywords spelt like names, listed on the first rename: Langium makes every service at `initialize`, on the way to the first check. */
+    private get keywords(): Set<string> {
+        return this.keywordSet ??= new Set(AstUtils.streamAllContents(this.services.Grammar)
             .filter(GrammarAST.isKeyword)
             .map(keyword => keyword.value)
             .filter(value => IDENTIFIER.test(value)));
