@@ -141,7 +141,9 @@ export class WasmGemm {
     batchMatMul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo | undefined {
         const plan = planOf(a, b, transposeA, transposeB);
         if (!plan) return undefined;
-        if (mode === 'auto' && !(this.options.fusedMultiplyAdd && plan.m >= AUTO_MIN_ROWS && plan.n >= autoMinColumns)) return undefined;
+        // Products over an empty k always come here: tfjs-WASM's own kernel leaves their output as
+        // the heap had it (stale data, not zeros; tfjs-backend-wasm 4.22), ours writes C's zeros.
+        if (mode === 'auto' && plan.k > 0 && !(this.options.fusedMultiplyAdd && plan.m >= AUTO_MIN_ROWS && plan.n >= autoMinColumns)) return undefined;
         const { m, k, n, batchA, batchB, batch } = plan;
         // B stored [k, n] with whole panels is read in place; else packed (with 4 × 4 transposes when transposed).
         const packB = transposeB || n % GEMM_COLUMNS !== 0;
