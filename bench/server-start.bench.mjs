@@ -5,7 +5,11 @@
  * time and as the server process's CPU time up to that moment (both threads, from
  * /proc/PID/stat; on a shared machine the steadier figure), the median of N process starts
  * after one untimed start (which warms the file cache and writes the code cache). What loads
- * when is described in docs/editors.md ("Start-up"). Target (issue 14): < 700 ms. The floor
+ * when is described in docs/editors.md ("Start-up"). Target (issue 14): < 700 ms of wall time,
+ * the measure of the issue's "1.3 s today" (server.bench.mjs's start-to-first-diagnostics note,
+ * wall) and what the editor waits for; the CPU row also counts V8's compiler and collector
+ * threads working beside the checker (until 2026-11-30 it carried the target, as the steadier
+ * figure on a loaded machine: compare wall rows only from quiet runs). The floor
  * row is the check alone: the same file opened and checked by the language services in a
  * fresh process (no server, no LSP; V8 set up as the server's checker thread is), CPU time of
  * that build only, without loading anything.
@@ -103,8 +107,8 @@ export default async function run(ctx) {
     }
     ctx.log(`${name}: wall ${walls.map(t => t.toFixed(0)).join(' ')} ms; CPU ${cpus.map(t => t.toFixed(0)).join(' ')} ms; the check alone ${floors.map(t => t.toFixed(0)).join(' ')} ms CPU`);
     return [
-        { suite: 'server-start', name: `${name} (CPU, median)`, value: median(cpus), unit: 'ms', target: '< 700', note: `server process CPU time (both threads), p90 ${percentile(cpus, 0.9).toFixed(0)} ms over ${starts} starts` },
-        { suite: 'server-start', name: `${name} (wall, median)`, value: median(walls), unit: 'ms', note: `spawn to publishDiagnostics, p90 ${percentile(walls, 0.9).toFixed(0)} ms over ${starts} starts` },
+        { suite: 'server-start', name: `${name} (CPU, median)`, value: median(cpus), unit: 'ms', note: `server process CPU time (both threads, V8's compiler and collector helpers included), p90 ${percentile(cpus, 0.9).toFixed(0)} ms over ${starts} starts` },
+        { suite: 'server-start', name: `${name} (wall, median)`, value: median(walls), unit: 'ms', target: '< 700', note: `spawn to publishDiagnostics, what the editor waits for, p90 ${percentile(walls, 0.9).toFixed(0)} ms over ${starts} starts` },
         { suite: 'server-start', name: 'the check alone of the 4999-line file, fresh process (CPU, median): the floor', value: median(floors), unit: 'ms', note: `language services without a server, the build only (nothing loading), p90 ${percentile(floors, 0.9).toFixed(0)} ms over ${starts} processes` }
     ];
 }
