@@ -16,6 +16,7 @@ import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTorch, documentArchitectures, generateTorchModule, pythonIdentifier, pythonLiteral } from '@cajal/compiler';
 import { cliBin as cli } from '../../../test/executables.js';
 import { TORCH_PYTHON } from '../../../test/torch-python.js';
+import { expectGolden } from '../../../test/golden-files.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
@@ -29,11 +30,7 @@ async function generate(file: string) {
     return compileDocumentToTorch(document, services, { source: path.basename(file) });
 }
 
-function golden(name: string, actual: string): void {
-    const file = path.join(here, 'golden', name);
-    if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(file, actual);
-    expect(actual).toBe(fs.readFileSync(file, 'utf-8'));
-}
+const golden = (name: string, actual: string) => expectGolden(here, name, actual);
 
 const CASES = [
     ['neurons', path.join(root, 'examples/neurons.cajal')],

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkText } from '@cajal/language/testing';
 import { compileDocumentToTfjs, generateTfjsModule, jsIdentifier } from '@cajal/compiler';
+import { expectGolden } from '../../../test/golden-files.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
@@ -20,11 +21,7 @@ async function generate(file: string) {
     return compileDocumentToTfjs(document, services, { source: path.basename(file) });
 }
 
-function golden(name: string, actual: string): void {
-    const file = path.join(here, 'golden', name);
-    if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(file, actual);
-    expect(actual).toBe(fs.readFileSync(file, 'utf-8'));
-}
+const golden = (name: string, actual: string) => expectGolden(here, name, actual);
 
 describe('generateTfjsModule', () => {
     for (const [name, file] of [['neurons', path.join(root, 'examples/neurons.cajal')], ['linked', path.join(here, 'fixtures/linked.cajal')]] as const) {

@@ -8,7 +8,6 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -16,6 +15,7 @@ import { initBackend, ownWasmGemmStats, setGemmTuning, useOwnWasmGemm } from '@c
 import { generateGemmModule, GEMM_COLUMNS, type GemmOptions } from '../src/wasm-gemm-module.js';
 import { gemmOptionsForThisEngine } from '../src/wasm-gemm.js';
 import { mulberry32 } from './seeded-random.js';
+import { expectGolden, hexLines } from '../../../test/golden-files.js';
 
 /** Node's WebAssembly API, as far as used here (the project's TypeScript libs do not declare it). */
 declare const WebAssembly: {
@@ -30,14 +30,7 @@ const nodeMajor = Number(process.versions.node.split('.')[0]);
 const PLAIN: GemmOptions = { fusedMultiplyAdd: false, tileRows: 4, unroll: 1 };
 const FUSED: GemmOptions = { ...PLAIN, fusedMultiplyAdd: true };
 
-/** The bytes as hex, 32 to a line: a golden file a diff can show. */
-const hexLines = (bytes: Uint8Array) => Array.from({ length: Math.ceil(bytes.length / 32) }, (_, i) =>
-    Array.from(bytes.subarray(32 * i, 32 * i + 32), b => b.toString(16).padStart(2, '0')).join(' ')).join('\n') + '\n';
-function golden(name: string, actual: string): void {
-    const file = path.join(here, 'golden', name);
-    if (process.env.UPDATE_GOLDEN === '1') fs.writeFileSync(file, actual);
-    expect(actual).toBe(fs.readFileSync(file, 'utf-8'));
-}
+const golden = (name: string, actual: string) => expectGolden(here, name, actual);
 
 describe('generateGemmModule', () => {
     it('matches the golden modules (plain SIMD and fused multiply-add, 4 × 8 tiles)', () => {

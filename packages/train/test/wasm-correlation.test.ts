@@ -7,7 +7,6 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as fc from 'fast-check';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -18,21 +17,12 @@ import {
     CORRELATION_FILTER_GRADIENT_KERNEL, CORRELATION_KERNEL, correlationLayout, correlationModuleBytes,
     correlationUsesFusedMultiplyAdd, filterGradientModuleBytes
 } from '../src/wasm-correlation.js';
+import { expectGolden, hexLines } from '../../../test/golden-files.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 
-/** The bytes as hex, 32 to a line: a golden file a diff can show. */
-const hexLines = (bytes: Uint8Array) => Array.from({ length: Math.ceil(bytes.length / 32) }, (_, i) =>
-    Array.from(bytes.subarray(32 * i, 32 * i + 32), b => b.toString(16).padStart(2, '0')).join(' ')).join('\n') + '\n';
-function golden(name: string, actual: string): void {
-    const file = path.join(here, 'golden', name);
-    if (process.env.UPDATE_GOLDEN === '1') {
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.writeFileSync(file, actual);
-    }
-    expect(actual).toBe(fs.readFileSync(file, 'utf-8'));
-}
+const golden = (name: string, actual: string) => expectGolden(here, name, actual);
 
 describe('the correlation modules', () => {
     it('match the golden modules (plain SIMD and fused multiply-add; 7 and 4 accumulators, as 28 × 28 images with 13 × 13 kernels use)', () => {
