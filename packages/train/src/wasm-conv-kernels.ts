@@ -47,6 +47,24 @@ const maddCode = (fused: boolean, first: number[], second: number[], target: num
     ? [...first, ...second, ...get(target), ...simd(F32X4_RELAXED_MADD), ...set(target)]
     : [...first, ...second, ...simd(F32X4_MUL), ...get(target), ...simd(F32X4_ADD), ...set(target)];
 
+/**
+ * For each image (counter `n` up to `batch`) and each of its output rows (`i` up to `outHeight`),
+ * with `imageX` and `rowX` walking the input by `imageBytes` and `rowBytes`: `rowX` is copied to
+ * `pixelX` and `pixelLoop` runs. The three kernels walk the input this way.
+ */
+function overImageRows(locals: { n: number; i: number; imageX: number; rowX: number; pixelX: number }, sizes: { batch: number; outHeight: number; rowBytes: number; imageBytes: number }, pixelLoop: number[]): number[] {
+    const { n, i, imageX, rowX, pixelX } = locals;
+    return countedLoop(n, get(sizes.batch), [
+        ...get(imageX), ...set(rowX),
+        ...countedLoop(i, get(sizes.outHeight), [
+            ...get(rowX), ...set(pixelX),
+            ...pixelLoop,
+            ...addTo(rowX, get(sizes.rowBytes))
+        ]),
+        ...addTo(imageX, get(sizes.imageBytes))
+    ]);
+}
+
 /** The most accumulators a kernel keeps: with the loaded vectors and a broadcast, within x64's 16 SIMD registers. */
 export const MAX_CONV_ACCUMULATORS = 10;
 
@@ -98,15 +116,7 @@ export function convolutionModuleBytes(options: ConvolutionModuleOptions): Uint8
     for (let p = 1; p < pixels; p++) code.push(...get(PIXEL_BYTES), ...i32(p), I32_MUL, ...set(pixelOffset(p)));
     code.push(
         ...get(X), ...set(imageX), ...get(Y), ...set(yp),
-        ...countedLoop(n, get(BATCH), [
-            ...get(imageX), ...set(rowX),
-            ...countedLoop(i, get(OUT_HEIGHT), [
-                ...get(rowX), ...set(pixelX),
-                ...countedLoop(s, get(STRIPS), strip),
-                ...addTo(rowX, get(ROW_BYTES))
-            ]),
-            ...addTo(imageX, get(IMAGE_BYTES))
-        ]),
+        ...overImageRows({ n, i, imageX, rowX, pixelX }, { batch: BATCH, outHeight: OUT_HEIGHT, rowBytes: ROW_BYTES, imageBytes: IMAGE_BYTES }, countedLoop(s, get(STRIPS), strip)),
         END);
     return singleFunctionModule('convolve', new Array(13).fill(I32), [2, ...uleb(11 + pixels), I32, ...uleb(1 + vectors + pixels * vectors), V128, ...code]);
 }
@@ -135,15 +145,7 @@ export function filterGradientConvModuleBytes(options: ConvolutionModuleOptions)
     for (let q = 0; q < taps; q++) for (let v = 0; v < vectors; v++) tapBlock.push(...get(dwp), ...simd(V128_LOAD, ...floatAt(16 * (q * vectors + v))), ...set(acc(q, v)));
     tapBlock.push(
         ...get(start), ...set(imageX), ...get(DY), ...set(dyp),
-        ...countedLoop(n, get(BATCH), [
-            ...get(imageX), ...set(rowX),
-            ...countedLoop(i, get(OUT_HEIGHT), [
-                ...get(rowX), ...set(xp),
-                ...countedLoop(j, get(OUT_WIDTH), pixel),
-                ...addTo(rowX, get(ROW_BYTES))
-            ]),
-            ...addTo(imageX, get(IMAGE_BYTES))
-        ]));
+        ...overImageRows({ n, i, imageX, rowX, pixelX: xp }, { batch: BATCH, outHeight: OUT_HEIGHT, rowBytes: ROW_BYTES, imageBytes: IMAGE_BYTES }, countedLoop(j, get(OUT_WIDTH), pixel)));
     for (let q = 0; q < taps; q++) for (let v = 0; v < vectors; v++) tapBlock.push(...get(dwp), ...get(acc(q, v)), ...simd(V128_STORE, ...floatAt(16 * (q * vectors + v))));
     tapBlock.push(...addTo(dwp, i32(16 * vectors * taps)), ...addTo(start, i32(4 * taps)));
 
@@ -200,15 +202,7 @@ export function oneChannelConvolutionModuleBytes(options: Omit<ConvolutionModule
     for (let p = 1; p < pixels; p++) code.push(...get(PIXEL_BYTES), ...i32(p), I32_MUL, ...set(pixelOffset(p)), ...get(OUT_PIXEL_BYTES), ...i32(p), I32_MUL, ...set(outOffset(p)));
     code.push(
         ...get(X), ...set(imageX), ...get(Y), ...set(yp),
-        ...countedLoop(n, get(BATCH), [
-            ...get(imageX), ...set(rowX),
-            ...countedLoop(i, get(OUT_HEIGHT), [
-                ...get(rowX), ...set(pixelX),
-                ...countedLoop(s, get(STRIPS), strip),
-                ...addTo(rowX, get(ROW_BYTES))
-            ]),
-            ...addTo(imageX, get(IMAGE_BYTES))
-        ]),
+        ...overImageRows({ n, i, imageX, rowX, pixelX }, { batch: BATCH, outHeight: OUT_HEIGHT, rowBytes: ROW_BYTES, imageBytes: IMAGE_BYTES }, countedLoop(s, get(STRIPS), strip)),
         END);
     return singleFunctionModule('convolveOne', new Array(12).fill(I32), [2, ...uleb(11 + 2 * pixels), I32, ...uleb(1 + pixels), V128, ...code]);
 }
