@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { bin, directoryWith, repository } from './helpers.js';
+import { expectOneCopyOfEachLspLibrary } from '../../../test/bundle-contents.js';
 
 // What each command loads (docs/cli.md, "Start-up"), seen without timing: a module hook,
 // preloaded with --import into the main thread and (through the inherited execArgv) the
@@ -86,10 +87,7 @@ describe('the bundled worker\'s code cache (packages/cli/src/bundle-loader.ts)',
 
     test('the bundle holds one copy of each LSP library Langium brings (language-server/esbuild-plugins.mjs)', () => {
         const bundle = fs.readFileSync(path.join(dist, 'worker-bundle.cjs'), 'utf-8');
-        for (const library of ['vscode-languageserver-protocol', 'vscode-jsonrpc', 'vscode-languageserver-types']) {
-            const copies = new Set([...bundle.matchAll(new RegExp(`^// (\\S*node_modules/${library})/`, 'gm'))].map(match => match[1]));
-            expect([...copies], library).toHaveLength(1);
-        }
+        expectOneCopyOfEachLspLibrary(bundle);
         expect(bundle).toContain('var __toESMNamespaces = [new WeakMap(), new WeakMap()];');
     });
 

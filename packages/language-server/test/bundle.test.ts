@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startServer } from './lsp-client.js';
 import { repositoryRoot } from '../../../test/example-files.js';
+import { expectOneCopyOfEachLspLibrary } from '../../../test/bundle-contents.js';
 
 const dist = path.join(repositoryRoot, 'packages', 'language-server', 'dist');
 
@@ -21,11 +22,7 @@ describe('the bundled language server', () => {
 
     test('holds one copy of each LSP library, the one vscode-languageserver uses (esbuild-plugins.mjs, oneLspProtocol)', () => {
         const bundle = fs.readFileSync(path.join(dist, 'server-bundle.cjs'), 'utf-8');
-        for (const library of ['vscode-languageserver-protocol', 'vscode-jsonrpc', 'vscode-languageserver-types']) {
-            // Where each bundled file of the library came from: one package folder, whichever npm installed.
-            const copies = new Set([...bundle.matchAll(new RegExp(`^// (\\S*node_modules/${library})/`, 'gm'))].map(match => match[1]));
-            expect([...copies], library).toHaveLength(1);
-        }
+        expectOneCopyOfEachLspLibrary(bundle);
         expect(bundle).toContain('// node_modules/langium/lib/utils/cancellation.js');
         // One ES namespace per CommonJS module, not one per importer (esbuild-plugins.mjs, shareCommonJsNamespaces).
         expect(bundle).toContain('var __toESMNamespaces = [new WeakMap(), new WeakMap()];');

@@ -114,16 +114,19 @@ describe('BatchMatMul on WASM through our kernel', () => {
         }
     };
 
+    /** a · b of random a and b (stored transposed where asked, with outer batch dimensions) from one seed. */
+    const randomProduct = (m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, outerA: number[], outerB: number[], seed: number) => {
+        const a = tf.randomUniform([...outerA, ...(transposeA ? [k, m] : [m, k])], -1, 1, 'float32', seed);
+        const b = tf.randomUniform([...outerB, ...(transposeB ? [n, k] : [k, n])], -1, 1, 'float32', seed + 1);
+        return tf.matMul(a, b, transposeA, transposeB);
+    };
+
     it('equals tfjs\'s kernel on random shapes, transposes and batch dimensions', () => {
         const batchShapes = fc.constantFrom<[number[], number[]]>([[], []], [[3], [3]], [[2, 2], [2, 2]], [[3], []], [[], [4]], [[1], [3]], [[2, 1], [1]]);
         fc.assert(fc.property(
             fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 70 }), fc.boolean(), fc.boolean(), batchShapes, fc.integer(),
             (m, k, n, transposeA, transposeB, [outerA, outerB], seed) => {
-                const [own, theirs] = bothWays(() => {
-                    const a = tf.randomUniform([...outerA, ...(transposeA ? [k, m] : [m, k])], -1, 1, 'float32', seed);
-                    const b = tf.randomUniform([...outerB, ...(transposeB ? [n, k] : [k, n])], -1, 1, 'float32', seed + 1);
-                    return tf.matMul(a, b, transposeA, transposeB);
-                }, 1);
+                const [own, theirs] = bothWays(() => randomProduct(m, k, n, transposeA, transposeB, outerA, outerB, seed), 1);
                 expectClose(own, theirs, k);
             }), { numRuns: 60 });
     });
@@ -134,11 +137,7 @@ describe('BatchMatMul on WASM through our kernel', () => {
             fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 45 }), fc.constantFrom(8, 16, 24, 5, 13), fc.boolean(), fc.boolean(), batchShapes, fc.constantFrom(4, 8, 12), fc.integer(),
             (m, k, n, transposeA, transposeB, [outerA, outerB], slice, seed) => {
                 setGemmTuning({ kSlice: slice });
-                const [own, theirs] = bothWays(() => {
-                    const a = tf.randomUniform([...outerA, ...(transposeA ? [k, m] : [m, k])], -1, 1, 'float32', seed);
-                    const b = tf.randomUniform([...outerB, ...(transposeB ? [n, k] : [k, n])], -1, 1, 'float32', seed + 1);
-                    return tf.matMul(a, b, transposeA, transposeB);
-                }, 1);
+                const [own, theirs] = bothWays(() => randomProduct(m, k, n, transposeA, transposeB, outerA, outerB, seed), 1);
                 expectClose(own, theirs, k);
             }), { numRuns: 60 });
         expect(() => setGemmTuning({ kSlice: 2 })).toThrow(/the slice of k must be at least 4, got 2/);

@@ -12,6 +12,7 @@ import { CajalCommands, type VscodeApi } from '../src/commands.js';
 import type { TrainingState } from '../src/training.js';
 import { createFakeVscode, fakeOutput } from './fakeVscode.js';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { expectOneCopyOfEachLspLibrary } from '../../../test/bundle-contents.js';
 
 const packageDir = path.resolve(import.meta.dirname, '..');
 const fixtures = path.resolve(packageDir, '..', '..', 'test', 'vscode-e2e', 'fixtures');
@@ -58,10 +59,7 @@ describe('server bundle (dist/server.cjs)', () => {
 
     it('holds one copy of each LSP library (language-server/esbuild-plugins.mjs)', () => {
         const text = fs.readFileSync(path.join(outDir, 'server.cjs'), 'utf8');
-        for (const library of ['vscode-languageserver-protocol', 'vscode-jsonrpc', 'vscode-languageserver-types']) {
-            const copies = new Set([...text.matchAll(new RegExp(`^// (\\S*node_modules/${library})/`, 'gm'))].map(m => m[1]));
-            expect([...copies], library).toHaveLength(1);
-        }
+        expectOneCopyOfEachLspLibrary(text);
     });
 
     describe('speaks LSP over stdio', () => {
