@@ -1,5 +1,5 @@
-import type { ILexingError, IToken } from 'chevrotain';
-import { DefaultLexer, type LexerResult, type TokenizeOptions } from 'langium';
+import { Lexer as ChevrotainLexer, type ILexerErrorMessageProvider, type ILexingError, type IToken, type TokenType, type TokenTypeDictionary } from 'chevrotain';
+import type { LangiumCoreServices, Lexer, LexerResult, TokenBuilder, TokenizeOptions } from 'langium';
 import { guardUnbalanced } from './unbalanced-guard.js';
 import { CLOSING_BRACKETS, OPENING_BRACKETS, TOP_LEVEL_KEYWORDS, scanBlockComment } from './cajal-lexical.js';
 
@@ -37,13 +37,43 @@ export const NESTING_MESSAGE_START = 'This declaration nests too deeply';
 const OPENS_RIGHT = new Set(['if', 'fun', '\\', 'λ', 'let', '-o', '⊸']);
 
 /**
- * The default lexer plus a nesting guard: a declaration whose nesting exceeds
- * {@link MAX_NESTING_DEPTH} keeps its head (`def name : T =`) but loses its body tokens,
- * with a lexing error at the point where the limit was crossed. The rest of the file
+ * Langium's default lexer (`DefaultLexer`) plus a nesting guard: a declaration whose nesting
+ * exceeds {@link MAX_NESTING_DEPTH} keeps its head (`def name : T =`) but loses its body
+ * tokens, with a lexing error at the point where the limit was crossed. The rest of the file
  * parses and checks as usual.
+ *
+ * Unlike `DefaultLexer`, it builds Chevrotain's lexer on the first `tokenize`, not when the
+ * services are made: a well-formed text is lexed by the fast parser (fast-parser.ts), which
+ * reads only the token types ({@link definition}), so the language server's first check of a
+ * well-formed file no longer waits for it (10–20 ms, mostly Chevrotain checking the token
+ * definitions: docs/editors.md, "Start-up"). The token types Langium's token builder makes
+ * are plain objects; Chevrotain's lexer and parser, when built, each add the fields their
+ * matchers read (`tokenTypeIdx`, `categoryMatches`…) and change none of the others, and
+ * nothing else reads those fields (Langium and the fast parser read a token type's name and
+ * pattern): test/parser/lazy-lexer.test.ts.
  */
-export class CajalLexer extends DefaultLexer {
+export class CajalLexer implements Lexer {
+    private readonly tokenTypes: TokenTypeDictionary;
+    private readonly lexerTokens: TokenType[];
+    private readonly tokenBuilder: TokenBuilder;
+    private readonly errorMessageProvider: ILexerErrorMessageProvider;
+    /** As `DefaultLexer`: Chevrotain checks the token definitions unless the language is built in production mode. */
+    private readonly skipValidations: boolean;
+    private chevrotainLexer: ChevrotainLexer | undefined;
     private region: TextRegion | undefined;
+
+    constructor(services: LangiumCoreServices) {
+        this.tokenBuilder = services.parser.TokenBuilder;
+        this.errorMessageProvider = services.parser.LexerErrorMessageProvider;
+        // Cajal's token builder (cajal-token-builder.ts) gives one list of token types, in the order they are tried.
+        this.lexerTokens = this.tokenBuilder.buildTokens(services.Grammar, { caseInsensitive: services.LanguageMetaData.caseInsensitive }) as TokenType[];
+        this.tokenTypes = Object.fromEntries(this.lexerTokens.map(token => [token.name, token]));
+        this.skipValidations = services.LanguageMetaData.mode === 'production';
+    }
+
+    get definition(): TokenTypeDictionary {
+        return this.tokenTypes;
+    }
 
     /**
      * Makes the next `tokenize` call lex only `text[region.start, region.end)`, with
@@ -62,19 +92,31 @@ export class CajalLexer extends DefaultLexer {
         return region;
     }
 
-    override tokenize(text: string, options?: TokenizeOptions): LexerResult {
+    /** Lexes `text` (one mode: `options` as Langium's default lexer, which ignores them). */
+    tokenize(text: string, _options?: TokenizeOptions): LexerResult {
         const region = this.region;
         this.region = undefined;
         if (region) {
-            const result = this.tokenizeWhole(text.substring(region.start, region.end), options);
+            const result = this.tokenizeWhole(text.substring(region.start, region.end));
             shiftLexerResult(result, region);
             return result;
         }
-        return this.tokenizeWhole(text, options);
+        return this.tokenizeWhole(text);
     }
 
-    private tokenizeWhole(text: string, options?: TokenizeOptions): LexerResult {
-        const result = super.tokenize(text, options);
+    private tokenizeWhole(text: string): LexerResult {
+        this.chevrotainLexer ??= new ChevrotainLexer(this.lexerTokens, {
+            positionTracking: 'full',
+            skipValidations: this.skipValidations,
+            errorMessageProvider: this.errorMessageProvider
+        });
+        const lexed = this.chevrotainLexer.tokenize(text);
+        const result: LexerResult = {
+            tokens: lexed.tokens,
+            errors: lexed.errors,
+            hidden: lexed.groups.hidden ?? [],
+            report: this.tokenBuilder.flushLexingReport?.(text)
+        };
         for (const guard of [guardNesting, guardUnbalanced]) {
             const guarded = guard(result.tokens);
             if (guarded.errors.length > 0) {

@@ -1,0 +1,73 @@
+/**
+ * Cajal's lexer builds Chevrotain's lexer on its first `tokenize` (cajal-lexer.ts), so the
+ * fast parser's check of a well-formed file runs without it. That is sound only if building it
+ * changes nothing the fast parser reads of the token types (it adds the fields Chevrotain's
+ * own matchers read) and if the definitions Chevrotain checks when it builds its lexer are
+ * checked here too (in production mode it skips that check).
+ */
+import { describe, expect, test, vi } from 'vitest';
+import { Lexer as ChevrotainLexer, type TokenType } from 'chevrotain';
+import { DefaultLexer, URI } from 'langium';
+import { createCajalCoreServices } from '@cajal/language';
+import { CajalLexer } from '../../src/parser/cajal-lexer.js';
+
+/** What a token type holds, copied one level deeper (Chevrotain's lexer would change the arrays and maps in place). */
+function fieldsOf(types: TokenType[]): Array<Record<string, unknown>> {
+    return types.map(type => Object.fromEntries(Object.entries(type).map(([key, value]) => [key,
+        Array.isArray(value) ? [...value] : value !== null && typeof value === 'object' && !(value instanceof RegExp) ? { ...value } : value])));
+}
+
+const TEXT = 'def f (x : Bool) : Bool = if x then false else true {- a {- nested -} comment -}\n-- line\ndef g : Float = 1.5e3\n';
+
+describe("Cajal's lexer, built on first use", () => {
+    test('a well-formed file is parsed and checked without building Chevrotain\'s lexer', async () => {
+        const { shared, Cajal } = createCajalCoreServices();
+        const document = shared.workspace.LangiumDocumentFactory.fromString('def f (x : Bool) : Bool = x\ndef g : Bool = f true\n', URI.parse('file:///lazy.cajal'));
+        await shared.workspace.DocumentBuilder.build([document], { validation: true });
+        expect(document.parseResult.parserErrors).toEqual([]);
+        expect(document.diagnostics).toEqual([]);
+        expect((Cajal.parser.Lexer as unknown as { chevrotainLexer?: unknown }).chevrotainLexer).toBeUndefined();
+        // A text with an error goes to Langium's parser, which lexes: then it is built.
+        const broken = shared.workspace.LangiumDocumentFactory.fromString('def f : Bool = (\n', URI.parse('file:///broken.cajal'));
+        await shared.workspace.DocumentBuilder.build([broken], { validation: true });
+        expect(broken.parseResult.parserErrors.length).toBeGreaterThan(0);
+        expect((Cajal.parser.Lexer as unknown as { chevrotainLexer?: unknown }).chevrotainLexer).toBeInstanceOf(ChevrotainLexer);
+    });
+
+    test("building Chevrotain's lexer only adds Chevrotain's own fields to the token types", () => {
+        const lexer = new CajalLexer(createCajalCoreServices().Cajal);
+        const types = Object.values(lexer.definition);
+        const before = fieldsOf(types);
+        expect(before.some(fields => 'tokenTypeIdx' in fields)).toBe(false);
+        expect(lexer.tokenize(TEXT).errors).toEqual([]);
+        const after = fieldsOf(types);
+        // What the token builder set is as it was; what was added is what Chevrotain's lexer and parser add (augmentTokenTypes).
+        expect(after.map((fields, index) => Object.fromEntries(Object.keys(before[index]).map(key => [key, fields[key]])))).toEqual(before);
+        const added = new Set(after.flatMap((fields, index) => Object.keys(fields).filter(key => !(key in before[index]))));
+        expect([...added].sort()).toEqual(['CATEGORIES', 'categoryMatches', 'categoryMatchesMap', 'isParent', 'tokenTypeIdx']);
+    });
+
+    test("lexes as Langium's default lexer does", () => {
+        const { Cajal } = createCajalCoreServices();
+        const cajal = new CajalLexer(Cajal).tokenize(TEXT);
+        const langium = new DefaultLexer(Cajal).tokenize(TEXT);
+        const summary = (tokens: typeof cajal.tokens) => tokens.map(token => [token.tokenType.name, token.image, token.startOffset, token.startLine, token.endColumn]);
+        expect(summary(cajal.tokens)).toEqual(summary(langium.tokens));
+        expect(summary(cajal.hidden)).toEqual(summary(langium.hidden));
+        expect(cajal.tokens.length).toBeGreaterThan(20);
+        expect(cajal.hidden).toHaveLength(2);
+    });
+
+    test("Cajal's token definitions pass Chevrotain's checks, errors and warnings", () => {
+        const types = Object.values(new CajalLexer(createCajalCoreServices().Cajal).definition);
+        const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+        try {
+            const checked = new ChevrotainLexer(types, { positionTracking: 'full', skipValidations: false, deferDefinitionErrorsHandling: true });
+            expect(checked.lexerDefinitionErrors).toEqual([]);
+            expect(checked.lexerDefinitionWarning).toEqual([]);
+            expect(warn).not.toHaveBeenCalled();
+        } finally {
+            warn.mockRestore();
+        }
+    });
+});
