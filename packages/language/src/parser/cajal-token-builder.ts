@@ -1,6 +1,6 @@
 import type { CustomPatternMatcherFunc, TokenType } from 'chevrotain';
 import type { TokenVocabulary } from 'chevrotain';
-import { DefaultTokenBuilder, GrammarAST, type Grammar, type TokenBuilderOptions } from 'langium';
+import { DefaultTokenBuilder, GrammarAST, RegExpUtils, type Grammar, type TokenBuilderOptions } from 'langium';
 import { scanBlockComment } from './cajal-lexical.js';
 
 /**
@@ -14,6 +14,31 @@ export class CajalTokenBuilder extends DefaultTokenBuilder {
         const tokens = super.buildTokens(grammar, options) as TokenType[];
         const comments = tokens.filter(token => token.name === 'ML_COMMENT' || token.name === 'SL_COMMENT');
         return [...comments, ...tokens.filter(token => !comments.includes(token))];
+    }
+
+    /**
+     * The terminals a keyword is also a prefix of (`def` of ID), as Langium finds them, with each
+     * terminal's partial expression made once instead of once per keyword: Langium's
+     * `partialMatches` builds it afresh for each of the ~60 keywords and ~8 terminals, most of
+     * the token types' cost (on the server's way to its first check: docs/editors.md, "Start-up").
+     */
+    protected override findLongerAlt(keyword: GrammarAST.Keyword, terminalTokens: TokenType[]): TokenType[] {
+        return terminalTokens.filter(token => {
+            const partial = this.partialTerminal(token);
+            const match = partial && partial.exec(keyword.value);
+            return match !== null && match !== undefined && match[0].length > 0;
+        });
+    }
+
+    private readonly partialTerminals = new Map<TokenType, RegExp | undefined>();
+
+    /** `RegExpUtils.partialRegExp` of `^pattern$`, as Langium's `findLongerAlt` tests it; undefined for a terminal without a regular expression. */
+    private partialTerminal(token: TokenType): RegExp | undefined {
+        if (!this.partialTerminals.has(token)) {
+            const pattern = token.PATTERN as { source?: string } | undefined;
+            this.partialTerminals.set(token, pattern?.source ? RegExpUtils.partialRegExp('^' + pattern.source + '$') : undefined);
+        }
+        return this.partialTerminals.get(token);
     }
 
     protected override buildTerminalToken(terminal: GrammarAST.TerminalRule): TokenType {

@@ -7,9 +7,10 @@
  */
 import { describe, expect, test, vi } from 'vitest';
 import { Lexer as ChevrotainLexer, type TokenType } from 'chevrotain';
-import { DefaultLexer, URI } from 'langium';
+import { DefaultLexer, DefaultTokenBuilder, GrammarAST, URI } from 'langium';
 import { createCajalCoreServices } from '@cajal/language';
 import { CajalLexer } from '../../src/parser/cajal-lexer.js';
+import { CajalTokenBuilder } from '../../src/parser/cajal-token-builder.js';
 
 /** What a token type holds, copied one level deeper (Chevrotain's lexer would change the arrays and maps in place). */
 function fieldsOf(types: TokenType[]): Array<Record<string, unknown>> {
@@ -69,5 +70,24 @@ describe("Cajal's lexer, built on first use", () => {
         } finally {
             warn.mockRestore();
         }
+    });
+});
+
+/** Cajal's token builder with Langium's own `findLongerAlt` (which makes each partial expression afresh). */
+class LangiumLongerAlts extends CajalTokenBuilder {
+    protected override findLongerAlt(keyword: GrammarAST.Keyword, terminalTokens: TokenType[]): TokenType[] {
+        return (DefaultTokenBuilder.prototype as unknown as { findLongerAlt(k: GrammarAST.Keyword, t: TokenType[]): TokenType[] }).findLongerAlt.call(this, keyword, terminalTokens);
+    }
+}
+
+describe("Cajal's token types", () => {
+    test("give each keyword the longer alternatives Langium's token builder finds", () => {
+        const grammar = createCajalCoreServices().Cajal.Grammar;
+        const longerAlts = (types: TokenType[]) => types.map(type => [type.name, ([] as TokenType[]).concat(type.LONGER_ALT ?? []).map(alt => alt.name)]);
+        const cajal = longerAlts(new CajalTokenBuilder().buildTokens(grammar) as TokenType[]);
+        expect(cajal).toEqual(longerAlts(new LangiumLongerAlts().buildTokens(grammar) as TokenType[]));
+        // A word keyword may go on as an identifier; a symbol keyword (`(`, `->`) cannot.
+        expect(cajal).toContainEqual(['def', ['ID']]);
+        expect(cajal.filter(([, alts]) => alts.length === 0).length).toBeGreaterThan(5);
     });
 });
