@@ -1,6 +1,6 @@
 /**
  * Starting the checker's worker thread (main.ts). Small and free of Langium, so that the
- * bundled server's entry (dist/main.js, packages/language-server/esbuild.mjs) can start the
+ * bundled server's entry (dist/main.cjs, packages/language-server/esbuild.mjs) can start the
  * worker before the relay compiles and runs the bundle itself: the worker's own start (Node's
  * bootstrap of a thread, then the bundle) is the longest serial stretch before the first check,
  * and the relay's loading then overlaps it instead of preceding it (docs/editors.md, "Start-up").

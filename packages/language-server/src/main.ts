@@ -28,7 +28,7 @@ if (isMainThread) {
     // V8's flags hold for the whole process: set before the checker's worker starts.
     tuneV8ForChecking();
     // The worker starts before the supervisor is loaded (or, bundled, before the bundle is:
-    // dist/main.js starts it), so that the relay's loading overlaps the worker's start.
+    // dist/main.cjs starts it), so that the relay's loading overlaps the worker's start.
     let first: Worker | undefined = takeEarlyCheckerThread() ?? startCheckerThread(import.meta.url);
     void import('./supervisor.js').then(({ runSupervisor }) => runSupervisor({
         argv: process.argv.slice(2),

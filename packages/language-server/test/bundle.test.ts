@@ -35,12 +35,12 @@ describe('the bundled language server', () => {
     test('gives the first diagnostics; the first run writes a code cache per thread, later runs use them', async () => {
         const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'cajal-server-bundle-'));
         try {
-            for (const file of ['main.js', 'server-bundle.cjs']) fs.copyFileSync(path.join(dist, file), path.join(directory, file));
-            fs.writeFileSync(path.join(directory, 'package.json'), '{ "type": "module" }\n');
+            // Both CommonJS, the entry too (its worker starts without Node's ES module loader): no package.json needed.
+            for (const file of ['main.cjs', 'server-bundle.cjs']) fs.copyFileSync(path.join(dist, file), path.join(directory, file));
             const caches = ['server-bundle.cjs.main.v8-cache', 'server-bundle.cjs.v8-cache'].map(file => path.join(directory, file));
             let stderr = '';
             const session = async (env: Record<string, string> = {}) => {
-                const server = await startServer({ script: path.join(directory, 'main.js'), env });
+                const server = await startServer({ script: path.join(directory, 'main.cjs'), env });
                 try {
                     return (await server.open('file:///virtual/bundle.cajal', 'def f (x : Bool) : Bool = y\n')).map(d => `${d.code} ${d.range.start.line}:${d.range.start.character}`);
                 } finally {

@@ -2,7 +2,7 @@
  * How a process that checks Cajal sets up V8 for its checker thread. No Langium: the entry
  * points import this module (`@cajal/language/checker-start`) before loading anything else —
  * the language server's supervisor before it starts the checker's worker (and the server's
- * dist/main.js before it compiles the bundle), the CLI's bundled worker (dist/worker.js)
+ * dist/main.cjs before it compiles the bundle), the CLI's bundled worker (dist/worker.js)
  * before it compiles its bundle.
  *
  * V8 takes a code cache only under the flags it was made with. So the flag is set before a
