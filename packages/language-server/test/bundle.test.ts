@@ -55,10 +55,12 @@ describe('the bundled language server', () => {
             expect(await session({ CAJAL_LSP_TIMELINE: '1' })).toEqual(first);
             expect(caches.map(cache => fs.statSync(cache).mtimeMs)).toEqual(written);
             // The start timeline (docs/editors.md, "Start-up"): the checker's thread starts before the relay loads the bundle.
-            const steps = [...stderr.matchAll(/^cajal-language-server: timeline \+[\d.]+ (relay|checker) (.+)$/gm)].map(match => `${match[1]} ${match[2]}`);
+            const steps = [...stderr.matchAll(/^cajal-language-server: timeline \+[\d.]+ (relay|checker) (.+?)(?: \(thread CPU [\d.]+ ms\))?$/gm)].map(match => `${match[1]} ${match[2]}`);
             const relaySteps = steps.filter(step => step.startsWith('relay ')).slice(0, 4);
             expect(relaySteps).toEqual(['relay node started', 'relay checker thread started', 'relay bundle loaded', 'relay listening']);
             expect(steps).toContain('checker built: Validated');
+            // Each step with the CPU time its thread has used, where Node can say (22.19 and later).
+            if ('threadCpuUsage' in process) expect(stderr).toMatch(/^cajal-language-server: timeline \+[\d.]+ checker didOpen \(thread CPU [\d.]+ ms\)$/m);
             expect(steps).toContain('relay sent textDocument/publishDiagnostics');
         } finally {
             fs.rmSync(directory, { recursive: true, force: true });
