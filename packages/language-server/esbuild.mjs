@@ -5,7 +5,7 @@
 // ~500 modules; and dist/main.cjs, which runs that bundle through V8's code cache (the CLI's
 // loader, packages/cli/src/bundle-loader.ts, built for this bundle). The bundle knows nothing
 // of tfjs or Python: nothing the server imports does (this script fails if one did).
-// bin/cajal-language-server.js runs dist/main.cjs only while it is newer than every bundled
+// bin/cajal-language-server.js (CommonJS) runs dist/main.cjs only while it is newer than every bundled
 // package's compiled output. Usage: node packages/language-server/esbuild.mjs (after
 // npx tsc -b tsconfig.build.json; npm run build runs both).
 import * as esbuild from 'esbuild';
