@@ -22,6 +22,7 @@ import { CajalRenameProvider } from './lsp/rename.js';
 import { CajalFoldingRangeProvider } from './lsp/folding.js';
 import { CajalDocumentSymbolProvider } from './lsp/document-symbols.js';
 import { CajalDocumentBuilder } from './lsp/update-handler.js';
+import { CajalLanguageServer } from './lsp/language-server.js';
 import { CajalNeurons } from './lsp/neurons.js';
 import { CajalNodeKindProvider } from './lsp/node-kinds.js';
 import { CajalDefinitionProvider, CajalDocumentHighlightProvider, CajalReferencesProvider } from './lsp/navigation.js';
@@ -60,7 +61,9 @@ export const CajalLspModule: Module<CajalLspServices, PartialLangiumServices & C
 
 export const CajalLspSharedModule: Module<LangiumSharedServices, PartialLangiumSharedServices> = {
     lsp: {
-        NodeKindProvider: () => new CajalNodeKindProvider()
+        NodeKindProvider: () => new CajalNodeKindProvider(),
+        // Answers `initialize` before making the parser (lsp/language-server.ts).
+        LanguageServer: services => new CajalLanguageServer(services)
     },
     workspace: {
         DocumentBuilder: services => new CajalDocumentBuilder(services)
