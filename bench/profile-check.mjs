@@ -8,8 +8,8 @@
  * Each run is a new Node process (the first check is what start-up pays: nothing compiled,
  * nothing optimised yet), with V8 set up as the server's and the CLI's checker threads are
  * (@cajal/language/checker-start), or as Node starts with `--untuned`. Phases, in order: loading the language package; creating the
- * services and the parser service (the grammar, Chevrotain's lexer for Langium's parser — Langium's
- * parser itself is made only for text with an error, fast-parser.ts); lexing the file alone with the
+ * services and the parser service (the grammar, the token types, the fast parser's tables — Chevrotain's
+ * lexer and Langium's parser are made only for text with an error: cajal-lexer.ts, fast-parser.ts); lexing the file alone with the
  * lexer the check uses, the fast path's (`CajalParser.lexWellFormed`, a first, cold lex); parsing it
  * (lexing again, and the tree); then the
  * document build's phases (indexing, scopes, linking, validation), validation split into
