@@ -34,7 +34,11 @@ import { CajalLexer, MAX_NESTING_COST, NESTING_COST, guardNesting, type TextRegi
 type Element = GrammarAST.AbstractElement;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** A token as Chevrotain's lexer makes it (the fields the CST builder and the lexer's guards read), and what it is. */
+/**
+ * A token as Chevrotain's lexer makes it (the fields the CST builder and the lexer's guards
+ * read), and what it is: the comments, and the one token the parser hands the CST builder
+ * (`FastParser.leafToken`). The other tokens are columns of numbers (`FastParser.tokenStarts`…).
+ */
 interface FastToken {
     image: string;
     startOffset: number;
@@ -62,10 +66,21 @@ interface Site {
 interface Keyword {
     image: string;
     tokenType: TokenType;
+    /** Its index in `FastParser.kinds`. */
+    kind: number;
     /** What the guard counts for it where it opens a construct (`NESTING_COST`), else 0. */
     nestingCost: number;
     /** Whether it starts a top-level item, where the guard starts counting again. */
     topLevel: boolean;
+}
+
+/** What a token is (a keyword, or a terminal: ID, INT, DECIMAL, STRING), and how its CST leaf is made. */
+interface TokenKind {
+    /** The keyword, or the terminal's name: what the parser's rules compare the next token with. */
+    name: string;
+    tokenType: TokenType;
+    /** Whether the token's image is `name` (a keyword), else the text it spans. */
+    keyword: boolean;
 }
 
 /** Thrown (never caught outside this module) where the text is not well formed: Langium's parser takes over. */
@@ -260,9 +275,34 @@ class FastParser {
      * and only opening tokens add to it. Within its budget, the guard has nothing to report.
      */
     private nestingBound = 0;
+    /** The token kinds, indexed by `tokenKinds`: the keywords, then the terminals. */
+    private readonly kinds: TokenKind[] = [];
+    /** Each kind's `name`, by index (what `peek` returns). */
+    private readonly kindNames: string[] = [];
+    private readonly idKind: number;
+    private readonly intKind: number;
+    private readonly decimalKind: number;
+    private readonly stringKind: number;
 
     // The state of one parse.
-    private tokens: FastToken[] = [];
+    /**
+     * The last `lex`'s tokens that are not comments, as columns: their kind (index in `kinds`),
+     * start and end offset in the whole text, 1-based line and column (each such token is on
+     * one line). Columns, not an object per token: the tokens live as long as the parse, so each
+     * token object was copied by the young generation's collector, and the tree is what it
+     * should spend its copying on.
+     */
+    private tokenCount = 0;
+    private tokenKinds = new Uint8Array(0);
+    private tokenStarts = new Int32Array(0);
+    private tokenEnds = new Int32Array(0);
+    private tokenLines = new Int32Array(0);
+    private tokenColumns = new Int32Array(0);
+    /** The text the last `lex` lexed, and its offset in the whole text: where non-keyword tokens' images are cut from. */
+    private source = '';
+    private base = 0;
+    /** The token `consume` hands the CST builder, refilled for each token (the builder copies its fields into the leaf). */
+    private readonly leafToken: FastToken = { image: '', startOffset: 0, startLine: 0, startColumn: 0, endLine: 0, endColumn: 0, tokenType: undefined as unknown as TokenType, kind: '' };
     private hidden: FastToken[] = [];
     private position = 0;
     private hiddenTaken = 0;
@@ -294,10 +334,15 @@ class FastParser {
         this.string = sticky(this.types.STRING);
         const keywords = AstUtils.streamAllContents(services.Grammar).filter(GrammarAST.isKeyword).map(keyword => keyword.value).distinct().toArray();
         keywords.sort((a, b) => b.length - a.length);
+        const addKind = (name: string, tokenType: TokenType, keyword: boolean): number => {
+            this.kinds.push({ name, tokenType, keyword });
+            this.kindNames.push(name);
+            return this.kinds.length - 1;
+        };
         for (const image of keywords) {
             const tokenType = this.types[image];
             if (!tokenType) throw new Error(`Langium's lexer has no token for the keyword '${image}'`);
-            const keyword: Keyword = { image, tokenType, nestingCost: NESTING_COST[image] ?? 0, topLevel: TOP_LEVEL_KEYWORDS.has(image) };
+            const keyword: Keyword = { image, tokenType, kind: addKind(image, tokenType, true), nestingCost: NESTING_COST[image] ?? 0, topLevel: TOP_LEVEL_KEYWORDS.has(image) };
             this.identifier.lastIndex = 0;
             const word = this.identifier.exec(image);
             if (word && word[0] === image) {
@@ -308,6 +353,11 @@ class FastParser {
                 this.symbolKeywords.set(image.charCodeAt(0), list);
             }
         }
+        this.idKind = addKind('ID', this.types.ID, false);
+        this.intKind = addKind('INT', this.types.INT, false);
+        this.decimalKind = addKind('DECIMAL', this.types.DECIMAL, false);
+        this.stringKind = addKind('STRING', this.types.STRING, false);
+        if (this.kinds.length > 256) throw new Error('cajal.langium has more token kinds than tokenKinds holds');
     }
 
     /** The parse of a well-formed text, as Langium's parser gives it; undefined where the text has an error. */
@@ -324,7 +374,7 @@ class FastParser {
         const lexed = region ? this.lex(input.substring(region.start, region.end), region) : this.lex(input, undefined);
         // The lexer's nesting guard (cajal-lexer.ts) can stop a well-formed text: then Langium's parser reports it.
         // (Its other guard, guardUnbalanced, finds brackets and `if`s left open, which a well-formed text has not.)
-        if (!lexed || (this.nestingBound > MAX_NESTING_COST && guardNesting(this.tokens as unknown as IToken[]).errors.length > 0)) {
+        if (!lexed || (this.nestingBound > MAX_NESTING_COST && guardNesting(this.tokenObjects() as unknown as IToken[]).errors.length > 0)) {
             this.reset();
             return undefined;
         }
@@ -347,30 +397,63 @@ class FastParser {
      * does before its next declaration. Returns the keyword's position (0-based).
      */
     private stopBefore(offset: number): { line: number; character: number } {
-        let first = this.tokens.length;
-        while (first > 0 && this.tokens[first - 1].startOffset >= offset) first--;
-        const keyword = this.tokens[first];
-        if (!keyword || keyword.startOffset !== offset || !DECLARATION_KEYWORDS.has(keyword.kind)) throw MISS;
-        this.tokens.length = first;
+        let first = this.tokenCount;
+        while (first > 0 && this.tokenStarts[first - 1] >= offset) first--;
+        if (first === this.tokenCount || this.tokenStarts[first] !== offset || !DECLARATION_KEYWORDS.has(this.kindNames[this.tokenKinds[first]])) throw MISS;
+        this.tokenCount = first;
         let hidden = this.hidden.length;
         while (hidden > 0 && this.hidden[hidden - 1].startOffset >= offset) hidden--;
         this.hidden.length = hidden;
-        return { line: keyword.startLine - 1, character: keyword.startColumn - 1 };
+        return { line: this.tokenLines[first] - 1, character: this.tokenColumns[first] - 1 };
+    }
+
+    /** The last `lex`'s tokens (not the comments) as token objects, for the nesting guard, which runs on a text only where it may have something to report. */
+    private tokenObjects(): FastToken[] {
+        const tokens: FastToken[] = [];
+        for (let t = 0; t < this.tokenCount; t++) {
+            const { name, tokenType, keyword } = this.kinds[this.tokenKinds[t]];
+            const start = this.tokenStarts[t];
+            const end = this.tokenEnds[t];
+            const image = keyword ? name : this.source.substring(start - this.base, end - this.base);
+            const line = this.tokenLines[t];
+            const column = this.tokenColumns[t];
+            tokens.push({ image, startOffset: start, startLine: line, startColumn: column, endLine: line, endColumn: column + end - start - 1, tokenType, kind: name });
+        }
+        return tokens;
     }
 
     /** See `CajalParser.lexWellFormed`. */
     lexOnly(input: string): number | undefined {
         try {
-            return this.lex(input, undefined) ? this.tokens.length + this.hidden.length : undefined;
+            return this.lex(input, undefined) ? this.tokenCount + this.hidden.length : undefined;
         } finally {
             this.reset();
         }
     }
 
     private reset(): void {
-        this.tokens = [];
+        this.tokenCount = 0;
+        this.tokenKinds = new Uint8Array(0);
+        this.tokenStarts = this.tokenEnds = this.tokenLines = this.tokenColumns = new Int32Array(0);
+        this.source = '';
         this.hidden = [];
         this.stack = [];
+    }
+
+    /** Makes room for `capacity` tokens, keeping the first `count`. */
+    private growTokens(count: number, capacity: number): void {
+        const kinds = new Uint8Array(capacity);
+        kinds.set(this.tokenKinds.subarray(0, count));
+        this.tokenKinds = kinds;
+        const grown = (column: Int32Array): Int32Array<ArrayBuffer> => {
+            const larger = new Int32Array(capacity);
+            larger.set(column.subarray(0, count));
+            return larger;
+        };
+        this.tokenStarts = grown(this.tokenStarts);
+        this.tokenEnds = grown(this.tokenEnds);
+        this.tokenLines = grown(this.tokenLines);
+        this.tokenColumns = grown(this.tokenColumns);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -378,9 +461,13 @@ class FastParser {
 
     /** Lexes `source` (the text, or the region of it the incremental parser asked for); false on a lexing error. */
     private lex(source: string, region: TextRegion | undefined): boolean {
-        const tokens: FastToken[] = this.tokens = [];
         const hidden: FastToken[] = this.hidden = [];
         const base = region?.start ?? 0;
+        this.source = source;
+        this.base = base;
+        let count = 0;
+        // Most tokens are followed by a space: half the text's length is seldom outgrown.
+        this.growTokens(0, (source.length >> 1) + 16);
         let line = (region?.line ?? 0) + 1;
         // Offset (in source) where the current line starts: columns are counted from it.
         let lineStart = -(region?.column ?? 0);
@@ -388,13 +475,23 @@ class FastParser {
         // The guard's bound (`nestingBound`): the opening tokens' cost since the last top-level keyword, and the largest such sum.
         let stretchCost = 0;
         let nestingBound = 0;
-        const keywordToken = (start: number, keyword: Keyword): FastToken => {
+        const keywordToken = (start: number, keyword: Keyword): void => {
             if (keyword.topLevel) stretchCost = 0;
             stretchCost += keyword.nestingCost;
             if (stretchCost > nestingBound) nestingBound = stretchCost;
-            return token(start, start + keyword.image.length, keyword.tokenType, keyword.image, keyword.image);
+            push(keyword.kind, start, start + keyword.image.length);
         };
-        // A keyword's image is the keyword's own string (no copy, its hash already computed for the guard's sets).
+        /** Adds a token that is not a comment, on the current line. */
+        const push = (kind: number, start: number, end: number): void => {
+            if (count === this.tokenKinds.length) this.growTokens(count, count * 2);
+            this.tokenKinds[count] = kind;
+            this.tokenStarts[count] = base + start;
+            this.tokenEnds[count] = base + end;
+            this.tokenLines[count] = line;
+            this.tokenColumns[count] = start - lineStart + 1;
+            count++;
+        };
+        /** A comment's token. */
         const token = (start: number, end: number, tokenType: TokenType, kind: string, image = source.substring(start, end)): FastToken => {
             const column = start - lineStart + 1;
             return { image, startOffset: base + start, startLine: line, startColumn: column, endLine: line, endColumn: column + end - start - 1, tokenType, kind };
@@ -455,9 +552,9 @@ class FastParser {
             if (this.identifierStart[c]) {
                 let end = i + 1;
                 while (this.identifierPart[source.charCodeAt(end)]) end++;
-                const word = source.substring(i, end);
-                const keyword = this.wordKeywords.get(word);
-                tokens.push(keyword ? keywordToken(i, keyword) : token(i, end, this.types.ID, 'ID', word));
+                const keyword = this.wordKeywords.get(source.substring(i, end));
+                if (keyword) keywordToken(i, keyword);
+                else push(this.idKind, i, end);
                 i = end;
                 continue;
             }
@@ -465,13 +562,13 @@ class FastParser {
                 this.decimal.lastIndex = i;
                 const decimal = this.decimal.exec(source);
                 if (decimal) {
-                    tokens.push(token(i, i + decimal[0].length, this.types.DECIMAL, 'DECIMAL'));
+                    push(this.decimalKind, i, i + decimal[0].length);
                     i += decimal[0].length;
                     continue;
                 }
                 this.integer.lastIndex = i;
                 const integer = this.integer.exec(source)![0];
-                tokens.push(token(i, i + integer.length, this.types.INT, 'INT'));
+                push(this.intKind, i, i + integer.length);
                 i += integer.length;
                 continue;
             }
@@ -479,7 +576,7 @@ class FastParser {
                 this.string.lastIndex = i;
                 const string = this.string.exec(source);
                 if (!string) return false;
-                tokens.push(token(i, i + string[0].length, this.types.STRING, 'STRING'));
+                push(this.stringKind, i, i + string[0].length);
                 i += string[0].length;
                 continue;
             }
@@ -493,10 +590,11 @@ class FastParser {
                 }
             }
             if (!keyword) return false;
-            tokens.push(keywordToken(i, keyword));
+            keywordToken(i, keyword);
             i += keyword.image.length;
         }
         this.nestingBound = nestingBound;
+        this.tokenCount = count;
         return true;
     }
 
@@ -509,7 +607,7 @@ class FastParser {
         this.nodeBuilder.buildRootNode(input);
         this.stack.push({ $type: this.g.ruleType('Module') as string });
         this.moduleRule();
-        if (this.position < this.tokens.length) throw MISS;
+        if (this.position < this.tokenCount) throw MISS;
         const result = this.construct() as AstNode;
         // Langium's doParse, then its trailing comments (the container links are set by `assign`).
         if (result.$cstNode) (result.$cstNode as Mutable<CompositeCstNode>).astNode = result;
@@ -657,17 +755,28 @@ class FastParser {
 
     /** Consumes the next token, which must be of `kind`, as `feature`. */
     private consume(kind: string, feature: Element): void {
-        const token = this.tokens[this.position];
-        if (!token || token.kind !== kind) throw MISS;
-        this.position++;
+        const t = this.position;
+        if (t >= this.tokenCount || this.kindNames[this.tokenKinds[t]] !== kind) throw MISS;
+        this.position = t + 1;
+        const startOffset = this.tokenStarts[t];
         // The comments before it (CajalLangiumParser.hiddenTokensBefore).
         const start = this.hiddenTaken;
         let end = start;
-        while (end < this.hidden.length && this.hidden[end].startOffset <= token.startOffset) end++;
+        while (end < this.hidden.length && this.hidden[end].startOffset <= startOffset) end++;
         if (end > start) {
             this.hiddenTaken = end;
             this.nodeBuilder.addHiddenNodes(this.hidden.slice(start, end) as unknown as IToken[]);
         }
+        const { name, tokenType, keyword } = this.kinds[this.tokenKinds[t]];
+        const endOffset = this.tokenEnds[t];
+        const token = this.leafToken;
+        token.image = keyword ? name : this.source.substring(startOffset - this.base, endOffset - this.base);
+        token.startOffset = startOffset;
+        token.startLine = token.endLine = this.tokenLines[t];
+        token.startColumn = this.tokenColumns[t];
+        token.endColumn = token.startColumn + endOffset - startOffset - 1;
+        token.tokenType = tokenType;
+        token.kind = name;
         const leaf = this.nodeBuilder.buildLeafNode(token as unknown as IToken, feature as GrammarAST.AbstractElement);
         const { assignment, crossRef, convert } = this.siteOf(feature);
         if (assignment) {
@@ -686,7 +795,8 @@ class FastParser {
     }
 
     private peek(ahead = 0): string | undefined {
-        return this.tokens[this.position + ahead]?.kind;
+        const t = this.position + ahead;
+        return t < this.tokenCount ? this.kindNames[this.tokenKinds[t]] : undefined;
     }
 
     // ---------------------------------------------------------------------------------------
