@@ -264,8 +264,8 @@ class FastParser {
     private readonly identifierStart: boolean[];
     private readonly identifierPart: boolean[];
     private readonly string: RegExp;
-    /** Keywords spelt like identifiers (`def`, `Bool`): an identifier is one of these when it matches whole. */
-    private readonly wordKeywords = new Map<string, Keyword>();
+    /** Keywords spelt like identifiers (`def`, `Bool`) by their first character's code: an identifier is one of these when it matches whole. */
+    private readonly wordKeywords = new Map<number, Keyword[]>();
     /** The other keywords by their first character's code (a UTF-16 unit), longest first (as Chevrotain tries them). */
     private readonly symbolKeywords = new Map<number, Keyword[]>();
     /**
@@ -345,13 +345,10 @@ class FastParser {
             const keyword: Keyword = { image, tokenType, kind: addKind(image, tokenType, true), nestingCost: NESTING_COST[image] ?? 0, topLevel: TOP_LEVEL_KEYWORDS.has(image) };
             this.identifier.lastIndex = 0;
             const word = this.identifier.exec(image);
-            if (word && word[0] === image) {
-                this.wordKeywords.set(image, keyword);
-            } else {
-                const list = this.symbolKeywords.get(image.charCodeAt(0)) ?? [];
-                list.push(keyword);
-                this.symbolKeywords.set(image.charCodeAt(0), list);
-            }
+            const byStart = word && word[0] === image ? this.wordKeywords : this.symbolKeywords;
+            const list = byStart.get(image.charCodeAt(0)) ?? [];
+            list.push(keyword);
+            byStart.set(image.charCodeAt(0), list);
         }
         this.idKind = addKind('ID', this.types.ID, false);
         this.intKind = addKind('INT', this.types.INT, false);
@@ -459,42 +456,34 @@ class FastParser {
     // ---------------------------------------------------------------------------------------
     // Lexing: Chevrotain's tokens and positions (1-based lines and columns, inclusive ends).
 
-    /** Lexes `source` (the text, or the region of it the incremental parser asked for); false on a lexing error. */
+    /**
+     * Lexes `source` (the text, or the region of it the incremental parser asked for); false on a lexing error.
+     * It runs once per parse, mostly before V8 has optimised it (the server's first check lexes
+     * the file once): so the loop does little per character — state in locals, no call per space
+     * or line break, a keyword found among the few of its first character and length rather than
+     * by cutting out and hashing each word.
+     */
     private lex(source: string, region: TextRegion | undefined): boolean {
         const hidden: FastToken[] = this.hidden = [];
         const base = region?.start ?? 0;
         this.source = source;
         this.base = base;
-        let count = 0;
         // Most tokens are followed by a space: half the text's length is seldom outgrown.
         this.growTokens(0, (source.length >> 1) + 16);
+        let count = 0;
         let line = (region?.line ?? 0) + 1;
         // Offset (in source) where the current line starts: columns are counted from it.
         let lineStart = -(region?.column ?? 0);
         const length = source.length;
+        const identifierStart = this.identifierStart;
+        const identifierPart = this.identifierPart;
         // The guard's bound (`nestingBound`): the opening tokens' cost since the last top-level keyword, and the largest such sum.
         let stretchCost = 0;
         let nestingBound = 0;
-        const keywordToken = (start: number, keyword: Keyword): void => {
-            if (keyword.topLevel) stretchCost = 0;
-            stretchCost += keyword.nestingCost;
-            if (stretchCost > nestingBound) nestingBound = stretchCost;
-            push(keyword.kind, start, start + keyword.image.length);
-        };
-        /** Adds a token that is not a comment, on the current line. */
-        const push = (kind: number, start: number, end: number): void => {
-            if (count === this.tokenKinds.length) this.growTokens(count, count * 2);
-            this.tokenKinds[count] = kind;
-            this.tokenStarts[count] = base + start;
-            this.tokenEnds[count] = base + end;
-            this.tokenLines[count] = line;
-            this.tokenColumns[count] = start - lineStart + 1;
-            count++;
-        };
         /** A comment's token. */
-        const token = (start: number, end: number, tokenType: TokenType, kind: string, image = source.substring(start, end)): FastToken => {
+        const comment = (start: number, end: number, tokenType: TokenType, kind: string): FastToken => {
             const column = start - lineStart + 1;
-            return { image, startOffset: base + start, startLine: line, startColumn: column, endLine: line, endColumn: column + end - start - 1, tokenType, kind };
+            return { image: source.substring(start, end), startOffset: base + start, startLine: line, startColumn: column, endLine: line, endColumn: column + end - start - 1, tokenType, kind };
         };
         /** Moves `line` and `lineStart` over the line breaks in source[start, end) (`\r\n` is one, as Chevrotain counts). */
         const countLines = (start: number, end: number): void => {
@@ -513,85 +502,108 @@ class FastParser {
         let i = 0;
         while (i < length) {
             const c = source.charCodeAt(i);
-            // Comments first, as the token builder orders them (`{-` is not `{`, `--` is not `-o`).
+            // Spaces, tabs and line breaks without a regular expression, one at a time (`\r\n` is one line break, as Chevrotain counts).
+            if (c === 32 || c === 9) {
+                i++;
+                continue;
+            }
+            if (c === 10 || c === 13) {
+                i += c === 13 && source.charCodeAt(i + 1) === 10 ? 2 : 1;
+                line++;
+                lineStart = i;
+                continue;
+            }
+            // Comments before keywords, as the token builder orders them (`{-` is not `{`, `--` is not `-o`).
             if (c === 123 /* { */ && source.charCodeAt(i + 1) === 45 /* - */) {
                 const { end, closed } = scanBlockComment(source, i);
                 if (!closed) return false;
-                const comment = token(i, end, this.types.ML_COMMENT, 'ML_COMMENT');
+                const token = comment(i, end, this.types.ML_COMMENT, 'ML_COMMENT');
                 countLines(i, end);
-                if (comment.startLine !== line) {
-                    comment.endLine = line;
-                    comment.endColumn = end - lineStart;
+                if (token.startLine !== line) {
+                    token.endLine = line;
+                    token.endColumn = end - lineStart;
                 }
-                hidden.push(comment);
+                hidden.push(token);
                 i = end;
                 continue;
             }
             if (c === 45 /* - */ && source.charCodeAt(i + 1) === 45) {
                 this.lineComment.lastIndex = i;
                 const match = this.lineComment.exec(source)!;
-                hidden.push(token(i, i + match[0].length, this.types.SL_COMMENT, 'SL_COMMENT'));
+                hidden.push(comment(i, i + match[0].length, this.types.SL_COMMENT, 'SL_COMMENT'));
                 i += match[0].length;
                 continue;
             }
-            // Spaces, tabs and line breaks without a regular expression; other white space (WS is /\s+/) with it.
-            if (c === 32 || c === 9 || c === 10 || c === 13) {
-                let end = i + 1;
-                for (let d = source.charCodeAt(end); d === 32 || d === 9 || d === 10 || d === 13; d = source.charCodeAt(++end));
-                countLines(i, end);
-                i = end;
-                continue;
+            // Other white space (WS is /\s+/) with its regular expression.
+            if (c < 32 || c >= 128) {
+                this.whitespace.lastIndex = i;
+                const space = this.whitespace.exec(source);
+                if (space) {
+                    countLines(i, i + space[0].length);
+                    i += space[0].length;
+                    continue;
+                }
             }
-            this.whitespace.lastIndex = i;
-            const space = c < 32 || c >= 128 ? this.whitespace.exec(source) : null;
-            if (space) {
-                countLines(i, i + space[0].length);
-                i += space[0].length;
-                continue;
-            }
-            if (this.identifierStart[c]) {
-                let end = i + 1;
-                while (this.identifierPart[source.charCodeAt(end)]) end++;
-                const keyword = this.wordKeywords.get(source.substring(i, end));
-                if (keyword) keywordToken(i, keyword);
-                else push(this.idKind, i, end);
-                i = end;
-                continue;
-            }
-            if (c >= 48 && c <= 57) {
+            // A token: its kind, its end, and the keyword it is.
+            let kind: number;
+            let end: number;
+            let keyword: Keyword | undefined;
+            if (identifierStart[c]) {
+                end = i + 1;
+                while (identifierPart[source.charCodeAt(end)]) end++;
+                const candidates = this.wordKeywords.get(c);
+                // (An index loop, not `find` or `for of`: no closure or iterator per token while the code is cold.)
+                for (let k = 0; candidates && k < candidates.length; k++) {
+                    const image = candidates[k].image;
+                    if (image.length === end - i && source.startsWith(image, i)) {
+                        keyword = candidates[k];
+                        break;
+                    }
+                }
+                kind = this.idKind;
+            } else if (c >= 48 && c <= 57) {
                 this.decimal.lastIndex = i;
                 const decimal = this.decimal.exec(source);
                 if (decimal) {
-                    push(this.decimalKind, i, i + decimal[0].length);
-                    i += decimal[0].length;
-                    continue;
+                    kind = this.decimalKind;
+                    end = i + decimal[0].length;
+                } else {
+                    this.integer.lastIndex = i;
+                    kind = this.intKind;
+                    end = i + this.integer.exec(source)![0].length;
                 }
-                this.integer.lastIndex = i;
-                const integer = this.integer.exec(source)![0];
-                push(this.intKind, i, i + integer.length);
-                i += integer.length;
-                continue;
-            }
-            if (c === 34 /* " */) {
+            } else if (c === 34 /* " */) {
                 this.string.lastIndex = i;
                 const string = this.string.exec(source);
                 if (!string) return false;
-                push(this.stringKind, i, i + string[0].length);
-                i += string[0].length;
-                continue;
-            }
-            // (An index loop, not `find` or `for of`: no closure or iterator per token while the code is cold.)
-            const candidates = this.symbolKeywords.get(c);
-            let keyword: Keyword | undefined;
-            for (let k = 0; candidates && k < candidates.length; k++) {
-                if (source.startsWith(candidates[k].image, i)) {
-                    keyword = candidates[k];
-                    break;
+                kind = this.stringKind;
+                end = i + string[0].length;
+            } else {
+                const candidates = this.symbolKeywords.get(c);
+                for (let k = 0; candidates && k < candidates.length; k++) {
+                    if (source.startsWith(candidates[k].image, i)) {
+                        keyword = candidates[k];
+                        break;
+                    }
                 }
+                if (!keyword) return false;
+                kind = 0;
+                end = i + keyword.image.length;
             }
-            if (!keyword) return false;
-            keywordToken(i, keyword);
-            i += keyword.image.length;
+            if (keyword) {
+                kind = keyword.kind;
+                if (keyword.topLevel) stretchCost = 0;
+                stretchCost += keyword.nestingCost;
+                if (stretchCost > nestingBound) nestingBound = stretchCost;
+            }
+            if (count === this.tokenKinds.length) this.growTokens(count, count * 2);
+            this.tokenKinds[count] = kind;
+            this.tokenStarts[count] = base + i;
+            this.tokenEnds[count] = base + end;
+            this.tokenLines[count] = line;
+            this.tokenColumns[count] = i - lineStart + 1;
+            count++;
+            i = end;
         }
         this.nestingBound = nestingBound;
         this.tokenCount = count;
