@@ -52,14 +52,26 @@ interface FastToken {
 }
 
 /**
- * What the parser does with a grammar element it consumes a token or closes a sub-rule for,
- * worked out once per element: the assignment it is in, and how a token's image becomes the
- * assigned value (`undefined` for a keyword: the image itself).
+ * A grammar element the parser consumes a token or calls a rule for, and what it does there,
+ * worked out once per element (the rules' methods get these from `GrammarElements`, so a token
+ * or a node costs no look-up by element): the assignment it is in (its operator and feature),
+ * how a token's image becomes the assigned value (`undefined` for a keyword: the image itself),
+ * and for a rule call the type of the node the called rule makes.
  */
 interface Site {
+    element: Element;
     assignment: GrammarAST.Assignment | undefined;
+    operator: string | undefined;
+    feature: string | undefined;
     crossRef: 'single' | 'multi' | undefined;
     convert: ((image: string, leaf: CstNode) => unknown) | undefined;
+    calledType: string | typeof DATATYPE | undefined;
+}
+
+/** An action, and the type of the node it makes (Langium's `getTypeName`). */
+interface ActionSite {
+    action: GrammarAST.Action;
+    type: string;
 }
 
 /** A keyword as the lexer finds it: its token type, and what it means to the nesting guard. */
@@ -149,30 +161,28 @@ export interface DeclarationsParse {
     readonly next: { readonly line: number; readonly character: number } | undefined;
 }
 
-/** The grammar elements the parser passes to Langium's tree building, found by rule and position. */
+/** The grammar elements the parser passes to Langium's tree building, found by rule and position, as `Site`s. */
 class GrammarElements {
-    private readonly rules = new Map<string, GrammarAST.ParserRule>();
     /** Per rule: its keywords by value, unassigned rule calls by callee, assigned elements by feature, and actions, each in the grammar's order. */
-    private readonly keywords = new Map<string, Map<string, Element[]>>();
-    private readonly calls = new Map<string, Map<string, Element[]>>();
-    private readonly assignments = new Map<string, Map<string, Element[]>>();
-    private readonly actions = new Map<string, GrammarAST.Action[]>();
+    private readonly keywords = new Map<string, Map<string, Site[]>>();
+    private readonly calls = new Map<string, Map<string, Site[]>>();
+    private readonly assignments = new Map<string, Map<string, Site[]>>();
+    private readonly actions = new Map<string, ActionSite[]>();
     private readonly ruleTypes = new Map<string, string | typeof DATATYPE>();
-    private readonly actionTypes = new Map<GrammarAST.Action, string>();
 
-    constructor(grammar: GrammarAST.Grammar) {
-        const add = (table: Map<string, Map<string, Element[]>>, rule: string, key: string, element: Element) => {
+    constructor(grammar: GrammarAST.Grammar, converter: ValueConverter) {
+        const add = (table: Map<string, Map<string, Site[]>>, rule: string, key: string, element: Element) => {
             let byKey = table.get(rule);
             if (!byKey) table.set(rule, byKey = new Map());
+            const site = this.siteOf(element, converter);
             const list = byKey.get(key);
-            if (list) list.push(element);
-            else byKey.set(key, [element]);
+            if (list) list.push(site);
+            else byKey.set(key, [site]);
         };
-        for (const rule of grammar.rules) {
-            if (!GrammarAST.isParserRule(rule)) continue;
-            this.rules.set(rule.name, rule);
-            this.ruleTypes.set(rule.name, GrammarUtils.isDataTypeRule(rule) ? DATATYPE : GrammarUtils.getTypeName(rule));
-            const actions: GrammarAST.Action[] = [];
+        const rules = grammar.rules.filter(GrammarAST.isParserRule);
+        for (const rule of rules) this.ruleTypes.set(rule.name, GrammarUtils.isDataTypeRule(rule) ? DATATYPE : GrammarUtils.getTypeName(rule));
+        for (const rule of rules) {
+            const actions: ActionSite[] = [];
             this.actions.set(rule.name, actions);
             for (const element of [rule.definition, ...AstUtils.streamAllContents(rule.definition)]) {
                 if (GrammarAST.isKeyword(element)) {
@@ -182,11 +192,24 @@ class GrammarElements {
                 } else if (GrammarAST.isAssignment(element)) {
                     add(this.assignments, rule.name, element.feature, element.terminal);
                 } else if (GrammarAST.isAction(element)) {
-                    actions.push(element);
-                    this.actionTypes.set(element, GrammarUtils.getTypeName(element));
+                    actions.push({ action: element, type: GrammarUtils.getTypeName(element) });
                 }
             }
         }
+    }
+
+    private siteOf(element: Element, converter: ValueConverter): Site {
+        const assignment = AstUtils.getContainerOfType(element, GrammarAST.isAssignment);
+        const callee = GrammarAST.isRuleCall(element) ? element.rule.ref : undefined;
+        return {
+            element,
+            assignment,
+            operator: assignment?.operator,
+            feature: assignment?.feature,
+            crossRef: assignment && GrammarAST.isCrossReference(assignment.terminal) ? (assignment.terminal.isMulti ? 'multi' : 'single') : undefined,
+            convert: GrammarAST.isKeyword(element) ? undefined : converterOf(converter, element),
+            calledType: callee && GrammarAST.isParserRule(callee) ? this.ruleType(callee.name) : undefined
+        };
     }
 
     private static nth<T>(list: T[] | undefined, ruleName: string, kind: string, name: string, n: number): T {
@@ -196,22 +219,22 @@ class GrammarElements {
     }
 
     /** The `n`th keyword `value` of a rule. */
-    keyword(ruleName: string, value: string, n = 0): Element {
+    keyword(ruleName: string, value: string, n = 0): Site {
         return GrammarElements.nth(this.keywords.get(ruleName)?.get(value), ruleName, 'keyword', value, n);
     }
 
     /** The `n`th unassigned call of `callee` in a rule. */
-    call(ruleName: string, callee: string, n = 0): Element {
+    call(ruleName: string, callee: string, n = 0): Site {
         return GrammarElements.nth(this.calls.get(ruleName)?.get(callee), ruleName, 'call of', callee, n);
     }
 
     /** What the `n`th assignment to `feature` in a rule assigns (a rule call, a cross-reference or a keyword). */
-    assigned(ruleName: string, feature: string, n = 0): Element {
+    assigned(ruleName: string, feature: string, n = 0): Site {
         return GrammarElements.nth(this.assignments.get(ruleName)?.get(feature), ruleName, 'assignment to', feature, n);
     }
 
     /** The `n`th action of a rule. */
-    action(ruleName: string, n = 0): GrammarAST.Action {
+    action(ruleName: string, n = 0): ActionSite {
         return GrammarElements.nth(this.actions.get(ruleName), ruleName, 'action', '', n);
     }
 
@@ -221,10 +244,30 @@ class GrammarElements {
         if (type === undefined) throw new Error(`cajal.langium has no parser rule ${ruleName}`);
         return type;
     }
+}
 
-    /** The type of the node an action makes (Langium's `getTypeName`). */
-    actionType(action: GrammarAST.Action): string {
-        return this.actionTypes.get(action)!;
+/**
+ * How a token consumed as `feature` is converted: where the value converter is Langium's own
+ * (DefaultValueConverter, not a subclass), the conversion its `convert` and `runConverter`
+ * choose for the element, found once; otherwise the service's `convert`, per token.
+ */
+function converterOf(converter: ValueConverter, feature: Element): (image: string, leaf: CstNode) => unknown {
+    if (Object.getPrototypeOf(converter) !== DefaultValueConverter.prototype) return (image, leaf) => converter.convert(image, leaf);
+    const terminal = GrammarAST.isCrossReference(feature) ? GrammarUtils.getCrossReferenceTerminal(feature) : feature;
+    if (!GrammarAST.isRuleCall(terminal)) return image => image;
+    const rule = terminal.rule.ref;
+    if (!rule) throw new Error('This cst node was not parsed by a rule.');
+    switch (rule.name.toUpperCase()) {
+        case 'INT': return ValueConversions.convertInt;
+        case 'STRING': return ValueConversions.convertString;
+        case 'ID': return ValueConversions.convertID;
+    }
+    switch (GrammarUtils.getRuleType(rule)?.toLowerCase()) {
+        case 'number': return ValueConversions.convertNumber;
+        case 'boolean': return ValueConversions.convertBoolean;
+        case 'bigint': return ValueConversions.convertBigint;
+        case 'date': return ValueConversions.convertDate;
+        default: return image => image;
     }
 }
 
@@ -308,7 +351,6 @@ class FastParser {
     private hiddenTaken = 0;
     private readonly nodeBuilder = new CajalCstNodeBuilder();
     private stack: BuildingNode[] = [];
-    private readonly sites = new Map<Element, Site>();
     /** Per node type, the properties with a default value and that value (Langium's `assignMandatoryProperties`, read once per type). */
     private readonly defaults = new Map<string, Array<{ name: string; defaultValue: unknown }>>();
 
@@ -320,7 +362,7 @@ class FastParser {
         this.converter = services.parser.ValueConverter;
         this.linker = services.references.Linker;
         this.reflection = defaultsOnlyReflection(services.shared.AstReflection);
-        this.g = new GrammarElements(services.Grammar);
+        this.g = new GrammarElements(services.Grammar, this.converter);
         this.types = lexer.definition as Record<string, TokenType>;
         this.whitespace = sticky(this.types.WS);
         this.lineComment = sticky(this.types.SL_COMMENT);
@@ -627,15 +669,15 @@ class FastParser {
         return result;
     }
 
-    /** A call of a rule that makes a node: its CST node, its AST node, its rule, then the assignment. */
-    private sub(feature: Element, ruleName: string, rule: () => void): void {
-        const cstNode = this.nodeBuilder.buildCompositeNode(feature);
-        const type = this.g.ruleType(ruleName);
+    /** A call (`site`) of a rule that makes a node: its CST node, its AST node, its rule (`rule`, the method of the rule `site` calls), then the assignment. */
+    private sub(site: Site, rule: () => void): void {
+        const cstNode = this.nodeBuilder.buildCompositeNode(site.element);
+        const type = site.calledType!;
         this.stack.push(type === DATATYPE ? { $type: DATATYPE, value: '' } : { $type: type });
         rule.call(this);
         const result = this.construct();
         // (Langium assigns only when the call consumed a token: every Cajal rule consumes one.)
-        this.performSubruleAssignment(result, feature, cstNode);
+        this.performSubruleAssignment(result, site, cstNode);
     }
 
     private construct(): unknown {
@@ -661,50 +703,9 @@ class FastParser {
         return defaults;
     }
 
-    private siteOf(feature: Element): Site {
-        let site = this.sites.get(feature);
-        if (!site) {
-            const assignment = AstUtils.getContainerOfType(feature, GrammarAST.isAssignment);
-            site = {
-                assignment,
-                crossRef: assignment && GrammarAST.isCrossReference(assignment.terminal) ? (assignment.terminal.isMulti ? 'multi' : 'single') : undefined,
-                convert: GrammarAST.isKeyword(feature) ? undefined : this.converterOf(feature)
-            };
-            this.sites.set(feature, site);
-        }
-        return site;
-    }
-
-    /**
-     * How a token consumed as `feature` is converted: where the value converter is Langium's own
-     * (DefaultValueConverter, not a subclass), the conversion its `convert` and `runConverter`
-     * choose for the element, found once; otherwise the service's `convert`, per token.
-     */
-    private converterOf(feature: Element): (image: string, leaf: CstNode) => unknown {
-        const converter = this.converter;
-        if (Object.getPrototypeOf(converter) !== DefaultValueConverter.prototype) return (image, leaf) => converter.convert(image, leaf);
-        const terminal = GrammarAST.isCrossReference(feature) ? GrammarUtils.getCrossReferenceTerminal(feature) : feature;
-        if (!GrammarAST.isRuleCall(terminal)) return image => image;
-        const rule = terminal.rule.ref;
-        if (!rule) throw new Error('This cst node was not parsed by a rule.');
-        switch (rule.name.toUpperCase()) {
-            case 'INT': return ValueConversions.convertInt;
-            case 'STRING': return ValueConversions.convertString;
-            case 'ID': return ValueConversions.convertID;
-        }
-        switch (GrammarUtils.getRuleType(rule)?.toLowerCase()) {
-            case 'number': return ValueConversions.convertNumber;
-            case 'boolean': return ValueConversions.convertBoolean;
-            case 'bigint': return ValueConversions.convertBigint;
-            case 'date': return ValueConversions.convertDate;
-            default: return image => image;
-        }
-    }
-
-    private performSubruleAssignment(result: unknown, feature: Element, cstNode: CstNode): void {
-        const { assignment, crossRef } = this.siteOf(feature);
-        if (assignment) {
-            this.assign(assignment.operator, assignment.feature, result, cstNode, crossRef);
+    private performSubruleAssignment(result: unknown, site: Site, cstNode: CstNode): void {
+        if (site.assignment) {
+            this.assign(site.operator!, site.feature!, result, cstNode, site.crossRef);
             return;
         }
         const current = this.stack[this.stack.length - 1];
@@ -749,8 +750,7 @@ class FastParser {
         }
     }
 
-    private action(action: GrammarAST.Action): void {
-        const type = this.g.actionType(action);
+    private action({ action, type }: ActionSite): void {
         let last = this.stack[this.stack.length - 1];
         if (action.feature && action.operator) {
             last = this.construct() as BuildingNode;
@@ -765,8 +765,8 @@ class FastParser {
         }
     }
 
-    /** Consumes the next token, which must be of `kind`, as `feature`. */
-    private consume(kind: string, feature: Element): void {
+    /** Consumes the next token, which must be of `kind`, as `site`. */
+    private consume(kind: string, site: Site): void {
         const t = this.position;
         if (t >= this.tokenCount || this.kindNames[this.tokenKinds[t]] !== kind) throw MISS;
         this.position = t + 1;
@@ -789,11 +789,11 @@ class FastParser {
         token.endColumn = token.startColumn + endOffset - startOffset - 1;
         token.tokenType = tokenType;
         token.kind = name;
-        const leaf = this.nodeBuilder.buildLeafNode(token as unknown as IToken, feature as GrammarAST.AbstractElement);
-        const { assignment, crossRef, convert } = this.siteOf(feature);
-        if (assignment) {
+        const leaf = this.nodeBuilder.buildLeafNode(token as unknown as IToken, site.element);
+        const convert = site.convert;
+        if (site.assignment) {
             const value = convert ? convert(token.image, leaf) : token.image;
-            this.assign(assignment.operator, assignment.feature, value, leaf, crossRef);
+            this.assign(site.operator!, site.feature!, value, leaf, site.crossRef);
         } else {
             const current = this.stack[this.stack.length - 1];
             if (current.$type === DATATYPE) {
@@ -820,9 +820,9 @@ class FastParser {
             this.consumeKeyword('Module', 'module');
             this.consume('ID', g.assigned('Module', 'name'));
         }
-        while (this.peek() === 'import') this.sub(g.assigned('Module', 'imports'), 'Import', this.importRule);
+        while (this.peek() === 'import') this.sub(g.assigned('Module', 'imports'), this.importRule);
         for (let kind = this.peek(); kind === 'def' || kind === 'extern' || kind === 'train'; kind = this.peek()) {
-            this.sub(g.assigned('Module', 'declarations'), 'Declaration', this.declaration);
+            this.sub(g.assigned('Module', 'declarations'), this.declaration);
         }
     }
 
@@ -833,32 +833,32 @@ class FastParser {
 
     private declaration(): void {
         const kind = this.peek();
-        if (kind === 'def') this.sub(this.g.call('Declaration', 'Definition'), 'Definition', this.definition);
-        else if (kind === 'extern') this.sub(this.g.call('Declaration', 'Extern'), 'Extern', this.extern);
-        else this.sub(this.g.call('Declaration', 'Training'), 'Training', this.training);
+        if (kind === 'def') this.sub(this.g.call('Declaration', 'Definition'), this.definition);
+        else if (kind === 'extern') this.sub(this.g.call('Declaration', 'Extern'), this.extern);
+        else this.sub(this.g.call('Declaration', 'Training'), this.training);
     }
 
     private definition(): void {
         const g = this.g;
         this.consumeKeyword('Definition', 'def');
         this.consume('ID', g.assigned('Definition', 'name'));
-        while (this.peek() === '(') this.sub(g.assigned('Definition', 'params'), 'AnnotatedBinder', this.annotatedBinder);
+        while (this.peek() === '(') this.sub(g.assigned('Definition', 'params'), this.annotatedBinder);
         this.consumeKeyword('Definition', ':');
-        this.sub(g.assigned('Definition', 'returnType'), 'Type', this.type);
+        this.sub(g.assigned('Definition', 'returnType'), this.type);
         this.consumeKeyword('Definition', '=');
-        this.sub(g.assigned('Definition', 'body'), 'Term', this.term);
+        this.sub(g.assigned('Definition', 'body'), this.term);
     }
 
     private extern(): void {
         const g = this.g;
         this.consumeKeyword('Extern', 'extern');
         this.consume('ID', g.assigned('Extern', 'name'));
-        while (this.peek() === '(') this.sub(g.assigned('Extern', 'params'), 'AnnotatedBinder', this.annotatedBinder);
+        while (this.peek() === '(') this.sub(g.assigned('Extern', 'params'), this.annotatedBinder);
         this.consumeKeyword('Extern', ':');
-        this.sub(g.assigned('Extern', 'type'), 'Type', this.type);
+        this.sub(g.assigned('Extern', 'type'), this.type);
         if (this.peek() === '=') {
             this.consumeKeyword('Extern', '=');
-            this.sub(g.assigned('Extern', 'net'), 'NetSpec', this.netSpec);
+            this.sub(g.assigned('Extern', 'net'), this.netSpec);
         }
     }
 
@@ -868,10 +868,10 @@ class FastParser {
         if (this.peek() !== '(') return;
         this.consumeKeyword('NetSpec', '(');
         if (this.peek() !== ')') {
-            this.sub(g.assigned('NetSpec', 'args', 0), 'NetArg', this.netArg);
+            this.sub(g.assigned('NetSpec', 'args', 0), this.netArg);
             while (this.peek() === ',') {
                 this.consumeKeyword('NetSpec', ',');
-                this.sub(g.assigned('NetSpec', 'args', 1), 'NetArg', this.netArg);
+                this.sub(g.assigned('NetSpec', 'args', 1), this.netArg);
             }
         }
         this.consumeKeyword('NetSpec', ')');
@@ -882,7 +882,7 @@ class FastParser {
             this.consume('ID', this.g.assigned('NetArg', 'key'));
             this.consumeKeyword('NetArg', '=');
         }
-        this.sub(this.g.assigned('NetArg', 'value'), 'SettingValue', this.settingValue);
+        this.sub(this.g.assigned('NetArg', 'value'), this.settingValue);
     }
 
     private training(): void {
@@ -891,7 +891,7 @@ class FastParser {
         this.consume('ID', g.assigned('Training', 'name'));
         this.consumeKeyword('Training', '{');
         for (let kind = this.peek(); kind === 'data' || kind === 'model' || kind === 'target' || kind === 'evaluate' || kind === 'ID'; kind = this.peek()) {
-            this.sub(g.assigned('Training', 'options'), 'TrainOption', this.trainOption);
+            this.sub(g.assigned('Training', 'options'), this.trainOption);
         }
         this.consumeKeyword('Training', '}');
     }
@@ -899,11 +899,11 @@ class FastParser {
     private trainOption(): void {
         const g = this.g;
         switch (this.peek()) {
-            case 'data': return this.sub(g.call('TrainOption', 'DataOption'), 'DataOption', this.dataOption);
-            case 'model': return this.sub(g.call('TrainOption', 'ModelOption'), 'ModelOption', this.modelOption);
-            case 'target': return this.sub(g.call('TrainOption', 'TargetOption'), 'TargetOption', this.targetOption);
-            case 'evaluate': return this.sub(g.call('TrainOption', 'EvaluateOption'), 'EvaluateOption', this.evaluateOption);
-            default: return this.sub(g.call('TrainOption', 'SettingOption'), 'SettingOption', this.settingOption);
+            case 'data': return this.sub(g.call('TrainOption', 'DataOption'), this.dataOption);
+            case 'model': return this.sub(g.call('TrainOption', 'ModelOption'), this.modelOption);
+            case 'target': return this.sub(g.call('TrainOption', 'TargetOption'), this.targetOption);
+            case 'evaluate': return this.sub(g.call('TrainOption', 'EvaluateOption'), this.evaluateOption);
+            default: return this.sub(g.call('TrainOption', 'SettingOption'), this.settingOption);
         }
     }
 
@@ -912,17 +912,17 @@ class FastParser {
         this.consumeKeyword('DataOption', 'data');
         if (this.peek() === 'STRING') this.consume('STRING', g.assigned('DataOption', 'file'));
         else this.consume('ID', g.assigned('DataOption', 'source'));
-        while (this.peek() === '(') this.sub(g.assigned('DataOption', 'groups'), 'FieldGroup', this.fieldGroup);
+        while (this.peek() === '(') this.sub(g.assigned('DataOption', 'groups'), this.fieldGroup);
         this.consumeKeyword('DataOption', ';');
     }
 
     private fieldGroup(): void {
         const g = this.g;
         this.consumeKeyword('FieldGroup', '(');
-        this.sub(g.assigned('FieldGroup', 'fields', 0), 'DataField', this.dataField);
+        this.sub(g.assigned('FieldGroup', 'fields', 0), this.dataField);
         while (this.peek() === ',') {
             this.consumeKeyword('FieldGroup', ',');
-            this.sub(g.assigned('FieldGroup', 'fields', 1), 'DataField', this.dataField);
+            this.sub(g.assigned('FieldGroup', 'fields', 1), this.dataField);
         }
         this.consumeKeyword('FieldGroup', ')');
     }
@@ -931,29 +931,29 @@ class FastParser {
         this.consume('ID', this.g.assigned('DataField', 'name'));
         if (this.peek() === ':') {
             this.consumeKeyword('DataField', ':');
-            this.sub(this.g.assigned('DataField', 'type'), 'Type', this.type);
+            this.sub(this.g.assigned('DataField', 'type'), this.type);
         }
     }
 
     private modelOption(): void {
         this.consumeKeyword('ModelOption', 'model');
-        this.sub(this.g.assigned('ModelOption', 'term'), 'Term', this.term);
+        this.sub(this.g.assigned('ModelOption', 'term'), this.term);
         this.consumeKeyword('ModelOption', ';');
     }
 
     private targetOption(): void {
         this.consumeKeyword('TargetOption', 'target');
-        this.sub(this.g.assigned('TargetOption', 'term'), 'Term', this.term);
+        this.sub(this.g.assigned('TargetOption', 'term'), this.term);
         this.consumeKeyword('TargetOption', ';');
     }
 
     private evaluateOption(): void {
         const g = this.g;
         this.consumeKeyword('EvaluateOption', 'evaluate');
-        this.sub(g.assigned('EvaluateOption', 'segments', 0), 'EvaluateSegment', this.evaluateSegment);
+        this.sub(g.assigned('EvaluateOption', 'segments', 0), this.evaluateSegment);
         while (this.peek() === ',') {
             this.consumeKeyword('EvaluateOption', ',');
-            this.sub(g.assigned('EvaluateOption', 'segments', 1), 'EvaluateSegment', this.evaluateSegment);
+            this.sub(g.assigned('EvaluateOption', 'segments', 1), this.evaluateSegment);
         }
         this.consumeKeyword('EvaluateOption', ';');
     }
@@ -969,7 +969,7 @@ class FastParser {
 
     private settingOption(): void {
         this.consume('ID', this.g.assigned('SettingOption', 'key'));
-        this.sub(this.g.assigned('SettingOption', 'value'), 'SettingValue', this.settingValue);
+        this.sub(this.g.assigned('SettingOption', 'value'), this.settingValue);
         this.consumeKeyword('SettingOption', ';');
     }
 
@@ -982,27 +982,27 @@ class FastParser {
     // Types
 
     private type(): void {
-        this.sub(this.g.call('Type', 'FunctionType'), 'FunctionType', this.functionType);
+        this.sub(this.g.call('Type', 'FunctionType'), this.functionType);
     }
 
     private functionType(): void {
         const g = this.g;
-        this.sub(g.call('FunctionType', 'ProductType'), 'ProductType', this.productType);
+        this.sub(g.call('FunctionType', 'ProductType'), this.productType);
         const arrow = this.peek();
         if (arrow === '-o' || arrow === '⊸') {
             this.action(g.action('FunctionType'));
             this.consumeKeyword('FunctionType', arrow);
-            this.sub(g.assigned('FunctionType', 'codomain'), 'FunctionType', this.functionType);
+            this.sub(g.assigned('FunctionType', 'codomain'), this.functionType);
         }
     }
 
     private productType(): void {
         const g = this.g;
-        this.sub(g.call('ProductType', 'AtomicType'), 'AtomicType', this.atomicType);
+        this.sub(g.call('ProductType', 'AtomicType'), this.atomicType);
         for (let times = this.peek(); times === '*' || times === '⊗'; times = this.peek()) {
             this.action(g.action('ProductType'));
             this.consumeKeyword('ProductType', times);
-            this.sub(g.assigned('ProductType', 'right'), 'AtomicType', this.atomicType);
+            this.sub(g.assigned('ProductType', 'right'), this.atomicType);
         }
     }
 
@@ -1035,7 +1035,7 @@ class FastParser {
                 return;
             case '(':
                 this.consumeKeyword('AtomicType', '(');
-                this.sub(g.call('AtomicType', 'Type'), 'Type', this.type);
+                this.sub(g.call('AtomicType', 'Type'), this.type);
                 this.consumeKeyword('AtomicType', ')');
                 return;
             default:
@@ -1049,7 +1049,7 @@ class FastParser {
         this.consumeKeyword('AnnotatedBinder', '(');
         this.consume('ID', this.g.assigned('AnnotatedBinder', 'name'));
         this.consumeKeyword('AnnotatedBinder', ':');
-        this.sub(this.g.assigned('AnnotatedBinder', 'type'), 'Type', this.type);
+        this.sub(this.g.assigned('AnnotatedBinder', 'type'), this.type);
         this.consumeKeyword('AnnotatedBinder', ')');
     }
 
@@ -1059,7 +1059,7 @@ class FastParser {
             this.consumeKeyword('LambdaBinder', '(');
             this.consume('ID', g.assigned('LambdaBinder', 'name', 1));
             this.consumeKeyword('LambdaBinder', ':');
-            this.sub(g.assigned('LambdaBinder', 'type'), 'Type', this.type);
+            this.sub(g.assigned('LambdaBinder', 'type'), this.type);
             this.consumeKeyword('LambdaBinder', ')');
         } else {
             this.consume('ID', g.assigned('LambdaBinder', 'name', 0));
@@ -1074,7 +1074,7 @@ class FastParser {
         this.consume('ID', this.g.assigned('LetBinder', 'name'));
         if (this.peek() === ':') {
             this.consumeKeyword('LetBinder', ':');
-            this.sub(this.g.assigned('LetBinder', 'type'), 'Type', this.type);
+            this.sub(this.g.assigned('LetBinder', 'type'), this.type);
         }
     }
 
@@ -1082,14 +1082,14 @@ class FastParser {
         const g = this.g;
         switch (this.peek()) {
             case 'fun': case '\\': case 'λ':
-                return this.sub(g.call('Term', 'Lambda'), 'Lambda', this.lambda);
+                return this.sub(g.call('Term', 'Lambda'), this.lambda);
             case 'if':
-                return this.sub(g.call('Term', 'IfTerm'), 'IfTerm', this.ifTerm);
+                return this.sub(g.call('Term', 'IfTerm'), this.ifTerm);
             case 'let':
-                if (this.peek(1) === '(') return this.sub(g.call('Term', 'LetPairTerm'), 'LetPairTerm', this.letPairTerm);
-                return this.sub(g.call('Term', 'LetTerm'), 'LetTerm', this.letTerm);
+                if (this.peek(1) === '(') return this.sub(g.call('Term', 'LetPairTerm'), this.letPairTerm);
+                return this.sub(g.call('Term', 'LetTerm'), this.letTerm);
             default:
-                return this.sub(g.call('Term', 'Application'), 'Application', this.application);
+                return this.sub(g.call('Term', 'Application'), this.application);
         }
     }
 
@@ -1098,44 +1098,44 @@ class FastParser {
         const opener = this.peek()!;
         this.consumeKeyword('Lambda', opener);
         do {
-            this.sub(g.assigned('Lambda', 'binders'), 'LambdaBinder', this.lambdaBinder);
+            this.sub(g.assigned('Lambda', 'binders'), this.lambdaBinder);
         } while (this.peek() === 'ID' || this.peek() === '(');
         this.consumeKeyword('Lambda', '=>');
-        this.sub(g.assigned('Lambda', 'body'), 'Term', this.term);
+        this.sub(g.assigned('Lambda', 'body'), this.term);
     }
 
     private ifTerm(): void {
         const g = this.g;
         this.consumeKeyword('IfTerm', 'if');
-        this.sub(g.assigned('IfTerm', 'condition'), 'Term', this.term);
+        this.sub(g.assigned('IfTerm', 'condition'), this.term);
         this.consumeKeyword('IfTerm', 'then');
-        this.sub(g.assigned('IfTerm', 'thenBranch'), 'Term', this.term);
+        this.sub(g.assigned('IfTerm', 'thenBranch'), this.term);
         this.consumeKeyword('IfTerm', 'else');
-        this.sub(g.assigned('IfTerm', 'elseBranch'), 'Term', this.term);
+        this.sub(g.assigned('IfTerm', 'elseBranch'), this.term);
     }
 
     private letTerm(): void {
         const g = this.g;
         this.consumeKeyword('LetTerm', 'let');
-        this.sub(g.assigned('LetTerm', 'binder'), 'LetBinder', this.letBinder);
+        this.sub(g.assigned('LetTerm', 'binder'), this.letBinder);
         this.consumeKeyword('LetTerm', '=');
-        this.sub(g.assigned('LetTerm', 'value'), 'Term', this.term);
+        this.sub(g.assigned('LetTerm', 'value'), this.term);
         this.consumeKeyword('LetTerm', 'in');
-        this.sub(g.assigned('LetTerm', 'body'), 'Term', this.term);
+        this.sub(g.assigned('LetTerm', 'body'), this.term);
     }
 
     private letPairTerm(): void {
         const g = this.g;
         this.consumeKeyword('LetPairTerm', 'let');
         this.consumeKeyword('LetPairTerm', '(');
-        this.sub(g.assigned('LetPairTerm', 'first'), 'PlainBinder', this.plainBinder);
+        this.sub(g.assigned('LetPairTerm', 'first'), this.plainBinder);
         this.consumeKeyword('LetPairTerm', ',');
-        this.sub(g.assigned('LetPairTerm', 'second'), 'PlainBinder', this.plainBinder);
+        this.sub(g.assigned('LetPairTerm', 'second'), this.plainBinder);
         this.consumeKeyword('LetPairTerm', ')');
         this.consumeKeyword('LetPairTerm', '=');
-        this.sub(g.assigned('LetPairTerm', 'value'), 'Term', this.term);
+        this.sub(g.assigned('LetPairTerm', 'value'), this.term);
         this.consumeKeyword('LetPairTerm', 'in');
-        this.sub(g.assigned('LetPairTerm', 'body'), 'Term', this.term);
+        this.sub(g.assigned('LetPairTerm', 'body'), this.term);
     }
 
     private startsAtom(kind: string | undefined): boolean {
@@ -1144,39 +1144,39 @@ class FastParser {
 
     private application(): void {
         const g = this.g;
-        this.sub(g.call('Application', 'Head'), 'Head', this.head);
+        this.sub(g.call('Application', 'Head'), this.head);
         while (this.startsAtom(this.peek())) {
             this.action(g.action('Application'));
-            this.sub(g.assigned('Application', 'argument'), 'Atom', this.atom);
+            this.sub(g.assigned('Application', 'argument'), this.atom);
         }
     }
 
     private head(): void {
         const g = this.g;
         const kind = this.peek();
-        if (kind === 'succ') this.sub(g.call('Head', 'Succ'), 'Succ', this.succ);
-        else if (kind === 'iter') this.sub(g.call('Head', 'Iter'), 'Iter', this.iter);
-        else this.sub(g.call('Head', 'Atom'), 'Atom', this.atom);
+        if (kind === 'succ') this.sub(g.call('Head', 'Succ'), this.succ);
+        else if (kind === 'iter') this.sub(g.call('Head', 'Iter'), this.iter);
+        else this.sub(g.call('Head', 'Atom'), this.atom);
     }
 
     private succ(): void {
         this.consumeKeyword('Succ', 'succ');
-        this.sub(this.g.assigned('Succ', 'argument'), 'Atom', this.atom);
+        this.sub(this.g.assigned('Succ', 'argument'), this.atom);
     }
 
     private iter(): void {
         const g = this.g;
         this.consumeKeyword('Iter', 'iter');
-        this.sub(g.assigned('Iter', 'count'), 'Atom', this.atom);
+        this.sub(g.assigned('Iter', 'count'), this.atom);
         this.consumeKeyword('Iter', '{');
         this.consumeKeyword('Iter', 'zero');
         this.consumeKeyword('Iter', '=>', 0);
-        this.sub(g.assigned('Iter', 'base'), 'Term', this.term);
+        this.sub(g.assigned('Iter', 'base'), this.term);
         this.consumeKeyword('Iter', ';', 0);
         this.consumeKeyword('Iter', 'succ');
-        this.sub(g.assigned('Iter', 'stepBinder'), 'PlainBinder', this.plainBinder);
+        this.sub(g.assigned('Iter', 'stepBinder'), this.plainBinder);
         this.consumeKeyword('Iter', '=>', 1);
-        this.sub(g.assigned('Iter', 'step'), 'Term', this.term);
+        this.sub(g.assigned('Iter', 'step'), this.term);
         if (this.peek() === ';') this.consumeKeyword('Iter', ';', 1);
         this.consumeKeyword('Iter', '}');
     }
@@ -1205,7 +1205,7 @@ class FastParser {
                 this.consume('INT', g.assigned('Atom', 'value', 1));
                 return;
             case '(':
-                this.sub(g.call('Atom', 'Parenthesized'), 'Parenthesized', this.parenthesized);
+                this.sub(g.call('Atom', 'Parenthesized'), this.parenthesized);
                 return;
             default:
                 throw MISS;
@@ -1215,18 +1215,18 @@ class FastParser {
     private parenthesized(): void {
         const g = this.g;
         this.consumeKeyword('Parenthesized', '(');
-        this.sub(g.call('Parenthesized', 'Term'), 'Term', this.term);
+        this.sub(g.call('Parenthesized', 'Term'), this.term);
         switch (this.peek()) {
             case ',':
                 this.action(g.action('Parenthesized', 0));
                 this.consumeKeyword('Parenthesized', ',');
-                this.sub(g.assigned('Parenthesized', 'second'), 'Term', this.term);
+                this.sub(g.assigned('Parenthesized', 'second'), this.term);
                 this.consumeKeyword('Parenthesized', ')', 0);
                 return;
             case ':':
                 this.action(g.action('Parenthesized', 1));
                 this.consumeKeyword('Parenthesized', ':');
-                this.sub(g.assigned('Parenthesized', 'type'), 'Type', this.type);
+                this.sub(g.assigned('Parenthesized', 'type'), this.type);
                 this.consumeKeyword('Parenthesized', ')', 1);
                 return;
             default:
