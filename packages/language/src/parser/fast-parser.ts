@@ -697,7 +697,10 @@ class FastParser {
         this.nodeBuilder.construct(node as unknown as Parameters<CajalCstNodeBuilder['construct']>[0]);
         if (node.$type === DATATYPE) return this.converter.convert(node.value as string, node.$cstNode as CstNode);
         // Langium's AstUtils.assignMandatoryProperties, with the type's defaults read once.
-        for (const { name, defaultValue } of this.defaultsOf(node.$type)) {
+        // (An index loop, not `for of`: no iterator per node while the code is cold.)
+        const defaults = this.defaultsOf(node.$type);
+        for (let d = 0; d < defaults.length; d++) {
+            const { name, defaultValue } = defaults[d];
             if (node[name] === undefined) node[name] = copyDefaultValue(defaultValue);
         }
         return node;
