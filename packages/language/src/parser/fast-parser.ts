@@ -684,7 +684,8 @@ class FastParser {
     /** A call (`site`) of a rule that makes a node: its CST node, its AST node, its rule (`rule`, the method of the rule `site` calls), then the assignment. */
     private sub(site: Site, rule: () => void): void {
         const cstNode = this.nodeBuilder.buildCompositeNode(site.element);
-        const type = site.calledType!;
+        const type = site.calledType;
+        if (type === undefined) throw new Error(`the fast parser calls a rule at ${site.element.$type}, which calls none`);
         this.stack.push(type === DATATYPE ? { $type: DATATYPE, value: '' } : newNode(type));
         rule.call(this);
         const result = this.construct();
