@@ -491,6 +491,23 @@ class FastParser {
         this.stack = [];
     }
 
+    /** Where the line after the last line break `lineBreaks` counted starts. */
+    private afterLastBreak = 0;
+
+    /** How many line breaks source[start, end) has (`\r\n` is one, as Chevrotain counts); sets `afterLastBreak`. */
+    private lineBreaks(source: string, start: number, end: number): number {
+        let breaks = 0;
+        for (let i = start; i < end; i++) {
+            const c = source.charCodeAt(i);
+            if (c === 10 || c === 13) {
+                if (c === 13 && source.charCodeAt(i + 1) === 10 && i + 1 < end) i++;
+                breaks++;
+                this.afterLastBreak = i + 1;
+            }
+        }
+        return breaks;
+    }
+
     /** Makes room for `capacity` tokens, keeping the first `count`. */
     private growTokens(count: number, capacity: number): void {
         const kinds = new Uint8Array(capacity);
@@ -515,7 +532,9 @@ class FastParser {
      * It runs once per parse, mostly before V8 has optimised it (the server's first check lexes
      * the file once): so the loop does little per character — state in locals, no call per space
      * or line break, a keyword found among the few of its first character and length rather than
-     * by cutting out and hashing each word.
+     * by cutting out and hashing each word. And it makes no closures: code V8 optimised while
+     * one call ran is specialised on that call's closures, and the next call (the next parse)
+     * threw it away and compiled it again (`--trace-deopt`: "wrong call target").
      */
     private lex(source: string, region: TextRegion | undefined): boolean {
         const hidden: FastToken[] = this.hidden = [];
@@ -534,25 +553,6 @@ class FastParser {
         // The guard's bound (`nestingBound`): the opening tokens' cost since the last top-level keyword, and the largest such sum.
         let stretchCost = 0;
         let nestingBound = 0;
-        /** A comment's token. */
-        const comment = (start: number, end: number, tokenType: TokenType, kind: string): FastToken => {
-            const column = start - lineStart + 1;
-            return { image: source.substring(start, end), startOffset: base + start, startLine: line, startColumn: column, endLine: line, endColumn: column + end - start - 1, tokenType, kind };
-        };
-        /** Moves `line` and `lineStart` over the line breaks in source[start, end) (`\r\n` is one, as Chevrotain counts). */
-        const countLines = (start: number, end: number): void => {
-            for (let i = start; i < end; i++) {
-                const c = source.charCodeAt(i);
-                if (c === 10) {
-                    line++;
-                    lineStart = i + 1;
-                } else if (c === 13) {
-                    if (source.charCodeAt(i + 1) === 10 && i + 1 < end) i++;
-                    line++;
-                    lineStart = i + 1;
-                }
-            }
-        };
         let i = 0;
         while (i < length) {
             const c = source.charCodeAt(i);
@@ -571,9 +571,11 @@ class FastParser {
             if (c === 123 /* { */ && source.charCodeAt(i + 1) === 45 /* - */) {
                 const { end, closed } = scanBlockComment(source, i);
                 if (!closed) return false;
-                const token = comment(i, end, this.types.ML_COMMENT, 'ML_COMMENT');
-                countLines(i, end);
-                if (token.startLine !== line) {
+                const token: FastToken = { image: source.substring(i, end), startOffset: base + i, startLine: line, startColumn: i - lineStart + 1, endLine: line, endColumn: end - lineStart, tokenType: this.types.ML_COMMENT, kind: 'ML_COMMENT' };
+                const breaks = this.lineBreaks(source, i, end);
+                if (breaks > 0) {
+                    line += breaks;
+                    lineStart = this.afterLastBreak;
                     token.endLine = line;
                     token.endColumn = end - lineStart;
                 }
@@ -583,9 +585,9 @@ class FastParser {
             }
             if (c === 45 /* - */ && source.charCodeAt(i + 1) === 45) {
                 this.lineComment.lastIndex = i;
-                const match = this.lineComment.exec(source)!;
-                hidden.push(comment(i, i + match[0].length, this.types.SL_COMMENT, 'SL_COMMENT'));
-                i += match[0].length;
+                const end = i + this.lineComment.exec(source)![0].length;
+                hidden.push({ image: source.substring(i, end), startOffset: base + i, startLine: line, startColumn: i - lineStart + 1, endLine: line, endColumn: end - lineStart, tokenType: this.types.SL_COMMENT, kind: 'SL_COMMENT' });
+                i = end;
                 continue;
             }
             // Other white space (WS is /\s+/) with its regular expression.
@@ -593,8 +595,13 @@ class FastParser {
                 this.whitespace.lastIndex = i;
                 const space = this.whitespace.exec(source);
                 if (space) {
-                    countLines(i, i + space[0].length);
-                    i += space[0].length;
+                    const end = i + space[0].length;
+                    const breaks = this.lineBreaks(source, i, end);
+                    if (breaks > 0) {
+                        line += breaks;
+                        lineStart = this.afterLastBreak;
+                    }
+                    i = end;
                     continue;
                 }
             }
