@@ -160,6 +160,8 @@ describe("the parser without Langium's quadratic sub-rule check (CajalLangiumPar
         expect(String(prototype.extractHiddenTokens)).toMatch(/hiddenTokens\.splice\(0, i\)/);
         expect(String(LangiumParser.prototype.parse)).toMatch(/this\.doParse\(ruleMethod\);\s*this\.nodeBuilder\.addHiddenNodes\(lexerResult\.hidden\)/);
         expect(String(CstNodeBuilder.prototype.addHiddenNodes)).toMatch(/content\.indexOf\(current\)/);
+        // The CST builder's first child of a composite (CajalCstNodeBuilder.appendChild).
+        expect(String(CstNodeBuilder.prototype.appendChild)).toMatch(/child\.container = parent;\s*parent\.content\.push\(child\);/);
         // The tree building replaced: the deep linking walk at the end of the parse, the merge of
         // unassigned sub-rule results, and default values read through the parser's reflection,
         // which it reads for nothing else (so a view of it changes nothing more).

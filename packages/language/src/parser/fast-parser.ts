@@ -34,7 +34,11 @@ import { CajalLexer, MAX_NESTING_COST, NESTING_COST, guardNesting, type TextRegi
 type Element = GrammarAST.AbstractElement;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** A token as Chevrotain's lexer makes it (the fields the CST builder and the lexer's guards read), and what it is. */
+/**
+ * A token as Chevrotain's lexer makes it (the fields the CST builder and the lexer's guards
+ * read), and what it is: the comments, and the one token the parser hands the CST builder
+ * (`FastParser.leafToken`). The other tokens are columns of numbers (`FastParser.tokenStarts`…).
+ */
 interface FastToken {
     image: string;
     startOffset: number;
@@ -48,24 +52,47 @@ interface FastToken {
 }
 
 /**
- * What the parser does with a grammar element it consumes a token or closes a sub-rule for,
- * worked out once per element: the assignment it is in, and how a token's image becomes the
- * assigned value (`undefined` for a keyword: the image itself).
+ * A grammar element the parser consumes a token or calls a rule for, and what it does there,
+ * worked out once per element (the rules' methods get these from `GrammarElements`, so a token
+ * or a node costs no look-up by element): the assignment it is in (its operator and feature),
+ * how a token's image becomes the assigned value (`undefined` for a keyword: the image itself),
+ * and for a rule call the type of the node the called rule makes.
  */
 interface Site {
+    element: Element;
     assignment: GrammarAST.Assignment | undefined;
+    operator: string | undefined;
+    feature: string | undefined;
     crossRef: 'single' | 'multi' | undefined;
     convert: ((image: string, leaf: CstNode) => unknown) | undefined;
+    calledType: string | typeof DATATYPE | undefined;
+}
+
+/** An action, and the type of the node it makes (Langium's `getTypeName`). */
+interface ActionSite {
+    action: GrammarAST.Action;
+    type: string;
 }
 
 /** A keyword as the lexer finds it: its token type, and what it means to the nesting guard. */
 interface Keyword {
     image: string;
     tokenType: TokenType;
+    /** Its index in `FastParser.kinds`. */
+    kind: number;
     /** What the guard counts for it where it opens a construct (`NESTING_COST`), else 0. */
     nestingCost: number;
     /** Whether it starts a top-level item, where the guard starts counting again. */
     topLevel: boolean;
+}
+
+/** What a token is (a keyword, or a terminal: ID, INT, DECIMAL, STRING), and how its CST leaf is made. */
+interface TokenKind {
+    /** The keyword, or the terminal's name: what the parser's rules compare the next token with. */
+    name: string;
+    tokenType: TokenType;
+    /** Whether the token's image is `name` (a keyword), else the text it spans. */
+    keyword: boolean;
 }
 
 /** Thrown (never caught outside this module) where the text is not well formed: Langium's parser takes over. */
@@ -134,30 +161,28 @@ export interface DeclarationsParse {
     readonly next: { readonly line: number; readonly character: number } | undefined;
 }
 
-/** The grammar elements the parser passes to Langium's tree building, found by rule and position. */
+/** The grammar elements the parser passes to Langium's tree building, found by rule and position, as `Site`s. */
 class GrammarElements {
-    private readonly rules = new Map<string, GrammarAST.ParserRule>();
     /** Per rule: its keywords by value, unassigned rule calls by callee, assigned elements by feature, and actions, each in the grammar's order. */
-    private readonly keywords = new Map<string, Map<string, Element[]>>();
-    private readonly calls = new Map<string, Map<string, Element[]>>();
-    private readonly assignments = new Map<string, Map<string, Element[]>>();
-    private readonly actions = new Map<string, GrammarAST.Action[]>();
+    private readonly keywords = new Map<string, Map<string, Site[]>>();
+    private readonly calls = new Map<string, Map<string, Site[]>>();
+    private readonly assignments = new Map<string, Map<string, Site[]>>();
+    private readonly actions = new Map<string, ActionSite[]>();
     private readonly ruleTypes = new Map<string, string | typeof DATATYPE>();
-    private readonly actionTypes = new Map<GrammarAST.Action, string>();
 
-    constructor(grammar: GrammarAST.Grammar) {
-        const add = (table: Map<string, Map<string, Element[]>>, rule: string, key: string, element: Element) => {
+    constructor(grammar: GrammarAST.Grammar, converter: ValueConverter) {
+        const add = (table: Map<string, Map<string, Site[]>>, rule: string, key: string, element: Element) => {
             let byKey = table.get(rule);
             if (!byKey) table.set(rule, byKey = new Map());
+            const site = this.siteOf(element, converter);
             const list = byKey.get(key);
-            if (list) list.push(element);
-            else byKey.set(key, [element]);
+            if (list) list.push(site);
+            else byKey.set(key, [site]);
         };
-        for (const rule of grammar.rules) {
-            if (!GrammarAST.isParserRule(rule)) continue;
-            this.rules.set(rule.name, rule);
-            this.ruleTypes.set(rule.name, GrammarUtils.isDataTypeRule(rule) ? DATATYPE : GrammarUtils.getTypeName(rule));
-            const actions: GrammarAST.Action[] = [];
+        const rules = grammar.rules.filter(GrammarAST.isParserRule);
+        for (const rule of rules) this.ruleTypes.set(rule.name, GrammarUtils.isDataTypeRule(rule) ? DATATYPE : GrammarUtils.getTypeName(rule));
+        for (const rule of rules) {
+            const actions: ActionSite[] = [];
             this.actions.set(rule.name, actions);
             for (const element of [rule.definition, ...AstUtils.streamAllContents(rule.definition)]) {
                 if (GrammarAST.isKeyword(element)) {
@@ -167,11 +192,24 @@ class GrammarElements {
                 } else if (GrammarAST.isAssignment(element)) {
                     add(this.assignments, rule.name, element.feature, element.terminal);
                 } else if (GrammarAST.isAction(element)) {
-                    actions.push(element);
-                    this.actionTypes.set(element, GrammarUtils.getTypeName(element));
+                    actions.push({ action: element, type: GrammarUtils.getTypeName(element) });
                 }
             }
         }
+    }
+
+    private siteOf(element: Element, converter: ValueConverter): Site {
+        const assignment = AstUtils.getContainerOfType(element, GrammarAST.isAssignment);
+        const callee = GrammarAST.isRuleCall(element) ? element.rule.ref : undefined;
+        return {
+            element,
+            assignment,
+            operator: assignment?.operator,
+            feature: assignment?.feature,
+            crossRef: assignment && GrammarAST.isCrossReference(assignment.terminal) ? (assignment.terminal.isMulti ? 'multi' : 'single') : undefined,
+            convert: GrammarAST.isKeyword(element) ? undefined : converterOf(converter, element),
+            calledType: callee && GrammarAST.isParserRule(callee) ? this.ruleType(callee.name) : undefined
+        };
     }
 
     private static nth<T>(list: T[] | undefined, ruleName: string, kind: string, name: string, n: number): T {
@@ -181,22 +219,22 @@ class GrammarElements {
     }
 
     /** The `n`th keyword `value` of a rule. */
-    keyword(ruleName: string, value: string, n = 0): Element {
+    keyword(ruleName: string, value: string, n = 0): Site {
         return GrammarElements.nth(this.keywords.get(ruleName)?.get(value), ruleName, 'keyword', value, n);
     }
 
     /** The `n`th unassigned call of `callee` in a rule. */
-    call(ruleName: string, callee: string, n = 0): Element {
+    call(ruleName: string, callee: string, n = 0): Site {
         return GrammarElements.nth(this.calls.get(ruleName)?.get(callee), ruleName, 'call of', callee, n);
     }
 
     /** What the `n`th assignment to `feature` in a rule assigns (a rule call, a cross-reference or a keyword). */
-    assigned(ruleName: string, feature: string, n = 0): Element {
+    assigned(ruleName: string, feature: string, n = 0): Site {
         return GrammarElements.nth(this.assignments.get(ruleName)?.get(feature), ruleName, 'assignment to', feature, n);
     }
 
     /** The `n`th action of a rule. */
-    action(ruleName: string, n = 0): GrammarAST.Action {
+    action(ruleName: string, n = 0): ActionSite {
         return GrammarElements.nth(this.actions.get(ruleName), ruleName, 'action', '', n);
     }
 
@@ -206,11 +244,43 @@ class GrammarElements {
         if (type === undefined) throw new Error(`cajal.langium has no parser rule ${ruleName}`);
         return type;
     }
+}
 
-    /** The type of the node an action makes (Langium's `getTypeName`). */
-    actionType(action: GrammarAST.Action): string {
-        return this.actionTypes.get(action)!;
+/**
+ * How a token consumed as `feature` is converted: where the value converter is Langium's own
+ * (DefaultValueConverter, not a subclass), the conversion its `convert` and `runConverter`
+ * choose for the element, found once; otherwise the service's `convert`, per token.
+ */
+function converterOf(converter: ValueConverter, feature: Element): (image: string, leaf: CstNode) => unknown {
+    if (Object.getPrototypeOf(converter) !== DefaultValueConverter.prototype) return (image, leaf) => converter.convert(image, leaf);
+    const terminal = GrammarAST.isCrossReference(feature) ? GrammarUtils.getCrossReferenceTerminal(feature) : feature;
+    if (!GrammarAST.isRuleCall(terminal)) return image => image;
+    const rule = terminal.rule.ref;
+    if (!rule) throw new Error('This cst node was not parsed by a rule.');
+    switch (rule.name.toUpperCase()) {
+        case 'INT': return ValueConversions.convertInt;
+        case 'STRING': return ValueConversions.convertString;
+        case 'ID': return ValueConversions.convertID;
     }
+    switch (GrammarUtils.getRuleType(rule)?.toLowerCase()) {
+        case 'number': return ValueConversions.convertNumber;
+        case 'boolean': return ValueConversions.convertBoolean;
+        case 'bigint': return ValueConversions.convertBigint;
+        case 'date': return ValueConversions.convertDate;
+        default: return image => image;
+    }
+}
+
+/**
+ * A new AST node of `type`, its properties to come. From an empty literal, which V8 gives room
+ * for four properties in the object itself, where `{ $type }` has room for one: most nodes get
+ * by with one array of further properties, or none, instead of one grown twice (the same
+ * properties, in the same order, as Langium's parser gives its nodes).
+ */
+function newNode(type: string): BuildingNode {
+    const node: Partial<BuildingNode> = {};
+    node.$type = type;
+    return node as BuildingNode;
 }
 
 /** Langium's `copyDefaultValue` (ast-utils.ts): a fresh copy of a default array for each node. */
@@ -249,8 +319,8 @@ class FastParser {
     private readonly identifierStart: boolean[];
     private readonly identifierPart: boolean[];
     private readonly string: RegExp;
-    /** Keywords spelt like identifiers (`def`, `Bool`): an identifier is one of these when it matches whole. */
-    private readonly wordKeywords = new Map<string, Keyword>();
+    /** Keywords spelt like identifiers (`def`, `Bool`) by their first character's code: an identifier is one of these when it matches whole. */
+    private readonly wordKeywords = new Map<number, Keyword[]>();
     /** The other keywords by their first character's code (a UTF-16 unit), longest first (as Chevrotain tries them). */
     private readonly symbolKeywords = new Map<number, Keyword[]>();
     /**
@@ -260,15 +330,39 @@ class FastParser {
      * and only opening tokens add to it. Within its budget, the guard has nothing to report.
      */
     private nestingBound = 0;
+    /** The token kinds, indexed by `tokenKinds`: the keywords, then the terminals. */
+    private readonly kinds: TokenKind[] = [];
+    /** Each kind's `name`, by index (what `peek` returns). */
+    private readonly kindNames: string[] = [];
+    private readonly idKind: number;
+    private readonly intKind: number;
+    private readonly decimalKind: number;
+    private readonly stringKind: number;
 
     // The state of one parse.
-    private tokens: FastToken[] = [];
+    /**
+     * The last `lex`'s tokens that are not comments, as columns: their kind (index in `kinds`),
+     * start and end offset in the whole text, 1-based line and column (each such token is on
+     * one line). Columns, not an object per token: the tokens live as long as the parse, so each
+     * token object was copied by the young generation's collector, and the tree is what it
+     * should spend its copying on.
+     */
+    private tokenCount = 0;
+    private tokenKinds = new Uint8Array(0);
+    private tokenStarts = new Int32Array(0);
+    private tokenEnds = new Int32Array(0);
+    private tokenLines = new Int32Array(0);
+    private tokenColumns = new Int32Array(0);
+    /** The text the last `lex` lexed, and its offset in the whole text: where non-keyword tokens' images are cut from. */
+    private source = '';
+    private base = 0;
+    /** The token `consume` hands the CST builder, refilled for each token (the builder copies its fields into the leaf). */
+    private readonly leafToken: FastToken = { image: '', startOffset: 0, startLine: 0, startColumn: 0, endLine: 0, endColumn: 0, tokenType: undefined as unknown as TokenType, kind: '' };
     private hidden: FastToken[] = [];
     private position = 0;
     private hiddenTaken = 0;
     private readonly nodeBuilder = new CajalCstNodeBuilder();
     private stack: BuildingNode[] = [];
-    private readonly sites = new Map<Element, Site>();
     /** Per node type, the properties with a default value and that value (Langium's `assignMandatoryProperties`, read once per type). */
     private readonly defaults = new Map<string, Array<{ name: string; defaultValue: unknown }>>();
 
@@ -280,7 +374,7 @@ class FastParser {
         this.converter = services.parser.ValueConverter;
         this.linker = services.references.Linker;
         this.reflection = defaultsOnlyReflection(services.shared.AstReflection);
-        this.g = new GrammarElements(services.Grammar);
+        this.g = new GrammarElements(services.Grammar, this.converter);
         this.types = lexer.definition as Record<string, TokenType>;
         this.whitespace = sticky(this.types.WS);
         this.lineComment = sticky(this.types.SL_COMMENT);
@@ -294,20 +388,27 @@ class FastParser {
         this.string = sticky(this.types.STRING);
         const keywords = AstUtils.streamAllContents(services.Grammar).filter(GrammarAST.isKeyword).map(keyword => keyword.value).distinct().toArray();
         keywords.sort((a, b) => b.length - a.length);
+        const addKind = (name: string, tokenType: TokenType, keyword: boolean): number => {
+            this.kinds.push({ name, tokenType, keyword });
+            this.kindNames.push(name);
+            return this.kinds.length - 1;
+        };
         for (const image of keywords) {
             const tokenType = this.types[image];
             if (!tokenType) throw new Error(`Langium's lexer has no token for the keyword '${image}'`);
-            const keyword: Keyword = { image, tokenType, nestingCost: NESTING_COST[image] ?? 0, topLevel: TOP_LEVEL_KEYWORDS.has(image) };
+            const keyword: Keyword = { image, tokenType, kind: addKind(image, tokenType, true), nestingCost: NESTING_COST[image] ?? 0, topLevel: TOP_LEVEL_KEYWORDS.has(image) };
             this.identifier.lastIndex = 0;
             const word = this.identifier.exec(image);
-            if (word && word[0] === image) {
-                this.wordKeywords.set(image, keyword);
-            } else {
-                const list = this.symbolKeywords.get(image.charCodeAt(0)) ?? [];
-                list.push(keyword);
-                this.symbolKeywords.set(image.charCodeAt(0), list);
-            }
+            const byStart = word && word[0] === image ? this.wordKeywords : this.symbolKeywords;
+            const list = byStart.get(image.charCodeAt(0)) ?? [];
+            list.push(keyword);
+            byStart.set(image.charCodeAt(0), list);
         }
+        this.idKind = addKind('ID', this.types.ID, false);
+        this.intKind = addKind('INT', this.types.INT, false);
+        this.decimalKind = addKind('DECIMAL', this.types.DECIMAL, false);
+        this.stringKind = addKind('STRING', this.types.STRING, false);
+        if (this.kinds.length > 256) throw new Error('cajal.langium has more token kinds than tokenKinds holds');
     }
 
     /** The parse of a well-formed text, as Langium's parser gives it; undefined where the text has an error. */
@@ -324,7 +425,7 @@ class FastParser {
         const lexed = region ? this.lex(input.substring(region.start, region.end), region) : this.lex(input, undefined);
         // The lexer's nesting guard (cajal-lexer.ts) can stop a well-formed text: then Langium's parser reports it.
         // (Its other guard, guardUnbalanced, finds brackets and `if`s left open, which a well-formed text has not.)
-        if (!lexed || (this.nestingBound > MAX_NESTING_COST && guardNesting(this.tokens as unknown as IToken[]).errors.length > 0)) {
+        if (!lexed || (this.nestingBound > MAX_NESTING_COST && guardNesting(this.tokenObjects() as unknown as IToken[]).errors.length > 0)) {
             this.reset();
             return undefined;
         }
@@ -347,156 +448,226 @@ class FastParser {
      * does before its next declaration. Returns the keyword's position (0-based).
      */
     private stopBefore(offset: number): { line: number; character: number } {
-        let first = this.tokens.length;
-        while (first > 0 && this.tokens[first - 1].startOffset >= offset) first--;
-        const keyword = this.tokens[first];
-        if (!keyword || keyword.startOffset !== offset || !DECLARATION_KEYWORDS.has(keyword.kind)) throw MISS;
-        this.tokens.length = first;
+        let first = this.tokenCount;
+        while (first > 0 && this.tokenStarts[first - 1] >= offset) first--;
+        if (first === this.tokenCount || this.tokenStarts[first] !== offset || !DECLARATION_KEYWORDS.has(this.kindNames[this.tokenKinds[first]])) throw MISS;
+        this.tokenCount = first;
         let hidden = this.hidden.length;
         while (hidden > 0 && this.hidden[hidden - 1].startOffset >= offset) hidden--;
         this.hidden.length = hidden;
-        return { line: keyword.startLine - 1, character: keyword.startColumn - 1 };
+        return { line: this.tokenLines[first] - 1, character: this.tokenColumns[first] - 1 };
+    }
+
+    /** The last `lex`'s tokens (not the comments) as token objects, for the nesting guard, which runs on a text only where it may have something to report. */
+    private tokenObjects(): FastToken[] {
+        const tokens: FastToken[] = [];
+        for (let t = 0; t < this.tokenCount; t++) {
+            const { name, tokenType, keyword } = this.kinds[this.tokenKinds[t]];
+            const start = this.tokenStarts[t];
+            const end = this.tokenEnds[t];
+            const image = keyword ? name : this.source.substring(start - this.base, end - this.base);
+            const line = this.tokenLines[t];
+            const column = this.tokenColumns[t];
+            tokens.push({ image, startOffset: start, startLine: line, startColumn: column, endLine: line, endColumn: column + end - start - 1, tokenType, kind: name });
+        }
+        return tokens;
     }
 
     /** See `CajalParser.lexWellFormed`. */
     lexOnly(input: string): number | undefined {
         try {
-            return this.lex(input, undefined) ? this.tokens.length + this.hidden.length : undefined;
+            return this.lex(input, undefined) ? this.tokenCount + this.hidden.length : undefined;
         } finally {
             this.reset();
         }
     }
 
     private reset(): void {
-        this.tokens = [];
+        this.tokenCount = 0;
+        this.tokenKinds = new Uint8Array(0);
+        this.tokenStarts = this.tokenEnds = this.tokenLines = this.tokenColumns = new Int32Array(0);
+        this.source = '';
         this.hidden = [];
         this.stack = [];
+    }
+
+    /** Where the line after the last line break `lineBreaks` counted starts. */
+    private afterLastBreak = 0;
+
+    /** How many line breaks source[start, end) has (`\r\n` is one, as Chevrotain counts); sets `afterLastBreak`. */
+    private lineBreaks(source: string, start: number, end: number): number {
+        let breaks = 0;
+        for (let i = start; i < end; i++) {
+            const c = source.charCodeAt(i);
+            if (c === 10 || c === 13) {
+                if (c === 13 && source.charCodeAt(i + 1) === 10 && i + 1 < end) i++;
+                breaks++;
+                this.afterLastBreak = i + 1;
+            }
+        }
+        return breaks;
+    }
+
+    /** Makes room for `capacity` tokens, keeping the first `count`. */
+    private growTokens(count: number, capacity: number): void {
+        const kinds = new Uint8Array(capacity);
+        kinds.set(this.tokenKinds.subarray(0, count));
+        this.tokenKinds = kinds;
+        const grown = (column: Int32Array): Int32Array<ArrayBuffer> => {
+            const larger = new Int32Array(capacity);
+            larger.set(column.subarray(0, count));
+            return larger;
+        };
+        this.tokenStarts = grown(this.tokenStarts);
+        this.tokenEnds = grown(this.tokenEnds);
+        this.tokenLines = grown(this.tokenLines);
+        this.tokenColumns = grown(this.tokenColumns);
     }
 
     // ---------------------------------------------------------------------------------------
     // Lexing: Chevrotain's tokens and positions (1-based lines and columns, inclusive ends).
 
-    /** Lexes `source` (the text, or the region of it the incremental parser asked for); false on a lexing error. */
+    /**
+     * Lexes `source` (the text, or the region of it the incremental parser asked for); false on a lexing error.
+     * It runs once per parse, mostly before V8 has optimised it (the server's first check lexes
+     * the file once): so the loop does little per character — state in locals, no call per space
+     * or line break, a keyword found among the few of its first character and length rather than
+     * by cutting out and hashing each word. And it makes no closures: code V8 optimised while
+     * one call ran is specialised on that call's closures, and the next call (the next parse)
+     * threw it away and compiled it again (`--trace-deopt`: "wrong call target").
+     */
     private lex(source: string, region: TextRegion | undefined): boolean {
-        const tokens: FastToken[] = this.tokens = [];
         const hidden: FastToken[] = this.hidden = [];
         const base = region?.start ?? 0;
+        this.source = source;
+        this.base = base;
+        // Most tokens are followed by a space: half the text's length is seldom outgrown.
+        this.growTokens(0, (source.length >> 1) + 16);
+        let count = 0;
         let line = (region?.line ?? 0) + 1;
         // Offset (in source) where the current line starts: columns are counted from it.
         let lineStart = -(region?.column ?? 0);
         const length = source.length;
+        const identifierStart = this.identifierStart;
+        const identifierPart = this.identifierPart;
         // The guard's bound (`nestingBound`): the opening tokens' cost since the last top-level keyword, and the largest such sum.
         let stretchCost = 0;
         let nestingBound = 0;
-        const keywordToken = (start: number, keyword: Keyword): FastToken => {
-            if (keyword.topLevel) stretchCost = 0;
-            stretchCost += keyword.nestingCost;
-            if (stretchCost > nestingBound) nestingBound = stretchCost;
-            return token(start, start + keyword.image.length, keyword.tokenType, keyword.image, keyword.image);
-        };
-        // A keyword's image is the keyword's own string (no copy, its hash already computed for the guard's sets).
-        const token = (start: number, end: number, tokenType: TokenType, kind: string, image = source.substring(start, end)): FastToken => {
-            const column = start - lineStart + 1;
-            return { image, startOffset: base + start, startLine: line, startColumn: column, endLine: line, endColumn: column + end - start - 1, tokenType, kind };
-        };
-        /** Moves `line` and `lineStart` over the line breaks in source[start, end) (`\r\n` is one, as Chevrotain counts). */
-        const countLines = (start: number, end: number): void => {
-            for (let i = start; i < end; i++) {
-                const c = source.charCodeAt(i);
-                if (c === 10) {
-                    line++;
-                    lineStart = i + 1;
-                } else if (c === 13) {
-                    if (source.charCodeAt(i + 1) === 10 && i + 1 < end) i++;
-                    line++;
-                    lineStart = i + 1;
-                }
-            }
-        };
         let i = 0;
         while (i < length) {
             const c = source.charCodeAt(i);
-            // Comments first, as the token builder orders them (`{-` is not `{`, `--` is not `-o`).
+            // Spaces, tabs and line breaks without a regular expression, one at a time (`\r\n` is one line break, as Chevrotain counts).
+            if (c === 32 || c === 9) {
+                i++;
+                continue;
+            }
+            if (c === 10 || c === 13) {
+                i += c === 13 && source.charCodeAt(i + 1) === 10 ? 2 : 1;
+                line++;
+                lineStart = i;
+                continue;
+            }
+            // Comments before keywords, as the token builder orders them (`{-` is not `{`, `--` is not `-o`).
             if (c === 123 /* { */ && source.charCodeAt(i + 1) === 45 /* - */) {
                 const { end, closed } = scanBlockComment(source, i);
                 if (!closed) return false;
-                const comment = token(i, end, this.types.ML_COMMENT, 'ML_COMMENT');
-                countLines(i, end);
-                if (comment.startLine !== line) {
-                    comment.endLine = line;
-                    comment.endColumn = end - lineStart;
+                const token: FastToken = { image: source.substring(i, end), startOffset: base + i, startLine: line, startColumn: i - lineStart + 1, endLine: line, endColumn: end - lineStart, tokenType: this.types.ML_COMMENT, kind: 'ML_COMMENT' };
+                const breaks = this.lineBreaks(source, i, end);
+                if (breaks > 0) {
+                    line += breaks;
+                    lineStart = this.afterLastBreak;
+                    token.endLine = line;
+                    token.endColumn = end - lineStart;
                 }
-                hidden.push(comment);
+                hidden.push(token);
                 i = end;
                 continue;
             }
             if (c === 45 /* - */ && source.charCodeAt(i + 1) === 45) {
                 this.lineComment.lastIndex = i;
-                const match = this.lineComment.exec(source)!;
-                hidden.push(token(i, i + match[0].length, this.types.SL_COMMENT, 'SL_COMMENT'));
-                i += match[0].length;
-                continue;
-            }
-            // Spaces, tabs and line breaks without a regular expression; other white space (WS is /\s+/) with it.
-            if (c === 32 || c === 9 || c === 10 || c === 13) {
-                let end = i + 1;
-                for (let d = source.charCodeAt(end); d === 32 || d === 9 || d === 10 || d === 13; d = source.charCodeAt(++end));
-                countLines(i, end);
+                const end = i + this.lineComment.exec(source)![0].length;
+                hidden.push({ image: source.substring(i, end), startOffset: base + i, startLine: line, startColumn: i - lineStart + 1, endLine: line, endColumn: end - lineStart, tokenType: this.types.SL_COMMENT, kind: 'SL_COMMENT' });
                 i = end;
                 continue;
             }
-            this.whitespace.lastIndex = i;
-            const space = c < 32 || c >= 128 ? this.whitespace.exec(source) : null;
-            if (space) {
-                countLines(i, i + space[0].length);
-                i += space[0].length;
-                continue;
+            // Other white space (WS is /\s+/) with its regular expression.
+            if (c < 32 || c >= 128) {
+                this.whitespace.lastIndex = i;
+                const space = this.whitespace.exec(source);
+                if (space) {
+                    const end = i + space[0].length;
+                    const breaks = this.lineBreaks(source, i, end);
+                    if (breaks > 0) {
+                        line += breaks;
+                        lineStart = this.afterLastBreak;
+                    }
+                    i = end;
+                    continue;
+                }
             }
-            if (this.identifierStart[c]) {
-                let end = i + 1;
-                while (this.identifierPart[source.charCodeAt(end)]) end++;
-                const word = source.substring(i, end);
-                const keyword = this.wordKeywords.get(word);
-                tokens.push(keyword ? keywordToken(i, keyword) : token(i, end, this.types.ID, 'ID', word));
-                i = end;
-                continue;
-            }
-            if (c >= 48 && c <= 57) {
+            // A token: its kind, its end, and the keyword it is.
+            let kind: number;
+            let end: number;
+            let keyword: Keyword | undefined;
+            if (identifierStart[c]) {
+                end = i + 1;
+                while (identifierPart[source.charCodeAt(end)]) end++;
+                const candidates = this.wordKeywords.get(c);
+                // (An index loop, not `find` or `for of`: no closure or iterator per token while the code is cold.)
+                for (let k = 0; candidates && k < candidates.length; k++) {
+                    const image = candidates[k].image;
+                    if (image.length === end - i && source.startsWith(image, i)) {
+                        keyword = candidates[k];
+                        break;
+                    }
+                }
+                kind = this.idKind;
+            } else if (c >= 48 && c <= 57) {
                 this.decimal.lastIndex = i;
                 const decimal = this.decimal.exec(source);
                 if (decimal) {
-                    tokens.push(token(i, i + decimal[0].length, this.types.DECIMAL, 'DECIMAL'));
-                    i += decimal[0].length;
-                    continue;
+                    kind = this.decimalKind;
+                    end = i + decimal[0].length;
+                } else {
+                    this.integer.lastIndex = i;
+                    kind = this.intKind;
+                    end = i + this.integer.exec(source)![0].length;
                 }
-                this.integer.lastIndex = i;
-                const integer = this.integer.exec(source)![0];
-                tokens.push(token(i, i + integer.length, this.types.INT, 'INT'));
-                i += integer.length;
-                continue;
-            }
-            if (c === 34 /* " */) {
+            } else if (c === 34 /* " */) {
                 this.string.lastIndex = i;
                 const string = this.string.exec(source);
                 if (!string) return false;
-                tokens.push(token(i, i + string[0].length, this.types.STRING, 'STRING'));
-                i += string[0].length;
-                continue;
-            }
-            // (An index loop, not `find` or `for of`: no closure or iterator per token while the code is cold.)
-            const candidates = this.symbolKeywords.get(c);
-            let keyword: Keyword | undefined;
-            for (let k = 0; candidates && k < candidates.length; k++) {
-                if (source.startsWith(candidates[k].image, i)) {
-                    keyword = candidates[k];
-                    break;
+                kind = this.stringKind;
+                end = i + string[0].length;
+            } else {
+                const candidates = this.symbolKeywords.get(c);
+                for (let k = 0; candidates && k < candidates.length; k++) {
+                    if (source.startsWith(candidates[k].image, i)) {
+                        keyword = candidates[k];
+                        break;
+                    }
                 }
+                if (!keyword) return false;
+                kind = 0;
+                end = i + keyword.image.length;
             }
-            if (!keyword) return false;
-            tokens.push(keywordToken(i, keyword));
-            i += keyword.image.length;
+            if (keyword) {
+                kind = keyword.kind;
+                if (keyword.topLevel) stretchCost = 0;
+                stretchCost += keyword.nestingCost;
+                if (stretchCost > nestingBound) nestingBound = stretchCost;
+            }
+            if (count === this.tokenKinds.length) this.growTokens(count, count * 2);
+            this.tokenKinds[count] = kind;
+            this.tokenStarts[count] = base + i;
+            this.tokenEnds[count] = base + end;
+            this.tokenLines[count] = line;
+            this.tokenColumns[count] = i - lineStart + 1;
+            count++;
+            i = end;
         }
         this.nestingBound = nestingBound;
+        this.tokenCount = count;
         return true;
     }
 
@@ -507,9 +678,9 @@ class FastParser {
         this.position = 0;
         this.hiddenTaken = 0;
         this.nodeBuilder.buildRootNode(input);
-        this.stack.push({ $type: this.g.ruleType('Module') as string });
+        this.stack.push(newNode(this.g.ruleType('Module') as string));
         this.moduleRule();
-        if (this.position < this.tokens.length) throw MISS;
+        if (this.position < this.tokenCount) throw MISS;
         const result = this.construct() as AstNode;
         // Langium's doParse, then its trailing comments (the container links are set by `assign`).
         if (result.$cstNode) (result.$cstNode as Mutable<CompositeCstNode>).astNode = result;
@@ -517,15 +688,16 @@ class FastParser {
         return result;
     }
 
-    /** A call of a rule that makes a node: its CST node, its AST node, its rule, then the assignment. */
-    private sub(feature: Element, ruleName: string, rule: () => void): void {
-        const cstNode = this.nodeBuilder.buildCompositeNode(feature);
-        const type = this.g.ruleType(ruleName);
-        this.stack.push(type === DATATYPE ? { $type: DATATYPE, value: '' } : { $type: type });
+    /** A call (`site`) of a rule that makes a node: its CST node, its AST node, its rule (`rule`, the method of the rule `site` calls), then the assignment. */
+    private sub(site: Site, rule: () => void): void {
+        const cstNode = this.nodeBuilder.buildCompositeNode(site.element);
+        const type = site.calledType;
+        if (type === undefined) throw new Error(`the fast parser calls a rule at ${site.element.$type}, which calls none`);
+        this.stack.push(type === DATATYPE ? { $type: DATATYPE, value: '' } : newNode(type));
         rule.call(this);
         const result = this.construct();
         // (Langium assigns only when the call consumed a token: every Cajal rule consumes one.)
-        this.performSubruleAssignment(result, feature, cstNode);
+        this.performSubruleAssignment(result, site, cstNode);
     }
 
     private construct(): unknown {
@@ -533,7 +705,10 @@ class FastParser {
         this.nodeBuilder.construct(node as unknown as Parameters<CajalCstNodeBuilder['construct']>[0]);
         if (node.$type === DATATYPE) return this.converter.convert(node.value as string, node.$cstNode as CstNode);
         // Langium's AstUtils.assignMandatoryProperties, with the type's defaults read once.
-        for (const { name, defaultValue } of this.defaultsOf(node.$type)) {
+        // (An index loop, not `for of`: no iterator per node while the code is cold.)
+        const defaults = this.defaultsOf(node.$type);
+        for (let d = 0; d < defaults.length; d++) {
+            const { name, defaultValue } = defaults[d];
             if (node[name] === undefined) node[name] = copyDefaultValue(defaultValue);
         }
         return node;
@@ -551,50 +726,9 @@ class FastParser {
         return defaults;
     }
 
-    private siteOf(feature: Element): Site {
-        let site = this.sites.get(feature);
-        if (!site) {
-            const assignment = AstUtils.getContainerOfType(feature, GrammarAST.isAssignment);
-            site = {
-                assignment,
-                crossRef: assignment && GrammarAST.isCrossReference(assignment.terminal) ? (assignment.terminal.isMulti ? 'multi' : 'single') : undefined,
-                convert: GrammarAST.isKeyword(feature) ? undefined : this.converterOf(feature)
-            };
-            this.sites.set(feature, site);
-        }
-        return site;
-    }
-
-    /**
-     * How a token consumed as `feature` is converted: where the value converter is Langium's own
-     * (DefaultValueConverter, not a subclass), the conversion its `convert` and `runConverter`
-     * choose for the element, found once; otherwise the service's `convert`, per token.
-     */
-    private converterOf(feature: Element): (image: string, leaf: CstNode) => unknown {
-        const converter = this.converter;
-        if (Object.getPrototypeOf(converter) !== DefaultValueConverter.prototype) return (image, leaf) => converter.convert(image, leaf);
-        const terminal = GrammarAST.isCrossReference(feature) ? GrammarUtils.getCrossReferenceTerminal(feature) : feature;
-        if (!GrammarAST.isRuleCall(terminal)) return image => image;
-        const rule = terminal.rule.ref;
-        if (!rule) throw new Error('This cst node was not parsed by a rule.');
-        switch (rule.name.toUpperCase()) {
-            case 'INT': return ValueConversions.convertInt;
-            case 'STRING': return ValueConversions.convertString;
-            case 'ID': return ValueConversions.convertID;
-        }
-        switch (GrammarUtils.getRuleType(rule)?.toLowerCase()) {
-            case 'number': return ValueConversions.convertNumber;
-            case 'boolean': return ValueConversions.convertBoolean;
-            case 'bigint': return ValueConversions.convertBigint;
-            case 'date': return ValueConversions.convertDate;
-            default: return image => image;
-        }
-    }
-
-    private performSubruleAssignment(result: unknown, feature: Element, cstNode: CstNode): void {
-        const { assignment, crossRef } = this.siteOf(feature);
-        if (assignment) {
-            this.assign(assignment.operator, assignment.feature, result, cstNode, crossRef);
+    private performSubruleAssignment(result: unknown, site: Site, cstNode: CstNode): void {
+        if (site.assignment) {
+            this.assign(site.operator!, site.feature!, result, cstNode, site.crossRef);
             return;
         }
         const current = this.stack[this.stack.length - 1];
@@ -639,8 +773,7 @@ class FastParser {
         }
     }
 
-    private action(action: GrammarAST.Action): void {
-        const type = this.g.actionType(action);
+    private action({ action, type }: ActionSite): void {
         let last = this.stack[this.stack.length - 1];
         if (action.feature && action.operator) {
             last = this.construct() as BuildingNode;
@@ -648,31 +781,42 @@ class FastParser {
             this.nodeBuilder.removeNode(lastCst);
             const cstNode = this.nodeBuilder.buildCompositeNode(action);
             this.nodeBuilder.appendChild(cstNode, lastCst);
-            this.stack.push({ $type: type });
+            this.stack.push(newNode(type));
             this.assign(action.operator, action.feature, last, lastCst, undefined);
         } else {
             last.$type = type;
         }
     }
 
-    /** Consumes the next token, which must be of `kind`, as `feature`. */
-    private consume(kind: string, feature: Element): void {
-        const token = this.tokens[this.position];
-        if (!token || token.kind !== kind) throw MISS;
-        this.position++;
+    /** Consumes the next token, which must be of `kind`, as `site`. */
+    private consume(kind: string, site: Site): void {
+        const t = this.position;
+        if (t >= this.tokenCount || this.kindNames[this.tokenKinds[t]] !== kind) throw MISS;
+        this.position = t + 1;
+        const startOffset = this.tokenStarts[t];
         // The comments before it (CajalLangiumParser.hiddenTokensBefore).
         const start = this.hiddenTaken;
         let end = start;
-        while (end < this.hidden.length && this.hidden[end].startOffset <= token.startOffset) end++;
+        while (end < this.hidden.length && this.hidden[end].startOffset <= startOffset) end++;
         if (end > start) {
             this.hiddenTaken = end;
             this.nodeBuilder.addHiddenNodes(this.hidden.slice(start, end) as unknown as IToken[]);
         }
-        const leaf = this.nodeBuilder.buildLeafNode(token as unknown as IToken, feature as GrammarAST.AbstractElement);
-        const { assignment, crossRef, convert } = this.siteOf(feature);
-        if (assignment) {
+        const { name, tokenType, keyword } = this.kinds[this.tokenKinds[t]];
+        const endOffset = this.tokenEnds[t];
+        const token = this.leafToken;
+        token.image = keyword ? name : this.source.substring(startOffset - this.base, endOffset - this.base);
+        token.startOffset = startOffset;
+        token.startLine = token.endLine = this.tokenLines[t];
+        token.startColumn = this.tokenColumns[t];
+        token.endColumn = token.startColumn + endOffset - startOffset - 1;
+        token.tokenType = tokenType;
+        token.kind = name;
+        const leaf = this.nodeBuilder.buildLeafNode(token as unknown as IToken, site.element);
+        const convert = site.convert;
+        if (site.assignment) {
             const value = convert ? convert(token.image, leaf) : token.image;
-            this.assign(assignment.operator, assignment.feature, value, leaf, crossRef);
+            this.assign(site.operator!, site.feature!, value, leaf, site.crossRef);
         } else {
             const current = this.stack[this.stack.length - 1];
             if (current.$type === DATATYPE) {
@@ -686,7 +830,8 @@ class FastParser {
     }
 
     private peek(ahead = 0): string | undefined {
-        return this.tokens[this.position + ahead]?.kind;
+        const t = this.position + ahead;
+        return t < this.tokenCount ? this.kindNames[this.tokenKinds[t]] : undefined;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -698,9 +843,9 @@ class FastParser {
             this.consumeKeyword('Module', 'module');
             this.consume('ID', g.assigned('Module', 'name'));
         }
-        while (this.peek() === 'import') this.sub(g.assigned('Module', 'imports'), 'Import', this.importRule);
+        while (this.peek() === 'import') this.sub(g.assigned('Module', 'imports'), this.importRule);
         for (let kind = this.peek(); kind === 'def' || kind === 'extern' || kind === 'train'; kind = this.peek()) {
-            this.sub(g.assigned('Module', 'declarations'), 'Declaration', this.declaration);
+            this.sub(g.assigned('Module', 'declarations'), this.declaration);
         }
     }
 
@@ -711,32 +856,32 @@ class FastParser {
 
     private declaration(): void {
         const kind = this.peek();
-        if (kind === 'def') this.sub(this.g.call('Declaration', 'Definition'), 'Definition', this.definition);
-        else if (kind === 'extern') this.sub(this.g.call('Declaration', 'Extern'), 'Extern', this.extern);
-        else this.sub(this.g.call('Declaration', 'Training'), 'Training', this.training);
+        if (kind === 'def') this.sub(this.g.call('Declaration', 'Definition'), this.definition);
+        else if (kind === 'extern') this.sub(this.g.call('Declaration', 'Extern'), this.extern);
+        else this.sub(this.g.call('Declaration', 'Training'), this.training);
     }
 
     private definition(): void {
         const g = this.g;
         this.consumeKeyword('Definition', 'def');
         this.consume('ID', g.assigned('Definition', 'name'));
-        while (this.peek() === '(') this.sub(g.assigned('Definition', 'params'), 'AnnotatedBinder', this.annotatedBinder);
+        while (this.peek() === '(') this.sub(g.assigned('Definition', 'params'), this.annotatedBinder);
         this.consumeKeyword('Definition', ':');
-        this.sub(g.assigned('Definition', 'returnType'), 'Type', this.type);
+        this.sub(g.assigned('Definition', 'returnType'), this.type);
         this.consumeKeyword('Definition', '=');
-        this.sub(g.assigned('Definition', 'body'), 'Term', this.term);
+        this.sub(g.assigned('Definition', 'body'), this.term);
     }
 
     private extern(): void {
         const g = this.g;
         this.consumeKeyword('Extern', 'extern');
         this.consume('ID', g.assigned('Extern', 'name'));
-        while (this.peek() === '(') this.sub(g.assigned('Extern', 'params'), 'AnnotatedBinder', this.annotatedBinder);
+        while (this.peek() === '(') this.sub(g.assigned('Extern', 'params'), this.annotatedBinder);
         this.consumeKeyword('Extern', ':');
-        this.sub(g.assigned('Extern', 'type'), 'Type', this.type);
+        this.sub(g.assigned('Extern', 'type'), this.type);
         if (this.peek() === '=') {
             this.consumeKeyword('Extern', '=');
-            this.sub(g.assigned('Extern', 'net'), 'NetSpec', this.netSpec);
+            this.sub(g.assigned('Extern', 'net'), this.netSpec);
         }
     }
 
@@ -746,10 +891,10 @@ class FastParser {
         if (this.peek() !== '(') return;
         this.consumeKeyword('NetSpec', '(');
         if (this.peek() !== ')') {
-            this.sub(g.assigned('NetSpec', 'args', 0), 'NetArg', this.netArg);
+            this.sub(g.assigned('NetSpec', 'args', 0), this.netArg);
             while (this.peek() === ',') {
                 this.consumeKeyword('NetSpec', ',');
-                this.sub(g.assigned('NetSpec', 'args', 1), 'NetArg', this.netArg);
+                this.sub(g.assigned('NetSpec', 'args', 1), this.netArg);
             }
         }
         this.consumeKeyword('NetSpec', ')');
@@ -760,7 +905,7 @@ class FastParser {
             this.consume('ID', this.g.assigned('NetArg', 'key'));
             this.consumeKeyword('NetArg', '=');
         }
-        this.sub(this.g.assigned('NetArg', 'value'), 'SettingValue', this.settingValue);
+        this.sub(this.g.assigned('NetArg', 'value'), this.settingValue);
     }
 
     private training(): void {
@@ -769,7 +914,7 @@ class FastParser {
         this.consume('ID', g.assigned('Training', 'name'));
         this.consumeKeyword('Training', '{');
         for (let kind = this.peek(); kind === 'data' || kind === 'model' || kind === 'target' || kind === 'evaluate' || kind === 'ID'; kind = this.peek()) {
-            this.sub(g.assigned('Training', 'options'), 'TrainOption', this.trainOption);
+            this.sub(g.assigned('Training', 'options'), this.trainOption);
         }
         this.consumeKeyword('Training', '}');
     }
@@ -777,11 +922,11 @@ class FastParser {
     private trainOption(): void {
         const g = this.g;
         switch (this.peek()) {
-            case 'data': return this.sub(g.call('TrainOption', 'DataOption'), 'DataOption', this.dataOption);
-            case 'model': return this.sub(g.call('TrainOption', 'ModelOption'), 'ModelOption', this.modelOption);
-            case 'target': return this.sub(g.call('TrainOption', 'TargetOption'), 'TargetOption', this.targetOption);
-            case 'evaluate': return this.sub(g.call('TrainOption', 'EvaluateOption'), 'EvaluateOption', this.evaluateOption);
-            default: return this.sub(g.call('TrainOption', 'SettingOption'), 'SettingOption', this.settingOption);
+            case 'data': return this.sub(g.call('TrainOption', 'DataOption'), this.dataOption);
+            case 'model': return this.sub(g.call('TrainOption', 'ModelOption'), this.modelOption);
+            case 'target': return this.sub(g.call('TrainOption', 'TargetOption'), this.targetOption);
+            case 'evaluate': return this.sub(g.call('TrainOption', 'EvaluateOption'), this.evaluateOption);
+            default: return this.sub(g.call('TrainOption', 'SettingOption'), this.settingOption);
         }
     }
 
@@ -790,17 +935,17 @@ class FastParser {
         this.consumeKeyword('DataOption', 'data');
         if (this.peek() === 'STRING') this.consume('STRING', g.assigned('DataOption', 'file'));
         else this.consume('ID', g.assigned('DataOption', 'source'));
-        while (this.peek() === '(') this.sub(g.assigned('DataOption', 'groups'), 'FieldGroup', this.fieldGroup);
+        while (this.peek() === '(') this.sub(g.assigned('DataOption', 'groups'), this.fieldGroup);
         this.consumeKeyword('DataOption', ';');
     }
 
     private fieldGroup(): void {
         const g = this.g;
         this.consumeKeyword('FieldGroup', '(');
-        this.sub(g.assigned('FieldGroup', 'fields', 0), 'DataField', this.dataField);
+        this.sub(g.assigned('FieldGroup', 'fields', 0), this.dataField);
         while (this.peek() === ',') {
             this.consumeKeyword('FieldGroup', ',');
-            this.sub(g.assigned('FieldGroup', 'fields', 1), 'DataField', this.dataField);
+            this.sub(g.assigned('FieldGroup', 'fields', 1), this.dataField);
         }
         this.consumeKeyword('FieldGroup', ')');
     }
@@ -809,29 +954,29 @@ class FastParser {
         this.consume('ID', this.g.assigned('DataField', 'name'));
         if (this.peek() === ':') {
             this.consumeKeyword('DataField', ':');
-            this.sub(this.g.assigned('DataField', 'type'), 'Type', this.type);
+            this.sub(this.g.assigned('DataField', 'type'), this.type);
         }
     }
 
     private modelOption(): void {
         this.consumeKeyword('ModelOption', 'model');
-        this.sub(this.g.assigned('ModelOption', 'term'), 'Term', this.term);
+        this.sub(this.g.assigned('ModelOption', 'term'), this.term);
         this.consumeKeyword('ModelOption', ';');
     }
 
     private targetOption(): void {
         this.consumeKeyword('TargetOption', 'target');
-        this.sub(this.g.assigned('TargetOption', 'term'), 'Term', this.term);
+        this.sub(this.g.assigned('TargetOption', 'term'), this.term);
         this.consumeKeyword('TargetOption', ';');
     }
 
     private evaluateOption(): void {
         const g = this.g;
         this.consumeKeyword('EvaluateOption', 'evaluate');
-        this.sub(g.assigned('EvaluateOption', 'segments', 0), 'EvaluateSegment', this.evaluateSegment);
+        this.sub(g.assigned('EvaluateOption', 'segments', 0), this.evaluateSegment);
         while (this.peek() === ',') {
             this.consumeKeyword('EvaluateOption', ',');
-            this.sub(g.assigned('EvaluateOption', 'segments', 1), 'EvaluateSegment', this.evaluateSegment);
+            this.sub(g.assigned('EvaluateOption', 'segments', 1), this.evaluateSegment);
         }
         this.consumeKeyword('EvaluateOption', ';');
     }
@@ -847,7 +992,7 @@ class FastParser {
 
     private settingOption(): void {
         this.consume('ID', this.g.assigned('SettingOption', 'key'));
-        this.sub(this.g.assigned('SettingOption', 'value'), 'SettingValue', this.settingValue);
+        this.sub(this.g.assigned('SettingOption', 'value'), this.settingValue);
         this.consumeKeyword('SettingOption', ';');
     }
 
@@ -860,27 +1005,27 @@ class FastParser {
     // Types
 
     private type(): void {
-        this.sub(this.g.call('Type', 'FunctionType'), 'FunctionType', this.functionType);
+        this.sub(this.g.call('Type', 'FunctionType'), this.functionType);
     }
 
     private functionType(): void {
         const g = this.g;
-        this.sub(g.call('FunctionType', 'ProductType'), 'ProductType', this.productType);
+        this.sub(g.call('FunctionType', 'ProductType'), this.productType);
         const arrow = this.peek();
         if (arrow === '-o' || arrow === '⊸') {
             this.action(g.action('FunctionType'));
             this.consumeKeyword('FunctionType', arrow);
-            this.sub(g.assigned('FunctionType', 'codomain'), 'FunctionType', this.functionType);
+            this.sub(g.assigned('FunctionType', 'codomain'), this.functionType);
         }
     }
 
     private productType(): void {
         const g = this.g;
-        this.sub(g.call('ProductType', 'AtomicType'), 'AtomicType', this.atomicType);
+        this.sub(g.call('ProductType', 'AtomicType'), this.atomicType);
         for (let times = this.peek(); times === '*' || times === '⊗'; times = this.peek()) {
             this.action(g.action('ProductType'));
             this.consumeKeyword('ProductType', times);
-            this.sub(g.assigned('ProductType', 'right'), 'AtomicType', this.atomicType);
+            this.sub(g.assigned('ProductType', 'right'), this.atomicType);
         }
     }
 
@@ -913,7 +1058,7 @@ class FastParser {
                 return;
             case '(':
                 this.consumeKeyword('AtomicType', '(');
-                this.sub(g.call('AtomicType', 'Type'), 'Type', this.type);
+                this.sub(g.call('AtomicType', 'Type'), this.type);
                 this.consumeKeyword('AtomicType', ')');
                 return;
             default:
@@ -927,7 +1072,7 @@ class FastParser {
         this.consumeKeyword('AnnotatedBinder', '(');
         this.consume('ID', this.g.assigned('AnnotatedBinder', 'name'));
         this.consumeKeyword('AnnotatedBinder', ':');
-        this.sub(this.g.assigned('AnnotatedBinder', 'type'), 'Type', this.type);
+        this.sub(this.g.assigned('AnnotatedBinder', 'type'), this.type);
         this.consumeKeyword('AnnotatedBinder', ')');
     }
 
@@ -937,7 +1082,7 @@ class FastParser {
             this.consumeKeyword('LambdaBinder', '(');
             this.consume('ID', g.assigned('LambdaBinder', 'name', 1));
             this.consumeKeyword('LambdaBinder', ':');
-            this.sub(g.assigned('LambdaBinder', 'type'), 'Type', this.type);
+            this.sub(g.assigned('LambdaBinder', 'type'), this.type);
             this.consumeKeyword('LambdaBinder', ')');
         } else {
             this.consume('ID', g.assigned('LambdaBinder', 'name', 0));
@@ -952,7 +1097,7 @@ class FastParser {
         this.consume('ID', this.g.assigned('LetBinder', 'name'));
         if (this.peek() === ':') {
             this.consumeKeyword('LetBinder', ':');
-            this.sub(this.g.assigned('LetBinder', 'type'), 'Type', this.type);
+            this.sub(this.g.assigned('LetBinder', 'type'), this.type);
         }
     }
 
@@ -960,14 +1105,14 @@ class FastParser {
         const g = this.g;
         switch (this.peek()) {
             case 'fun': case '\\': case 'λ':
-                return this.sub(g.call('Term', 'Lambda'), 'Lambda', this.lambda);
+                return this.sub(g.call('Term', 'Lambda'), this.lambda);
             case 'if':
-                return this.sub(g.call('Term', 'IfTerm'), 'IfTerm', this.ifTerm);
+                return this.sub(g.call('Term', 'IfTerm'), this.ifTerm);
             case 'let':
-                if (this.peek(1) === '(') return this.sub(g.call('Term', 'LetPairTerm'), 'LetPairTerm', this.letPairTerm);
-                return this.sub(g.call('Term', 'LetTerm'), 'LetTerm', this.letTerm);
+                if (this.peek(1) === '(') return this.sub(g.call('Term', 'LetPairTerm'), this.letPairTerm);
+                return this.sub(g.call('Term', 'LetTerm'), this.letTerm);
             default:
-                return this.sub(g.call('Term', 'Application'), 'Application', this.application);
+                return this.sub(g.call('Term', 'Application'), this.application);
         }
     }
 
@@ -976,44 +1121,44 @@ class FastParser {
         const opener = this.peek()!;
         this.consumeKeyword('Lambda', opener);
         do {
-            this.sub(g.assigned('Lambda', 'binders'), 'LambdaBinder', this.lambdaBinder);
+            this.sub(g.assigned('Lambda', 'binders'), this.lambdaBinder);
         } while (this.peek() === 'ID' || this.peek() === '(');
         this.consumeKeyword('Lambda', '=>');
-        this.sub(g.assigned('Lambda', 'body'), 'Term', this.term);
+        this.sub(g.assigned('Lambda', 'body'), this.term);
     }
 
     private ifTerm(): void {
         const g = this.g;
         this.consumeKeyword('IfTerm', 'if');
-        this.sub(g.assigned('IfTerm', 'condition'), 'Term', this.term);
+        this.sub(g.assigned('IfTerm', 'condition'), this.term);
         this.consumeKeyword('IfTerm', 'then');
-        this.sub(g.assigned('IfTerm', 'thenBranch'), 'Term', this.term);
+        this.sub(g.assigned('IfTerm', 'thenBranch'), this.term);
         this.consumeKeyword('IfTerm', 'else');
-        this.sub(g.assigned('IfTerm', 'elseBranch'), 'Term', this.term);
+        this.sub(g.assigned('IfTerm', 'elseBranch'), this.term);
     }
 
     private letTerm(): void {
         const g = this.g;
         this.consumeKeyword('LetTerm', 'let');
-        this.sub(g.assigned('LetTerm', 'binder'), 'LetBinder', this.letBinder);
+        this.sub(g.assigned('LetTerm', 'binder'), this.letBinder);
         this.consumeKeyword('LetTerm', '=');
-        this.sub(g.assigned('LetTerm', 'value'), 'Term', this.term);
+        this.sub(g.assigned('LetTerm', 'value'), this.term);
         this.consumeKeyword('LetTerm', 'in');
-        this.sub(g.assigned('LetTerm', 'body'), 'Term', this.term);
+        this.sub(g.assigned('LetTerm', 'body'), this.term);
     }
 
     private letPairTerm(): void {
         const g = this.g;
         this.consumeKeyword('LetPairTerm', 'let');
         this.consumeKeyword('LetPairTerm', '(');
-        this.sub(g.assigned('LetPairTerm', 'first'), 'PlainBinder', this.plainBinder);
+        this.sub(g.assigned('LetPairTerm', 'first'), this.plainBinder);
         this.consumeKeyword('LetPairTerm', ',');
-        this.sub(g.assigned('LetPairTerm', 'second'), 'PlainBinder', this.plainBinder);
+        this.sub(g.assigned('LetPairTerm', 'second'), this.plainBinder);
         this.consumeKeyword('LetPairTerm', ')');
         this.consumeKeyword('LetPairTerm', '=');
-        this.sub(g.assigned('LetPairTerm', 'value'), 'Term', this.term);
+        this.sub(g.assigned('LetPairTerm', 'value'), this.term);
         this.consumeKeyword('LetPairTerm', 'in');
-        this.sub(g.assigned('LetPairTerm', 'body'), 'Term', this.term);
+        this.sub(g.assigned('LetPairTerm', 'body'), this.term);
     }
 
     private startsAtom(kind: string | undefined): boolean {
@@ -1022,39 +1167,39 @@ class FastParser {
 
     private application(): void {
         const g = this.g;
-        this.sub(g.call('Application', 'Head'), 'Head', this.head);
+        this.sub(g.call('Application', 'Head'), this.head);
         while (this.startsAtom(this.peek())) {
             this.action(g.action('Application'));
-            this.sub(g.assigned('Application', 'argument'), 'Atom', this.atom);
+            this.sub(g.assigned('Application', 'argument'), this.atom);
         }
     }
 
     private head(): void {
         const g = this.g;
         const kind = this.peek();
-        if (kind === 'succ') this.sub(g.call('Head', 'Succ'), 'Succ', this.succ);
-        else if (kind === 'iter') this.sub(g.call('Head', 'Iter'), 'Iter', this.iter);
-        else this.sub(g.call('Head', 'Atom'), 'Atom', this.atom);
+        if (kind === 'succ') this.sub(g.call('Head', 'Succ'), this.succ);
+        else if (kind === 'iter') this.sub(g.call('Head', 'Iter'), this.iter);
+        else this.sub(g.call('Head', 'Atom'), this.atom);
     }
 
     private succ(): void {
         this.consumeKeyword('Succ', 'succ');
-        this.sub(this.g.assigned('Succ', 'argument'), 'Atom', this.atom);
+        this.sub(this.g.assigned('Succ', 'argument'), this.atom);
     }
 
     private iter(): void {
         const g = this.g;
         this.consumeKeyword('Iter', 'iter');
-        this.sub(g.assigned('Iter', 'count'), 'Atom', this.atom);
+        this.sub(g.assigned('Iter', 'count'), this.atom);
         this.consumeKeyword('Iter', '{');
         this.consumeKeyword('Iter', 'zero');
         this.consumeKeyword('Iter', '=>', 0);
-        this.sub(g.assigned('Iter', 'base'), 'Term', this.term);
+        this.sub(g.assigned('Iter', 'base'), this.term);
         this.consumeKeyword('Iter', ';', 0);
         this.consumeKeyword('Iter', 'succ');
-        this.sub(g.assigned('Iter', 'stepBinder'), 'PlainBinder', this.plainBinder);
+        this.sub(g.assigned('Iter', 'stepBinder'), this.plainBinder);
         this.consumeKeyword('Iter', '=>', 1);
-        this.sub(g.assigned('Iter', 'step'), 'Term', this.term);
+        this.sub(g.assigned('Iter', 'step'), this.term);
         if (this.peek() === ';') this.consumeKeyword('Iter', ';', 1);
         this.consumeKeyword('Iter', '}');
     }
@@ -1083,7 +1228,7 @@ class FastParser {
                 this.consume('INT', g.assigned('Atom', 'value', 1));
                 return;
             case '(':
-                this.sub(g.call('Atom', 'Parenthesized'), 'Parenthesized', this.parenthesized);
+                this.sub(g.call('Atom', 'Parenthesized'), this.parenthesized);
                 return;
             default:
                 throw MISS;
@@ -1093,18 +1238,18 @@ class FastParser {
     private parenthesized(): void {
         const g = this.g;
         this.consumeKeyword('Parenthesized', '(');
-        this.sub(g.call('Parenthesized', 'Term'), 'Term', this.term);
+        this.sub(g.call('Parenthesized', 'Term'), this.term);
         switch (this.peek()) {
             case ',':
                 this.action(g.action('Parenthesized', 0));
                 this.consumeKeyword('Parenthesized', ',');
-                this.sub(g.assigned('Parenthesized', 'second'), 'Term', this.term);
+                this.sub(g.assigned('Parenthesized', 'second'), this.term);
                 this.consumeKeyword('Parenthesized', ')', 0);
                 return;
             case ':':
                 this.action(g.action('Parenthesized', 1));
                 this.consumeKeyword('Parenthesized', ':');
-                this.sub(g.assigned('Parenthesized', 'type'), 'Type', this.type);
+                this.sub(g.assigned('Parenthesized', 'type'), this.type);
                 this.consumeKeyword('Parenthesized', ')', 1);
                 return;
             default:
