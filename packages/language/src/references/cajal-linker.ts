@@ -1,13 +1,13 @@
 import {
-    DefaultLinker, interruptAndCheck, isReference, type AstNode, type LangiumCoreServices, type LangiumDocument, type ReferenceInfo
+    DefaultLinker, interruptAndCheck, isReference, type AstNode, type LangiumCoreServices, type LangiumDocument, type ReferenceInfo, type Scope
 } from 'langium';
 import { CancellationToken } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
-import { linkedTarget, resetReference } from '../langium-internals.js';
+import { isUnlinkedSingle, linkedTarget, resetReference, setResolution } from '../langium-internals.js';
 import { forgetReplacements, replacedDeclarations } from '../parser/incremental-parse.js';
 import { declaredType } from '../typing/type-checker.js';
 import { referencesIn } from '../syntax.js';
-import type { CajalScopeProvider } from './cajal-scope.js';
+import { LocalBinderDescription, binderNamed, forEachReferenceInScope, type CajalScopeProvider } from './cajal-scope.js';
 
 /** A cross-reference of a document (Cajal has no multi-references, but the document's list is typed for both). */
 type AnyReference = LangiumDocument['references'][number];
@@ -85,6 +85,9 @@ export class CajalLinker extends DefaultLinker {
             this.users.delete(root);
         }
         const references: AnyReference[] = [];
+        const scopeProvider = this.services.references.ScopeProvider;
+        // Asked for once a declaration must be linked in full (not on an edit that re-links none).
+        let globals: Scope | undefined;
         const linkedNow = new Set<AstNode>();
         const added = new Set<AstNode>(replaced?.added);
         for (const top of tops) {
@@ -111,13 +114,7 @@ export class CajalLinker extends DefaultLinker {
                 if (changed) linkedNow.add(top);
             } else {
                 linkedNow.add(top);
-                const infos = referencesIn(top);
-                const all: AnyReference[] = new Array(infos.length);
-                for (let i = 0; i < infos.length; i++) {
-                    this.doLink(infos[i], document);
-                    all[i] = infos[i].reference;
-                }
-                entry = { all, nonLocal: infos.filter(info => !isLocal(info.reference)) };
+                entry = this.linkDeclaration(top, document, globals ??= scopeProvider.globalScope(document));
                 this.resolvedGlobalUses += entry.nonLocal.length;
                 this.linked.set(top, entry);
             }
@@ -130,6 +127,38 @@ export class CajalLinker extends DefaultLinker {
         const earlier = this.relinked.get(root);
         this.relinked.set(root, stale === 'all' || earlier === 'all' ? 'all' : new Set([...earlier ?? [], ...linkedNow]));
         if (replaced && module) forgetReplacements(module, replaced);
+    }
+
+    /**
+     * Links the references of a top-level node in one walk down it, carrying the binders in
+     * scope (`forEachReferenceInScope`): what `doLink` of each reference finds through
+     * `getScope` (a local binder's description, else the global's, else Langium's linking
+     * error), without each reference's scope chain, scope and document lookups. References
+     * already resolved (read before linking) stay as they are, as in `doLink`.
+     */
+    private linkDeclaration(top: AstNode, document: LangiumDocument, globals: Scope): LinkedReferences {
+        const all: AnyReference[] = [];
+        const nonLocal: ReferenceInfo[] = [];
+        const descriptions = this.services.workspace.AstNodeDescriptionProvider;
+        forEachReferenceInScope(top, (info, scope) => {
+            const reference = info.reference;
+            all.push(reference);
+            if (!isUnlinkedSingle(reference) || !(ast.isVar(info.container) && info.property === 'ref')) {
+                this.doLink(info, document);
+                if (!isLocal(reference)) nonLocal.push(info);
+                return;
+            }
+            const binder = binderNamed(scope, reference.$refText);
+            if (binder) {
+                setResolution(reference, binder, new LocalBinderDescription(binder, document, descriptions));
+                return;
+            }
+            nonLocal.push(info);
+            const description = globals.getElement(reference.$refText);
+            const target = description && this.loadAstNode(description);
+            setResolution(reference, target ?? this.createLinkingError(info, description), description);
+        });
+        return { all, nonLocal };
     }
 
     /** Each name the document's imports bring, with its node (or where it is, for a description without one). */
