@@ -9,6 +9,9 @@ import { declaredType } from '../typing/type-checker.js';
 import { referencesIn } from '../syntax.js';
 import { LocalBinderDescription, binderNamed, forEachReferenceInScope, type CajalScopeProvider } from './cajal-scope.js';
 
+/** How many declarations are linked between two interruption checks (a power of two). */
+const DECLARATIONS_PER_CHECK = 16;
+
 /** A cross-reference of a document (Cajal has no multi-references, but the document's list is typed for both). */
 type AnyReference = LangiumDocument['references'][number];
 
@@ -90,6 +93,8 @@ export class CajalLinker extends DefaultLinker {
         let globals: Scope | undefined;
         const linkedNow = new Set<AstNode>();
         const added = new Set<AstNode>(replaced?.added);
+        let unchecked = 0;
+        await interruptAndCheck(cancelToken ?? CancellationToken.None);
         for (const top of tops) {
             // (A re-parsed declaration may already be linked, by a link that was then cancelled.)
             if (added.has(top)) linkedNow.add(top);
@@ -98,7 +103,10 @@ export class CajalLinker extends DefaultLinker {
                 for (const reference of entry.all) references.push(reference);
                 continue;
             }
-            await interruptAndCheck(cancelToken ?? CancellationToken.None);
+            // Langium's check (yield when the interruption period is over, then look for a
+            // cancellation) is an await: after every declaration it was a tenth of linking a
+            // 5,000-line file. A declaration links in well under a millisecond.
+            if ((++unchecked & (DECLARATIONS_PER_CHECK - 1)) === 0) await interruptAndCheck(cancelToken ?? CancellationToken.None);
             if (entry) {
                 let changed = stale === 'all';
                 for (const info of entry.nonLocal) {
@@ -143,7 +151,8 @@ export class CajalLinker extends DefaultLinker {
         forEachReferenceInScope(top, (info, scope) => {
             const reference = info.reference;
             all.push(reference);
-            if (!isUnlinkedSingle(reference) || !(ast.isVar(info.container) && info.property === 'ref')) {
+            // (Var has no subtypes; any other reference, and one already resolved, goes the general way.)
+            if (info.property !== 'ref' || info.container.$type !== ast.Var.$type || !isUnlinkedSingle(reference)) {
                 this.doLink(info, document);
                 if (!isLocal(reference)) nonLocal.push(info);
                 return;
