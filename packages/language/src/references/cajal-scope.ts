@@ -161,7 +161,7 @@ export function forEachReferenceInScope(root: AstNode, visit: (info: ReferenceIn
             }
         }
         // Only binding forms change the scope of their children; the rest share theirs.
-        const binds = bringsBinders(node);
+        const binds = children.length > 0 && bringsBinders(node);
         for (let i = children.length - 1; i >= 0; i--) {
             nodes.push(children[i]);
             scopes.push(binds ? scopeInto(node, children[i], scope) : scope);
