@@ -6,7 +6,8 @@
  * names, is compared with what `getScope` gives for it.
  */
 import { describe, expect, test } from 'vitest';
-import { type AstNode, type Reference } from 'langium';
+import { URI, isOperationCancelled, type AstNode, type Reference } from 'langium';
+import type { CancellationToken } from 'vscode-languageserver';
 import { ast } from '@cajal/language';
 import { exampleFiles } from '../../../../test/example-files.js';
 import { referencesIn } from '../../src/syntax.js';
@@ -100,5 +101,29 @@ describe('linking a declaration in one walk', () => {
         const linker = services().references.Linker;
         const uses = linker.nonLocalUses(document.parseResult.value.declarations[0]);
         expect(uses.map(use => use.ref?.$refText)).toEqual(['nothere', 'a']);
+    });
+
+    test('a link cancelled part-way stops with Langium\'s cancellation, and the next link resolves every reference', async () => {
+        const lines = ['def d0 (x : Bool) : Bool = x'];
+        for (let i = 1; i < 100; i++) lines.push(`def d${i} (x : Bool) : Bool = if x then d${i - 1} x else nothere`);
+        const shared = services().shared;
+        const document = shared.workspace.LangiumDocumentFactory.fromString<ast.Module>(lines.join('\n'), URI.parse('memory:///cancelled-link.cajal'));
+        shared.workspace.LangiumDocuments.addDocument(document);
+        await shared.workspace.IndexManager.updateContent(document);
+        // Cancelled once the linker has looked a few times (it looks before the first declaration, then every 16).
+        let looks = 0;
+        const token = { get isCancellationRequested() { return ++looks > 3; }, onCancellationRequested: () => ({ dispose() { } }) } as CancellationToken;
+        const linker = services().references.Linker;
+        const failure = await linker.link(document, token).then(() => undefined, (error: unknown) => error);
+        expect(isOperationCancelled(failure)).toBe(true);
+        expect(looks).toBe(4);
+        await linker.link(document);
+        const infos = document.parseResult.value.declarations.flatMap(top => referencesIn(top));
+        expect(infos.length).toBe(1 + 99 * 4);
+        expect(document.references.length).toBe(infos.length);
+        const targets = infos.map(info => (info.reference as Reference).ref?.$type ?? (info.reference as Reference).error?.message);
+        expect(targets.filter(target => target === 'Binder').length).toBe(1 + 99 * 2);
+        expect(targets.filter(target => target === 'Definition').length).toBe(99);
+        expect(targets.filter(target => target === "Could not resolve reference to Referable named 'nothere'.").length).toBe(99);
     });
 });
