@@ -1,5 +1,5 @@
 import {
-    DefaultLinker, interruptAndCheck, isReference, type AstNode, type LangiumCoreServices, type LangiumDocument, type ReferenceInfo, type Scope
+    DefaultLinker, interruptAndCheck, isReference, type AstNode, type LangiumCoreServices, type LangiumDocument, type ReferenceInfo, type Scope, type AstNodeDescriptionProvider
 } from 'langium';
 import { CancellationToken } from 'vscode-languageserver';
 import * as ast from '../generated/ast.js';
@@ -54,6 +54,8 @@ export class CajalLinker extends DefaultLinker {
     private readonly relinked = new WeakMap<AstNode, Relinked>();
     /** Per module: what its imports brought at its last complete link (name and node of each). */
     private readonly imported = new WeakMap<AstNode, readonly unknown[]>();
+    /** Taken from the services when first linking (a lookup through Langium's injector each time showed in profiles). */
+    private descriptions: AstNodeDescriptionProvider | undefined;
     /** Uses of globals resolved so far (for tests and profiling: how much an edit re-linked). */
     resolvedGlobalUses = 0;
 
@@ -147,7 +149,7 @@ export class CajalLinker extends DefaultLinker {
     private linkDeclaration(top: AstNode, document: LangiumDocument, globals: Scope): LinkedReferences {
         const all: AnyReference[] = [];
         const nonLocal: ReferenceInfo[] = [];
-        const descriptions = this.services.workspace.AstNodeDescriptionProvider;
+        const descriptions = this.descriptions ??= this.services.workspace.AstNodeDescriptionProvider;
         forEachReferenceInScope(top, (info, scope) => {
             const reference = info.reference;
             all.push(reference);

@@ -141,7 +141,8 @@ export function binderNamed(chain: ScopeLink | undefined, name: string): ast.Bin
  */
 export function forEachReferenceInScope(root: AstNode, visit: (info: ReferenceInfo, scope: ScopeLink | undefined) => void): void {
     const nodes: AstNode[] = [root];
-    const scopes: Array<ScopeLink | undefined> = [scopeChain(root)];
+    // (The container's chain, memoised, and not the root's: a top-level root would add an entry per declaration.)
+    const scopes: Array<ScopeLink | undefined> = [root.$container ? scopeInto(root.$container, root, scopeChain(root.$container)) : undefined];
     const children: AstNode[] = [];
     while (nodes.length > 0) {
         const node = nodes.pop()!;
