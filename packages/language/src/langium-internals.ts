@@ -1,7 +1,7 @@
 /**
  * Every use of Langium's private fields, behind named operations. The incremental parser
  * moves CST positions and swaps the root's children in place, and the incremental linker
- * reads and resets references, none of which Langium offers through its API; its CST and
+ * reads, resets and sets references, none of which Langium offers through its API; its CST and
  * reference classes keep that state in underscored fields. A Langium release that renames
  * one would silently corrupt positions or links, so each operation checks that the field is
  * there and throws `LangiumInternalsError` otherwise, and `langium-internals.test.ts` pins
