@@ -1,7 +1,7 @@
 /**
  * Every use of Langium's private fields, behind named operations. The incremental parser
  * moves CST positions and swaps the root's children in place, and the incremental linker
- * reads and resets references, none of which Langium offers through its API; its CST and
+ * reads, resets and sets references, none of which Langium offers through its API; its CST and
  * reference classes keep that state in underscored fields. A Langium release that renames
  * one would silently corrupt positions or links, so each operation checks that the field is
  * there and throws `LangiumInternalsError` otherwise, and `langium-internals.test.ts` pins
@@ -10,7 +10,7 @@
  */
 import type { IToken } from 'chevrotain';
 import {
-    CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, type CompositeCstNode, LeafCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type AstReflection, type CompletionParserResult, type CstNode, type LangiumCoreServices, type LangiumDocument, type Lexer, type LexerResult, type RootCstNodeImpl, type TypeMetaData
+    CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser, type CompositeCstNode, LeafCstNodeImpl, LangiumParser, createParser, isAstNode, type AstNode, type AstNodeDescription, type AstReflection, type LinkingError, type CompletionParserResult, type CstNode, type LangiumCoreServices, type LangiumDocument, type Lexer, type LexerResult, type RootCstNodeImpl, type TypeMetaData
 } from 'langium';
 
 type SubruleParameters = Parameters<LangiumParser['subrule']>;
@@ -310,6 +310,28 @@ type ReferenceState = { _ref?: unknown; _nodeDescription?: unknown; _items?: unk
 export function linkedTarget(reference: AnyReference): AstNode | undefined {
     const target = (reference as unknown as ReferenceState)._ref;
     return isAstNode(target) ? target : undefined;
+}
+
+/**
+ * Whether a reference is a single reference yet to be linked, as Langium's `DefaultLinker.doLink`
+ * asks before resolving it (reading `ref` would link it): false when it was resolved, lazily
+ * or by the linker, and for a multi-reference.
+ */
+export function isUnlinkedSingle(reference: AnyReference): boolean {
+    const state = reference as unknown as ReferenceState;
+    if ('_ref' in state) return state._ref === undefined;
+    if ('_items' in state) return false;
+    throw new LangiumInternalsError("Langium's references have neither a '_ref' nor an '_items' field any more; src/langium-internals.ts must be updated for this Langium version.");
+}
+
+/**
+ * Records a single reference's resolution as Langium's `DefaultLinker.doLink` does: the node
+ * it refers to (or the linking error) and the description it was found by.
+ */
+export function setResolution(reference: AnyReference, target: AstNode | LinkingError, description: AstNodeDescription | undefined): void {
+    const state = expectField(reference as unknown as ReferenceState, '_ref', 'reference');
+    if (description) state._nodeDescription = description;
+    state._ref = target;
 }
 
 /** Forgets a reference's resolution, as Langium's `DefaultLinker.unlink` does for each reference. */

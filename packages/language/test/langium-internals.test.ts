@@ -12,7 +12,7 @@ import { AstUtils, CompositeCstNodeImpl, CstNodeBuilder, LangiumCompletionParser
 import { ast, createCajalCoreServices } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import {
-    COMPLETION_PARSER_INTERNALS, COMPLETION_PARSER_REPLACED, type CajalCompletionParser, CajalLangiumParser, createCajalCompletionParser, LEAF_POSITION_FIELDS, PARSER_INTERNALS, RANGE_CACHE_FIELD, REFERENCE_FIELDS, ROOT_TEXT_FIELD, deferShift, linkedTarget, resetReference, shiftCstPositions, spliceRootChildren
+    COMPLETION_PARSER_INTERNALS, COMPLETION_PARSER_REPLACED, type CajalCompletionParser, CajalLangiumParser, createCajalCompletionParser, LEAF_POSITION_FIELDS, PARSER_INTERNALS, RANGE_CACHE_FIELD, REFERENCE_FIELDS, ROOT_TEXT_FIELD, deferShift, isUnlinkedSingle, linkedTarget, resetReference, setResolution, shiftCstPositions, spliceRootChildren
 } from '../src/langium-internals.js';
 
 const services = createCajalCoreServices().Cajal;
@@ -55,7 +55,14 @@ describe("Langium's private fields, as the adapter uses them", () => {
         expect(linkedTarget(reference)).toBe(module.declarations[0]);
         resetReference(reference);
         expect(linkedTarget(reference)).toBeUndefined();
+        expect(isUnlinkedSingle(reference)).toBe(true);
         expect(reference.ref).toBe(module.declarations[0]); // resolves again on demand
+        expect(isUnlinkedSingle(reference)).toBe(false);
+        // A resolution set by the adapter is what Langium's reference gives (here a node no scope would).
+        resetReference(reference);
+        setResolution(reference, module, undefined);
+        expect(reference.ref === module).toBe(true);
+        expect(isUnlinkedSingle(reference)).toBe(false);
     });
 
     it('moves a subtree by a shift: offsets, lines, and columns on the shifted line', async () => {
@@ -103,6 +110,8 @@ describe("Langium's private fields, as the adapter uses them", () => {
     it('refuses, by name, an object without the field it expects', () => {
         const fake = { ref: undefined, $refText: 'x' } as unknown as Reference;
         expect(() => resetReference(fake)).toThrow("neither a '_ref' nor an '_items' field");
+        expect(() => isUnlinkedSingle(fake)).toThrow("neither a '_ref' nor an '_items' field");
+        expect(() => setResolution(fake, { $type: 'Binder' }, undefined)).toThrow("Langium's reference has no '_ref' field any more");
     });
 });
 

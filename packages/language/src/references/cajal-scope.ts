@@ -1,5 +1,5 @@
 import {
-    AstUtils, DefaultScopeComputation, DefaultScopeProvider, DocumentState, EMPTY_SCOPE, MultiMap, UriUtils, WorkspaceCache, stream,
+    AstUtils, DefaultScopeComputation, DefaultScopeProvider, DocumentState, EMPTY_SCOPE, MultiMap, isAstNode, isReference, UriUtils, WorkspaceCache, stream,
     type AstNode, type AstNodeDescription, type LangiumCoreServices, type LangiumDocument, type LocalSymbols, type ReferenceInfo, type Scope,
     type Stream, type AstNodeDescriptionProvider, type AstNodeLocator, type URI
 } from 'langium';
@@ -108,16 +108,75 @@ export function scopeChain(node: AstNode): ScopeLink | undefined {
     }
     for (let i = path.length - 1; i >= 0; i--) {
         const child = path[i];
-        if (child.$container) {
-            for (const binder of bindersInScopeOf(child.$container, child)) {
-                if (binder) chain = { binder, next: chain };
-            }
-        }
+        if (child.$container) chain = scopeInto(child.$container, child, chain);
         // A Var is a leaf, on no other node's way up: its chain is asked for once (when it
         // is linked), so keeping it would only grow the table (a third of all nodes).
         if (i > 0 || child.$type !== ast.Var.$type) scopeChains.set(child, chain ?? null);
     }
     return chain;
+}
+
+/** The scope at `child`, a direct child of `parent` whose scope is `chain`: `chain` with the binders `parent` brings into scope at `child`. */
+function scopeInto(parent: AstNode, child: AstNode, chain: ScopeLink | undefined): ScopeLink | undefined {
+    for (const binder of bindersInScopeOf(parent, child)) {
+        if (binder) chain = { binder, next: chain };
+    }
+    return chain;
+}
+
+/** The innermost binder called `name` in a scope: what a variable of that name refers to, if it is local. */
+export function binderNamed(chain: ScopeLink | undefined, name: string): ast.Binder | undefined {
+    for (let link = chain; link; link = link.next) {
+        if (link.binder.name === name) return link.binder;
+    }
+    return undefined;
+}
+
+/**
+ * Calls `visit` on each cross-reference of `root`'s subtree, in the order of `referencesIn`
+ * (syntax.ts), with the binders in scope at it: one walk down the tree carrying the scope,
+ * for linking a whole declaration (each reference's own `scopeChain` walks up and memoises
+ * every node on the way, which was most of linking a 5,000-line file). Iterative, so deep
+ * terms cost no stack.
+ */
+export function forEachReferenceInScope(root: AstNode, visit: (info: ReferenceInfo, scope: ScopeLink | undefined) => void): void {
+    const nodes: AstNode[] = [root];
+    // (The container's chain, memoised, and not the root's: a top-level root would add an entry per declaration.)
+    const scopes: Array<ScopeLink | undefined> = [root.$container ? scopeInto(root.$container, root, scopeChain(root.$container)) : undefined];
+    const children: AstNode[] = [];
+    while (nodes.length > 0) {
+        const node = nodes.pop()!;
+        const scope = scopes.pop();
+        // Keys in place, as forEachAstNode and referencesIn walk them (syntax.ts): an AST node is a plain object.
+        for (const key in node) {
+            if (key.charCodeAt(0) === 36 /* $ */) continue;
+            const value = (node as unknown as Record<string, unknown>)[key];
+            if (isAstNode(value)) children.push(value);
+            else if (isReference(value)) visit({ reference: value, container: node, property: key }, scope);
+            else if (Array.isArray(value)) {
+                for (let index = 0; index < value.length; index++) {
+                    const element: unknown = value[index];
+                    if (isAstNode(element)) children.push(element);
+                    else if (isReference(element)) visit({ reference: element, container: node, property: key, index }, scope);
+                }
+            }
+        }
+        // Only binding forms change the scope of their children; the rest share theirs.
+        const binds = children.length > 0 && bringsBinders(node);
+        for (let i = children.length - 1; i >= 0; i--) {
+            nodes.push(children[i]);
+            scopes.push(binds ? scopeInto(node, children[i], scope) : scope);
+        }
+        children.length = 0;
+    }
+}
+
+/** Whether `bindersInScopeOf(node, child)` can be non-empty for some child. */
+function bringsBinders(node: AstNode): boolean {
+    switch (node.$type) {
+        case 'Lambda': case 'Definition': case 'LetTerm': case 'LetPairTerm': case 'Iter': case 'ModelOption': case 'TargetOption': return true;
+        default: return false;
+    }
 }
 
 /** Every binder visible at `node`, innermost first (so the first match by name wins). */
@@ -139,10 +198,8 @@ class BinderScope implements Scope {
     ) { }
 
     getElement(name: string): AstNodeDescription | undefined {
-        for (let link: ScopeLink | undefined = this.chain; link; link = link.next) {
-            if (link.binder.name === name) return new LocalBinderDescription(link.binder, this.document, this.descriptions);
-        }
-        return this.outer.getElement(name);
+        const binder = binderNamed(this.chain, name);
+        return binder ? new LocalBinderDescription(binder, this.document, this.descriptions) : this.outer.getElement(name);
     }
 
     getElements(name: string): Stream<AstNodeDescription> {
@@ -191,7 +248,7 @@ class GlobalScope implements Scope {
  * not kept, because a local reference outlives edits elsewhere in the file (see
  * cajal-linker.ts), which move the binder's position and can change its path.
  */
-class LocalBinderDescription implements AstNodeDescription {
+export class LocalBinderDescription implements AstNodeDescription {
     readonly type = ast.Binder.$type;
 
     constructor(readonly node: ast.Binder, private readonly document: LangiumDocument, private readonly descriptions: AstNodeDescriptionProvider) { }
@@ -255,9 +312,14 @@ export class CajalScopeProvider extends DefaultScopeProvider {
             return EMPTY_SCOPE;
         }
         const document = AstUtils.getDocument(context.container);
-        const globals = this.globalScopes.get(document.uri.toString(), () => new GlobalScope(this.globalDescriptions(document)));
+        const globals = this.globalScope(document);
         const chain = scopeChain(context.container);
         return chain ? new BinderScope(chain, globals, document, this.descriptions) : globals;
+    }
+
+    /** The global names visible in a document (those of `globalDescriptions`), looked up by name. */
+    globalScope(document: LangiumDocument): Scope {
+        return this.globalScopes.get(document.uri.toString(), () => new GlobalScope(this.globalDescriptions(document)));
     }
 
     /** The global names visible in a document: its own declarations, then its imports'. */
