@@ -108,7 +108,7 @@ class LinearityCheck {
         switch (term.$type) {
             case 'Var': {
                 const binder = referencedBinder(term);
-                return binder && isLinearBinder(binder) ? new Map([[binder, [term]]]) : NO_USES;
+                return binder && isLinearBinder(binder) ? new Map<ast.Binder, ast.Var[]>().set(binder, [term]) : NO_USES;
             }
             case 'BoolLiteral': case 'Zero': case 'Numeral': return NO_USES;
             case 'Succ': return this.uses(term.argument);

@@ -192,7 +192,7 @@ class DeclarationCheck {
     /** Converts a type expression, reporting `Nat[0]`, `Real[…, 0, …]` and sizes beyond whole numbers. */
     private checkedTypeSyntax(node: ast.Type | undefined): CajalType {
         if (node) {
-            if (node.$type === 'BoolType' || node.$type === 'NatType' || node.$type === 'RealType') {
+            if (node.$type === ast.BoolType.$type || node.$type === ast.NatType.$type || node.$type === ast.RealType.$type) {
                 // A type without parts (most written types): no walk.
                 this.reportWrittenSize(node);
             } else {
@@ -208,15 +208,29 @@ class DeclarationCheck {
 
     /** Reports `Nat[0]`, `Real[…, 0, …]` and sizes beyond whole numbers in one part of a written type. */
     private reportWrittenSize(part: AstNode): void {
-        if (ast.isNatType(part) && part.bound !== undefined && part.bound < 1) {
-            this.report('nat/out-of-range', `Nat[${part.bound}] has no numbers: the bound of Nat[k] must be at least 1.`, part);
-        } else if (ast.isRealType(part) && part.dims.some(d => d < 1)) {
-            this.report('type/mismatch', `Every dimension of Real[${part.dims.join(', ')}] must be at least 1.`, part);
-        } else if ((ast.isNatType(part) && part.bound !== undefined && !isValidSize(part.bound)) || (ast.isRealType(part) && !part.dims.every(isValidSize))) {
-            // A numeral beyond 2^53 is not exact in a JavaScript number (10^400 is Infinity).
-            const written = part.$cstNode?.text ?? (ast.isNatType(part) ? 'Nat[…]' : 'Real[…]');
-            this.report(Codes.tensorTooLarge, `${written.length > 40 ? `${written.slice(0, 37)}…` : written} is far too large: a size must be a whole number below 2^53 = 9,007,199,254,740,992, and the tensor within the limit.`, part);
+        // By $type: NatType and RealType have no subtypes (a reflection check per part costs more).
+        if (part.$type === ast.NatType.$type) {
+            const bound = (part as ast.NatType).bound;
+            if (bound === undefined) return;
+            if (bound < 1) {
+                this.report('nat/out-of-range', `Nat[${bound}] has no numbers: the bound of Nat[k] must be at least 1.`, part);
+            } else if (!isValidSize(bound)) {
+                this.reportFarTooLarge(part, 'Nat[…]');
+            }
+        } else if (part.$type === ast.RealType.$type) {
+            const dims = (part as ast.RealType).dims;
+            if (dims.some(d => d < 1)) {
+                this.report('type/mismatch', `Every dimension of Real[${dims.join(', ')}] must be at least 1.`, part);
+            } else if (!dims.every(isValidSize)) {
+                this.reportFarTooLarge(part, 'Real[…]');
+            }
         }
+    }
+
+    /** A numeral beyond 2^53 is not exact in a JavaScript number (10^400 is Infinity). */
+    private reportFarTooLarge(part: AstNode, unwritten: string): void {
+        const written = part.$cstNode?.text ?? unwritten;
+        this.report(Codes.tensorTooLarge, `${written.length > 40 ? `${written.slice(0, 37)}…` : written} is far too large: a size must be a whole number below 2^53 = 9,007,199,254,740,992, and the tensor within the limit.`, part);
     }
 
     private checkTraining(training: ast.Training): void {
