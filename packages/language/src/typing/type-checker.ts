@@ -119,10 +119,9 @@ export class CajalTypeChecker {
         }
         this.checkedDeclarations++;
         const typing = new DeclarationCheck().run(declaration);
-        const dependencies = (this.linkerService ??= this.linker()).nonLocalUses(declaration).map(use => {
-            const target = use.ref?.ref;
-            return { use, target, signature: signatureOf(target) };
-        });
+        // The targets' signatures are compared only when a target has changed (stillHolds):
+        // a first check, which re-links everything, need not make one for every global.
+        const dependencies = (this.linkerService ??= this.linker()).nonLocalUses(declaration).map(use => ({ use, target: use.ref?.ref }));
         this.cache.set(declaration, { typing, dependencies, verifiedFor: document.references });
         return typing;
     }
@@ -136,11 +135,13 @@ interface CachedTyping {
     verifiedFor: unknown;
 }
 
-/** A use of a global (or of an unknown name) and what it resolved to when the declaration was checked. */
+/**
+ * A use of a global (or of an unknown name) and what it resolved to when the declaration was
+ * checked (a node whose written types, hence signature, never change: see declaredTypes).
+ */
 interface Dependency {
     readonly use: ast.Var;
     readonly target: AstNode | undefined;
-    readonly signature: string | undefined;
 }
 
 /** What a use of a global contributes to typing: its kind and declared type. */
@@ -152,7 +153,7 @@ function signatureOf(target: AstNode | undefined): string | undefined {
 
 function stillHolds(dependency: Dependency): boolean {
     const target = dependency.use.ref?.ref;
-    return target === dependency.target || (target !== undefined && dependency.target !== undefined && signatureOf(target) === dependency.signature);
+    return target === dependency.target || (target !== undefined && dependency.target !== undefined && signatureOf(target) === signatureOf(dependency.target));
 }
 
 class DeclarationCheck {
