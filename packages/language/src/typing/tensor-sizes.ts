@@ -84,19 +84,7 @@ export class CajalTensorSizes {
     private readonly cache = new WeakMap<object, { limit: number; problems: readonly CheckProblem[] }>();
 
     private sizeDeclaration(declaration: ast.Declaration, typing: DeclarationTyping): CheckProblem[] {
-        // Dimensions of function and product types are memoised: a 10,000-deep type, or
-        // 10,000 nested terms whose types share their parts, costs linear, not quadratic, time.
-        let dims: Map<CajalType, number> | undefined;
-        const dimOf = (type: CajalType): number => {
-            if (type.kind !== 'function' && type.kind !== 'product') return dim(type);
-            let d = dims?.get(type);
-            if (d === undefined) {
-                d = type.kind === 'function' ? dimOf(type.domain) * dimOf(type.codomain) : dimOf(type.left) * dimOf(type.right);
-                (dims ??= new Map()).set(type, d);
-            }
-            return d;
-        };
-        const problems = this.withinLimit(typing, dimOf) ? [] : this.sizeParts(declaration, typing.types, dimOf);
+        const problems = this.withinLimit(typing) ? [] : this.sizeParts(declaration, typing.types);
         if (problems.length > 0) return problems;
         if (ast.isDefinition(declaration)) {
             const type = declaredType(declaration);
@@ -115,10 +103,11 @@ export class CajalTensorSizes {
      * pair's dimension is the product of its parts'), so a written type with an error in it,
      * or a typing that may have missed some (DeclarationTyping.writtenTypes), means a walk.
      */
-    private withinLimit(typing: DeclarationTyping, dimOf: (type: CajalType) => number): boolean {
-        if (typing.writtenTypes === undefined) return false;
-        for (const type of typing.writtenTypes) {
-            if (containsError(type) || dimOf(type) > this.maxEntries) return false;
+    private withinLimit(typing: DeclarationTyping): boolean {
+        const written = typing.writtenTypes;
+        if (written === undefined) return false;
+        for (let i = 0; i < written.length; i++) {
+            if (containsError(written[i]) || dimOf(written[i]) > this.maxEntries) return false;
         }
         // forEach, not for…of: no entry array per term (this runs before anything is optimised).
         let within = true;
@@ -133,7 +122,7 @@ export class CajalTensorSizes {
      * One error per written type above the limit (the innermost part that is), else one at
      * the first binder or term above it: a walk over every node of the declaration.
      */
-    private sizeParts(declaration: ast.Declaration, types: DeclarationTyping['types'], dimOf: (type: CajalType) => number): CheckProblem[] {
+    private sizeParts(declaration: ast.Declaration, types: DeclarationTyping['types']): CheckProblem[] {
         const nodes = astNodesOf(declaration);
         const problems: CheckProblem[] = [];
         // Made at the first part above the limit (most declarations have none).
@@ -174,6 +163,23 @@ export class CajalTensorSizes {
             message: `${what}; the limit is ${formatEntries(this.maxEntries)} entries (raise it with --max-tensor or the cajal.maxTensor setting).`
         };
     }
+}
+
+/**
+ * Dimensions of function and product types, memoised by type (types are immutable values,
+ * and the uses of a global share its declared type's object): a 10,000-deep type, or 10,000
+ * nested terms whose types share their parts, costs linear, not quadratic, time.
+ */
+const memoisedDims = new WeakMap<CajalType, number>();
+
+function dimOf(type: CajalType): number {
+    if (type.kind !== 'function' && type.kind !== 'product') return dim(type);
+    let d = memoisedDims.get(type);
+    if (d === undefined) {
+        d = type.kind === 'function' ? dimOf(type.domain) * dimOf(type.codomain) : dimOf(type.left) * dimOf(type.right);
+        memoisedDims.set(type, d);
+    }
+    return d;
 }
 
 /** A type as written, cut short: a 10,000-deep type is not repeated in a message. */
