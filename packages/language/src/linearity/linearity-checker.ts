@@ -3,7 +3,7 @@ import * as ast from '../generated/ast.js';
 import { Codes, type CheckProblem } from '../problems.js';
 import { applicationSpine, isLinearBinder, referencedBinder } from '../syntax.js';
 import type { CajalTypeChecker, DeclarationTyping } from '../typing/type-checker.js';
-import { dim } from '../typing/types.js';
+import { ErrorType, dim, type CajalType } from '../typing/types.js';
 
 /** The uses of each linear variable bound outside a term, in source order. */
 type Uses = Map<ast.Binder, ast.Var[]>;
@@ -40,11 +40,10 @@ export class CajalLinearityChecker {
 
     constructor(private readonly typeChecker: () => CajalTypeChecker) { }
 
-    checkDeclaration(declaration: ast.Declaration): readonly CheckProblem[] {
-        const typing = this.typeChecker().checkDeclaration(declaration);
+    checkDeclaration(declaration: ast.Declaration, typing: DeclarationTyping = this.typeChecker().checkDeclaration(declaration)): readonly CheckProblem[] {
         let problems = this.cache.get(typing);
         if (!problems) {
-            problems = new LinearityCheck(this.typeChecker()).run(declaration);
+            problems = new LinearityCheck(typing.types).run(declaration);
             this.cache.set(typing, problems);
         }
         return problems;
@@ -54,7 +53,12 @@ export class CajalLinearityChecker {
 class LinearityCheck {
     readonly problems: CheckProblem[] = [];
 
-    constructor(private readonly typeChecker: CajalTypeChecker) { }
+    /** The declaration's typing (its terms and binders are this declaration's). */
+    constructor(private readonly types: DeclarationTyping['types']) { }
+
+    private typeOf(node: AstNode): CajalType {
+        return this.types.get(node) ?? ErrorType;
+    }
 
     run(declaration: ast.Declaration): CheckProblem[] {
         if (ast.isDefinition(declaration)) {
@@ -104,7 +108,7 @@ class LinearityCheck {
         switch (term.$type) {
             case 'Var': {
                 const binder = referencedBinder(term);
-                return binder && isLinearBinder(binder) ? new Map([[binder, [term]]]) : NO_USES;
+                return binder && isLinearBinder(binder) ? new Map<ast.Binder, ast.Var[]>().set(binder, [term]) : NO_USES;
             }
             case 'BoolLiteral': case 'Zero': case 'Numeral': return NO_USES;
             case 'Succ': return this.uses(term.argument);
@@ -159,8 +163,8 @@ class LinearityCheck {
                     ...onlyElse.map(b => ({ node: term.thenBranch as AstNode, message: `the then-branch does not use '${b.name}'` }))
                 ],
                 data: {
-                    onlyThen: onlyThen.map(b => ({ name: b.name, type: this.typeChecker.typeOf(b).toString() })),
-                    onlyElse: onlyElse.map(b => ({ name: b.name, type: this.typeChecker.typeOf(b).toString() }))
+                    onlyThen: onlyThen.map(b => ({ name: b.name, type: this.typeOf(b).toString() })),
+                    onlyElse: onlyElse.map(b => ({ name: b.name, type: this.typeOf(b).toString() }))
                 }
             });
         }
@@ -180,7 +184,7 @@ class LinearityCheck {
         const uses = merge(this.uses(term.count), this.uses(term.base));
         const step = this.uses(term.step);
         if (term.stepBinder) this.bind([term.stepBinder], step, term.step);
-        const countType = term.count ? this.typeChecker.typeOf(term.count) : undefined;
+        const countType = term.count ? this.typeOf(term.count) : undefined;
         const steps = countType?.kind === 'nat' ? `up to ${dim(countType) - 1} times` : 'once per step';
         for (const [binder, vars] of step) {
             for (const use of vars) {

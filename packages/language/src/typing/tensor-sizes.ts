@@ -9,9 +9,9 @@
 import type { AstNode } from 'langium';
 import * as ast from '../generated/ast.js';
 import { Codes, type CheckProblem } from '../problems.js';
-import { declaredType, typeFromSyntax, type CajalTypeChecker } from './type-checker.js';
+import { declaredType, typeFromSyntax, type CajalTypeChecker, type DeclarationTyping } from './type-checker.js';
 import { astNodesOf } from '../syntax.js';
-import { ErrorType, dim, fn, product, shape, type CajalType } from './types.js';
+import { ErrorType, containsError, dim, fn, product, shape, type CajalType } from './types.js';
 
 /**
  * The default largest tensor, in entries: 2^26 = 67,108,864, 256 MB as float32. Values are
@@ -71,40 +71,67 @@ export class CajalTensorSizes {
      * One error per written type above the limit (the innermost part that is), else one at
      * the first binder or term above it, else one at a definition whose own matrix is.
      */
-    checkDeclaration(declaration: ast.Declaration): CheckProblem[] {
+    checkDeclaration(declaration: ast.Declaration, typing: DeclarationTyping = this.typeChecker().checkDeclaration(declaration)): CheckProblem[] {
         // Cached on the declaration's typing, as linearity is: the sizes depend on the
         // declaration's text and types only, so an edit re-sizes only what it re-checks.
-        const typing = this.typeChecker().checkDeclaration(declaration);
         const cached = this.cache.get(typing);
         if (cached && cached.limit === this.maxEntries) return [...cached.problems];
-        const problems = this.sizeDeclaration(declaration, typing.types);
+        const problems = this.sizeDeclaration(declaration, typing);
         this.cache.set(typing, { limit: this.maxEntries, problems });
         return [...problems];
     }
 
     private readonly cache = new WeakMap<object, { limit: number; problems: readonly CheckProblem[] }>();
 
-    private sizeDeclaration(declaration: ast.Declaration, types: ReturnType<CajalTypeChecker['checkDeclaration']>['types']): CheckProblem[] {
+    private sizeDeclaration(declaration: ast.Declaration, typing: DeclarationTyping): CheckProblem[] {
+        const problems = this.withinLimit(typing) ? [] : this.sizeParts(declaration, typing.types);
+        if (problems.length > 0) return problems;
+        if (ast.isDefinition(declaration)) {
+            const type = declaredType(declaration);
+            if (dim(type) > this.maxEntries) {
+                return [this.problem(declaration, `'${declaration.name}' compiles to ${describeTensor(type)}`, 'name')];
+            }
+        }
+        return [];
+    }
+
+    /**
+     * Whether no part of the declaration can be above the limit, known without walking it
+     * (almost every declaration): every term and binder the type checker typed is within it,
+     * and so is every type expression written in it. A whole written type bounds its parts
+     * (each has dimension at least 1 unless the error type is in it, and a function's or a
+     * pair's dimension is the product of its parts'), so a written type with an error in it,
+     * or a typing that may have missed some (DeclarationTyping.writtenTypes), means a walk.
+     */
+    private withinLimit(typing: DeclarationTyping): boolean {
+        const written = typing.writtenTypes;
+        if (written === undefined) return false;
+        for (let i = 0; i < written.length; i++) {
+            if (containsError(written[i]) || dimOf(written[i]) > this.maxEntries) return false;
+        }
+        // forEach, not for…of: no entry array per term (this runs before anything is optimised).
+        let within = true;
+        typing.types.forEach((type, node) => {
+            // A use of a global has its type but is not a tensor of this declaration (see sizeParts).
+            if (within && dimOf(type) > this.maxEntries && !(ast.isVar(node) && !ast.isBinder(node.ref?.ref))) within = false;
+        });
+        return within;
+    }
+
+    /**
+     * One error per written type above the limit (the innermost part that is), else one at
+     * the first binder or term above it: a walk over every node of the declaration.
+     */
+    private sizeParts(declaration: ast.Declaration, types: DeclarationTyping['types']): CheckProblem[] {
         const nodes = astNodesOf(declaration);
         const problems: CheckProblem[] = [];
         // Made at the first part above the limit (most declarations have none).
         let aboveInside: Set<AstNode> | undefined;
         let firstValue: { node: AstNode; type: CajalType } | undefined;
         const spine = ast.isExtern(declaration) ? networkSpine(declaration.type) : NO_NODES;
-        // Types and dimensions are built bottom-up and memoised: a 10,000-deep type costs
-        // linear, not quadratic, time.
+        // Types are built bottom-up and memoised: a 10,000-deep type costs linear, not quadratic, time.
         const syntaxTypes = new Map<AstNode, CajalType>();
         const typeAt = (node: ast.Type | undefined): CajalType => (node && syntaxTypes.get(node)) ?? ErrorType;
-        let dims: Map<CajalType, number> | undefined;
-        const dimOf = (type: CajalType): number => {
-            if (type.kind !== 'function' && type.kind !== 'product') return dim(type);
-            let d = dims?.get(type);
-            if (d === undefined) {
-                d = type.kind === 'function' ? dimOf(type.domain) * dimOf(type.codomain) : dimOf(type.left) * dimOf(type.right);
-                (dims ??= new Map()).set(type, d);
-            }
-            return d;
-        };
         // Reverse pre-order: descendants before their ancestors, so the innermost part is reported.
         for (let i = nodes.length - 1; i >= 0; i--) {
             const node = nodes[i];
@@ -127,12 +154,6 @@ export class CajalTensorSizes {
             const what = ast.isBinder(firstValue.node) ? `'${firstValue.node.name}' is` : 'this term is';
             return [this.problem(firstValue.node, `${what} ${describeTensor(firstValue.type)}`, ast.isBinder(firstValue.node) ? 'name' : undefined)];
         }
-        if (ast.isDefinition(declaration)) {
-            const type = declaredType(declaration);
-            if (dim(type) > this.maxEntries) {
-                return [this.problem(declaration, `'${declaration.name}' compiles to ${describeTensor(type)}`, 'name')];
-            }
-        }
         return [];
     }
 
@@ -142,6 +163,23 @@ export class CajalTensorSizes {
             message: `${what}; the limit is ${formatEntries(this.maxEntries)} entries (raise it with --max-tensor or the cajal.maxTensor setting).`
         };
     }
+}
+
+/**
+ * Dimensions of function and product types, memoised by type (types are immutable values,
+ * and the uses of a global share its declared type's object): a 10,000-deep type, or 10,000
+ * nested terms whose types share their parts, costs linear, not quadratic, time.
+ */
+const memoisedDims = new WeakMap<CajalType, number>();
+
+function dimOf(type: CajalType): number {
+    if (type.kind !== 'function' && type.kind !== 'product') return dim(type);
+    let d = memoisedDims.get(type);
+    if (d === undefined) {
+        d = type.kind === 'function' ? dimOf(type.domain) * dimOf(type.codomain) : dimOf(type.left) * dimOf(type.right);
+        memoisedDims.set(type, d);
+    }
+    return d;
 }
 
 /** A type as written, cut short: a 10,000-deep type is not repeated in a message. */

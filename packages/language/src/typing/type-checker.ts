@@ -13,6 +13,14 @@ import { Codes, type CheckProblem } from '../problems.js';
 export interface DeclarationTyping {
     readonly types: ReadonlyMap<AstNode, CajalType>;
     readonly problems: readonly CheckProblem[];
+    /**
+     * The types of the type expressions written in the declaration (each whole expression,
+     * not its parts), when checking met every one of them; undefined when it may have
+     * missed some (a training block, a term of no known kind left by error recovery, a
+     * lambda checked against a type that is not a function). Size analysis sizes these
+     * instead of walking the declaration again (tensor-sizes.ts).
+     */
+    readonly writtenTypes: readonly CajalType[] | undefined;
 }
 
 /** Fields of the built-in data sources, by position within each field group. */
@@ -85,6 +93,9 @@ export class CajalTypeChecker {
     /** How many declarations have been type-checked (not answered from the cache): for tests and benchmarks. */
     checkedDeclarations = 0;
 
+    /** Looked up at the first check, not at each (a lookup through the services' proxies). */
+    private linkerService: CajalLinker | undefined;
+
     constructor(private readonly linker: () => CajalLinker) { }
 
     /** The type of a term or binder; the error type where none could be determined. */
@@ -108,10 +119,9 @@ export class CajalTypeChecker {
         }
         this.checkedDeclarations++;
         const typing = new DeclarationCheck().run(declaration);
-        const dependencies = this.linker().nonLocalUses(declaration).map(use => {
-            const target = use.ref?.ref;
-            return { use, target, signature: signatureOf(target) };
-        });
+        // The targets' signatures are compared only when a target has changed (stillHolds):
+        // a first check, which re-links everything, need not make one for every global.
+        const dependencies = (this.linkerService ??= this.linker()).nonLocalUses(declaration).map(use => ({ use, target: use.ref?.ref }));
         this.cache.set(declaration, { typing, dependencies, verifiedFor: document.references });
         return typing;
     }
@@ -125,11 +135,13 @@ interface CachedTyping {
     verifiedFor: unknown;
 }
 
-/** A use of a global (or of an unknown name) and what it resolved to when the declaration was checked. */
+/**
+ * A use of a global (or of an unknown name) and what it resolved to when the declaration was
+ * checked (a node whose written types, hence signature, never change: see declaredTypes).
+ */
 interface Dependency {
     readonly use: ast.Var;
     readonly target: AstNode | undefined;
-    readonly signature: string | undefined;
 }
 
 /** What a use of a global contributes to typing: its kind and declared type. */
@@ -141,7 +153,7 @@ function signatureOf(target: AstNode | undefined): string | undefined {
 
 function stillHolds(dependency: Dependency): boolean {
     const target = dependency.use.ref?.ref;
-    return target === dependency.target || (target !== undefined && dependency.target !== undefined && signatureOf(target) === dependency.signature);
+    return target === dependency.target || (target !== undefined && dependency.target !== undefined && signatureOf(target) === signatureOf(dependency.target));
 }
 
 class DeclarationCheck {
@@ -149,6 +161,8 @@ class DeclarationCheck {
     readonly problems: CheckProblem[] = [];
     /** Types for unannotated binders of a lambda applied directly to arguments (made at the first). */
     private binderHints: Map<ast.Binder, CajalType> | undefined;
+    /** See DeclarationTyping.writtenTypes: undefined once a type expression may have been passed over. */
+    private writtenTypes: CajalType[] | undefined = [];
 
     run(declaration: ast.Declaration): DeclarationTyping {
         if (ast.isDefinition(declaration)) {
@@ -165,9 +179,11 @@ class DeclarationCheck {
             }
             this.checkedTypeSyntax(declaration.type);
         } else if (ast.isTraining(declaration)) {
+            // Only its first model and target options are checked.
+            this.writtenTypes = undefined;
             this.checkTraining(declaration);
         }
-        return { types: this.types, problems: this.problems };
+        return { types: this.types, problems: this.problems, writtenTypes: this.writtenTypes };
     }
 
     private report(code: string, message: string, node: AstNode, extra: Partial<CheckProblem> = {}): void {
@@ -177,21 +193,45 @@ class DeclarationCheck {
     /** Converts a type expression, reporting `Nat[0]`, `Real[…, 0, …]` and sizes beyond whole numbers. */
     private checkedTypeSyntax(node: ast.Type | undefined): CajalType {
         if (node) {
-            // astNodesOf: the same nodes in the same order as AstUtils.streamAst, without its
-            // per-node iterator objects (a written type is converted for every binder).
-            for (const part of astNodesOf(node)) {
-                if (ast.isNatType(part) && part.bound !== undefined && part.bound < 1) {
-                    this.report('nat/out-of-range', `Nat[${part.bound}] has no numbers: the bound of Nat[k] must be at least 1.`, part);
-                } else if (ast.isRealType(part) && part.dims.some(d => d < 1)) {
-                    this.report('type/mismatch', `Every dimension of Real[${part.dims.join(', ')}] must be at least 1.`, part);
-                } else if ((ast.isNatType(part) && part.bound !== undefined && !isValidSize(part.bound)) || (ast.isRealType(part) && !part.dims.every(isValidSize))) {
-                    // A numeral beyond 2^53 is not exact in a JavaScript number (10^400 is Infinity).
-                    const written = part.$cstNode?.text ?? (ast.isNatType(part) ? 'Nat[…]' : 'Real[…]');
-                    this.report(Codes.tensorTooLarge, `${written.length > 40 ? `${written.slice(0, 37)}…` : written} is far too large: a size must be a whole number below 2^53 = 9,007,199,254,740,992, and the tensor within the limit.`, part);
-                }
+            if (node.$type === ast.BoolType.$type || node.$type === ast.NatType.$type || node.$type === ast.RealType.$type) {
+                // A type without parts (most written types): no walk.
+                this.reportWrittenSize(node);
+            } else {
+                // astNodesOf: the same nodes in the same order as AstUtils.streamAst, without its
+                // per-node iterator objects (a written type is converted for every binder).
+                for (const part of astNodesOf(node)) this.reportWrittenSize(part);
             }
         }
-        return typeFromSyntax(node);
+        const type = typeFromSyntax(node);
+        if (node) this.writtenTypes?.push(type);
+        return type;
+    }
+
+    /** Reports `Nat[0]`, `Real[…, 0, …]` and sizes beyond whole numbers in one part of a written type. */
+    private reportWrittenSize(part: AstNode): void {
+        // By $type: NatType and RealType have no subtypes (a reflection check per part costs more).
+        if (part.$type === ast.NatType.$type) {
+            const bound = (part as ast.NatType).bound;
+            if (bound === undefined) return;
+            if (bound < 1) {
+                this.report('nat/out-of-range', `Nat[${bound}] has no numbers: the bound of Nat[k] must be at least 1.`, part);
+            } else if (!isValidSize(bound)) {
+                this.reportFarTooLarge(part, 'Nat[…]');
+            }
+        } else if (part.$type === ast.RealType.$type) {
+            const dims = (part as ast.RealType).dims;
+            if (dims.some(d => d < 1)) {
+                this.report('type/mismatch', `Every dimension of Real[${dims.join(', ')}] must be at least 1.`, part);
+            } else if (!dims.every(isValidSize)) {
+                this.reportFarTooLarge(part, 'Real[…]');
+            }
+        }
+    }
+
+    /** A numeral beyond 2^53 is not exact in a JavaScript number (10^400 is Infinity). */
+    private reportFarTooLarge(part: AstNode, unwritten: string): void {
+        const written = part.$cstNode?.text ?? unwritten;
+        this.report(Codes.tensorTooLarge, `${written.length > 40 ? `${written.slice(0, 37)}…` : written} is far too large: a size must be a whole number below 2^53 = 9,007,199,254,740,992, and the tensor within the limit.`, part);
     }
 
     private checkTraining(training: ast.Training): void {
@@ -261,8 +301,11 @@ class DeclarationCheck {
                 if (term.term) this.check(term.term, containsError(type) ? undefined : type);
                 return type;
             }
-            // Error recovery can leave a term of no known kind (e.g. the `(Bool` of `d (Bool -o Bool))`).
-            default: return ErrorType;
+            // Error recovery can leave a term of no known kind (e.g. the `(Bool` of `d (Bool -o Bool))`),
+            // whose written types, if any, are not met.
+            default:
+                this.writtenTypes = undefined;
+                return ErrorType;
         }
     }
 
@@ -366,6 +409,7 @@ class DeclarationCheck {
             const expectedDomain = remaining?.kind === 'function' ? remaining.domain : undefined;
             if (remaining && remaining.kind !== 'function') {
                 this.report('type/mismatch', `Expected ${remaining}, but this is a function of ${term.binders.length} argument${term.binders.length === 1 ? '' : 's'}.`, term);
+                this.writtenTypes = undefined; // the binders' and the body's are not met
                 return ErrorType;
             }
             let type: CajalType;

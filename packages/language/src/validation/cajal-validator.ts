@@ -29,15 +29,30 @@ export function registerValidationChecks(services: CajalServices): void {
 export class CajalValidator {
     constructor(private readonly services: CajalServices) { }
 
+    /**
+     * The services each declaration's check uses, looked up once: a lookup through the
+     * services (dependency injection's proxies) per declaration was a visible part of
+     * validating a large file.
+     */
+    private declarationServices?: {
+        readonly types: CajalServices['typing']['TypeChecker'];
+        readonly linearity: CajalServices['linearity']['LinearityChecker'];
+        readonly sizes: CajalServices['typing']['TensorSizes'];
+        readonly linker: CajalServices['references']['Linker'];
+    };
+
     checkDeclaration(declaration: ast.Declaration, accept: ValidationAcceptor): void {
-        const typing = this.services.typing.TypeChecker.checkDeclaration(declaration);
-        const linearity = this.services.linearity.LinearityChecker.checkDeclaration(declaration);
-        const sizes = this.services.typing.TensorSizes.checkDeclaration(declaration);
-        for (const problem of [...typing.problems, ...linearity, ...sizes]) {
-            this.report(problem, accept);
-        }
+        const services = this.declarationServices ??= {
+            types: this.services.typing.TypeChecker, linearity: this.services.linearity.LinearityChecker,
+            sizes: this.services.typing.TensorSizes, linker: this.services.references.Linker
+        };
+        // The declaration is typed once; linearity and sizes read that typing.
+        const typing = services.types.checkDeclaration(declaration);
+        for (const problem of typing.problems) this.report(problem, accept);
+        for (const problem of services.linearity.checkDeclaration(declaration, typing)) this.report(problem, accept);
+        for (const problem of services.sizes.checkDeclaration(declaration, typing)) this.report(problem, accept);
         // Externs of several arguments must be applied to all of them; only uses of globals can name one.
-        for (const use of this.services.references.Linker.nonLocalUses(declaration)) {
+        for (const use of services.linker.nonLocalUses(declaration)) {
             const problem = partialExternApplication(use);
             if (problem) this.report(problem, accept);
         }

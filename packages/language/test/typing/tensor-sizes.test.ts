@@ -1,7 +1,22 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { createCajalCoreServices, DEFAULT_MAX_TENSOR_ENTRIES, describeTensor, formatBytes, natOf, fn, product } from '@cajal/language';
+import { createCajalCoreServices, DEFAULT_MAX_TENSOR_ENTRIES, describeTensor, formatBytes, natOf, fn, product, type ast } from '@cajal/language';
 import { checkText } from '@cajal/language/testing';
 import { diagnose, summary } from '../helpers.js';
+import { randomProgram, randomReplicatingProgram } from '../../../../test/program-generator.js';
+
+const repository = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+/** Every .cajal file of the repository's examples and test fixtures. */
+function cajalFiles(directory: string): string[] {
+    return fs.readdirSync(directory, { withFileTypes: true }).flatMap(entry => {
+        const full = path.join(directory, entry.name);
+        if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : cajalFiles(full);
+        return entry.name.endsWith('.cajal') ? [full] : [];
+    });
+}
 
 /** Size diagnostics as `code span covered-text`, for comparing with the source. */
 async function sizes(text: string): Promise<Array<{ code: string; span: string; text: string }>> {
@@ -81,6 +96,50 @@ describe('size analysis (size/too-large): every tensor is known from the types b
         expect(found).toHaveLength(1);
         // The innermost part above 2^26 entries: Bool -o … with 26 arrows, a [2^26, 2] matrix.
         expect(found[0].message).toMatch(/^(Bool -o ){9}Bool … is a \[67108864, 2\] matrix: 134,217,728 entries, 537 MB as float32;/);
+    });
+
+    test('sizing from the typing, without a walk, finds what the walk over every node finds, at every limit', async () => {
+        // The walk runs when the typing gives no written types (a copy of it without them):
+        // both must report the same problems at the same nodes, for declarations within the
+        // limit (no walk), above it, and those whose typing may miss a written type.
+        const texts = [
+            ...[...cajalFiles(path.join(repository, 'examples')), ...cajalFiles(path.join(repository, 'test')), ...cajalFiles(path.join(repository, 'packages'))]
+                .map(file => fs.readFileSync(file, 'utf-8')),
+            ...Array.from({ length: 40 }, (_, seed) => randomProgram(seed).text),
+            ...Array.from({ length: 20 }, (_, seed) => randomReplicatingProgram(seed).text),
+            // A lambda checked against a type that is not a function: its binders' and body's types are not met.
+            'def f (x : Bool) : Bool = fun (q : Nat[100000] * Nat[1000]) => (fun (r : Real[300, 300] -o Bool) => x)\n',
+            // Error recovery: a term of no known kind, with written types inside.
+            'def d (x : Bool) : Bool = x\ndef e : Bool = d (Nat[100000] * Nat[1000] -o Bool))\n',
+            // A training block's second model option is not typed.
+            'def m (x : Bool) : Bool = x\ntrain t { model m; model (fun (z : Real[5000, 5000]) => z); target m; }\n',
+            // Sizes with the error type in them, and an extern's network.
+            'def z (x : Nat[0] -o Real[100000, 100000]) (y : Real[0]) : Bool = true\nextern net (a : Real[9000]) : Real[9000] -o Real[9000]\n'
+        ];
+        const cajal = createCajalCoreServices().Cajal;
+        const sizes = cajal.typing.TensorSizes;
+        // A node by its kind and place (an AST node itself would print its whole document on a failure).
+        const shown = (problems: ReturnType<typeof sizes.checkDeclaration>) => problems.map(p => ({
+            node: `${p.node.$type} at ${p.node.$cstNode?.offset}: ${p.node.$cstNode?.text}`, property: p.property, message: p.message
+        }));
+        let declarations = 0, withoutWalk = 0;
+        for (const text of texts) {
+            const { document } = await checkText(text, cajal);
+            for (const declaration of (document.parseResult.value as ast.Module).declarations) {
+                const typing = cajal.typing.TypeChecker.checkDeclaration(declaration);
+                declarations++;
+                if (typing.writtenTypes !== undefined) withoutWalk++;
+                for (const limit of [1, 2, 3, 10, 100, 10_000, 1_000_000, DEFAULT_MAX_TENSOR_ENTRIES]) {
+                    sizes.maxEntries = limit;
+                    const walked = sizes.checkDeclaration(declaration, { ...typing, writtenTypes: undefined });
+                    expect(shown(sizes.checkDeclaration(declaration, typing)), `${text}\nlimit ${limit}`).toEqual(shown(walked));
+                }
+            }
+        }
+        sizes.maxEntries = DEFAULT_MAX_TENSOR_ENTRIES;
+        expect(declarations).toBeGreaterThan(200);
+        // Most declarations are sized from their typing (the check above compares something).
+        expect(withoutWalk).toBeGreaterThan(declarations * 0.8);
     });
 
     test('sizes are described in entries and bytes as float32, exactly', () => {
