@@ -2,7 +2,7 @@
  * The loader of a CommonJS bundle run through V8's code cache. The bundled CLI's worker
  * (esbuild.mjs builds it into dist/worker.js) runs dist/worker-bundle.cjs, the bundle of
  * out/worker.js, with it; the language server's bundle (packages/language-server/esbuild.mjs,
- * dist/main.js running dist/server-bundle.cjs) is built from this same file, the bundle's
+ * dist/main.cjs running dist/server-bundle.cjs) is built from this same file, the bundle's
  * name given by esbuild's `define` of __CAJAL_BUNDLE_FILE__. Node 20 caches no compiled code
  * between runs by itself (module.enableCompileCache came in Node 22), and compiling the
  * 1.7 MB CLI bundle was a sixth of `cajal check`'s start. The first run writes the cache beside
