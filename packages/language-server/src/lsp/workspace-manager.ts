@@ -17,12 +17,11 @@ const MODULE_HEADER = /^[ \t]*module[ \t]+([A-Za-z_][A-Za-z0-9_']*)/gm;
  * workspace's build and builds every file, each phase over all files), so the opened file's
  * first diagnostics waited for the whole folder. Here the files are read, and only the open
  * ones (with the editor's text, never the disk's) and the modules they import, transitively,
- * are parsed, indexed, linked and validated and their diagnostics published; then the
- * workspace is `ready` (the `didOpen`'s update and requests wait for that), and the rest of
- * the folder is built, as Langium builds a file new to the workspace (parsed in the build).
+ * are parsed, indexed, linked and validated and their diagnostics published; then the rest
+ * of the folder is built, as Langium builds a file new to the workspace (parsed in the build),
+ * and only then is the workspace `ready` (the `didOpen`'s update and requests wait for that).
  * The `didOpen`'s update finds its document checked with the same text and does not check
- * it again (CajalDocumentBuilder.update); when it cancels the build of the rest, it builds
- * what is left itself.
+ * it again (CajalDocumentBuilder.update).
  */
 export class CajalWorkspaceManager extends DefaultWorkspaceManager {
     private readonly textDocuments: LangiumSharedServices['workspace']['TextDocuments'];
@@ -55,8 +54,9 @@ export class CajalWorkspaceManager extends DefaultWorkspaceManager {
             }
             await this.documentBuilder.build(documents.filter(document => !this.firstDocuments.has(document)), options, cancelToken);
         } finally {
-            // Not before: the `didOpen`'s update would cancel the rest's build, and rebuilding
-            // what was left cost more than it saved (docs/editors.md, "Files").
+            // Not before the rest is built: the `didOpen`'s update, which waits for `ready`, would
+            // cancel the rest's build at once (the workspace lock cancels the running write) and
+            // build what was left itself, after its own resets (docs/editors.md, "Files").
             this._ready.resolve();
         }
     }
@@ -66,7 +66,7 @@ export class CajalWorkspaceManager extends DefaultWorkspaceManager {
      * only the open files and the modules they import are parsed here; the others are added
      * unparsed, as Langium adds a file new to the workspace, and parsed by the build. Unlike
      * Langium's, it does not make the workspace `ready`: initializeWorkspace does, once the
-     * open files are checked.
+     * folder is built.
      */
     protected override async performStartup(folders: WorkspaceFolder[]): Promise<LangiumDocument[]> {
         const documents: LangiumDocument[] = [];
