@@ -113,4 +113,17 @@ describe('a workspace folder with a file open at start', () => {
         expect(since.map(p => path.basename(new URL(p.uri).pathname))).toEqual(['m3.cajal', 'main.cajal']);
         expect(since[0].diagnostics).toEqual([]);
     });
+
+    test('a settings change still re-checks a file open since the start, though its text is the same', async () => {
+        const BIG = 'def id (x : Nat[1000000]) : Nat[1000000] = x\n';
+        const files = writeFolder(BIG);
+        const mainUri = fileUri(path.join(folder, 'main.cajal'));
+        server = await startServer({ workspaceFolder: folder });
+        const opened = server.open(mainUri, BIG);
+        await allPublished(server, files);
+        expect((await opened).map(d => d.code)).toEqual(['size/too-large']);
+        const since = server.published.length;
+        await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { cajal: { maxTensor: 10 ** 12 } } });
+        expect(await server.nextDiagnostics(mainUri, since)).toEqual([]);
+    });
 });

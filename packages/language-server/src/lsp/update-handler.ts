@@ -1,4 +1,4 @@
-import { DefaultDocumentBuilder, DocumentState, OperationCancelled, type BuildOptions, type LangiumDocument, type LangiumSharedCoreServices, type URI } from 'langium';
+import { DefaultDocumentBuilder, DocumentState, OperationCancelled, type BuildOptions, type LangiumDocument, type LangiumSharedCoreServices, URI } from 'langium';
 import { CancellationToken } from 'vscode-languageserver';
 
 /** How long typing must pause before a changed document is re-checked. */
@@ -24,8 +24,14 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
     /** Ends the debounce of the build waiting in it, if one is. */
     private endDebounce: (() => void) | undefined;
 
+    /** Documents opened since the last update: only an open may find its document checked already. */
+    private readonly opened = new Set<string>();
+
     constructor(services: LangiumSharedCoreServices, private readonly debounceMs = CHANGE_DEBOUNCE_MS) {
         super(services);
+        // The LSP's text documents (the language core's provider has no events).
+        const textDocuments = this.textDocuments as { onDidOpen?(listener: (event: { document: { uri: string } }) => void): unknown } | undefined;
+        textDocuments?.onDidOpen?.(event => this.opened.add(URI.parse(event.document.uri).toString()));
     }
 
     override async update(changed: URI[], deleted: URI[], cancelToken?: CancellationToken): Promise<void> {
@@ -37,7 +43,9 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
         // a request answers against the newest text without waiting for a thousand resets.
         if (cancelToken?.isCancellationRequested) return;
         const pending = [...this.pendingChanged.values()];
-        const unchanged = pending.filter(uri => this.checkedWithOpenText(uri));
+        // Only a `didOpen`: a settings change re-checks documents whose text is the same.
+        const unchanged = pending.filter(uri => this.opened.has(uri.toString()) && this.checkedWithOpenText(uri));
+        for (const uri of pending) this.opened.delete(uri.toString());
         const changedNow = pending.filter(uri => !unchanged.includes(uri));
         const deletedNow = [...this.pendingDeleted.values()];
         this.pendingChanged.clear();
