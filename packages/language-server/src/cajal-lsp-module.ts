@@ -22,6 +22,7 @@ import { CajalRenameProvider } from './lsp/rename.js';
 import { CajalFoldingRangeProvider } from './lsp/folding.js';
 import { CajalDocumentSymbolProvider } from './lsp/document-symbols.js';
 import { CajalDocumentBuilder } from './lsp/update-handler.js';
+import { CajalWorkspaceManager } from './lsp/workspace-manager.js';
 import { CajalLanguageServer } from './lsp/language-server.js';
 import { CajalNeurons } from './lsp/neurons.js';
 import { CajalNodeKindProvider } from './lsp/node-kinds.js';
@@ -66,7 +67,9 @@ export const CajalLspSharedModule: Module<LangiumSharedServices, PartialLangiumS
         LanguageServer: services => new CajalLanguageServer(services)
     },
     workspace: {
-        DocumentBuilder: services => new CajalDocumentBuilder(services)
+        DocumentBuilder: services => new CajalDocumentBuilder(services),
+        // The workspace's first build checks the files open in the editor first.
+        WorkspaceManager: services => new CajalWorkspaceManager(services)
     }
 };
 

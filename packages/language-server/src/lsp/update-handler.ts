@@ -1,5 +1,5 @@
-import { DefaultDocumentBuilder, OperationCancelled, type BuildOptions, type DocumentState, type LangiumDocument, type LangiumSharedCoreServices, type URI } from 'langium';
-import type { CancellationToken } from 'vscode-languageserver';
+import { DefaultDocumentBuilder, DocumentState, OperationCancelled, type BuildOptions, type LangiumDocument, type LangiumSharedCoreServices, URI } from 'langium';
+import { CancellationToken } from 'vscode-languageserver';
 
 /** How long typing must pause before a changed document is re-checked. */
 export const CHANGE_DEBOUNCE_MS = 30;
@@ -24,8 +24,14 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
     /** Ends the debounce of the build waiting in it, if one is. */
     private endDebounce: (() => void) | undefined;
 
+    /** Documents opened since the last update: only an open may find its document checked already. */
+    private readonly opened = new Set<string>();
+
     constructor(services: LangiumSharedCoreServices, private readonly debounceMs = CHANGE_DEBOUNCE_MS) {
         super(services);
+        // The LSP's text documents (the language core's provider has no events).
+        const textDocuments = this.textDocuments as { onDidOpen?(listener: (event: { document: { uri: string } }) => void): unknown } | undefined;
+        textDocuments?.onDidOpen?.(event => this.opened.add(URI.parse(event.document.uri).toString()));
     }
 
     override async update(changed: URI[], deleted: URI[], cancelToken?: CancellationToken): Promise<void> {
@@ -36,7 +42,11 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
         // cancelled when it starts. It is skipped, its documents left to the newest one, so
         // a request answers against the newest text without waiting for a thousand resets.
         if (cancelToken?.isCancellationRequested) return;
-        const changedNow = [...this.pendingChanged.values()];
+        const pending = [...this.pendingChanged.values()];
+        // Only a `didOpen`: a settings change re-checks documents whose text is the same.
+        const unchanged = pending.filter(uri => this.opened.has(uri.toString()) && this.checkedWithOpenText(uri));
+        for (const uri of pending) this.opened.delete(uri.toString());
+        const changedNow = pending.filter(uri => !unchanged.includes(uri));
         const deletedNow = [...this.pendingDeleted.values()];
         this.pendingChanged.clear();
         this.pendingDeleted.clear();
@@ -44,11 +54,31 @@ export class CajalDocumentBuilder extends DefaultDocumentBuilder {
         // workspace folder) has no typing burst to wait out, and its first check is the
         // first thing the editor shows (the server's start to its first diagnostics).
         this.updating = deletedNow.length > 0 || changedNow.some(uri => this.langiumDocuments.hasDocument(uri));
+        // A document opened with the text it was checked with keeps its check; its diagnostics are
+        // sent again, as after a check (a client may have dropped them when the file was closed).
+        for (const uri of unchanged) {
+            await this.notifyDocumentPhase(this.langiumDocuments.getDocument(uri)!, DocumentState.Validated, cancelToken ?? CancellationToken.None);
+        }
         try {
             await super.update(changedNow, deletedNow, cancelToken);
         } finally {
             this.updating = false;
         }
+    }
+
+    /**
+     * Whether a document is checked, completely, with the text the editor has for it: the
+     * `didOpen` of a workspace file its first build already checked with the editor's text
+     * (CajalWorkspaceManager), or with the same text on disk, needs no second check.
+     */
+    private checkedWithOpenText(uri: URI): boolean {
+        const document = this.langiumDocuments.getDocument(uri);
+        const open = this.textDocuments?.get(uri);
+        if (!document || !open || document.state < DocumentState.Validated || !this.buildState.get(uri.toString())?.completed) return false;
+        if (document.parseResult.value.$cstNode?.root.fullText !== open.getText()) return false;
+        // Positions are computed from the editor's document from now on, as after a re-parse.
+        if (document.textDocument !== open) Object.defineProperty(document, 'textDocument', { value: open, configurable: true });
+        return true;
     }
 
     protected override async buildDocuments(documents: LangiumDocument[], options: BuildOptions, cancelToken: CancellationToken): Promise<void> {
