@@ -52,27 +52,36 @@ describe('a workspace folder with a file open at start', () => {
         await session.request('textDocument/documentSymbol', { textDocument: { uri: fileUri(files[0]) } });
     }
 
-    test("the opened file and what it imports are checked first, once, with the folder's final diagnostics", async () => {
-        const MAIN = 'import middle\n\ndef main : Bool = both true\n';
-        const files = writeFolder(MAIN);
+    /**
+     * Writes the folder (main.cajal with `diskText`), starts the server on it with main open
+     * in the editor (`editorText`, by default the disk's) and waits until every file has
+     * diagnostics: main's URI, its first diagnostics and the folder's files.
+     */
+    async function startWithMainOpen(diskText: string, editorText = diskText): Promise<{ session: ServerSession; mainUri: string; opened: Diagnostic[]; files: string[] }> {
+        const files = writeFolder(diskText);
         const mainUri = fileUri(path.join(folder, 'main.cajal'));
-        server = await startServer({ workspaceFolder: folder });
-        const opened = server.open(mainUri, MAIN);
-        await allPublished(server, files);
-        expect(summary(await opened)).toEqual(summary((await loadFiles([path.join(folder, 'main.cajal')])).requested[0].diagnostics ?? []));
-        const order = server.published.map(p => path.basename(new URL(p.uri).pathname));
+        const session = server = await startServer({ workspaceFolder: folder });
+        const opened = session.open(mainUri, editorText);
+        await allPublished(session, files);
+        return { session, mainUri, opened: await opened, files };
+    }
+
+    test("the opened file and what it imports are checked first, once, with the folder's final diagnostics", async () => {
+        const { session, mainUri, opened, files } = await startWithMainOpen('import middle\n\ndef main : Bool = both true\n');
+        expect(summary(opened)).toEqual(summary((await loadFiles([path.join(folder, 'main.cajal')])).requested[0].diagnostics ?? []));
+        const order = session.published.map(p => path.basename(new URL(p.uri).pathname));
         // main first, then the modules it imports (middle, and base in lib.cajal), then the rest.
         expect(order.slice(0, 3).sort()).toEqual(['lib.cajal', 'main.cajal', 'middle.cajal']);
         expect(order[0]).toBe('main.cajal');
         // Checked once: the didOpen finds it checked with the same text and sends the same diagnostics again.
-        const mains = server.published.filter(p => p.uri === mainUri);
+        const mains = session.published.filter(p => p.uri === mainUri);
         expect(mains).toHaveLength(2);
         expect(mains[1]).toEqual(mains[0]);
         expect(order.indexOf('main.cajal', 1)).toBeGreaterThan(order.indexOf('m11.cajal'));
         // Every file's diagnostics are those of the CLI's check of the whole folder (which builds all files together).
         const checked = await loadFiles(files);
         for (const document of checked.documents) {
-            const last = server.published.findLast(p => p.uri === document.uri.toString());
+            const last = session.published.findLast(p => p.uri === document.uri.toString());
             expect(summary(last!.diagnostics), document.uri.path).toEqual(summary(document.diagnostics ?? []));
         }
         expect(summary(checked.documents.find(d => d.uri.path.endsWith('lib.cajal'))!.diagnostics ?? [])).not.toEqual([]);
@@ -81,14 +90,9 @@ describe('a workspace folder with a file open at start', () => {
 
     test("a file open with unsaved text is checked with the editor's text, its imports followed from that text", async () => {
         // On disk main imports nothing and calls an unknown name; in the editor it imports middle and is correct.
-        const files = writeFolder('def main : Bool = both true true\n');
-        const EDITED = 'import middle\n\ndef main : Bool = both true true\n';
-        const mainUri = fileUri(path.join(folder, 'main.cajal'));
-        server = await startServer({ workspaceFolder: folder });
-        const opened = server.open(mainUri, EDITED);
-        await allPublished(server, files);
-        expect(await opened).toEqual([]);
-        const order = server.published.map(p => path.basename(new URL(p.uri).pathname));
+        const { session, opened } = await startWithMainOpen('def main : Bool = both true true\n', 'import middle\n\ndef main : Bool = both true true\n');
+        expect(opened).toEqual([]);
+        const order = session.published.map(p => path.basename(new URL(p.uri).pathname));
         expect(order.filter(name => name === 'main.cajal')).toHaveLength(2);
         expect(order.slice(0, 3).sort()).toEqual(['lib.cajal', 'main.cajal', 'middle.cajal']);
         // The disk's text has an error, so the empty list is the editor's text's.
@@ -115,15 +119,10 @@ describe('a workspace folder with a file open at start', () => {
     });
 
     test('a settings change still re-checks a file open since the start, though its text is the same', async () => {
-        const BIG = 'def id (x : Nat[1000000]) : Nat[1000000] = x\n';
-        const files = writeFolder(BIG);
-        const mainUri = fileUri(path.join(folder, 'main.cajal'));
-        server = await startServer({ workspaceFolder: folder });
-        const opened = server.open(mainUri, BIG);
-        await allPublished(server, files);
-        expect((await opened).map(d => d.code)).toEqual(['size/too-large']);
-        const since = server.published.length;
-        await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { cajal: { maxTensor: 10 ** 12 } } });
-        expect(await server.nextDiagnostics(mainUri, since)).toEqual([]);
+        const { session, mainUri, opened } = await startWithMainOpen('def id (x : Nat[1000000]) : Nat[1000000] = x\n');
+        expect(opened.map(d => d.code)).toEqual(['size/too-large']);
+        const since = session.published.length;
+        await session.connection.sendNotification('workspace/didChangeConfiguration', { settings: { cajal: { maxTensor: 10 ** 12 } } });
+        expect(await session.nextDiagnostics(mainUri, since)).toEqual([]);
     });
 });
